@@ -1,0 +1,9 @@
+// tsc compiles TypeScript only; the SQL migrations and the web UI are copied beside the output.
+import { cpSync, existsSync } from 'node:fs';
+
+for (const [from, to] of [
+  ['src/db/migrations', 'dist/src/db/migrations'],
+  ['src/web/public', 'dist/src/web/public'],
+]) {
+  if (existsSync(from)) cpSync(from, to, { recursive: true });
+}

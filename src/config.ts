@@ -1,0 +1,127 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/** Accepts the usual spellings of on/off in environment variables. */
+const flag = (fallback: boolean) =>
+  z
+    .enum(['1', '0', 'true', 'false', 'on', 'off', 'yes', 'no'])
+    .optional()
+    .transform((v) => (v === undefined ? fallback : ['1', 'true', 'on', 'yes'].includes(v)));
+
+const EnvSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  DOSSIER_DATA_DIR: z.string().min(1).default('./storage'),
+  DOSSIER_ADMIN_TOKEN: z.string().min(16, 'DOSSIER_ADMIN_TOKEN must be at least 16 characters').optional(),
+  DOSSIER_DEMO: flag(true),
+  DOSSIER_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DOSSIER_MAX_UPLOAD_MB: z.coerce.number().positive().max(4096).default(200),
+  DOSSIER_JSON_LIMIT_KB: z.coerce.number().int().positive().default(1024),
+  DOSSIER_OCR_WORKERS: z.coerce.number().int().min(0).max(64).optional(),
+  DOSSIER_OCR_LANGS: z.string().regex(/^[a-z_]+(\+[a-z_]+)*$/).default('nld+eng'),
+  DOSSIER_CUSTOMER_PATTERN: z.string().default('KL-\\d{6}'),
+  DOSSIER_SCOPES: z.string().regex(/^(sales|care|loyalty)(,(sales|care|loyalty))*$/).default('sales,care'),
+  DOSSIER_OBJECT_STORE: z.enum(['local', 's3']).default('local'),
+  DOSSIER_S3_ENDPOINT: z.string().url().optional(),
+  DOSSIER_S3_BUCKET: z.string().default('dossierlink'),
+  DOSSIER_S3_ACCESS_KEY: z.string().optional(),
+  DOSSIER_S3_SECRET_KEY: z.string().optional(),
+  DOSSIER_S3_REGION: z.string().default('us-east-1'),
+  DOSSIER_INBOX: flag(true),
+  DOSSIER_SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
+});
+
+export type Config = {
+  port: number;
+  host: string;
+  dataDir: string;
+  adminToken?: string;
+  demo: boolean;
+  logLevel: z.infer<typeof EnvSchema>['DOSSIER_LOG_LEVEL'];
+  maxUploadBytes: number;
+  jsonLimitBytes: number;
+  ocrWorkers?: number;
+  ocrLangs: string[];
+  customerPattern: string;
+  defaultScopes: string[];
+  objectStore:
+    | { kind: 'local'; root: string }
+    | { kind: 's3'; endPoint: string; bucket: string; accessKey: string; secretKey: string; region: string };
+  inbox: boolean;
+  shutdownGraceMs: number;
+};
+
+/** Environment variables with their meaning, for the README and `--help`. Kept beside the schema so they cannot drift. */
+export const ENV_DOCS: Record<keyof z.infer<typeof EnvSchema>, string> = {
+  PORT: 'HTTP port (0 picks a free one).',
+  HOST: 'Interface to listen on.',
+  DOSSIER_DATA_DIR: 'Data directory: SQLite file, local object store, inbox.',
+  DOSSIER_ADMIN_TOKEN: 'Bearer token that is always an admin (bootstrap for scripts).',
+  DOSSIER_DEMO: 'Load the demo data set into an empty data dir (`off` to skip).',
+  DOSSIER_LOG_LEVEL: 'pino log level.',
+  DOSSIER_MAX_UPLOAD_MB: 'Largest accepted upload per file, in MiB.',
+  DOSSIER_JSON_LIMIT_KB: 'Largest accepted JSON body, in KiB.',
+  DOSSIER_OCR_WORKERS: 'OCR worker count (default: number of cores).',
+  DOSSIER_OCR_LANGS: 'OCR languages, `+`-separated (offline traineddata packages).',
+  DOSSIER_CUSTOMER_PATTERN: 'Regular expression of a CRM customer number.',
+  DOSSIER_SCOPES: 'Active CRM scopes on first start, comma-separated (`sales,care,loyalty`).',
+  DOSSIER_OBJECT_STORE: '`local` (files under the data dir) or `s3` (S3/MinIO).',
+  DOSSIER_S3_ENDPOINT: 'S3 endpoint URL, e.g. `http://127.0.0.1:9000`.',
+  DOSSIER_S3_BUCKET: 'S3 bucket (created if missing).',
+  DOSSIER_S3_ACCESS_KEY: 'S3 access key.',
+  DOSSIER_S3_SECRET_KEY: 'S3 secret key.',
+  DOSSIER_S3_REGION: 'S3 region.',
+  DOSSIER_INBOX: 'Watch `<data dir>/inbox` for scanner drop-off.',
+  DOSSIER_SHUTDOWN_GRACE_MS: 'How long shutdown waits for requests and jobs to finish.',
+};
+
+export class ConfigError extends Error {}
+
+/** Parses the environment once. The only place that reads `process.env`. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  try {
+    new RegExp(`^${e.DOSSIER_CUSTOMER_PATTERN}$`);
+  } catch {
+    throw new ConfigError(`Invalid configuration:\n  DOSSIER_CUSTOMER_PATTERN: not a regular expression`);
+  }
+  const dataDir = path.resolve(e.DOSSIER_DATA_DIR);
+  let objectStore: Config['objectStore'] = { kind: 'local', root: path.join(dataDir, 'objects') };
+  if (e.DOSSIER_OBJECT_STORE === 's3') {
+    if (!e.DOSSIER_S3_ENDPOINT || !e.DOSSIER_S3_ACCESS_KEY || !e.DOSSIER_S3_SECRET_KEY) {
+      throw new ConfigError(
+        'Invalid configuration:\n  DOSSIER_OBJECT_STORE=s3 needs DOSSIER_S3_ENDPOINT, DOSSIER_S3_ACCESS_KEY and DOSSIER_S3_SECRET_KEY',
+      );
+    }
+    objectStore = {
+      kind: 's3',
+      endPoint: e.DOSSIER_S3_ENDPOINT,
+      bucket: e.DOSSIER_S3_BUCKET,
+      accessKey: e.DOSSIER_S3_ACCESS_KEY,
+      secretKey: e.DOSSIER_S3_SECRET_KEY,
+      region: e.DOSSIER_S3_REGION,
+    };
+  }
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir,
+    adminToken: e.DOSSIER_ADMIN_TOKEN,
+    demo: e.DOSSIER_DEMO,
+    logLevel: e.DOSSIER_LOG_LEVEL,
+    maxUploadBytes: Math.round(e.DOSSIER_MAX_UPLOAD_MB * 1024 * 1024),
+    jsonLimitBytes: e.DOSSIER_JSON_LIMIT_KB * 1024,
+    ocrWorkers: e.DOSSIER_OCR_WORKERS,
+    ocrLangs: e.DOSSIER_OCR_LANGS.split('+'),
+    customerPattern: e.DOSSIER_CUSTOMER_PATTERN,
+    defaultScopes: e.DOSSIER_SCOPES.split(','),
+    objectStore,
+    inbox: e.DOSSIER_INBOX,
+    shutdownGraceMs: e.DOSSIER_SHUTDOWN_GRACE_MS,
+  };
+}

@@ -1,0 +1,46 @@
+import type { Queryable } from './database.js';
+
+export type AuditRow = {
+  seq: number;
+  at: string;
+  actor_id: string | null;
+  action: string;
+  subject_type: string;
+  subject_id: string | null;
+  customer_id: string | null;
+  details: string;
+  prev_hash: string;
+  hash: string;
+};
+
+export type AuditFilter = { customerId?: string; actorId?: string; subjectId?: string; from?: string; to?: string; action?: string };
+
+export const auditRepository = {
+  last(q: Queryable) {
+    return q.get<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1');
+  },
+  insert(q: Queryable, r: Omit<AuditRow, 'seq'>) {
+    return q.run(
+      `INSERT INTO audit_events (at, actor_id, action, subject_type, subject_id, customer_id, details, prev_hash, hash)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [r.at, r.actor_id, r.action, r.subject_type, r.subject_id, r.customer_id, r.details, r.prev_hash, r.hash],
+    );
+  },
+  /** Rows in chain order, a page at a time, for verification without loading the whole log. */
+  page(q: Queryable, afterSeq: number, limit: number) {
+    return q.all<AuditRow>('SELECT * FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?', [afterSeq, limit]);
+  },
+  query(q: Queryable, f: AuditFilter, limit: number, beforeSeq?: number) {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (f.customerId) (where.push('customer_id = ?'), args.push(f.customerId));
+    if (f.actorId) (where.push('actor_id = ?'), args.push(f.actorId));
+    if (f.subjectId) (where.push('subject_id = ?'), args.push(f.subjectId));
+    if (f.action) (where.push('action = ?'), args.push(f.action));
+    if (f.from) (where.push('at >= ?'), args.push(f.from));
+    if (f.to) (where.push('at < ?'), args.push(f.to));
+    if (beforeSeq !== undefined) (where.push('seq < ?'), args.push(beforeSeq));
+    const sql = `SELECT * FROM audit_events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ?`;
+    return q.all<AuditRow>(sql, [...args, limit]);
+  },
+};

@@ -1,0 +1,54 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import type { Database } from './database.js';
+
+const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
+
+/**
+ * Applies numbered migrations (`NNN_name.sql`) not applied yet, each in its own transaction,
+ * in order. A shipped migration is never edited: add the next number instead.
+ */
+export async function migrate(db: Database, dir = MIGRATIONS_DIR): Promise<string[]> {
+  await db.exec(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
+  );
+  const files = (await readdir(dir)).filter((f) => /^\d{3}_[a-z0-9_]+\.sql$/.test(f)).sort();
+  const applied = new Set((await db.all<{ version: number }>('SELECT version FROM schema_migrations')).map((r) => r.version));
+  const done: string[] = [];
+  for (const file of files) {
+    const version = Number(file.slice(0, 3));
+    if (applied.has(version)) continue;
+    const sql = await readFile(`${dir}/${file}`, 'utf8');
+    await db.tx(async (q) => {
+      // sqlite3's exec is not on Queryable; run statements one by one inside the transaction.
+      for (const stmt of splitSql(sql)) await q.run(stmt);
+      await q.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [
+        version,
+        file,
+        new Date().toISOString(),
+      ]);
+    });
+    done.push(file);
+  }
+  return done;
+}
+
+/** Splits a migration into statements; triggers (BEGIN … END;) stay whole. */
+export function splitSql(sql: string): string[] {
+  const noComments = sql.replace(/--[^\n]*\n/g, '\n');
+  const out: string[] = [];
+  let buf = '';
+  let depth = 0;
+  for (const line of noComments.split('\n')) {
+    buf += line + '\n';
+    if (/\bBEGIN\b/i.test(line) && /CREATE\s+TRIGGER/i.test(buf)) depth++;
+    if (/^\s*END\s*;\s*$/i.test(line)) depth = Math.max(0, depth - 1);
+    if (depth === 0 && /;\s*$/.test(line)) {
+      const s = buf.trim();
+      if (s.length > 1) out.push(s);
+      buf = '';
+    }
+  }
+  if (buf.trim()) out.push(buf.trim());
+  return out;
+}

@@ -1,0 +1,24 @@
+import type { Queryable } from './database.js';
+
+export type StatusRow = { customer_id: string; name: string; value: string; detail: string; set_at: string; set_by: string | null; source: string | null };
+
+export const statusRepository = {
+  byCustomer(q: Queryable, customerId: string) {
+    return q.all<StatusRow>('SELECT * FROM status_variables WHERE customer_id = ? ORDER BY name', [customerId]);
+  },
+  history(q: Queryable, customerId: string) {
+    return q.all<StatusRow & { seq: number }>('SELECT * FROM status_history WHERE customer_id = ? ORDER BY seq DESC', [customerId]);
+  },
+  async set(q: Queryable, s: StatusRow): Promise<void> {
+    await q.run(
+      `INSERT INTO status_variables (customer_id, name, value, detail, set_at, set_by, source) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(customer_id, name) DO UPDATE SET value = excluded.value, detail = excluded.detail,
+         set_at = excluded.set_at, set_by = excluded.set_by, source = excluded.source`,
+      [s.customer_id, s.name, s.value, s.detail, s.set_at, s.set_by, s.source],
+    );
+    await q.run(
+      'INSERT INTO status_history (customer_id, name, value, detail, set_at, set_by, source) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      [s.customer_id, s.name, s.value, s.detail, s.set_at, s.set_by, s.source],
+    );
+  },
+};

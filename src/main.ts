@@ -1,0 +1,69 @@
+import type { Server } from 'node:http';
+import pino from 'pino';
+import { ConfigError, loadConfig } from './config.js';
+import { isEmpty, readDemoTokens, seedDemo } from './demo/demo-seed.js';
+import { openDossierlink } from './dossierlink.js';
+import { VERSION } from './version.js';
+
+async function main() {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = pino({ level: config.logLevel });
+  const dl = await openDossierlink(config, { logger });
+
+  if (config.demo && (await isEmpty(dl))) {
+    logger.info('empty data dir: loading the demo data set (DOSSIER_DEMO=off to skip)');
+    await seedDemo(dl);
+  }
+
+  const server: Server = dl.app.listen(config.port, config.host);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : config.port;
+  logger.info({ port, dataDir: config.dataDir, objectStore: config.objectStore.kind, version: VERSION }, 'Dossierlink listening');
+
+  const tokens = config.demo ? await readDemoTokens(config.dataDir) : null;
+  if (tokens) {
+    const lines = tokens.map((t) => `  ${t.roles.join(',').padEnd(11)} ${t.name.padEnd(36)} ${t.token}`);
+    process.stdout.write(
+      `\nDossierlink ${VERSION} is running at http://localhost:${port}/\n` +
+        `Demo users (bearer tokens, also in ${config.dataDir}/demo-tokens.json):\n${lines.join('\n')}\n` +
+        `Try: curl -H "Authorization: Bearer ${tokens[1]?.token}" http://localhost:${port}/api/customers/KL-000123/dossier\n\n`,
+    );
+  }
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: finishing requests');
+    const force = setTimeout(() => {
+      logger.warn('grace period over: closing remaining connections');
+      server.closeAllConnections();
+    }, config.shutdownGraceMs);
+    force.unref();
+    server.closeIdleConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await dl.close();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((err) => {
+  console.error('Dossierlink failed to start:', err);
+  process.exit(1);
+});

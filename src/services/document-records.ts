@@ -1,0 +1,104 @@
+import type { Queryable } from '../db/database.js';
+import { customersRepository } from '../db/customers.repository.js';
+import type { NewDocument } from '../db/documents.repository.js';
+import { classify } from '../domain/classification.js';
+import type { DocumentClass, DocumentStatus, KeyPoints, TraceStep } from '../domain/document.js';
+import { newId } from '../domain/ids.js';
+import { computeRetention } from '../domain/retention.js';
+import { UnknownReference } from '../errors.js';
+import { nowIso, today, type Clock } from './clock.js';
+
+export type DocumentDraft = {
+  customerId: string | null;
+  type: string;
+  title?: string;
+  docDate?: string | null;
+  fields?: KeyPoints;
+  status: DocumentStatus;
+  source: string;
+  createdBy: string | null;
+  barcode?: string | null;
+  /** Paper that is registered, not scanned, is static whatever the rules would say. */
+  forceClass?: DocumentClass;
+  original?: { sha256: string; mime: string; name: string | null; size: number };
+};
+
+/** Customer attributes that start retention periods (relationship end, consent withdrawn). */
+async function retentionCustomer(q: Queryable, customerId: string | null) {
+  if (!customerId) return null;
+  const c = await customersRepository.get(q, customerId);
+  if (!c) throw new UnknownReference(`customer ${JSON.stringify(customerId)} does not exist`, { customerId }, 'unknown_customer');
+  return JSON.parse(c.attributes) as { relationshipEndedOn?: string; consentWithdrawnOn?: string };
+}
+
+/**
+ * Builds a complete document row from a draft: class from the active scopes (with its trace) and
+ * retention from the schedule. The single way every intake path (upload, paper, inbox, coupons,
+ * demo) creates a document, so none of them can skip classification or retention.
+ */
+export async function buildDocument(q: Queryable, draft: DocumentDraft, scopes: string[], clock: Clock): Promise<NewDocument> {
+  const customer = await retentionCustomer(q, draft.customerId);
+  const fields = draft.fields ?? {};
+  const docDate = draft.docDate ?? null;
+  const decided = classify({ type: draft.type, fields, docDate, scopes, today: today(clock) });
+  let cls = decided.class;
+  const trace: TraceStep[] = [...decided.classification.trace];
+  if (draft.forceClass && draft.forceClass !== cls) {
+    trace.push({
+      rule: 'registered as paper',
+      evidence: `the rules would make it ${cls}; it stays ${draft.forceClass} until it is digitised`,
+      result: draft.forceClass,
+    });
+    cls = draft.forceClass;
+  }
+  const retention = computeRetention({ type: draft.type, docDate, registeredOn: today(clock), fields, customer, hold: false });
+  const now = nowIso(clock);
+  return {
+    id: newId('doc', clock.now().getTime()),
+    customer_id: draft.customerId,
+    type: draft.type,
+    class: cls,
+    status: draft.status,
+    barcode: draft.barcode ?? null,
+    title: draft.title ?? defaultTitle(draft.type, fields),
+    doc_date: docDate,
+    fields: JSON.stringify(fields),
+    classification: JSON.stringify({ ...decided.classification, trace }),
+    location_id: null,
+    holder_user_id: null,
+    due_back_on: null,
+    original_sha256: draft.original?.sha256 ?? null,
+    original_mime: draft.original?.mime ?? null,
+    original_name: draft.original?.name ?? null,
+    original_size: draft.original?.size ?? null,
+    archive_sha256: null,
+    page_count: null,
+    error: null,
+    retention_legal_basis: retention.legalBasis,
+    retention_trigger: retention.trigger,
+    retention_starts_on: retention.startsOn,
+    retention_period: retention.period,
+    retention_ends_on: retention.endsOn,
+    retention_disposition: retention.disposition,
+    source: draft.source,
+    created_by: draft.createdBy,
+    created_at: now,
+    updated_at: now,
+  };
+}
+
+const TYPE_TITLES: Record<string, string> = {
+  quote: 'Offerte',
+  order: 'Order',
+  'service-contract': 'Servicecontract',
+  sla: 'SLA',
+  'service-call': 'Servicemelding',
+  invoice: 'Factuur',
+  'reply-coupon': 'Antwoordcoupon',
+  letter: 'Brief',
+};
+
+function defaultTitle(type: string, fields: KeyPoints): string {
+  const base = TYPE_TITLES[type] ?? type;
+  return fields.number ? `${base} ${fields.number}` : base;
+}

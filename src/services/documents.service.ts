@@ -1,0 +1,117 @@
+import type { Readable } from 'node:stream';
+import type { ObjectStore } from '../adapters/object-store/object-store.js';
+import type { Database, Queryable } from '../db/database.js';
+import { documentsRepository, type DocumentRow } from '../db/documents.repository.js';
+import { locationsRepository } from '../db/locations.repository.js';
+import { usersRepository } from '../db/users.repository.js';
+import type { DocumentView, LocationRef } from '../domain/document.js';
+import type { Principal } from '../domain/roles.js';
+import { Conflict, NotFound } from '../errors.js';
+import type { AuditService } from './audit.service.js';
+
+/** Where a document is now: a place in the archive, a person who has it checked out, or nowhere (digital only). */
+export async function locateDocument(q: Queryable, row: DocumentRow): Promise<LocationRef | null> {
+  if (row.holder_user_id) {
+    const u = await usersRepository.get(q, row.holder_user_id);
+    return {
+      kind: 'person',
+      id: row.holder_user_id,
+      name: u?.name ?? row.holder_user_id,
+      path: `checked out to ${u?.name ?? row.holder_user_id}`,
+      dueBackOn: row.due_back_on,
+    };
+  }
+  if (!row.location_id) return null;
+  const chain = await locationsRepository.ancestry(q, row.location_id);
+  const here = chain[chain.length - 1];
+  if (!here) return null;
+  return { kind: 'location', id: here.id, barcode: here.barcode, name: here.name, path: chain.map((l) => l.name).join(' › ') };
+}
+
+/** Maps a row to the Document of API.md. */
+export async function toDocumentView(q: Queryable, row: DocumentRow): Promise<DocumentView> {
+  return {
+    id: row.id,
+    customerId: row.customer_id,
+    type: row.type,
+    class: row.class,
+    status: row.status,
+    barcode: row.barcode,
+    title: row.title,
+    docDate: row.doc_date,
+    fields: JSON.parse(row.fields),
+    classification: JSON.parse(row.classification),
+    location: await locateDocument(q, row),
+    retention: {
+      legalBasis: row.retention_legal_basis,
+      trigger: row.retention_trigger,
+      startsOn: row.retention_starts_on,
+      period: row.retention_period,
+      endsOn: row.retention_ends_on,
+      disposition: row.retention_disposition,
+      hold: Boolean(row.on_hold),
+    },
+    pageCount: row.page_count,
+    original: row.original_sha256
+      ? { sha256: row.original_sha256, mime: row.original_mime ?? 'application/octet-stream', name: row.original_name, size: row.original_size ?? 0 }
+      : null,
+    hasArchive: Boolean(row.archive_sha256),
+    error: row.error,
+    source: row.source,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/** Reading documents: metadata, text and original bytes. Every read is audited. */
+export class DocumentsService {
+  constructor(
+    private readonly db: Database,
+    private readonly store: ObjectStore,
+    private readonly audit: AuditService,
+  ) {}
+
+  async row(id: string): Promise<DocumentRow> {
+    const row = await documentsRepository.get(this.db, id);
+    if (!row) throw new NotFound('document', id);
+    return row;
+  }
+
+  async get(id: string, actor: Principal): Promise<DocumentView> {
+    const row = await this.row(id);
+    await this.audit.recordNow({ actorId: actor.id, action: 'document.view', subjectType: 'document', subjectId: id, customerId: row.customer_id });
+    return toDocumentView(this.db, row);
+  }
+
+  /** The extracted text, page by page, separated by form feeds (as pdftotext does). */
+  async text(id: string, actor: Principal): Promise<string> {
+    const row = await this.row(id);
+    if (row.class === 'static' && !row.original_sha256) {
+      throw new Conflict('This is static paper that was not scanned: it has no text. Request the paper or digitise it.', undefined, 'not_digitised');
+    }
+    if (row.status === 'queued' || row.status === 'processing') {
+      throw new Conflict(`The document is still ${row.status}; its text is not there yet`, { status: row.status }, 'not_ready');
+    }
+    const pages = await documentsRepository.pages(this.db, id);
+    await this.audit.recordNow({ actorId: actor.id, action: 'document.read', subjectType: 'document', subjectId: id, customerId: row.customer_id, details: { what: 'text' } });
+    return pages.map((p) => p.text).join('\n\f');
+  }
+
+  /** The untouched original, or the searchable archive copy. */
+  async file(id: string, actor: Principal, which: 'original' | 'archive'): Promise<{ stream: Readable; mime: string; name: string; size?: number }> {
+    const row = await this.row(id);
+    const sha = which === 'archive' ? row.archive_sha256 : row.original_sha256;
+    if (!sha) {
+      if (!row.original_sha256) {
+        throw new Conflict('This is static paper that was not scanned: there is no file. Request the paper or digitise it.', undefined, 'not_digitised');
+      }
+      throw new Conflict('The searchable archive copy is not ready yet', { status: row.status }, 'not_ready');
+    }
+    const stream = await this.store.getStream(sha);
+    await this.audit.recordNow({ actorId: actor.id, action: 'document.read', subjectType: 'document', subjectId: id, customerId: row.customer_id, details: { what: which } });
+    const base = (row.original_name ?? row.id).replace(/\.[A-Za-z0-9]+$/, '');
+    return which === 'archive'
+      ? { stream, mime: 'application/pdf', name: `${base}.archive.pdf` }
+      : { stream, mime: row.original_mime ?? 'application/octet-stream', name: row.original_name ?? row.id, size: row.original_size ?? undefined };
+  }
+}

@@ -1,0 +1,22 @@
+import { LocalObjectStore } from './local.object-store.js';
+import type { ObjectStore } from './object-store.js';
+import { S3ObjectStore, type S3ObjectStoreConfig } from './s3.object-store.js';
+
+/** Which object store to use; config.ts parses the environment into one of these. */
+export type ObjectStoreConfig = { kind: 'local'; root: string } | ({ kind: 's3' } & S3ObjectStoreConfig);
+
+/**
+ * Builds the configured object store; call `init()` on it before use.
+ * @example const store = createObjectStore({ kind: 'local', root: 'storage/objects' });
+ */
+export function createObjectStore(cfg: ObjectStoreConfig): ObjectStore {
+  switch (cfg.kind) {
+    case 'local':
+      return new LocalObjectStore({ root: cfg.root });
+    case 's3': {
+      // Strip the discriminant so only connection settings reach the adapter.
+      const { kind: _kind, ...s3 } = cfg;
+      return new S3ObjectStore(s3);
+    }
+  }
+}

@@ -1,0 +1,73 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../../src/config.js';
+import { seedDemo } from '../../src/demo/demo-seed.js';
+import { openDossierlink, type Dossierlink } from '../../src/dossierlink.js';
+import type { Role } from '../../src/domain/roles.js';
+import type { Clock } from '../../src/services/clock.js';
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+
+export type TestApp = {
+  dl: Dossierlink;
+  url: string;
+  dataDir: string;
+  tokens: Record<Role | 'compliance2', string>;
+  /** fetch against the app with a role's token (or none) and a JSON body. */
+  api(method: string, p: string, opts?: { as?: Role | 'compliance2' | null; token?: string; json?: unknown; body?: BodyInit; headers?: Record<string, string> }): Promise<Response>;
+  close(): Promise<void>;
+};
+
+/**
+ * A real instance on a temp data dir with the demo data, listening on a free loopback port.
+ * Always `close()` it in an `after` hook.
+ */
+export async function startTestApp(opts: { env?: Record<string, string>; clock?: Clock; demo?: boolean } = {}): Promise<TestApp> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'dossierlink-test-'));
+  const config = loadConfig({
+    DOSSIER_DATA_DIR: dataDir,
+    DOSSIER_LOG_LEVEL: 'silent',
+    DOSSIER_ADMIN_TOKEN: ADMIN_TOKEN,
+    DOSSIER_INBOX: 'off',
+    ...opts.env,
+  });
+  const dl = await openDossierlink(config, { clock: opts.clock });
+  const seeded = opts.demo === false ? [] : await seedDemo(dl);
+  const byRole = (r: Role, nth = 0) => seeded.filter((t) => t.roles.includes(r))[nth]?.token ?? '';
+  const tokens = {
+    mailroom: byRole('mailroom'),
+    crm: byRole('crm'),
+    compliance: byRole('compliance'),
+    compliance2: byRole('compliance', 1),
+    admin: byRole('admin') || ADMIN_TOKEN,
+  };
+  const server: Server = dl.app.listen(0, '127.0.0.1');
+  await new Promise<void>((r) => server.once('listening', () => r()));
+  const addr = server.address();
+  const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+  return {
+    dl,
+    url,
+    dataDir,
+    tokens,
+    async api(method, p, o = {}) {
+      const headers: Record<string, string> = { ...o.headers };
+      const token = o.token ?? (o.as ? tokens[o.as] : undefined);
+      if (token !== undefined && o.as !== null) headers.authorization = `Bearer ${token}`;
+      let body = o.body;
+      if (o.json !== undefined) {
+        body = JSON.stringify(o.json);
+        headers['content-type'] ??= 'application/json';
+      }
+      return fetch(url + p, { method, headers, body });
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      await dl.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Role } from '../../src/domain/roles.js';
+import { startTestApp, type TestApp } from '../helpers/test-app.js';
+
+/**
+ * THE table of who may do what. Every route the app serves must be here (the first test fails
+ * otherwise), and every row is walked with every role, no token and an unknown token.
+ * `sample` gives a request that succeeds for an allowed role; ids come from the demo data.
+ */
+type Row = { allowed: readonly Role[] | 'any' | 'public'; sample?: (ctx: Ctx) => { path?: string; json?: unknown; form?: () => FormData } };
+type Ctx = { docId: string; paperId: string; paperBarcode: string; n: number };
+
+const MATRIX: Record<string, Row> = {
+  'GET /api/health': { allowed: 'public' },
+  'GET /api/openapi.json': { allowed: 'any' },
+  'GET /api/me': { allowed: 'any' },
+  'POST /api/users': { allowed: ['admin'], sample: ({ n }) => ({ json: { name: `User ${n}`, roles: ['crm'] } }) },
+  'GET /api/users': { allowed: ['admin'] },
+  'GET /api/customers': { allowed: 'any', sample: () => ({ path: '/api/customers?q=Bakkerij' }) },
+  'PUT /api/customers/:id': { allowed: ['crm'], sample: () => ({ path: '/api/customers/KL-000123', json: { name: 'Bakkerij De Gouden Korst B.V.' } }) },
+  'GET /api/customers/:id': { allowed: 'any', sample: () => ({ path: '/api/customers/KL-000123' }) },
+  'GET /api/customers/:id/dossier': { allowed: ['crm', 'compliance'], sample: () => ({ path: '/api/customers/KL-000123/dossier' }) },
+  'POST /api/documents/paper': {
+    allowed: ['mailroom'],
+    sample: () => ({ json: { customerId: 'KL-000124', type: 'order', fields: { number: 'ORD-1' } } }),
+  },
+  'GET /api/documents/:id': { allowed: 'any', sample: ({ docId }) => ({ path: `/api/documents/${docId}` }) },
+  'GET /api/documents/:id/text': { allowed: ['crm', 'compliance'], sample: ({ docId }) => ({ path: `/api/documents/${docId}/text` }) },
+  'GET /api/documents/:id/file': { allowed: ['crm', 'compliance'], sample: ({ docId }) => ({ path: `/api/documents/${docId}/file` }) },
+  'GET /api/audit/verify': { allowed: ['compliance'] },
+  'GET /api/audit': { allowed: ['compliance'], sample: () => ({ path: '/api/audit?customerId=KL-000123' }) },
+};
+
+const ROLES: Role[] = ['mailroom', 'crm', 'compliance', 'admin'];
+
+describe('access matrix', () => {
+  let t: TestApp;
+  let ctx: Ctx;
+  before(async () => {
+    t = await startTestApp();
+    const dossier = (await (await t.api('GET', '/api/customers/KL-000123/dossier', { as: 'crm' })).json()) as {
+      documents: { id: string; class: string; barcode: string | null; original: unknown }[];
+    };
+    const digital = dossier.documents.find((d) => d.original)!;
+    const paper = dossier.documents.find((d) => d.barcode)!;
+    ctx = { docId: digital.id, paperId: paper.id, paperBarcode: paper.barcode!, n: 0 };
+  });
+  after(() => t.close());
+
+  it('given the app when its routes are listed then every route is in the matrix and every matrix row is a route', () => {
+    const served = t.dl.app.routes.map((r) => `${r.method.toUpperCase()} ${r.path}`).sort();
+    assert.deepEqual(served, Object.keys(MATRIX).sort());
+  });
+
+  for (const [key, row] of Object.entries(MATRIX)) {
+    const [method, pattern] = key.split(' ');
+    const request = async (token: string | null) => {
+      ctx.n++;
+      const s = row.sample?.(ctx) ?? {};
+      const p = s.path ?? pattern;
+      return t.api(method, p, token === null ? { as: null, json: s.json } : { token, json: s.json });
+    };
+
+    it(`given ${key} when called without a token then ${row.allowed === 'public' ? 'it answers' : '401'}`, async () => {
+      const res = await request(null);
+      if (row.allowed === 'public') assert.equal(res.status, 200);
+      else {
+        assert.equal(res.status, 401);
+        assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'unauthorized');
+      }
+    });
+
+    if (row.allowed !== 'public') {
+      it(`given ${key} when called with an unknown token then 401`, async () => {
+        assert.equal((await request('dl_not-a-real-token')).status, 401);
+      });
+    }
+
+    for (const role of ROLES) {
+      const allowed = row.allowed === 'public' || row.allowed === 'any' || role === 'admin' || row.allowed.includes(role);
+      it(`given ${key} when called as ${role} then ${allowed ? '2xx' : '403'}`, async () => {
+        const res = await request(t.tokens[role]);
+        const body = await res.text();
+        if (allowed) assert.ok(res.status >= 200 && res.status < 300, `${res.status} ${body}`);
+        else {
+          assert.equal(res.status, 403, body);
+          assert.equal(JSON.parse(body).error.code, 'forbidden');
+        }
+      });
+    }
+  }
+});

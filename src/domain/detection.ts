@@ -1,0 +1,133 @@
+import rules from '../../classifiers/document-types.json' with { type: 'json' };
+import { isIsoDate } from './dates.js';
+
+export type Detected<T> = { value: T; confidence: number; evidence: string } | null;
+export type Detection = {
+  type: Detected<string>;
+  customerNumber: Detected<string>;
+  number: Detected<string>;
+  docDate: Detected<string>;
+  total: Detected<number>;
+  endsOn: Detected<string>;
+};
+
+type TypeRule = { keywords: Record<string, number>; titles: string[]; number: string | null };
+const TYPES = rules.types as Record<string, TypeRule>;
+
+/** Lower case, diacritics removed, white space folded: what keyword matching compares. */
+export function fold(s: string): string {
+  return s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase().replace(/\s+/g, ' ');
+}
+
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const keywordRes = new Map<string, RegExp>();
+function keywordRe(k: string): RegExp {
+  let re = keywordRes.get(k);
+  if (!re) keywordRes.set(k, (re = new RegExp(`(?<![\\p{L}\\p{N}])${escapeRe(fold(k))}(?![\\p{L}\\p{N}])`, 'gu')));
+  return re;
+}
+
+const MONTHS: Record<string, number> = {
+  jan: 1, januari: 1, january: 1, feb: 2, februari: 2, february: 2, mrt: 3, maart: 3, march: 3, apr: 4, april: 4,
+  mei: 5, may: 5, jun: 6, juni: 6, june: 6, jul: 7, juli: 7, july: 7, aug: 8, augustus: 8, august: 8,
+  sep: 9, sept: 9, september: 9, okt: 10, oktober: 10, oct: 10, october: 10, nov: 11, november: 11, dec: 12, december: 12,
+};
+
+/** Parses Dutch and English written dates (2 oktober 2026, 02-10-2026, 2/10/2026) to YYYY-MM-DD (day first). */
+export function parseWrittenDate(s: string): string | null {
+  const m = /^(\d{1,2})[-/. ]+([a-z]+|\d{1,2})[-/. ]+(\d{4})$/.exec(fold(s).trim());
+  if (!m) return null;
+  const month = /^\d+$/.test(m[2]) ? Number(m[2]) : MONTHS[m[2]];
+  if (!month) return null;
+  const iso = `${m[3]}-${String(month).padStart(2, '0')}-${m[1].padStart(2, '0')}`;
+  return isIsoDate(iso) ? iso : null;
+}
+
+/** Parses 4.850,00 (Dutch) and 4,850.00 (English) amounts. */
+export function parseAmount(s: string): number | null {
+  const t = s.trim();
+  const dutch = /,\d{2}$/.test(t);
+  const n = Number(dutch ? t.replace(/\./g, '').replace(',', '.') : t.replace(/,/g, ''));
+  return Number.isFinite(n) ? n : null;
+}
+
+function detectType(text: string): Detected<string> {
+  const folded = fold(text);
+  const head = fold(text.split('\n').map((l) => l.trim()).filter(Boolean).slice(0, 8).join('\n'));
+  const scores: { type: string; score: number; evidence: string[] }[] = [];
+  for (const [type, r] of Object.entries(TYPES)) {
+    let score = 0;
+    const evidence: string[] = [];
+    for (const [k, w] of Object.entries(r.keywords)) {
+      const hits = folded.match(keywordRe(k))?.length ?? 0;
+      if (hits) {
+        score += w * Math.min(hits, 3);
+        evidence.push(k);
+      }
+    }
+    for (const t of r.titles) {
+      if (head.split('\n').some((line) => new RegExp(t, 'u').test(line.trim()))) {
+        score += 6;
+        evidence.push(`title /${t}/`);
+      }
+    }
+    if (r.number && new RegExp(r.number, 'i').test(text)) {
+      score += 3;
+      evidence.push('number format');
+    }
+    scores.push({ type, score, evidence });
+  }
+  scores.sort((a, b) => b.score - a.score);
+  const [best, second] = scores;
+  if (!best || best.score === 0) return null;
+  // Confidence: how far the winner is ahead, saturating with strong evidence.
+  const margin = (best.score - (second?.score ?? 0)) / best.score;
+  const strength = Math.min(1, best.score / 12);
+  return { value: best.type, confidence: Math.round(Math.min(0.99, 0.35 + 0.4 * margin + 0.25 * strength) * 100) / 100, evidence: best.evidence.join(', ') };
+}
+
+function firstMatch(patterns: string[], text: string): { raw: string; line: string } | null {
+  for (const p of patterns) {
+    const m = new RegExp(p, 'iu').exec(fold(text));
+    if (m) return { raw: m[1], line: m[0] };
+  }
+  return null;
+}
+
+/**
+ * Reads a scanned page's text for the type, the customer number and key points, each with a
+ * confidence and the evidence, so a person can see why (and correct it in review).
+ *
+ *     detect('OFFERTE OF-2026-0412\nKlantnummer: KL-000123', /KL-\d{6}/).type?.value // 'quote'
+ */
+export function detect(text: string, customerPattern: RegExp): Detection {
+  const type = detectType(text);
+  // Customer numbers: a labelled one ("Klantnummer: KL-000123") is near-certain; a bare match less so.
+  // OCR often reads the hyphen as a dash or a space, so those are normalised before matching.
+  const normalised = text.replace(/[‐‑‒–—]/g, '-');
+  const src = customerPattern.source.replace(/^\^|\$$/g, '');
+  const labelled = new RegExp(`(?:klantnummer|klantnr\\.?|customer (?:no\\.?|number)|debiteurnummer)\\s*[:.]?\\s*(${src})`, 'iu').exec(normalised);
+  const bare = labelled ? null : [...normalised.matchAll(new RegExp(`(?<![\\p{L}\\p{N}])(${src})(?![\\p{N}])`, 'gu'))];
+  let customerNumber: Detected<string> = null;
+  if (labelled) customerNumber = { value: labelled[1].toUpperCase(), confidence: 0.97, evidence: `"${labelled[0].trim()}"` };
+  else if (bare && bare.length) {
+    const distinct = new Set(bare.map((m) => m[1].toUpperCase()));
+    customerNumber = { value: bare[0][1].toUpperCase(), confidence: distinct.size === 1 ? 0.85 : 0.5, evidence: `bare number${distinct.size > 1 ? `s (${[...distinct].join(', ')})` : ''}` };
+  }
+  const numRule = type ? TYPES[type.value]?.number : null;
+  const numMatch = numRule ? new RegExp(numRule, 'i').exec(normalised) : null;
+  const date = firstMatch(rules.keyPoints.date, text);
+  const total = firstMatch(rules.keyPoints.total, text);
+  const ends = firstMatch(rules.keyPoints.endsOn, text);
+  const dateValue = date ? parseWrittenDate(date.raw) : null;
+  const endsValue = ends ? parseWrittenDate(ends.raw) : null;
+  const totalValue = total ? parseAmount(total.raw) : null;
+  return {
+    type,
+    customerNumber,
+    number: numMatch ? { value: numMatch[0].toUpperCase(), confidence: 0.9, evidence: 'number format' } : null,
+    docDate: dateValue ? { value: dateValue, confidence: 0.85, evidence: `"${date!.line}"` } : null,
+    total: totalValue !== null ? { value: totalValue, confidence: 0.8, evidence: `"${total!.line}"` } : null,
+    endsOn: endsValue ? { value: endsValue, confidence: 0.8, evidence: `"${ends!.line}"` } : null,
+  };
+}

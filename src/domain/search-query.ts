@@ -1,0 +1,109 @@
+/**
+ * The search language users type, compiled to a safe FTS5 expression. Users never write FTS5
+ * syntax directly, so no input can make SQLite fail with a syntax error (a 500): anything this
+ * parser does not understand is a clear 400.
+ *
+ *   offerte koelunit        both words (AND)
+ *   financ*                 prefix
+ *   "service level"         phrase
+ *   offerte OR factuur      either
+ *   -verlopen               without
+ *
+ *     compileQuery('offerte "service level" financ*') // '"offerte" AND "service level" AND "financ"*'
+ */
+export class QueryError extends Error {}
+
+type Term = { text: string; prefix: boolean; negate: boolean; phrase: boolean };
+
+const WORD = /[\p{L}\p{N}]/u;
+
+function quote(s: string): string {
+  return `"${s.replace(/"/g, '""')}"`;
+}
+
+export function tokenize(input: string): (Term | 'OR')[] {
+  const out: (Term | 'OR')[] = [];
+  let i = 0;
+  const s = input.trim();
+  if (s.length > 500) throw new QueryError('The query is too long (at most 500 characters)');
+  while (i < s.length) {
+    const ch = s[i];
+    if (/\s/.test(ch)) {
+      i++;
+      continue;
+    }
+    let negate = false;
+    if (ch === '-' && i + 1 < s.length && (s[i + 1] === '"' || WORD.test(s[i + 1]))) {
+      negate = true;
+      i++;
+    }
+    if (s[i] === '"') {
+      const end = s.indexOf('"', i + 1);
+      if (end < 0) throw new QueryError('A quote is not closed: put a " at the end of the phrase');
+      const phrase = s.slice(i + 1, end).replace(/[^\p{L}\p{N}\s'-]/gu, ' ').trim();
+      if (!phrase) throw new QueryError('An empty phrase "" was given');
+      out.push({ text: phrase, prefix: false, negate, phrase: true });
+      i = end + 1;
+      continue;
+    }
+    let j = i;
+    while (j < s.length && !/\s/.test(s[j]) && s[j] !== '"') j++;
+    const raw = s.slice(i, j);
+    i = j;
+    if (raw === 'OR' && !negate) {
+      out.push('OR');
+      continue;
+    }
+    const prefix = raw.endsWith('*');
+    // Keep letters and digits; punctuation inside a word (KL-000123, 4.850,00) splits it as the index does.
+    const words = raw.replace(/\*+$/, '').split(/[^\p{L}\p{N}]+/u).filter(Boolean);
+    if (words.length === 0) {
+      if (raw === '*' || raw.endsWith('*')) throw new QueryError('A * must follow at least one letter or digit, e.g. financ*');
+      continue; // lone punctuation is ignored, as the index ignores it
+    }
+    if (words.length === 1) out.push({ text: words[0], prefix, negate, phrase: false });
+    else out.push({ text: words.join(' '), prefix, negate, phrase: true });
+  }
+  return out;
+}
+
+/** Compiles a user query to FTS5 MATCH syntax, or throws QueryError with a message for the user. */
+export function compileQuery(input: string): string {
+  const tokens = tokenize(input);
+  const positives: string[] = [];
+  const negatives: string[] = [];
+  let group: string[] = [];
+  let pendingOr = false;
+  const flush = () => {
+    if (group.length) positives.push(group.length > 1 ? `(${group.join(' OR ')})` : group[0]);
+    group = [];
+  };
+  for (const t of tokens) {
+    if (t === 'OR') {
+      if (group.length === 0 || pendingOr) throw new QueryError('OR needs a word on both sides, e.g. offerte OR factuur');
+      pendingOr = true;
+      continue;
+    }
+    const expr = `${quote(t.text)}${t.prefix ? '*' : ''}`;
+    if (t.negate) {
+      if (pendingOr) throw new QueryError('OR cannot be followed by an excluded word');
+      negatives.push(expr);
+      continue;
+    }
+    if (pendingOr) {
+      group.push(expr);
+      pendingOr = false;
+    } else {
+      flush();
+      group.push(expr);
+    }
+  }
+  if (pendingOr) throw new QueryError('OR needs a word on both sides, e.g. offerte OR factuur');
+  flush();
+  if (positives.length === 0) {
+    throw new QueryError(negatives.length ? 'A query needs at least one word to look for, not only excluded words' : 'Type at least one word to search for');
+  }
+  let expr = positives.join(' AND ');
+  for (const n of negatives) expr = `${expr} NOT ${n}`;
+  return expr;
+}

@@ -1,0 +1,35 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { QueryError, compileQuery } from '../../src/domain/search-query.js';
+
+describe(compileQuery.name, () => {
+  it('given plain words when compiled then each is quoted and ANDed', () => {
+    assert.equal(compileQuery('offerte koelunit'), '"offerte" AND "koelunit"');
+  });
+  it('given a prefix and a phrase when compiled then both survive', () => {
+    assert.equal(compileQuery('financ* "service level"'), '"financ"* AND "service level"');
+  });
+  it('given OR and an exclusion when compiled then they map to FTS5 operators', () => {
+    assert.equal(compileQuery('offerte OR factuur -verlopen'), '("offerte" OR "factuur") NOT "verlopen"');
+  });
+  it('given a customer number when compiled then it becomes the phrase the index holds', () => {
+    assert.equal(compileQuery('KL-000123'), '"KL 000123"');
+  });
+  it('given FTS5 syntax characters when compiled then they cannot escape the quotes', () => {
+    assert.equal(compileQuery('a"b'.replace('"', '')), '"ab"');
+    assert.equal(compileQuery('NEAR(x y) ^col:z'), '"NEAR x" AND "y" AND "col z"');
+  });
+  for (const [q, msg] of [
+    ['"unclosed', /quote is not closed/],
+    ['', /at least one word/],
+    ['-only', /not only excluded/],
+    ['OR x', /OR needs a word/],
+    ['x OR', /OR needs a word/],
+    ['*', /must follow/],
+    ['x'.repeat(501), /too long/],
+  ] as const) {
+    it(`given the malformed query ${JSON.stringify(q.slice(0, 12))} when compiled then a QueryError explains it`, () => {
+      assert.throws(() => compileQuery(q), (e: Error) => e instanceof QueryError && msg.test(e.message));
+    });
+  }
+});

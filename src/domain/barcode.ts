@@ -5,7 +5,7 @@ export const BARCODE_KINDS = Object.keys(scheme.kinds) as BarcodeKind[];
 
 // Damm's quasigroup of order 10: catches every single-digit error and every adjacent transposition.
 const DAMM = [
-  [0, 3, 1, 7, 5, 9, 8, 6, 2, 4],
+  [0, 3, 1, 7, 5, 9, 8, 6, 4, 2],
   [7, 0, 9, 2, 1, 5, 4, 8, 6, 3],
   [4, 2, 0, 6, 8, 7, 1, 3, 5, 9],
   [1, 7, 5, 0, 9, 8, 3, 4, 2, 6],
@@ -24,8 +24,13 @@ export function dammDigit(digits: string): number {
   return interim;
 }
 
-function checkInput(prefix: string, body: string): string {
-  return String(prefix.charCodeAt(0)) + body;
+/**
+ * The check digit covers a digit standing for the kind, then the body: a code read with the
+ * wrong prefix letter fails the check. (ASCII codes of the letters would not do: D=68 and L=76
+ * leave the Damm quasigroup in the same state, so D… and L… codes would share check digits.)
+ */
+function checkInput(kind: BarcodeKind, body: string): string {
+  return String(scheme.kinds[kind].kindDigit) + body;
 }
 
 /**
@@ -37,7 +42,7 @@ export function makeBarcode(kind: BarcodeKind, n: number): string {
   const k = scheme.kinds[kind];
   if (!Number.isSafeInteger(n) || n < 0 || n >= 10 ** k.digits) throw new RangeError(`barcode number out of range: ${n}`);
   const body = String(n).padStart(k.digits, '0');
-  return `${k.prefix}${body}${dammDigit(checkInput(k.prefix, body))}`;
+  return `${k.prefix}${body}${dammDigit(checkInput(kind, body))}`;
 }
 
 export type ParsedBarcode = { kind: BarcodeKind; number: number; code: string };
@@ -56,7 +61,7 @@ export function parseBarcode(raw: string): { ok: true; value: ParsedBarcode } | 
   const body = code.slice(1);
   if (body.length !== k.digits + 1) return { ok: false, problem: 'bad_length' };
   if (!/^\d+$/.test(body)) return { ok: false, problem: 'not_digits' };
-  if (dammDigit(checkInput(k.prefix, body)) !== 0) return { ok: false, problem: 'bad_check_digit' };
+  if (dammDigit(checkInput(kind, body)) !== 0) return { ok: false, problem: 'bad_check_digit' };
   return { ok: true, value: { kind, number: Number(body.slice(0, -1)), code } };
 }
 

@@ -21,13 +21,26 @@ import { PaperService } from './services/paper.service.js';
 import { ScopesService } from './services/scopes.service.js';
 import { UsersService } from './services/users.service.js';
 import { VERSION } from './version.js';
+import { createTesseractOcrEngine } from './adapters/ocr/tesseract-ocr.engine.js';
+import type { OcrEngine } from './adapters/ocr/ocr-engine.js';
+import { ingestRoutes } from './http/ingest.routes.js';
+import { createIngestHandler, type ArchiveBuilder } from './jobs/ingest.job.js';
+import { JobQueue } from './jobs/job-queue.js';
+import { JobRunner } from './jobs/worker-pool.js';
+import { IntakeService } from './services/intake.service.js';
+import { PipelineService } from './services/pipeline.service.js';
+import { SearchService } from './services/search.service.js';
+import { buildArchivePdf } from './adapters/pdf/archive-pdf.js';
 
 export type Services = ReturnType<typeof buildServices>;
 
-function buildServices(db: Database, store: ObjectStore, config: Config, clock: Clock) {
+function buildServices(db: Database, store: ObjectStore, config: Config, clock: Clock, queue: JobQueue) {
   const audit = new AuditService(db, clock);
   const scopes = new ScopesService(db, config.defaultScopes);
   return {
+    intake: new IntakeService(db, store, queue, audit, scopes, clock),
+    search: new SearchService(db, audit),
+    pipeline: new PipelineService(db, queue, audit, clock),
     audit,
     scopes,
     users: new UsersService(db, audit, clock, config.adminToken),
@@ -43,7 +56,15 @@ const WEB_ROOT = fileURLToPath(new URL('./web/public/', import.meta.url));
  * Opens a Dossierlink instance on a data dir: database (migrated), object store, services and the
  * HTTP app. Used by main.ts and by every integration test, so tests run what production runs.
  */
-export async function openDossierlink(config: Config, opts: { clock?: Clock; logger?: Logger } = {}) {
+export type OpenOptions = {
+  clock?: Clock;
+  logger?: Logger;
+  /** Replaces the tesseract.js engine (tests of the queue use a slow or failing one). */
+  ocr?: OcrEngine;
+  buildArchive?: ArchiveBuilder;
+};
+
+export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
   const clock = opts.clock ?? systemClock;
   const logger = opts.logger ?? pino({ level: config.logLevel });
   await mkdir(config.dataDir, { recursive: true });
@@ -53,7 +74,25 @@ export async function openDossierlink(config: Config, opts: { clock?: Clock; log
     if (applied.length) logger.info({ applied }, 'database migrated');
     const store = createObjectStore(config.objectStore);
     await store.init();
-    const services = buildServices(db, store, config, clock);
+    const queue = new JobQueue({ db, clock });
+    const services = buildServices(db, store, config, clock, queue);
+    // The OCR engine starts its workers on first use, so an instance that never OCRs costs nothing.
+    const ocr = opts.ocr ?? createTesseractOcrEngine({ langs: config.ocrLangs, workers: config.ocrWorkers, logger });
+    const runner = new JobRunner({ queue, logger });
+    runner.register(
+      'ingest',
+      createIngestHandler({
+        db,
+        store,
+        ocr,
+        audit: services.audit,
+        scopes: services.scopes,
+        clock,
+        customerPattern: new RegExp(config.customerPattern),
+        buildArchive: opts.buildArchive ?? buildArchivePdf,
+        logger,
+      }),
+    );
     const app = createApp({
       routes: [
         ...metaRoutes(VERSION),
@@ -61,6 +100,14 @@ export async function openDossierlink(config: Config, opts: { clock?: Clock; log
         ...customersRoutes(services.customers),
         ...documentsRoutes(services.documents, services.paper),
         ...auditRoutes(services.audit),
+        ...ingestRoutes({
+          intake: services.intake,
+          search: services.search,
+          queue,
+          pipeline: services.pipeline,
+          uploadTmpDir: path.join(config.dataDir, 'tmp', 'uploads'),
+          maxUploadBytes: config.maxUploadBytes,
+        }),
       ],
       authenticate: (t) => services.users.authenticate(t),
       logger,
@@ -75,8 +122,20 @@ export async function openDossierlink(config: Config, opts: { clock?: Clock; log
       db,
       store,
       services,
+      queue,
+      runner,
+      ocr,
       app,
-      async close() {
+      /** Recovers what a crash left behind, then starts processing jobs on every OCR worker. */
+      async startWorkers() {
+        const recovered = await services.pipeline.recoverAfterRestart();
+        if (recovered.requeued || recovered.failed) logger.info(recovered, 'recovered jobs left by a previous run');
+        runner.start({ concurrency: Math.max(1, ocr.workers) });
+      },
+      /** Stops taking work, lets running jobs finish within the grace period, then closes everything. */
+      async close(graceMs = config.shutdownGraceMs) {
+        await runner.stop({ graceMs });
+        await ocr.terminate();
         await db.close();
       },
     };

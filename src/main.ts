@@ -33,6 +33,8 @@ async function main() {
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   logger.info({ port, dataDir: config.dataDir, objectStore: config.objectStore.kind, version: VERSION }, 'Dossierlink listening');
 
+  await dl.startWorkers();
+
   const tokens = config.demo ? await readDemoTokens(config.dataDir) : null;
   if (tokens) {
     const lines = tokens.map((t) => `  ${t.roles.join(',').padEnd(11)} ${t.name.padEnd(36)} ${t.token}`);

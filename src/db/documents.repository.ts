@@ -32,11 +32,14 @@ export type DocumentRow = {
   created_at: string;
   updated_at: string;
   destroyed_at: string | null;
+  text_minhash: string | null;
+  near_duplicate_of: string | null;
   /** Computed by the queries below: 1 when an active legal hold covers the document or its customer. */
   on_hold?: number;
 };
 
-export type NewDocument = Omit<DocumentRow, 'on_hold' | 'destroyed_at'>;
+export type NewDocument = Omit<DocumentRow, 'on_hold' | 'destroyed_at' | 'text_minhash' | 'near_duplicate_of'>;
+export type DocumentPatch = Partial<NewDocument & Pick<DocumentRow, 'text_minhash' | 'near_duplicate_of' | 'destroyed_at'>>;
 
 const HOLD = `EXISTS (SELECT 1 FROM legal_holds h WHERE h.released_at IS NULL
   AND (h.document_id = d.id OR (h.customer_id IS NOT NULL AND h.customer_id = d.customer_id))) AS on_hold`;
@@ -48,6 +51,8 @@ const COLUMNS: (keyof NewDocument)[] = [
   'retention_starts_on', 'retention_period', 'retention_ends_on', 'retention_disposition', 'source',
   'created_by', 'created_at', 'updated_at',
 ];
+
+const UPDATABLE = new Set<string>([...COLUMNS, 'text_minhash', 'near_duplicate_of', 'destroyed_at']);
 
 export type PageText = { pageNo: number; text: string; source: 'text-layer' | 'ocr' | 'manual'; confidence: number | null };
 
@@ -84,8 +89,8 @@ export const documentsRepository = {
   },
 
   /** Updates the named columns; `updated_at` is always set. */
-  async update(q: Queryable, id: string, patch: Partial<NewDocument>, now: string): Promise<number> {
-    const keys = Object.keys(patch).filter((k) => COLUMNS.includes(k as keyof NewDocument) && k !== 'id');
+  async update(q: Queryable, id: string, patch: DocumentPatch, now: string): Promise<number> {
+    const keys = Object.keys(patch).filter((k) => UPDATABLE.has(k) && k !== 'id');
     const sets = [...keys.map((k) => `${k} = ?`), 'updated_at = ?'];
     const r = await q.run(`UPDATE documents SET ${sets.join(', ')} WHERE id = ?`, [
       ...keys.map((k) => (patch as Record<string, unknown>)[k]),
@@ -112,6 +117,16 @@ export const documentsRepository = {
     return q.all<{ page_no: number; text: string; source: string; confidence: number | null }>(
       'SELECT page_no, text, source, confidence FROM document_pages WHERE document_id = ? ORDER BY page_no',
       [documentId],
+    );
+  },
+
+  /** Documents whose text MinHash is known, of one customer (or of none), to compare a new one with. */
+  minhashes(q: Queryable, customerId: string | null, excludeId: string) {
+    return q.all<{ id: string; text_minhash: string }>(
+      `SELECT id, text_minhash FROM documents
+       WHERE text_minhash IS NOT NULL AND destroyed_at IS NULL AND id <> ? AND customer_id IS ?
+       ORDER BY created_at DESC LIMIT 5000`,
+      [excludeId, customerId],
     );
   },
 

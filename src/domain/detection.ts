@@ -53,7 +53,8 @@ export function parseAmount(s: string): number | null {
 
 function detectType(text: string): Detected<string> {
   const folded = fold(text);
-  const head = fold(text.split('\n').map((l) => l.trim()).filter(Boolean).slice(0, 8).join('\n'));
+  // fold() joins lines, so the first lines are folded one by one for the title patterns.
+  const head = text.split('\n').map((l) => fold(l).trim()).filter(Boolean).slice(0, 8);
   const scores: { type: string; score: number; evidence: string[] }[] = [];
   for (const [type, r] of Object.entries(TYPES)) {
     let score = 0;
@@ -66,7 +67,7 @@ function detectType(text: string): Detected<string> {
       }
     }
     for (const t of r.titles) {
-      if (head.split('\n').some((line) => new RegExp(t, 'u').test(line.trim()))) {
+      if (head.some((line) => new RegExp(t, 'u').test(line))) {
         score += 6;
         evidence.push(`title /${t}/`);
       }
@@ -103,16 +104,34 @@ function firstMatch(patterns: string[], text: string): { raw: string; line: stri
 export function detect(text: string, customerPattern: RegExp): Detection {
   const type = detectType(text);
   // Customer numbers: a labelled one ("Klantnummer: KL-000123") is near-certain; a bare match less so.
-  // OCR often reads the hyphen as a dash or a space, so those are normalised before matching.
+  // OCR often drops the hyphen or reads it as a dash, dot or space, so the pattern is matched
+  // loosely and each match must then fit the configured pattern exactly once normalised.
   const normalised = text.replace(/[‐‑‒–—]/g, '-');
-  const src = customerPattern.source.replace(/^\^|\$$/g, '');
-  const labelled = new RegExp(`(?:klantnummer|klantnr\\.?|customer (?:no\\.?|number)|debiteurnummer)\\s*[:.]?\\s*(${src})`, 'iu').exec(normalised);
-  const bare = labelled ? null : [...normalised.matchAll(new RegExp(`(?<![\\p{L}\\p{N}])(${src})(?![\\p{N}])`, 'gu'))];
+  const strict = new RegExp(`^(?:${customerPattern.source.replace(/^\^|\$$/g, '')})$`, 'i');
+  const loose = customerPattern.source.replace(/^\^|\$$/g, '').replace(/\\?-/g, '[-\\s.]?');
+  const canonical = (raw: string): string | null => {
+    const up = raw.toUpperCase();
+    const bare = up.replace(/[-\s.]+/g, '');
+    for (const c of [up, up.replace(/[\s.]+/g, '-'), bare]) if (strict.test(c)) return c;
+    // A dropped hyphen: put one back wherever that makes the number fit the pattern.
+    for (let i = 1; i < bare.length; i++) {
+      const c = `${bare.slice(0, i)}-${bare.slice(i)}`;
+      if (strict.test(c)) return c;
+    }
+    return null;
+  };
+  const labelled = new RegExp(`(?:klantnummer|klantnr\\.?|customer (?:no\\.?|number)|debiteurnummer)\\s*[:.]?\\s*(${loose})`, 'iu').exec(normalised);
   let customerNumber: Detected<string> = null;
-  if (labelled) customerNumber = { value: labelled[1].toUpperCase(), confidence: 0.97, evidence: `"${labelled[0].trim()}"` };
-  else if (bare && bare.length) {
-    const distinct = new Set(bare.map((m) => m[1].toUpperCase()));
-    customerNumber = { value: bare[0][1].toUpperCase(), confidence: distinct.size === 1 ? 0.85 : 0.5, evidence: `bare number${distinct.size > 1 ? `s (${[...distinct].join(', ')})` : ''}` };
+  const labelledValue = labelled ? canonical(labelled[1]) : null;
+  if (labelled && labelledValue) customerNumber = { value: labelledValue, confidence: 0.97, evidence: `"${labelled[0].trim()}"` };
+  else {
+    const bare = [...normalised.matchAll(new RegExp(`(?<![\\p{L}\\p{N}])(${loose})(?![\\p{N}])`, 'giu'))]
+      .map((m) => canonical(m[1]))
+      .filter((v): v is string => v !== null);
+    if (bare.length) {
+      const distinct = new Set(bare);
+      customerNumber = { value: bare[0], confidence: distinct.size === 1 ? 0.85 : 0.5, evidence: `bare number${distinct.size > 1 ? `s (${[...distinct].join(', ')})` : ''}` };
+    }
   }
   const numRule = type ? TYPES[type.value]?.number : null;
   const numMatch = numRule ? new RegExp(numRule, 'i').exec(normalised) : null;

@@ -145,5 +145,5 @@ export function createApp(opts: AppOptions) {
     res.status(status).json(body);
   });
 
-  return Object.assign(app, { routes });
+  return Object.assign(app, { routeTable: routes });
 }

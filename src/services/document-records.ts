@@ -31,39 +31,70 @@ async function retentionCustomer(q: Queryable, customerId: string | null) {
   return JSON.parse(c.attributes) as { relationshipEndedOn?: string; consentWithdrawnOn?: string };
 }
 
+export type Decision = Pick<
+  NewDocument,
+  | 'class'
+  | 'classification'
+  | 'retention_legal_basis'
+  | 'retention_trigger'
+  | 'retention_starts_on'
+  | 'retention_period'
+  | 'retention_ends_on'
+  | 'retention_disposition'
+>;
+
 /**
- * Builds a complete document row from a draft: class from the active scopes (with its trace) and
- * retention from the schedule. The single way every intake path (upload, paper, inbox, coupons,
- * demo) creates a document, so none of them can skip classification or retention.
+ * Class (from the active scopes, with its trace) and retention (from the schedule) for a
+ * document's current data. Every path that creates or changes a document goes through here, so
+ * none of them can skip classification or retention.
  */
-export async function buildDocument(q: Queryable, draft: DocumentDraft, scopes: string[], clock: Clock): Promise<NewDocument> {
-  const customer = await retentionCustomer(q, draft.customerId);
-  const fields = draft.fields ?? {};
-  const docDate = draft.docDate ?? null;
-  const decided = classify({ type: draft.type, fields, docDate, scopes, today: today(clock) });
+export async function decide(
+  q: Queryable,
+  d: { customerId: string | null; type: string; docDate: string | null; fields: KeyPoints; forceClass?: DocumentClass; extraTrace?: TraceStep[]; confidence?: number; by?: 'rule' | 'user' },
+  scopes: string[],
+  clock: Clock,
+): Promise<Decision> {
+  const customer = await retentionCustomer(q, d.customerId);
+  const decided = classify({ type: d.type, fields: d.fields, docDate: d.docDate, scopes, today: today(clock) });
   let cls = decided.class;
-  const trace: TraceStep[] = [...decided.classification.trace];
-  if (draft.forceClass && draft.forceClass !== cls) {
+  const trace: TraceStep[] = [...(d.extraTrace ?? []), ...decided.classification.trace];
+  if (d.forceClass && d.forceClass !== cls) {
     trace.push({
       rule: 'registered as paper',
-      evidence: `the rules would make it ${cls}; it stays ${draft.forceClass} until it is digitised`,
-      result: draft.forceClass,
+      evidence: `the rules would make it ${cls}; it stays ${d.forceClass} until it is digitised`,
+      result: d.forceClass,
     });
-    cls = draft.forceClass;
+    cls = d.forceClass;
   }
-  const retention = computeRetention({ type: draft.type, docDate, registeredOn: today(clock), fields, customer, hold: false });
+  const retention = computeRetention({ type: d.type, docDate: d.docDate, registeredOn: today(clock), fields: d.fields, customer, hold: false });
+  return {
+    class: cls,
+    classification: JSON.stringify({ by: d.by ?? 'rule', confidence: d.confidence ?? decided.classification.confidence, trace }),
+    retention_legal_basis: retention.legalBasis,
+    retention_trigger: retention.trigger,
+    retention_starts_on: retention.startsOn,
+    retention_period: retention.period,
+    retention_ends_on: retention.endsOn,
+    retention_disposition: retention.disposition,
+  };
+}
+
+/** Builds a complete document row from a draft; see `decide` for class and retention. */
+export async function buildDocument(q: Queryable, draft: DocumentDraft, scopes: string[], clock: Clock): Promise<NewDocument> {
+  const fields = draft.fields ?? {};
+  const docDate = draft.docDate ?? null;
+  const decision = await decide(q, { customerId: draft.customerId, type: draft.type, docDate, fields, forceClass: draft.forceClass }, scopes, clock);
   const now = nowIso(clock);
   return {
     id: newId('doc', clock.now().getTime()),
     customer_id: draft.customerId,
     type: draft.type,
-    class: cls,
     status: draft.status,
     barcode: draft.barcode ?? null,
     title: draft.title ?? defaultTitle(draft.type, fields),
     doc_date: docDate,
     fields: JSON.stringify(fields),
-    classification: JSON.stringify({ ...decided.classification, trace }),
+    ...decision,
     location_id: null,
     holder_user_id: null,
     due_back_on: null,
@@ -74,12 +105,6 @@ export async function buildDocument(q: Queryable, draft: DocumentDraft, scopes: 
     archive_sha256: null,
     page_count: null,
     error: null,
-    retention_legal_basis: retention.legalBasis,
-    retention_trigger: retention.trigger,
-    retention_starts_on: retention.startsOn,
-    retention_period: retention.period,
-    retention_ends_on: retention.endsOn,
-    retention_disposition: retention.disposition,
     source: draft.source,
     created_by: draft.createdBy,
     created_at: now,
@@ -98,7 +123,7 @@ const TYPE_TITLES: Record<string, string> = {
   letter: 'Brief',
 };
 
-function defaultTitle(type: string, fields: KeyPoints): string {
+export function defaultTitle(type: string, fields: KeyPoints): string {
   const base = TYPE_TITLES[type] ?? type;
   return fields.number ? `${base} ${fields.number}` : base;
 }

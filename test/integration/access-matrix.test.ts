@@ -49,7 +49,7 @@ describe('access matrix', () => {
   after(() => t.close());
 
   it('given the app when its routes are listed then every route is in the matrix and every matrix row is a route', () => {
-    const served = t.dl.app.routes.map((r) => `${r.method.toUpperCase()} ${r.path}`).sort();
+    const served = t.dl.app.routeTable.map((r) => `${r.method.toUpperCase()} ${r.path}`).sort();
     assert.deepEqual(served, Object.keys(MATRIX).sort());
   });
 

@@ -106,7 +106,7 @@ describe('customer dossier', () => {
     const res = await t.api('GET', '/api/openapi.json', { as: 'mailroom' });
     const doc = (await res.json()) as { openapi: string; paths: Record<string, Record<string, { requestBody?: unknown }>>; components: { schemas: Record<string, unknown> } };
     assert.equal(doc.openapi, '3.1.0');
-    for (const r of t.dl.app.routes) {
+    for (const r of t.dl.app.routeTable) {
       const p = r.path.replace(/:([A-Za-z_]+)/g, '{$1}');
       assert.ok(doc.paths[p]?.[r.method], `${r.method} ${p} documented`);
     }

@@ -54,3 +54,13 @@ describe(parseAmount.name, () => {
     assert.equal(parseAmount('1,212.50'), 1212.5);
   });
 });
+
+describe('customer number tolerance', () => {
+  it('given OCR that dropped the colon and the hyphen when detected then the customer is still found', () => {
+    assert.equal(detect('Klantnummer KL 000124', KL).customerNumber?.value, 'KL-000124');
+    assert.equal(detect('klantnummer: kl000124', KL).customerNumber?.value, 'KL-000124');
+  });
+  it('given a number that only looks like one when detected then it is not taken', () => {
+    assert.equal(detect('Klantnummer: KL-00012', KL).customerNumber, null);
+  });
+});

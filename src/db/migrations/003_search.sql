@@ -6,7 +6,6 @@ CREATE VIRTUAL TABLE document_fts USING fts5(
   tokenize = 'unicode61 remove_diacritics 2'
 );
 
--- Near-duplicate detection: a 64-bit SimHash of the text (hex), compared by Hamming distance.
-ALTER TABLE documents ADD COLUMN text_simhash TEXT;
+-- Near-duplicate detection: a MinHash signature of the text's words, compared by estimated Jaccard similarity.
+ALTER TABLE documents ADD COLUMN text_minhash TEXT;
 ALTER TABLE documents ADD COLUMN near_duplicate_of TEXT REFERENCES documents(id);
-CREATE INDEX documents_simhash_customer ON documents(customer_id, text_simhash) WHERE text_simhash IS NOT NULL;

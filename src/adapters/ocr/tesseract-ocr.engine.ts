@@ -1,0 +1,285 @@
+/**
+ * OCR with tesseract.js (WebAssembly), fully offline: a lazily grown pool of workers, each
+ * leased for a whole page so orientation and noise retries run back to back on one worker.
+ */
+import { createRequire } from 'node:module';
+import { existsSync, mkdtempSync, rmSync, symlinkSync, copyFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Tesseract from 'tesseract.js';
+import { despeckle, rotateGrey } from '../image/image-pages.js';
+import type { GreyImage } from '../pdf/pdf-render.js';
+import { guessTextOrientation } from './ocr-engine.js';
+import type { OcrEngine, OcrOptions, OcrResult, OcrWord, Rotation } from './ocr-engine.js';
+
+/** The subset of a pino logger we use; never given document text. */
+export type OcrLogger = { warn(obj: object, msg?: string): void; debug?(obj: object, msg?: string): void };
+
+export type TesseractOcrOptions = {
+  /** Traineddata packages `@tesseract.js-data/<lang>`; the first is the primary language. */
+  langs?: string[];
+  workers?: number;
+  logger?: OcrLogger;
+  /** A folder already holding `<lang>.traineddata.gz` for every lang (skips the package lookup). */
+  langPath?: string;
+  createTimeoutMs?: number;
+  pageTimeoutMs?: number;
+};
+
+/** Below this mean confidence a page is worth a second look (upside down? noisy?). */
+const POOR = 70;
+/** Upside-down Latin reads at 30-50; an upright but noisy page at 55-70. */
+const HOPELESS = 50;
+/** Pixel analysis this sure about which way is up is trusted over a middling OCR score. */
+const SURE_FLIP = 0.3;
+const SURE_LINES = 0.5;
+/** With fewer glyphs than this (blank or near-blank page) retries cannot pay off. */
+const MIN_GLYPHS_FOR_RETRY = 20;
+
+/**
+ * PSM 3 (automatic layout) as the CLI uses: the API default, 6, reads speckle as text. The
+ * debug file swallows tesseract's chatter ("Estimating resolution as ...") on stderr.
+ */
+const INIT_CONFIG = 'tessedit_pageseg_mode 3\ndebug_file /dev/null\n';
+/** Heavy noise removal only on the despeckle retry: on clean pages it also eats dots and commas. */
+const DENOISE_PARAMS = { textord_heavy_nr: '1' } as unknown as Partial<Tesseract.RecognizeOptions>;
+
+type Slot = { worker: Tesseract.Worker; broken: boolean };
+
+/**
+ * Creates the engine; workers start on first use and are reused until `terminate()`.
+ * @example const ocr = createTesseractOcrEngine({ langs: ['nld', 'eng'] }); const { text } = await ocr.recognize(page);
+ */
+export function createTesseractOcrEngine(opts: TesseractOcrOptions = {}): OcrEngine {
+  const langs = opts.langs ?? ['nld', 'eng'];
+  const max = Math.max(1, opts.workers ?? os.availableParallelism());
+  const createTimeoutMs = opts.createTimeoutMs ?? 60_000;
+  const pageTimeoutMs = opts.pageTimeoutMs ?? 180_000;
+  const log = opts.logger;
+  const all = new Set<Slot>();
+  const idle: Slot[] = [];
+  const waiting: { resolve: (s: Slot) => void; reject: (e: unknown) => void }[] = [];
+  let creating = 0;
+  let terminated = false;
+  let langDir: { path: string; temp: boolean } | undefined;
+
+  async function spawn(): Promise<Slot> {
+    langDir ??= prepareLangDir(langs, opts.langPath);
+    let failed: ((e: unknown) => void) | undefined;
+    const creation = Tesseract.createWorker(langs, Tesseract.OEM.LSTM_ONLY, {
+      langPath: langDir.path,
+      cacheMethod: 'none', // else traineddata is written into the working directory
+      gzip: true,
+      // Without a handler a failed job throws inside tesseract.js and takes the process down.
+      errorHandler: (err: unknown) => {
+        log?.warn({ err: String(err) }, 'tesseract worker reported an error');
+        failed?.(err);
+      },
+    }, INIT_CONFIG);
+    // A failed language load can leave createWorker pending forever: give up after a while.
+    const worker = await new Promise<Tesseract.Worker>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`tesseract worker did not start in ${createTimeoutMs} ms`)), createTimeoutMs);
+      failed = (e) => reject(new Error(`tesseract worker failed to start: ${String(e)}`));
+      creation.then(resolve, reject).finally(() => clearTimeout(timer));
+    });
+    failed = undefined;
+    const slot: Slot = { worker, broken: false };
+    // tesseract.js listens with `onerror`, which worker_threads ignores: an uncaught error
+    // in the thread would otherwise be an unhandled 'error' event that kills the process.
+    const thread = (worker as unknown as { worker?: NodeJS.EventEmitter }).worker;
+    thread?.on('error', (err) => {
+      slot.broken = true;
+      log?.warn({ err: String(err) }, 'tesseract worker thread crashed');
+    });
+    thread?.on('exit', () => (slot.broken = true));
+    return slot;
+  }
+
+  async function acquire(signal?: AbortSignal): Promise<Slot> {
+    signal?.throwIfAborted();
+    if (terminated) throw new Error('OCR engine terminated');
+    const free = idle.pop();
+    if (free) return free;
+    if (all.size + creating < max) {
+      creating++;
+      try {
+        const slot = await spawn();
+        all.add(slot);
+        return slot;
+      } finally {
+        creating--;
+      }
+    }
+    return new Promise<Slot>((resolve, reject) => {
+      const entry = { resolve, reject };
+      waiting.push(entry);
+      signal?.addEventListener('abort', () => {
+        const i = waiting.indexOf(entry);
+        if (i >= 0) waiting.splice(i, 1);
+        reject(signal.reason);
+      }, { once: true });
+    });
+  }
+
+  function release(slot: Slot): void {
+    if (slot.broken || terminated) return void discard(slot);
+    const next = waiting.shift();
+    if (next) next.resolve(slot);
+    else idle.push(slot);
+  }
+
+  function discard(slot: Slot): void {
+    all.delete(slot);
+    void slot.worker.terminate().catch(() => undefined);
+    // Hand the freed capacity to someone who is waiting, with a fresh worker.
+    const next = waiting.shift();
+    if (next && !terminated) {
+      creating++;
+      spawn()
+        .then((s) => (all.add(s), next.resolve(s)), next.reject)
+        .finally(() => creating--);
+    }
+  }
+
+  /** One recognition pass at a rotation; aborts and timeouts kill the worker (wasm cannot be interrupted). */
+  async function pass(slot: Slot, image: GreyImage, rotation: Rotation, denoise: boolean, signal?: AbortSignal): Promise<OcrResult> {
+    signal?.throwIfAborted();
+    let page = rotateGrey(image, rotation);
+    if (denoise) page = despeckle(page);
+    const job = slot.worker.recognize(toPgm(page), denoise ? DENOISE_PARAMS : {}, { text: true, blocks: true });
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    try {
+      const { data } = await Promise.race([
+        job,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`OCR of one page took over ${pageTimeoutMs} ms`)), pageTimeoutMs);
+          onAbort = () => reject(signal!.reason);
+          signal?.addEventListener('abort', onAbort, { once: true });
+        }),
+      ]);
+      return { text: data.text.trim(), confidence: Math.round(data.confidence), rotation, words: collectWords(data) };
+    } catch (err) {
+      slot.broken = true;
+      throw err;
+    } finally {
+      clearTimeout(timer);
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /**
+   * Reads upright per the pixel guess; if that reads poorly, tries the other way up (and the
+   * sideways ways when the line direction was unclear), then a despeckled copy, keeping the
+   * best-scoring reading.
+   */
+  async function readPage(slot: Slot, image: GreyImage, signal?: AbortSignal): Promise<OcrResult> {
+    const guess = guessTextOrientation(image);
+    let best = await pass(slot, image, guess.rotation, false, signal);
+    if (guess.glyphs < MIN_GLYPHS_FOR_RETRY || best.confidence >= POOR) return best;
+    if (guess.flipCertainty < SURE_FLIP || best.confidence < HOPELESS) {
+      const tries = [turn(guess.rotation, 180)];
+      if (guess.lineCertainty < SURE_LINES) tries.push(turn(guess.rotation, 90), turn(guess.rotation, 270));
+      for (const rotation of tries) {
+        const r = await pass(slot, image, rotation, false, signal);
+        log?.debug?.({ rotation, confidence: r.confidence, was: best.confidence }, 'ocr orientation retry');
+        if (r.confidence > best.confidence) best = r;
+        if (best.confidence >= POOR) return best;
+      }
+    }
+    const clean = await pass(slot, image, best.rotation, true, signal);
+    log?.debug?.({ confidence: clean.confidence, was: best.confidence }, 'ocr despeckle retry');
+    return clean.confidence > best.confidence ? clean : best;
+  }
+
+  return {
+    workers: max,
+    async recognize(image: GreyImage, o: OcrOptions = {}): Promise<OcrResult> {
+      const slot = await acquire(o.signal);
+      try {
+        return await readPage(slot, image, o.signal);
+      } finally {
+        release(slot);
+      }
+    },
+    async terminate(): Promise<void> {
+      terminated = true;
+      for (const w of waiting.splice(0)) w.reject(new Error('OCR engine terminated'));
+      idle.length = 0;
+      await Promise.all([...all].map((s) => s.worker.terminate().catch(() => undefined)));
+      all.clear();
+      if (langDir?.temp) rmSync(langDir.path, { recursive: true, force: true });
+      langDir = undefined;
+    },
+  };
+}
+
+function turn(r: Rotation, by: 90 | 180 | 270): Rotation {
+  return ((r + by) % 360) as Rotation;
+}
+
+/**
+ * Binary PGM: Leptonica reads it as is, so handing over grey pixels costs one copy, where PNG
+ * encoding a noisy 300 dpi scan takes ~0.4 s and BMP goes through a slow JS re-encode.
+ */
+export function toPgm(img: GreyImage): Buffer {
+  const header = Buffer.from(`P5\n${img.width} ${img.height}\n255\n`, 'latin1');
+  const out = Buffer.concat([header, img.data]);
+  // tesseract.js sniffs an EXIF orientation with a regex over the first 500 bytes; pixel values
+  // that happen to match it would rotate the page. Nudge such bytes (invisible in a scan).
+  for (let guard = 0; guard < 50; guard++) {
+    const sniff = out.subarray(0, 500).join(' ');
+    const hit = /1 18 0 3 0 0 0 1 0 \d/.exec(sniff);
+    if (!hit) break;
+    out[sniff.slice(0, hit.index).split(' ').length] = 17; // the "18"
+  }
+  return out;
+}
+
+function collectWords(page: Tesseract.Page): OcrWord[] {
+  const words: OcrWord[] = [];
+  for (const block of page.blocks ?? []) {
+    for (const para of block.paragraphs) {
+      for (const line of para.lines) {
+        for (const w of line.words) {
+          if (!w.text.trim()) continue;
+          words.push({ text: w.text, confidence: Math.round(w.confidence), bbox: { ...w.bbox } });
+        }
+      }
+    }
+  }
+  return words;
+}
+
+/**
+ * tesseract.js reads every language from one folder, but each language ships in its own
+ * package: link the LSTM-only (`4.0.0_best_int`, half the memory of the default) files
+ * side by side in a temp folder.
+ */
+function prepareLangDir(langs: string[], override?: string): { path: string; temp: boolean } {
+  if (override) {
+    for (const l of langs) {
+      if (!existsSync(path.join(override, `${l}.traineddata.gz`))) throw new Error(`${l}.traineddata.gz not found in ${override}`);
+    }
+    return { path: override, temp: false };
+  }
+  const require = createRequire(import.meta.url);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'dossierlink-tessdata-'));
+  for (const l of langs) {
+    let pkg: string;
+    try {
+      pkg = path.dirname(require.resolve(`@tesseract.js-data/${l}/package.json`));
+    } catch {
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(`OCR language '${l}' is not installed (npm package @tesseract.js-data/${l})`);
+    }
+    const file = path.join(pkg, '4.0.0_best_int', `${l}.traineddata.gz`);
+    const link = path.join(dir, `${l}.traineddata.gz`);
+    try {
+      symlinkSync(file, link);
+    } catch {
+      copyFileSync(file, link);
+    }
+  }
+  return { path: dir, temp: true };
+}

@@ -1,0 +1,140 @@
+import { z } from 'zod';
+import type { Request, Response, NextFunction } from 'express';
+import { DOCUMENT_TYPES } from '../domain/document.js';
+import { AppError, Invalid, toHttpError } from '../errors.js';
+import type { JobQueue } from '../jobs/job-queue.js';
+import type { IntakeService } from '../services/intake.service.js';
+import type { SearchService } from '../services/search.service.js';
+import type { PipelineService } from '../services/pipeline.service.js';
+import { Reply, route } from './route.js';
+import { DocumentSchema, IsoDate, SafeId } from './schemas.js';
+import { decodeFileName, multipartUpload, uploadedFiles } from './upload.js';
+
+const UploadFields = z
+  .object({
+    customerId: z.string().min(1).max(64).regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, 'must be a customer number').optional(),
+    type: z.enum(DOCUMENT_TYPES).optional(),
+  })
+  .strict();
+
+const BatchResult = z.object({
+  documents: z.array(z.object({ file: z.string().nullable(), duplicate: z.boolean(), document: DocumentSchema })),
+  rejected: z.array(z.object({ file: z.string().nullable(), status: z.number(), error: z.object({ code: z.string(), message: z.string() }) })),
+});
+
+const SearchHit = z.object({
+  documentId: z.string(),
+  customerId: z.string().nullable(),
+  type: z.string(),
+  class: z.string(),
+  title: z.string(),
+  docDate: z.string().nullable(),
+  score: z.number(),
+  snippet: z.string().describe('HTML-escaped text with <mark> around the hits'),
+});
+
+const JobView = z.object({
+  id: z.string(),
+  kind: z.string(),
+  status: z.string(),
+  attempts: z.number(),
+  maxAttempts: z.number(),
+  runAfter: z.string(),
+  lastError: z.string().nullable(),
+  progress: z.object({ done: z.number(), total: z.number(), note: z.string().optional() }).nullable(),
+  payload: z.unknown(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+export function ingestRoutes(deps: { intake: IntakeService; search: SearchService; queue: JobQueue; pipeline: PipelineService; uploadTmpDir: string; maxUploadBytes: number }) {
+  const upload = multipartUpload(deps.uploadTmpDir, deps.maxUploadBytes);
+  return [
+    route({
+      method: 'post',
+      path: '/api/documents',
+      access: ['mailroom'],
+      tag: 'documents',
+      summary:
+        'Upload a scan (PDF, PNG, JPEG, TIFF; checked by its bytes) for OCR and indexing. One `file` → 202 Document (200 with the existing document for an exact duplicate); many `files` → 202 with per-file results',
+      multipart: { files: ['file', 'files'], fields: UploadFields, maxFiles: 100 },
+      response: { status: 202, schema: DocumentSchema.or(BatchResult) },
+      handler: async ({ req, res, principal }) => {
+        await new Promise<void>((resolve, reject) => upload(req as Request, res as Response, ((e?: unknown) => (e ? reject(e) : resolve())) as NextFunction));
+        const files = uploadedFiles(req);
+        if (!req.is('multipart/form-data')) throw new Invalid('Send the scan as multipart/form-data with a `file` (or several `files`) field', undefined, 'not_multipart');
+        if (files.length === 0) throw new Invalid('No file was sent: use the field `file` (or `files` for several)', undefined, 'no_file');
+        const parsed = UploadFields.safeParse(req.body ?? {});
+        if (!parsed.success) {
+          throw new Invalid(
+            `Invalid form fields: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'form'} ${i.message}`).join('; ')}`,
+            parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+          );
+        }
+        const single = (req.files as Record<string, unknown[]>).file !== undefined && files.length === 1;
+        const results: { documents: { file: string | null; duplicate: boolean; document: unknown }[]; rejected: z.infer<typeof BatchResult>['rejected'] } = {
+          documents: [],
+          rejected: [],
+        };
+        for (const f of files) {
+          const name = decodeFileName(f.originalname);
+          try {
+            const r = await deps.intake.accept({ path: f.path, originalName: name, size: f.size }, parsed.data, principal, 'upload');
+            if (single) return new Reply(r.duplicate ? 200 : 202, r.document, r.duplicate ? { 'X-Duplicate-Of': r.document.id } : {});
+            results.documents.push({ file: name, duplicate: r.duplicate, document: r.document });
+          } catch (err) {
+            if (single || !(err instanceof AppError) || err.status >= 500) throw err;
+            const { status, body } = toHttpError(err);
+            results.rejected.push({ file: name, status, error: body.error });
+          }
+        }
+        return new Reply(results.documents.length ? 202 : 400, results);
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/search',
+      access: ['crm', 'compliance'],
+      tag: 'search',
+      summary: 'Full-text search: words, prefix*, "phrases", OR, -exclude; filters and paging; snippets highlighted',
+      query: z.object({
+        q: z.string().max(500),
+        customerId: SafeId.optional(),
+        type: z.string().max(40).optional(),
+        class: z.enum(['dynamic', 'static']).optional(),
+        from: IsoDate.optional(),
+        to: IsoDate.optional(),
+        limit: z.coerce.number().int().min(1).max(100).default(20),
+        offset: z.coerce.number().int().min(0).max(10_000).default(0),
+      }),
+      response: { status: 200, schema: z.object({ total: z.number(), limit: z.number(), offset: z.number(), hits: z.array(SearchHit) }) },
+      handler: async ({ query, principal }) =>
+        deps.search.search(query.q, { customerId: query.customerId, type: query.type, class: query.class, from: query.from, to: query.to }, query, principal),
+    }),
+    route({
+      method: 'get',
+      path: '/api/jobs',
+      access: ['mailroom', 'compliance'],
+      tag: 'jobs',
+      summary: 'The processing queue: jobs with status, attempts, last error and progress, and counts',
+      query: z.object({
+        status: z.enum(['queued', 'running', 'done', 'failed']).optional(),
+        kind: z.string().max(40).optional(),
+        limit: z.coerce.number().int().min(1).max(500).default(50),
+        offset: z.coerce.number().int().min(0).default(0),
+      }),
+      response: { status: 200, schema: z.object({ jobs: z.array(JobView), counts: z.unknown() }) },
+      handler: async ({ query }) => ({ jobs: await deps.queue.list(query), counts: await deps.queue.counts() }),
+    }),
+    route({
+      method: 'post',
+      path: '/api/jobs/:id/retry',
+      access: ['mailroom'],
+      tag: 'jobs',
+      summary: 'Operator: put a failed job back in the queue with fresh attempts',
+      params: z.object({ id: SafeId }),
+      response: { status: 200, schema: JobView },
+      handler: async ({ params, principal }) => deps.pipeline.retry(params.id, principal),
+    }),
+  ];
+}

@@ -1,0 +1,182 @@
+import type { Logger } from 'pino';
+import type { ObjectStore } from '../adapters/object-store/object-store.js';
+import type { OcrEngine } from '../adapters/ocr/ocr-engine.js';
+import type { Database } from '../db/database.js';
+import { customersRepository } from '../db/customers.repository.js';
+import { documentsRepository, type DocumentRow } from '../db/documents.repository.js';
+import { searchRepository } from '../db/search.repository.js';
+import { detect } from '../domain/detection.js';
+import type { KeyPoints, TraceStep } from '../domain/document.js';
+import { NEAR_DUPLICATE_SIMILARITY, minhash, similarity } from '../domain/minhash.js';
+import type { AuditService } from '../services/audit.service.js';
+import { nowIso, type Clock } from '../services/clock.js';
+import { decide, defaultTitle } from '../services/document-records.js';
+import { extractText, type OcrPage } from '../services/extraction.js';
+import { UNCLASSIFIED } from '../services/intake.service.js';
+import type { ScopesService } from '../services/scopes.service.js';
+import type { Job } from './job-queue.js';
+
+export type IngestPayload = { documentId: string };
+
+/** Builds the searchable archive copy: the original's pages, with scanned ones replaced by image + invisible text. */
+export type ArchiveBuilder = (input: { original: Uint8Array; mime: string; pageCount: number; ocrPages: OcrPage[] }) => Promise<Uint8Array | null>;
+
+export type IngestDeps = {
+  db: Database;
+  store: ObjectStore;
+  ocr: OcrEngine;
+  audit: AuditService;
+  scopes: ScopesService;
+  clock: Clock;
+  customerPattern: RegExp;
+  buildArchive: ArchiveBuilder;
+  logger?: Logger;
+};
+
+/** Below these, a person confirms in review rather than the system guessing. */
+export const AUTO_ACCEPT = { type: 0.7, customer: 0.9, ocrConfidence: 45 };
+
+type JobCtx = { signal: AbortSignal; progress(done: number, total: number, note?: string): Promise<void> | void };
+
+/**
+ * The ingest job: text (text layer or OCR), searchable archive copy, detection of type,
+ * customer and key points, class and retention, near-duplicate check, full-text index, final
+ * status — the final write in one transaction. Idempotent: a re-run after a crash redoes the
+ * work and overwrites, a document already final is left alone.
+ */
+export function createIngestHandler(deps: IngestDeps) {
+  return async (job: Job<IngestPayload>, ctx: JobCtx): Promise<void> => {
+    const { db, store, clock } = deps;
+    const row = await documentsRepository.get(db, job.payload.documentId);
+    if (!row || row.status === 'ready' || row.status === 'needs_review' || row.status === 'failed') return;
+    if (!row.original_sha256 || !row.original_mime) throw new Error('document has no original to ingest');
+    await documentsRepository.update(db, row.id, { status: 'processing' }, nowIso(clock));
+    try {
+      const original = new Uint8Array(await store.getBuffer(row.original_sha256));
+      const extraction = await extractText(original, row.original_mime, deps.ocr, { signal: ctx.signal, onProgress: ctx.progress });
+      ctx.signal.throwIfAborted();
+      const archive = await deps.buildArchive({ original, mime: row.original_mime, pageCount: extraction.pageCount, ocrPages: extraction.ocrPages });
+      // A born-digital PDF is already searchable: it is its own archive copy.
+      const archiveSha = archive
+        ? (await store.putBuffer(archive, { contentType: 'application/pdf' })).sha256
+        : row.original_mime === 'application/pdf'
+          ? row.original_sha256
+          : null;
+      const text = extraction.pages.map((p) => p.text).join('\n\n');
+      await finish(deps, row, { ...extraction, text, archiveSha });
+    } catch (err) {
+      // The last attempt marks the document failed, so it reaches a final status and shows in the operator view.
+      if (job.attempts >= job.maxAttempts && !ctx.signal.aborted) {
+        await documentsRepository.update(db, row.id, { status: 'failed', error: (err as Error).message.slice(0, 500) }, nowIso(clock));
+      } else {
+        await documentsRepository.update(db, row.id, { status: 'queued' }, nowIso(clock));
+      }
+      throw err;
+    }
+  };
+}
+
+async function finish(
+  deps: IngestDeps,
+  row: DocumentRow,
+  r: { pageCount: number; pages: { pageNo: number; text: string; source: 'text-layer' | 'ocr' | 'manual'; confidence: number | null }[]; text: string; archiveSha: string | null },
+) {
+  const { db, clock } = deps;
+  const d = detect(r.text, deps.customerPattern);
+  const trace: TraceStep[] = [];
+  const problems: string[] = [];
+  const fields: KeyPoints = JSON.parse(row.fields);
+
+  let type = row.type;
+  let typeConfidence = 1;
+  if (type === UNCLASSIFIED) {
+    if (d.type && d.type.confidence >= AUTO_ACCEPT.type) {
+      type = d.type.value;
+      typeConfidence = d.type.confidence;
+      trace.push({ rule: 'detect type', evidence: d.type.evidence, result: `${type} (${d.type.confidence})` });
+    } else {
+      typeConfidence = d.type?.confidence ?? 0;
+      problems.push(d.type ? `type unsure: ${d.type.value}? (${d.type.confidence})` : 'type not recognised');
+      trace.push({ rule: 'detect type', evidence: d.type?.evidence ?? 'no keywords', result: 'needs review' });
+    }
+  } else trace.push({ rule: 'type given at upload', result: type });
+
+  let customerId = row.customer_id;
+  let customerConfidence = 1;
+  await db.tx(async (q) => {
+    if (!customerId) {
+      const found = d.customerNumber ? await customersRepository.get(q, d.customerNumber.value) : undefined;
+      if (d.customerNumber && found && d.customerNumber.confidence >= AUTO_ACCEPT.customer) {
+        customerId = found.id;
+        customerConfidence = d.customerNumber.confidence;
+        trace.push({ rule: 'detect customer', evidence: d.customerNumber.evidence, result: customerId });
+      } else {
+        customerConfidence = d.customerNumber?.confidence ?? 0;
+        problems.push(
+          !d.customerNumber ? 'no customer number found' : !found ? `customer ${d.customerNumber.value} is not known` : `customer unsure: ${d.customerNumber.value}?`,
+        );
+        trace.push({ rule: 'detect customer', evidence: d.customerNumber?.evidence ?? 'no customer number', result: 'needs review' });
+      }
+    } else trace.push({ rule: 'customer given at upload', result: customerId });
+
+    // Key points read from the text fill gaps; what a person entered is never overwritten.
+    if (d.number && fields.number === undefined) fields.number = d.number.value;
+    if (d.total && fields.total === undefined) fields.total = d.total.value;
+    if (d.endsOn && fields.endsOn === undefined) fields.endsOn = d.endsOn.value;
+    const docDate = row.doc_date ?? d.docDate?.value ?? null;
+
+    const ocrPages = r.pages.filter((p) => p.source === 'ocr');
+    const meanOcr = ocrPages.length ? ocrPages.reduce((s, p) => s + (p.confidence ?? 0), 0) / ocrPages.length : 100;
+    if (meanOcr < AUTO_ACCEPT.ocrConfidence) problems.push(`poor scan: OCR confidence ${Math.round(meanOcr)}%`);
+
+    const signature = minhash(r.text);
+    let nearDuplicateOf: string | null = null;
+    if (signature) {
+      for (const other of await documentsRepository.minhashes(q, customerId, row.id)) {
+        if (similarity(signature, other.text_minhash) >= NEAR_DUPLICATE_SIMILARITY) {
+          nearDuplicateOf = other.id;
+          problems.push(`looks like a second scan of ${other.id}`);
+          break;
+        }
+      }
+    }
+
+    const decision = await decide(
+      q,
+      { customerId, type, docDate, fields, extraTrace: trace, confidence: Math.round(Math.min(typeConfidence, customerConfidence) * 100) / 100 },
+      await deps.scopes.active(q),
+      clock,
+    );
+    const status = problems.length ? 'needs_review' : 'ready';
+    const title = row.title && row.type !== UNCLASSIFIED ? row.title : type !== UNCLASSIFIED ? defaultTitle(type, fields) : row.title;
+    await documentsRepository.replacePages(q, row.id, r.pages);
+    await documentsRepository.update(
+      q,
+      row.id,
+      {
+        status,
+        type,
+        customer_id: customerId,
+        doc_date: docDate,
+        fields: JSON.stringify(fields),
+        title,
+        page_count: r.pageCount,
+        archive_sha256: r.archiveSha,
+        error: problems.length ? problems.join('; ') : null,
+        text_minhash: signature,
+        near_duplicate_of: nearDuplicateOf,
+        ...decision,
+      },
+      nowIso(clock),
+    );
+    await searchRepository.index(q, row.id, title, r.text);
+    await deps.audit.record(q, {
+      actorId: 'system',
+      action: 'document.ingested',
+      subjectType: 'document',
+      subjectId: row.id,
+      customerId,
+      details: { status, type, class: decision.class, pages: r.pageCount, ocrPages: ocrPages.length, problems },
+    });
+  });
+}

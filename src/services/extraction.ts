@@ -1,0 +1,104 @@
+import sharp from 'sharp';
+import { imagePages, rotateGrey } from '../adapters/image/image-pages.js';
+import type { OcrEngine, OcrResult } from '../adapters/ocr/ocr-engine.js';
+import { renderPdfPages, type GreyImage } from '../adapters/pdf/pdf-render.js';
+import { extractPdfText } from '../adapters/pdf/pdf-text.js';
+import type { PageText } from '../db/documents.repository.js';
+
+/**
+ * A page that went through OCR, kept for the archive copy: the upright page as a JPEG (a few
+ * hundred KB, not the 9 MB of raw pixels, so a 500-page scan fits in memory) and its words.
+ */
+export type OcrPage = { pageNo: number; jpeg: Buffer; width: number; height: number; dpi: number; result: OcrResult };
+
+async function uprightJpeg(image: GreyImage, result: OcrResult): Promise<{ jpeg: Buffer; width: number; height: number }> {
+  const up = result.rotation ? rotateGrey(image, result.rotation) : image;
+  const jpeg = await sharp(Buffer.from(up.data.buffer, up.data.byteOffset, up.data.byteLength), {
+    raw: { width: up.width, height: up.height, channels: 1 },
+  })
+    .jpeg({ quality: 70, mozjpeg: false })
+    .toBuffer();
+  return { jpeg, width: up.width, height: up.height };
+}
+
+export type Extraction = {
+  pageCount: number;
+  pages: PageText[];
+  /** Pages that were OCR'd (scans); empty for a born-digital PDF. */
+  ocrPages: OcrPage[];
+};
+
+export type ProgressFn = (done: number, total: number, note?: string) => Promise<void> | void;
+
+/** OCR resolution for rasterised PDF pages: what tesseract reads best on business letters. */
+export const OCR_DPI = 300;
+
+/**
+ * Runs `work` over an async stream of items with at most `limit` in flight, so every OCR worker
+ * is busy while only a bounded number of page images sit in memory.
+ */
+async function boundedMap<T, R>(items: AsyncIterable<T>, limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = [];
+  const running = new Set<Promise<void>>();
+  for await (const item of items) {
+    const p: Promise<void> = work(item).then((r) => {
+      results.push(r);
+      running.delete(p);
+    });
+    running.add(p);
+    if (running.size >= limit) await Promise.race(running);
+  }
+  await Promise.all(running);
+  return results;
+}
+
+/**
+ * Gets the text of every page: the text layer where a PDF page has real text (no OCR), OCR for
+ * scanned PDF pages and images. Each page keeps its number, source and confidence.
+ */
+export async function extractText(
+  bytes: Uint8Array,
+  mime: string,
+  ocr: OcrEngine,
+  opts: { signal?: AbortSignal; onProgress?: ProgressFn } = {},
+): Promise<Extraction> {
+  const pages: PageText[] = [];
+  const ocrPages: OcrPage[] = [];
+  let stream: AsyncIterable<{ pageNo: number; image: GreyImage; dpi?: number }>;
+  let total: number;
+  let done = 0;
+  let pageCount: number;
+
+  if (mime === 'application/pdf') {
+    const layer = await extractPdfText(bytes);
+    pageCount = layer.pageCount;
+    for (const p of layer.pages) {
+      if (p.hasTextLayer) pages.push({ pageNo: p.pageNo, text: p.text, source: 'text-layer', confidence: null });
+    }
+    const scanned = layer.pages.filter((p) => !p.hasTextLayer).map((p) => p.pageNo);
+    total = layer.pageCount;
+    done = layer.pageCount - scanned.length;
+    await opts.onProgress?.(done, total, 'text layer read');
+    if (scanned.length === 0) return { pageCount, pages, ocrPages };
+    stream = (async function* () {
+      for await (const p of renderPdfPages(bytes, { dpi: OCR_DPI, pages: scanned })) yield { ...p, dpi: OCR_DPI };
+    })();
+  } else {
+    stream = imagePages(bytes);
+    total = 0; // unknown until counted; images report progress per page
+    pageCount = 0;
+  }
+
+  await boundedMap(stream, Math.max(1, ocr.workers), async ({ pageNo, image, dpi }) => {
+    opts.signal?.throwIfAborted();
+    const result = await ocr.recognize(image, { signal: opts.signal });
+    pages.push({ pageNo, text: result.text, source: 'ocr', confidence: result.confidence });
+    ocrPages.push({ pageNo, ...(await uprightJpeg(image, result)), dpi: dpi ?? OCR_DPI, result });
+    done++;
+    await opts.onProgress?.(done, Math.max(total, done), `page ${pageNo} OCR'd (${Math.round(result.confidence)}%)`);
+  });
+  if (mime !== 'application/pdf') pageCount = pages.length;
+  pages.sort((a, b) => a.pageNo - b.pageNo);
+  ocrPages.sort((a, b) => a.pageNo - b.pageNo);
+  return { pageCount, pages, ocrPages };
+}

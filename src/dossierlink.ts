@@ -30,6 +30,7 @@ import { JobRunner } from './jobs/worker-pool.js';
 import { IntakeService } from './services/intake.service.js';
 import { PipelineService } from './services/pipeline.service.js';
 import { SearchService } from './services/search.service.js';
+import { InboxWatcher } from './services/inbox.watcher.js';
 import { buildArchivePdf } from './adapters/pdf/archive-pdf.js';
 
 export type Services = ReturnType<typeof buildServices>;
@@ -115,9 +116,11 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
       version: VERSION,
       webRoot: WEB_ROOT,
     });
+    const inbox = new InboxWatcher(config.dataDir, services.intake, db, new RegExp(config.customerPattern), logger);
     return {
       config,
       clock,
+      inbox,
       logger,
       db,
       store,
@@ -131,9 +134,11 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
         const recovered = await services.pipeline.recoverAfterRestart();
         if (recovered.requeued || recovered.failed) logger.info(recovered, 'recovered jobs left by a previous run');
         runner.start({ concurrency: Math.max(1, ocr.workers) });
+        if (config.inbox) await inbox.start();
       },
       /** Stops taking work, lets running jobs finish within the grace period, then closes everything. */
       async close(graceMs = config.shutdownGraceMs) {
+        await inbox.stop();
         await runner.stop({ graceMs });
         await ocr.terminate();
         await db.close();

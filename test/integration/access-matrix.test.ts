@@ -8,8 +8,24 @@ import { startTestApp, type TestApp } from '../helpers/test-app.js';
  * otherwise), and every row is walked with every role, no token and an unknown token.
  * `sample` gives a request that succeeds for an allowed role; ids come from the demo data.
  */
-type Row = { allowed: readonly Role[] | 'any' | 'public'; sample?: (ctx: Ctx) => { path?: string; json?: unknown; form?: () => FormData } };
-type Ctx = { docId: string; paperId: string; paperBarcode: string; n: number };
+type Sample = { path?: string; json?: unknown; form?: FormData };
+type Row = { allowed: readonly Role[] | 'any' | 'public'; sample?: (ctx: Ctx) => Sample | Promise<Sample> };
+type Ctx = { docId: string; paperId: string; paperBarcode: string; n: number; t: TestApp };
+
+/** A job in the failed state, as the operator view shows it, to retry. */
+async function failedJob(t: TestApp, n: number): Promise<string> {
+  const { id } = await t.dl.db.tx((q) => t.dl.queue.enqueue(q, { kind: 'noop', payload: {}, idempotencyKey: `matrix-${n}` }));
+  await t.dl.db.run("UPDATE jobs SET status = 'failed', last_error = 'boom' WHERE id = ?", [id]);
+  return id;
+}
+
+function pdfForm(n: number): FormData {
+  // A minimal valid one-page PDF, different bytes per call so no upload is an exact duplicate.
+  const body = `%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\n% ${n}\ntrailer<</Root 1 0 R>>\n%%EOF\n`;
+  const fd = new FormData();
+  fd.append('file', new Blob([body]), `matrix-${n}.pdf`);
+  return fd;
+}
 
 const MATRIX: Record<string, Row> = {
   'GET /api/health': { allowed: 'public' },
@@ -28,6 +44,10 @@ const MATRIX: Record<string, Row> = {
   'GET /api/documents/:id': { allowed: 'any', sample: ({ docId }) => ({ path: `/api/documents/${docId}` }) },
   'GET /api/documents/:id/text': { allowed: ['crm', 'compliance'], sample: ({ docId }) => ({ path: `/api/documents/${docId}/text` }) },
   'GET /api/documents/:id/file': { allowed: ['crm', 'compliance'], sample: ({ docId }) => ({ path: `/api/documents/${docId}/file` }) },
+  'POST /api/documents': { allowed: ['mailroom'], sample: ({ n }) => ({ form: pdfForm(n) }) },
+  'GET /api/search': { allowed: ['crm', 'compliance'], sample: () => ({ path: '/api/search?q=offerte' }) },
+  'GET /api/jobs': { allowed: ['mailroom', 'compliance'] },
+  'POST /api/jobs/:id/retry': { allowed: ['mailroom'], sample: async ({ t, n }) => ({ path: `/api/jobs/${await failedJob(t, n)}/retry` }) },
   'GET /api/audit/verify': { allowed: ['compliance'] },
   'GET /api/audit': { allowed: ['compliance'], sample: () => ({ path: '/api/audit?customerId=KL-000123' }) },
 };
@@ -44,7 +64,7 @@ describe('access matrix', () => {
     };
     const digital = dossier.documents.find((d) => d.original)!;
     const paper = dossier.documents.find((d) => d.barcode)!;
-    ctx = { docId: digital.id, paperId: paper.id, paperBarcode: paper.barcode!, n: 0 };
+    ctx = { docId: digital.id, paperId: paper.id, paperBarcode: paper.barcode!, n: 0, t };
   });
   after(() => t.close());
 
@@ -57,9 +77,9 @@ describe('access matrix', () => {
     const [method, pattern] = key.split(' ');
     const request = async (token: string | null) => {
       ctx.n++;
-      const s = row.sample?.(ctx) ?? {};
+      const s = (await row.sample?.(ctx)) ?? {};
       const p = s.path ?? pattern;
-      return t.api(method, p, token === null ? { as: null, json: s.json } : { token, json: s.json });
+      return t.api(method, p, token === null ? { as: null, json: s.json, body: s.form } : { token, json: s.json, body: s.form });
     };
 
     it(`given ${key} when called without a token then ${row.allowed === 'public' ? 'it answers' : '401'}`, async () => {

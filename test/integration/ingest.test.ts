@@ -267,3 +267,25 @@ describe('dynamic document ingest', () => {
     });
   });
 });
+
+describe('scanner inbox', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp({ env: { DOSSIER_INBOX: 'on' } });
+  });
+  after(() => t.close());
+
+  it('given files dropped in the inbox when it is polled then good ones become documents and bad ones are set aside with the reason', async () => {
+    const { writeFile, readdir: rd } = await import('node:fs/promises');
+    const inbox = t.dl.inbox;
+    await inbox.start();
+    await writeFile(path.join(inbox.dir, 'KL-000125_brief.pdf'), await makeTextPdf([['Geachte heer, dank voor uw brief over de facturen van oktober.']]));
+    await writeFile(path.join(inbox.dir, 'kapot.pdf'), makeGarbagePdf());
+    await inbox.pollOnce(); // first look: sizes noted
+    await inbox.pollOnce(); // unchanged: taken
+    const rows = await t.dl.db.all<{ customer_id: string; source: string; original_name: string }>("SELECT customer_id, source, original_name FROM documents WHERE source = 'inbox'");
+    assert.deepEqual(rows, [{ customer_id: 'KL-000125', source: 'inbox', original_name: 'KL-000125_brief.pdf' }]);
+    assert.deepEqual((await rd(path.join(inbox.dir, 'rejected'))).sort(), ['kapot.pdf', 'kapot.pdf.error.txt']);
+    assert.deepEqual((await rd(inbox.dir)).filter((n) => !n.startsWith('.') && n !== 'rejected'), []);
+  });
+});

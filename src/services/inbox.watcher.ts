@@ -1,0 +1,105 @@
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { customersRepository } from '../db/customers.repository.js';
+import type { Database } from '../db/database.js';
+import type { Principal } from '../domain/roles.js';
+import { AppError } from '../errors.js';
+import type { IntakeService } from './intake.service.js';
+
+const SCANNER: Principal = { id: 'inbox', name: 'Scanner inbox', roles: ['mailroom'] };
+
+/**
+ * Watches `<data dir>/inbox` for scanner drop-off and feeds files to the same intake as uploads.
+ * A file is taken only once its size and mtime stopped changing between two polls (scanners
+ * write slowly). It is moved to `.processing/` before intake, so a crash cannot take it twice
+ * and a restart puts it back; refused files go to `rejected/` with a `.error.txt` beside them.
+ * A customer number in the file name (`KL-000123_offerte.pdf`) links the document when known.
+ */
+export class InboxWatcher {
+  private readonly seen = new Map<string, string>();
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  readonly dir: string;
+
+  constructor(
+    dataDir: string,
+    private readonly intake: IntakeService,
+    private readonly db: Database,
+    private readonly customerPattern: RegExp,
+    private readonly logger?: Logger,
+    private readonly pollMs = 2000,
+  ) {
+    this.dir = path.join(dataDir, 'inbox');
+  }
+
+  private get processing() {
+    return path.join(this.dir, '.processing');
+  }
+  private get rejected() {
+    return path.join(this.dir, 'rejected');
+  }
+
+  async start(): Promise<void> {
+    await mkdir(this.processing, { recursive: true });
+    await mkdir(this.rejected, { recursive: true });
+    // Files a crash left half-taken go back to the inbox.
+    for (const name of await readdir(this.processing)) await rename(path.join(this.processing, name), path.join(this.dir, name));
+    this.timer = setInterval(() => void this.pollOnce(), this.pollMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+
+  /** One pass over the inbox; returns the files taken. Exposed for tests and the CLI. */
+  pollOnce(): Promise<void> {
+    this.running ??= this.scan().finally(() => (this.running = null));
+    return this.running;
+  }
+
+  private async scan(): Promise<void> {
+    const entries = await readdir(this.dir, { withFileTypes: true }).catch(() => []);
+    const present = new Set<string>();
+    for (const e of entries) {
+      if (!e.isFile() || e.name.startsWith('.')) continue;
+      present.add(e.name);
+      const full = path.join(this.dir, e.name);
+      const st = await stat(full).catch(() => null);
+      if (!st) continue;
+      const sig = `${st.size}:${st.mtimeMs}`;
+      if (this.seen.get(e.name) !== sig) {
+        this.seen.set(e.name, sig); // changed since the last look: wait until it settles
+        continue;
+      }
+      this.seen.delete(e.name);
+      await this.take(e.name, st.size);
+    }
+    for (const name of this.seen.keys()) if (!present.has(name)) this.seen.delete(name);
+  }
+
+  private async take(name: string, size: number): Promise<void> {
+    const claimed = path.join(this.processing, name);
+    await rename(path.join(this.dir, name), claimed);
+    try {
+      const m = new RegExp(this.customerPattern.source, 'i').exec(name);
+      const customerId = m && (await customersRepository.get(this.db, m[0].toUpperCase())) ? m[0].toUpperCase() : null;
+      const r = await this.intake.accept({ path: claimed, originalName: name, size }, { customerId }, SCANNER, 'inbox');
+      await rm(claimed, { force: true });
+      this.logger?.info({ file: name, document: r.document.id, duplicate: r.duplicate }, 'inbox file taken');
+    } catch (err) {
+      if (err instanceof AppError && err.status < 500) {
+        await rename(claimed, path.join(this.rejected, name));
+        await writeFile(path.join(this.rejected, `${name}.error.txt`), `${err.code}: ${err.message}\n`);
+        this.logger?.warn({ file: name, code: err.code }, 'inbox file rejected');
+      } else {
+        // Not the file's fault (disk, database): put it back and try again on a later poll.
+        await rename(claimed, path.join(this.dir, name)).catch(() => undefined);
+        this.logger?.error({ err, file: name }, 'inbox file could not be taken; will retry');
+      }
+    }
+  }
+}

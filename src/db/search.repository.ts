@@ -25,37 +25,63 @@ function where(f: SearchFilters): { sql: string; args: unknown[] } {
   return { sql: parts.join(' AND '), args };
 }
 
+/** Totals are counted up to this; past it the total says "at least". Nobody pages to hit 10,001. */
+export const TOTAL_CAP = 10_000;
+
+function hasFilters(f: SearchFilters): boolean {
+  return Boolean(f.customerId || f.type || f.class || f.from || f.to);
+}
+
 export const searchRepository = {
   /** (Re)indexes a document's title and text under the document's rowid. */
   async index(q: Queryable, documentId: string, title: string, text: string): Promise<void> {
-    const row = await q.get<{ rowid: number }>('SELECT rowid FROM documents WHERE id = ?', [documentId]);
-    if (!row) return;
-    await q.run('DELETE FROM document_fts WHERE rowid = ?', [row.rowid]);
-    await q.run('INSERT INTO document_fts (rowid, title, text) VALUES (?, ?, ?)', [row.rowid, title, text]);
+    await q.run('DELETE FROM document_fts WHERE rowid = (SELECT rowid FROM documents WHERE id = ?)', [documentId]);
+    await q.run('INSERT INTO document_fts (rowid, title, text) SELECT rowid, ?, ? FROM documents WHERE id = ?', [title, text, documentId]);
   },
 
   async remove(q: Queryable, documentId: string): Promise<void> {
     await q.run('DELETE FROM document_fts WHERE rowid = (SELECT rowid FROM documents WHERE id = ?)', [documentId]);
   },
 
-  /** bm25-ranked hits (title weighs 3x text) with a highlighted snippet, filtered and paged. */
-  async search(q: Queryable, match: string, f: SearchFilters, limit: number, offset: number): Promise<{ total: number; rows: SearchRow[] }> {
+  /**
+   * bm25-ranked hits (title weighs 3x text) with a highlighted snippet, filtered and paged.
+   * The ranking runs inside FTS5 on rowids only; documents are joined and snippets built for
+   * the one page of hits that is returned, not for every match.
+   */
+  async search(q: Queryable, match: string, f: SearchFilters, limit: number, offset: number): Promise<{ total: number; totalCapped: boolean; rows: SearchRow[] }> {
     const w = where(f);
-    const total = await q.get<{ n: number }>(
-      `SELECT COUNT(*) AS n FROM document_fts JOIN documents d ON d.rowid = document_fts.rowid
-       WHERE document_fts MATCH ? AND ${w.sql}`,
-      [match, ...w.args],
-    );
-    const rows = await q.all<SearchRow>(
-      `SELECT d.id, d.customer_id, d.type, d.class, d.title, d.doc_date,
-              bm25(document_fts, 3.0, 1.0) AS score,
+    // Destroyed documents leave the index when they are destroyed, so without filters the
+    // index alone answers; with filters the documents table narrows the matches.
+    // A customer's documents are few: look each up in the index by rowid instead of walking
+    // every match of a common word and joining it.
+    const matches = f.customerId
+      ? `SELECT rowid, bm25(document_fts, 3.0, 1.0) AS score FROM document_fts
+         WHERE document_fts MATCH ? AND rowid IN (SELECT d.rowid FROM documents d WHERE ${w.sql})`
+      : hasFilters(f)
+        ? `SELECT document_fts.rowid AS rowid, bm25(document_fts, 3.0, 1.0) AS score FROM document_fts
+           JOIN documents d ON d.rowid = document_fts.rowid WHERE document_fts MATCH ? AND ${w.sql}`
+        : `SELECT rowid, bm25(document_fts, 3.0, 1.0) AS score FROM document_fts WHERE document_fts MATCH ?`;
+    const args = [match, ...(hasFilters(f) ? w.args : [])];
+    const counted = await q.get<{ n: number }>(`SELECT COUNT(*) AS n FROM (${matches.replace(/, bm25\(document_fts, 3\.0, 1\.0\) AS score/, '')} LIMIT ${TOTAL_CAP + 1})`, args);
+    const total = Math.min(counted?.n ?? 0, TOTAL_CAP);
+    const top = await q.all<{ rowid: number; score: number }>(`${matches} ORDER BY score LIMIT ? OFFSET ?`, [...args, limit, offset]);
+    if (top.length === 0) return { total, totalCapped: (counted?.n ?? 0) > TOTAL_CAP, rows: [] };
+    const rows = await q.all<SearchRow & { rowid: number }>(
+      `SELECT d.rowid AS rowid, d.id, d.customer_id, d.type, d.class, d.title, d.doc_date,
               snippet(document_fts, 1, '${MARK_OPEN}', '${MARK_CLOSE}', '…', 16) AS snippet
        FROM document_fts JOIN documents d ON d.rowid = document_fts.rowid
-       WHERE document_fts MATCH ? AND ${w.sql}
-       ORDER BY score LIMIT ? OFFSET ?`,
-      [match, ...w.args, limit, offset],
+       WHERE document_fts MATCH ? AND document_fts.rowid IN (${top.map(() => '?').join(',')})`,
+      [match, ...top.map((t) => t.rowid)],
     );
-    return { total: total?.n ?? 0, rows };
+    const byRowid = new Map(rows.map((r) => [r.rowid, r]));
+    return {
+      total,
+      totalCapped: (counted?.n ?? 0) > TOTAL_CAP,
+      rows: top.flatMap((t) => {
+        const r = byRowid.get(t.rowid);
+        return r ? [{ ...r, score: t.score }] : [];
+      }),
+    };
   },
 
   count(q: Queryable) {

@@ -107,7 +107,7 @@ export function ingestRoutes(deps: { intake: IntakeService; search: SearchServic
         limit: z.coerce.number().int().min(1).max(100).default(20),
         offset: z.coerce.number().int().min(0).max(10_000).default(0),
       }),
-      response: { status: 200, schema: z.object({ total: z.number(), limit: z.number(), offset: z.number(), hits: z.array(SearchHit) }) },
+      response: { status: 200, schema: z.object({ total: z.number(), totalCapped: z.boolean().describe('true when there are more than `total` hits'), limit: z.number(), offset: z.number(), hits: z.array(SearchHit) }) },
       handler: async ({ query, principal }) =>
         deps.search.search(query.q, { customerId: query.customerId, type: query.type, class: query.class, from: query.from, to: query.to }, query, principal),
     }),

@@ -38,7 +38,7 @@ export class SearchService {
       if (err instanceof QueryError) throw new Invalid(err.message, { query }, 'invalid_query');
       throw err;
     }
-    const { total, rows } = await searchRepository.search(this.db, match, filters, page.limit, page.offset);
+    const { total, totalCapped, rows } = await searchRepository.search(this.db, match, filters, page.limit, page.offset);
     await this.audit.recordNow({
       actorId: actor.id,
       action: 'search',
@@ -57,6 +57,6 @@ export class SearchService {
       score: Math.round(-r.score * 1000) / 1000,
       snippet: highlight(r.snippet),
     }));
-    return { total, limit: page.limit, offset: page.offset, hits };
+    return { total, totalCapped, limit: page.limit, offset: page.offset, hits };
   }
 }

@@ -1,0 +1,125 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Database } from '../src/db/database.js';
+import { migrate } from '../src/db/migrate.js';
+import { searchRepository } from '../src/db/search.repository.js';
+import { compileQuery } from '../src/domain/search-query.js';
+import { AuditService } from '../src/services/audit.service.js';
+import { systemClock } from '../src/services/clock.js';
+import { SearchService } from '../src/services/search.service.js';
+
+// A vocabulary with the skew of real business text: function words everywhere, words of the
+// document's type in most documents of that type, and a long tail of rare words (names, numbers).
+const COMMON = 'de het een van en in op voor met aan te is dat klant datum'.split(' ');
+const BY_TYPE: Record<string, string[]> = {
+  quote: 'offerte geldig prijs aanbieding totaal'.split(' '),
+  order: 'order bestelling levering aantal totaal'.split(' '),
+  'service-contract': 'contract looptijd onderhoud opzegtermijn service'.split(' '),
+  sla: 'service reactietijd oplostijd contract beschikbaarheid'.split(' '),
+  'service-call': 'storing monteur melding prioriteit service'.split(' '),
+  invoice: 'factuur btw bedrag betalen totaal'.split(' '),
+  'reply-coupon': 'antwoord coupon actie ja'.split(' '),
+  letter: 'geachte groet betreft brief'.split(' '),
+};
+// Rare words are made of Dutch-looking syllables so their prefixes spread like real words do.
+const SYLLABLES = 'ba be bo da de do ka ke ko la le lo ma me mo na ne no pa pe po ra re ro sa se so ta te to va ve vo wa we zo ij ui oe aa ee oo ch st gr kl'.split(' ');
+const RARE = Array.from({ length: 20_000 }, (_, i) => {
+  let w = '';
+  for (let n = i + 7, k = 0; k < 3 + (i % 3); k++, n = Math.floor(n / SYLLABLES.length) + k * 7919) w += SYLLABLES[n % SYLLABLES.length];
+  return w;
+});
+const TYPES = ['quote', 'order', 'service-contract', 'sla', 'service-call', 'invoice', 'reply-coupon', 'letter'];
+
+function rng(seed: number) {
+  let s = seed >>> 0;
+  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+}
+
+function makeText(r: () => number, words: number, type: string): string {
+  const out: string[] = [];
+  const own = BY_TYPE[type];
+  for (let i = 0; i < words; i++) {
+    const x = r();
+    out.push(x < 0.45 ? COMMON[Math.floor(r() * COMMON.length)] : x < 0.6 ? own[Math.floor(r() * own.length)] : RARE[Math.floor(r() ** 2 * RARE.length)]);
+  }
+  if (r() < 0.05) out.push('financiële');
+  return out.join(' ');
+}
+
+function percentile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+}
+
+/** Search latency over an index of `n` documents of ~2 KB, through the service (query compile, bm25, snippets, filters, audit). */
+export async function benchSearch(n = 100_000): Promise<Record<string, unknown>> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'dossierlink-bench-'));
+  const db = await Database.open(path.join(dir, 'bench.sqlite'));
+  try {
+    await migrate(db);
+    const r = rng(42);
+    const t0 = performance.now();
+    await db.tx(async (q) => {
+      for (let c = 0; c < 1000; c++) {
+        await q.run("INSERT INTO customers (id, name, created_at, updated_at) VALUES (?, ?, '2026-01-01', '2026-01-01')", [
+          `KL-${String(c).padStart(6, '0')}`,
+          `Klant ${c}`,
+        ]);
+      }
+      for (let i = 0; i < n; i++) {
+        const id = `doc_bench${i}`;
+        await q.run(
+          `INSERT INTO documents (id, customer_id, type, class, status, title, doc_date, fields, classification,
+             retention_legal_basis, retention_trigger, retention_period, retention_disposition, source, created_at, updated_at)
+           VALUES (?, ?, ?, 'dynamic', 'ready', ?, ?, '{}', '{}', 'x', 'document-date', 'P7Y', 'destroy', 'bench', '2026-01-01', '2026-01-01')`,
+          [id, `KL-${String(i % 1000).padStart(6, '0')}`, TYPES[i % TYPES.length], `Document ${i}`, `20${10 + (i % 16)}-0${1 + (i % 9)}-15`],
+        );
+        await searchRepository.index(q, id, `Document ${i}`, makeText(r, 300, TYPES[i % TYPES.length]));
+      }
+    });
+    const indexSeconds = (performance.now() - t0) / 1000;
+    const search = new SearchService(db, new AuditService(db, systemClock));
+    const actor = { id: 'bench', name: 'bench', roles: ['crm' as const] };
+    const queries = [
+      { q: 'factuur', f: {} },
+      { q: 'offerte totaal', f: {} },
+      { q: 'financiele', f: {} },
+      { q: 'ka*', f: {} },
+      { q: 'kalo*', f: {} },
+      { q: '"factuur datum"', f: {} },
+      { q: `${RARE[17]} OR ${RARE[4242]}`, f: {} },
+      { q: 'klant', f: { customerId: 'KL-000042' } },
+      { q: 'contract', f: { type: 'sla', from: '2015-01-01' } },
+    ];
+    const service: number[] = [];
+    const floor: number[] = [];
+    const perQuery: Record<string, number[]> = {};
+    for (let round = 0; round < 25; round++) {
+      for (const { q, f } of queries) {
+        let s = performance.now();
+        await search.search(q, f, { limit: 20, offset: 0 }, actor);
+        service.push(performance.now() - s);
+        (perQuery[`${q} ${JSON.stringify(f)}`] ??= []).push(performance.now() - s);
+        // Reference: the bare FTS5 match, counted, with no ranking, snippets, filters or audit.
+        s = performance.now();
+        await db.get('SELECT COUNT(*) FROM document_fts WHERE document_fts MATCH ?', [compileQuery(q)]);
+        floor.push(performance.now() - s);
+      }
+    }
+    return {
+      documents: n,
+      indexSeconds: Math.round(indexSeconds * 10) / 10,
+      searchMedianMs: Math.round(percentile(service, 50) * 10) / 10,
+      searchP95Ms: Math.round(percentile(service, 95) * 10) / 10,
+      bareMatchP95Ms: Math.round(percentile(floor, 95) * 10) / 10,
+      ratioP95VsBareMatch: Math.round((percentile(service, 95) / percentile(floor, 95)) * 100) / 100,
+      targetP95Ms: 50,
+      p95ByQueryMs: Object.fromEntries(Object.entries(perQuery).map(([k, v]) => [k, Math.round(percentile(v, 95) * 10) / 10])),
+    };
+  } finally {
+    await db.close();
+    if (process.env.BENCH_KEEP) process.stdout.write(`  (kept ${path.join(dir, 'bench.sqlite')})\n`);
+    else await rm(dir, { recursive: true, force: true });
+  }
+}

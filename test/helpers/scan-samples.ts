@@ -130,6 +130,9 @@ export async function toJpegWithExifRotation(upright: GreyImage): Promise<Buffer
 
 /** Multi-page TIFF via sharp's animated join (pages must share one size, as scanner batches do). */
 export async function toMultiPageTiff(pages: GreyImage[]): Promise<Buffer> {
+  if (pages.some((p) => p.width !== pages[0]!.width || p.height !== pages[0]!.height)) {
+    throw new Error('toMultiPageTiff: pages must share one size (pass heightIn)');
+  }
   const pngs = await Promise.all(pages.map((p) => raw(p).png({ compressionLevel: 1 }).toBuffer()));
   return sharp(pngs, { join: { animated: true } }).toColourspace('b-w').tiff({ compression: 'lzw' }).toBuffer();
 }

@@ -49,10 +49,10 @@ describe('customer dossier', () => {
     await t.api('GET', '/api/customers/KL-000125/dossier', { as: 'compliance' });
     const res = await t.api('GET', '/api/audit?customerId=KL-000125&action=dossier.view', { as: 'compliance' });
     const { events } = (await res.json()) as { events: { actorId: string; action: string; at: string }[] };
-    assert.ok(events.length >= 1);
+    assert.ok(events.length >= 1, 'events.length >= 1');
     const me = (await (await t.api('GET', '/api/me', { as: 'compliance' })).json()) as { id: string };
     assert.equal(events[0].actorId, me.id);
-    assert.ok(Date.now() - Date.parse(events[0].at) < 60_000);
+    assert.ok(Date.now() - Date.parse(events[0].at) < 60_000, 'Date.now() - Date.parse(events[0].at) < 60_000');
   });
 
   it('given a dynamic document when its text and file are read then both come back and both reads are audited', async () => {
@@ -110,7 +110,7 @@ describe('customer dossier', () => {
       const p = r.path.replace(/:([A-Za-z_]+)/g, '{$1}');
       assert.ok(doc.paths[p]?.[r.method], `${r.method} ${p} documented`);
     }
-    assert.ok(doc.paths['/api/documents/paper'].post.requestBody);
-    assert.ok(doc.components.schemas.Document);
+    assert.ok(doc.paths['/api/documents/paper'].post.requestBody, 'doc.paths[\'/api/documents/paper\'].post.requestBody');
+    assert.ok(doc.components.schemas.Document, 'doc.components.schemas.Document');
   });
 });

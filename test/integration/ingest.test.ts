@@ -65,7 +65,7 @@ describe('dynamic document ingest', () => {
       assert.equal(clean.docDate, '2024-03-14');
       assert.equal(clean.fields.total, 1234.56);
       assert.equal(clean.class, 'dynamic', 'quotes are dynamic under sales force automation');
-      assert.ok(clean.classification.trace.some((s) => s.rule === 'detect customer' && s.result === 'KL-000123'));
+      assert.ok(clean.classification.trace.some((s) => s.rule === 'detect customer' && s.result === 'KL-000123'), 'clean.classification.trace.some((s) => s.rule === \'detect customer\' && s.result === \'KL-000123\')');
     });
 
     it('given the OCR text when compared with what was printed then the character error rate is low', async () => {
@@ -74,10 +74,10 @@ describe('dynamic document ingest', () => {
     });
 
     it('given the index when searched without diacritics, by prefix and by phrase then the scan is found with a highlighted snippet', async () => {
-      assert.ok((await searchIds(t, 'financiele')).includes(clean.id));
-      assert.ok((await searchIds(t, 'financ*')).includes(clean.id));
-      assert.ok((await searchIds(t, '"financiële administratie"')).includes(clean.id));
-      assert.ok((await searchIds(t, 'financiele', '&customerId=KL-000123&type=quote')).includes(clean.id));
+      assert.ok((await searchIds(t, 'financiele')).includes(clean.id), '(await searchIds(t, \'financiele\')).includes(clean.id)');
+      assert.ok((await searchIds(t, 'financ*')).includes(clean.id), '(await searchIds(t, \'financ*\')).includes(clean.id)');
+      assert.ok((await searchIds(t, '"financiële administratie"')).includes(clean.id), '(await searchIds(t, \'"financiële administratie"\')).includes(clean.id)');
+      assert.ok((await searchIds(t, 'financiele', '&customerId=KL-000123&type=quote')).includes(clean.id), '(await searchIds(t, \'financiele\', \'&customerId=KL-000123&type=quote\')).includes(clean.id)');
       assert.ok(!(await searchIds(t, 'financiele', '&customerId=KL-000124')).includes(clean.id), 'customer filter excludes');
       assert.ok(!(await searchIds(t, 'financiele -offerte')).includes(clean.id), 'exclusion excludes');
       const res = await t.api('GET', '/api/search?q=financiele', { as: 'crm' });
@@ -118,7 +118,7 @@ describe('dynamic document ingest', () => {
       const d = await waitFinal(t, ((await (await upload(t, await toJpeg(img, 75), 'storing.jpg')).json()) as DocumentView).id);
       assert.equal(d.type, 'service-call', d.error ?? '');
       assert.equal(d.customerId, 'KL-000124');
-      assert.ok((await searchIds(t, 'koelunit technische')).includes(d.id));
+      assert.ok((await searchIds(t, 'koelunit technische')).includes(d.id), '(await searchIds(t, \'koelunit technische\')).includes(d.id)');
     });
 
     it('given an upside-down scan when ingested then it is read the right way up', async () => {
@@ -183,8 +183,8 @@ describe('dynamic document ingest', () => {
     it('given finished work when the queue is listed then ingest jobs are done with their progress', async () => {
       const res = await t.api('GET', '/api/jobs?kind=ingest&status=done', { as: 'mailroom' });
       const body = (await res.json()) as { jobs: { progress: { done: number; total: number } | null }[]; counts: { byStatus: Record<string, number> } };
-      assert.ok(body.jobs.length >= 5);
-      assert.ok(body.jobs.some((j) => j.progress && j.progress.done === j.progress.total && j.progress.total > 0));
+      assert.ok(body.jobs.length >= 5, 'body.jobs.length >= 5');
+      assert.ok(body.jobs.some((j) => j.progress && j.progress.done === j.progress.total && j.progress.total > 0), 'body.jobs.some((j) => j.progress && j.progress.done === j.progress.total && j.progress.total > 0)');
       assert.equal(body.counts.byStatus.failed, 0);
     });
   });

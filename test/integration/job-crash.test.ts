@@ -103,7 +103,7 @@ describe('job queue after a real crash', () => {
         } else if (interrupted.has(job.id)) {
           // At-least-once: the interrupted run may have written its effect before dying.
           assert.equal(count(job.id, 'parent'), 1);
-          assert.ok(count(job.id, 'child') <= 1);
+          assert.ok(count(job.id, 'child') <= 1, 'count(job.id, \'child\') <= 1');
           assert.equal(job.attempts, 2, 'the interrupted attempt still counts');
         } else {
           assert.equal(count(job.id), 1, `a job queued at the crash ran once (${job.id})`);

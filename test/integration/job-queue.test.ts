@@ -100,7 +100,7 @@ describe(JobQueue.name, () => {
     assert.equal(runs.size, 200);
     assert.deepEqual([...new Set(ids.map((id) => runs.get(id)))], [1]);
     const jobs = await queue.list({ kind: 'bulk', limit: 500, offset: 0 });
-    assert.ok(jobs.every((j) => j.status === 'done' && j.attempts === 1));
+    assert.ok(jobs.every((j) => j.status === 'done' && j.attempts === 1), 'jobs.every((j) => j.status === \'done\' && j.attempts === 1)');
     // Not a fairness claim, only proof that the claims really competed across connections.
     assert.ok(new Set(jobs.map((j) => j.lockedBy)).size >= 2, 'more than one runner took work');
   });

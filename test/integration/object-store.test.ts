@@ -122,7 +122,7 @@ function contract(name: string, makeStore: () => Promise<Harness>): void {
 contract(LocalObjectStore.name, async () => {
   const root = join(scratch, 'local');
   const store = createObjectStore({ kind: 'local', root });
-  assert.ok(store instanceof LocalObjectStore);
+  assert.ok(store instanceof LocalObjectStore, 'store instanceof LocalObjectStore');
   await store.init();
   return { store, countObjects: async () => (await listFiles(join(root, 'sha256'))).length };
 });
@@ -136,7 +136,7 @@ contract(S3ObjectStore.name, async () => {
   s3 = await startS3Server();
   const cfg = { endPoint: s3.endPoint, bucket: 'dossiers-contract', accessKey: s3.accessKey, secretKey: s3.secretKey, region: 'us-east-1' };
   const store = createObjectStore({ kind: 's3', ...cfg });
-  assert.ok(store instanceof S3ObjectStore);
+  assert.ok(store instanceof S3ObjectStore, 'store instanceof S3ObjectStore');
   await store.init();
   const client = minioFor(s3);
   return {
@@ -164,7 +164,7 @@ describe(`${S3ObjectStore.name} bucket`, () => {
   });
 
   it('given a file larger than one part, when put, then it is stored in several parts under its hash', async () => {
-    assert.ok(s3);
+    assert.ok(s3, 's3');
     const store = new S3ObjectStore({ endPoint: s3.endPoint, bucket: 'dossiers-contract', accessKey: s3.accessKey, secretKey: s3.secretKey, region: 'us-east-1', partSize: 5 * MiB });
     const bytes = randomBytes(11 * MiB + 123);
     const path = join(scratch, 'three-parts.bin');
@@ -218,7 +218,7 @@ describe(`${LocalObjectStore.name} on disk`, () => {
   it('given objects under the same hash prefix, when listed on disk, then they fan out as sha256/ab/cd/<sha>', async () => {
     const put = await store.putBuffer(Buffer.from('fan-out'));
     const files = await listFiles(join(root, 'sha256'));
-    assert.ok(files.includes(join(root, 'sha256', put.sha256.slice(0, 2), put.sha256.slice(2, 4), put.sha256)));
+    assert.ok(files.includes(join(root, 'sha256', put.sha256.slice(0, 2), put.sha256.slice(2, 4), put.sha256)), 'files.includes(join(root, \'sha256\', put.sha256.slice(0, 2), put.sha256.slice(2, 4), put.sha256))');
   });
 });
 

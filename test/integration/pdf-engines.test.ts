@@ -68,11 +68,12 @@ describe(renderPdfPage.name, () => {
 
 describe(renderPdfPages.name, () => {
   it('given a 3-page image PDF when streamed with a page list then only those pages come, in order', async () => {
-    const pdf = await toImagePdf([renderScan({ dpi: 72 }), renderScan({ dpi: 72, lines: [] }), renderScan({ dpi: 72 })], { dpi: 72 });
+    const pdf = await toImagePdf([renderScan({ dpi: 72 }), renderScan({ dpi: 72, lines: [] }), renderScan({ dpi: 72 })], { dpi: 72, format: 'png' });
     const seen: number[] = [];
     for await (const { pageNo, image } of renderPdfPages(pdf, { dpi: 72, pages: [3, 2] })) {
       seen.push(pageNo);
-      assert.ok(pageNo === 2 ? darkFraction(image) === 0 : darkFraction(image) > 0.001);
+      const dark = darkFraction(image);
+      assert.ok(pageNo === 2 ? dark === 0 : dark > 0.001, `page ${pageNo} dark fraction ${dark}`);
     }
     assert.deepEqual(seen, [3, 2]);
   });
@@ -98,13 +99,13 @@ describe(extractPdfText.name, () => {
     const { pages } = await extractPdfText(await makeTextPdf([['- 3 -']]));
     assert.equal(pages[0]!.hasTextLayer, false);
   });
-  it('given a 100-page text PDF when read then it does more than 20 pages per second', async () => {
+  // Its speed (20+ pages/s) is measured by `npm run bench`, not asserted here: timed tests flake.
+  it('given a 100-page text PDF when read then every page comes back in order', async () => {
     const pdf = await makeTextPdf(Array.from({ length: 100 }, (_, i) => [...LETTER_LINES, `Pagina ${i + 1}`]));
-    const t0 = performance.now();
     const { pages } = await extractPdfText(pdf);
-    const perSecond = 100 / ((performance.now() - t0) / 1000);
+    assert.equal(pages.length, 100);
     assert.equal(pages[99]!.text.split('\n').at(-1), 'Pagina 100');
-    assert.ok(perSecond > 20, `${perSecond.toFixed(1)} pages/s`);
+    assert.equal(pages[41]!.text.split('\n').at(-1), 'Pagina 42');
   });
   it('given a truncated PDF when read then it is Invalid(corrupt_pdf)', async () => {
     await rejectsWith(extractPdfText(await makeTruncatedPdf()), 'corrupt_pdf');
@@ -128,28 +129,29 @@ describe(buildSearchablePdf.name, () => {
     try {
       const page = await doc.getPage(1);
       assert.deepEqual([page.view[2], page.view[3]], [(image.width / 100) * 72, (image.height / 100) * 72]);
-      const first = (await page.getTextContent()).items.find((i) => 'str' in i && i.str === 'Klantnummer:');
-      assert.ok(first && 'transform' in first);
+      // pdfjs joins the words of a line into one item; it must start where the first word's box does.
+      const first = (await page.getTextContent()).items.find((i) => 'str' in i && i.str.startsWith('Klantnummer:'));
+      assert.ok(first && 'transform' in first, 'no text item for the first line');
       assert.ok(Math.abs(first.transform[4] - 72) < 1, `x ${first.transform[4]}`); // 100 px at 100 dpi = 72 pt
-      assert.ok(Math.abs(first.width - (150 / 100) * 72) < 2, `width ${first.width}`);
+      assert.ok(Math.abs(first.width - ((370 - 100) / 100) * 72) < 2, `width ${first.width}`);
     } finally {
       await doc.destroy();
     }
     // Invisible: the rendered page has the scan's ink, not twice the ink.
     const rendered = await renderPdfPage(pdf, 1, 100);
-    assert.ok(Math.abs(darkFraction(rendered) - darkFraction(image)) < darkFraction(image) * 0.3);
+    assert.ok(Math.abs(darkFraction(rendered) - darkFraction(image)) < darkFraction(image) * 0.3, `ink ${darkFraction(rendered)} vs ${darkFraction(image)}`);
   });
 });
 
 describe(imagePages.name, () => {
   it('given a 3-page TIFF when split then 3 grey pages come with their own content', async () => {
-    const tiff = await toMultiPageTiff([renderScan({ dpi: 72 }), renderScan({ dpi: 72, lines: [] }), renderScan({ dpi: 72 })]);
+    const tiff = await toMultiPageTiff([renderScan({ dpi: 72 }), renderScan({ dpi: 72, lines: [], heightIn: 4.5 }), renderScan({ dpi: 72 })]);
     assert.equal(await countImagePages(tiff), 3);
     const pages = [];
     for await (const p of imagePages(tiff)) pages.push(p);
     assert.deepEqual(pages.map((p) => p.pageNo), [1, 2, 3]);
     assert.equal(darkFraction(pages[1]!.image), 0);
-    assert.ok(darkFraction(pages[2]!.image) > 0.001);
+    assert.ok(darkFraction(pages[2]!.image) > 0.001, 'page 3 has text');
   });
   it('given a PNG and a JPEG of a scan when decoded then both are one grey page of the same size, with the dpi', async () => {
     const scan = renderScan({ dpi: 100 });
@@ -187,7 +189,7 @@ describe('scanned PDF', () => {
   it('given a scan PDF page when rendered at its scan dpi then it matches the scan', async () => {
     const scan = renderScan({ dpi: 100 });
     const img = await renderPdfPage(await toImagePdf([scan], { dpi: 100, format: 'png' }), 1, 100);
-    assert.ok(Math.abs(img.width - scan.width) <= 1 && Math.abs(img.height - scan.height) <= 1);
-    assert.ok(Math.abs(darkFraction(img) - darkFraction(scan)) < darkFraction(scan) * 0.2);
+    assert.ok(Math.abs(img.width - scan.width) <= 1 && Math.abs(img.height - scan.height) <= 1, `${img.width}x${img.height}`);
+    assert.ok(Math.abs(darkFraction(img) - darkFraction(scan)) < darkFraction(scan) * 0.2, `ink ${darkFraction(img)} vs ${darkFraction(scan)}`);
   });
 });

@@ -15,7 +15,7 @@ describe(loadConfig.name, () => {
   });
   it('given a bad port and a short admin token when loaded then one error names both', () => {
     assert.throws(() => loadConfig({ PORT: 'eighty', DOSSIER_ADMIN_TOKEN: 'short' }), (e: Error) => {
-      assert.ok(e instanceof ConfigError);
+      assert.ok(e instanceof ConfigError, 'e instanceof ConfigError');
       assert.match(e.message, /PORT/);
       assert.match(e.message, /DOSSIER_ADMIN_TOKEN/);
       return true;

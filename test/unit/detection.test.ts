@@ -13,7 +13,7 @@ describe(detect.name, () => {
     assert.equal(d.type?.value, 'quote');
     assert.ok(d.type!.confidence >= 0.8, String(d.type!.confidence));
     assert.equal(d.customerNumber?.value, 'KL-000123');
-    assert.ok(d.customerNumber!.confidence > 0.9);
+    assert.ok(d.customerNumber!.confidence > 0.9, 'd.customerNumber!.confidence > 0.9');
     assert.equal(d.number?.value, 'OF-2026-0412');
     assert.equal(d.docDate?.value, '2026-10-02');
     assert.equal(d.total?.value, 4850);
@@ -30,7 +30,7 @@ describe(detect.name, () => {
   });
   it('given two different bare customer numbers when detected then confidence is low', () => {
     const d = detect('KL-000123 en KL-000999', KL);
-    assert.ok(d.customerNumber!.confidence < 0.6);
+    assert.ok(d.customerNumber!.confidence < 0.6, 'd.customerNumber!.confidence < 0.6');
   });
   it('given text with no clues when detected then nothing is claimed', () => {
     const d = detect('lorem ipsum dolor', KL);

@@ -65,6 +65,10 @@ describe(downscaleGrey.name, () => {
     const img: GreyImage = { width: 4, height: 2, data: Uint8Array.from([0, 100, 200, 200, 0, 100, 0, 0]) };
     assert.deepEqual(downscaleGrey(img, 2), { width: 2, height: 1, data: Uint8Array.from([50, 100]) });
   });
+  it('given a 7x3 image divided by 3 when downscaled then the leftover column is dropped', () => {
+    const img: GreyImage = { width: 7, height: 3, data: Uint8Array.from({ length: 21 }, (_, i) => (i % 7 < 3 ? 30 : 90)) };
+    assert.deepEqual(downscaleGrey(img, 3), { width: 2, height: 1, data: Uint8Array.from([30, 90]) });
+  });
 });
 
 describe(toPgm.name, () => {

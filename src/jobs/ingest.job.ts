@@ -5,7 +5,8 @@ import type { Database } from '../db/database.js';
 import { customersRepository } from '../db/customers.repository.js';
 import { documentsRepository, type DocumentRow } from '../db/documents.repository.js';
 import { searchRepository } from '../db/search.repository.js';
-import { detect } from '../domain/detection.js';
+import { detect, findKvkNumbers, findPostcodes, matchCustomerByEvidence } from '../domain/detection.js';
+import { learningRepository } from '../db/learning.repository.js';
 import type { KeyPoints, TraceStep } from '../domain/document.js';
 import { NEAR_DUPLICATE_SIMILARITY, minhash, similarity } from '../domain/minhash.js';
 import type { AuditService } from '../services/audit.service.js';
@@ -82,7 +83,8 @@ async function finish(
   r: { pageCount: number; pages: { pageNo: number; text: string; source: 'text-layer' | 'ocr' | 'manual'; confidence: number | null }[]; text: string; archiveSha: string | null },
 ) {
   const { db, clock } = deps;
-  const d = detect(r.text, deps.customerPattern);
+  const learned = await learningRepository.load(db);
+  const d = detect(r.text, deps.customerPattern, learned);
   const trace: TraceStep[] = [];
   const problems: string[] = [];
   const fields: KeyPoints = JSON.parse(row.fields);
@@ -106,10 +108,23 @@ async function finish(
   await db.tx(async (q) => {
     if (!customerId) {
       const found = d.customerNumber ? await customersRepository.get(q, d.customerNumber.value) : undefined;
+      // Without a usable customer number: KvK, postcode + name, or a letterhead learned in review.
+      const other =
+        d.customerNumber && found
+          ? null
+          : matchCustomerByEvidence(r.text, {
+              byKvk: await learningRepository.customersByKvk(q, findKvkNumbers(r.text)),
+              byPostcode: await learningRepository.customersByPostcode(q, findPostcodes(r.text)),
+              learned,
+            });
       if (d.customerNumber && found && d.customerNumber.confidence >= AUTO_ACCEPT.customer) {
         customerId = found.id;
         customerConfidence = d.customerNumber.confidence;
         trace.push({ rule: 'detect customer', evidence: d.customerNumber.evidence, result: customerId });
+      } else if (other && other.confidence >= AUTO_ACCEPT.customer) {
+        customerId = other.value;
+        customerConfidence = other.confidence;
+        trace.push({ rule: 'match customer', evidence: other.evidence, result: customerId });
       } else {
         customerConfidence = d.customerNumber?.confidence ?? 0;
         problems.push(

@@ -48,6 +48,16 @@ const MATRIX: Record<string, Row> = {
   'GET /api/search': { allowed: ['crm', 'compliance'], sample: () => ({ path: '/api/search?q=offerte' }) },
   'GET /api/jobs': { allowed: ['mailroom', 'compliance'] },
   'POST /api/jobs/:id/retry': { allowed: ['mailroom'], sample: async ({ t, n }) => ({ path: `/api/jobs/${await failedJob(t, n)}/retry` }) },
+  'GET /api/scopes': { allowed: 'any' },
+  'PUT /api/scopes/active': { allowed: ['admin'], sample: () => ({ path: '/api/scopes/active?dryRun=true', json: { scopes: ['sales', 'care'] } }) },
+  'GET /api/review': { allowed: ['mailroom', 'crm'] },
+  'POST /api/documents/:id/review': {
+    allowed: ['mailroom'],
+    sample: async ({ t, docId }) => {
+      await t.dl.db.run("UPDATE documents SET status = 'needs_review' WHERE id = ?", [docId]);
+      return { path: `/api/documents/${docId}/review`, json: {} };
+    },
+  },
   'GET /api/audit/verify': { allowed: ['compliance'] },
   'GET /api/audit': { allowed: ['compliance'], sample: () => ({ path: '/api/audit?customerId=KL-000123' }) },
 };

@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { DocumentView } from '../../src/domain/document.js';
+import { fakeClock } from '../../src/services/clock.js';
+import { upload, waitFinal } from '../helpers/ingest-helpers.js';
+import { makeTextPdf } from '../helpers/scan-samples.js';
+import { startTestApp, type TestApp } from '../helpers/test-app.js';
+
+type Dossier = { documents: DocumentView[] };
+const ADMIN = { id: 'test', name: 'Test', roles: ['admin' as const] };
+
+describe('classification by scope over time', () => {
+  const clock = fakeClock('2026-11-23T09:00:00Z');
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp({ clock });
+  });
+  after(() => t.close());
+
+  const sla = async () => {
+    const d = (await (await t.api('GET', '/api/customers/KL-000125/dossier', { as: 'crm' })).json()) as Dossier;
+    return d.documents.find((x) => x.type === 'sla')!;
+  };
+
+  it('given a current SLA under customer care when its end date passes and the daily pass runs then it becomes static, with the reason in its trace', async () => {
+    assert.equal((await sla()).class, 'dynamic');
+    clock.set('2027-12-31T12:00:00Z');
+    await t.dl.services.classification.daily(ADMIN);
+    assert.equal((await sla()).class, 'dynamic', 'still current on its last day');
+    clock.set('2028-01-01T08:00:00Z');
+    const report = await t.dl.services.classification.daily(ADMIN);
+    assert.ok(report.toStatic >= 1, report.summary);
+    const after = await sla();
+    assert.equal(after.class, 'static');
+    assert.ok(after.classification.trace.some((s) => s.scope === 'care' && /expired SLA/.test(s.evidence ?? '')), JSON.stringify(after.classification.trace));
+    const again = await t.dl.services.classification.daily(ADMIN);
+    assert.equal(again.changed, 0, 'the daily pass changes nothing twice');
+    clock.set('2026-11-23T09:00:00Z');
+    await t.dl.services.classification.daily(ADMIN);
+  });
+
+  it('given a scope change when dry-run then it reports what would change and changes nothing', async () => {
+    const before = await t.dl.db.all<{ id: string; class: string }>('SELECT id, class FROM documents ORDER BY id');
+    const res = await t.api('PUT', '/api/scopes/active?dryRun=true', { as: 'admin', json: { scopes: ['loyalty'] } });
+    assert.equal(res.status, 200);
+    const report = (await res.json()) as { dryRun: boolean; toStatic: number; toDynamic: number; summary: string; examples: { to: string; why: string }[] };
+    assert.equal(report.dryRun, true);
+    const dynamicBefore = before.filter((d) => d.class === 'dynamic').length;
+    assert.equal(report.toStatic, dynamicBefore, 'under loyalty alone every dynamic document becomes static');
+    assert.match(report.summary, new RegExp(`^${dynamicBefore} documents? would become static`));
+    assert.ok(report.examples.every((e) => e.to === 'static' && /loyalty/.test(e.why)), JSON.stringify(report.examples[0]));
+    assert.deepEqual(await t.dl.db.all('SELECT id, class FROM documents ORDER BY id'), before);
+    const scopes = (await (await t.api('GET', '/api/scopes', { as: 'crm' })).json()) as { active: string[] };
+    assert.deepEqual(scopes.active, ['sales', 'care']);
+  });
+
+  it('given a scope change when applied then every document is reclassified and the change is audited', async () => {
+    const res = await t.api('PUT', '/api/scopes/active', { as: 'admin', json: { scopes: ['sales'] } });
+    const report = (await res.json()) as { dryRun: boolean; changed: number };
+    assert.equal(report.dryRun, false);
+    assert.equal((await sla()).class, 'static', 'an SLA is not dynamic for sales');
+    const quote = ((await (await t.api('GET', '/api/customers/KL-000123/dossier', { as: 'crm' })).json()) as Dossier).documents.find((d) => d.type === 'quote')!;
+    assert.equal(quote.class, 'dynamic');
+    const { events } = (await (await t.api('GET', '/api/audit?action=scopes.change', { as: 'compliance' })).json()) as { events: { details: { after: string[] } }[] };
+    assert.deepEqual(events[0].details.after, ['sales']);
+    await t.api('PUT', '/api/scopes/active', { as: 'admin', json: { scopes: ['sales', 'care'] } });
+    assert.equal((await sla()).class, 'dynamic');
+  });
+
+  it('given an unknown scope when set then 400 naming the known ones', async () => {
+    const res = await t.api('PUT', '/api/scopes/active', { as: 'admin', json: { scopes: ['marketing'] } });
+    assert.equal(res.status, 400);
+  });
+});
+
+describe('review queue', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp();
+    await t.dl.startWorkers();
+  });
+  after(() => t.close());
+
+  it('given a document detection was unsure of when a person corrects it then it is ready, the correction is kept, and the next one like it is recognised', async () => {
+    const lines = (n: string, body: string[]) => ['Drukkerij Noordster Grafisch', `Drukproef DP-${n} voor het voorjaarsmagazine`, ...body];
+    const first = await waitFinal(
+      t,
+      ((await (await upload(t, await makeTextPdf([lines('1001', ['Graag uw akkoord op kleur en opmaak.', 'Oplage 5.000 exemplaren, levering week 12.'])]), 'proef1.pdf')).json()) as DocumentView).id,
+    );
+    assert.equal(first.status, 'needs_review');
+    const queue = (await (await t.api('GET', '/api/review', { as: 'mailroom' })).json()) as { documents: { id: string; reasons: string[] }[] };
+    const item = queue.documents.find((d) => d.id === first.id)!;
+    assert.ok(item.reasons.some((r) => /type/.test(r)) && item.reasons.some((r) => /customer/.test(r)), JSON.stringify(item.reasons));
+
+    const res = await t.api('POST', `/api/documents/${first.id}/review`, { as: 'mailroom', json: { type: 'order', customerId: 'KL-000126' } });
+    assert.equal(res.status, 200, await res.clone().text());
+    const fixed = (await res.json()) as DocumentView;
+    assert.equal(fixed.status, 'ready');
+    assert.equal(fixed.classification.by, 'user');
+    assert.equal(fixed.customerId, 'KL-000126');
+    const corrections = await t.dl.db.all<{ field: string; new_value: string }>('SELECT field, new_value FROM corrections WHERE document_id = ? ORDER BY field', [first.id]);
+    assert.deepEqual(corrections.map((c) => [c.field, c.new_value]), [['customerId', 'KL-000126'], ['type', 'order']]);
+
+    const second = await waitFinal(
+      t,
+      ((await (await upload(t, await makeTextPdf([lines('1002', ['Nieuwe versie met aangepaste omslagfoto en index.', 'Wij verwachten uw reactie voor vrijdag.'])]), 'proef2.pdf')).json()) as DocumentView).id,
+    );
+    assert.equal(second.type, 'order', JSON.stringify(second.classification.trace));
+    assert.equal(second.customerId, 'KL-000126', 'the letterhead learned in review identifies the customer');
+    assert.equal(second.status, 'ready', second.error ?? '');
+  });
+
+  it('given a document not in review when reviewed then 409', async () => {
+    const d = ((await (await t.api('GET', '/api/customers/KL-000123/dossier', { as: 'crm' })).json()) as Dossier).documents[0];
+    const res = await t.api('POST', `/api/documents/${d.id}/review`, { as: 'mailroom', json: { type: 'quote' } });
+    assert.equal(res.status, 409);
+  });
+
+  it('given documents with KvK or postcode and name but no customer number when ingested then the customer is matched', async () => {
+    const kvk = await waitFinal(t, ((await (await upload(t, await makeTextPdf([['FACTUUR F-77', 'KvK: 27234567', 'Totaal EUR 50,00']]), 'kvk.pdf')).json()) as DocumentView).id);
+    assert.equal(kvk.customerId, 'KL-000124');
+    const pc = await waitFinal(
+      t,
+      ((await (await upload(t, await makeTextPdf([['Zorggroep Het Baken', 'Kerkstraat 3, 6811 DL Arnhem', 'FACTUUR F-78', 'Totaal EUR 60,00']]), 'pc.pdf')).json()) as DocumentView).id,
+    );
+    assert.equal(pc.customerId, 'KL-000125');
+  });
+
+  it('given the workers are started when the queue is listed then the daily reclassification is scheduled once for today', async () => {
+    const body = (await (await t.api('GET', '/api/jobs?kind=reclassify-daily', { as: 'mailroom' })).json()) as { jobs: unknown[] };
+    assert.equal(body.jobs.length, 1);
+  });
+});

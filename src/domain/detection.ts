@@ -14,6 +14,17 @@ export type Detection = {
 type TypeRule = { keywords: Record<string, number>; titles: string[]; number: string | null };
 const TYPES = rules.types as Record<string, TypeRule>;
 
+/**
+ * Undoes what OCR typically does to identifiers on poor scans: dashes of every width, a space
+ * after a hyphen ("KL- 000124"), a dot read for a hyphen between digit groups ("OF- 2025. 3425").
+ */
+export function ocrNormalise(text: string): string {
+  return text
+    .replace(/[‐‑‒–—]/g, '-')
+    .replace(/([A-Za-z0-9])[ \t]*-[ \t]*(?=[A-Za-z0-9])/g, '$1-')
+    .replace(/(\d)\.[ \t]+(?=\d{3,})/g, '$1-');
+}
+
 /** Lower case, diacritics removed, white space folded: what keyword matching compares. */
 export function fold(s: string): string {
   return s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase().replace(/\s+/g, ' ');
@@ -33,11 +44,21 @@ const MONTHS: Record<string, number> = {
   sep: 9, sept: 9, september: 9, okt: 10, oktober: 10, oct: 10, october: 10, nov: 11, november: 11, dec: 12, december: 12,
 };
 
+/** A month name, also when OCR clipped or blurred its end ("maar" for maart, "januar"). */
+function monthOf(word: string): number | undefined {
+  if (MONTHS[word]) return MONTHS[word];
+  if (word.length < 3) return undefined;
+  const hits = new Set(Object.entries(MONTHS).filter(([name]) => name.startsWith(word.slice(0, Math.max(3, Math.min(word.length, name.length) - 1)))).map(([, n]) => n));
+  return hits.size === 1 ? [...hits][0] : undefined;
+}
+
 /** Parses Dutch and English written dates (2 oktober 2026, 02-10-2026, 2/10/2026) to YYYY-MM-DD (day first). */
 export function parseWrittenDate(s: string): string | null {
-  const m = /^(\d{1,2})[-/. ]+([a-z]+|\d{1,2})[-/. ]+(\d{4})$/.exec(fold(s).trim());
+  // A stray letter glued to the day ("16j januari") is OCR noise.
+  const m = /^(\d{1,2})[a-z]?\s*[-/. ]?\s*([a-z]+|\d{1,2})\s*[-/. ]\s*(\d{4})$|^(\d{1,2})\s*([a-z]+)\s*(\d{4})$/.exec(fold(s).trim());
+  if (m && m[4]) return parseWrittenDate(`${m[4]} ${m[5]} ${m[6]}`);
   if (!m) return null;
-  const month = /^\d+$/.test(m[2]) ? Number(m[2]) : MONTHS[m[2]];
+  const month = /^\d+$/.test(m[2]) ? Number(m[2]) : monthOf(m[2]);
   if (!month) return null;
   const iso = `${m[3]}-${String(month).padStart(2, '0')}-${m[1].padStart(2, '0')}`;
   return isIsoDate(iso) ? iso : null;
@@ -119,9 +140,9 @@ export function detect(text: string, customerPattern: RegExp, learned?: LearnedH
   // Customer numbers: a labelled one ("Klantnummer: KL-000123") is near-certain; a bare match less so.
   // OCR often drops the hyphen or reads it as a dash, dot or space, so the pattern is matched
   // loosely and each match must then fit the configured pattern exactly once normalised.
-  const normalised = text.replace(/[‐‑‒–—]/g, '-');
+  const normalised = ocrNormalise(text);
   const strict = new RegExp(`^(?:${customerPattern.source.replace(/^\^|\$$/g, '')})$`, 'i');
-  const loose = customerPattern.source.replace(/^\^|\$$/g, '').replace(/\\?-/g, '[-\\s.]?');
+  const loose = customerPattern.source.replace(/^\^|\$$/g, '').replace(/\\?-/g, '[-\\s.]{0,3}');
   const canonical = (raw: string): string | null => {
     const up = raw.toUpperCase();
     const bare = up.replace(/[-\s.]+/g, '');
@@ -136,7 +157,15 @@ export function detect(text: string, customerPattern: RegExp, learned?: LearnedH
   const labelled = new RegExp(`(?:klantnummer|klantnr\\.?|customer (?:no\\.?|number)|debiteurnummer)\\s*[:.]?\\s*(${loose})`, 'iu').exec(normalised);
   let customerNumber: Detected<string> = null;
   const labelledValue = labelled ? canonical(labelled[1]) : null;
+  // The label followed by a blurred prefix ("Klantnummer, kt 000126"): the digits are kept and the
+  // pattern's literal prefix put back, with a confidence below auto-accept unless other evidence agrees.
+  const prefix = /^[A-Za-z]+-?/.exec(customerPattern.source.replace(/^\^/, ''))?.[0] ?? '';
+  const blurred = !labelledValue && prefix
+    ? /(?:klantnummer|klantnr|customer (?:no|number)|debiteurnummer)[^\n\d]{0,8}?(\d{4,10})\b/iu.exec(normalised)
+    : null;
+  const blurredValue = blurred && strict.test(`${prefix}${blurred[1]}`) ? `${prefix.toUpperCase()}${blurred[1]}` : null;
   if (labelled && labelledValue) customerNumber = { value: labelledValue, confidence: 0.97, evidence: `"${labelled[0].trim()}"` };
+  else if (blurred && blurredValue) customerNumber = { value: blurredValue, confidence: 0.75, evidence: `"${blurred[0].trim()}" (prefix unreadable)` };
   else {
     const bare = [...normalised.matchAll(new RegExp(`(?<![\\p{L}\\p{N}])(${loose})(?![\\p{N}])`, 'giu'))]
       .map((m) => canonical(m[1]))
@@ -148,9 +177,9 @@ export function detect(text: string, customerPattern: RegExp, learned?: LearnedH
   }
   const numRule = type ? TYPES[type.value]?.number : null;
   const numMatch = numRule ? new RegExp(numRule, 'i').exec(normalised) : null;
-  const date = firstMatch(rules.keyPoints.date, text);
+  const date = firstMatch(rules.keyPoints.date, normalised);
   const total = firstMatch(rules.keyPoints.total, text);
-  const ends = firstMatch(rules.keyPoints.endsOn, text);
+  const ends = firstMatch(rules.keyPoints.endsOn, normalised);
   const dateValue = date ? parseWrittenDate(date.raw) : null;
   const endsValue = ends ? parseWrittenDate(ends.raw) : null;
   const totalValue = total ? parseAmount(total.raw) : null;
@@ -166,6 +195,13 @@ export function detect(text: string, customerPattern: RegExp, learned?: LearnedH
 
 const STOP = new Set(['de', 'het', 'een', 'van', 'en', 'bv', 'b.v.', 'nv', 'n.v.', 'vof', 'the', 'and', 'zn', 'voor', 'met']);
 const nameWords = (name: string) => fold(name).split(/[^\p{L}\p{N}]+/u).filter((w) => w.length >= 3 && !STOP.has(w));
+
+/** True when most distinctive words of a customer's name appear in the text: a second, independent clue. */
+export function nameAppears(text: string, name: string): boolean {
+  const words = nameWords(name);
+  const folded = fold(text);
+  return words.length > 0 && words.filter((w) => folded.includes(w)).length / words.length >= 0.6;
+}
 
 /** KvK numbers a document states ("KvK 30123456", "Kamer van Koophandel: …"). */
 export function findKvkNumbers(text: string): string[] {
@@ -187,11 +223,7 @@ export function matchCustomerByEvidence(
 ): Detected<string> {
   const ids = new Set(evidence.byKvk.map((c) => c.id));
   if (ids.size === 1) return { value: evidence.byKvk[0].id, confidence: 0.95, evidence: `KvK ${evidence.byKvk[0].kvk}` };
-  const folded = fold(text);
-  const named = evidence.byPostcode.filter((c) => {
-    const words = nameWords(c.name);
-    return words.length > 0 && words.filter((w) => folded.includes(w)).length / words.length >= 0.6;
-  });
+  const named = evidence.byPostcode.filter((c) => nameAppears(text, c.name));
   if (named.length === 1) return { value: named[0].id, confidence: 0.92, evidence: `postcode ${named[0].postcode} and name "${named[0].name}"` };
   const head = fold(text.split('\n').slice(0, 10).join(' '));
   const phrases = (evidence.learned?.customerPhrases ?? []).filter((p) => head.includes(p.phrase));

@@ -5,7 +5,7 @@ import type { Database } from '../db/database.js';
 import { customersRepository } from '../db/customers.repository.js';
 import { documentsRepository, type DocumentRow } from '../db/documents.repository.js';
 import { searchRepository } from '../db/search.repository.js';
-import { detect, findKvkNumbers, findPostcodes, matchCustomerByEvidence } from '../domain/detection.js';
+import { detect, findKvkNumbers, findPostcodes, matchCustomerByEvidence, nameAppears } from '../domain/detection.js';
 import { learningRepository } from '../db/learning.repository.js';
 import type { KeyPoints, TraceStep } from '../domain/document.js';
 import { NEAR_DUPLICATE_SIMILARITY, minhash, similarity } from '../domain/minhash.js';
@@ -117,10 +117,12 @@ async function finish(
               byPostcode: await learningRepository.customersByPostcode(q, findPostcodes(r.text)),
               learned,
             });
-      if (d.customerNumber && found && d.customerNumber.confidence >= AUTO_ACCEPT.customer) {
+      // A number read with doubt is accepted when the customer's name is on the page too.
+      const confirmed = d.customerNumber && found && d.customerNumber.confidence < AUTO_ACCEPT.customer && nameAppears(r.text, found.name);
+      if (d.customerNumber && found && (d.customerNumber.confidence >= AUTO_ACCEPT.customer || confirmed)) {
         customerId = found.id;
-        customerConfidence = d.customerNumber.confidence;
-        trace.push({ rule: 'detect customer', evidence: d.customerNumber.evidence, result: customerId });
+        customerConfidence = confirmed ? 0.95 : d.customerNumber.confidence;
+        trace.push({ rule: 'detect customer', evidence: `${d.customerNumber.evidence}${confirmed ? `, and the name "${found.name}" on the page` : ''}`, result: customerId });
       } else if (other && other.confidence >= AUTO_ACCEPT.customer) {
         customerId = other.value;
         customerConfidence = other.confidence;

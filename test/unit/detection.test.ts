@@ -64,3 +64,14 @@ describe('customer number tolerance', () => {
     assert.equal(detect('Klantnummer: KL-00012', KL).customerNumber, null);
   });
 });
+
+describe('poor scans', () => {
+  it('given OCR noise around dates and numbers when detected then they are still read', () => {
+    const d = detect('Klantnummer, kt 000126\n‘Datum: 16j Januari 2025\nOFFERTE OF- 2025. 3901', KL);
+    assert.equal(d.customerNumber?.value, 'KL-000126');
+    assert.ok(d.customerNumber!.confidence < 0.9, 'a guessed prefix is not auto-accepted on its own');
+    assert.equal(d.docDate?.value, '2025-01-16');
+    assert.equal(d.number?.value, 'OF-2025-3901');
+    assert.equal(detect('Datum: 24 maar 2026', KL).docDate?.value, '2026-03-24');
+  });
+});

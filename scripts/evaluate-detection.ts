@@ -1,0 +1,86 @@
+/**
+ * `npm run eval`: runs the detectors over a generated labelled set (every type, clean and poor
+ * scans through the real OCR engine) and prints accuracy per field and the type confusion matrix.
+ * Options: EVAL_PER_TYPE (default 4), EVAL_OCR=off (text only, seconds instead of minutes).
+ */
+import { createTesseractOcrEngine } from '../src/adapters/ocr/tesseract-ocr.engine.js';
+import { detect, nameAppears } from '../src/domain/detection.js';
+import { DOCUMENT_TYPES } from '../src/domain/document.js';
+import { AUTO_ACCEPT } from '../src/jobs/ingest.job.js';
+import { CUSTOMER_NAMES, labelledSet, type Labelled } from '../test/helpers/labelled-documents.js';
+import { renderScan } from '../test/helpers/scan-samples.js';
+
+export type EvalRow = { variant: string; truth: Labelled; got: ReturnType<typeof detect>; nameOnPage: boolean };
+type Variant = { name: string; scan?: { dpi: number; noise?: number; skewDeg?: number } };
+
+export const VARIANTS: Variant[] = [
+  { name: 'clean', scan: { dpi: 300 } },
+  { name: 'poor', scan: { dpi: 150, noise: 0.004, skewDeg: 2 } },
+];
+
+export async function runEvaluation(opts: { perType: number; ocr: boolean; onProgress?: (done: number, total: number) => void }): Promise<EvalRow[]> {
+  const set = labelledSet(opts.perType);
+  const variants = opts.ocr ? VARIANTS : [{ name: 'text' }];
+  const engine = opts.ocr ? createTesseractOcrEngine({}) : null;
+  const rows: EvalRow[] = [];
+  const total = set.length * variants.length;
+  let done = 0;
+  try {
+    for (const v of variants) {
+      const results = await Promise.all(
+        set.map(async (truth) => {
+          const text = engine && v.scan ? (await engine.recognize(renderScan({ ...v.scan, lines: truth.lines, seed: truth.lines.length }))).text : truth.lines.join('\n');
+          opts.onProgress?.(++done, total);
+          const got = detect(text, /KL-\d{6}/);
+          const claimed = CUSTOMER_NAMES[got.customerNumber?.value ?? ''];
+          return { variant: v.name, truth, got, nameOnPage: Boolean(claimed && nameAppears(text, claimed)) };
+        }),
+      );
+      rows.push(...results);
+    }
+  } finally {
+    await engine?.terminate();
+  }
+  return rows;
+}
+
+const pct = (n: number, d: number) => (d ? `${((100 * n) / d).toFixed(1)}%` : '-');
+
+/** The printed report: accuracy per field per variant, wrong customers above the threshold, confusion matrix. */
+export function formatReport(rows: EvalRow[]): string {
+  const variants = [...new Set(rows.map((r) => r.variant))];
+  const fields: [string, (r: EvalRow) => boolean][] = [
+    ['type', (r) => r.got.type?.value === r.truth.type],
+    ['customer', (r) => r.got.customerNumber?.value === r.truth.customerId],
+    ['number', (r) => (r.truth.number ? r.got.number?.value === r.truth.number : true)],
+    ['date', (r) => r.got.docDate?.value === r.truth.docDate],
+    ['total', (r) => (r.truth.total !== null ? r.got.total?.value === r.truth.total : true)],
+  ];
+  const out: string[] = [];
+  out.push(`field      ${variants.map((v) => v.padStart(10)).join('')}`);
+  for (const [name, ok] of fields) {
+    out.push(`${name.padEnd(10)} ${variants.map((v) => pct(rows.filter((r) => r.variant === v && ok(r)).length, rows.filter((r) => r.variant === v).length).padStart(10)).join('')}`);
+  }
+  // What the pipeline would auto-accept: a sure number, or a doubtful one with the customer's name on the page.
+  const wrongAccepted = rows.filter((r) => r.got.customerNumber && r.got.customerNumber.value !== r.truth.customerId && (r.got.customerNumber.confidence >= AUTO_ACCEPT.customer || r.nameOnPage));
+  out.push(`wrong customer above the auto-accept threshold (${AUTO_ACCEPT.customer}): ${wrongAccepted.length}`);
+  out.push('');
+  out.push('type confusion (rows: truth, columns: detected; all variants)');
+  const cols = [...DOCUMENT_TYPES, 'none'];
+  const short = (t: string) => t.replace('service-', 's-').replace('reply-coupon', 'coupon').slice(0, 8);
+  out.push(`${''.padEnd(17)}${cols.map((c) => short(c).padStart(9)).join('')}`);
+  for (const t of DOCUMENT_TYPES) {
+    const counts = cols.map((c) => rows.filter((r) => r.truth.type === t && (r.got.type?.value ?? 'none') === c).length);
+    out.push(`${t.padEnd(17)}${counts.map((n) => String(n || '.').padStart(9)).join('')}`);
+  }
+  return out.join('\n');
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const perType = Number(process.env.EVAL_PER_TYPE ?? 4);
+  const ocr = process.env.EVAL_OCR !== 'off';
+  const started = Date.now();
+  const rows = await runEvaluation({ perType, ocr, onProgress: (d, t) => process.stderr.write(`\r${d}/${t} documents`) });
+  process.stderr.write('\n');
+  process.stdout.write(`${formatReport(rows)}\n\n${rows.length} documents in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+}

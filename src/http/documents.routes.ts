@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DOCUMENT_TYPES } from '../domain/document.js';
 import type { DocumentsService } from '../services/documents.service.js';
 import type { PaperService } from '../services/paper.service.js';
+import type { DestructionService } from '../services/destruction.service.js';
 import { Reply, route } from './route.js';
 import { DocumentSchema, IdParams, IsoDate, KeyPointsSchema } from './schemas.js';
 
@@ -24,8 +25,22 @@ export function contentDisposition(kind: 'inline' | 'attachment', name: string):
   return `${kind}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
 }
 
-export function documentsRoutes(documents: DocumentsService, paper: PaperService) {
+export function documentsRoutes(documents: DocumentsService, paper: PaperService, destruction: DestructionService) {
   return [
+    route({
+      method: 'delete',
+      path: '/api/documents/:id',
+      access: ['admin'],
+      tag: 'documents',
+      summary: 'Destroy a document now (e.g. a mistaken upload): every copy, text and index entry goes; a tombstone and the audit trail remain. Refused under a legal hold',
+      params: IdParams,
+      query: z.object({ reason: z.string().trim().min(3).max(500) }),
+      response: {
+        status: 200,
+        schema: z.object({ id: z.string(), destroyedAt: z.string(), removedObjects: z.array(z.string()), keptObjects: z.array(z.string()) }),
+      },
+      handler: async ({ params, query, principal }) => destruction.destroy(params.id, principal, query.reason),
+    }),
     route({
       method: 'post',
       path: '/api/documents/paper',

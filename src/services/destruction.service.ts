@@ -1,0 +1,72 @@
+import type { ObjectStore } from '../adapters/object-store/object-store.js';
+import type { Database, Queryable } from '../db/database.js';
+import { documentsRepository, type DocumentRow } from '../db/documents.repository.js';
+import { searchRepository } from '../db/search.repository.js';
+import type { Principal } from '../domain/roles.js';
+import { Conflict, NotFound } from '../errors.js';
+import type { AuditService } from './audit.service.js';
+import { nowIso, type Clock } from './clock.js';
+
+export type Tombstone = { id: string; destroyedAt: string; removedObjects: string[]; keptObjects: string[] };
+
+/**
+ * Digital destruction that reaches every copy: the original and the archive PDF in the object
+ * store (unless another live document shares the same bytes), the page texts, the full-text
+ * index entry, and the key points. What remains is a tombstone row (id, type, dates, retention,
+ * destroyed_at) and the audit events: proof that it existed and was destroyed, not its content.
+ * A document under a legal hold cannot be destroyed.
+ */
+export class DestructionService {
+  constructor(
+    private readonly db: Database,
+    private readonly store: ObjectStore,
+    private readonly audit: AuditService,
+    private readonly clock: Clock,
+  ) {}
+
+  /** The database part, inside the caller's transaction; returns the object hashes to delete after commit. */
+  async destroyInTx(q: Queryable, row: DocumentRow, actor: Principal, reason: string): Promise<{ objects: string[]; kept: string[] }> {
+    if (row.on_hold) throw new Conflict('The document is under a legal hold and cannot be destroyed', { id: row.id }, 'legal_hold');
+    const now = nowIso(this.clock);
+    const hashes = [...new Set([row.original_sha256, row.archive_sha256].filter((h): h is string => Boolean(h)))];
+    const objects: string[] = [];
+    const kept: string[] = [];
+    for (const h of hashes) {
+      const shared = await q.get<{ n: number }>(
+        'SELECT COUNT(*) AS n FROM documents WHERE id <> ? AND destroyed_at IS NULL AND (original_sha256 = ? OR archive_sha256 = ?)',
+        [row.id, h, h],
+      );
+      (shared!.n > 0 ? kept : objects).push(h);
+    }
+    await searchRepository.remove(q, row.id);
+    await q.run('DELETE FROM document_pages WHERE document_id = ?', [row.id]);
+    await documentsRepository.update(
+      q,
+      row.id,
+      { destroyed_at: now, fields: '{}', title: `[destroyed ${row.type}]`, original_name: null, text_minhash: null, error: null },
+      now,
+    );
+    await this.audit.record(q, {
+      actorId: actor.id,
+      action: 'document.destroy',
+      subjectType: 'document',
+      subjectId: row.id,
+      customerId: row.customer_id,
+      details: { reason, type: row.type, class: row.class, barcode: row.barcode, retention: { legalBasis: row.retention_legal_basis, endsOn: row.retention_ends_on }, objects, keptShared: kept },
+    });
+    return { objects, kept };
+  }
+
+  /** Destroys one digital document now (an admin's correction of a mistaken upload, or an executed disposal). */
+  async destroy(id: string, actor: Principal, reason: string): Promise<Tombstone> {
+    const { row, objects, kept } = await this.db.tx(async (q) => {
+      const r = await documentsRepository.get(q, id);
+      if (!r) throw new NotFound('document', id);
+      return { row: r, ...(await this.destroyInTx(q, r, actor, reason)) };
+    });
+    // Objects go after the commit: a crash in between leaves an unreferenced blob, never a row
+    // pointing at nothing. `delete` is idempotent, so a retry finishes the job.
+    for (const h of objects) await this.store.delete(h);
+    return { id: row.id, destroyedAt: nowIso(this.clock), removedObjects: objects, keptObjects: kept };
+  }
+}

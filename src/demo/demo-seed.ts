@@ -2,16 +2,22 @@ import { readFile, writeFile, chmod } from 'node:fs/promises';
 import path from 'node:path';
 import { makeTextPdf } from '../adapters/pdf/text-pdf.js';
 import { customersRepository } from '../db/customers.repository.js';
+import type { Queryable } from '../db/database.js';
 import { documentsRepository } from '../db/documents.repository.js';
 import { locationsRepository } from '../db/locations.repository.js';
+import { requestsRepository } from '../db/requests.repository.js';
+import { searchRepository } from '../db/search.repository.js';
 import { sequencesRepository } from '../db/sequences.repository.js';
+import { trackingRepository } from '../db/tracking.repository.js';
 import { makeBarcode } from '../domain/barcode.js';
 import { newId } from '../domain/ids.js';
 import type { KeyPoints } from '../domain/document.js';
 import type { Role } from '../domain/roles.js';
+import { defaultDueBackOn, isContainerKind } from '../domain/tracking.js';
 import type { Dossierlink } from '../dossierlink.js';
-import { nowIso } from '../services/clock.js';
+import { nowIso, today } from '../services/clock.js';
 import { buildDocument } from '../services/document-records.js';
+import { placeRef } from '../services/documents.service.js';
 
 type DemoDoc = {
   paper?: boolean;
@@ -22,6 +28,10 @@ type DemoDoc = {
   fields: KeyPoints;
   text?: string[];
   location?: string;
+  /** Demo user (by name) who has the paper checked out, and when it is due back relative to today. */
+  checkedOut?: { to: string; dueInDays: number };
+  /** Demo user (by name) with an open request for the paper. */
+  requestedBy?: string;
 };
 type DemoData = {
   customers: { id: string; name: string; kvk?: string; email?: string; address?: string; postcode?: string; city?: string; attributes?: Record<string, unknown> }[];
@@ -62,9 +72,11 @@ export async function seedDemo(dl: Dossierlink): Promise<DemoTokens> {
   const data = await loadDemoData();
   const system = { id: 'demo-seed', name: 'Demo seed', roles: ['admin'] as Role[] };
   const tokens: DemoTokens = [];
+  const userIds = new Map<string, string>();
   for (const u of DEMO_USERS) {
     const created = await dl.services.users.create(u, null);
     tokens.push({ name: created.name, roles: created.roles, token: created.token });
+    userIds.set(created.name, created.id);
   }
   const scopes = await dl.services.scopes.active();
   // Object-store writes happen first: if seeding dies half-way, only unreferenced content-addressed blobs remain.
@@ -81,9 +93,11 @@ export async function seedDemo(dl: Dossierlink): Promise<DemoTokens> {
     const locIds = new Map<string, string>();
     for (const l of data.locations) {
       const id = newId('loc', dl.clock.now().getTime());
+      // Boxes and folders are containers (C codes); fixed places get L codes.
+      const container = isContainerKind(l.kind);
       await locationsRepository.insert(q, {
         id,
-        barcode: makeBarcode('location', await sequencesRepository.next(q, 'barcode.location')),
+        barcode: makeBarcode(container ? 'container' : 'location', await sequencesRepository.next(q, container ? 'barcode.container' : 'barcode.location')),
         kind: l.kind,
         name: l.name,
         parent_id: l.parent ? locIds.get(l.parent)! : null,
@@ -115,7 +129,11 @@ export async function seedDemo(dl: Dossierlink): Promise<DemoTokens> {
       if (d.location) doc.location_id = locIds.get(d.location) ?? null;
       if (stored) doc.page_count = 1;
       await documentsRepository.insert(q, doc);
-      if (d.text) await documentsRepository.replacePages(q, doc.id, [{ pageNo: 1, text: d.text.join('\n'), source: 'text-layer', confidence: null }]);
+      if (barcode) await seedTracking(q, dl, doc.id, barcode, d, userIds, system.id, now);
+      if (d.text) {
+        await documentsRepository.replacePages(q, doc.id, [{ pageNo: 1, text: d.text.join('\n'), source: 'text-layer', confidence: null }]);
+        await searchRepository.index(q, doc.id, doc.title, d.text.join('\n'));
+      }
     }
     await dl.services.audit.record(q, { actorId: system.id, action: 'demo.seed', subjectType: 'system', details: { customers: data.customers.length, documents: data.documents.length } });
   });
@@ -123,6 +141,39 @@ export async function seedDemo(dl: Dossierlink): Promise<DemoTokens> {
   await writeFile(file, JSON.stringify(tokens, null, 2));
   await chmod(file, 0o600);
   return tokens;
+}
+
+/** Gives demo paper a history: filed where it is, checked out or requested where the data says so. */
+async function seedTracking(q: Queryable, dl: Dossierlink, documentId: string, barcode: string, d: DemoDoc, users: Map<string, string>, actor: string, now: string) {
+  const userId = (name: string) => {
+    const id = users.get(name);
+    if (!id) throw new Error(`demo.json names an unknown demo user ${JSON.stringify(name)}`);
+    return id;
+  };
+  const base = { at: now, actor_id: actor, item_type: 'document' as const, barcode, document_id: documentId, location_id: null, from_user_id: null, via_barcode: null, request_id: null, audit_id: null, note: 'demo data' };
+  if (d.location) {
+    const doc = (await documentsRepository.get(q, documentId))!;
+    const path = (await placeRef(q, { locationId: doc.location_id, userId: null }))?.path ?? null;
+    await trackingRepository.insertMovement(q, { ...base, kind: 'file', from_location_id: null, from_path: null, to_location_id: doc.location_id, to_user_id: null, to_path: path, due_back_on: null });
+    if (d.checkedOut) {
+      const holder = userId(d.checkedOut.to);
+      const due = defaultDueBackOn(today(dl.clock), d.checkedOut.dueInDays);
+      await documentsRepository.update(q, documentId, { location_id: null, holder_user_id: holder, due_back_on: due }, now);
+      await trackingRepository.insertMovement(q, {
+        ...base,
+        kind: 'check-out',
+        from_location_id: doc.location_id,
+        from_path: path,
+        to_location_id: null,
+        to_user_id: holder,
+        to_path: `checked out to ${d.checkedOut.to}`,
+        due_back_on: due,
+      });
+    }
+  }
+  if (d.requestedBy) {
+    await requestsRepository.insert(q, { id: newId('req', dl.clock.now().getTime()), document_id: documentId, requested_by: userId(d.requestedBy), note: 'demo request', needed_by: null, created_at: now });
+  }
 }
 
 /** The demo tokens written on first start, or null when there are none (demo off, or removed). */

@@ -16,6 +16,7 @@ export const PaperBody = z
     title: z.string().trim().min(1).max(300).optional(),
     docDate: IsoDate.nullable().optional(),
     fields: KeyPointsSchema.optional(),
+    barcode: z.string().max(64).optional().describe('a pre-printed blank code (POST /api/labels/blank) already on the paper'),
   })
   .strict();
 

@@ -160,7 +160,7 @@ async function finish(
 
     const decision = await decide(
       q,
-      { customerId, type, docDate, fields, extraTrace: trace, confidence: Math.round(Math.min(typeConfidence, customerConfidence) * 100) / 100 },
+      { documentId: row.id, customerId, type, docDate, fields, extraTrace: trace, confidence: Math.round(Math.min(typeConfidence, customerConfidence) * 100) / 100 },
       await deps.scopes.active(q),
       clock,
     );

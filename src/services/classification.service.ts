@@ -59,6 +59,7 @@ export class ClassificationService {
           const decision = await decide(
             q,
             {
+              documentId: row.id,
               customerId: row.customer_id,
               type: row.type,
               docDate: row.doc_date,

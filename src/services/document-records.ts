@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/database.js';
 import { customersRepository } from '../db/customers.repository.js';
+import { digitisationsRepository } from '../db/digitisations.repository.js';
 import type { NewDocument } from '../db/documents.repository.js';
 import { classify } from '../domain/classification.js';
 import type { DocumentClass, DocumentStatus, KeyPoints, TraceStep } from '../domain/document.js';
@@ -50,7 +51,18 @@ export type Decision = Pick<
  */
 export async function decide(
   q: Queryable,
-  d: { customerId: string | null; type: string; docDate: string | null; fields: KeyPoints; forceClass?: DocumentClass; extraTrace?: TraceStep[]; confidence?: number; by?: 'rule' | 'user' },
+  d: {
+    /** Known for existing documents: paper digitised on demand stays dynamic whatever the rules say. */
+    documentId?: string;
+    customerId: string | null;
+    type: string;
+    docDate: string | null;
+    fields: KeyPoints;
+    forceClass?: DocumentClass;
+    extraTrace?: TraceStep[];
+    confidence?: number;
+    by?: 'rule' | 'user';
+  },
   scopes: string[],
   clock: Clock,
 ): Promise<Decision> {
@@ -58,7 +70,11 @@ export async function decide(
   const decided = classify({ type: d.type, fields: d.fields, docDate: d.docDate, scopes, today: today(clock) });
   let cls = decided.class;
   const trace: TraceStep[] = [...(d.extraTrace ?? []), ...decided.classification.trace];
-  if (d.forceClass && d.forceClass !== cls) {
+  const digitised = d.documentId ? await digitisationsRepository.get(q, d.documentId) : undefined;
+  if (digitised && cls !== 'dynamic') {
+    trace.push({ rule: 'digitised on demand', evidence: `${digitised.reason}; the rules alone would make it ${cls}`, result: 'dynamic' });
+    cls = 'dynamic';
+  } else if (d.forceClass && d.forceClass !== cls) {
     trace.push({
       rule: 'registered as paper',
       evidence: `the rules would make it ${cls}; it stays ${d.forceClass} until it is digitised`,

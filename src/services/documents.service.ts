@@ -11,21 +11,39 @@ import type { AuditService } from './audit.service.js';
 
 /** Where a document is now: a place in the archive, a person who has it checked out, or nowhere (digital only). */
 export async function locateDocument(q: Queryable, row: DocumentRow): Promise<LocationRef | null> {
-  if (row.holder_user_id) {
-    const u = await usersRepository.get(q, row.holder_user_id);
+  return placeRef(q, { locationId: row.location_id, userId: row.holder_user_id, dueBackOn: row.due_back_on });
+}
+
+/**
+ * Describes a place for people: a location with its path from the site down, or a person. A box
+ * that is checked out makes the path start with its holder ("checked out to Chris › Doos 2025").
+ */
+export async function placeRef(
+  q: Queryable,
+  at: { locationId: string | null; userId: string | null; dueBackOn?: string | null },
+): Promise<LocationRef | null> {
+  if (at.userId) {
+    const u = await usersRepository.get(q, at.userId);
     return {
       kind: 'person',
-      id: row.holder_user_id,
-      name: u?.name ?? row.holder_user_id,
-      path: `checked out to ${u?.name ?? row.holder_user_id}`,
-      dueBackOn: row.due_back_on,
+      id: at.userId,
+      name: u?.name ?? at.userId,
+      path: `checked out to ${u?.name ?? at.userId}`,
+      dueBackOn: at.dueBackOn ?? null,
     };
   }
-  if (!row.location_id) return null;
-  const chain = await locationsRepository.ancestry(q, row.location_id);
+  if (!at.locationId) return null;
+  const chain = await locationsRepository.ancestry(q, at.locationId);
   const here = chain[chain.length - 1];
   if (!here) return null;
-  return { kind: 'location', id: here.id, barcode: here.barcode, name: here.name, path: chain.map((l) => l.name).join(' › ') };
+  const names = chain.map((l) => l.name);
+  const root = chain[0]!;
+  if (root.holder_user_id) {
+    const u = await usersRepository.get(q, root.holder_user_id);
+    names.unshift(`checked out to ${u?.name ?? root.holder_user_id}`);
+    return { kind: 'location', id: here.id, barcode: here.barcode, name: here.name, path: names.join(' › '), dueBackOn: root.due_back_on ?? null };
+  }
+  return { kind: 'location', id: here.id, barcode: here.barcode, name: here.name, path: names.join(' › ') };
 }
 
 /** Maps a row to the Document of API.md. */

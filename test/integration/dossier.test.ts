@@ -114,3 +114,19 @@ describe('customer dossier', () => {
     assert.ok(doc.components.schemas.Document, 'doc.components.schemas.Document');
   });
 });
+
+describe('demo data', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp();
+  });
+  after(() => t.close());
+
+  it('given the demo data when searched without diacritics then its dynamic documents are found with snippets', async () => {
+    const res = await t.api('GET', '/api/search?q=financiele', { as: 'crm' });
+    const body = (await res.json()) as { total: number; hits: { customerId: string; snippet: string }[] };
+    assert.equal(body.total, 1);
+    assert.equal(body.hits[0].customerId, 'KL-000123');
+    assert.match(body.hits[0].snippet, /<mark>financiële<\/mark>/);
+  });
+});

@@ -33,20 +33,50 @@ import { SearchService } from './services/search.service.js';
 import { InboxWatcher } from './services/inbox.watcher.js';
 import { ClassificationService } from './services/classification.service.js';
 import { ReviewService } from './services/review.service.js';
+import { DestructionService } from './services/destruction.service.js';
 import { classificationRoutes } from './http/classification.routes.js';
 import { buildArchivePdf } from './adapters/pdf/archive-pdf.js';
+import { labelsRoutes } from './http/labels.routes.js';
+import { locationsRoutes } from './http/locations.routes.js';
+import { trackingRoutes } from './http/tracking.routes.js';
+import { DigitiseService } from './services/digitise.service.js';
+import { InventoryService } from './services/inventory.service.js';
+import { LabelsService } from './services/labels.service.js';
+import { LocationsService } from './services/locations.service.js';
+import { RequestsService } from './services/requests.service.js';
+import { TrackingService } from './services/tracking.service.js';
+import { createBarcodeReader } from './adapters/barcode/barcode-reader.js';
+import { mailingsRoutes } from './http/mailings.routes.js';
+import { createCouponsHandler } from './jobs/coupons.job.js';
+import { CouponsService } from './services/coupons.service.js';
+import { MailingsService } from './services/mailings.service.js';
+import { StatusService } from './services/status.service.js';
 
 export type Services = ReturnType<typeof buildServices>;
 
-function buildServices(db: Database, store: ObjectStore, config: Config, clock: Clock, queue: JobQueue) {
+function buildServices(db: Database, store: ObjectStore, config: Config, clock: Clock, queue: JobQueue, logger?: Logger) {
   const audit = new AuditService(db, clock);
   const scopes = new ScopesService(db, config.defaultScopes);
+  const intake = new IntakeService(db, store, queue, audit, scopes, clock);
+  const tracking = new TrackingService(db, audit, clock);
+  const locations = new LocationsService(db, audit, clock, tracking);
+  const status = new StatusService(audit, clock);
   return {
-    intake: new IntakeService(db, store, queue, audit, scopes, clock),
+    status,
+    mailings: new MailingsService(db, audit, status, clock, logger),
+    coupons: new CouponsService(db, store, queue, intake, audit, status, scopes, clock),
+    intake,
+    tracking,
+    locations,
+    requests: new RequestsService(db, audit, clock),
+    inventory: new InventoryService(db, audit, clock, tracking, locations),
+    labels: new LabelsService(db, audit, clock),
+    digitise: new DigitiseService(db, store, queue, audit, clock, intake),
     search: new SearchService(db, audit),
     pipeline: new PipelineService(db, queue, audit, clock),
     classification: new ClassificationService(db, scopes, audit, clock),
     review: new ReviewService(db, audit, scopes, clock),
+    destruction: new DestructionService(db, store, audit, clock),
     audit,
     scopes,
     users: new UsersService(db, audit, clock, config.adminToken),
@@ -81,7 +111,7 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
     const store = createObjectStore(config.objectStore);
     await store.init();
     const queue = new JobQueue({ db, clock });
-    const services = buildServices(db, store, config, clock, queue);
+    const services = buildServices(db, store, config, clock, queue, logger);
     // The OCR engine starts its workers on first use, so an instance that never OCRs costs nothing.
     const ocr = opts.ocr ?? createTesseractOcrEngine({ langs: config.ocrLangs, workers: config.ocrWorkers, logger });
     const runner = new JobRunner({ queue, logger });
@@ -106,12 +136,13 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
         logger,
       }),
     );
+    runner.register('coupons', createCouponsHandler({ db, store, coupons: services.coupons, reader: createBarcodeReader(), clock, logger }));
     const app = createApp({
       routes: [
         ...metaRoutes(VERSION),
         ...usersRoutes(services.users),
         ...customersRoutes(services.customers),
-        ...documentsRoutes(services.documents, services.paper),
+        ...documentsRoutes(services.documents, services.paper, services.destruction),
         ...auditRoutes(services.audit),
         ...classificationRoutes({ scopes: services.scopes, classification: services.classification, review: services.review }),
         ...ingestRoutes({
@@ -119,6 +150,22 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
           search: services.search,
           queue,
           pipeline: services.pipeline,
+          uploadTmpDir: path.join(config.dataDir, 'tmp', 'uploads'),
+          maxUploadBytes: config.maxUploadBytes,
+        }),
+        ...locationsRoutes(services.locations, services.labels),
+        ...labelsRoutes(services.labels),
+        ...trackingRoutes({
+          tracking: services.tracking,
+          requests: services.requests,
+          inventory: services.inventory,
+          digitise: services.digitise,
+          uploadTmpDir: path.join(config.dataDir, 'tmp', 'uploads'),
+          maxUploadBytes: config.maxUploadBytes,
+        }),
+        ...mailingsRoutes({
+          mailings: services.mailings,
+          coupons: services.coupons,
           uploadTmpDir: path.join(config.dataDir, 'tmp', 'uploads'),
           maxUploadBytes: config.maxUploadBytes,
         }),

@@ -27,6 +27,21 @@ function pdfForm(n: number): FormData {
   return fd;
 }
 
+/** The file tracker's fixtures: a fresh place (one open audit per place), an audit, a request by the CRM user. */
+const tracker = {
+  actor: { id: 'matrix', name: 'Access matrix', roles: ['admin'] as Role[] },
+  boxOf: async (t: TestApp, paperId: string) => (await t.dl.services.documents.get(paperId, tracker.actor)).location!.barcode!,
+  site: (t: TestApp, n: number) => t.dl.services.locations.create({ name: `Matrix site ${n}`, kind: 'site' }, tracker.actor),
+  audit: async (t: TestApp, n: number) => (await t.dl.services.inventory.start((await tracker.site(t, n)).barcode, tracker.actor)).id,
+  request: async (t: TestApp, paperId: string) => {
+    const crm = (await t.dl.services.users.authenticate(t.tokens.crm))!;
+    const { request } = await t.dl.services.requests.request(paperId, {}, crm);
+    if (request.status !== 'open') throw new Error('expected an open request');
+    return request.id;
+  },
+  paper: (t: TestApp, n: number) => t.dl.services.paper.register({ customerId: 'KL-000124', type: 'order', title: `Matrix ${n}` }, tracker.actor),
+};
+
 const MATRIX: Record<string, Row> = {
   'GET /api/health': { allowed: 'public' },
   'GET /api/openapi.json': { allowed: 'any' },
@@ -40,6 +55,14 @@ const MATRIX: Record<string, Row> = {
   'POST /api/documents/paper': {
     allowed: ['mailroom'],
     sample: () => ({ json: { customerId: 'KL-000124', type: 'order', fields: { number: 'ORD-1' } } }),
+  },
+  'DELETE /api/documents/:id': {
+    allowed: ['admin'],
+    sample: async ({ t, n }) => {
+      const res = await t.api('POST', '/api/documents/paper', { as: 'mailroom', json: { customerId: 'KL-000127', type: 'letter', title: `to destroy ${n}` } });
+      const { id } = (await res.json()) as { id: string };
+      return { path: `/api/documents/${id}?reason=${encodeURIComponent('mistaken registration')}` };
+    },
   },
   'GET /api/documents/:id': { allowed: 'any', sample: ({ docId }) => ({ path: `/api/documents/${docId}` }) },
   'GET /api/documents/:id/text': { allowed: ['crm', 'compliance'], sample: ({ docId }) => ({ path: `/api/documents/${docId}/text` }) },
@@ -60,6 +83,40 @@ const MATRIX: Record<string, Row> = {
   },
   'GET /api/audit/verify': { allowed: ['compliance'] },
   'GET /api/audit': { allowed: ['compliance'], sample: () => ({ path: '/api/audit?customerId=KL-000123' }) },
+  'POST /api/locations': { allowed: ['mailroom'], sample: ({ n }) => ({ json: { name: `Site ${n}`, kind: 'site' } }) },
+  'GET /api/locations': { allowed: ['mailroom', 'compliance'] },
+  'GET /api/locations/:barcode': { allowed: ['mailroom', 'compliance'], sample: async ({ t, paperId }) => ({ path: `/api/locations/${await tracker.boxOf(t, paperId)}` }) },
+  'PATCH /api/locations/:barcode': {
+    allowed: ['mailroom'],
+    sample: async ({ t, n }) => ({ path: `/api/locations/${(await tracker.site(t, n)).barcode}`, json: { name: `Renamed ${n}` } }),
+  },
+  'GET /api/locations/:barcode/label.pdf': { allowed: ['mailroom'], sample: async ({ t, paperId }) => ({ path: `/api/locations/${await tracker.boxOf(t, paperId)}/label.pdf` }) },
+  'GET /api/documents/:id/label.pdf': { allowed: ['mailroom'], sample: ({ paperId }) => ({ path: `/api/documents/${paperId}/label.pdf` }) },
+  'GET /api/labels/layouts': { allowed: ['mailroom'] },
+  'POST /api/labels/sheet': { allowed: ['mailroom'], sample: ({ paperId }) => ({ json: { documentIds: [paperId] } }) },
+  'POST /api/labels/blank': { allowed: ['mailroom'], sample: () => ({ json: { count: 1 } }) },
+  'POST /api/tracking/scan': {
+    allowed: ['mailroom'],
+    sample: async ({ t, paperId, paperBarcode }) => ({ json: { barcode: paperBarcode, to: await tracker.boxOf(t, paperId) } }),
+  },
+  'GET /api/tracking/items/:barcode': { allowed: 'any', sample: ({ paperBarcode }) => ({ path: `/api/tracking/items/${paperBarcode}` }) },
+  'GET /api/tracking/overdue': { allowed: ['mailroom', 'compliance'] },
+  'POST /api/tracking/audits': { allowed: ['mailroom'], sample: async ({ t, n }) => ({ json: { location: (await tracker.site(t, n)).barcode } }) },
+  'GET /api/tracking/audits/:id': { allowed: ['mailroom', 'compliance'], sample: async ({ t, n }) => ({ path: `/api/tracking/audits/${await tracker.audit(t, n)}` }) },
+  'POST /api/tracking/audits/:id/scans': {
+    allowed: ['mailroom'],
+    sample: async ({ t, n, paperBarcode }) => ({ path: `/api/tracking/audits/${await tracker.audit(t, n)}/scans`, json: { barcodes: [paperBarcode] } }),
+  },
+  'POST /api/tracking/audits/:id/finish': { allowed: ['mailroom'], sample: async ({ t, n }) => ({ path: `/api/tracking/audits/${await tracker.audit(t, n)}/finish`, json: {} }) },
+  'POST /api/documents/:id/requests': { allowed: ['crm'], sample: ({ paperId }) => ({ path: `/api/documents/${paperId}/requests`, json: {} }) },
+  'GET /api/requests': { allowed: ['crm', 'mailroom'] },
+  'POST /api/requests/:id/cancel': { allowed: ['crm', 'mailroom'], sample: async ({ t, paperId }) => ({ path: `/api/requests/${await tracker.request(t, paperId)}/cancel` }) },
+  'GET /api/requests/pick-list': { allowed: ['mailroom'] },
+  'GET /api/requests/pick-list.pdf': { allowed: ['mailroom'] },
+  'POST /api/documents/:id/digitise': {
+    allowed: ['mailroom'],
+    sample: async ({ t, n }) => ({ path: `/api/documents/${(await tracker.paper(t, n)).id}/digitise`, form: pdfForm(n) }),
+  },
 };
 
 const ROLES: Role[] = ['mailroom', 'crm', 'compliance', 'admin'];

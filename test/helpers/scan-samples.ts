@@ -7,9 +7,10 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { createCanvas, GlobalFonts } from '@napi-rs/canvas';
-import { PDFDocument, PDFHexString, StandardFonts } from 'pdf-lib';
+import { PDFDocument, PDFHexString } from 'pdf-lib';
 import sharp from 'sharp';
 import { rotateGrey } from '../../src/adapters/image/image-pages.js';
+import { makeTextPdf } from '../../src/adapters/pdf/text-pdf.js';
 import type { GreyImage } from '../../src/adapters/pdf/pdf-render.js';
 
 /** The letter every OCR test reads back. Covers diacritics, ids, amounts and dates. */
@@ -151,16 +152,8 @@ export async function toImagePdf(pages: GreyImage[], opts: { dpi?: number; forma
   return doc.save();
 }
 
-/** Born-digital PDF with a real text layer (Helvetica is WinAnsi, so 'ë' and '€' work). */
-export async function makeTextPdf(pages: string[][]): Promise<Uint8Array> {
-  const doc = await PDFDocument.create();
-  const font = await doc.embedFont(StandardFonts.Helvetica);
-  for (const lines of pages) {
-    const page = doc.addPage([595, 842]);
-    lines.forEach((line, i) => page.drawText(line, { x: 60, y: 780 - i * 18, size: 11, font }));
-  }
-  return doc.save();
-}
+/** Born-digital PDF with a real text layer: the same generator the demo data uses. */
+export { makeTextPdf };
 
 /** A PDF cut off at 60%, as an interrupted upload leaves it: header and content, no page tree, no xref. */
 export async function makeTruncatedPdf(): Promise<Uint8Array> {

@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { imagePages, rotateGrey } from '../adapters/image/image-pages.js';
+import { countImagePages, imagePages, rotateGrey } from '../adapters/image/image-pages.js';
 import type { OcrEngine, OcrResult } from '../adapters/ocr/ocr-engine.js';
 import { renderPdfPages, type GreyImage } from '../adapters/pdf/pdf-render.js';
 import { extractPdfText } from '../adapters/pdf/pdf-text.js';
@@ -85,8 +85,9 @@ export async function extractText(
     })();
   } else {
     stream = imagePages(bytes);
-    total = 0; // unknown until counted; images report progress per page
-    pageCount = 0;
+    total = await countImagePages(bytes);
+    pageCount = total;
+    await opts.onProgress?.(0, total, 'OCR started');
   }
 
   await boundedMap(stream, Math.max(1, ocr.workers), async ({ pageNo, image, dpi }) => {
@@ -97,7 +98,6 @@ export async function extractText(
     done++;
     await opts.onProgress?.(done, Math.max(total, done), `page ${pageNo} OCR'd (${Math.round(result.confidence)}%)`);
   });
-  if (mime !== 'application/pdf') pageCount = pages.length;
   pages.sort((a, b) => a.pageNo - b.pageNo);
   ocrPages.sort((a, b) => a.pageNo - b.pageNo);
   return { pageCount, pages, ocrPages };

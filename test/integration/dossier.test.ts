@@ -110,6 +110,10 @@ describe('customer dossier', () => {
       const p = r.path.replace(/:([A-Za-z_]+)/g, '{$1}');
       assert.ok(doc.paths[p]?.[r.method], `${r.method} ${p} documented`);
     }
+    const page = await fetch(`${t.url}/api-docs.html`);
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get('content-type') ?? '', /text\/html/);
+    assert.match(await page.text(), /openapi\.json/);
     assert.ok(doc.paths['/api/documents/paper'].post.requestBody, 'doc.paths[\'/api/documents/paper\'].post.requestBody');
     assert.ok(doc.components.schemas.Document, 'doc.components.schemas.Document');
   });

@@ -15,6 +15,7 @@ import { decide, defaultTitle } from '../services/document-records.js';
 import { extractText, type OcrPage } from '../services/extraction.js';
 import { UNCLASSIFIED } from '../services/intake.service.js';
 import type { ScopesService } from '../services/scopes.service.js';
+import { events } from '../services/events.service.js';
 import type { Job } from './job-queue.js';
 
 export type IngestPayload = { documentId: string };
@@ -160,7 +161,7 @@ async function finish(
 
     const decision = await decide(
       q,
-      { documentId: row.id, customerId, type, docDate, fields, extraTrace: trace, confidence: Math.round(Math.min(typeConfidence, customerConfidence) * 100) / 100 },
+      { documentId: row.id, registeredOn: row.created_at.slice(0, 10), customerId, type, docDate, fields, extraTrace: trace, confidence: Math.round(Math.min(typeConfidence, customerConfidence) * 100) / 100 },
       await deps.scopes.active(q),
       clock,
     );
@@ -195,5 +196,6 @@ async function finish(
       customerId,
       details: { status, type, class: decision.class, pages: r.pageCount, ocrPages: ocrPages.length, problems },
     });
+    await events.emit(q, { type: status === 'ready' ? 'document.ready' : 'document.needs_review', subjectType: 'document', subjectId: row.id, customerId, actorId: 'system', at: nowIso(clock), data: { problems } });
   });
 }

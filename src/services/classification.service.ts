@@ -9,6 +9,7 @@ import type { AuditService } from './audit.service.js';
 import { nowIso, today, type Clock } from './clock.js';
 import { decide } from './document-records.js';
 import type { ScopesService } from './scopes.service.js';
+import { events } from './events.service.js';
 
 export type ReclassifyReport = {
   scopes: string[];
@@ -60,6 +61,7 @@ export class ClassificationService {
             q,
             {
               documentId: row.id,
+              registeredOn: row.created_at.slice(0, 10),
               customerId: row.customer_id,
               type: row.type,
               docDate: row.doc_date,
@@ -88,6 +90,7 @@ export class ClassificationService {
           if (!opts.dryRun && (decision.class !== row.class || decision.retention_ends_on !== row.retention_ends_on)) {
             await documentsRepository.update(q, row.id, decision, nowIso(this.clock));
           }
+          if (!opts.dryRun && decision.class !== row.class) await events.emit(q, { type: 'document.class_changed', subjectType: 'document', subjectId: row.id, customerId: row.customer_id, actorId: opts.actor.id, at: nowIso(this.clock), data: { from: row.class, to: decision.class, reason: opts.reason } });
         }
         if (!opts.dryRun && changes.length) {
           await this.audit.record(q, {

@@ -54,6 +54,8 @@ export async function decide(
   d: {
     /** Known for existing documents: paper digitised on demand stays dynamic whatever the rules say. */
     documentId?: string;
+    /** When the document was registered (its creation date); a missing docDate starts retention here, not today. */
+    registeredOn?: string;
     customerId: string | null;
     type: string;
     docDate: string | null;
@@ -82,7 +84,7 @@ export async function decide(
     });
     cls = d.forceClass;
   }
-  const retention = computeRetention({ type: d.type, docDate: d.docDate, registeredOn: today(clock), fields: d.fields, customer, hold: false });
+  const retention = computeRetention({ type: d.type, docDate: d.docDate, registeredOn: d.registeredOn ?? today(clock), fields: d.fields, customer, hold: false });
   return {
     class: cls,
     classification: JSON.stringify({ by: d.by ?? 'rule', confidence: d.confidence ?? decided.classification.confidence, trace }),

@@ -91,7 +91,7 @@ export class ReviewService {
         { rule: 'review', evidence: `confirmed by ${actor.name}${changes.length ? `, corrected ${changes.map((c) => c[0]).join(', ')}` : ''}`, result: type },
         ...previous.trace.filter((s) => s.rule.startsWith('detect') || s.rule.startsWith('match')),
       ];
-      const decision = await decide(q, { documentId: id, customerId, type, docDate, fields, extraTrace: trace, confidence: 1, by: 'user' }, await this.scopes.active(q), this.clock);
+      const decision = await decide(q, { documentId: id, registeredOn: row.created_at.slice(0, 10), customerId, type, docDate, fields, extraTrace: trace, confidence: 1, by: 'user' }, await this.scopes.active(q), this.clock);
       const title = d.title ?? (row.type === UNCLASSIFIED ? defaultTitle(type, fields) : row.title);
       await documentsRepository.update(q, id, { status: 'ready', error: null, type, customer_id: customerId, doc_date: docDate, fields: JSON.stringify(fields), title, ...decision }, now);
       await searchRepository.index(q, id, title, text);

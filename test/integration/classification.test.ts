@@ -131,3 +131,21 @@ describe('review queue', () => {
     assert.equal(body.jobs.length, 1);
   });
 });
+
+describe('retention of undated documents', () => {
+  it('given a document without a date when the daily pass runs later then its retention still starts when it was registered', async () => {
+    const clock = fakeClock('2026-01-10T09:00:00Z');
+    const t = await startTestApp({ clock });
+    try {
+      const res = await t.api('POST', '/api/documents/paper', { as: 'mailroom', json: { customerId: 'KL-000123', type: 'invoice', title: 'Factuur zonder datum' } });
+      const doc = (await res.json()) as DocumentView;
+      assert.equal(doc.retention.endsOn, '2033-01-10');
+      clock.set('2027-06-01T09:00:00Z');
+      await t.dl.services.classification.daily(ADMIN);
+      const after = (await (await t.api('GET', `/api/documents/${doc.id}`, { as: 'crm' })).json()) as DocumentView;
+      assert.equal(after.retention.endsOn, '2033-01-10', 'the daily pass does not move the end date');
+    } finally {
+      await t.close();
+    }
+  });
+});

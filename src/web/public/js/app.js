@@ -1,0 +1,202 @@
+// The shell: sign-in, navigation by role, a hash router and the status messages.
+import { api, ApiError, forgetRoutes, onUnauthorized, session } from './api.js';
+import { $, h, replace } from './dom.js';
+import { getLang, onLangChange, setLang, t } from './i18n.js';
+import { announce, errorText, may, navigate } from './ui.js';
+
+/**
+ * Every screen: its hash path, the roles that may open it (admin always may), its menu group
+ * and the module that draws it. A module exports `render(main, ctx)` and may return a cleanup.
+ */
+const SCREENS = [
+  { path: 'upload', group: 'mailroom', roles: ['mailroom'], load: () => import('./views/upload.js') },
+  { path: 'review', group: 'mailroom', roles: ['mailroom'], load: () => import('./views/review.js') },
+  { path: 'paper', group: 'mailroom', roles: ['mailroom'], load: () => import('./views/paper.js') },
+  { path: 'tracker', group: 'mailroom', roles: ['mailroom'], load: () => import('./views/tracker.js') },
+  { path: 'coupons', group: 'mailroom', roles: ['mailroom'], load: () => import('./views/coupons.js') },
+  { path: 'jobs', group: 'mailroom', roles: ['mailroom', 'compliance'], load: () => import('./views/jobs.js') },
+  { path: 'customers', group: 'crm', roles: ['crm', 'compliance'], load: () => import('./views/customers.js') },
+  { path: 'dossier', group: 'crm', roles: ['crm', 'compliance'], hidden: true, load: () => import('./views/dossier.js') },
+  { path: 'search', group: 'crm', roles: ['crm', 'compliance'], load: () => import('./views/search.js') },
+  { path: 'requests', group: 'crm', roles: ['crm'], load: () => import('./views/requests.js') },
+  { path: 'retention', group: 'compliance', roles: ['compliance'], load: () => import('./views/retention.js') },
+  { path: 'audit', group: 'compliance', roles: ['compliance'], load: () => import('./views/audit.js') },
+  { path: 'subject', group: 'compliance', roles: ['compliance'], load: () => import('./views/subject.js') },
+  { path: 'report', group: 'compliance', roles: ['compliance'], load: () => import('./views/report.js') },
+];
+const GROUPS = ['mailroom', 'crm', 'compliance'];
+const HOME = { mailroom: 'upload', crm: 'customers', compliance: 'retention', admin: 'upload' };
+
+function parseHash() {
+  const raw = location.hash.replace(/^#\/?/, '');
+  const [pathPart, queryPart = ''] = raw.split('?');
+  const [path, ...rest] = pathPart.split('/').map(decodeURIComponent);
+  return { path, args: rest, query: Object.fromEntries(new URLSearchParams(queryPart)) };
+}
+
+let cleanup = null;
+let renderSeq = 0;
+
+async function route() {
+  const me = session.me;
+  if (!me) return showSignIn();
+  const { path, args, query } = parseHash();
+  const screen = SCREENS.find((s) => s.path === path && may(me, s.roles));
+  if (!screen) {
+    const home = me.roles.map((r) => HOME[r]).find(Boolean) ?? 'customers';
+    return navigate(home);
+  }
+  cleanup?.();
+  cleanup = null;
+  markNav(screen.path === 'dossier' ? 'customers' : screen.path);
+  const main = $('#main');
+  const seq = ++renderSeq;
+  delete main.dataset.ready; // set again when the screen has drawn (tests and tools wait for it)
+  replace(main, h('p', { class: 'muted' }, t('common.loading')));
+  try {
+    const mod = await screen.load();
+    if (seq !== renderSeq) return;
+    replace(main);
+    document.title = `${t(`nav.${screen.path}`)} · Dossierlink`;
+    const done = await mod.render(main, { args, query, me, navigate, announce });
+    cleanup = typeof done === 'function' ? done : null;
+    main.dataset.ready = screen.path;
+  } catch (err) {
+    if (seq !== renderSeq) return;
+    replace(main, h('div', { class: 'notice error', role: 'alert' }, errorText(err)));
+  }
+  // Move focus to the screen's heading so keyboard and screen-reader users land in the content.
+  const h1 = main.querySelector('h1');
+  if (h1 && !main.contains(document.activeElement)) {
+    h1.tabIndex = -1;
+    h1.focus({ preventScroll: true });
+  }
+}
+
+function markNav(path) {
+  for (const a of document.querySelectorAll('#nav a')) {
+    if (a.dataset.path === path) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+}
+
+function drawChrome() {
+  const me = session.me;
+  document.documentElement.lang = getLang();
+  $('#brand-sub').textContent = t('app.tagline');
+  $('#skip').textContent = t('app.skip');
+  const lang = $('#lang');
+  lang.setAttribute('aria-label', t('app.language'));
+  lang.value = getLang();
+  const user = $('#user');
+  const nav = $('#nav');
+  if (!me) {
+    replace(user);
+    replace(nav);
+    nav.hidden = true;
+    $('#menu-toggle').hidden = true;
+    return;
+  }
+  nav.hidden = false;
+  $('#menu-toggle').hidden = false;
+  $('#menu-toggle').textContent = t('app.menu');
+  nav.setAttribute('aria-label', t('app.navigation'));
+  replace(
+    user,
+    h('span', { class: 'who' }, h('span', { class: 'name' }, me.name), ' ', h('span', { class: 'roles' }, me.roles.map((r) => t(`role.${r}`)).join(', '))),
+    h('button', { type: 'button', class: 'ghost', id: 'signout', onclick: signOut }, t('app.signOut')),
+  );
+  const groups = GROUPS.map((g) => {
+    const items = SCREENS.filter((s) => s.group === g && !s.hidden && may(me, s.roles));
+    if (!items.length) return null;
+    return h(
+      'div',
+      { class: 'nav-group' },
+      h('h2', { id: `nav-${g}` }, t(`group.${g}`)),
+      h('ul', { 'aria-labelledby': `nav-${g}` }, items.map((s) => h('li', {}, h('a', { href: `#/${s.path}`, dataset: { path: s.path } }, t(`nav.${s.path}`))))),
+    );
+  });
+  replace(nav, groups, h('div', { class: 'nav-group' }, h('ul', {}, h('li', {}, h('a', { href: '/api-docs.html', class: 'ext' }, t('nav.apiDocs'))))));
+}
+
+function showSignIn(message) {
+  cleanup?.();
+  cleanup = null;
+  drawChrome();
+  document.title = `${t('signin.title')} · Dossierlink`;
+  const input = h('input', { id: 'token', type: 'password', autocomplete: 'off', spellcheck: 'false', required: true, placeholder: 'dl_…' });
+  const err = h('p', { class: 'error', role: 'alert', id: 'signin-error' }, message ?? '');
+  const form = h(
+    'form',
+    {
+      class: 'card signin',
+      onsubmit: async (e) => {
+        e.preventDefault();
+        err.textContent = '';
+        await signIn(input.value.trim(), err);
+      },
+    },
+    h('h1', {}, t('signin.title')),
+    h('p', {}, t('signin.intro')),
+    h('div', { class: 'field' }, h('label', { for: 'token' }, t('signin.token')), input, h('small', { class: 'hint' }, t('signin.hint'))),
+    err,
+    h('button', { type: 'submit', class: 'primary' }, t('signin.submit')),
+  );
+  replace($('#main'), form);
+  input.focus();
+}
+
+async function signIn(token, errEl) {
+  session.token = token;
+  try {
+    session.me = await api('GET', '/api/me');
+    forgetRoutes();
+    drawChrome();
+    announce(t('signin.welcome', { name: session.me.name }));
+    if (!location.hash || location.hash === '#/' || location.hash === '#') route();
+    else route();
+  } catch (e) {
+    session.token = '';
+    session.me = null;
+    const msg = e instanceof ApiError && e.status === 401 ? t('signin.unknown') : errorText(e);
+    if (errEl) errEl.textContent = msg;
+    else showSignIn(msg);
+  }
+}
+
+function signOut() {
+  session.token = '';
+  session.me = null;
+  forgetRoutes();
+  location.hash = '';
+  showSignIn();
+  announce(t('signin.signedOut'));
+}
+
+async function start() {
+  $('#lang').addEventListener('change', (e) => setLang(e.target.value));
+  onLangChange(() => {
+    drawChrome();
+    if (session.me) route();
+    else showSignIn();
+  });
+  $('#menu-toggle').addEventListener('click', () => {
+    const open = document.body.classList.toggle('nav-open');
+    $('#menu-toggle').setAttribute('aria-expanded', String(open));
+  });
+  $('#nav').addEventListener('click', (e) => {
+    if (e.target.closest('a')) document.body.classList.remove('nav-open');
+  });
+  onUnauthorized(() => {
+    if (!session.me) return;
+    session.token = '';
+    session.me = null;
+    showSignIn(t('signin.expired'));
+  });
+  window.addEventListener('hashchange', () => session.me && route());
+  drawChrome();
+  if (session.token) await signIn(session.token);
+  else showSignIn();
+}
+
+start();

@@ -1,0 +1,158 @@
+// Shared pieces of every screen: status messages, error text, role checks, navigation.
+import { ApiError } from './api.js';
+import { $, h } from './dom.js';
+import { t } from './i18n.js';
+
+export function may(me, roles) {
+  return !!me && (me.roles.includes('admin') || me.roles.some((r) => roles.includes(r)));
+}
+
+/** Polite status message for screen readers and sighted users alike. */
+export function announce(message, kind = 'info') {
+  const el = $('#status');
+  el.dataset.kind = kind;
+  el.textContent = '';
+  // A fresh text node makes screen readers repeat an identical message.
+  requestAnimationFrame(() => {
+    el.textContent = message;
+  });
+  clearTimeout(announce.timer);
+  if (kind !== 'error') announce.timer = setTimeout(() => (el.textContent = ''), 8000);
+}
+
+/** A readable sentence for any error, with "not available" for absent routes. */
+export function errorText(err) {
+  if (err instanceof ApiError) {
+    if (err.unavailable) return t('common.unavailable');
+    if (err.status === 403) return t('common.forbidden');
+    if (err.status === 0) return t('common.network');
+    return `${err.message} (${err.status})`;
+  }
+  return String(err?.message ?? err);
+}
+
+/** The box a screen shows when the server does not have its route (yet). */
+export function unavailable(what) {
+  return h('div', { class: 'notice unavailable', role: 'note' }, h('strong', {}, t('common.unavailableTitle')), ' ', what ?? t('common.unavailable'));
+}
+
+export function navigate(path, query) {
+  const qs = query ? new URLSearchParams(Object.entries(query).filter(([, v]) => v !== undefined && v !== '')).toString() : '';
+  location.hash = `#/${path}${qs ? `?${qs}` : ''}`;
+}
+
+
+/** The heading block of a screen: title and a one-line purpose. */
+export function header(title, intro, ...actions) {
+  return h('header', { class: 'screen-head' }, h('div', {}, h('h1', {}, title), intro ? h('p', { class: 'intro' }, intro) : null), actions.length ? h('div', { class: 'actions' }, actions) : null);
+}
+
+const dateFmt = () => new Intl.DateTimeFormat(document.documentElement.lang === 'en' ? 'en-GB' : 'nl-NL', { day: 'numeric', month: 'short', year: 'numeric' });
+const timeFmt = () => new Intl.DateTimeFormat(document.documentElement.lang === 'en' ? 'en-GB' : 'nl-NL', { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' });
+
+/** A calendar date (YYYY-MM-DD or ISO time) in the UI language; '—' for none. */
+export function fmtDate(s) {
+  if (!s) return '—';
+  const d = new Date(s.length === 10 ? `${s}T12:00:00` : s);
+  return Number.isNaN(d.getTime()) ? s : dateFmt().format(d);
+}
+export function fmtDateTime(s) {
+  if (!s) return '—';
+  const d = new Date(s);
+  return Number.isNaN(d.getTime()) ? s : timeFmt().format(d);
+}
+export function fmtBytes(n) {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(0)} KB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MB`;
+}
+export function fmtMoney(n, currency = 'EUR') {
+  try {
+    return new Intl.NumberFormat(document.documentElement.lang === 'en' ? 'en-GB' : 'nl-NL', { style: 'currency', currency }).format(n);
+  } catch {
+    return String(n);
+  }
+}
+/** YYYY-MM-DD of today plus some days, in local time. */
+export function isoDay(addDays = 0) {
+  const d = new Date();
+  d.setDate(d.getDate() + addDays);
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+}
+
+/** The document type in words (falls back to the id for types the dictionary does not know). */
+export function typeName(type) {
+  const k = `type.${type}`;
+  const s = t(k);
+  return s === k ? type : s;
+}
+
+/** A small coloured label; `tone` picks the colour (ok, warn, bad, info, neutral). */
+export function badge(text, tone = 'neutral', title) {
+  return h('span', { class: `badge ${tone}`, title }, text);
+}
+const STATUS_TONE = { queued: 'info', processing: 'info', ready: 'ok', needs_review: 'warn', failed: 'bad', running: 'info', done: 'ok', open: 'warn', fulfilled: 'ok', cancelled: 'neutral', resolved: 'ok', discarded: 'neutral' };
+export function statusBadge(status) {
+  return badge(t(`status.${status}`), STATUS_TONE[status] ?? 'neutral');
+}
+export function classBadge(cls) {
+  return badge(t(`class.${cls}`), cls === 'dynamic' ? 'dyn' : 'stat');
+}
+
+/** The six canonical document types as <option> pairs, optionally with an empty first choice. */
+export const DOCUMENT_TYPES = ['quote', 'order', 'service-contract', 'sla', 'service-call', 'invoice', 'reply-coupon', 'letter'];
+export function typeOptions(empty) {
+  const opts = DOCUMENT_TYPES.map((ty) => [ty, typeName(ty)]);
+  return empty ? [['', empty], ...opts] : opts;
+}
+
+/** A table from column definitions: [{ label, cell: (row) => node|string, class? }]. */
+export function table(columns, rows, { caption, empty, rowAttrs } = {}) {
+  if (!rows.length) return h('p', { class: 'empty' }, empty ?? t('common.none'));
+  return h(
+    'div',
+    { class: 'table-wrap' },
+    h(
+      'table',
+      {},
+      caption ? h('caption', {}, caption) : null,
+      h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col', class: c.class }, c.label)))),
+      h('tbody', {}, rows.map((r) => h('tr', rowAttrs?.(r) ?? {}, columns.map((c) => h('td', { class: c.class, 'data-label': c.label }, c.cell(r)))))),
+    ),
+  );
+}
+
+/** Runs `fn` every `ms` until the returned stop() is called; waits for each run to finish. */
+export function poll(fn, ms) {
+  let stopped = false;
+  let timer;
+  const tick = async () => {
+    if (stopped) return;
+    try {
+      await fn();
+    } finally {
+      if (!stopped) timer = setTimeout(tick, ms);
+    }
+  };
+  timer = setTimeout(tick, ms);
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
+}
+
+/** A line of small facts, each in its own span so they are spaced apart. */
+export function meta(tag, ...parts) {
+  return h(tag, { class: 'item-meta' }, parts.flat().filter((p) => p !== null && p !== undefined && p !== false && p !== '').map((p) => (p instanceof Node ? p : h('span', {}, String(p)))));
+}
+
+/** ISO 8601 period (P7Y, P18M) in words. */
+export function fmtPeriod(p) {
+  const m = /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?$/.exec(p ?? '');
+  if (!m) return p ?? '—';
+  const parts = [];
+  if (m[1]) parts.push(t('period.years', { n: Number(m[1]) }));
+  if (m[2]) parts.push(t('period.months', { n: Number(m[2]) }));
+  if (m[3]) parts.push(t('period.days', { n: Number(m[3]) }));
+  return parts.join(' ') || p;
+}

@@ -1,0 +1,172 @@
+// Mailroom: drop scans, watch each one upload (XHR progress) and go through OCR (polling).
+import { api, upload } from '../api.js';
+import { field, h, replace, select } from '../dom.js';
+import { t } from '../i18n.js';
+import { announce, badge, classBadge, errorText, fmtBytes, header, statusBadge, typeName, typeOptions } from '../ui.js';
+
+const ACCEPT = '.pdf,.png,.jpg,.jpeg,.tif,.tiff,application/pdf,image/png,image/jpeg,image/tiff';
+const FINAL = new Set(['ready', 'needs_review', 'failed']);
+const PARALLEL = 2;
+
+export function render(main, { navigate }) {
+  const customer = h('input', { name: 'customerId', placeholder: 'KL-000123', autocomplete: 'off', pattern: '[A-Za-z0-9][A-Za-z0-9_-]*' });
+  const type = select(typeOptions(t('upload.detect')), { name: 'type' });
+  const input = h('input', { type: 'file', multiple: true, accept: ACCEPT, id: 'upload-files', class: 'visually-hidden' });
+  const list = h('div', { class: 'uploads', 'aria-live': 'off' });
+  const summary = h('p', { class: 'muted', id: 'upload-summary', 'aria-live': 'polite' });
+  const drop = h(
+    'div',
+    { class: 'dropzone', id: 'dropzone' },
+    h('p', { class: 'item-title' }, t('upload.dropHere')),
+    h('p', { class: 'muted' }, t('upload.formats')),
+    h('p', {}, h('label', { for: 'upload-files', class: 'button primary', tabindex: '0', id: 'choose-files' }, t('upload.choose'))),
+    input,
+  );
+  const queue = [];
+  const rows = [];
+  let active = 0;
+  let stopped = false;
+  const timers = new Set();
+
+  const pick = (files) => {
+    const batch = [...files];
+    if (!batch.length) return;
+    for (const file of batch) {
+      const row = makeRow(file);
+      rows.push(row);
+      list.prepend(row.el);
+      queue.push(row);
+    }
+    announce(t('upload.queued', { n: batch.length }));
+    pump();
+  };
+
+  function makeRow(file) {
+    const bar = h('progress', { max: '1', value: '0', 'aria-label': t('upload.progressOf', { name: file.name }) });
+    const state = h('span', {}, badge(t('upload.waiting'), 'neutral'));
+    const detail = h('div', { class: 'detail' }, fmtBytes(file.size));
+    const el = h('div', { class: 'upload-row', dataset: { state: 'waiting' } }, h('span', { class: 'name', title: file.name }, file.name), bar, state, detail);
+    return { file, el, bar, state, detail, doc: null, status: 'waiting' };
+  }
+
+  function setState(row, status, extra) {
+    row.status = status;
+    row.el.dataset.state = status;
+    const b = ['uploading', 'waiting'].includes(status) ? badge(t(`upload.${status}`), 'info') : status === 'rejected' ? badge(t('upload.rejected'), 'bad') : statusBadge(status);
+    replace(row.state, b);
+    if (extra !== undefined) replace(row.detail, extra);
+    updateSummary();
+  }
+
+  function updateSummary() {
+    const count = (s) => rows.filter((r) => r.status === s).length;
+    summary.textContent = rows.length
+      ? t('upload.summary', { total: rows.length, ready: count('ready'), review: count('needs_review'), failed: count('failed') + count('rejected'), busy: rows.length - count('ready') - count('needs_review') - count('failed') - count('rejected') })
+      : '';
+  }
+
+  async function pump() {
+    while (active < PARALLEL && queue.length && !stopped) {
+      const row = queue.shift();
+      active++;
+      send(row).finally(() => {
+        active--;
+        pump();
+      });
+    }
+  }
+
+  async function send(row) {
+    const form = new FormData();
+    form.append('file', row.file, row.file.name);
+    if (customer.value.trim()) form.append('customerId', customer.value.trim());
+    if (type.value) form.append('type', type.value);
+    setState(row, 'uploading');
+    try {
+      const { status, body } = await upload('/api/documents', form, { onProgress: (p) => (row.bar.value = p) });
+      row.bar.value = 1;
+      row.doc = body;
+      showDoc(row, status === 200 ? t('upload.duplicate') : '');
+      if (!FINAL.has(body.status)) watch(row);
+    } catch (err) {
+      setState(row, 'rejected', h('span', { class: 'error' }, errorText(err)));
+    }
+  }
+
+  function showDoc(row, note) {
+    const d = row.doc;
+    const link = h('a', { href: `#/dossier/${encodeURIComponent(d.customerId ?? '')}?doc=${d.id}` }, d.title || d.id);
+    const parts = [
+      d.customerId ? link : h('span', {}, d.title || d.id),
+      ' · ',
+      typeName(d.type),
+      ' · ',
+      classBadge(d.class),
+      d.customerId ? ` · ${d.customerId}` : ` · ${t('upload.noCustomer')}`,
+      note ? ` · ${note}` : '',
+    ];
+    if (d.status === 'needs_review') parts.push(' · ', h('a', { href: `#/review?doc=${d.id}` }, t('upload.toReview')));
+    if (d.status === 'failed' && d.error) parts.push(' · ', h('span', { class: 'error' }, d.error));
+    setState(row, d.status, h('span', {}, parts));
+  }
+
+  function watch(row) {
+    let delay = 800;
+    const tick = async () => {
+      timers.delete(timer);
+      if (stopped) return;
+      try {
+        row.doc = await api('GET', `/api/documents/${row.doc.id}`);
+        showDoc(row, '');
+        if (FINAL.has(row.doc.status)) {
+          announce(t('upload.done', { name: row.file.name, status: t(`status.${row.doc.status}`) }), row.doc.status === 'failed' ? 'error' : 'ok');
+          return;
+        }
+      } catch (err) {
+        replace(row.detail, h('span', { class: 'error' }, errorText(err)));
+      }
+      delay = Math.min(delay * 1.4, 5000);
+      timer = setTimeout(tick, delay);
+      timers.add(timer);
+    };
+    let timer = setTimeout(tick, delay);
+    timers.add(timer);
+  }
+
+  input.addEventListener('change', () => {
+    pick(input.files);
+    input.value = '';
+  });
+  drop.addEventListener('dragover', (e) => {
+    e.preventDefault();
+    drop.classList.add('over');
+  });
+  drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+  drop.addEventListener('drop', (e) => {
+    e.preventDefault();
+    drop.classList.remove('over');
+    pick(e.dataTransfer.files);
+  });
+  drop.querySelector('label').addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' || e.key === ' ') {
+      e.preventDefault();
+      input.click();
+    }
+  });
+
+  main.append(
+    header(t('upload.title'), t('upload.intro'), h('button', { type: 'button', onclick: () => navigate('jobs') }, t('nav.jobs'))),
+    h(
+      'div',
+      { class: 'card' },
+      h('div', { class: 'row' }, field(t('upload.customer'), customer, t('upload.customerHint')), field(t('upload.type'), type, t('upload.typeHint'))),
+      drop,
+      summary,
+      list,
+    ),
+  );
+  return () => {
+    stopped = true;
+    for (const tm of timers) clearTimeout(tm);
+  };
+}

@@ -1,0 +1,55 @@
+/**
+ * The UI dictionary (src/web/public/js/i18n.js): Dutch and English have the same keys, and every
+ * key the screens ask for literally exists. Needs no browser.
+ */
+import assert from 'node:assert/strict';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { before, describe, it } from 'node:test';
+
+const WEB = path.resolve('src/web/public/js');
+type Dict = Record<'nl' | 'en', Record<string, string | ((p: Record<string, unknown>) => string)>>;
+
+async function sources(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await sources(p)));
+    else if (e.name.endsWith('.js')) out.push(p);
+  }
+  return out;
+}
+
+describe('web UI dictionary', () => {
+  let DICT: Dict;
+  let t: (key: string, p?: Record<string, unknown>) => string;
+  before(async () => {
+    // i18n.js reads the chosen language from localStorage at load; Node has none.
+    (globalThis as Record<string, unknown>).localStorage ??= { getItem: () => null, setItem: () => undefined };
+    ({ DICT, t } = await import(pathToFileURL(path.join(WEB, 'i18n.js')).href));
+  });
+
+  it('given both languages when comparing keys then each has exactly the same keys', () => {
+    const nl = Object.keys(DICT.nl).sort();
+    const en = Object.keys(DICT.en).sort();
+    assert.deepEqual(nl.filter((k) => !en.includes(k)), [], 'keys only in Dutch');
+    assert.deepEqual(en.filter((k) => !nl.includes(k)), [], 'keys only in English');
+  });
+
+  it('given every screen when collecting literal t() keys then each is in the dictionary', async () => {
+    const missing: string[] = [];
+    for (const file of await sources(WEB)) {
+      const src = await readFile(file, 'utf8');
+      for (const m of src.matchAll(/\bt\('([a-zA-Z0-9_.-]+)'/g)) if (!(m[1]! in DICT.nl)) missing.push(`${path.basename(file)}: ${m[1]}`);
+    }
+    assert.deepEqual(missing, [], 'keys used but not defined');
+  });
+
+  it('given placeholders and plurals when translating then they are filled in', () => {
+    assert.equal(t('upload.queued', { n: 1 }), '1 bestand in de wachtrij.');
+    assert.equal(t('upload.queued', { n: 3 }), '3 bestanden in de wachtrij.');
+    assert.equal(t('signin.welcome', { name: 'Mila' }), 'Welkom, Mila.');
+    assert.equal(t('no.such.key'), 'no.such.key', 'an unknown key falls back to itself');
+  });
+});

@@ -1,4 +1,5 @@
 import type { Queryable } from './database.js';
+import { holdCovers } from './holds.repository.js';
 
 export type DocumentRow = {
   id: string;
@@ -41,8 +42,8 @@ export type DocumentRow = {
 export type NewDocument = Omit<DocumentRow, 'on_hold' | 'destroyed_at' | 'text_minhash' | 'near_duplicate_of'>;
 export type DocumentPatch = Partial<NewDocument & Pick<DocumentRow, 'text_minhash' | 'near_duplicate_of' | 'destroyed_at'>>;
 
-const HOLD = `EXISTS (SELECT 1 FROM legal_holds h WHERE h.released_at IS NULL
-  AND (h.document_id = d.id OR (h.customer_id IS NOT NULL AND h.customer_id = d.customer_id))) AS on_hold`;
+// Customer, document-set and query holds: see holdCovers (007_retention.sql).
+export const HOLD = `EXISTS (SELECT 1 FROM legal_holds h WHERE ${holdCovers('h', 'd')}) AS on_hold`;
 
 const COLUMNS: (keyof NewDocument)[] = [
   'id', 'customer_id', 'type', 'class', 'status', 'barcode', 'title', 'doc_date', 'fields', 'classification',

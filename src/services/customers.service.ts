@@ -7,6 +7,8 @@ import { Invalid, NotFound } from '../errors.js';
 import type { AuditService } from './audit.service.js';
 import { nowIso, type Clock } from './clock.js';
 import { toDocumentView } from './documents.service.js';
+import { holdsForDossier } from './holds.service.js';
+import { recomputeRetentionForCustomer, triggerAttributesChanged } from './retention.service.js';
 
 export function toCustomerView(r: CustomerRow) {
   return {
@@ -47,6 +49,7 @@ export class CustomersService {
   async upsert(id: string, input: CustomerInput, actor: Principal): Promise<{ customer: CustomerView; created: boolean }> {
     this.assertNumber(id);
     return this.db.tx(async (q) => {
+      const before = await customersRepository.get(q, id);
       const { created } = await customersRepository.upsert(q, id, input, nowIso(this.clock));
       await this.audit.record(q, {
         actorId: actor.id,
@@ -55,6 +58,13 @@ export class CustomersService {
         subjectId: id,
         customerId: id,
       });
+      // The end of the relationship or a withdrawn consent starts retention periods (issue #8).
+      if (before && triggerAttributesChanged(JSON.parse(before.attributes) as Record<string, unknown>, input.attributes ?? {})) {
+        const changes = await recomputeRetentionForCustomer(q, id, this.clock);
+        if (changes.length) {
+          await this.audit.record(q, { actorId: actor.id, action: 'retention.recompute', subjectType: 'customer', subjectId: id, customerId: id, details: { reason: 'customer trigger attributes changed', changes: changes.slice(0, 200), count: changes.length } });
+        }
+      }
       const row = await customersRepository.get(q, id);
       return { customer: toCustomerView(row!), created };
     });
@@ -98,6 +108,7 @@ export class CustomersService {
       customerId: id,
       details: { documents: documents.length },
     });
-    return { customer: toCustomerView(row), documents, statuses };
+    const holds = await holdsForDossier(this.db, id, actor);
+    return { customer: toCustomerView(row), documents, statuses, holds };
   }
 }

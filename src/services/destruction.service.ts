@@ -6,6 +6,7 @@ import type { Principal } from '../domain/roles.js';
 import { Conflict, NotFound } from '../errors.js';
 import type { AuditService } from './audit.service.js';
 import { nowIso, type Clock } from './clock.js';
+import { events } from './events.service.js';
 
 export type Tombstone = { id: string; destroyedAt: string; removedObjects: string[]; keptObjects: string[] };
 
@@ -54,6 +55,7 @@ export class DestructionService {
       customerId: row.customer_id,
       details: { reason, type: row.type, class: row.class, barcode: row.barcode, retention: { legalBasis: row.retention_legal_basis, endsOn: row.retention_ends_on }, objects, keptShared: kept },
     });
+    await events.emit(q, { type: 'document.destroyed', subjectType: 'document', subjectId: row.id, customerId: row.customer_id, actorId: actor.id, at: now, data: { reason, type: row.type, class: row.class, barcode: row.barcode } });
     return { objects, kept };
   }
 

@@ -1,0 +1,385 @@
+import { z } from 'zod';
+import { renderPickListPdf } from '../adapters/pdf/pick-list.pdf.js';
+import type { DisposalService } from '../services/disposal.service.js';
+import type { HoldsService } from '../services/holds.service.js';
+import type { RetentionService } from '../services/retention.service.js';
+import { DocumentType } from './documents.routes.js';
+import { Reply, route } from './route.js';
+import { DocumentSchema, IdParams, IsoDate, SafeId } from './schemas.js';
+
+const Reason = z.string().trim().min(3).max(1000);
+const CustomerNumber = z.string().min(1).max(64).regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, 'must be a customer number');
+const Person = z.object({ id: z.string(), name: z.string() });
+
+const HoldSchema = z
+  .object({
+    id: z.string(),
+    kind: z.enum(['customer', 'document', 'documents', 'query']),
+    reason: z.string().nullable(),
+    scope: z.string(),
+    customerId: z.string().nullable(),
+    query: z.object({ type: z.string().nullable(), from: z.string().nullable(), to: z.string().nullable(), text: z.string().nullable() }).nullable(),
+    placedBy: Person,
+    placedAt: z.string(),
+    releasedBy: Person.nullable(),
+    releasedAt: z.string().nullable(),
+    releaseReason: z.string().nullable(),
+    documents: z.number(),
+  })
+  .meta({ id: 'LegalHold' });
+
+const PlaceHold = z
+  .object({
+    reason: Reason,
+    customerId: CustomerNumber.optional(),
+    documentIds: z.array(SafeId).min(1).max(10_000).optional(),
+    query: z
+      .object({ customerId: CustomerNumber.optional(), type: DocumentType.optional(), from: IsoDate.optional(), to: IsoDate.optional(), text: z.string().trim().min(1).max(500).optional() })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .refine((b) => [b.customerId, b.documentIds, b.query].filter((x) => x !== undefined).length === 1, 'give exactly one of customerId, documentIds or query');
+
+const DisposalItemSchema = z.object({
+  documentId: z.string(),
+  barcode: z.string().nullable(),
+  type: z.string(),
+  customerId: z.string().nullable(),
+  docDate: z.string().nullable(),
+  medium: z.enum(['digital', 'paper']),
+  disposition: z.enum(['destroy', 'review', 'transfer']),
+  decision: z.enum(['destroy', 'extend']).nullable(),
+  extendUntil: z.string().nullable(),
+  decisionNote: z.string().nullable(),
+  decidedBy: Person.nullable(),
+  status: z.enum(['pending', 'destroyed', 'transferred', 'extended', 'skipped']),
+  method: z.string().nullable(),
+  objectsRemoved: z.number().nullable(),
+  doneAt: z.string().nullable(),
+  doneBy: Person.nullable(),
+  note: z.string().nullable(),
+  retention: z.object({ legalBasis: z.string(), period: z.string(), endsOn: z.string().nullable() }),
+  locationPath: z.string().nullable(),
+});
+
+const DisposalSummary = z.object({
+  id: z.string(),
+  kind: z.enum(['retention', 'erasure']),
+  status: z.enum(['proposed', 'approved', 'executing', 'completed', 'cancelled']),
+  reason: z.string(),
+  dueBefore: z.string().nullable(),
+  customerId: z.string().nullable(),
+  proposedBy: Person,
+  proposedAt: z.string(),
+  approvedBy: Person.nullable(),
+  approvedAt: z.string().nullable(),
+  executedBy: Person.nullable(),
+  executedAt: z.string().nullable(),
+  completedAt: z.string().nullable(),
+  cancelledBy: Person.nullable(),
+  cancelledAt: z.string().nullable(),
+  cancelReason: z.string().nullable(),
+  progress: z.record(z.string(), z.unknown()),
+  counts: z.object({ total: z.number(), pending: z.number(), destroyed: z.number(), transferred: z.number(), extended: z.number(), skipped: z.number(), paperPending: z.number(), reviewUndecided: z.number() }),
+});
+export const DisposalSchema = DisposalSummary.extend({ items: z.array(DisposalItemSchema) }).meta({ id: 'Disposal' });
+
+const PickListSchema = z.object({
+  disposalId: z.string(),
+  status: z.string(),
+  generatedAt: z.string(),
+  count: z.number(),
+  items: z.array(
+    z.object({
+      documentId: z.string(),
+      barcode: z.string(),
+      title: z.string(),
+      type: z.string(),
+      customerId: z.string().nullable(),
+      customerName: z.string().nullable(),
+      action: z.enum(['shred', 'transfer']),
+      endsOn: z.string().nullable(),
+      location: z.unknown(),
+      available: z.boolean(),
+    }),
+  ),
+});
+
+const RecomputeRun = z.object({
+  running: z.boolean(),
+  startedAt: z.string(),
+  startedBy: z.string(),
+  finishedAt: z.string().nullable(),
+  total: z.number(),
+  checked: z.number(),
+  changed: z.number(),
+  error: z.string().nullable(),
+});
+
+export function retentionRoutes(deps: { retention: RetentionService; holds: HoldsService; disposals: DisposalService }) {
+  const { retention, holds, disposals } = deps;
+  return [
+    // ------------------------------------------------------------------ retention
+    route({
+      method: 'get',
+      path: '/api/retention/schedules',
+      access: 'any',
+      tag: 'retention',
+      summary: 'The retention schedules per document type (legal basis, trigger, period, disposition), as data',
+      response: { status: 200, schema: z.object({ triggers: z.record(z.string(), z.string()), schedules: z.record(z.string(), z.record(z.string(), z.string())) }) },
+      handler: async () => retention.schedules(),
+    }),
+    route({
+      method: 'get',
+      path: '/api/retention/due',
+      access: ['compliance'],
+      tag: 'retention',
+      summary: 'Documents whose retention (with review extensions) ends before a date; held documents are listed apart under `held`',
+      query: z.object({ before: IsoDate, limit: z.coerce.number().int().min(1).max(50_000).default(5000) }),
+      response: {
+        status: 200,
+        schema: z.object({
+          before: z.string(),
+          count: z.number(),
+          documents: z.array(DocumentSchema),
+          held: z.array(DocumentSchema),
+          truncated: z.boolean(),
+          details: z.record(z.string(), z.object({ effectiveEnd: z.string(), extendedUntil: z.string().nullable(), disposalId: z.string().nullable() })),
+        }),
+      },
+      handler: async ({ query }) => retention.due(query.before, query.limit),
+    }),
+    route({
+      method: 'post',
+      path: '/api/retention/recompute',
+      access: ['compliance'],
+      tag: 'retention',
+      summary: 'Recompute retention: for one customer now (200), or for every document in the background (202; progress at GET)',
+      body: z.object({ customerId: CustomerNumber.optional() }).strict(),
+      response: { status: 200, description: '200 with the changes for a customer; 202 with the run for a full recompute' },
+      handler: async ({ body, principal }) => {
+        if (body.customerId) return retention.recomputeCustomer(body.customerId, principal);
+        return new Reply(202, retention.startFullRecompute(principal).run);
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/retention/recompute',
+      access: ['compliance'],
+      tag: 'retention',
+      summary: 'Progress of the last full retention recompute',
+      response: { status: 200, schema: z.object({ run: RecomputeRun.nullable() }) },
+      handler: async () => ({ run: retention.status() }),
+    }),
+
+    // ------------------------------------------------------------------ legal holds
+    route({
+      method: 'post',
+      path: '/api/holds',
+      access: ['compliance'],
+      tag: 'holds',
+      summary: 'Place a legal hold on a customer, a set of documents, or a query (customer/type/dates hold future documents too; a text query is frozen)',
+      body: PlaceHold,
+      response: { status: 201, schema: HoldSchema.extend({ documentIds: z.array(z.string()) }) },
+      handler: async ({ body, principal }) => new Reply(201, await holds.place(body as Parameters<HoldsService['place']>[0], principal)),
+    }),
+    route({
+      method: 'get',
+      path: '/api/holds',
+      access: ['compliance'],
+      tag: 'holds',
+      summary: 'Legal holds, newest first; ?active=true|false, ?customerId=',
+      query: z.object({ active: z.enum(['true', 'false']).optional(), customerId: CustomerNumber.optional(), limit: z.coerce.number().int().min(1).max(1000).default(200) }),
+      response: { status: 200, schema: z.object({ holds: z.array(HoldSchema) }) },
+      handler: async ({ query }) => holds.list({ active: query.active === undefined ? undefined : query.active === 'true', customerId: query.customerId, limit: query.limit }),
+    }),
+    route({
+      method: 'get',
+      path: '/api/holds/:id',
+      access: ['compliance'],
+      tag: 'holds',
+      summary: 'A legal hold and the documents it covers now',
+      params: IdParams,
+      response: {
+        status: 200,
+        schema: HoldSchema.extend({ covered: z.array(z.object({ id: z.string(), customerId: z.string().nullable(), type: z.string(), barcode: z.string().nullable(), title: z.string() })) }),
+      },
+      handler: async ({ params }) => holds.get(params.id),
+    }),
+    route({
+      method: 'post',
+      path: '/api/holds/:id/release',
+      access: ['compliance'],
+      tag: 'holds',
+      summary: 'Release a legal hold, with a reason',
+      params: IdParams,
+      body: z.object({ reason: Reason }).strict(),
+      response: { status: 200, schema: HoldSchema },
+      handler: async ({ params, body, principal }) => holds.release(params.id, body.reason, principal),
+    }),
+
+    // ------------------------------------------------------------------ disposals
+    route({
+      method: 'post',
+      path: '/api/disposals',
+      access: ['compliance'],
+      tag: 'disposals',
+      summary: 'Propose a disposal: documentIds, or dueBefore (everything due before that date, held and already proposed documents excluded)',
+      body: z
+        .object({ reason: Reason, documentIds: z.array(SafeId).min(1).max(50_000).optional(), dueBefore: IsoDate.optional() })
+        .strict()
+        .refine((b) => (b.documentIds === undefined) !== (b.dueBefore === undefined), 'give either documentIds or dueBefore'),
+      response: { status: 201, schema: DisposalSchema },
+      handler: async ({ body, principal }) => new Reply(201, await disposals.propose(body, principal)),
+    }),
+    route({
+      method: 'get',
+      path: '/api/disposals',
+      access: ['compliance'],
+      tag: 'disposals',
+      summary: 'Disposals, newest first (without their items)',
+      query: z.object({ status: z.enum(['proposed', 'approved', 'executing', 'completed', 'cancelled']).optional(), limit: z.coerce.number().int().min(1).max(500).default(100) }),
+      response: { status: 200, schema: z.object({ disposals: z.array(DisposalSummary) }) },
+      handler: async ({ query }) => disposals.list(query),
+    }),
+    route({
+      method: 'get',
+      path: '/api/disposals/:id',
+      access: ['compliance'],
+      tag: 'disposals',
+      summary: 'A disposal with its items, their status and progress',
+      params: IdParams,
+      response: { status: 200, schema: DisposalSchema },
+      handler: async ({ params }) => disposals.get(params.id),
+    }),
+    route({
+      method: 'post',
+      path: '/api/disposals/:id/review',
+      access: ['compliance'],
+      tag: 'disposals',
+      summary: 'Decide a review item before approval: destroy it, or keep it until a date (extend)',
+      params: IdParams,
+      body: z.object({ documentId: SafeId, decision: z.enum(['destroy', 'extend']), until: IsoDate.optional(), note: Reason }).strict(),
+      response: { status: 200, schema: DisposalSchema },
+      handler: async ({ params, body, principal }) => disposals.review(params.id, body, principal),
+    }),
+    route({
+      method: 'post',
+      path: '/api/disposals/:id/approve',
+      access: ['compliance'],
+      tag: 'disposals',
+      summary: 'Approve a proposed disposal; four eyes: the proposer cannot (403 four_eyes)',
+      params: IdParams,
+      body: z.object({ note: z.string().trim().max(1000).optional() }).strict(),
+      response: { status: 200, schema: DisposalSchema },
+      handler: async ({ params, body, principal }) => disposals.approve(params.id, body.note, principal),
+    }),
+    route({
+      method: 'post',
+      path: '/api/disposals/:id/cancel',
+      access: ['compliance'],
+      tag: 'disposals',
+      summary: 'Cancel a proposed or approved disposal; an executing one is closed, its pending items recorded as not done',
+      params: IdParams,
+      body: z.object({ reason: Reason }).strict(),
+      response: { status: 200, schema: DisposalSchema },
+      handler: async ({ params, body, principal }) => disposals.cancel(params.id, body.reason, principal),
+    }),
+    route({
+      method: 'post',
+      path: '/api/disposals/:id/execute',
+      access: ['compliance'],
+      tag: 'disposals',
+      summary: 'Execute an approved disposal: digital copies go now, paper goes on the pick list; run again for items whose retention had not ended',
+      params: IdParams,
+      response: {
+        status: 200,
+        schema: z.object({
+          summary: z.object({ destroyed: z.number(), extended: z.number(), skipped: z.number(), waiting: z.number(), awaitingShredding: z.number(), awaitingTransfer: z.number(), objectsRemoved: z.number() }),
+          disposal: DisposalSchema,
+        }),
+      },
+      handler: async ({ params, principal }) => disposals.execute(params.id, principal),
+    }),
+    route({
+      method: 'get',
+      path: '/api/disposals/:id/pick-list',
+      access: ['mailroom', 'compliance'],
+      tag: 'disposals',
+      summary: 'Paper to shred (or hand over) in walking order through the archive',
+      params: IdParams,
+      response: { status: 200, schema: PickListSchema },
+      handler: async ({ params }) => disposals.pickList(params.id),
+    }),
+    route({
+      method: 'get',
+      path: '/api/disposals/:id/pick-list.pdf',
+      access: ['mailroom', 'compliance'],
+      tag: 'disposals',
+      summary: 'The disposal pick list as a printable A4 PDF with a tick box per document',
+      params: IdParams,
+      response: { status: 200, contentType: 'application/pdf' },
+      handler: async ({ params }) => {
+        const list = await disposals.pickList(params.id);
+        const pdf = await renderPickListPdf(
+          list.items.map((i) => ({
+            barcode: i.barcode,
+            title: i.title,
+            customer: [i.customerName, i.customerId].filter(Boolean).join(' · '),
+            // The request pick list's columns, reused: what to do, and when retention ended.
+            requestedBy: i.action === 'shred' ? 'Shred, then scan the barcode' : 'Hand over to the archive service',
+            requestedAt: i.endsOn ?? '',
+            neededBy: null,
+            note: null,
+            where: i.location ? `${i.location.path}${i.location.dueBackOn ? `, due back ${i.location.dueBackOn}` : ''}` : 'not filed',
+            available: i.available,
+          })),
+          { generatedAt: list.generatedAt, title: `Disposal pick list ${list.disposalId}` },
+        );
+        return new Reply(200, Buffer.from(pdf), { 'Content-Type': 'application/pdf', 'Content-Disposition': `inline; filename="disposal-pick-list-${list.disposalId}.pdf"` });
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/disposals/:id/shred',
+      access: ['mailroom', 'compliance'],
+      tag: 'disposals',
+      summary: "Confirm a paper item shredded by scanning its barcode (idempotent); a code not on the list is 409 not_in_disposal, an unknown one 404",
+      params: IdParams,
+      body: z.object({ barcode: z.string().trim().min(1).max(64) }).strict(),
+      response: {
+        status: 200,
+        schema: z.object({ disposalId: z.string(), barcode: z.string(), documentId: z.string(), status: z.string(), already: z.boolean(), paperRemaining: z.number(), completed: z.boolean() }),
+      },
+      handler: async ({ params, body, principal }) => disposals.shred(params.id, body.barcode, principal),
+    }),
+    route({
+      method: 'post',
+      path: '/api/disposals/:id/transfer',
+      access: ['mailroom', 'compliance'],
+      tag: 'disposals',
+      summary: 'Confirm a transfer item handed over (e.g. to an archive service) with the receipt; the local copies then go',
+      params: IdParams,
+      body: z.object({ documentId: SafeId, recipient: z.string().trim().min(2).max(300), reference: z.string().trim().min(1).max(300) }).strict(),
+      response: { status: 200, schema: DisposalSchema },
+      handler: async ({ params, body, principal }) => disposals.transfer(params.id, body, principal),
+    }),
+    route({
+      method: 'get',
+      path: '/api/disposals/:id/certificate.pdf',
+      access: ['compliance'],
+      tag: 'disposals',
+      summary: 'The certificate of destruction (interim while items are pending)',
+      params: IdParams,
+      response: { status: 200, contentType: 'application/pdf' },
+      handler: async ({ params, principal }) => {
+        const { pdf, final } = await disposals.certificate(params.id, principal);
+        return new Reply(200, Buffer.from(pdf), {
+          'Content-Type': 'application/pdf',
+          'Content-Disposition': `inline; filename="certificate-of-destruction-${params.id}${final ? '' : '-interim'}.pdf"`,
+        });
+      },
+    }),
+  ];
+}

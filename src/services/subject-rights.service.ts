@@ -1,0 +1,331 @@
+import { ZipFile } from 'yazl';
+import type { ObjectStore } from '../adapters/object-store/object-store.js';
+import { auditRepository } from '../db/audit.repository.js';
+import { customersRepository } from '../db/customers.repository.js';
+import type { Database, Queryable } from '../db/database.js';
+import { documentsRepository } from '../db/documents.repository.js';
+import { holdsRepository } from '../db/holds.repository.js';
+import { retentionRepository } from '../db/retention.repository.js';
+import { statusRepository } from '../db/status.repository.js';
+import { usersRepository } from '../db/users.repository.js';
+import { effectiveEnd, erasureVerdict, mediumOf } from '../domain/disposal.js';
+import type { DocumentView } from '../domain/document.js';
+import type { Principal } from '../domain/roles.js';
+import { Conflict, NotFound } from '../errors.js';
+import type { AuditService } from './audit.service.js';
+import { nowIso, today, type Clock } from './clock.js';
+import { toCustomerView } from './customers.service.js';
+import type { DisposalService } from './disposal.service.js';
+import { toDocumentView } from './documents.service.js';
+
+/**
+ * Erasure's part beyond documents, run when an erasure disposal is executed (after four eyes):
+ * status variables and learned letterhead phrases go; the customer record is pseudonymised when no
+ * kept document refers to it, else processing is restricted to storage.
+ */
+export async function eraseCustomerDataInTx(q: Queryable, audit: AuditService, clock: Clock, customerId: string, disposalId: string, actor: Principal) {
+  const now = nowIso(clock);
+  const extras = await retentionRepository.eraseCustomerExtras(q, customerId);
+  const going = new Set((await retentionRepository.items(q, disposalId)).map((i) => i.document_id));
+  const kept = (await retentionRepository.liveDocumentIds(q, customerId)).filter((id) => !going.has(id));
+  if (kept.length === 0) await retentionRepository.pseudonymiseCustomer(q, customerId, now);
+  else await retentionRepository.setRestricted(q, customerId, true, now);
+  await audit.record(q, {
+    actorId: actor.id,
+    action: 'customer.erase',
+    subjectType: 'customer',
+    subjectId: customerId,
+    customerId,
+    details: { disposalId, ...extras, keptDocuments: kept.length, pseudonymised: kept.length === 0, restricted: kept.length > 0 },
+  });
+}
+
+export type ErasureItem = {
+  documentId: string;
+  type: string;
+  title: string;
+  barcode: string | null;
+  medium: 'digital' | 'paper';
+  docDate: string | null;
+  action: 'remove' | 'keep';
+  /** keep: until when (null: until a hold is released or a trigger happens; see `why`). */
+  until: string | null;
+  basis: string | null;
+  why: string;
+  how: string | null;
+};
+
+export type ErasureOther = { what: string; count: number | null; action: 'remove' | 'keep'; basis: string | null; why: string };
+
+const README_RIGHTS = [
+  'Your rights (GDPR art. 15-22): you may ask us to correct data (art. 16), to erase it (art. 17),',
+  'to restrict its processing (art. 18) and you may object (art. 21). Some documents must be kept',
+  'by law for a period (for example business records: 7 years, AWR art. 52 and BW 2:10); the',
+  'list of documents says per document how long it is kept and on which legal basis. You may',
+  'lodge a complaint with the Autoriteit Persoonsgegevens (autoriteitpersoonsgegevens.nl).',
+];
+
+const esc = (s: unknown) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+const EXT: Record<string, string> = { 'application/pdf': 'pdf', 'image/png': 'png', 'image/jpeg': 'jpg', 'image/tiff': 'tif' };
+
+/** GDPR subject rights: access (art. 15) as a zip, erasure (art. 17) with per-item reasons, restriction (art. 18). */
+export class SubjectRightsService {
+  constructor(
+    private readonly db: Database,
+    private readonly store: ObjectStore,
+    private readonly audit: AuditService,
+    private readonly disposals: DisposalService,
+    private readonly clock: Clock,
+  ) {}
+
+  // ------------------------------------------------------------------------------ access
+
+  /**
+   * Builds the subject-access export: an index (README.txt and index.html), the customer, every
+   * document's metadata, text and original, paper with its location, status variables, letters
+   * mailed, and the access log. Originals are streamed from the store as the zip is read.
+   */
+  async accessExport(customerId: string, actor: Principal): Promise<{ filename: string; zip: ZipFile; counts: Record<string, number> }> {
+    const row = await customersRepository.get(this.db, customerId);
+    if (!row) throw new NotFound('customer', customerId);
+    const generatedAt = nowIso(this.clock);
+    const docs = await documentsRepository.byCustomer(this.db, customerId);
+    const views: DocumentView[] = [];
+    for (const d of docs) views.push(await toDocumentView(this.db, d));
+    const history = await statusRepository.history(this.db, customerId);
+    const statuses = (await statusRepository.byCustomer(this.db, customerId)).map((s) => ({
+      name: s.name,
+      value: s.value,
+      detail: JSON.parse(s.detail) as unknown,
+      setAt: s.set_at,
+      source: s.source,
+      history: history.filter((h) => h.name === s.name).map((h) => ({ value: h.value, setAt: h.set_at, detail: JSON.parse(h.detail) as unknown })),
+    }));
+    const letters = (await retentionRepository.lettersForCustomer(this.db, customerId)).map((l) => ({
+      barcode: l.barcode,
+      mailing: l.mailing_name,
+      sentAt: l.sent_at,
+      repliedAt: l.replied_at,
+      answer: l.answer,
+      replyVia: l.reply_via,
+      replyDocumentId: l.reply_document_id,
+    }));
+    const counts = { documents: docs.length, paper: docs.filter((d) => d.barcode).length, originals: docs.filter((d) => d.original_sha256).length, statuses: statuses.length, letters: letters.length, accessLog: 0 };
+    // The export itself is an access: recorded first, so it is in the log it ships.
+    await this.audit.recordNow({ actorId: actor.id, action: 'customer.subject-access', subjectType: 'customer', subjectId: customerId, customerId, details: { ...counts, generatedAt } });
+    const names = new Map<string, string>();
+    const name = async (id: string | null) => {
+      if (!id) return 'system';
+      if (!names.has(id)) names.set(id, (await usersRepository.get(this.db, id))?.name ?? id);
+      return names.get(id)!;
+    };
+    const log = [];
+    for (const e of await retentionRepository.auditForCustomer(this.db, customerId, 100_000)) {
+      log.push({ seq: e.seq, at: e.at, by: await name(e.actor_id), action: e.action, subjectType: e.subject_type, subjectId: e.subject_id });
+    }
+    counts.accessLog = log.length;
+    const customer = toCustomerView(row);
+
+    const zip = new ZipFile();
+    const mtime = new Date(generatedAt);
+    const json = (v: unknown) => Buffer.from(JSON.stringify(v, null, 2) + '\n', 'utf8');
+    const folders = new Map<string, string>();
+    views.forEach((v, i) => folders.set(v.id, `documents/${String(i + 1).padStart(3, '0')}-${v.id}`));
+    const originals: { path: string; sha: string | null; present: boolean }[] = [];
+    for (const d of docs) {
+      const folder = folders.get(d.id)!;
+      const view = views.find((v) => v.id === d.id)!;
+      zip.addBuffer(json(view), `${folder}/metadata.json`, { mtime });
+      const pages = d.original_sha256 ? await documentsRepository.pages(this.db, d.id) : [];
+      if (pages.length) zip.addBuffer(Buffer.from(pages.map((p) => p.text).join('\n\f'), 'utf8'), `${folder}/text.txt`, { mtime });
+      if (d.original_sha256) {
+        const sha = d.original_sha256;
+        const present = (await this.store.stat(sha)) !== null;
+        const file = `${folder}/original.${EXT[d.original_mime ?? ''] ?? 'bin'}`;
+        originals.push({ path: file, sha, present });
+        if (present) {
+          zip.addReadStreamLazy(file, { mtime, compress: false }, (cb) => {
+            this.store.getStream(sha).then((s) => cb(null, s), (err: unknown) => cb(err, undefined as never));
+          });
+        }
+      }
+    }
+    zip.addBuffer(json(customer), 'customer.json', { mtime });
+    zip.addBuffer(json(views), 'documents.json', { mtime });
+    zip.addBuffer(json(statuses), 'status-variables.json', { mtime });
+    zip.addBuffer(json(letters), 'mailings.json', { mtime });
+    zip.addBuffer(json(log), 'access-log.json', { mtime });
+
+    const paper = views.filter((v) => v.barcode);
+    const lines = [
+      `Subject-access export for customer ${customer.id} (${customer.name})`,
+      `Generated ${generatedAt} by ${await name(actor.id)} (Dossierlink), GDPR art. 15.`,
+      '',
+      'What this archive holds:',
+      '  index.html             the same overview, readable in a browser, with links',
+      '  customer.json          the customer record as Dossierlink holds it (the CRM is leading)',
+      '  documents.json         every document\'s metadata: type, dates, key points, class, location, retention',
+      '  documents/NNN-<id>/    per document: metadata.json, original.* (the scanned or uploaded file), text.txt (recognised text)',
+      '  status-variables.json  status variables (e.g. letter sent, reply received) with their history',
+      '  mailings.json          letters mailed to the customer and the replies',
+      '  access-log.json        who viewed or changed what, from the tamper-evident audit log',
+      '',
+      `Documents: ${docs.length} (${counts.originals} with a digital original, ${paper.length} on paper).`,
+      '',
+      'Documents (date, type, title, retention):',
+      ...views.map((v) => `  ${v.docDate ?? '----------'}  ${v.type.padEnd(16)} ${v.title}  [kept until ${v.retention.endsOn ?? `${v.retention.period} after ${v.retention.trigger}`}; ${v.retention.legalBasis}]  ${folders.get(v.id)}/`),
+      '',
+      'Paper originals (not scanned; kept in the archive):',
+      ...(paper.length ? paper.map((v) => `  ${v.barcode}  ${v.title}  at: ${v.location?.path ?? 'not filed'}`) : ['  none']),
+      '',
+      ...(originals.some((o) => !o.present) ? ['Missing from storage (listed, not included):', ...originals.filter((o) => !o.present).map((o) => `  ${o.path} (sha256 ${o.sha})`), ''] : []),
+      `Access log: ${log.length} events (access-log.json).`,
+      '',
+      ...README_RIGHTS,
+      '',
+    ];
+    zip.addBuffer(Buffer.from(lines.join('\r\n'), 'utf8'), 'README.txt', { mtime });
+
+    const row_ = (cells: unknown[]) => `<tr>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`;
+    const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Subject-access export ${esc(customer.id)}</title>
+<style>body{font-family:sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse;width:100%;margin-bottom:2em}td,th{border:1px solid #ccc;padding:4px 6px;text-align:left;vertical-align:top;font-size:90%}</style></head><body>
+<h1>Subject-access export</h1>
+<p>Customer <b>${esc(customer.id)}</b>, ${esc(customer.name)}. Generated ${esc(generatedAt)} (GDPR art. 15).</p>
+<h2>Customer record</h2><table>${Object.entries({ Name: customer.name, KvK: customer.kvk, Email: customer.email, Address: customer.address, Postcode: customer.postcode, City: customer.city, 'Processing restricted': customer.restricted ? 'yes' : 'no' }).map(([k, v]) => row_([esc(k), esc(v)])).join('')}</table>
+<h2>Documents (${views.length})</h2><table><tr><th>Date</th><th>Type</th><th>Title</th><th>Medium</th><th>Where</th><th>Kept until</th><th>Legal basis</th><th>Files</th></tr>
+${views
+  .map((v) => {
+    const f = folders.get(v.id)!;
+    const orig = originals.find((o) => o.path.startsWith(`${f}/`));
+    const files = [`<a href="${esc(f)}/metadata.json">metadata</a>`, orig?.present ? `<a href="${esc(orig.path)}">original</a>` : '', v.original ? `<a href="${esc(f)}/text.txt">text</a>` : ''].filter(Boolean).join(' · ');
+    return row_([esc(v.docDate), esc(v.type), esc(v.title), v.barcode ? `paper ${esc(v.barcode)}` : 'digital', esc(v.location?.path ?? (v.barcode ? 'not filed' : '')), esc(v.retention.endsOn ?? `${v.retention.period} after ${v.retention.trigger}`), esc(v.retention.legalBasis), files]);
+  })
+  .join('\n')}</table>
+<h2>Status variables (${statuses.length})</h2><table><tr><th>Name</th><th>Value</th><th>Set</th></tr>${statuses.map((s) => row_([esc(s.name), esc(s.value), esc(s.setAt)])).join('')}</table>
+<h2>Letters mailed (${letters.length})</h2><table><tr><th>Mailing</th><th>Barcode</th><th>Sent</th><th>Reply</th></tr>${letters.map((l) => row_([esc(l.mailing), esc(l.barcode), esc(l.sentAt), esc(l.repliedAt ? `${l.repliedAt} ${l.answer ?? ''}` : '')])).join('')}</table>
+<h2>Access log (${log.length})</h2><table><tr><th>When</th><th>Who</th><th>What</th><th>Subject</th></tr>${log.map((e) => row_([esc(e.at), esc(e.by), esc(e.action), esc(`${e.subjectType} ${e.subjectId ?? ''}`)])).join('')}</table>
+<p>${README_RIGHTS.map(esc).join(' ')}</p></body></html>\n`;
+    zip.addBuffer(Buffer.from(html, 'utf8'), 'index.html', { mtime });
+    zip.end();
+    return { filename: `subject-access-${customer.id}-${generatedAt.slice(0, 10)}.zip`, zip, counts };
+  }
+
+  // ------------------------------------------------------------------------------ erasure
+
+  /**
+   * GDPR art. 17: per document, removed or kept (until when, on which legal obligation). A dry
+   * run only reports. Otherwise what may go becomes an erasure disposal: a second compliance
+   * officer approves it and its execution removes documents (paper via the pick list) and the
+   * customer's other data.
+   */
+  async erasure(customerId: string, input: { dryRun: boolean; reason: string }, actor: Principal) {
+    const customer = await customersRepository.get(this.db, customerId);
+    if (!customer) throw new NotFound('customer', customerId);
+    const day = today(this.clock);
+    const docs = await documentsRepository.byCustomer(this.db, customerId);
+    const open = new Map((await retentionRepository.documentsForProposal(this.db, docs.map((d) => d.id))).map((r) => [r.id, r]));
+    const items: ErasureItem[] = [];
+    for (const d of docs) {
+      const holds = d.on_hold ? (await holdsRepository.activeForDocument(this.db, d.id)).map((h) => ({ id: h.id, reason: h.reason })) : [];
+      const end = effectiveEnd(d.retention_ends_on, open.get(d.id)?.extended_until);
+      const v = erasureVerdict({ type: d.type, endsOn: end, trigger: d.retention_trigger, period: d.retention_period, holds }, day);
+      const medium = mediumOf(d);
+      const inDisposal = open.get(d.id)?.open_disposal_id ?? null;
+      items.push({
+        documentId: d.id,
+        type: d.type,
+        title: d.title,
+        barcode: d.barcode,
+        medium,
+        docDate: d.doc_date,
+        action: v.action,
+        until: v.action === 'keep' ? v.until : null,
+        basis: v.action === 'keep' ? v.basis : null,
+        why: inDisposal && v.action === 'remove' ? `${v.why}; already in disposal ${inDisposal}` : v.why,
+        how: v.action === 'keep' ? null : medium === 'paper' ? 'the paper is shredded from a pick list (barcode scanned per item); any scan goes with it' : 'every digital copy goes: original, archive PDF, text, search index; a tombstone remains',
+      });
+    }
+    const kept = items.filter((i) => i.action === 'keep').length;
+    const statuses = await statusRepository.byCustomer(this.db, customerId);
+    const letters = await retentionRepository.lettersForCustomer(this.db, customerId);
+    const others: ErasureOther[] = [
+      { what: 'status variables and their history', count: statuses.length, action: 'remove', basis: null, why: 'no legal obligation to keep them' },
+      { what: 'letterhead phrases learned to recognise the customer', count: null, action: 'remove', basis: null, why: 'derived data with no obligation to keep it' },
+      kept
+        ? { what: 'customer record (name, contact data)', count: 1, action: 'keep', basis: 'GDPR art. 17(3)(b)/(e), as the kept documents', why: `${kept} kept document(s) refer to it; processing is restricted to storage (art. 18) until they go` }
+        : { what: 'customer record (name, contact data)', count: 1, action: 'remove', basis: null, why: 'pseudonymised (the number stays for tombstones and the audit log); erase it in the CRM too, which is leading, or the next sync restores it' },
+      { what: 'letters mailed and replies', count: letters.length, action: 'keep', basis: null, why: 'not removed by Dossierlink yet (mailing records); remove or anonymise them by hand if no obligation applies' },
+      { what: 'audit log events about the customer', count: null, action: 'keep', basis: 'GDPR art. 5(2) accountability; art. 17(3)(b)/(e)', why: 'the tamper-evident log proves lawful processing; it holds identifiers, no document content' },
+      { what: 'tombstones of destroyed documents', count: null, action: 'keep', basis: 'GDPR art. 5(2) accountability', why: 'proof of destruction: id, type, dates and schedule, no content' },
+    ];
+    const removable = items.filter((i) => i.action === 'remove' && !open.get(i.documentId)?.open_disposal_id);
+    const report = {
+      customerId,
+      dryRun: input.dryRun,
+      asOf: day,
+      summary: `${items.length - kept} of ${items.length} document(s) can be removed, ${kept} must be kept`,
+      documents: items,
+      other: others,
+      disposal: null as Awaited<ReturnType<DisposalService['get']>> | null,
+    };
+    if (input.dryRun) {
+      await this.audit.recordNow({ actorId: actor.id, action: 'customer.erasure-dry-run', subjectType: 'customer', subjectId: customerId, customerId, details: { remove: items.length - kept, keep: kept } });
+      return report;
+    }
+    const disposalId = await this.db.tx(async (q) => {
+      const openErasure = (await retentionRepository.listDisposals(q, { limit: 1000 })).find((d) => d.kind === 'erasure' && d.customer_id === customerId && ['proposed', 'approved', 'executing'].includes(d.status));
+      if (openErasure) throw new Conflict(`An erasure for ${customerId} is already open (${openErasure.id})`, { disposalId: openErasure.id }, 'erasure_open');
+      const rows = [];
+      for (const i of removable) {
+        const r = await documentsRepository.get(q, i.documentId);
+        if (r && !r.on_hold) rows.push(r);
+      }
+      const id = await this.disposals.createInTx(q, { kind: 'erasure', reason: input.reason, dueBefore: null, customerId, rows }, actor);
+      await this.audit.record(q, {
+        actorId: actor.id,
+        action: 'customer.erasure-request',
+        subjectType: 'customer',
+        subjectId: customerId,
+        customerId,
+        details: { reason: input.reason, disposalId: id, remove: rows.length, keep: items.filter((i) => i.action === 'keep').map((i) => ({ id: i.documentId, until: i.until, basis: i.basis })) },
+      });
+      return id;
+    });
+    report.disposal = await this.disposals.get(disposalId);
+    return report;
+  }
+
+  // ------------------------------------------------------------------------------ restriction
+
+  /** GDPR art. 18: marks (or unmarks) the customer; mailings refuse restricted customers. */
+  async restrict(customerId: string, input: { restricted: boolean; reason: string }, actor: Principal) {
+    await this.db.tx(async (q) => {
+      const c = await customersRepository.get(q, customerId);
+      if (!c) throw new NotFound('customer', customerId);
+      await retentionRepository.setRestricted(q, customerId, input.restricted, nowIso(this.clock));
+      await this.audit.record(q, {
+        actorId: actor.id,
+        action: input.restricted ? 'customer.restrict' : 'customer.unrestrict',
+        subjectType: 'customer',
+        subjectId: customerId,
+        customerId,
+        details: { reason: input.reason, before: Boolean(c.restricted) },
+      });
+    });
+    return { customer: toCustomerView((await customersRepository.get(this.db, customerId))!), restriction: await this.restriction(customerId) };
+  }
+
+  /** The last restriction decision on a customer, from the audit log. */
+  async restriction(customerId: string) {
+    const events = [
+      ...(await auditRepository.query(this.db, { customerId, action: 'customer.restrict' }, 1)),
+      ...(await auditRepository.query(this.db, { customerId, action: 'customer.unrestrict' }, 1)),
+      ...(await auditRepository.query(this.db, { customerId, action: 'customer.erase' }, 1)),
+    ].sort((a, b) => b.seq - a.seq);
+    const last = events[0];
+    if (!last) return null;
+    const details = JSON.parse(last.details) as { reason?: string; disposalId?: string };
+    return { action: last.action, at: last.at, by: last.actor_id, reason: details.reason ?? (details.disposalId ? `erasure ${details.disposalId}` : null) };
+  }
+}

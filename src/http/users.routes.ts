@@ -29,6 +29,15 @@ export function usersRoutes(users: UsersService) {
     }),
     route({
       method: 'get',
+      path: '/api/users/directory',
+      access: ['mailroom', 'crm', 'compliance'],
+      tag: 'users',
+      summary: 'Names of the people paper can be checked out to (ids and names only)',
+      response: { status: 200, schema: z.object({ users: z.array(z.object({ id: z.string(), name: z.string() })) }) },
+      handler: async () => ({ users: (await users.list()).map((u) => ({ id: u.id, name: u.name })) }),
+    }),
+    route({
+      method: 'get',
       path: '/api/me',
       access: 'any',
       tag: 'users',

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Role } from '../../src/domain/roles.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { mailingsRepository } from '../../src/db/mailings.repository.js';
 
 /**
  * THE table of who may do what. Every route the app serves must be here (the first test fails
@@ -42,12 +43,57 @@ const tracker = {
   paper: (t: TestApp, n: number) => t.dl.services.paper.register({ customerId: 'KL-000124', type: 'order', title: `Matrix ${n}` }, tracker.actor),
 };
 
+/** Retention fixtures (issue #8): paper whose retention ended, and disposals in each state, by two actors so four eyes hold. */
+const disposals = {
+  second: { id: 'matrix-2', name: 'Access matrix (second officer)', roles: ['admin'] as Role[] },
+  duePaper: async (t: TestApp, n: number, disposition?: 'transfer') => {
+    const doc = await t.dl.services.paper.register({ customerId: 'KL-000124', type: 'order', title: `Matrix due ${n}`, docDate: '2010-01-01' }, tracker.actor);
+    if (disposition) await t.dl.db.run('UPDATE documents SET retention_disposition = ? WHERE id = ?', [disposition, doc.id]);
+    return doc;
+  },
+  proposed: async (t: TestApp, n: number, disposition?: 'transfer') =>
+    t.dl.services.disposals.propose({ reason: `matrix ${n}`, documentIds: [(await disposals.duePaper(t, n, disposition)).id] }, tracker.actor),
+  approved: async (t: TestApp, n: number, disposition?: 'transfer') => {
+    const d = await disposals.proposed(t, n, disposition);
+    await t.dl.services.disposals.approve(d.id, undefined, disposals.second);
+    return d;
+  },
+  executed: async (t: TestApp, n: number, disposition?: 'transfer') => {
+    const d = await disposals.approved(t, n, disposition);
+    await t.dl.services.disposals.execute(d.id, disposals.second);
+    return d;
+  },
+  hold: (t: TestApp, n: number) => t.dl.services.holds.place({ reason: `matrix hold ${n}`, query: { customerId: 'KL-000125', type: 'invoice' } }, tracker.actor),
+  review: async (t: TestApp, n: number) => {
+    const doc = await t.dl.services.paper.register({ customerId: 'KL-000124', type: 'service-contract', title: `Matrix contract ${n}`, docDate: '2008-01-01', fields: { endsOn: '2010-01-01' } }, tracker.actor);
+    return { doc, d: await t.dl.services.disposals.propose({ reason: `matrix review ${n}`, documentIds: [doc.id] }, tracker.actor) };
+  },
+};
+
+/** Mailing fixtures (issue #6): a fresh mailing per call (sent and scanned only once), an open coupon review item. */
+const mailingFx = {
+  create: (t: TestApp, n: number) => t.dl.services.mailings.create({ name: `Matrix mailing ${n}`, customerIds: ['KL-000124', 'KL-000125'] }, tracker.actor),
+  review: async (t: TestApp, n: number) => {
+    const image = await t.dl.store.putBuffer(Buffer.from(`matrix review page ${n}`), { contentType: 'image/png' });
+    const ids = { id: `rev_matrix_${n}`, batchId: `cpb_matrix_${n}` };
+    await t.dl.db.tx(async (q) => {
+      await mailingsRepository.insertBatch(q, { id: ids.batchId, status: 'done', page_count: 1, job_id: null, created_by: 'matrix', created_at: new Date().toISOString() }, []);
+      await mailingsRepository.insertReview(q, {
+        id: ids.id, batch_id: ids.batchId, unit: 1, pages: '[1]', reason: 'unreadable', code: null, answer: null, hint_customer_id: null,
+        image_sha256: image.sha256, original_sha256: image.sha256, original_mime: 'image/png', original_size: image.size, created_at: new Date().toISOString(),
+      });
+    });
+    return ids;
+  },
+};
+
 const MATRIX: Record<string, Row> = {
   'GET /api/health': { allowed: 'public' },
   'GET /api/openapi.json': { allowed: 'any' },
   'GET /api/me': { allowed: 'any' },
   'POST /api/users': { allowed: ['admin'], sample: ({ n }) => ({ json: { name: `User ${n}`, roles: ['crm'] } }) },
   'GET /api/users': { allowed: ['admin'] },
+  'GET /api/users/directory': { allowed: ['mailroom', 'crm', 'compliance'] },
   'GET /api/customers': { allowed: 'any', sample: () => ({ path: '/api/customers?q=Bakkerij' }) },
   'PUT /api/customers/:id': { allowed: ['crm'], sample: () => ({ path: '/api/customers/KL-000123', json: { name: 'Bakkerij De Gouden Korst B.V.' } }) },
   'GET /api/customers/:id': { allowed: 'any', sample: () => ({ path: '/api/customers/KL-000123' }) },
@@ -117,6 +163,63 @@ const MATRIX: Record<string, Row> = {
     allowed: ['mailroom'],
     sample: async ({ t, n }) => ({ path: `/api/documents/${(await tracker.paper(t, n)).id}/digitise`, form: pdfForm(n) }),
   },
+  'GET /api/retention/schedules': { allowed: 'any' },
+  'GET /api/retention/due': { allowed: ['compliance'], sample: () => ({ path: '/api/retention/due?before=2030-01-01' }) },
+  'POST /api/retention/recompute': { allowed: ['compliance'], sample: () => ({ json: { customerId: 'KL-000123' } }) },
+  'GET /api/retention/recompute': { allowed: ['compliance'] },
+  'POST /api/holds': { allowed: ['compliance'], sample: ({ n }) => ({ json: { reason: `matrix ${n}`, query: { customerId: 'KL-000125', type: 'invoice' } } }) },
+  'GET /api/holds': { allowed: ['compliance'] },
+  'GET /api/holds/:id': { allowed: ['compliance'], sample: async ({ t, n }) => ({ path: `/api/holds/${(await disposals.hold(t, n)).id}` }) },
+  'POST /api/holds/:id/release': { allowed: ['compliance'], sample: async ({ t, n }) => ({ path: `/api/holds/${(await disposals.hold(t, n)).id}/release`, json: { reason: 'matrix release' } }) },
+  'POST /api/disposals': { allowed: ['compliance'], sample: async ({ t, n }) => ({ json: { reason: `matrix ${n}`, documentIds: [(await disposals.duePaper(t, n)).id] } }) },
+  'GET /api/disposals': { allowed: ['compliance'] },
+  'GET /api/disposals/:id': { allowed: ['compliance'], sample: async ({ t, n }) => ({ path: `/api/disposals/${(await disposals.proposed(t, n)).id}` }) },
+  'POST /api/disposals/:id/review': {
+    allowed: ['compliance'],
+    sample: async ({ t, n }) => {
+      const { doc, d } = await disposals.review(t, n);
+      return { path: `/api/disposals/${d.id}/review`, json: { documentId: doc.id, decision: 'destroy', note: 'no claims' } };
+    },
+  },
+  'POST /api/disposals/:id/approve': { allowed: ['compliance'], sample: async ({ t, n }) => ({ path: `/api/disposals/${(await disposals.proposed(t, n)).id}/approve`, json: {} }) },
+  'POST /api/disposals/:id/cancel': { allowed: ['compliance'], sample: async ({ t, n }) => ({ path: `/api/disposals/${(await disposals.proposed(t, n)).id}/cancel`, json: { reason: 'matrix cancel' } }) },
+  'POST /api/disposals/:id/execute': { allowed: ['compliance'], sample: async ({ t, n }) => ({ path: `/api/disposals/${(await disposals.approved(t, n)).id}/execute` }) },
+  'GET /api/disposals/:id/pick-list': { allowed: ['mailroom', 'compliance'], sample: async ({ t, n }) => ({ path: `/api/disposals/${(await disposals.executed(t, n)).id}/pick-list` }) },
+  'GET /api/disposals/:id/pick-list.pdf': { allowed: ['mailroom', 'compliance'], sample: async ({ t, n }) => ({ path: `/api/disposals/${(await disposals.executed(t, n)).id}/pick-list.pdf` }) },
+  'POST /api/disposals/:id/shred': {
+    allowed: ['mailroom', 'compliance'],
+    sample: async ({ t, n }) => {
+      const d = await disposals.executed(t, n);
+      return { path: `/api/disposals/${d.id}/shred`, json: { barcode: d.items[0].barcode } };
+    },
+  },
+  'POST /api/disposals/:id/transfer': {
+    allowed: ['mailroom', 'compliance'],
+    sample: async ({ t, n }) => {
+      const d = await disposals.executed(t, n, 'transfer');
+      return { path: `/api/disposals/${d.id}/transfer`, json: { documentId: d.items[0].documentId, recipient: 'Regionaal Archief Utrecht', reference: `RAU-${n}` } };
+    },
+  },
+  'GET /api/disposals/:id/certificate.pdf': { allowed: ['compliance'], sample: async ({ t, n }) => ({ path: `/api/disposals/${(await disposals.executed(t, n)).id}/certificate.pdf` }) },
+  'GET /api/customers/:id/subject-access.zip': { allowed: ['compliance'], sample: () => ({ path: '/api/customers/KL-000123/subject-access.zip' }) },
+  'POST /api/customers/:id/erasure': { allowed: ['compliance'], sample: () => ({ path: '/api/customers/KL-000123/erasure', json: { dryRun: true, reason: 'matrix dry run' } }) },
+  'POST /api/customers/:id/restriction': { allowed: ['compliance'], sample: () => ({ path: '/api/customers/KL-000123/restriction', json: { restricted: false, reason: 'matrix check' } }) },
+  'GET /api/compliance/report': { allowed: ['compliance'] },
+  'GET /api/compliance/report.pdf': { allowed: ['compliance'] },
+  'POST /api/mailings': { allowed: ['crm'], sample: ({ n }) => ({ json: { name: `Matrix ${n}`, customerIds: ['KL-000124'] } }) },
+  'GET /api/mailings': { allowed: ['crm', 'compliance', 'mailroom'] },
+  'GET /api/mailings/templates': { allowed: 'any' },
+  'GET /api/mailings/:id': { allowed: ['crm', 'compliance', 'mailroom'], sample: async ({ t, n }) => ({ path: `/api/mailings/${(await mailingFx.create(t, n)).id}` }) },
+  'GET /api/mailings/:id/letters.pdf': { allowed: ['crm', 'mailroom'], sample: async ({ t, n }) => ({ path: `/api/mailings/${(await mailingFx.create(t, n)).id}/letters.pdf` }) },
+  'GET /api/mailings/:id/letters.csv': { allowed: ['crm', 'mailroom'], sample: async ({ t, n }) => ({ path: `/api/mailings/${(await mailingFx.create(t, n)).id}/letters.csv` }) },
+  'POST /api/mailings/:id/sent': { allowed: ['crm', 'mailroom'], sample: async ({ t, n }) => ({ path: `/api/mailings/${(await mailingFx.create(t, n)).id}/sent` }) },
+  'POST /api/coupons/scan': { allowed: ['mailroom'], sample: async ({ t, n }) => ({ json: { barcode: (await mailingFx.create(t, n)).letters[0]!.barcode } }) },
+  'POST /api/coupons/batches': { allowed: ['mailroom'], sample: ({ n }) => ({ form: pdfForm(n) }) },
+  'GET /api/coupons/batches/:id': { allowed: ['mailroom', 'crm', 'compliance'], sample: async ({ t, n }) => ({ path: `/api/coupons/batches/${(await mailingFx.review(t, n)).batchId}` }) },
+  'GET /api/coupons/review': { allowed: ['mailroom', 'compliance'] },
+  'GET /api/coupons/review/:id/image': { allowed: ['mailroom', 'compliance'], sample: async ({ t, n }) => ({ path: `/api/coupons/review/${(await mailingFx.review(t, n)).id}/image` }) },
+  'POST /api/coupons/review/:id': { allowed: ['mailroom'], sample: async ({ t, n }) => ({ path: `/api/coupons/review/${(await mailingFx.review(t, n)).id}`, json: { action: 'discard' } }) },
+  'POST /api/separator-sheets': { allowed: ['mailroom'], sample: () => ({ json: {} }) },
 };
 
 const ROLES: Role[] = ['mailroom', 'crm', 'compliance', 'admin'];

@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: speed and memory figures, each printed with a reference measured in the
  * same run on the same machine, so the ratios mean something on a busy or slow box.
- * Options: BENCH_DOCS (search index size, default 100000), BENCH_ONLY=search|ocr.
+ * Options: BENCH_DOCS (search index size, default 100000), BENCH_ONLY=search,mailing,ocr,sync.
  */
 import { benchSearch } from './search.bench.js';
 
@@ -9,6 +9,7 @@ type Section = { name: string; run: () => Promise<Record<string, unknown>> };
 
 const sections: Section[] = [
   { name: 'search', run: () => benchSearch(Number(process.env.BENCH_DOCS ?? 100_000)) },
+  { name: 'mailing', run: async () => (await import('./mailing.bench.js')).benchMailing() },
   {
     name: 'ocr',
     run: async () => {

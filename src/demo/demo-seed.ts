@@ -5,6 +5,7 @@ import { customersRepository } from '../db/customers.repository.js';
 import type { Queryable } from '../db/database.js';
 import { documentsRepository } from '../db/documents.repository.js';
 import { locationsRepository } from '../db/locations.repository.js';
+import { mailingsRepository } from '../db/mailings.repository.js';
 import { requestsRepository } from '../db/requests.repository.js';
 import { searchRepository } from '../db/search.repository.js';
 import { sequencesRepository } from '../db/sequences.repository.js';
@@ -37,6 +38,8 @@ type DemoData = {
   customers: { id: string; name: string; kvk?: string; email?: string; address?: string; postcode?: string; city?: string; attributes?: Record<string, unknown> }[];
   locations: { key: string; kind: string; name: string; parent?: string }[];
   documents: DemoDoc[];
+  /** Numbered mailings (issue #6), marked sent; a reply links the paper coupon registered above by its title. */
+  mailings?: { name: string; customerIds: string[]; sentOn: string; replies: { customerId: string; answer: string; document: string }[] }[];
 };
 
 const DEMO_FILE = new URL('../../../samples/demo.json', import.meta.url);
@@ -137,10 +140,25 @@ export async function seedDemo(dl: Dossierlink): Promise<DemoTokens> {
     }
     await dl.services.audit.record(q, { actorId: system.id, action: 'demo.seed', subjectType: 'system', details: { customers: data.customers.length, documents: data.documents.length } });
   });
+  for (const m of data.mailings ?? []) await seedMailing(dl, m, system);
   const file = path.join(dl.config.dataDir, 'demo-tokens.json');
   await writeFile(file, JSON.stringify(tokens, null, 2));
   await chmod(file, 0o600);
   return tokens;
+}
+
+/** A demo mailing, sent, with its replies linked to paper coupons the demo already has. */
+async function seedMailing(dl: Dossierlink, m: NonNullable<DemoData['mailings']>[number], actor: { id: string; name: string; roles: Role[] }) {
+  const created = await dl.services.mailings.create({ name: m.name, customerIds: m.customerIds }, actor);
+  await dl.services.mailings.markSent(created.id, actor, m.sentOn);
+  for (const r of m.replies) {
+    const doc = (await documentsRepository.byCustomer(dl.db, r.customerId)).find((d) => d.title === r.document);
+    const barcode = created.letters.find((l) => l.customerId === r.customerId)?.barcode;
+    if (!doc || !barcode) throw new Error(`demo.json: reply of ${r.customerId} names no demo letter or document ${JSON.stringify(r.document)}`);
+    await dl.db.tx(async (q) =>
+      dl.services.coupons.receive(q, (await mailingsRepository.letterByBarcode(q, barcode))!, { via: 'scan', answer: r.answer, original: null, actorId: actor.id, documentId: doc.id }),
+    );
+  }
 }
 
 /** Gives demo paper a history: filed where it is, checked out or requested where the data says so. */

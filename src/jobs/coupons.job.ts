@@ -5,7 +5,7 @@
  * keep pages together) and applies each one in its own transaction: received, or to review.
  */
 import type { Logger } from 'pino';
-import { PDFDocument } from 'pdf-lib';
+import { PDFArray, PDFDict, PDFDocument, PDFName, PDFRawStream } from 'pdf-lib';
 import sharp from 'sharp';
 import type { BarcodeReader } from '../adapters/barcode/barcode-reader.js';
 import { decodeImagePage, downscaleGrey, imagePages } from '../adapters/image/image-pages.js';
@@ -87,35 +87,58 @@ export function createCouponsHandler(deps: CouponsDeps) {
         if (!b) bytes.set(f.file_no, (b = new Uint8Array(await store.getBuffer(f.sha256))));
         return b;
       };
-
-      // Pass 1: read every page not read yet.
+      const pdfDocs = new Map<number, Promise<PDFDocument>>();
+      const pdfDoc = (f: BatchFileRow) => {
+        let doc = pdfDocs.get(f.file_no);
+        if (!doc) pdfDocs.set(f.file_no, (doc = fileBytes(f).then((b) => PDFDocument.load(b, { updateMetadata: false }))));
+        return doc;
+      };
+      const answersOf = (code: string) => deps.coupons.answersOf(code);
       const read = new Set((await mailingsRepository.pages(db, batch.id)).map((p) => p.page_no));
-      let offset = 0;
       let done = read.size;
+      const record = async (file: BatchFileRow, pageNo: number, filePage: number, r: PageReading) => {
+        await db.tx((q) =>
+          mailingsRepository.insertPage(q, {
+            batch_id: batch.id,
+            page_no: pageNo,
+            file_no: file.file_no,
+            file_page: filePage,
+            kind: r.kind,
+            code: r.code,
+            answer: r.answer,
+            ticks: r.ticks ? JSON.stringify(r.ticks) : null,
+          }),
+        );
+        done++;
+        await ctx.progress(done, batch.page_count, `page ${pageNo}: ${r.kind}${r.code ? ` ${r.code}` : ''}`);
+      };
+
+      // Pass 1: read every page not read yet (a re-run after a crash resumes where it stopped).
+      let offset = 0;
       for (const file of files) {
         for (let p = 1; p <= file.page_count; p++) sources.set(offset + p, { file, filePage: p });
-        const todo = Array.from({ length: file.page_count }, (_, i) => i + 1).filter((p) => !read.has(offset + p));
-        if (todo.length) {
-          const data = await fileBytes(file);
+        let todo = Array.from({ length: file.page_count }, (_, i) => i + 1).filter((p) => !read.has(offset + p));
+        const data = todo.length ? await fileBytes(file) : null;
+        const pdf = data && file.mime === 'application/pdf' ? await pdfDoc(file).catch(() => null) : null;
+        if (pdf) {
+          // A scanner's PDF page is usually one JPEG: decoding it natively (sharp) is several times
+          // faster than rendering with pdfjs, whose JPEG decoder is JavaScript. Pages where that
+          // finds no Dossierlink code (not a lone JPEG, or the code is vector art) are rendered below.
+          const rest: number[] = [];
+          for (const filePage of todo) {
+            ctx.signal.throwIfAborted();
+            const fast = await soleJpeg(pdf, filePage);
+            const r = fast ? await readCouponPage(deps.reader, fast, answersOf) : null;
+            if (r && (r.kind === 'letter' || r.kind === 'separator' || r.kind === 'multiple')) await record(file, offset + filePage, filePage, r);
+            else rest.push(filePage);
+          }
+          todo = rest;
+        }
+        if (data && todo.length) {
           const pages = file.mime === 'application/pdf' ? renderPdfPages(data, { dpi: COUPON_READ_DPI, pages: todo }) : imagePages(data, { pages: todo });
           for await (const { pageNo: filePage, image } of pages) {
             ctx.signal.throwIfAborted();
-            const pageNo = offset + filePage;
-            const r = await readCouponPage(deps.reader, image, (code) => deps.coupons.answersOf(code));
-            await db.tx((q) =>
-              mailingsRepository.insertPage(q, {
-                batch_id: batch.id,
-                page_no: pageNo,
-                file_no: file.file_no,
-                file_page: filePage,
-                kind: r.kind,
-                code: r.code,
-                answer: r.answer,
-                ticks: r.ticks ? JSON.stringify(r.ticks) : null,
-              }),
-            );
-            done++;
-            await ctx.progress(done, batch.page_count, `page ${pageNo}: ${r.kind}${r.code ? ` ${r.code}` : ''}`);
+            await record(file, offset + filePage, filePage, await readCouponPage(deps.reader, image, answersOf));
           }
         }
         offset += file.page_count;
@@ -126,9 +149,8 @@ export function createCouponsHandler(deps: CouponsDeps) {
       const units = groupCouponPages(rows.map((r) => ({ pageNo: r.page_no, kind: r.kind, code: r.code })));
       const separators = rows.filter((r) => r.kind === 'separator' && !r.outcome).map((r) => r.page_no);
       if (separators.length) await db.tx((q) => mailingsRepository.setPageOutcome(q, batch.id, separators, null, 'separator'));
-      const pdfDocs = new Map<number, Promise<PDFDocument>>();
       const artefacts = {
-        original: (u: CouponUnit) => unitOriginal(u, sources, fileBytes, pdfDocs, store),
+        original: (u: CouponUnit) => unitOriginal(u, sources, fileBytes, pdfDoc, store),
         image: (u: CouponUnit) => pageImage(sources.get(u.keyPage)!, fileBytes, store),
       };
       const summary: Record<string, number> = { units: units.length, separators: separators.length };
@@ -159,7 +181,7 @@ async function unitOriginal(
   u: CouponUnit,
   sources: Map<number, PageSource>,
   fileBytes: (f: BatchFileRow) => Promise<Uint8Array>,
-  pdfDocs: Map<number, Promise<PDFDocument>>,
+  pdfDoc: (f: BatchFileRow) => Promise<PDFDocument>,
   store: ObjectStore,
 ): Promise<CouponOriginal> {
   const src = u.pages.map((p) => sources.get(p)!);
@@ -169,11 +191,15 @@ async function unitOriginal(
   }
   const out = await PDFDocument.create({ updateMetadata: false });
   for (const s of src) {
-    if (s.file.mime === 'application/pdf') {
-      let doc = pdfDocs.get(s.file.file_no);
-      if (!doc) pdfDocs.set(s.file.file_no, (doc = fileBytes(s.file).then((b) => PDFDocument.load(b, { updateMetadata: false }))));
-      const [page] = await out.copyPages(await doc, [s.filePage - 1]);
+    const source = s.file.mime === 'application/pdf' ? await pdfDoc(s.file).catch(() => null) : null;
+    if (source) {
+      const [page] = await out.copyPages(source, [s.filePage - 1]);
       out.addPage(page!);
+    } else if (s.file.mime === 'application/pdf') {
+      // pdfjs reads some PDFs pdf-lib will not parse: keep those pages as rendered images.
+      const img = await out.embedPng(await greyToPng(await renderPdfPage(await fileBytes(s.file), s.filePage, 150)));
+      const [w, h] = [(img.width / 150) * 72, (img.height / 150) * 72];
+      out.addPage([w, h]).drawImage(img, { x: 0, y: 0, width: w, height: h });
     } else {
       const data = await fileBytes(s.file);
       const png =
@@ -209,3 +235,23 @@ async function pageImage(s: PageSource, fileBytes: (f: BatchFileRow) => Promise<
   return (await store.putBuffer(await greyToPng(image), { contentType: 'image/png' })).sha256;
 }
 
+/** The page's only image when it is a JPEG (DCTDecode), decoded to grey; null otherwise. */
+async function soleJpeg(pdf: PDFDocument, pageNo: number): Promise<GreyImage | null> {
+  try {
+    const xobjects = pdf.getPage(pageNo - 1).node.Resources()?.lookupMaybe(PDFName.of('XObject'), PDFDict);
+    if (!xobjects) return null;
+    const images = xobjects
+      .values()
+      .map((v) => pdf.context.lookup(v))
+      .filter((o): o is PDFRawStream => o instanceof PDFRawStream && o.dict.get(PDFName.of('Subtype')) === PDFName.of('Image'));
+    if (images.length !== 1) return null;
+    const filter = images[0]!.dict.lookup(PDFName.of('Filter'));
+    const only = filter instanceof PDFArray && filter.size() === 1 ? filter.lookup(0) : filter;
+    if (only !== PDFName.of('DCTDecode')) return null;
+    const { data, info } = await sharp(images[0]!.contents, { limitInputPixels: 100_000_000 }).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
+    if (info.channels !== 1) return null;
+    return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+  } catch {
+    return null;
+  }
+}

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import type { ObjectStore, StoredObject } from '../adapters/object-store/object-store.js';
 import { renderSeparatorSheetPdf } from '../adapters/pdf/separator-sheet.pdf.js';
 import { customersRepository } from '../db/customers.repository.js';
@@ -30,6 +32,15 @@ export type ResolveAction =
 export const MAX_BATCH_PAGES = 5_000;
 
 const system = (id: string | null) => id ?? 'system';
+
+const duplicateUpload = (name: string | null, batchId: string) =>
+  new Conflict(`${name ?? 'A file'} was already uploaded in batch ${batchId}`, { file: name, batchId }, 'duplicate_upload');
+
+async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
 
 export function toReviewView(r: ReviewRow) {
   return {
@@ -106,11 +117,63 @@ export class CouponsService {
   async receive(
     q: Queryable,
     letter: LetterWithMailing,
-    r: { via: ReplyVia; answer: string | null; note?: string; original: CouponOriginal | null; actorId: string; batchId?: string; unit?: number },
+    r: {
+      via: ReplyVia;
+      answer: string | null;
+      note?: string;
+      original: CouponOriginal | null;
+      actorId: string;
+      batchId?: string;
+      unit?: number;
+      /** A reply-coupon document registered already (paper registration): linked instead of a new one. */
+      documentId?: string;
+    },
   ): Promise<{ documentId: string }> {
     const date = today(this.clock);
     const template = (await loadTemplates()).get(letter.template);
     const label = template?.coupon.answers.find((a) => a.id === r.answer)?.label ?? null;
+    const documentId = r.documentId ?? (await this.couponDocument(q, letter, r));
+    const changed = await mailingsRepository.markReplied(q, letter.barcode, {
+      at: nowIso(this.clock),
+      answer: r.answer,
+      via: r.via,
+      documentId,
+      batchId: r.batchId,
+      unit: r.unit,
+    });
+    if (changed === 0) throw this.alreadyReceived((await mailingsRepository.letterByBarcode(q, letter.barcode)) ?? letter);
+    await this.status.set(q, {
+      customerId: letter.customer_id,
+      name: STATUS_REPLY_RECEIVED,
+      value: r.answer ?? 'unknown',
+      detail: {
+        date,
+        answer: r.answer,
+        answerLabel: label,
+        ...(r.note ? { note: r.note } : {}),
+        mailingId: letter.mailing_id,
+        mailing: letter.mailing_name,
+        barcode: letter.barcode,
+        documentId,
+        via: r.via,
+      },
+      actorId: r.actorId,
+      source: r.batchId ? `coupon-batch:${r.batchId}` : `coupon-${r.via}`,
+    });
+    await this.audit.record(q, {
+      actorId: r.actorId,
+      action: 'coupon.received',
+      subjectType: 'letter',
+      subjectId: letter.barcode,
+      customerId: letter.customer_id,
+      details: { mailingId: letter.mailing_id, answer: r.answer, via: r.via, documentId, batchId: r.batchId ?? null },
+    });
+    return { documentId };
+  }
+
+  /** The static reply-coupon document of a returned coupon: kept (the scan as original when there is one), linked, never OCR'd. */
+  private async couponDocument(q: Queryable, letter: LetterWithMailing, r: { answer: string | null; original: CouponOriginal | null; actorId: string }): Promise<string> {
+    const date = today(this.clock);
     const doc = await buildDocument(
       q,
       {
@@ -130,42 +193,7 @@ export class CouponsService {
     );
     if (r.original) doc.page_count = r.original.pages;
     await documentsRepository.insert(q, doc);
-    const changed = await mailingsRepository.markReplied(q, letter.barcode, {
-      at: nowIso(this.clock),
-      answer: r.answer,
-      via: r.via,
-      documentId: doc.id,
-      batchId: r.batchId,
-      unit: r.unit,
-    });
-    if (changed === 0) throw this.alreadyReceived((await mailingsRepository.letterByBarcode(q, letter.barcode)) ?? letter);
-    await this.status.set(q, {
-      customerId: letter.customer_id,
-      name: STATUS_REPLY_RECEIVED,
-      value: r.answer ?? 'unknown',
-      detail: {
-        date,
-        answer: r.answer,
-        answerLabel: label,
-        ...(r.note ? { note: r.note } : {}),
-        mailingId: letter.mailing_id,
-        mailing: letter.mailing_name,
-        barcode: letter.barcode,
-        documentId: doc.id,
-        via: r.via,
-      },
-      actorId: r.actorId,
-      source: r.batchId ? `coupon-batch:${r.batchId}` : `coupon-${r.via}`,
-    });
-    await this.audit.record(q, {
-      actorId: r.actorId,
-      action: 'coupon.received',
-      subjectType: 'letter',
-      subjectId: letter.barcode,
-      customerId: letter.customer_id,
-      details: { mailingId: letter.mailing_id, answer: r.answer, via: r.via, documentId: doc.id, batchId: r.batchId ?? null },
-    });
-    return { documentId: doc.id };
+    return doc.id;
   }
 
   /**
@@ -199,15 +227,18 @@ export class CouponsService {
     for (const f of files) checked.push({ f, ...(await this.intake.preflight(f)) });
     const pageCount = checked.reduce((n, c) => n + c.pageCount, 0);
     if (pageCount > MAX_BATCH_PAGES) throw new Invalid(`At most ${MAX_BATCH_PAGES} pages per batch; this one has ${pageCount}`, { pageCount }, 'batch_too_large');
+    // Refuse a stack seen before without storing anything of it (the transaction checks again).
+    for (const c of checked) {
+      const earlier = await mailingsRepository.batchWithFile(this.db, await sha256File(c.f.path));
+      if (earlier) throw duplicateUpload(c.f.originalName, earlier.batch_id);
+    }
     const stored: ((typeof checked)[number] & { obj: StoredObject })[] = [];
     for (const c of checked) stored.push({ ...c, obj: await this.store.putFile(c.f.path, { contentType: c.mime }) });
     const id = newId('cpb', this.clock.now().getTime());
     await this.db.tx(async (q) => {
       for (const s of stored) {
         const earlier = await mailingsRepository.batchWithFile(q, s.obj.sha256);
-        if (earlier) {
-          throw new Conflict(`${s.f.originalName ?? 'A file'} was already uploaded in batch ${earlier.batch_id}`, { file: s.f.originalName, batchId: earlier.batch_id }, 'duplicate_upload');
-        }
+        if (earlier) throw duplicateUpload(s.f.originalName, earlier.batch_id);
       }
       const now = nowIso(this.clock);
       await mailingsRepository.insertBatch(

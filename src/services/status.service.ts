@@ -2,6 +2,7 @@ import type { Queryable } from '../db/database.js';
 import { statusRepository } from '../db/status.repository.js';
 import type { AuditService } from './audit.service.js';
 import { nowIso, type Clock } from './clock.js';
+import { events } from './events.service.js';
 
 export type StatusChange = {
   customerId: string;
@@ -48,5 +49,6 @@ export class StatusService {
       customerId: s.customerId,
       details: { name: s.name, value: s.value, source: s.source },
     });
+    await events.emit(q, { type: 'status.set', subjectType: 'customer', subjectId: s.customerId, customerId: s.customerId, actorId: s.actorId, at: nowIso(this.clock), data: { name: s.name, value: s.value, detail, source: s.source } });
   }
 }

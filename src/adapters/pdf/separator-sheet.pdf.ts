@@ -29,7 +29,12 @@ export async function renderSeparatorSheetPdf(input: SeparatorSheetInput): Promi
   const regular = await doc.embedFont(StandardFonts.Helvetica);
   const mono = await doc.embedFont(StandardFonts.Courier);
   const charset = new Set(regular.getCharacterSet());
-  const safe = (s: string) => [...s.normalize('NFD').replace(/[\u0300-\u036f]/g, '')].map((c) => (charset.has(c.codePointAt(0)!) ? c : '?')).join('');
+  // Standard fonts speak WinAnsi: keep what it has (ó, ë), drop accents it lacks, else '?'.
+  const safe = (s: string) =>
+    [...s]
+      .map((c) => (charset.has(c.codePointAt(0)!) ? c : c.normalize('NFD').replace(/[\u0300-\u036f]/g, '')))
+      .map((c) => ([...c].every((x) => charset.has(x.codePointAt(0)!)) && c ? c : '?'))
+      .join('');
   const cover = Boolean(input.customer || input.type);
   for (let i = 0; i < Math.max(1, input.copies); i++) {
     const page = doc.addPage([W, H]);

@@ -9,6 +9,7 @@ type Section = { name: string; run: () => Promise<Record<string, unknown>> };
 
 const sections: Section[] = [
   { name: 'search', run: () => benchSearch(Number(process.env.BENCH_DOCS ?? 100_000)) },
+  { name: 'sync', run: async () => (await import('./sync.bench.js')).benchSync() },
   { name: 'mailing', run: async () => (await import('./mailing.bench.js')).benchMailing() },
   {
     name: 'ocr',

@@ -51,6 +51,18 @@ import { createCouponsHandler } from './jobs/coupons.job.js';
 import { CouponsService } from './services/coupons.service.js';
 import { MailingsService } from './services/mailings.service.js';
 import { StatusService } from './services/status.service.js';
+import { complianceRoutes } from './http/compliance.routes.js';
+import { retentionRoutes } from './http/retention.routes.js';
+import { ComplianceReportService } from './services/compliance-report.service.js';
+import { DisposalService } from './services/disposal.service.js';
+import { HoldsService } from './services/holds.service.js';
+import { RetentionService } from './services/retention.service.js';
+import { SubjectRightsService } from './services/subject-rights.service.js';
+import { integrationRoutes } from './http/integration.routes.js';
+import { ChangesService } from './services/changes.service.js';
+import { IMPORT_JOB, ImportService } from './services/import.service.js';
+import { MergeAwareCustomersService, MergeService } from './services/merge.service.js';
+import { WebhooksService } from './services/webhooks.service.js';
 
 export type Services = ReturnType<typeof buildServices>;
 
@@ -80,9 +92,34 @@ function buildServices(db: Database, store: ObjectStore, config: Config, clock: 
     audit,
     scopes,
     users: new UsersService(db, audit, clock, config.adminToken),
-    customers: new CustomersService(db, audit, clock, config.customerPattern),
+    customers: new MergeAwareCustomersService(db, audit, clock, config.customerPattern),
     documents: new DocumentsService(db, store, audit),
     paper: new PaperService(db, audit, scopes, clock),
+    ...complianceServices(db, store, audit, clock, logger),
+    ...integrationServices(db, store, queue, audit, clock, config, logger),
+  };
+}
+
+/** CRM integration: customer imports and merges, outbox webhooks, the delta feed (issue #10). */
+function integrationServices(db: Database, store: ObjectStore, queue: JobQueue, audit: AuditService, clock: Clock, config: Config, logger?: Logger) {
+  return {
+    imports: new ImportService(db, store, queue, audit, clock, config.customerPattern, logger),
+    merge: new MergeService(db, audit, clock, config.customerPattern),
+    webhooks: new WebhooksService(db, audit, clock, logger),
+    changes: new ChangesService(db),
+  };
+}
+
+/** Retention, legal holds, disposal, subject rights and the compliance report (issue #8). */
+function complianceServices(db: Database, store: ObjectStore, audit: AuditService, clock: Clock, logger?: Logger) {
+  const holds = new HoldsService(db, audit, clock);
+  const disposals = new DisposalService(db, store, audit, new DestructionService(db, store, audit, clock), clock, logger);
+  return {
+    retention: new RetentionService(db, audit, clock, logger),
+    holds,
+    disposals,
+    subjectRights: new SubjectRightsService(db, store, audit, disposals, clock),
+    complianceReport: new ComplianceReportService(db, audit, holds, clock),
   };
 }
 
@@ -136,6 +173,7 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
         logger,
       }),
     );
+    runner.register(IMPORT_JOB, (job, ctx) => services.imports.runJob(job as Parameters<ImportService['runJob']>[0], ctx));
     runner.register('coupons', createCouponsHandler({ db, store, coupons: services.coupons, reader: createBarcodeReader(), clock, logger }));
     const app = createApp({
       routes: [
@@ -144,6 +182,8 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
         ...customersRoutes(services.customers),
         ...documentsRoutes(services.documents, services.paper, services.destruction),
         ...auditRoutes(services.audit),
+        ...retentionRoutes({ retention: services.retention, holds: services.holds, disposals: services.disposals }),
+        ...complianceRoutes({ subjectRights: services.subjectRights, report: services.complianceReport }),
         ...classificationRoutes({ scopes: services.scopes, classification: services.classification, review: services.review }),
         ...ingestRoutes({
           intake: services.intake,
@@ -169,6 +209,7 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
           uploadTmpDir: path.join(config.dataDir, 'tmp', 'uploads'),
           maxUploadBytes: config.maxUploadBytes,
         }),
+        ...integrationRoutes({ db, ...services, uploadTmpDir: path.join(config.dataDir, 'tmp', 'uploads'), maxUploadBytes: config.maxUploadBytes }),
       ],
       authenticate: (t) => services.users.authenticate(t),
       logger,
@@ -194,6 +235,7 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
         const recovered = await services.pipeline.recoverAfterRestart();
         if (recovered.requeued || recovered.failed) logger.info(recovered, 'recovered jobs left by a previous run');
         runner.start({ concurrency: Math.max(1, ocr.workers) });
+        services.webhooks.start();
         await scheduleDaily();
         dailyTimer = setInterval(() => void scheduleDaily().catch((err) => logger.error({ err }, 'could not schedule the daily pass')), 3_600_000);
         dailyTimer.unref();
@@ -203,6 +245,7 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
       async close(graceMs = config.shutdownGraceMs) {
         clearInterval(dailyTimer);
         await inbox.stop();
+        await services.webhooks.stop();
         await runner.stop({ graceMs });
         await ocr.terminate();
         await db.close();

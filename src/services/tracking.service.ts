@@ -22,6 +22,7 @@ import { AppError, Conflict, Invalid, NotFound } from '../errors.js';
 import type { AuditService } from './audit.service.js';
 import { nowIso, today, type Clock } from './clock.js';
 import { placeRef } from './documents.service.js';
+import { events } from './events.service.js';
 
 /** Something that has a place: a paper document, a box or folder, or (moved by an admin edit) a fixed place. */
 export type TrackedItem =
@@ -277,6 +278,7 @@ export class TrackingService {
       customerId: item.type === 'document' ? item.doc.customer_id : null,
       details: { barcode: item.barcode, from: fromRef?.path ?? null, to: toRef?.path ?? null, dueBackOn: to.dueBackOn, carried: carried.length, fulfilled, auditId: opts.auditId },
     });
+    await events.emit(q, { type: 'paper.moved', subjectType: item.type, subjectId: ids.documentId ?? ids.containerId, customerId: item.type === 'document' ? item.doc.customer_id : null, actorId: actor.id, at: now, data: { barcode: item.barcode, kind, from: fromRef?.path ?? null, to: toRef?.path ?? null, dueBackOn: to.dueBackOn, carriedDocuments: carried.filter((c) => c.type === 'document').map((c) => c.id) } });
     const names = await userNames(q, [actor.id, from.userId, to.userId]);
     const [row] = (await trackingRepository.history(q, item.barcode)).slice(-1);
     return {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Role } from '../../src/domain/roles.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { events } from '../../src/services/events.service.js';
 import { mailingsRepository } from '../../src/db/mailings.repository.js';
 
 /**
@@ -85,6 +86,29 @@ const mailingFx = {
     });
     return ids;
   },
+};
+
+/** Integration fixtures (issue #10): a CSV upload, a fresh pair of customers to merge, a webhook, a dead letter, an import. */
+const integrationFx = {
+  csvForm: (n: number) => {
+    const fd = new FormData();
+    fd.append('file', new Blob([`id,name\nKL-95${String(n).padStart(4, '0')},Matrix ${n}\n`]), `matrix-${n}.csv`);
+    return fd;
+  },
+  mergePair: async (t: TestApp, n: number) => {
+    const [a, b] = [`KL-96${String(n).padStart(4, '0')}`, `KL-97${String(n).padStart(4, '0')}`];
+    for (const id of [a, b]) await t.dl.services.customers.upsert(id, { name: `Matrix ${id}` }, tracker.actor);
+    return { path: `/api/customers/${a}/merge`, json: { into: b } };
+  },
+  webhook: (t: TestApp, n: number) => t.dl.services.webhooks.create({ url: `http://127.0.0.1:9/matrix-${n}` }, tracker.actor),
+  deadLetter: async (t: TestApp, n: number) => {
+    const hook = await integrationFx.webhook(t, n);
+    const eventId = await t.dl.db.tx((q) => events.emit(q, { type: 'status.set', subjectType: 'customer', subjectId: 'KL-000123', customerId: 'KL-000123', data: { matrix: n } }));
+    await t.dl.db.run("UPDATE webhook_deliveries SET status = 'dead' WHERE webhook_id = ? AND event_seq = (SELECT seq FROM outbox_events WHERE id = ?)", [hook.id, eventId]);
+    return (await t.dl.services.webhooks.deadLetters(1, hook.id))[0]!.id;
+  },
+  importId: async (t: TestApp, n: number) =>
+    (await t.dl.services.imports.submit({ bytes: Buffer.from(`id,name\nKL-98${String(n).padStart(4, '0')},Matrix\n`), fileName: null, contentType: 'text/csv', dryRun: true }, tracker.actor)).report.id,
 };
 
 const MATRIX: Record<string, Row> = {
@@ -220,6 +244,18 @@ const MATRIX: Record<string, Row> = {
   'GET /api/coupons/review/:id/image': { allowed: ['mailroom', 'compliance'], sample: async ({ t, n }) => ({ path: `/api/coupons/review/${(await mailingFx.review(t, n)).id}/image` }) },
   'POST /api/coupons/review/:id': { allowed: ['mailroom'], sample: async ({ t, n }) => ({ path: `/api/coupons/review/${(await mailingFx.review(t, n)).id}`, json: { action: 'discard' } }) },
   'POST /api/separator-sheets': { allowed: ['mailroom'], sample: () => ({ json: {} }) },
+  'POST /api/imports/customers': { allowed: ['crm'], sample: ({ n }) => ({ form: integrationFx.csvForm(n) }) },
+  'GET /api/imports': { allowed: ['crm'] },
+  'GET /api/imports/:id': { allowed: ['crm'], sample: async ({ t, n }) => ({ path: `/api/imports/${await integrationFx.importId(t, n)}` }) },
+  'POST /api/customers/:id/merge': { allowed: ['crm'], sample: ({ t, n }) => integrationFx.mergePair(t, n) },
+  'POST /api/webhooks': { allowed: ['admin'], sample: ({ n }) => ({ json: { url: `http://127.0.0.1:9/matrix-${n}`, events: ['document.*'] } }) },
+  'GET /api/webhooks': { allowed: ['admin'] },
+  'DELETE /api/webhooks/:id': { allowed: ['admin'], sample: async ({ t, n }) => ({ path: `/api/webhooks/${(await integrationFx.webhook(t, n)).id}` }) },
+  'GET /api/webhooks/dead-letters': { allowed: ['admin'] },
+  'POST /api/webhooks/dead-letters/:id/replay': { allowed: ['admin'], sample: async ({ t, n }) => ({ path: `/api/webhooks/dead-letters/${await integrationFx.deadLetter(t, n)}/replay` }) },
+  'GET /api/events': { allowed: ['crm'] },
+  'GET /api/changes': { allowed: ['crm'], sample: () => ({ path: '/api/changes?since=&limit=50' }) },
+  'GET /api/exports/key-points': { allowed: ['crm'], sample: () => ({ path: '/api/exports/key-points?format=csv' }) },
 };
 
 const ROLES: Role[] = ['mailroom', 'crm', 'compliance', 'admin'];

@@ -12,6 +12,7 @@ export const EVENT_TYPES = [
   'document.needs_review',
   'document.class_changed',
   'document.destroyed',
+  'paper.registered',
   'status.set',
   'paper.moved',
   'retention.due',

@@ -11,6 +11,7 @@ import { nowIso, type Clock } from './clock.js';
 import { buildDocument } from './document-records.js';
 import { toDocumentView } from './documents.service.js';
 import type { ScopesService } from './scopes.service.js';
+import { events, keyPointsOf } from './events.service.js';
 
 export type PaperInput = {
   customerId: string;
@@ -51,6 +52,7 @@ export class PaperService {
         customerId: doc.customer_id,
         details: { type: doc.type, barcode, preprinted: blank !== undefined },
       });
+      await events.emit(q, { type: 'paper.registered', subjectType: 'document', subjectId: doc.id, customerId: doc.customer_id, actorId: actor.id, at: doc.created_at, data: { type: doc.type, barcode, keyPoints: keyPointsOf(JSON.parse(doc.fields), doc.doc_date) } });
       return toDocumentView(q, (await documentsRepository.get(q, doc.id))!);
     });
   }

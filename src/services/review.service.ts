@@ -12,6 +12,7 @@ import { nowIso, type Clock } from './clock.js';
 import { decide, defaultTitle } from './document-records.js';
 import { toDocumentView } from './documents.service.js';
 import { UNCLASSIFIED } from './intake.service.js';
+import { events } from './events.service.js';
 import type { ScopesService } from './scopes.service.js';
 
 export type ReviewDecision = {
@@ -95,6 +96,10 @@ export class ReviewService {
       const title = d.title ?? (row.type === UNCLASSIFIED ? defaultTitle(type, fields) : row.title);
       await documentsRepository.update(q, id, { status: 'ready', error: null, type, customer_id: customerId, doc_date: docDate, fields: JSON.stringify(fields), title, ...decision }, now);
       await searchRepository.index(q, id, title, text);
+      await events.emit(q, { type: 'document.ready', subjectType: 'document', subjectId: id, customerId, actorId: actor.id, at: now, data: { reviewed: true, class: decision.class } });
+      if (decision.class !== row.class) {
+        await events.emit(q, { type: 'document.class_changed', subjectType: 'document', subjectId: id, customerId, actorId: actor.id, at: now, data: { from: row.class, to: decision.class } });
+      }
       await this.audit.record(q, { actorId: actor.id, action: 'document.review', subjectType: 'document', subjectId: id, customerId, details: { changes: changes.map(([f, a, b]) => ({ field: f, from: a, to: b })) } });
       return toDocumentView(q, (await documentsRepository.get(q, id))!);
     });

@@ -100,6 +100,9 @@ describe('customer dossier', () => {
     assert.match(doc.retention.legalBasis, /AWR art\. 52/);
     const d = (await (await t.api('GET', '/api/customers/KL-000127/dossier', { as: 'crm' })).json()) as Dossier;
     assert.equal(d.documents[0].id, doc.id, 'newest first');
+    const ev = (await (await t.api('GET', '/api/events?types=paper.registered', { as: 'crm' })).json()) as { events: { subject: { id: string }; data: { barcode: string } }[] };
+    const mine = ev.events.find((e) => e.subject.id === doc.id);
+    assert.equal(mine?.data.barcode, doc.barcode, 'the CRM hears of the new paper through the outbox');
   });
 
   it('given the OpenAPI document when fetched then it describes every route with its input schema', async () => {

@@ -52,19 +52,27 @@ export const searchRepository = {
     const w = where(f);
     // Destroyed documents leave the index when they are destroyed, so without filters the
     // index alone answers; with filters the documents table narrows the matches.
-    // A customer's documents are few: look each up in the index by rowid instead of walking
-    // every match of a common word and joining it.
-    const matches = f.customerId
-      ? `SELECT rowid, bm25(document_fts, 3.0, 1.0) AS score FROM document_fts
-         WHERE document_fts MATCH ? AND rowid IN (SELECT d.rowid FROM documents d WHERE ${w.sql})`
-      : hasFilters(f)
+    let matches: string;
+    let args: unknown[];
+    let order: string;
+    if (f.customerId) {
+      // Within one dossier hits come newest first. bm25 would cost a walk of the whole posting
+      // list of a common word (its IDF) to rank a customer's few documents: 0.5 s at 100k.
+      matches = `SELECT d.rowid AS rowid, 0 AS score, COALESCE(d.doc_date, '') AS d8 FROM documents d
+        WHERE ${w.sql} AND d.rowid IN (SELECT rowid FROM document_fts WHERE document_fts MATCH ?)`;
+      args = [...w.args, match];
+      order = 'd8 DESC, rowid DESC';
+    } else {
+      matches = hasFilters(f)
         ? `SELECT document_fts.rowid AS rowid, bm25(document_fts, 3.0, 1.0) AS score FROM document_fts
            JOIN documents d ON d.rowid = document_fts.rowid WHERE document_fts MATCH ? AND ${w.sql}`
         : `SELECT rowid, bm25(document_fts, 3.0, 1.0) AS score FROM document_fts WHERE document_fts MATCH ?`;
-    const args = [match, ...(hasFilters(f) ? w.args : [])];
+      args = [match, ...(hasFilters(f) ? w.args : [])];
+      order = 'score';
+    }
     const counted = await q.get<{ n: number }>(`SELECT COUNT(*) AS n FROM (${matches.replace(/, bm25\(document_fts, 3\.0, 1\.0\) AS score/, '')} LIMIT ${TOTAL_CAP + 1})`, args);
     const total = Math.min(counted?.n ?? 0, TOTAL_CAP);
-    const top = await q.all<{ rowid: number; score: number }>(`${matches} ORDER BY score LIMIT ? OFFSET ?`, [...args, limit, offset]);
+    const top = await q.all<{ rowid: number; score: number }>(`${matches} ORDER BY ${order} LIMIT ? OFFSET ?`, [...args, limit, offset]);
     if (top.length === 0) return { total, totalCapped: (counted?.n ?? 0) > TOTAL_CAP, rows: [] };
     const rows = await q.all<SearchRow & { rowid: number }>(
       `SELECT d.rowid AS rowid, d.id, d.customer_id, d.type, d.class, d.title, d.doc_date,

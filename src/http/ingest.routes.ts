@@ -96,7 +96,7 @@ export function ingestRoutes(deps: { intake: IntakeService; search: SearchServic
       path: '/api/search',
       access: ['crm', 'compliance'],
       tag: 'search',
-      summary: 'Full-text search: words, prefix*, "phrases", OR, -exclude; filters and paging; snippets highlighted',
+      summary: 'Full-text search: words, prefix*, "phrases", OR, -exclude; filters and paging; snippets highlighted. Ranked by bm25 (score, higher is better); within one customer (customerId) newest first, score 0',
       query: z.object({
         q: z.string().max(500),
         customerId: SafeId.optional(),

@@ -136,4 +136,11 @@ describe('demo data', () => {
     assert.equal(body.hits[0].customerId, 'KL-000123');
     assert.match(body.hits[0].snippet, /<mark>financiële<\/mark>/);
   });
+
+  it('given a search within one dossier when a word is in several documents then they come newest first', async () => {
+    const res = await t.api('GET', '/api/search?q=klantnummer&customerId=KL-000123', { as: 'crm' });
+    const body = (await res.json()) as { total: number; hits: { docDate: string }[] };
+    assert.equal(body.total, 2);
+    assert.deepEqual(body.hits.map((h) => h.docDate), ['2026-10-02', '2026-09-30']);
+  });
 });

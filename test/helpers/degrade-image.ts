@@ -155,7 +155,7 @@ export function textLikePage(width: number, height: number, seed = 7): GreyImage
 }
 
 /** Mulberry32: tiny, seedable, good enough for noise. */
-function seeded(seed: number): () => number {
+export function seeded(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

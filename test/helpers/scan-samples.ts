@@ -11,6 +11,7 @@ import { PDFDocument, PDFHexString } from 'pdf-lib';
 import sharp from 'sharp';
 import { rotateGrey } from '../../src/adapters/image/image-pages.js';
 import { makeTextPdf } from '../../src/adapters/pdf/text-pdf.js';
+import { seeded } from './degrade-image.js';
 import type { GreyImage } from '../../src/adapters/pdf/pdf-render.js';
 
 /** The letter every OCR test reads back. Covers diacritics, ids, amounts and dates. */
@@ -87,7 +88,7 @@ export function renderScan(opts: ScanOptions = {}): GreyImage {
 
 /** Pepper specks of 1-3 px plus paper grain: what a dusty glass and cheap paper give. */
 export function addSpeckle(img: GreyImage, fraction: number, seed = 7): GreyImage {
-  const rnd = mulberry32(seed);
+  const rnd = seeded(seed);
   const data = new Uint8Array(img.data);
   for (let i = 0; i < data.length; i++) {
     const grain = (rnd() * 40) | 0;
@@ -105,16 +106,6 @@ export function addSpeckle(img: GreyImage, fraction: number, seed = 7): GreyImag
   return { width: img.width, height: img.height, data };
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const raw = (img: GreyImage) => sharp(img.data, { raw: { width: img.width, height: img.height, channels: 1 } });
 

@@ -231,8 +231,9 @@ describe(WebhookDispatcher.name, () => {
     const del = await t.api('DELETE', `/api/documents/${paper.body.id}?reason=scrub`, { as: 'admin' });
     assert.equal(del.status, 200, await del.text());
     const about = ((await call('GET', '/api/events?limit=1000', 'crm')).body.events as Json[]).filter((e) => e.subject.id === paper.body.id);
-    assert.deepEqual(about.map((e) => e.type), ['paper.moved', 'document.destroyed']);
+    assert.deepEqual(about.map((e) => e.type), ['paper.registered', 'paper.moved', 'document.destroyed']);
     assert.deepEqual(about[0].data, { scrubbed: 'document destroyed' });
+    assert.deepEqual(about[1].data, { scrubbed: 'document destroyed' });
     assert.ok(!JSON.stringify(about).includes('ORD-SECRET'), 'the key points are gone from the outbox');
     // An erasure (GDPR art. 17) does the same for everything about the customer.
     await t.dl.db.tx((q) => t.dl.services.audit.record(q, { actorId: 'test', action: 'customer.erase', subjectType: 'customer', subjectId: 'KL-000124', customerId: 'KL-000124' }));

@@ -24,6 +24,11 @@ export type CustomerInput = {
   attributes?: Record<string, unknown>;
 };
 
+/** The stored values of a customer's CRM fields, in column order (name … attributes). */
+export function customerValues(c: CustomerInput): unknown[] {
+  return [c.name, c.kvk ?? null, c.email ?? null, c.address ?? null, c.postcode ?? null, c.city ?? null, JSON.stringify(c.attributes ?? {})];
+}
+
 export const customersRepository = {
   get(q: Queryable, id: string) {
     return q.get<CustomerRow>('SELECT * FROM customers WHERE id = ?', [id]);
@@ -32,15 +37,7 @@ export const customersRepository = {
   /** Inserts or updates by CRM number; returns whether the customer is new. */
   async upsert(q: Queryable, id: string, c: CustomerInput, now: string): Promise<{ created: boolean }> {
     const existing = await q.get<{ id: string }>('SELECT id FROM customers WHERE id = ?', [id]);
-    const values = [
-      c.name,
-      c.kvk ?? null,
-      c.email ?? null,
-      c.address ?? null,
-      c.postcode ?? null,
-      c.city ?? null,
-      JSON.stringify(c.attributes ?? {}),
-    ];
+    const values = customerValues(c);
     if (existing) {
       await q.run(
         `UPDATE customers SET name = ?, kvk = ?, email = ?, address = ?, postcode = ?, city = ?, attributes = ?, updated_at = ?

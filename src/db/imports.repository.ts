@@ -1,5 +1,6 @@
 import type { CustomerInput, CustomerRow } from './customers.repository.js';
 import type { Queryable } from './database.js';
+import { customerValues } from './customers.repository.js';
 
 export type ImportRow = {
   id: string;
@@ -87,18 +88,7 @@ export const importsRepository = {
          VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}
          ON CONFLICT (id) DO UPDATE SET name = excluded.name, kvk = excluded.kvk, email = excluded.email, address = excluded.address,
            postcode = excluded.postcode, city = excluded.city, attributes = excluded.attributes, updated_at = excluded.updated_at`,
-        chunk.flatMap(({ id, input: c }) => [
-          id,
-          c.name,
-          c.kvk ?? null,
-          c.email ?? null,
-          c.address ?? null,
-          c.postcode ?? null,
-          c.city ?? null,
-          JSON.stringify(c.attributes ?? {}),
-          now,
-          now,
-        ]),
+        chunk.flatMap(({ id, input: c }) => [id, ...customerValues(c), now, now]),
       );
     }
   },

@@ -29,6 +29,25 @@ const EnvSchema = z.object({
   DOSSIER_S3_REGION: z.string().default('us-east-1'),
   DOSSIER_INBOX: flag(true),
   DOSSIER_SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
+  // Accounts, sessions and single sign-on (issue #16).
+  DOSSIER_SESSION_IDLE_MINUTES: z.coerce.number().positive().default(30),
+  DOSSIER_SESSION_MAX_HOURS: z.coerce.number().positive().default(12),
+  DOSSIER_COOKIE_SECURE: z.enum(['auto', 'on', 'off']).default('auto'),
+  DOSSIER_SIGNIN_LIMIT: z.coerce.number().int().positive().default(10),
+  DOSSIER_SIGNIN_ADDRESS_LIMIT: z.coerce.number().int().positive().default(50),
+  DOSSIER_SIGNIN_WINDOW_MINUTES: z.coerce.number().positive().default(15),
+  DOSSIER_SIGNIN_DELAY_MS: z.coerce.number().int().min(0).max(10_000).default(500),
+  DOSSIER_DESTROY_GRACE_HOURS: z.coerce.number().min(0).default(24),
+  DOSSIER_OIDC_ISSUER: z.string().url().optional(),
+  DOSSIER_OIDC_CLIENT_ID: z.string().min(1).optional(),
+  DOSSIER_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  DOSSIER_OIDC_REDIRECT_URL: z.string().url().optional(),
+  DOSSIER_OIDC_ROLE_CLAIM: z.string().min(1).default('groups'),
+  DOSSIER_OIDC_ROLE_MAP: z
+    .string()
+    .regex(/^[^=,]+=(mailroom|crm|compliance|admin)(,[^=,]+=(mailroom|crm|compliance|admin))*$/, 'a comma-separated list of claim-value=role')
+    .default('mailroom=mailroom,crm=crm,compliance=compliance,admin=admin'),
+  DOSSIER_OIDC_LABEL: z.string().min(1).max(80).default('Single sign-on'),
 });
 
 export type Config = {
@@ -49,6 +68,27 @@ export type Config = {
     | { kind: 's3'; endPoint: string; bucket: string; accessKey: string; secretKey: string; region: string };
   inbox: boolean;
   shutdownGraceMs: number;
+  accounts: {
+    sessionIdleMs: number;
+    sessionMaxMs: number;
+    cookieSecure: 'auto' | 'on' | 'off';
+    signInLimit: number;
+    signInAddressLimit: number;
+    signInWindowMs: number;
+    signInDelayMs: number;
+    destroyGraceMs: number;
+  };
+  /** OpenID Connect single sign-on, when DOSSIER_OIDC_ISSUER is set. */
+  oidc?: {
+    issuer: string;
+    clientId: string;
+    clientSecret?: string;
+    redirectUrl?: string;
+    roleClaim: string;
+    /** claim value → role */
+    roleMap: Record<string, 'mailroom' | 'crm' | 'compliance' | 'admin'>;
+    label: string;
+  };
 };
 
 /** Environment variables with their meaning, for the README and `--help`. Kept beside the schema so they cannot drift. */
@@ -73,6 +113,21 @@ export const ENV_DOCS: Record<keyof z.infer<typeof EnvSchema>, string> = {
   DOSSIER_S3_REGION: 'S3 region.',
   DOSSIER_INBOX: 'Watch `<data dir>/inbox` for scanner drop-off.',
   DOSSIER_SHUTDOWN_GRACE_MS: 'How long shutdown waits for requests and jobs to finish.',
+  DOSSIER_SESSION_IDLE_MINUTES: 'A signed-in session ends after this many minutes without a request.',
+  DOSSIER_SESSION_MAX_HOURS: 'A signed-in session ends this many hours after sign-in, however active.',
+  DOSSIER_COOKIE_SECURE: 'Session cookie `Secure` flag: `auto` (when the request came over https), `on` (behind a TLS proxy) or `off`.',
+  DOSSIER_SIGNIN_LIMIT: 'Failed sign-ins per account within the window before 429.',
+  DOSSIER_SIGNIN_ADDRESS_LIMIT: 'Failed sign-ins per client address within the window before 429.',
+  DOSSIER_SIGNIN_WINDOW_MINUTES: 'Window of the sign-in limits, in minutes.',
+  DOSSIER_SIGNIN_DELAY_MS: 'Extra delay per failed sign-in after the third, up to 10 s.',
+  DOSSIER_DESTROY_GRACE_HOURS: 'An admin alone may destroy a document this many hours after registration (a mistaken upload); later only a four-eyes disposal.',
+  DOSSIER_OIDC_ISSUER: 'OpenID Connect issuer URL; turns single sign-on on (https, or http on loopback).',
+  DOSSIER_OIDC_CLIENT_ID: 'OpenID Connect client id.',
+  DOSSIER_OIDC_CLIENT_SECRET: 'OpenID Connect client secret (leave out for a public client; PKCE is always used).',
+  DOSSIER_OIDC_REDIRECT_URL: 'Callback registered at the provider, e.g. `https://dl.example.com/api/auth/oidc/callback` (default: derived from the request).',
+  DOSSIER_OIDC_ROLE_CLAIM: 'ID-token or userinfo claim holding the groups or roles.',
+  DOSSIER_OIDC_ROLE_MAP: 'Claim value to role, e.g. `DL-Mailroom=mailroom,DL-Compliance=compliance`.',
+  DOSSIER_OIDC_LABEL: 'Text of the single sign-on button.',
 };
 
 export class ConfigError extends Error {}
@@ -123,5 +178,40 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     objectStore,
     inbox: e.DOSSIER_INBOX,
     shutdownGraceMs: e.DOSSIER_SHUTDOWN_GRACE_MS,
+    accounts: {
+      sessionIdleMs: e.DOSSIER_SESSION_IDLE_MINUTES * 60_000,
+      sessionMaxMs: e.DOSSIER_SESSION_MAX_HOURS * 3_600_000,
+      cookieSecure: e.DOSSIER_COOKIE_SECURE,
+      signInLimit: e.DOSSIER_SIGNIN_LIMIT,
+      signInAddressLimit: e.DOSSIER_SIGNIN_ADDRESS_LIMIT,
+      signInWindowMs: e.DOSSIER_SIGNIN_WINDOW_MINUTES * 60_000,
+      signInDelayMs: e.DOSSIER_SIGNIN_DELAY_MS,
+      destroyGraceMs: e.DOSSIER_DESTROY_GRACE_HOURS * 3_600_000,
+    },
+    oidc: oidcConfig(e),
+  };
+}
+
+function oidcConfig(e: z.infer<typeof EnvSchema>): Config['oidc'] {
+  if (!e.DOSSIER_OIDC_ISSUER) return undefined;
+  if (!e.DOSSIER_OIDC_CLIENT_ID) throw new ConfigError('Invalid configuration:\n  DOSSIER_OIDC_ISSUER needs DOSSIER_OIDC_CLIENT_ID');
+  const issuer = new URL(e.DOSSIER_OIDC_ISSUER);
+  // Plain http only on this machine (a test or a local provider); elsewhere tokens would cross the network in clear.
+  if (issuer.protocol !== 'https:' && !['127.0.0.1', 'localhost', '[::1]'].includes(issuer.hostname)) {
+    throw new ConfigError('Invalid configuration:\n  DOSSIER_OIDC_ISSUER must be https (plain http only on loopback)');
+  }
+  const roleMap: Record<string, 'mailroom' | 'crm' | 'compliance' | 'admin'> = {};
+  for (const pair of e.DOSSIER_OIDC_ROLE_MAP.split(',')) {
+    const [value, role] = pair.split('=');
+    roleMap[value.trim()] = role.trim() as 'mailroom' | 'crm' | 'compliance' | 'admin';
+  }
+  return {
+    issuer: e.DOSSIER_OIDC_ISSUER,
+    clientId: e.DOSSIER_OIDC_CLIENT_ID,
+    clientSecret: e.DOSSIER_OIDC_CLIENT_SECRET,
+    redirectUrl: e.DOSSIER_OIDC_REDIRECT_URL,
+    roleClaim: e.DOSSIER_OIDC_ROLE_CLAIM,
+    roleMap,
+    label: e.DOSSIER_OIDC_LABEL,
   };
 }

@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino, { type Logger } from 'pino';
@@ -63,6 +63,11 @@ import { ChangesService } from './services/changes.service.js';
 import { IMPORT_JOB, ImportService } from './services/import.service.js';
 import { MergeAwareCustomersService, MergeService } from './services/merge.service.js';
 import { WebhooksService } from './services/webhooks.service.js';
+import { accountsRoutes } from './http/accounts.routes.js';
+import { ApiTokensService } from './services/api-tokens.service.js';
+import { OidcService } from './services/oidc.service.js';
+import { SessionsService } from './services/sessions.service.js';
+import { SignInService } from './services/sign-in.service.js';
 
 export type Services = ReturnType<typeof buildServices>;
 
@@ -73,6 +78,7 @@ function buildServices(db: Database, store: ObjectStore, config: Config, clock: 
   const tracking = new TrackingService(db, audit, clock);
   const locations = new LocationsService(db, audit, clock, tracking);
   const status = new StatusService(audit, clock);
+  const users = new UsersService(db, audit, clock, config.adminToken);
   return {
     status,
     mailings: new MailingsService(db, audit, status, clock, logger),
@@ -88,10 +94,11 @@ function buildServices(db: Database, store: ObjectStore, config: Config, clock: 
     pipeline: new PipelineService(db, queue, audit, clock),
     classification: new ClassificationService(db, scopes, audit, clock),
     review: new ReviewService(db, audit, scopes, clock),
-    destruction: new DestructionService(db, store, audit, clock),
+    destruction: new DestructionService(db, store, audit, clock, { directGraceMs: config.accounts.destroyGraceMs }),
     audit,
     scopes,
-    users: new UsersService(db, audit, clock, config.adminToken),
+    users,
+    ...accountsServices(db, audit, clock, config, users, logger),
     customers: new MergeAwareCustomersService(db, audit, clock, config.customerPattern),
     documents: new DocumentsService(db, store, audit),
     paper: new PaperService(db, audit, scopes, clock),
@@ -107,6 +114,21 @@ function integrationServices(db: Database, store: ObjectStore, queue: JobQueue, 
     merge: new MergeService(db, audit, clock, config.customerPattern),
     webhooks: new WebhooksService(db, audit, clock, logger),
     changes: new ChangesService(db),
+  };
+}
+
+/** Sessions, password and single sign-on, API tokens (issue #16). */
+function accountsServices(db: Database, audit: AuditService, clock: Clock, config: Config, users: UsersService, logger?: Logger) {
+  const a = config.accounts;
+  const sessions = new SessionsService(db, audit, clock, { idleMs: a.sessionIdleMs, maxMs: a.sessionMaxMs });
+  const apiTokens = new ApiTokensService(db, audit, clock);
+  users.sessions = sessions;
+  users.apiTokens = apiTokens;
+  return {
+    sessions,
+    apiTokens,
+    signIn: new SignInService(db, audit, sessions, clock, { limit: a.signInLimit, addressLimit: a.signInAddressLimit, windowMs: a.signInWindowMs, delayMs: a.signInDelayMs }),
+    oidc: config.oidc ? new OidcService(config.oidc, users, sessions, audit, clock, logger) : undefined,
   };
 }
 
@@ -137,10 +159,23 @@ export type OpenOptions = {
   buildArchive?: ArchiveBuilder;
 };
 
+/**
+ * Everything the service writes is for its own user only (issue #16): the umask covers every
+ * file and directory created from here on (objects, uploads, exports, the SQLite WAL); the data
+ * dir and the database file, which may predate it, are set explicitly.
+ */
+async function restrictToOwner(dataDir: string) {
+  process.umask(0o077);
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await chmod(dataDir, 0o700);
+  const dbFile = path.join(dataDir, 'dossierlink.sqlite');
+  for (const f of [dbFile, `${dbFile}-wal`, `${dbFile}-shm`]) await chmod(f, 0o600).catch(() => undefined);
+}
+
 export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
   const clock = opts.clock ?? systemClock;
   const logger = opts.logger ?? pino({ level: config.logLevel });
-  await mkdir(config.dataDir, { recursive: true });
+  await restrictToOwner(config.dataDir);
   const db = await Database.open(path.join(config.dataDir, 'dossierlink.sqlite'));
   try {
     const applied = await migrate(db);
@@ -178,7 +213,8 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
     const app = createApp({
       routes: [
         ...metaRoutes(VERSION),
-        ...usersRoutes(services.users),
+        ...usersRoutes(services.users, services.sessions),
+        ...accountsRoutes({ ...services, cookieSecure: config.accounts.cookieSecure }),
         ...customersRoutes(services.customers),
         ...documentsRoutes(services.documents, services.paper, services.destruction),
         ...auditRoutes(services.audit),
@@ -212,6 +248,7 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
         ...integrationRoutes({ db, ...services, uploadTmpDir: path.join(config.dataDir, 'tmp', 'uploads'), maxUploadBytes: config.maxUploadBytes }),
       ],
       authenticate: (t) => services.users.authenticate(t),
+      authenticateSession: (id) => services.sessions.resolve(id),
       logger,
       jsonLimitBytes: config.jsonLimitBytes,
       version: VERSION,

@@ -93,3 +93,13 @@ export class UnknownReference extends AppError {
     super(422, code, message, details);
   }
 }
+
+/** Too many attempts (sign-in throttling); the HTTP layer sends `Retry-After`. */
+export class TooManyRequests extends AppError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(429, 'too_many_attempts', message, { retryAfterSeconds });
+  }
+}

@@ -38,8 +38,10 @@ async function main() {
   const tokens = config.demo ? await readDemoTokens(config.dataDir) : null;
   if (tokens) {
     const lines = tokens.map((t) => `  ${t.roles.join(',').padEnd(11)} ${t.name.padEnd(36)} ${t.token}`);
+    const logins = tokens.filter((t) => t.username).map((t) => `  ${t.username.padEnd(8)} ${t.password.padEnd(14)} ${t.name}`);
     process.stdout.write(
       `\nDossierlink ${VERSION} is running at http://localhost:${port}/\n` +
+        (logins.length ? `Demo sign-in (username, password; also in ${config.dataDir}/demo-tokens.json):\n${logins.join('\n')}\n` : '') +
         `Demo users (bearer tokens, also in ${config.dataDir}/demo-tokens.json):\n${lines.join('\n')}\n` +
         `Try: curl -H "Authorization: Bearer ${tokens[1]?.token}" http://localhost:${port}/api/customers/KL-000123/dossier\n\n`,
     );

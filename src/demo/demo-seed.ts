@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFile, writeFile, chmod } from 'node:fs/promises';
 import path from 'node:path';
 import { makeTextPdf } from '../adapters/pdf/text-pdf.js';
@@ -45,12 +46,12 @@ type DemoData = {
 const DEMO_FILE = new URL('../../../samples/demo.json', import.meta.url);
 const DEMO_FILE_TSX = new URL('../../samples/demo.json', import.meta.url);
 
-const DEMO_USERS: { name: string; roles: Role[] }[] = [
-  { name: 'Mila (mailroom)', roles: ['mailroom'] },
-  { name: 'Chris (CRM user)', roles: ['crm'] },
-  { name: 'Cora (compliance)', roles: ['compliance'] },
-  { name: 'Connor (second compliance officer)', roles: ['compliance'] },
-  { name: 'Ada (admin)', roles: ['admin'] },
+const DEMO_USERS: { name: string; roles: Role[]; username: string }[] = [
+  { name: 'Mila (mailroom)', roles: ['mailroom'], username: 'mila' },
+  { name: 'Chris (CRM user)', roles: ['crm'], username: 'chris' },
+  { name: 'Cora (compliance)', roles: ['compliance'], username: 'cora' },
+  { name: 'Connor (second compliance officer)', roles: ['compliance'], username: 'connor' },
+  { name: 'Ada (admin)', roles: ['admin'], username: 'ada' },
 ];
 
 async function loadDemoData(): Promise<DemoData> {
@@ -58,7 +59,8 @@ async function loadDemoData(): Promise<DemoData> {
   return JSON.parse(text) as DemoData;
 }
 
-export type DemoTokens = { name: string; roles: Role[]; token: string }[];
+/** Demo users: a bearer token (as before) and, since issue #16, a username and password for the sign-in page. */
+export type DemoTokens = { name: string; roles: Role[]; token: string; username: string; password: string }[];
 
 /** True when the data dir has never been used: no customers and no users. */
 export async function isEmpty(dl: Dossierlink): Promise<boolean> {
@@ -77,8 +79,11 @@ export async function seedDemo(dl: Dossierlink): Promise<DemoTokens> {
   const tokens: DemoTokens = [];
   const userIds = new Map<string, string>();
   for (const u of DEMO_USERS) {
-    const created = await dl.services.users.create(u, null);
-    tokens.push({ name: created.name, roles: created.roles, token: created.token });
+    const created = await dl.services.users.create({ name: u.name, roles: u.roles }, null);
+    // Random, like the tokens: a demo reachable from a network must not have well-known passwords.
+    const password = randomBytes(9).toString('base64url');
+    await dl.services.users.addPasswordSignIn(created.id, u.username, password, null);
+    tokens.push({ name: created.name, roles: created.roles, token: created.token!, username: u.username, password });
     userIds.set(created.name, created.id);
   }
   const scopes = await dl.services.scopes.active();

@@ -1,15 +1,18 @@
-import { randomUUID } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { mayAct, type Principal } from '../domain/roles.js';
-import { Forbidden, Invalid, NotFound, Unauthorized, UnsupportedMediaType, toHttpError } from '../errors.js';
+import { AppError, Forbidden, Invalid, NotFound, TooManyRequests, Unauthorized, UnsupportedMediaType, toHttpError } from '../errors.js';
+import { cookie } from './cookies.js';
 import { buildOpenApi } from './openapi.js';
 import { Reply, type RouteDef } from './route.js';
 
 export type AppOptions = {
   routes: RouteDef[];
   authenticate: (token: string) => Promise<Principal | null>;
+  /** Cookie sessions (issue #16): the principal of a `dl_session` cookie and its CSRF token. */
+  authenticateSession?: (sessionId: string) => Promise<{ principal: Principal; csrfToken: string } | null>;
   logger: Logger;
   jsonLimitBytes: number;
   version: string;
@@ -22,6 +25,8 @@ declare module 'express-serve-static-core' {
     id: string;
     principal?: Principal;
     log: Logger;
+    /** Set when the request was authenticated by the session cookie. */
+    session?: { id: string; csrfToken: string };
   }
 }
 
@@ -44,6 +49,14 @@ function bearer(req: Request): string | null {
   if (!h) return null;
   const m = /^Bearer\s+(\S+)\s*$/i.exec(h);
   return m ? m[1] : '';
+}
+
+const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 /**
@@ -89,9 +102,22 @@ export function createApp(opts: AppOptions) {
       async (req: Request, _res: Response, next: NextFunction) => {
         if (r.access === 'public') return next();
         const token = bearer(req);
-        if (token === null) throw new Unauthorized('Send Authorization: Bearer <token>');
-        const principal = await opts.authenticate(token);
-        if (!principal) throw new Unauthorized('The bearer token is not known');
+        const sessionId = token === null && opts.authenticateSession ? cookie(req, 'dl_session') : undefined;
+        let principal: Principal | null;
+        if (sessionId) {
+          // Signed in with the session cookie: a state change must also prove it comes from our page (CSRF).
+          const s = await opts.authenticateSession!(sessionId);
+          if (!s) throw new Unauthorized('Your session has ended; sign in again');
+          if (STATE_CHANGING.has(req.method) && !sameSecret(String(req.headers['x-csrf-token'] ?? ''), s.csrfToken)) {
+            throw new AppError(403, 'csrf', 'Send the X-CSRF-Token header of your session with every change');
+          }
+          req.session = { id: sessionId, csrfToken: s.csrfToken };
+          principal = s.principal;
+        } else {
+          if (token === null) throw new Unauthorized('Sign in, or send Authorization: Bearer <token>');
+          principal = await opts.authenticate(token);
+          if (!principal) throw new Unauthorized('The bearer token is not known, expired or revoked');
+        }
         req.principal = principal;
         if (!mayAct(principal, r.access)) throw new Forbidden(`This needs one of the roles: ${[...r.access, 'admin'].join(', ')}`);
         next();
@@ -142,6 +168,7 @@ export function createApp(opts: AppOptions) {
       res.destroy();
       return;
     }
+    if (err instanceof TooManyRequests) res.setHeader('Retry-After', String(err.retryAfterSeconds));
     res.status(status).json(body);
   });
 

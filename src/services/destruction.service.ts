@@ -3,7 +3,7 @@ import type { Database, Queryable } from '../db/database.js';
 import { documentsRepository, type DocumentRow } from '../db/documents.repository.js';
 import { searchRepository } from '../db/search.repository.js';
 import type { Principal } from '../domain/roles.js';
-import { Conflict, NotFound } from '../errors.js';
+import { AppError, Conflict, NotFound } from '../errors.js';
 import type { AuditService } from './audit.service.js';
 import { nowIso, type Clock } from './clock.js';
 import { events } from './events.service.js';
@@ -23,6 +23,8 @@ export class DestructionService {
     private readonly store: ObjectStore,
     private readonly audit: AuditService,
     private readonly clock: Clock,
+    /** How long after registration an admin alone may destroy a document (issue #16); later only a four-eyes disposal. */
+    private readonly opts: { directGraceMs: number } = { directGraceMs: 24 * 3_600_000 },
   ) {}
 
   /** The database part, inside the caller's transaction; returns the object hashes to delete after commit. */
@@ -64,6 +66,17 @@ export class DestructionService {
     const { row, objects, kept } = await this.db.tx(async (q) => {
       const r = await documentsRepository.get(q, id);
       if (!r) throw new NotFound('document', id);
+      // One admin alone may undo a mistaken upload, not erase history: past the grace period a
+      // second person must approve (a disposal).
+      const age = this.clock.now().getTime() - Date.parse(r.created_at);
+      if (age > this.opts.directGraceMs) {
+        throw new AppError(
+          403,
+          'four_eyes',
+          `This document was registered more than ${Math.round(this.opts.directGraceMs / 3_600_000)} h ago: propose its disposal, a second person approves it`,
+          { registeredAt: r.created_at },
+        );
+      }
       return { row: r, ...(await this.destroyInTx(q, r, actor, reason)) };
     });
     // Objects go after the commit: a crash in between leaves an unreferenced blob, never a row

@@ -10,13 +10,23 @@ import type { Clock } from '../../src/services/clock.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
+export type TestSession = { cookie: string; csrfToken: string; user: { id: string; name: string; roles: Role[] } };
+
 export type TestApp = {
   dl: Dossierlink;
   url: string;
   dataDir: string;
   tokens: Record<Role | 'compliance2', string>;
+  /** The demo users' usernames and passwords (issue #16), by role. */
+  logins: Record<Role | 'compliance2', { username: string; password: string }>;
+  /** Signs in with a password; `api(…, { session })` then sends the cookie (and the CSRF header unless `csrf: false`). */
+  signIn(who: Role | 'compliance2' | { username: string; password: string }): Promise<TestSession>;
   /** fetch against the app with a role's token (or none) and a JSON body. */
-  api(method: string, p: string, opts?: { as?: Role | 'compliance2' | null; token?: string; json?: unknown; body?: BodyInit; headers?: Record<string, string> }): Promise<Response>;
+  api(
+    method: string,
+    p: string,
+    opts?: { as?: Role | 'compliance2' | null; token?: string; session?: TestSession; csrf?: boolean; json?: unknown; body?: BodyInit; headers?: Record<string, string> },
+  ): Promise<Response>;
   close(): Promise<void>;
 };
 
@@ -43,6 +53,11 @@ export async function startTestApp(opts: { env?: Record<string, string>; clock?:
     compliance2: byRole('compliance', 1),
     admin: byRole('admin') || ADMIN_TOKEN,
   };
+  const loginOf = (r: Role, nth = 0) => {
+    const u = seeded.filter((t) => t.roles.includes(r))[nth];
+    return { username: u?.username ?? '', password: u?.password ?? '' };
+  };
+  const logins = { mailroom: loginOf('mailroom'), crm: loginOf('crm'), compliance: loginOf('compliance'), compliance2: loginOf('compliance', 1), admin: loginOf('admin') };
   const server: Server = dl.app.listen(0, '127.0.0.1');
   await new Promise<void>((r) => server.once('listening', () => r()));
   const addr = server.address();
@@ -52,8 +67,21 @@ export async function startTestApp(opts: { env?: Record<string, string>; clock?:
     url,
     dataDir,
     tokens,
+    logins,
+    async signIn(who) {
+      const creds = typeof who === 'string' ? logins[who] : who;
+      const res = await fetch(`${url}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(creds) });
+      if (res.status !== 200) throw new Error(`sign-in failed: ${res.status} ${await res.text()}`);
+      const body = (await res.json()) as { csrfToken: string; user: TestSession['user'] };
+      const cookie = /^dl_session=[^;]+/.exec(res.headers.get('set-cookie') ?? '')?.[0] ?? '';
+      return { cookie, csrfToken: body.csrfToken, user: body.user };
+    },
     async api(method, p, o = {}) {
       const headers: Record<string, string> = { ...o.headers };
+      if (o.session) {
+        headers.cookie = o.session.cookie;
+        if (o.csrf !== false) headers['x-csrf-token'] = o.session.csrfToken;
+      }
       const token = o.token ?? (o.as ? tokens[o.as] : undefined);
       if (token !== undefined && o.as !== null) headers.authorization = `Bearer ${token}`;
       let body = o.body;

@@ -118,6 +118,22 @@ const MATRIX: Record<string, Row> = {
   'POST /api/users': { allowed: ['admin'], sample: ({ n }) => ({ json: { name: `User ${n}`, roles: ['crm'] } }) },
   'GET /api/users': { allowed: ['admin'] },
   'GET /api/users/directory': { allowed: ['mailroom', 'crm', 'compliance'] },
+  // Accounts (issue #16).
+  'PATCH /api/users/:id': {
+    allowed: ['admin'],
+    sample: async ({ t, n }) => ({ path: `/api/users/${(await t.dl.services.users.create({ name: `Patch ${n}`, roles: ['crm'] }, null)).id}`, json: { roles: ['crm', 'mailroom'] } }),
+  },
+  'DELETE /api/users/:id/sessions': { allowed: ['admin'], sample: async ({ t, n }) => ({ path: `/api/users/${(await t.dl.services.users.create({ name: `Out ${n}`, roles: ['crm'] }, null)).id}/sessions` }) },
+  'POST /api/session': { allowed: 'public', sample: ({ t }) => ({ json: t.logins.crm }) },
+  'DELETE /api/session': { allowed: 'any' },
+  'DELETE /api/sessions': { allowed: 'any' },
+  'GET /api/auth/config': { allowed: 'public' },
+  'POST /api/tokens': { allowed: ['admin'], sample: ({ n }) => ({ json: { name: `Matrix token ${n}`, roles: ['crm'] } }) },
+  'GET /api/tokens': { allowed: ['admin'] },
+  'DELETE /api/tokens/:id': {
+    allowed: ['admin'],
+    sample: async ({ t, n }) => ({ path: `/api/tokens/${(await t.dl.services.apiTokens.create({ name: `Revoke ${n}`, roles: ['crm'] }, tracker.actor)).id}` }),
+  },
   'GET /api/customers': { allowed: 'any', sample: () => ({ path: '/api/customers?q=Bakkerij' }) },
   'PUT /api/customers/:id': { allowed: ['crm'], sample: () => ({ path: '/api/customers/KL-000123', json: { name: 'Bakkerij De Gouden Korst B.V.' } }) },
   'GET /api/customers/:id': { allowed: 'any', sample: () => ({ path: '/api/customers/KL-000123' }) },

@@ -18,6 +18,11 @@ Commands:
   reindex                                        Rebuild the full-text index from the stored page texts
   verify-audit                                   Check the audit log's hash chain
   create-user <name> <roles>                     Create a user (roles comma-separated: mailroom,crm,compliance,admin); prints the token
+  create-login <name> <roles> <username>        Create a person who signs in; prints a generated password once
+  reset-password <username>                     New generated password, printed once; signs the user out everywhere
+  create-token <name> <roles> [--days N]        API token for an integration, shown once (optional expiry)
+  list-tokens [--json]                          API tokens with status and last use
+  revoke-token <id>                             Revoke an API token; its next request gets 401
   disposal-report [--before YYYY-MM-DD] [--format text|csv|json]
                                                  Documents whose retention ends before the date (default today)
   help                                           This text
@@ -37,6 +42,7 @@ async function main(argv: string[]): Promise<number> {
       format: { type: 'string' },
       out: { type: 'string' },
       before: { type: 'string' },
+      days: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });

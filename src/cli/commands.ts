@@ -7,6 +7,7 @@ import { searchRepository } from '../db/search.repository.js';
 import { ChangesService, csvCell } from '../services/changes.service.js';
 import { today } from '../services/clock.js';
 import { progressBar } from './progress.js';
+import { ACCOUNT_COMMANDS } from './accounts.commands.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, problems: 3 } as const;
 
@@ -16,7 +17,7 @@ export type CommandContext = {
   /** Opens the data dir; commands check their arguments first, so a usage error costs nothing. */
   open(): Promise<Dossierlink>;
   args: string[];
-  options: { 'dry-run'?: boolean; json?: boolean; since?: string; format?: string; out?: string; before?: string };
+  options: { 'dry-run'?: boolean; json?: boolean; since?: string; format?: string; out?: string; before?: string; days?: string };
   out: NodeJS.WritableStream;
   err: NodeJS.WritableStream;
 };
@@ -175,3 +176,5 @@ export const COMMANDS: Record<string, (ctx: CommandContext) => Promise<number>> 
   'create-user': createUser,
   'disposal-report': disposalReport,
 };
+// Account commands (issue #16) live in their own file; added here so `COMMANDS` stays the one list.
+Object.assign(COMMANDS, ACCOUNT_COMMANDS);

@@ -107,4 +107,39 @@ describe('cli', () => {
     assert.equal(audit.code, 3, audit.stdout);
     assert.match(audit.stdout, /audit log BROKEN at event 2: event content altered/);
   });
+
+  it('given account commands when an operator makes a login and an API token then the password signs in, the token works until revoked, and list shows it', async () => {
+    const [login, token, badRole] = await Promise.all([
+      cli('create-login', 'Lotte Login', 'crm', 'lotte'),
+      cli('create-token', 'CRM connector', 'crm', '--days', '30'),
+      cli('create-token', 'Bad', 'root'),
+    ]);
+    assert.equal(login.code, 0, login.stderr);
+    const password = /password \(shown once\): (\S+)/.exec(login.stdout)?.[1];
+    assert.ok(password && password.length >= 16, login.stdout);
+    assert.equal(token.code, 0, token.stderr);
+    const secret = /token \(shown once\): (dlt_\S+)/.exec(token.stdout)?.[1];
+    const id = /\((tok_[^)]+)\)/.exec(token.stdout)?.[1];
+    assert.ok(secret && id, token.stdout);
+    assert.equal(badRole.code, 2);
+    const list = await cli('list-tokens');
+    assert.match(list.stdout, new RegExp(`${id}\\s+active\\s+CRM connector`));
+    assert.ok(!list.stdout.includes(secret!), 'the list never shows a token');
+    let dl = await open();
+    try {
+      assert.equal((await dl.services.users.authenticate(secret!))?.name, 'CRM connector');
+      const s = await dl.services.signIn.signIn({ username: 'lotte', password: password! }, '127.0.0.1');
+      assert.equal(s.principal.name, 'Lotte Login');
+    } finally {
+      await dl.close();
+    }
+    const revoke = await cli('revoke-token', id!);
+    assert.match(revoke.stdout, /is revoked/);
+    dl = await open();
+    try {
+      assert.equal(await dl.services.users.authenticate(secret!), null);
+    } finally {
+      await dl.close();
+    }
+  });
 });

@@ -61,19 +61,20 @@ describe('web interface', { skip }, () => {
     if (files) await rm(files, { recursive: true, force: true });
   });
 
-  it('given a mailroom token when signing in then only mailroom screens are offered', async () => {
+  it('given a mailroom user when signing in with a password then only mailroom screens are offered', async () => {
     const { page, errors } = await as(null);
-    await page.locator('#token').waitFor();
+    await page.locator('#signin-username').waitFor();
     await shot(page, 'sign-in');
-    await page.fill('#token', 'dl_not-a-real-token');
+    await page.fill('#signin-username', app.logins.mailroom.username);
+    await page.fill('#signin-password', 'not-the-password');
     await page.keyboard.press('Enter');
-    await page.locator('#signin-error', { hasText: /niet bekend/ }).waitFor();
-    await page.fill('#token', app.tokens.mailroom);
+    await page.locator('#signin-error', { hasText: /verkeerd wachtwoord/ }).waitFor();
+    await page.fill('#signin-password', app.logins.mailroom.password);
     await page.click('button[type=submit]');
     await page.locator('#nav a[data-path=upload]').waitFor();
     const screens = await page.locator('#nav a[data-path]').evaluateAll((as) => as.map((a) => (a as HTMLElement).dataset.path));
-    assert.deepEqual(screens, ['upload', 'review', 'paper', 'tracker', 'coupons', 'jobs'], 'mailroom sees exactly its screens');
-    assert.equal(await page.evaluate(() => sessionStorage.getItem('dl-token')), app.tokens.mailroom, 'the token is kept in sessionStorage');
+    assert.deepEqual(screens, ['upload', 'review', 'paper', 'tracker', 'coupons', 'jobs', 'api'], 'mailroom sees exactly its screens and the API access help');
+    assert.equal(await page.evaluate(() => JSON.stringify(sessionStorage) + document.cookie), '{}', 'no token or session id where scripts can read it');
     assert.deepEqual(errors, []);
   });
 

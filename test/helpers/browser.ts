@@ -31,8 +31,8 @@ export async function launchBrowser(): Promise<Browser> {
 export type UiSession = { context: BrowserContext; page: Page; errors: string[] };
 
 /**
- * A fresh browser context signed in as a role (token put in sessionStorage, as the sign-in form
- * does), on a laptop-sized viewport with the Dutch locale. Page errors are collected in `errors`.
+ * A fresh browser context signed in as a role (with the demo user's password, as the sign-in
+ * form does), on a laptop-sized viewport with the Dutch locale. Page errors are collected in `errors`.
  */
 export async function openAs(browser: Browser, app: TestApp, role: Role | 'compliance2' | null, opts: { viewport?: { width: number; height: number }; hash?: string } = {}): Promise<UiSession> {
   const context = await browser.newContext({ viewport: opts.viewport ?? { width: 1280, height: 800 }, locale: 'nl-NL', timezoneId: 'Europe/Amsterdam' });
@@ -45,7 +45,10 @@ export async function openAs(browser: Browser, app: TestApp, role: Role | 'compl
   });
   await page.goto(`${app.url}/`);
   if (role) {
-    await page.evaluate((token) => sessionStorage.setItem('dl-token', token), app.tokens[role]);
+    // Signs in as the sign-in form does (POST /api/session); the HttpOnly cookie lands in this
+    // context's cookie jar and the app picks the session up on load.
+    const res = await context.request.post(`${app.url}/api/session`, { data: app.logins[role] });
+    if (res.status() !== 200) throw new Error(`sign-in as ${role} failed: ${res.status()} ${await res.text()}`);
     await page.goto(`${app.url}/${opts.hash ?? ''}`);
     await page.reload();
     await page.locator('#nav a').first().waitFor();

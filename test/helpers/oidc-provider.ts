@@ -38,6 +38,7 @@ export async function listenIdp(people: Record<string, IdpPerson>): Promise<Test
         cookies: { keys: ['test-cookie-key-0123456789'] },
         claims: { openid: ['sub'], profile: ['name', 'groups'], email: ['email'] },
         features: { devInteractions: { enabled: true } },
+        ttl: { Interaction: 600, Grant: 600, Session: 600, AccessToken: 600, IdToken: 600, AuthorizationCode: 60 },
         async findAccount(_ctx: KoaContextWithOIDC, sub: string) {
           const p = people[sub];
           if (!p) return undefined;

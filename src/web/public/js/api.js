@@ -1,16 +1,10 @@
-// The one place that talks to the server. Every request carries the bearer token; files that
-// need it (PDFs, images) are fetched as blobs and shown through object URLs.
-
-const TOKEN_KEY = 'dl-token'; // shared with api-docs.html
+// The one place that talks to the server. The browser is signed in by an HttpOnly session
+// cookie that scripts cannot read (issue #16); every change also sends the session's CSRF token.
+// Files that need the session (PDFs, images) are fetched as blobs and shown through object URLs.
 
 export const session = {
-  get token() {
-    return sessionStorage.getItem(TOKEN_KEY) || '';
-  },
-  set token(v) {
-    if (v) sessionStorage.setItem(TOKEN_KEY, v);
-    else sessionStorage.removeItem(TOKEN_KEY);
-  },
+  /** The CSRF token of the cookie session, from POST /api/session or GET /api/me. Kept in memory only. */
+  csrf: '',
   /** { id, name, roles } of the signed-in user, set by the app after GET /api/me. */
   me: null,
 };
@@ -30,7 +24,7 @@ export class ApiError extends Error {
 }
 
 const listeners = new Set();
-/** Called with the ApiError whenever the server says 401 (token gone or wrong). */
+/** Called with the ApiError whenever the server says 401 (session ended or revoked). */
 export function onUnauthorized(fn) {
   listeners.add(fn);
 }
@@ -48,9 +42,9 @@ async function toError(res) {
   return err;
 }
 
-function headers(extra = {}) {
+function headers(method, extra = {}) {
   const h = { ...extra };
-  if (session.token) h.authorization = `Bearer ${session.token}`;
+  if (session.csrf && method !== 'GET' && method !== 'HEAD') h['x-csrf-token'] = session.csrf;
   return h;
 }
 
@@ -63,7 +57,8 @@ export async function api(method, path, { json, query, signal, raw } = {}) {
   for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined && v !== null && v !== '') url.searchParams.set(k, String(v));
   const res = await fetch(url, {
     method,
-    headers: headers(json !== undefined ? { 'content-type': 'application/json' } : {}),
+    headers: headers(method, json !== undefined ? { 'content-type': 'application/json' } : {}),
+    credentials: 'same-origin',
     body: json !== undefined ? JSON.stringify(json) : undefined,
     signal,
   });
@@ -74,7 +69,7 @@ export async function api(method, path, { json, query, signal, raw } = {}) {
   return res.text();
 }
 
-/** A file as a Blob (PDF, image), fetched with the token; headers come along for X-… values. */
+/** A file as a Blob (PDF, image), fetched with the session; headers come along for X-… values. */
 export async function fetchBlob(method, path, { json, query } = {}) {
   const res = await api(method, path, { json, query, raw: true });
   return { blob: await res.blob(), headers: res.headers };
@@ -88,7 +83,7 @@ export function upload(path, form, { onProgress, signal } = {}) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open('POST', path);
-    if (session.token) xhr.setRequestHeader('Authorization', `Bearer ${session.token}`);
+    if (session.csrf) xhr.setRequestHeader('X-CSRF-Token', session.csrf);
     xhr.responseType = 'json';
     xhr.upload.addEventListener('progress', (e) => {
       if (e.lengthComputable) onProgress?.(e.loaded / e.total);

@@ -23,8 +23,12 @@ const SCREENS = [
   { path: 'audit', group: 'compliance', roles: ['compliance'], load: () => import('./views/audit.js') },
   { path: 'subject', group: 'compliance', roles: ['compliance'], load: () => import('./views/subject.js') },
   { path: 'report', group: 'compliance', roles: ['compliance'], load: () => import('./views/report.js') },
+  // Accounts (issue #16): admin screens, and the API access help for everyone.
+  { path: 'users', group: 'admin', roles: ['admin'], load: () => import('./views/users.js') },
+  { path: 'tokens', group: 'admin', roles: ['admin'], load: () => import('./views/tokens.js') },
+  { path: 'api', group: 'help', roles: ['mailroom', 'crm', 'compliance'], load: () => import('./views/api-access.js') },
 ];
-const GROUPS = ['mailroom', 'crm', 'compliance'];
+const GROUPS = ['mailroom', 'crm', 'compliance', 'admin'];
 const HOME = { mailroom: 'upload', crm: 'customers', compliance: 'retention', admin: 'upload' };
 
 function parseHash() {
@@ -116,16 +120,22 @@ function drawChrome() {
       h('ul', { 'aria-labelledby': `nav-${g}` }, items.map((s) => h('li', {}, h('a', { href: `#/${s.path}`, dataset: { path: s.path } }, t(`nav.${s.path}`))))),
     );
   });
-  replace(nav, groups, h('div', { class: 'nav-group' }, h('ul', {}, h('li', {}, h('a', { href: '/api-docs.html', class: 'ext' }, t('nav.apiDocs'))))));
+  const help = SCREENS.filter((s) => s.group === 'help' && may(me, s.roles)).map((s) => h('li', {}, h('a', { href: `#/${s.path}`, dataset: { path: s.path } }, t(`nav.${s.path}`))));
+  replace(nav, groups, h('div', { class: 'nav-group' }, h('ul', {}, help, h('li', {}, h('a', { href: '/api-docs.html', class: 'ext' }, t('nav.apiDocs'))))));
 }
 
-function showSignIn(message) {
+let authConfig = null;
+const SSO_ERRORS = ['no_role', 'disabled', 'sso_state', 'sso_denied', 'sso_failed', 'sso_unavailable'];
+
+async function showSignIn(message) {
   cleanup?.();
   cleanup = null;
   drawChrome();
   document.title = `${t('signin.title')} · Dossierlink`;
-  const input = h('input', { id: 'token', type: 'password', autocomplete: 'off', spellcheck: 'false', required: true, placeholder: 'dl_…' });
+  const username = h('input', { id: 'signin-username', name: 'username', type: 'text', autocomplete: 'username', spellcheck: 'false', autocapitalize: 'none', required: true });
+  const password = h('input', { id: 'signin-password', name: 'password', type: 'password', autocomplete: 'current-password', required: true });
   const err = h('p', { class: 'error', role: 'alert', id: 'signin-error' }, message ?? '');
+  const sso = h('div', { id: 'signin-sso-box' });
   const form = h(
     'form',
     {
@@ -133,39 +143,70 @@ function showSignIn(message) {
       onsubmit: async (e) => {
         e.preventDefault();
         err.textContent = '';
-        await signIn(input.value.trim(), err);
+        await signIn(username.value.trim(), password.value, err);
       },
     },
     h('h1', {}, t('signin.title')),
-    h('p', {}, t('signin.intro')),
-    h('div', { class: 'field' }, h('label', { for: 'token' }, t('signin.token')), input, h('small', { class: 'hint' }, t('signin.hint'))),
+    h('p', {}, t('signin.introPassword')),
+    h('div', { class: 'field' }, h('label', { for: 'signin-username' }, t('signin.username')), username),
+    h('div', { class: 'field' }, h('label', { for: 'signin-password' }, t('signin.password')), password),
     err,
-    h('button', { type: 'submit', class: 'primary' }, t('signin.submit')),
+    h('button', { type: 'submit', class: 'primary', id: 'signin-submit' }, t('signin.submit')),
+    sso,
+    h('p', { class: 'small muted' }, t('signin.apiHint'), ' ', h('a', { href: '/api-docs.html' }, t('nav.apiDocs'))),
   );
   replace($('#main'), form);
-  input.focus();
+  username.focus();
+  try {
+    authConfig ??= await api('GET', '/api/auth/config');
+  } catch {
+    authConfig = { sso: null };
+  }
+  if (authConfig.sso) {
+    replace(sso, h('p', { class: 'muted' }, t('signin.or')), h('a', { class: 'button', id: 'signin-sso', href: authConfig.sso.url }, t('signin.sso', { name: authConfig.sso.label })));
+  }
 }
 
-async function signIn(token, errEl) {
-  session.token = token;
+async function signIn(username, password, errEl) {
   try {
-    session.me = await api('GET', '/api/me');
+    const r = await api('POST', '/api/session', { json: { username, password } });
+    session.csrf = r.csrfToken;
+    session.me = r.user;
     forgetRoutes();
     drawChrome();
     announce(t('signin.welcome', { name: session.me.name }));
-    if (!location.hash || location.hash === '#/' || location.hash === '#') route();
-    else route();
+    route();
   } catch (e) {
-    session.token = '';
+    session.csrf = '';
     session.me = null;
-    const msg = e instanceof ApiError && e.status === 401 ? t('signin.unknown') : errorText(e);
+    const msg = e instanceof ApiError && e.status === 401 ? t('signin.unknown') : e instanceof ApiError && e.status === 429 ? t('signin.tooMany') : errorText(e);
     if (errEl) errEl.textContent = msg;
     else showSignIn(msg);
   }
 }
 
-function signOut() {
-  session.token = '';
+/** Picks up a session the browser already has (the HttpOnly cookie, after a reload or single sign-on). */
+async function resume() {
+  try {
+    const me = await api('GET', '/api/me');
+    session.me = { id: me.id, name: me.name, roles: me.roles };
+    session.csrf = me.csrfToken ?? '';
+    forgetRoutes();
+    drawChrome();
+    route();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function signOut() {
+  try {
+    await api('DELETE', '/api/session');
+  } catch {
+    /* already ended on the server: signed out either way */
+  }
+  session.csrf = '';
   session.me = null;
   forgetRoutes();
   location.hash = '';
@@ -189,14 +230,17 @@ async function start() {
   });
   onUnauthorized(() => {
     if (!session.me) return;
-    session.token = '';
+    session.csrf = '';
     session.me = null;
     showSignIn(t('signin.expired'));
   });
   window.addEventListener('hashchange', () => session.me && route());
   drawChrome();
-  if (session.token) await signIn(session.token);
-  else showSignIn();
+  // Single sign-on that failed comes back with ?sso_error=code; say why, then tidy the address.
+  const ssoError = new URLSearchParams(location.search).get('sso_error');
+  if (ssoError) history.replaceState(null, '', location.pathname + location.hash);
+  const ssoMessage = ssoError && (SSO_ERRORS.includes(ssoError) ? t(`signin.ssoError.${ssoError}`) : t('signin.ssoError.other'));
+  if (!(await resume())) showSignIn(ssoMessage || undefined);
 }
 
 start();

@@ -64,7 +64,7 @@ export function buildOpenApi(routes: RouteDef[], version: string): Json {
         default: { description: 'Error', content: { 'application/json': { schema: toSchema(ErrorBody, 'output', components) } } },
       },
     };
-    if (r.access !== 'public') op.security = [{ bearer: [] }];
+    if (r.access !== 'public') op.security = [{ bearer: [] }, { session: [] }];
     if (r.body) {
       op.requestBody = { required: true, content: { 'application/json': { schema: toSchema(r.body, 'input', components) } } };
     } else if (r.multipart) {
@@ -92,7 +92,14 @@ export function buildOpenApi(routes: RouteDef[], version: string): Json {
         'Every route except GET /api/health needs `Authorization: Bearer <token>`.',
     },
     servers: [{ url: '/' }],
-    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } }, schemas: components },
+    components: {
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer' },
+        // Issue #16: the web UI's cookie session; changes also need the X-CSRF-Token header.
+        session: { type: 'apiKey', in: 'cookie', name: 'dl_session' },
+      },
+      schemas: components,
+    },
     paths,
   };
 }

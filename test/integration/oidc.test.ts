@@ -50,6 +50,8 @@ describe(OidcService.name, () => {
         DOSSIER_OIDC_CLIENT_SECRET: idp.clientSecret,
         DOSSIER_OIDC_ROLE_MAP: 'DL-Mailroom=mailroom,DL-CRM=crm,DL-Compliance=compliance,DL-Admin=admin',
         DOSSIER_OIDC_LABEL: 'Company sign-in',
+        // As behind a TLS-terminating proxy: the cookie must be Secure although this hop is http.
+        DOSSIER_COOKIE_SECURE: 'on',
       },
     });
     idp.start(`${t.url}/api/auth/oidc/callback`);
@@ -76,7 +78,10 @@ describe(OidcService.name, () => {
     assert.equal(landing.headers.get('location'), '/#/');
     const session = jar.get(t.url, 'dl_session');
     assert.ok(session, 'session cookie set');
-    assert.match(landing.headers.getSetCookie().find((c) => c.startsWith('dl_session='))!, /HttpOnly.*SameSite=Strict|SameSite=Strict.*HttpOnly/);
+    const setCookie = landing.headers.getSetCookie().find((c) => c.startsWith('dl_session='))!;
+    assert.match(setCookie, /HttpOnly/);
+    assert.match(setCookie, /SameSite=Strict/);
+    assert.match(setCookie, /; Secure/, 'DOSSIER_COOKIE_SECURE=on');
     const me = await t.api('GET', '/api/me', { headers: { cookie: `dl_session=${session}` } });
     assert.equal(me.status, 200);
     const who = (await me.json()) as { id: string; name: string; roles: string[]; via: string; csrfToken: string };

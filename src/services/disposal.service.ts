@@ -17,6 +17,7 @@ import { AppError, Conflict, Invalid, NotFound, UnknownReference } from '../erro
 import type { AuditService } from './audit.service.js';
 import { nowIso, today, type Clock } from './clock.js';
 import type { DestructionService } from './destruction.service.js';
+import { requireSecondPerson } from './four-eyes.js';
 import { locateDocument } from './documents.service.js';
 import { eraseCustomerDataInTx } from './subject-rights.service.js';
 import { parseItemCode } from './tracking.service.js';
@@ -209,7 +210,7 @@ export class DisposalService {
       if (ownDecisions.length) {
         throw new AppError(403, 'four_eyes', `You decided ${ownDecisions.length} review item(s) of this disposal: another compliance officer must approve it`, { documentIds: ownDecisions });
       }
-      await this.requireSecondPerson(q, actor, [d.proposed_by, ...items.map((i) => i.decided_by)]);
+      await requireSecondPerson(q, actor, [d.proposed_by, ...items.map((i) => i.decided_by)]);
       const undecided = items.filter((i) => i.disposition === 'review' && !i.decision).map((i) => i.document_id);
       if (undecided.length) {
         throw new Conflict(`${undecided.length} review item(s) have no decision (extend or destroy) yet`, { documentIds: undecided }, 'review_undecided');
@@ -220,28 +221,6 @@ export class DisposalService {
       await this.audit.record(q, { actorId: actor.id, action: 'disposal.approve', subjectType: 'disposal', subjectId: id, customerId: d.customer_id, details: { proposedBy: d.proposed_by, note: note ?? null } });
     });
     return this.get(id);
-  }
-
-  /**
-   * Four eyes means two people, not two accounts (issue #16). The approver must be a person (a
-   * password or SSO session, or a person's own token; not an integration's API token nor the
-   * operator's bootstrap token), and no account in the approver's credential chain (itself and
-   * whoever created it or set its password, transitively) may be in the proposer's or a
-   * reviewer's: an admin cannot approve through an account they made or whose password they set.
-   */
-  private async requireSecondPerson(q: Queryable, actor: Principal, others: (string | null)[]) {
-    if (actor.via === 'api-token' || actor.via === 'operator') {
-      throw new AppError(403, 'four_eyes', 'An approval must come from a person who signed in, not from an API or bootstrap token', { via: actor.via });
-    }
-    const mine = new Set(await usersRepository.credentialChain(q, actor.id));
-    for (const other of new Set(others.filter((o): o is string => Boolean(o)))) {
-      const shared = (await usersRepository.credentialChain(q, other)).filter((id) => mine.has(id));
-      if (shared.length) {
-        throw new AppError(403, 'four_eyes', 'Your account and the one that proposed or reviewed this disposal are controlled by the same person (one created the other, or set its password): another person must approve it', {
-          sharedAccounts: shared,
-        });
-      }
-    }
   }
 
   /**

@@ -4,6 +4,9 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fakeClock } from '../../src/services/clock.js';
 import { SignInService } from '../../src/services/sign-in.service.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { startServerProcess } from '../helpers/server-process.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
 type Err = { error: { code: string; message: string } };
@@ -240,6 +243,30 @@ describe(SignInService.name, () => {
         assert.equal((await stat(path.join(t.dataDir, f))).mode & 0o777, 0o600, f);
       }
       assert.equal((await stat(path.join(t.dataDir, 'objects'))).mode & 0o077, 0, 'object store closed to others');
+    });
+  });
+
+  describe('log', () => {
+    it('given the service outside demo mode when tokens are made and used then no token or password reaches its output', async () => {
+      const dir = await mkdtemp(path.join(tmpdir(), 'dossierlink-log-'));
+      const admin = 'log-test-admin-token-0123456789';
+      const server = await startServerProcess({ DOSSIER_DATA_DIR: dir, DOSSIER_DEMO: 'off', DOSSIER_ADMIN_TOKEN: admin, DOSSIER_INBOX: 'off', DOSSIER_OCR_WORKERS: '1', DOSSIER_LOG_LEVEL: 'debug' });
+      try {
+        const call = (method: string, p: string, body?: unknown, token = admin) =>
+          fetch(server.url + p, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
+        const tok = (await (await call('POST', '/api/tokens', { name: 'Log check', roles: ['crm'] })).json()) as { token: string };
+        const user = (await (await call('POST', '/api/users', { name: 'Log user', roles: ['crm'] })).json()) as { token: string };
+        await call('POST', '/api/users', { name: 'Log person', roles: ['crm'], username: 'logperson', password: 'log-person-password' });
+        await fetch(`${server.url}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'logperson', password: 'log-person-password' }) });
+        assert.equal((await call('GET', '/api/me', undefined, tok.token)).status, 200);
+        assert.equal((await call('GET', '/api/me', undefined, user.token)).status, 200);
+        const out = server.output();
+        assert.match(out, /"path":"\/api\/me"/, 'requests are logged');
+        for (const secret of [admin, tok.token, user.token, 'log-person-password']) assert.ok(!out.includes(secret), `${secret.slice(0, 6)}… is not in the output`);
+      } finally {
+        await server.stop();
+        await rm(dir, { recursive: true, force: true });
+      }
     });
   });
 });

@@ -46,7 +46,7 @@ export function usersRoutes(users: UsersService, sessions?: SessionsService) {
       tag: 'users',
       summary: 'Names of the people paper can be checked out to (ids and names only)',
       response: { status: 200, schema: z.object({ users: z.array(z.object({ id: z.string(), name: z.string() })) }) },
-      handler: async () => ({ users: (await users.list()).map((u) => ({ id: u.id, name: u.name })) }),
+      handler: async () => ({ users: (await users.list()).filter((u) => !u.disabled).map((u) => ({ id: u.id, name: u.name })) }),
     }),
     route({
       method: 'get',

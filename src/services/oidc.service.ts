@@ -14,6 +14,7 @@ type Pending = { verifier: string; nonce: string; redirectUri: string; at: numbe
 
 /** How long a browser may spend at the identity provider between the redirect and the callback. */
 const PENDING_MS = 10 * 60_000;
+const MAX_PENDING = 10_000;
 
 /**
  * Roles from a claim (a list of groups or one string), through the configured map. Unknown
@@ -73,6 +74,8 @@ export class OidcService {
     const redirectUri = this.cfg.redirectUrl ?? fallbackRedirectUri;
     const now = this.clock.now().getTime();
     for (const [k, p] of this.pending) if (now - p.at > PENDING_MS) this.pending.delete(k);
+    // Bounded, so a flood of started sign-ins cannot fill the memory: the oldest give way.
+    while (this.pending.size >= MAX_PENDING) this.pending.delete(this.pending.keys().next().value!);
     this.pending.set(state, { verifier, nonce, redirectUri, at: now });
     const url = client.buildAuthorizationUrl(config, {
       redirect_uri: redirectUri,

@@ -130,6 +130,10 @@ export class UsersService {
     await this.db.tx(async (q) => {
       const row = await usersRepository.get(q, id);
       if (!row) throw new NotFound('user', id);
+      // An admin who locks themselves out needs the operator; a slip of the mouse should not do that.
+      if (id === actor.id && (input.disabled || (input.roles && !input.roles.includes('admin') && JSON.parse(row.roles).includes('admin')))) {
+        throw new Conflict('You cannot disable yourself or take away your own admin role; ask another admin', undefined, 'own_account');
+      }
       if (passwordHash && !row.username) throw new Conflict('This user has no username to sign in with; create a user with username and password instead', undefined, 'no_username');
       const now = nowIso(this.clock);
       await usersRepository.update(q, id, {

@@ -194,6 +194,18 @@ describe(SignInService.name, () => {
       assert.equal(row.disabled, true);
       assert.equal(row.password, true);
       assert.ok(!JSON.stringify(list).includes('argon2'), 'no hashes in the list');
+      const directory = await json<{ users: { name: string }[] }>(await t.api('GET', '/api/users/directory', { as: 'mailroom' }));
+      assert.ok(!directory.users.some((u) => u.name === 'Nina Nieuw'), 'paper is not checked out to a disabled person');
+    });
+
+    it('given an admin when disabling themselves or dropping their own admin role then 409 own_account', async () => {
+      const ada = await t.signIn('admin');
+      for (const change of [{ disabled: true }, { roles: ['crm'] }]) {
+        const res = await t.api('PATCH', `/api/users/${ada.user.id}`, { session: ada, json: change });
+        assert.equal(res.status, 409);
+        assert.equal((await json<Err>(res)).error.code, 'own_account');
+      }
+      assert.equal((await t.api('GET', '/api/me', { session: ada })).status, 200);
     });
 
     it('given the token case of POST /api/users then it still answers with a token that works', async () => {

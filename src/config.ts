@@ -29,6 +29,9 @@ const EnvSchema = z.object({
   DOSSIER_S3_REGION: z.string().default('us-east-1'),
   DOSSIER_INBOX: flag(true),
   DOSSIER_SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
+  DOSSIER_MAX_PAGES: z.coerce.number().int().positive().max(100_000).default(500),
+  DOSSIER_PREFLIGHT_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  DOSSIER_SWEEP_GRACE_HOURS: z.coerce.number().min(0).max(24 * 365).default(24),
 });
 
 export type Config = {
@@ -49,6 +52,9 @@ export type Config = {
     | { kind: 's3'; endPoint: string; bucket: string; accessKey: string; secretKey: string; region: string };
   inbox: boolean;
   shutdownGraceMs: number;
+  maxPages: number;
+  preflightConcurrency: number;
+  sweepGraceMs: number;
 };
 
 /** Environment variables with their meaning, for the README and `--help`. Kept beside the schema so they cannot drift. */
@@ -73,6 +79,9 @@ export const ENV_DOCS: Record<keyof z.infer<typeof EnvSchema>, string> = {
   DOSSIER_S3_REGION: 'S3 region.',
   DOSSIER_INBOX: 'Watch `<data dir>/inbox` for scanner drop-off.',
   DOSSIER_SHUTDOWN_GRACE_MS: 'How long shutdown waits for requests and jobs to finish.',
+  DOSSIER_MAX_PAGES: 'Most pages one uploaded file may have; more is refused (413 `too_many_pages`) before anything is stored.',
+  DOSSIER_PREFLIGHT_CONCURRENCY: 'Uploads checked at once; a few more wait, beyond that 503 with Retry-After.',
+  DOSSIER_SWEEP_GRACE_HOURS: 'Age after which an object no row refers to is removed from the object store by the hourly sweep.',
 };
 
 export class ConfigError extends Error {}
@@ -123,5 +132,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     objectStore,
     inbox: e.DOSSIER_INBOX,
     shutdownGraceMs: e.DOSSIER_SHUTDOWN_GRACE_MS,
+    maxPages: e.DOSSIER_MAX_PAGES,
+    preflightConcurrency: e.DOSSIER_PREFLIGHT_CONCURRENCY,
+    sweepGraceMs: Math.round(e.DOSSIER_SWEEP_GRACE_HOURS * 3_600_000),
   };
 }

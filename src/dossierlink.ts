@@ -63,13 +63,14 @@ import { ChangesService } from './services/changes.service.js';
 import { IMPORT_JOB, ImportService } from './services/import.service.js';
 import { MergeAwareCustomersService, MergeService } from './services/merge.service.js';
 import { WebhooksService } from './services/webhooks.service.js';
+import { Preflight } from './services/preflight.js';
 
 export type Services = ReturnType<typeof buildServices>;
 
 function buildServices(db: Database, store: ObjectStore, config: Config, clock: Clock, queue: JobQueue, logger?: Logger) {
   const audit = new AuditService(db, clock);
   const scopes = new ScopesService(db, config.defaultScopes);
-  const intake = new IntakeService(db, store, queue, audit, scopes, clock);
+  const intake = new IntakeService(db, store, queue, audit, scopes, clock, undefined, new Preflight({ maxPages: config.maxPages, concurrency: config.preflightConcurrency }));
   const tracking = new TrackingService(db, audit, clock);
   const locations = new LocationsService(db, audit, clock, tracking);
   const status = new StatusService(audit, clock);

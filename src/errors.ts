@@ -93,3 +93,14 @@ export class UnknownReference extends AppError {
     super(422, code, message, details);
   }
 }
+
+/** The service is at capacity for this kind of work; the client should try again after `retryAfterSeconds`. */
+export class ServiceUnavailable extends AppError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+    code = 'busy',
+  ) {
+    super(503, code, message, { retryAfterSeconds });
+  }
+}

@@ -4,7 +4,7 @@ import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { mayAct, type Principal } from '../domain/roles.js';
-import { Forbidden, Invalid, NotFound, Unauthorized, UnsupportedMediaType, toHttpError } from '../errors.js';
+import { Forbidden, Invalid, NotFound, ServiceUnavailable, Unauthorized, UnsupportedMediaType, toHttpError } from '../errors.js';
 import { buildOpenApi } from './openapi.js';
 import { Reply, type RouteDef } from './route.js';
 
@@ -175,7 +175,7 @@ export function createApp(opts: AppOptions) {
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const { status, body } = toHttpError(err);
     const log = req.log ?? opts.logger;
-    if (status >= 500) log.error({ err }, 'request failed');
+    if (status >= 500 && !(err instanceof ServiceUnavailable)) log.error({ err }, 'request failed');
     // A body nobody's client would send is worth a look (a broken scanner, a probe), not an alarm.
     else if (body.error.code === 'malformed_multipart') log.warn({ code: body.error.code, method: req.method, path: req.path }, body.error.message);
     else log.debug({ code: body.error.code }, body.error.message);
@@ -183,6 +183,7 @@ export function createApp(opts: AppOptions) {
       res.destroy();
       return;
     }
+    if (err instanceof ServiceUnavailable) res.setHeader('Retry-After', String(err.retryAfterSeconds));
     res.status(status).json(body);
   });
 

@@ -1,22 +1,17 @@
-import { readFile } from 'node:fs/promises';
-import { fileTypeFromFile } from 'file-type';
-import { countImagePages } from '../adapters/image/image-pages.js';
 import type { ObjectStore } from '../adapters/object-store/object-store.js';
-import { countPdfPages } from '../adapters/pdf/pdf-render.js';
 import type { Database } from '../db/database.js';
 import { documentsRepository } from '../db/documents.repository.js';
 import type { DocumentView } from '../domain/document.js';
 import type { Principal } from '../domain/roles.js';
-import { Invalid, UnsupportedMediaType } from '../errors.js';
 import type { JobQueue } from '../jobs/job-queue.js';
 import type { AuditService } from './audit.service.js';
 import type { Clock } from './clock.js';
 import { buildDocument } from './document-records.js';
 import { toDocumentView } from './documents.service.js';
+import { ACCEPTED_MIME, Preflight } from './preflight.js';
 import type { ScopesService } from './scopes.service.js';
 
-/** What the pipeline accepts, decided from the bytes (magic numbers), never the name or the client's header. */
-export const ACCEPTED_MIME = ['application/pdf', 'image/png', 'image/jpeg', 'image/tiff'] as const;
+export { ACCEPTED_MIME };
 
 export type IncomingFile = { path: string; originalName: string | null; size: number };
 export type IntakeMeta = { customerId?: string | null; type?: string | null };
@@ -41,23 +36,12 @@ export class IntakeService {
     private readonly scopes: ScopesService,
     private readonly clock: Clock,
     private readonly onEnqueued: () => void = () => undefined,
+    private readonly checker: Preflight = new Preflight(),
   ) {}
 
   /** Checks the file is what it claims and can be processed. Returns the real MIME type and page count. */
   async preflight(file: IncomingFile): Promise<{ mime: (typeof ACCEPTED_MIME)[number]; pageCount: number }> {
-    if (file.size === 0) throw new Invalid('The file is empty', { file: file.originalName }, 'empty_file');
-    const sniffed = await fileTypeFromFile(file.path);
-    const mime = sniffed?.mime as (typeof ACCEPTED_MIME)[number] | undefined;
-    if (!mime || !ACCEPTED_MIME.includes(mime)) {
-      throw new UnsupportedMediaType(
-        `${file.originalName ?? 'The file'} is ${sniffed ? sniffed.mime : 'not a recognised file type'}; send a PDF, PNG, JPEG or TIFF`,
-        { file: file.originalName, detected: sniffed?.mime ?? null, accepted: ACCEPTED_MIME },
-      );
-    }
-    const bytes = new Uint8Array(await readFile(file.path));
-    const pageCount = mime === 'application/pdf' ? await countPdfPages(bytes) : await countImagePages(bytes);
-    if (pageCount < 1) throw new Invalid('The file has no pages', { file: file.originalName }, mime === 'application/pdf' ? 'corrupt_pdf' : 'corrupt_image');
-    return { mime, pageCount };
+    return this.checker.check(file);
   }
 
   async accept(file: IncomingFile, meta: IntakeMeta, actor: Principal, source: 'upload' | 'inbox'): Promise<IntakeResult> {

@@ -1,13 +1,16 @@
 import type { ObjectStore } from '../adapters/object-store/object-store.js';
 import type { Database } from '../db/database.js';
+import { customersRepository } from '../db/customers.repository.js';
 import { documentsRepository } from '../db/documents.repository.js';
 import type { DocumentView } from '../domain/document.js';
 import type { Principal } from '../domain/roles.js';
+import { UnknownReference } from '../errors.js';
 import type { JobQueue } from '../jobs/job-queue.js';
 import type { AuditService } from './audit.service.js';
 import type { Clock } from './clock.js';
 import { buildDocument } from './document-records.js';
 import { toDocumentView } from './documents.service.js';
+import { removeIfUnreferenced } from './object-sweep.service.js';
 import { ACCEPTED_MIME, Preflight } from './preflight.js';
 import type { ScopesService } from './scopes.service.js';
 
@@ -46,10 +49,34 @@ export class IntakeService {
 
   async accept(file: IncomingFile, meta: IntakeMeta, actor: Principal, source: 'upload' | 'inbox'): Promise<IntakeResult> {
     const { mime, pageCount } = await this.preflight(file);
-    // The object goes in first: if the transaction below fails, an unreferenced blob remains
-    // (content-addressed, harmless), never a document row pointing at nothing.
+    // Refuse what the transaction would refuse before a byte is stored.
+    if (meta.customerId && !(await customersRepository.get(this.db, meta.customerId))) {
+      throw new UnknownReference(`customer ${JSON.stringify(meta.customerId)} does not exist`, { customerId: meta.customerId }, 'unknown_customer');
+    }
+    // The object goes in first, so a row never points at nothing; if the transaction below
+    // fails, the object goes again unless another row uses the same bytes.
     const stored = await this.store.putFile(file.path, { contentType: mime });
-    const result = await this.db.tx(async (q) => {
+    const result = await this.record(file, meta, actor, source, mime, pageCount, stored).catch(async (err: unknown) => {
+      if (stored.created) await removeIfUnreferenced(this.db, this.store, [stored.sha256]).catch(() => undefined);
+      throw err;
+    });
+    // A refused write of the same bytes may have removed the object between our put and our
+    // commit (it saw no row yet): put it back from the upload, which is still on disk.
+    if (!(await this.store.stat(stored.sha256))) await this.store.putFile(file.path, { contentType: mime });
+    if (!result.duplicate) this.onEnqueued();
+    return result;
+  }
+
+  private async record(
+    file: IncomingFile,
+    meta: IntakeMeta,
+    actor: Principal,
+    source: 'upload' | 'inbox',
+    mime: (typeof ACCEPTED_MIME)[number],
+    pageCount: number,
+    stored: { sha256: string; size: number },
+  ): Promise<IntakeResult> {
+    return this.db.tx(async (q) => {
       const existing = await documentsRepository.bySha256(q, stored.sha256);
       if (existing) {
         await this.audit.record(q, {
@@ -89,8 +116,6 @@ export class IntakeService {
       });
       return { document: await toDocumentView(q, (await documentsRepository.get(q, doc.id))!), duplicate: false };
     });
-    if (!result.duplicate) this.onEnqueued();
-    return result;
   }
 }
 

@@ -4,8 +4,12 @@ import type { NextFunction, Request, Response } from 'express';
 import multer from 'multer';
 import { AppError, Invalid, PayloadTooLarge } from '../errors.js';
 
-/** multer hands file names over as latin1; browsers and curl send UTF-8. */
+/**
+ * multer hands file names over as latin1; browsers and curl send UTF-8. A name with characters
+ * beyond latin1 was decoded already (an RFC 5987 `filename*`): re-decoding would mangle it.
+ */
 export function decodeFileName(name: string): string {
+  if (/[^\u0000-\u00ff]/.test(name)) return name;
   const utf8 = Buffer.from(name, 'latin1').toString('utf8');
   return utf8.includes('\uFFFD') ? name : utf8;
 }

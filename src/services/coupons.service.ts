@@ -20,6 +20,7 @@ import { loadTemplates } from './mailings.service.js';
 import type { ScopesService } from './scopes.service.js';
 import type { StatusService } from './status.service.js';
 import { removeIfUnreferenced } from './object-sweep.service.js';
+import { safeFileName } from '../domain/file-names.js';
 
 /** What a returned coupon is kept as: the page(s) by content hash. */
 export type CouponOriginal = { sha256: string; mime: string; size: number; pages: number };
@@ -225,7 +226,10 @@ export class CouponsService {
   async acceptBatch(files: IncomingFile[], actor: Principal) {
     if (files.length === 0) throw new Invalid('No file was sent: use the field `file` (or `files` for several)', undefined, 'no_file');
     const checked: { f: IncomingFile; mime: string; pageCount: number }[] = [];
-    for (const f of files) checked.push({ f, ...(await this.intake.preflight(f)) });
+    for (const f of files) {
+      const r = await this.intake.preflight(f);
+      checked.push({ f: { ...f, originalName: safeFileName(f.originalName, r.mime) }, ...r });
+    }
     const pageCount = checked.reduce((n, c) => n + c.pageCount, 0);
     if (pageCount > MAX_BATCH_PAGES) throw new Invalid(`At most ${MAX_BATCH_PAGES} pages per batch; this one has ${pageCount}`, { pageCount }, 'batch_too_large');
     // Refuse a stack seen before without storing anything of it (the transaction checks again).

@@ -13,6 +13,7 @@ import { toDocumentView } from './documents.service.js';
 import { removeIfUnreferenced } from './object-sweep.service.js';
 import { ACCEPTED_MIME, Preflight } from './preflight.js';
 import type { ScopesService } from './scopes.service.js';
+import { safeFileName } from '../domain/file-names.js';
 
 export { ACCEPTED_MIME };
 
@@ -47,8 +48,9 @@ export class IntakeService {
     return this.checker.check(file);
   }
 
-  async accept(file: IncomingFile, meta: IntakeMeta, actor: Principal, source: 'upload' | 'inbox'): Promise<IntakeResult> {
-    const { mime, pageCount } = await this.preflight(file);
+  async accept(upload: IncomingFile, meta: IntakeMeta, actor: Principal, source: 'upload' | 'inbox'): Promise<IntakeResult> {
+    const { mime, pageCount } = await this.preflight(upload);
+    const file = { ...upload, originalName: safeFileName(upload.originalName, mime) };
     // Refuse what the transaction would refuse before a byte is stored.
     if (meta.customerId && !(await customersRepository.get(this.db, meta.customerId))) {
       throw new UnknownReference(`customer ${JSON.stringify(meta.customerId)} does not exist`, { customerId: meta.customerId }, 'unknown_customer');

@@ -1,8 +1,14 @@
 import assert from 'node:assert/strict';
-import { readdir } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import pino from 'pino';
+import { loadConfig } from '../../src/config.js';
+import { openDossierlink } from '../../src/dossierlink.js';
+import { ADMIN_TOKEN, startTestApp, type TestApp } from '../helpers/test-app.js';
 import { BOUNDARY, closing, part, rawPost } from '../helpers/raw-multipart.js';
 
 const ROUTES = ['/api/documents', '/api/documents/doc_00000000000000000000000000/digitise', '/api/coupons/batches', '/api/imports/customers'];
@@ -49,5 +55,36 @@ describe('malformed multipart', () => {
       body: Buffer.concat([part({ filename: 'klanten.csv', type: 'text/csv', data: 'id,name\nKL-000777,Bakkerij Test\n' }), closing()]),
     });
     assert.equal(res.status, 200, res.body.slice(0, 300));
+  });
+});
+
+describe('malformed multipart in the log', () => {
+  it('given a malformed body when refused then it is logged once as a client error (warn), never as error', async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'dossierlink-mp-log-'));
+    const lines: { level: number; msg: string; code?: string }[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        for (const l of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(l));
+        done();
+      },
+    });
+    const dl = await openDossierlink(loadConfig({ DOSSIER_DATA_DIR: dataDir, DOSSIER_ADMIN_TOKEN: ADMIN_TOKEN, DOSSIER_INBOX: 'off' }), { logger: pino({ level: 'debug' }, sink) });
+    const server: Server = dl.app.listen(0, '127.0.0.1');
+    await new Promise<void>((r) => server.once('listening', () => r()));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/api/documents`;
+      const res = await rawPost(url, { token: ADMIN_TOKEN, body: Buffer.concat([part({ filename: 'a\0b.pdf' }), closing()]) });
+      assert.equal(res.status, 400);
+      await new Promise((r) => setTimeout(r, 50));
+      const about = lines.filter((l) => l.code === 'malformed_multipart');
+      assert.equal(about.length, 1, JSON.stringify(lines.slice(-5)));
+      assert.equal(about[0]!.level, 40, 'warn');
+      assert.deepEqual(lines.filter((l) => l.level >= 50), []);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      await dl.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -7,7 +7,8 @@ import { addSearchablePage, embedOcrFont } from './searchable-pdf.js';
 /**
  * The searchable archive copy of a document, kept beside the untouched original:
  * - a born-digital PDF (no page needed OCR) is its own archive copy: returns null;
- * - a PDF with scanned pages: its pages in order, the scanned ones replaced by image + text;
+ * - a PDF with scanned pages: its pages in order, the scanned ones replaced by image + text
+ *   (a PDF whose every page was scanned is built from the scans alone, like an image);
  * - an image (PNG, JPEG, TIFF): one PDF page per image page.
  */
 export async function buildArchivePdf(input: { original: Uint8Array; mime: string; pageCount: number; ocrPages: OcrPage[] }): Promise<Uint8Array | null> {
@@ -21,7 +22,10 @@ export async function buildArchivePdf(input: { original: Uint8Array; mime: strin
   doc.setModificationDate(new Date(0));
   const asArchivePage = (p: OcrPage) => ({ image: { jpeg: p.jpeg, width: p.width, height: p.height }, dpi: p.dpi, words: p.result.words ?? [] });
   const byPage = new Map(input.ocrPages.map((p) => [p.pageNo, p]));
-  if (input.mime === 'application/pdf') {
+  // Only a PDF with born-digital pages among its scans needs the original parsed to copy them;
+  // a fully scanned one is built from its OCR'd pages alone, page by page, without holding the
+  // original's object tree beside it.
+  if (input.mime === 'application/pdf' && input.ocrPages.length < input.pageCount) {
     const src = await loadSource(input.original);
     for (let n = 1; n <= src.getPageCount(); n++) {
       const scanned = byPage.get(n);

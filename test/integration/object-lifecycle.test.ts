@@ -4,6 +4,7 @@ import type { DocumentView } from '../../src/domain/document.js';
 import { OBJECT_SWEEP_JOB } from '../../src/services/object-sweep.service.js';
 import { upload, waitFinal } from '../helpers/ingest-helpers.js';
 import { makeTextPdf } from '../helpers/scan-samples.js';
+import { startS3Server, type S3TestServer } from '../helpers/s3-server.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
 const LETTER = [
@@ -81,5 +82,41 @@ describe('files do not outlive their documents', () => {
     const objects = await stored(t);
     assert.ok(!objects.has(orphan.sha256));
     for (const sha of referencedBefore) assert.ok(objects.has(sha), `referenced ${sha} kept`);
+  });
+});
+
+describe('the object sweep on S3', () => {
+  let s3: S3TestServer;
+  let t: TestApp;
+  before(async () => {
+    s3 = await startS3Server();
+    t = await startTestApp({
+      env: {
+        DOSSIER_OBJECT_STORE: 's3',
+        DOSSIER_S3_ENDPOINT: s3.endPoint,
+        DOSSIER_S3_ACCESS_KEY: s3.accessKey,
+        DOSSIER_S3_SECRET_KEY: s3.secretKey,
+        DOSSIER_S3_BUCKET: 'sweep-test',
+      },
+    });
+  });
+  after(async () => {
+    await t.close();
+    await s3.stop();
+  });
+
+  it('given an S3 store with referenced objects and orphans when swept then only the orphans go', async () => {
+    const res = await upload(t, await makeTextPdf([LETTER]), 'offerte.pdf', { customerId: 'KL-000124' });
+    assert.equal(res.status, 202);
+    const kept = ((await res.json()) as DocumentView).original!.sha256;
+    const orphans = [await t.dl.store.putBuffer(Buffer.from('orphan one')), await t.dl.store.putBuffer(Buffer.from('orphan two'))].map((o) => o.sha256);
+    const refused = await upload(t, await makeTextPdf([['Onbekend', 'KL-999997']]), 'onbekend.pdf', { customerId: 'KL-999997' });
+    assert.equal(refused.status, 422);
+    assert.deepEqual((await t.dl.services.objectSweep.unreferenced(0)).map((o) => o.sha256).sort(), [...orphans].sort());
+    const r = await t.dl.services.objectSweep.sweep(0);
+    assert.equal(r.removed, 2);
+    const left = await stored(t);
+    assert.ok(left.has(kept));
+    for (const o of orphans) assert.ok(!left.has(o));
   });
 });

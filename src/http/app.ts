@@ -177,7 +177,7 @@ export function createApp(opts: AppOptions) {
     const log = req.log ?? opts.logger;
     if (status >= 500 && !(err instanceof ServiceUnavailable)) log.error({ err }, 'request failed');
     // A body nobody's client would send is worth a look (a broken scanner, a probe), not an alarm.
-    else if (body.error.code === 'malformed_multipart') log.warn({ code: body.error.code, method: req.method, path: req.path }, body.error.message);
+    else if (body.error.code === 'malformed_multipart' || err instanceof ServiceUnavailable) log.warn({ code: body.error.code, method: req.method, path: req.path }, body.error.message);
     else log.debug({ code: body.error.code }, body.error.message);
     if (res.headersSent) {
       res.destroy();

@@ -48,6 +48,9 @@ const EnvSchema = z.object({
     .regex(/^[^=,]+=(mailroom|crm|compliance|admin)(,[^=,]+=(mailroom|crm|compliance|admin))*$/, 'a comma-separated list of claim-value=role')
     .default('mailroom=mailroom,crm=crm,compliance=compliance,admin=admin'),
   DOSSIER_OIDC_LABEL: z.string().min(1).max(80).default('Single sign-on'),
+  DOSSIER_MAX_PAGES: z.coerce.number().int().positive().max(100_000).default(500),
+  DOSSIER_PREFLIGHT_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  DOSSIER_SWEEP_GRACE_HOURS: z.coerce.number().min(0).max(24 * 365).default(24),
 });
 
 export type Config = {
@@ -89,6 +92,9 @@ export type Config = {
     roleMap: Record<string, 'mailroom' | 'crm' | 'compliance' | 'admin'>;
     label: string;
   };
+  maxPages: number;
+  preflightConcurrency: number;
+  sweepGraceMs: number;
 };
 
 /** Environment variables with their meaning, for the README and `--help`. Kept beside the schema so they cannot drift. */
@@ -128,6 +134,9 @@ export const ENV_DOCS: Record<keyof z.infer<typeof EnvSchema>, string> = {
   DOSSIER_OIDC_ROLE_CLAIM: 'ID-token or userinfo claim holding the groups or roles.',
   DOSSIER_OIDC_ROLE_MAP: 'Claim value to role, e.g. `DL-Mailroom=mailroom,DL-Compliance=compliance`.',
   DOSSIER_OIDC_LABEL: 'Text of the single sign-on button.',
+  DOSSIER_MAX_PAGES: 'Most pages one uploaded file may have; more is refused (413 `too_many_pages`) before anything is stored.',
+  DOSSIER_PREFLIGHT_CONCURRENCY: 'Uploads checked at once; a few more wait, beyond that 503 with Retry-After.',
+  DOSSIER_SWEEP_GRACE_HOURS: 'Age after which an object no row refers to is removed from the object store by the hourly sweep.',
 };
 
 export class ConfigError extends Error {}
@@ -189,6 +198,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       destroyGraceMs: e.DOSSIER_DESTROY_GRACE_HOURS * 3_600_000,
     },
     oidc: oidcConfig(e),
+    maxPages: e.DOSSIER_MAX_PAGES,
+    preflightConcurrency: e.DOSSIER_PREFLIGHT_CONCURRENCY,
+    sweepGraceMs: Math.round(e.DOSSIER_SWEEP_GRACE_HOURS * 3_600_000),
   };
 }
 

@@ -68,17 +68,20 @@ import { ApiTokensService } from './services/api-tokens.service.js';
 import { OidcService } from './services/oidc.service.js';
 import { SessionsService } from './services/sessions.service.js';
 import { SignInService } from './services/sign-in.service.js';
+import { Preflight } from './services/preflight.js';
+import { OBJECT_SWEEP_JOB, ObjectSweepService } from './services/object-sweep.service.js';
 
 export type Services = ReturnType<typeof buildServices>;
 
 function buildServices(db: Database, store: ObjectStore, config: Config, clock: Clock, queue: JobQueue, logger?: Logger) {
   const audit = new AuditService(db, clock);
   const scopes = new ScopesService(db, config.defaultScopes);
-  const intake = new IntakeService(db, store, queue, audit, scopes, clock);
+  const intake = new IntakeService(db, store, queue, audit, scopes, clock, undefined, new Preflight({ maxPages: config.maxPages, concurrency: config.preflightConcurrency }));
   const tracking = new TrackingService(db, audit, clock);
   const locations = new LocationsService(db, audit, clock, tracking);
   const status = new StatusService(audit, clock);
   const users = new UsersService(db, audit, clock, config.adminToken);
+  const destruction = new DestructionService(db, store, audit, clock, { directGraceMs: config.accounts.destroyGraceMs });
   return {
     status,
     mailings: new MailingsService(db, audit, status, clock, logger),
@@ -93,8 +96,9 @@ function buildServices(db: Database, store: ObjectStore, config: Config, clock: 
     search: new SearchService(db, audit),
     pipeline: new PipelineService(db, queue, audit, clock),
     classification: new ClassificationService(db, scopes, audit, clock),
-    review: new ReviewService(db, audit, scopes, clock),
-    destruction: new DestructionService(db, store, audit, clock, { directGraceMs: config.accounts.destroyGraceMs }),
+    review: new ReviewService(db, audit, scopes, clock, destruction, store),
+    destruction,
+    objectSweep: new ObjectSweepService(db, store, logger),
     audit,
     scopes,
     users,
@@ -209,6 +213,13 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
       }),
     );
     runner.register(IMPORT_JOB, (job, ctx) => services.imports.runJob(job as Parameters<ImportService['runJob']>[0], ctx));
+    runner.register(OBJECT_SWEEP_JOB, async (_job, ctx) => {
+      await services.objectSweep.sweep(config.sweepGraceMs, ctx.signal);
+    });
+    // Hourly: files whose row never committed, or whose deletes a crash interrupted, go after the grace period.
+    const scheduleSweep = () =>
+      db.tx((q) => queue.enqueue(q, { kind: OBJECT_SWEEP_JOB, payload: {}, idempotencyKey: `${OBJECT_SWEEP_JOB}:${clock.now().toISOString().slice(0, 13)}`, maxAttempts: 1 }));
+    let sweepTimer: NodeJS.Timeout | undefined;
     runner.register('coupons', createCouponsHandler({ db, store, coupons: services.coupons, reader: createBarcodeReader(), clock, logger }));
     const app = createApp({
       routes: [
@@ -276,11 +287,15 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
         await scheduleDaily();
         dailyTimer = setInterval(() => void scheduleDaily().catch((err) => logger.error({ err }, 'could not schedule the daily pass')), 3_600_000);
         dailyTimer.unref();
+        await scheduleSweep();
+        sweepTimer = setInterval(() => void scheduleSweep().catch((err) => logger.error({ err }, 'could not schedule the object sweep')), 3_600_000);
+        sweepTimer.unref();
         if (config.inbox) await inbox.start();
       },
       /** Stops taking work, lets running jobs finish within the grace period, then closes everything. */
       async close(graceMs = config.shutdownGraceMs) {
         clearInterval(dailyTimer);
+        clearInterval(sweepTimer);
         await inbox.stop();
         await services.webhooks.stop();
         await runner.stop({ graceMs });

@@ -103,3 +103,14 @@ export class TooManyRequests extends AppError {
     super(429, 'too_many_attempts', message, { retryAfterSeconds });
   }
 }
+
+/** The service is at capacity for this kind of work; the client should try again after `retryAfterSeconds`. */
+export class ServiceUnavailable extends AppError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+    code = 'busy',
+  ) {
+    super(503, code, message, { retryAfterSeconds });
+  }
+}

@@ -1,9 +1,10 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { mayAct, type Principal } from '../domain/roles.js';
-import { AppError, Forbidden, Invalid, NotFound, TooManyRequests, Unauthorized, UnsupportedMediaType, toHttpError } from '../errors.js';
+import { AppError, Forbidden, Invalid, NotFound, ServiceUnavailable, TooManyRequests, Unauthorized, UnsupportedMediaType, toHttpError } from '../errors.js';
 import { cookie } from './cookies.js';
 import { buildOpenApi } from './openapi.js';
 import { Reply, type RouteDef } from './route.js';
@@ -60,6 +61,42 @@ function sameSecret(a: string, b: string): boolean {
 }
 
 /**
+ * Browser security headers on every response (helmet). The web UI has no inline script or style
+ * (api-docs included); PDFs and images arrive through `blob:` URLs fetched with the token, so
+ * blob: is allowed for img, frame and object (Chromium's PDF viewer is a plugin: object-src).
+ * No upgrade-insecure-requests and no HSTS: on-premise installs often run plain HTTP on the LAN,
+ * and TLS with its HSTS policy belongs to the proxy in front. API answers are never cached: they
+ * carry personal data and depend on the token.
+ */
+function securityHeaders() {
+  const headers = helmet({
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'blob:', 'data:'],
+        frameSrc: ["'self'", 'blob:'],
+        objectSrc: ["'self'", 'blob:'],
+        connectSrc: ["'self'"],
+        fontSrc: ["'self'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    referrerPolicy: { policy: 'no-referrer' },
+    xFrameOptions: { action: 'deny' },
+    strictTransportSecurity: false,
+  });
+  return (req: Request, res: Response, next: NextFunction) => {
+    if (req.path.startsWith('/api/') || req.path === '/api') res.setHeader('Cache-Control', 'no-store');
+    headers(req, res, next);
+  };
+}
+
+/**
  * Builds the express app from the route table. No I/O happens here: everything it needs is passed in.
  */
 export function createApp(opts: AppOptions) {
@@ -80,6 +117,8 @@ export function createApp(opts: AppOptions) {
     });
     next();
   });
+
+  app.use(securityHeaders());
 
   const json = express.json({ limit: opts.jsonLimitBytes, strict: true });
 
@@ -162,13 +201,16 @@ export function createApp(opts: AppOptions) {
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const { status, body } = toHttpError(err);
     const log = req.log ?? opts.logger;
-    if (status >= 500) log.error({ err }, 'request failed');
+    if (status >= 500 && !(err instanceof ServiceUnavailable)) log.error({ err }, 'request failed');
+    // A body nobody's client would send is worth a look (a broken scanner, a probe), not an alarm.
+    else if (body.error.code === 'malformed_multipart' || err instanceof ServiceUnavailable) log.warn({ code: body.error.code, method: req.method, path: req.path }, body.error.message);
     else log.debug({ code: body.error.code }, body.error.message);
     if (res.headersSent) {
       res.destroy();
       return;
     }
     if (err instanceof TooManyRequests) res.setHeader('Retry-After', String(err.retryAfterSeconds));
+    if (err instanceof ServiceUnavailable) res.setHeader('Retry-After', String(err.retryAfterSeconds));
     res.status(status).json(body);
   });
 

@@ -12,6 +12,7 @@ import type { Database } from '../db/database.js';
 import { Reply, route } from './route.js';
 import { IdParams } from './schemas.js';
 import { decodeFileName, multipartUpload, uploadedFiles } from './upload.js';
+import { safeFileName } from '../domain/file-names.js';
 
 const flag = z
   .enum(['true', 'false', '1', '0'])
@@ -146,7 +147,7 @@ export function integrationRoutes(deps: {
           const [file] = uploadedFiles(req);
           if (!file) throw new Invalid('No file was sent: use the field `file`', undefined, 'no_file');
           bytes = await readFile(file.path);
-          fileName = decodeFileName(file.originalname);
+          fileName = safeFileName(decodeFileName(file.originalname));
           contentType = file.mimetype;
         } else {
           bytes = await readBody(req, deps.maxUploadBytes);

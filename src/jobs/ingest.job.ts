@@ -16,7 +16,7 @@ import { extractText, type OcrPage } from '../services/extraction.js';
 import { UNCLASSIFIED } from '../services/intake.service.js';
 import type { ScopesService } from '../services/scopes.service.js';
 import { events } from '../services/events.service.js';
-import type { Job } from './job-queue.js';
+import { isPermanentFailure, type Job } from './job-queue.js';
 
 export type IngestPayload = { documentId: string };
 
@@ -68,7 +68,7 @@ export function createIngestHandler(deps: IngestDeps) {
       await finish(deps, row, { ...extraction, text, archiveSha });
     } catch (err) {
       // The last attempt marks the document failed, so it reaches a final status and shows in the operator view.
-      if (job.attempts >= job.maxAttempts && !ctx.signal.aborted) {
+      if ((job.attempts >= job.maxAttempts || isPermanentFailure(err)) && !ctx.signal.aborted) {
         await documentsRepository.update(db, row.id, { status: 'failed', error: (err as Error).message.slice(0, 500) }, nowIso(clock));
       } else {
         await documentsRepository.update(db, row.id, { status: 'queued' }, nowIso(clock));

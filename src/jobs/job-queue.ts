@@ -1,7 +1,7 @@
 import type { Database, Queryable } from '../db/database.js';
 import { JOB_STATUSES, jobsRepository, type JobRow, type JobStatus } from '../db/jobs.repository.js';
 import { newId } from '../domain/ids.js';
-import { Invalid } from '../errors.js';
+import { AppError, Invalid } from '../errors.js';
 import type { Clock } from '../services/clock.js';
 
 export type { JobStatus } from '../db/jobs.repository.js';
@@ -48,6 +48,27 @@ const MAX_ERROR_CHARS = 2000;
 export function retryDelayMs(attempts: number, random: () => number = Math.random): number {
   const base = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.max(0, attempts));
   return Math.round(base / 2 + (random() * base) / 2);
+}
+
+/**
+ * A failure that cannot succeed on retry (a damaged file, one locked with a password): the job
+ * fails at once with its reason instead of spending its remaining attempts. Throw it from a
+ * handler, or throw a 4xx AppError about the input (`Invalid`, `UnsupportedMediaType`,
+ * `UnknownReference`), which counts the same.
+ *
+ *     throw new PermanentJobError('The PDF is damaged: no page tree');
+ */
+export class PermanentJobError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PermanentJobError';
+  }
+}
+
+/** Whether retrying `err` is pointless: see PermanentJobError. Timeouts, I/O and 5xx errors stay retryable. */
+export function isPermanentFailure(err: unknown): boolean {
+  if (err instanceof PermanentJobError) return true;
+  return err instanceof AppError && [400, 413, 415, 422].includes(err.status);
 }
 
 function describeError(error: Error): string {
@@ -179,8 +200,8 @@ export class JobQueue {
 
   /**
    * Records a failed run: back to the queue after `retryDelayMs(attempts)`, or `failed` once
-   * max_attempts runs failed. The error is kept in last_error either way. False unless
-   * `workerId` holds the lock.
+   * max_attempts runs failed, or at once for a permanent failure (`isPermanentFailure`). The
+   * error is kept in last_error either way. False unless `workerId` holds the lock.
    *
    *     await queue.fail(job.id, 'worker-1', new Error('OCR engine crashed'))
    */
@@ -190,7 +211,7 @@ export class JobQueue {
       const row = await jobsRepository.heldBy(q, id, workerId);
       if (!row) return false;
       const now = this.clock.now();
-      if (row.attempts >= row.max_attempts) return jobsRepository.markFailed(q, id, workerId, lastError, now.toISOString());
+      if (row.attempts >= row.max_attempts || isPermanentFailure(error)) return jobsRepository.markFailed(q, id, workerId, lastError, now.toISOString());
       const runAfter = new Date(now.getTime() + retryDelayMs(row.attempts, this.random)).toISOString();
       return jobsRepository.scheduleRetry(q, id, workerId, runAfter, lastError, now.toISOString());
     });

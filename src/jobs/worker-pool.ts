@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import type { Job, JobQueue } from './job-queue.js';
+import { isPermanentFailure, type Job, type JobQueue } from './job-queue.js';
 
 export type JobContext = {
   /** Aborted when the runner stops and the grace period is over; stop work and throw. */
@@ -214,7 +214,7 @@ export class JobRunner {
       else if (!error) outcome = (await this.queue.complete(job.id, this.workerId)) ? 'done' : 'lost';
       else if (controller.signal.aborted && s.stopping)
         outcome = (await this.queue.release(job.id, this.workerId, 'interrupted by shutdown')) ? 'interrupted' : 'lost';
-      else if (await this.queue.fail(job.id, this.workerId, error)) outcome = job.attempts >= job.maxAttempts ? 'failed' : 'retry';
+      else if (await this.queue.fail(job.id, this.workerId, error)) outcome = job.attempts >= job.maxAttempts || isPermanentFailure(error) ? 'failed' : 'retry';
       else outcome = 'lost';
     } catch (err) {
       // The database refused the final write: the job stays running and recoverStale picks it up.

@@ -19,6 +19,8 @@ import type { IncomingFile, IntakeService } from './intake.service.js';
 import { loadTemplates } from './mailings.service.js';
 import type { ScopesService } from './scopes.service.js';
 import type { StatusService } from './status.service.js';
+import { removeIfUnreferenced } from './object-sweep.service.js';
+import { safeFileName } from '../domain/file-names.js';
 
 /** What a returned coupon is kept as: the page(s) by content hash. */
 export type CouponOriginal = { sha256: string; mime: string; size: number; pages: number };
@@ -224,7 +226,10 @@ export class CouponsService {
   async acceptBatch(files: IncomingFile[], actor: Principal) {
     if (files.length === 0) throw new Invalid('No file was sent: use the field `file` (or `files` for several)', undefined, 'no_file');
     const checked: { f: IncomingFile; mime: string; pageCount: number }[] = [];
-    for (const f of files) checked.push({ f, ...(await this.intake.preflight(f)) });
+    for (const f of files) {
+      const r = await this.intake.preflight(f);
+      checked.push({ f: { ...f, originalName: safeFileName(f.originalName, r.mime) }, ...r });
+    }
     const pageCount = checked.reduce((n, c) => n + c.pageCount, 0);
     if (pageCount > MAX_BATCH_PAGES) throw new Invalid(`At most ${MAX_BATCH_PAGES} pages per batch; this one has ${pageCount}`, { pageCount }, 'batch_too_large');
     // Refuse a stack seen before without storing anything of it (the transaction checks again).
@@ -235,6 +240,12 @@ export class CouponsService {
     const stored: ((typeof checked)[number] & { obj: StoredObject })[] = [];
     for (const c of checked) stored.push({ ...c, obj: await this.store.putFile(c.f.path, { contentType: c.mime }) });
     const id = newId('cpb', this.clock.now().getTime());
+    const refused = async (err: unknown): Promise<never> => {
+      // Files must not outlive the batch they were stored for.
+      const created = stored.filter((s) => s.obj.created).map((s) => s.obj.sha256);
+      await removeIfUnreferenced(this.db, this.store, created).catch(() => undefined);
+      throw err;
+    };
     await this.db.tx(async (q) => {
       for (const s of stored) {
         const earlier = await mailingsRepository.batchWithFile(q, s.obj.sha256);
@@ -249,7 +260,7 @@ export class CouponsService {
       const job = await this.queue.enqueue(q, { kind: 'coupons', payload: { batchId: id }, idempotencyKey: `coupons:${id}` });
       await mailingsRepository.setBatchJob(q, id, job.id);
       await this.audit.record(q, { actorId: actor.id, action: 'coupon.batch-upload', subjectType: 'coupon-batch', subjectId: id, details: { files: stored.length, pages: pageCount } });
-    });
+    }).catch(refused);
     return this.batch(id);
   }
 

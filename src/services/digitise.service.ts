@@ -10,6 +10,8 @@ import type { AuditService } from './audit.service.js';
 import { nowIso, type Clock } from './clock.js';
 import { toDocumentView } from './documents.service.js';
 import type { IncomingFile, IntakeService } from './intake.service.js';
+import { removeIfUnreferenced } from './object-sweep.service.js';
+import { safeFileName } from '../domain/file-names.js';
 
 const RULE = 'digitised on demand';
 
@@ -33,14 +35,20 @@ export class DigitiseService {
     private readonly intake: IntakeService,
   ) {}
 
-  async digitise(documentId: string, file: IncomingFile, reason: string | undefined, actor: Principal): Promise<DocumentView> {
+  async digitise(documentId: string, upload: IncomingFile, reason: string | undefined, actor: Principal): Promise<DocumentView> {
     const before = await documentsRepository.get(this.db, documentId);
     if (!before) throw new NotFound('document', documentId);
     if (before.original_sha256) throw new Conflict('This document is already digitised', { documentId }, 'already_digitised');
-    const { mime, pageCount } = await this.intake.preflight(file);
+    const { mime, pageCount } = await this.intake.preflight(upload);
+    const file = { ...upload, originalName: safeFileName(upload.originalName, mime) };
     // Object first, as in IntakeService: a failed transaction leaves an unreferenced blob, never a row without its file.
     const stored = await this.store.putFile(file.path, { contentType: mime });
     const why = reason?.trim() || 'paper requested often enough to scan it';
+    const refused = async (err: unknown): Promise<never> => {
+      // Files must not outlive the write they were stored for.
+      if (stored.created) await removeIfUnreferenced(this.db, this.store, [stored.sha256]).catch(() => undefined);
+      throw err;
+    };
     return this.db.tx(async (q) => {
       const row = await documentsRepository.get(q, documentId);
       if (!row) throw new NotFound('document', documentId);
@@ -76,6 +84,6 @@ export class DigitiseService {
         details: { reason: why, barcode: row.barcode, mime, pages: pageCount, size: stored.size, sha256: stored.sha256 },
       });
       return toDocumentView(q, (await documentsRepository.get(q, row.id))!);
-    });
+    }).catch(refused);
   }
 }

@@ -1,22 +1,21 @@
-import { readFile } from 'node:fs/promises';
-import { fileTypeFromFile } from 'file-type';
-import { countImagePages } from '../adapters/image/image-pages.js';
 import type { ObjectStore } from '../adapters/object-store/object-store.js';
-import { countPdfPages } from '../adapters/pdf/pdf-render.js';
 import type { Database } from '../db/database.js';
+import { customersRepository } from '../db/customers.repository.js';
 import { documentsRepository } from '../db/documents.repository.js';
 import type { DocumentView } from '../domain/document.js';
 import type { Principal } from '../domain/roles.js';
-import { Invalid, UnsupportedMediaType } from '../errors.js';
+import { UnknownReference } from '../errors.js';
 import type { JobQueue } from '../jobs/job-queue.js';
 import type { AuditService } from './audit.service.js';
 import type { Clock } from './clock.js';
 import { buildDocument } from './document-records.js';
 import { toDocumentView } from './documents.service.js';
+import { removeIfUnreferenced } from './object-sweep.service.js';
+import { ACCEPTED_MIME, Preflight } from './preflight.js';
 import type { ScopesService } from './scopes.service.js';
+import { safeFileName } from '../domain/file-names.js';
 
-/** What the pipeline accepts, decided from the bytes (magic numbers), never the name or the client's header. */
-export const ACCEPTED_MIME = ['application/pdf', 'image/png', 'image/jpeg', 'image/tiff'] as const;
+export { ACCEPTED_MIME };
 
 export type IncomingFile = { path: string; originalName: string | null; size: number };
 export type IntakeMeta = { customerId?: string | null; type?: string | null };
@@ -41,31 +40,45 @@ export class IntakeService {
     private readonly scopes: ScopesService,
     private readonly clock: Clock,
     private readonly onEnqueued: () => void = () => undefined,
+    private readonly checker: Preflight = new Preflight(),
   ) {}
 
   /** Checks the file is what it claims and can be processed. Returns the real MIME type and page count. */
   async preflight(file: IncomingFile): Promise<{ mime: (typeof ACCEPTED_MIME)[number]; pageCount: number }> {
-    if (file.size === 0) throw new Invalid('The file is empty', { file: file.originalName }, 'empty_file');
-    const sniffed = await fileTypeFromFile(file.path);
-    const mime = sniffed?.mime as (typeof ACCEPTED_MIME)[number] | undefined;
-    if (!mime || !ACCEPTED_MIME.includes(mime)) {
-      throw new UnsupportedMediaType(
-        `${file.originalName ?? 'The file'} is ${sniffed ? sniffed.mime : 'not a recognised file type'}; send a PDF, PNG, JPEG or TIFF`,
-        { file: file.originalName, detected: sniffed?.mime ?? null, accepted: ACCEPTED_MIME },
-      );
-    }
-    const bytes = new Uint8Array(await readFile(file.path));
-    const pageCount = mime === 'application/pdf' ? await countPdfPages(bytes) : await countImagePages(bytes);
-    if (pageCount < 1) throw new Invalid('The file has no pages', { file: file.originalName }, mime === 'application/pdf' ? 'corrupt_pdf' : 'corrupt_image');
-    return { mime, pageCount };
+    return this.checker.check(file);
   }
 
-  async accept(file: IncomingFile, meta: IntakeMeta, actor: Principal, source: 'upload' | 'inbox'): Promise<IntakeResult> {
-    const { mime, pageCount } = await this.preflight(file);
-    // The object goes in first: if the transaction below fails, an unreferenced blob remains
-    // (content-addressed, harmless), never a document row pointing at nothing.
+  async accept(upload: IncomingFile, meta: IntakeMeta, actor: Principal, source: 'upload' | 'inbox'): Promise<IntakeResult> {
+    const { mime, pageCount } = await this.preflight(upload);
+    const file = { ...upload, originalName: safeFileName(upload.originalName, mime) };
+    // Refuse what the transaction would refuse before a byte is stored.
+    if (meta.customerId && !(await customersRepository.get(this.db, meta.customerId))) {
+      throw new UnknownReference(`customer ${JSON.stringify(meta.customerId)} does not exist`, { customerId: meta.customerId }, 'unknown_customer');
+    }
+    // The object goes in first, so a row never points at nothing; if the transaction below
+    // fails, the object goes again unless another row uses the same bytes.
     const stored = await this.store.putFile(file.path, { contentType: mime });
-    const result = await this.db.tx(async (q) => {
+    const result = await this.record(file, meta, actor, source, mime, pageCount, stored).catch(async (err: unknown) => {
+      if (stored.created) await removeIfUnreferenced(this.db, this.store, [stored.sha256]).catch(() => undefined);
+      throw err;
+    });
+    // A refused write of the same bytes may have removed the object between our put and our
+    // commit (it saw no row yet): put it back from the upload, which is still on disk.
+    if (!(await this.store.stat(stored.sha256))) await this.store.putFile(file.path, { contentType: mime });
+    if (!result.duplicate) this.onEnqueued();
+    return result;
+  }
+
+  private async record(
+    file: IncomingFile,
+    meta: IntakeMeta,
+    actor: Principal,
+    source: 'upload' | 'inbox',
+    mime: (typeof ACCEPTED_MIME)[number],
+    pageCount: number,
+    stored: { sha256: string; size: number },
+  ): Promise<IntakeResult> {
+    return this.db.tx(async (q) => {
       const existing = await documentsRepository.bySha256(q, stored.sha256);
       if (existing) {
         await this.audit.record(q, {
@@ -105,8 +118,6 @@ export class IntakeService {
       });
       return { document: await toDocumentView(q, (await documentsRepository.get(q, doc.id))!), duplicate: false };
     });
-    if (!result.duplicate) this.onEnqueued();
-    return result;
   }
 }
 

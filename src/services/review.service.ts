@@ -1,3 +1,4 @@
+import type { ObjectStore } from '../adapters/object-store/object-store.js';
 import type { Database } from '../db/database.js';
 import { customersRepository } from '../db/customers.repository.js';
 import { documentsRepository } from '../db/documents.repository.js';
@@ -14,6 +15,7 @@ import { toDocumentView } from './documents.service.js';
 import { UNCLASSIFIED } from './intake.service.js';
 import { events } from './events.service.js';
 import type { ScopesService } from './scopes.service.js';
+import type { DestructionService } from './destruction.service.js';
 
 export type ReviewDecision = {
   type?: string;
@@ -36,6 +38,8 @@ export class ReviewService {
     private readonly audit: AuditService,
     private readonly scopes: ScopesService,
     private readonly clock: Clock,
+    private readonly destruction: DestructionService,
+    private readonly store: ObjectStore,
   ) {}
 
   async queue(limit: number, offset: number): Promise<{ total: number; documents: (DocumentView & { reasons: string[]; nearDuplicateOf: string | null })[] }> {
@@ -53,18 +57,20 @@ export class ReviewService {
   }
 
   async resolve(id: string, d: ReviewDecision, actor: Principal): Promise<DocumentView | { discarded: true; duplicateOf: string }> {
-    return this.db.tx(async (q) => {
+    const outcome = await this.db.tx(async (q) => {
       const row = await documentsRepository.get(q, id);
       if (!row) throw new UnknownReference(`document ${JSON.stringify(id)} does not exist`, { id }, 'unknown_document');
       if (row.status !== 'needs_review') throw new Conflict(`The document is ${row.status}, not waiting for review`, { status: row.status }, 'not_in_review');
       const now = nowIso(this.clock);
       if (d.duplicate === 'discard') {
         if (!row.near_duplicate_of) throw new Conflict('Only a flagged near duplicate can be discarded as a rescan', undefined, 'not_a_duplicate');
-        await searchRepository.remove(q, id);
-        await q.run('DELETE FROM document_pages WHERE document_id = ?', [id]);
-        await documentsRepository.update(q, id, { destroyed_at: now, error: `discarded in review as a rescan of ${row.near_duplicate_of}` }, now);
+        // A discarded rescan is destroyed like any document: file, archive copy, text, title and
+        // name go; the tombstone and the audit trail say what it was and why.
+        const reason = `discarded in review as a rescan of ${row.near_duplicate_of}`;
+        const { objects } = await this.destruction.destroyInTx(q, row, actor, reason);
+        await documentsRepository.update(q, id, { error: reason }, now);
         await this.audit.record(q, { actorId: actor.id, action: 'document.discard-rescan', subjectType: 'document', subjectId: id, customerId: row.customer_id, details: { duplicateOf: row.near_duplicate_of } });
-        return { discarded: true as const, duplicateOf: row.near_duplicate_of };
+        return { kind: 'discarded' as const, discarded: { discarded: true as const, duplicateOf: row.near_duplicate_of }, objects };
       }
       const type = d.type ?? row.type;
       const customerId = d.customerId ?? row.customer_id;
@@ -101,7 +107,14 @@ export class ReviewService {
         await events.emit(q, { type: 'document.class_changed', subjectType: 'document', subjectId: id, customerId, actorId: actor.id, at: now, data: { from: row.class, to: decision.class } });
       }
       await this.audit.record(q, { actorId: actor.id, action: 'document.review', subjectType: 'document', subjectId: id, customerId, details: { changes: changes.map(([f, a, b]) => ({ field: f, from: a, to: b })) } });
-      return toDocumentView(q, (await documentsRepository.get(q, id))!);
+      return { kind: 'confirmed' as const, view: await toDocumentView(q, (await documentsRepository.get(q, id))!) };
     });
+    if (outcome.kind === 'discarded') {
+      // After the commit, as in DestructionService.destroy: a crash in between leaves an
+      // unreferenced object for the sweep, never a row pointing at nothing.
+      for (const h of outcome.objects) await this.store.delete(h);
+      return outcome.discarded;
+    }
+    return outcome.view;
   }
 }

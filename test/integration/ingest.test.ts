@@ -240,7 +240,8 @@ describe('dynamic document ingest', () => {
       assert.equal(res.status, 202);
       const d = (await res.json()) as DocumentView;
       assert.equal(d.original?.mime, 'image/jpeg');
-      assert.equal(d.original?.name, 'factuur.pdf');
+      // Issue 14: the kept name takes its extension from the detected type, not the uploader's.
+      assert.equal(d.original?.name, 'factuur.jpg');
     });
 
     it('given a request without a file when uploaded then 400 no_file', async () => {

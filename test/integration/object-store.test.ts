@@ -106,6 +106,24 @@ function contract(name: string, makeStore: () => Promise<Harness>): void {
       await assert.rejects(h.store.getBuffer(put.sha256), NotFound);
     });
 
+    it('given stored objects, when listed, then each appears once with its size and a recent store time, and deleted ones do not', async () => {
+      const kept = await h.store.putBuffer(Buffer.from(`listed ${name} one`));
+      const other = await h.store.putBuffer(Buffer.from(`listed ${name} two, longer`));
+      const gone = await h.store.putBuffer(Buffer.from(`listed ${name} deleted`));
+      await h.store.delete(gone.sha256);
+      const listed = new Map<string, { size: number; touchedAt: Date }>();
+      for await (const o of h.store.list()) {
+        assert.ok(!listed.has(o.sha256), 'listed once');
+        listed.set(o.sha256, o);
+      }
+      assert.equal(listed.size, await h.countObjects());
+      assert.equal(listed.get(kept.sha256)?.size, kept.size);
+      assert.equal(listed.get(other.sha256)?.size, other.size);
+      assert.ok(!listed.has(gone.sha256));
+      const age = Date.now() - listed.get(kept.sha256)!.touchedAt.getTime();
+      assert.ok(age >= -5_000 && age < 120_000, `stored ${age} ms ago`);
+    });
+
     it('given strings that are not lowercase sha256 hex, when used as keys, then every call rejects with Invalid', async () => {
       const good = sha('x');
       const bad = ['../etc/passwd', good.toUpperCase(), good.slice(0, 63), `${good}0`, `../${good.slice(3)}`, '', `${good.slice(0, 63)}/`];

@@ -17,10 +17,11 @@ export type ImagePage = { pageNo: number; image: GreyImage; dpi?: number };
 export type ImagePagesOptions = { maxPixels?: number; pages?: number[] };
 
 /**
- * Number of pages in the image (1 unless it is a multi-page TIFF or WebP animation).
+ * Number of pages in the image (1 unless it is a multi-page TIFF or WebP animation). Given a
+ * file path, only the headers are read from disk.
  * @example const n = await countImagePages(upload.buffer);
  */
-export async function countImagePages(bytes: Uint8Array, opts: { maxPixels?: number } = {}): Promise<number> {
+export async function countImagePages(bytes: Uint8Array | string, opts: { maxPixels?: number } = {}): Promise<number> {
   return (await probe(bytes, opts.maxPixels ?? MAX_IMAGE_PIXELS)).pages;
 }
 
@@ -52,8 +53,8 @@ export async function decodeImagePage(bytes: Uint8Array, pageNo = 1, maxPixels =
 
 type Probe = { format: string; pages: number; dpi?: number };
 
-/** Reads the header only; sizes are checked here, before any pixel is decoded. */
-async function probe(bytes: Uint8Array, maxPixels: number): Promise<Probe> {
+/** Reads the header only (from memory, or from a file path without reading the whole file); sizes are checked here, before any pixel is decoded. */
+async function probe(bytes: Uint8Array | string, maxPixels: number): Promise<Probe> {
   const meta = await sharp(bytes, { limitInputPixels: false })
     .metadata()
     .catch((err: unknown) => {

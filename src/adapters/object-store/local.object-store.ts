@@ -4,7 +4,7 @@ import { chmod, link, mkdir, open, readdir, readFile, rename, rm, stat, unlink }
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { NotFound, Invalid } from '../../errors.js';
-import { objectKey, SHA256_HEX, type ObjectStore, type StoredObject } from './object-store.js';
+import { objectKey, SHA256_HEX, type ListedObject, type ObjectStore, type StoredObject } from './object-store.js';
 
 /** Temp files older than this are leftovers of a crash: no live write takes an hour. */
 const STALE_TEMP_MS = 60 * 60 * 1000;
@@ -104,6 +104,19 @@ export class LocalObjectStore implements ObjectStore {
     await unlink(this.pathFor(sha256)).catch((err: unknown) => {
       if (!isMissing(err)) throw err;
     });
+  }
+
+  async *list(): AsyncIterable<ListedObject> {
+    const base = join(this.root, 'sha256');
+    for (const a of await readdir(base).catch(() => [] as string[])) {
+      for (const b of await readdir(join(base, a)).catch(() => [] as string[])) {
+        for (const name of await readdir(join(base, a, b)).catch(() => [] as string[])) {
+          if (!SHA256_HEX.test(name)) continue;
+          const info = await stat(join(base, a, b, name)).catch(() => null);
+          if (info?.isFile()) yield { sha256: name, size: info.size, touchedAt: info.mtime };
+        }
+      }
+    }
   }
 
   /** Moves a complete, fsynced temp file into place unless the object exists already. */

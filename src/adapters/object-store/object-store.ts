@@ -22,7 +22,20 @@ export interface ObjectStore {
   stat(sha256: string): Promise<{ size: number } | null>;
   /** Removes the object; no error when it is already gone. */
   delete(sha256: string): Promise<void>;
+  /**
+   * Every object in the store with its size and when it was stored, in no particular
+   * order, streamed (a store may hold millions). For the sweep of unreferenced objects.
+   */
+  list(): AsyncIterable<ListedObject>;
 }
+
+/** One entry of `ObjectStore.list()`. */
+export type ListedObject = {
+  sha256: string;
+  size: number;
+  /** When the bytes were first stored (a later put of the same bytes does not move it). */
+  touchedAt: Date;
+};
 
 export const SHA256_HEX = /^[0-9a-f]{64}$/;
 

@@ -4,7 +4,7 @@ import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { Client } from 'minio';
 import { Conflict, Invalid, NotFound } from '../../errors.js';
-import { objectKey, SHA256_HEX, type ObjectStore, type StoredObject } from './object-store.js';
+import { objectKey, SHA256_HEX, type ListedObject, type ObjectStore, type StoredObject } from './object-store.js';
 
 /** Connection settings for an S3-compatible server (AWS S3, MinIO, ...). */
 export type S3ObjectStoreConfig = {
@@ -122,6 +122,15 @@ export class S3ObjectStore implements ObjectStore {
       await this.client.removeObject(this.bucket, key);
     } catch (err) {
       if (!isMissingKey(err)) throw err;
+    }
+  }
+
+  async *list(): AsyncIterable<ListedObject> {
+    const stream = this.client.listObjectsV2(this.bucket, 'sha256/', true);
+    for await (const item of stream as AsyncIterable<{ name?: string; size?: number; lastModified?: Date }>) {
+      const sha256 = item.name?.split('/').pop() ?? '';
+      if (!SHA256_HEX.test(sha256) || item.name !== objectKey(sha256)) continue;
+      yield { sha256, size: item.size ?? 0, touchedAt: item.lastModified ?? new Date(0) };
     }
   }
 

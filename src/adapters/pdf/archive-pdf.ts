@@ -1,11 +1,14 @@
+import { PDFDocument as DecryptingPDFDocument, PDFDict, PDFInvalidObject, PDFName, PDFStream } from '@cantoo/pdf-lib';
 import { PDFDocument } from 'pdf-lib';
+import { Invalid } from '../../errors.js';
 import type { OcrPage } from '../../services/extraction.js';
 import { addSearchablePage, embedOcrFont } from './searchable-pdf.js';
 
 /**
  * The searchable archive copy of a document, kept beside the untouched original:
  * - a born-digital PDF (no page needed OCR) is its own archive copy: returns null;
- * - a PDF with scanned pages: its pages in order, the scanned ones replaced by image + text;
+ * - a PDF with scanned pages: its pages in order, the scanned ones replaced by image + text
+ *   (a PDF whose every page was scanned is built from the scans alone, like an image);
  * - an image (PNG, JPEG, TIFF): one PDF page per image page.
  */
 export async function buildArchivePdf(input: { original: Uint8Array; mime: string; pageCount: number; ocrPages: OcrPage[] }): Promise<Uint8Array | null> {
@@ -19,8 +22,11 @@ export async function buildArchivePdf(input: { original: Uint8Array; mime: strin
   doc.setModificationDate(new Date(0));
   const asArchivePage = (p: OcrPage) => ({ image: { jpeg: p.jpeg, width: p.width, height: p.height }, dpi: p.dpi, words: p.result.words ?? [] });
   const byPage = new Map(input.ocrPages.map((p) => [p.pageNo, p]));
-  if (input.mime === 'application/pdf') {
-    const src = await PDFDocument.load(input.original, { updateMetadata: false });
+  // Only a PDF with born-digital pages among its scans needs the original parsed to copy them;
+  // a fully scanned one is built from its OCR'd pages alone, page by page, without holding the
+  // original's object tree beside it.
+  if (input.mime === 'application/pdf' && input.ocrPages.length < input.pageCount) {
+    const src = await loadSource(input.original);
     for (let n = 1; n <= src.getPageCount(); n++) {
       const scanned = byPage.get(n);
       if (scanned) await addSearchablePage(doc, font, asArchivePage(scanned));
@@ -33,4 +39,50 @@ export async function buildArchivePdf(input: { original: Uint8Array; mime: strin
     for (const p of input.ocrPages) await addSearchablePage(doc, font, asArchivePage(p));
   }
   return doc.save();
+}
+
+/**
+ * Opens the original for copying its born-digital pages. pdf-lib cannot decrypt, and copying the
+ * still-encrypted streams of a PDF locked with an owner password only (no password needed to
+ * open it: bank and government statements) would give unreadable pages; so such a file is first
+ * decrypted with the empty user password by @cantoo/pdf-lib (a maintained pdf-lib fork that can),
+ * and the plain copy is what pages are taken from. The original in the store stays untouched.
+ * Anything that cannot be opened is an `Invalid` the job queue does not retry.
+ */
+async function loadSource(bytes: Uint8Array): Promise<PDFDocument> {
+  let doc: PDFDocument;
+  try {
+    // ignoreEncryption only to learn whether it is encrypted; such a document is never copied from.
+    doc = await PDFDocument.load(bytes, { updateMetadata: false, ignoreEncryption: true });
+  } catch (err) {
+    throw new Invalid('The PDF is damaged: its pages cannot be copied into the archive copy', { reason: String((err as Error)?.message ?? err).slice(0, 200) }, 'corrupt_pdf');
+  }
+  if (!doc.isEncrypted) return doc;
+  let plain: Uint8Array;
+  try {
+    const decrypted = await DecryptingPDFDocument.load(bytes, { password: '', updateMetadata: false });
+    // What only served the encrypted file survives decryption as objects of its own: the security
+    // handler's dictionary, the object streams and the cross-reference stream (unparsed, still
+    // naming /Encrypt, so pdf-lib would take the result for encrypted again). Drop them all.
+    for (const [ref, obj] of decrypted.context.enumerateIndirectObjects()) {
+      const dict = obj instanceof PDFDict ? obj : obj instanceof PDFStream ? obj.dict : undefined;
+      const type = dict?.get(PDFName.of('Type'));
+      const leftover =
+        obj instanceof PDFInvalidObject ||
+        type === PDFName.of('XRef') ||
+        type === PDFName.of('ObjStm') ||
+        dict?.has(PDFName.of('Encrypt')) ||
+        (dict?.has(PDFName.of('O')) && dict.has(PDFName.of('U')) && dict.has(PDFName.of('P')));
+      if (leftover) decrypted.context.delete(ref);
+    }
+    // Object streams would carry the /Encrypt reference into the new cross-reference stream.
+    plain = await decrypted.save({ useObjectStreams: false });
+  } catch {
+    throw new Invalid('The PDF is password-protected; upload it without a password', undefined, 'encrypted_pdf');
+  }
+  try {
+    return await PDFDocument.load(plain, { updateMetadata: false });
+  } catch (err) {
+    throw new Invalid('The PDF is damaged: its pages cannot be copied into the archive copy', { reason: String((err as Error)?.message ?? err).slice(0, 200) }, 'corrupt_pdf');
+  }
 }

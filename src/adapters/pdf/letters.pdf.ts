@@ -123,6 +123,34 @@ function wrap(text: string, font: PDFFont, size: number, widthMm: number, cache:
   return lines;
 }
 
+/**
+ * Shortens `text` with an ellipsis to at most `widthMm` at `size`: a CRM name of 300 characters
+ * must neither run off the envelope window nor wrap a letter's body past its coupon and so fail
+ * the whole mailing. `text` must be printable already.
+ */
+function fit(text: string, font: PDFFont, size: number, widthMm: number): string {
+  const max = widthMm * MM;
+  if (font.widthOfTextAtSize(text, size) <= max) return text;
+  const chars = [...text];
+  const cut = (n: number) => `${chars.slice(0, n).join('').trimEnd()}…`;
+  let lo = 0;
+  let hi = chars.length;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (font.widthOfTextAtSize(cut(mid), size) <= max) lo = mid;
+    else hi = mid - 1;
+  }
+  return cut(lo);
+}
+
+/** Per-letter values as printed: names and address lines fit the envelope window (the narrowest place they go). */
+function letterVars(ctx: Ctx, input: LettersPdfInput, letter: LetterInput): LetterVars {
+  const vars = mailingVars(input, letter);
+  const width = LETTER_LAYOUT.window.width - 4;
+  for (const k of ['name', 'address', 'city'] as const) vars[k] = fit(printable(vars[k], ctx.fonts), ctx.fonts.bold, 11, width);
+  return vars;
+}
+
 /** Placeholders that differ from letter to letter; the others are the same for the whole mailing. */
 const PER_LETTER = /\{\{\s*(name|customerId|address|postcode|city|barcode|seq)\s*\}\}/;
 const perLetter = (templateText: string) => PER_LETTER.test(templateText);
@@ -229,7 +257,7 @@ export async function renderLettersPdf(input: LettersPdfInput, opts: { onProgres
     const letter = input.letters[i]!;
     const page = doc.addPage([PAGE_W, PAGE_H]);
     page.drawPage(background, { x: 0, y: 0 });
-    const pass: Pass = { page, perLetter: true, ctx, vars: mailingVars(input, letter) };
+    const pass: Pass = { page, perLetter: true, ctx, vars: letterVars(ctx, input, letter) };
     drawFixed(pass, letter);
     drawBody(pass, blocks);
     if ((i + 1) % LETTER_CHUNK === 0 || i + 1 === input.letters.length) {
@@ -293,7 +321,7 @@ function drawFixed(p: Pass, letter: LetterInput | null = null): void {
   }
   if (c) {
     const postal = `${(c.postcode ?? '').toUpperCase()}  ${(c.city ?? '').toUpperCase()}`.trim();
-    [c.name, c.address ?? '', postal].filter(Boolean).forEach((s, i) => put(p, true, s, w.x + 2, w.y + 13 + i * 5, 10));
+    [c.name, c.address ?? '', postal].filter(Boolean).forEach((s, i) => put(p, true, fit(printable(s, f), f.regular, 10, w.width - 4), w.x + 2, w.y + 13 + i * 5, 10));
   }
 
   // Reference block beside the window.
@@ -327,7 +355,7 @@ function drawCoupon(p: Pass, letter: LetterInput | null): void {
   putTemplate(p, t.title, k.title.x, k.title.y, 14, f.bold);
   put(p, false, p.ctx.input.mailing.name, k.title.x, k.title.y + 5.5, 8.5);
   if (letter) {
-    put(p, true, `Naam: ${letter.customer.name}`, k.title.x, k.title.y + 13, 10);
+    put(p, true, fit(printable(`Naam: ${letter.customer.name}`, f), f.regular, 10, k.barcode.x - k.title.x - 6), k.title.x, k.title.y + 13, 10);
     put(p, true, `Klantnummer: ${letter.customer.id}`, k.title.x, k.title.y + 18, 10);
   }
   if (perLetter(t.question) === p.perLetter) {

@@ -3,9 +3,10 @@
  * Also owns opening a PDF with pdfjs, so text extraction shares the same offline setup and the
  * same mapping of pdfjs failures onto `Invalid`.
  */
+import { open } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { getDocument, VerbosityLevel } from 'pdfjs-dist/legacy/build/pdf.mjs';
+import { getDocument, PDFDataRangeTransport, VerbosityLevel } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import type { PDFDocumentProxy } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import sharp from 'sharp';
 import { AppError, Invalid } from '../../errors.js';
@@ -110,6 +111,63 @@ export async function countPdfPages(pdf: Uint8Array): Promise<number> {
     return doc.numPages;
   } finally {
     await doc.destroy();
+  }
+}
+
+/** pdfjs asks for the file in chunks of this size; a page count of a well-formed PDF needs a handful. */
+const RANGE_CHUNK = 64 * 1024;
+
+/**
+ * Number of pages of a PDF on disk, read through pdfjs's range transport: it asks for the
+ * trailer, the cross-reference table and the page tree, chunk by chunk, so a 200 MB scan costs
+ * a few chunks of memory rather than the whole file (plus pdfjs's private copy). A PDF whose
+ * cross-reference table is broken makes pdfjs scan every chunk; then it holds the file once.
+ * Throws `Invalid` 'encrypted_pdf' / 'corrupt_pdf' like `openPdfDocument`.
+ * @example const pages = await countPdfPagesInFile('/tmp/upload-123');
+ */
+export async function countPdfPagesInFile(filePath: string): Promise<number> {
+  const handle = await open(filePath, 'r');
+  try {
+    const { size } = await handle.stat();
+    if (size === 0) throw new Invalid('The PDF is empty', undefined, 'corrupt_pdf');
+    const read = async (begin: number, end: number) => {
+      const buf = Buffer.alloc(Math.max(0, Math.min(end, size) - begin));
+      const { bytesRead } = await handle.read(buf, 0, buf.length, begin);
+      return new Uint8Array(buf.buffer, buf.byteOffset, bytesRead);
+    };
+    const transport = new (class extends PDFDataRangeTransport {
+      override requestDataRange(begin: number, end: number): void {
+        read(begin, end).then(
+          (chunk) => this.onDataRange(begin, chunk),
+          () => this.abort(),
+        );
+      }
+    })(size, await read(0, Math.min(size, RANGE_CHUNK)));
+    const task = getDocument({
+      range: transport,
+      length: size,
+      rangeChunkSize: RANGE_CHUNK,
+      disableAutoFetch: true,
+      disableStream: true,
+      ...PDFJS_ASSETS,
+      verbosity: VerbosityLevel.ERRORS,
+      isEvalSupported: false,
+      stopAtErrors: false,
+    });
+    let doc: PDFDocumentProxy;
+    try {
+      doc = await task.promise;
+    } catch (err) {
+      await task.destroy().catch(() => undefined);
+      throw toPdfError(err);
+    }
+    try {
+      return doc.numPages;
+    } finally {
+      await doc.destroy();
+    }
+  } finally {
+    await handle.close();
   }
 }
 

@@ -13,6 +13,8 @@ export function h(tag, attrs = {}, ...children) {
     if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
     else if (k === 'class') el.className = v;
     else if (k === 'text') el.textContent = v;
+    // Through the CSSOM: a style attribute would be inline style, which the CSP refuses.
+    else if (k === 'style') el.style.cssText = String(v);
     else if (k === 'dataset') Object.assign(el.dataset, v);
     else if (k === 'value' && 'value' in el) el.value = v;
     else if (v === true) el.setAttribute(k, '');

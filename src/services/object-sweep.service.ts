@@ -1,0 +1,68 @@
+import type { Logger } from 'pino';
+import type { ListedObject, ObjectStore } from '../adapters/object-store/object-store.js';
+import type { Database } from '../db/database.js';
+import { objectRefsRepository } from '../db/object-refs.repository.js';
+
+/** Objects removed per transaction: the writer lock is held while they are re-checked and removed. */
+const BATCH = 100;
+
+export const OBJECT_SWEEP_JOB = 'object-sweep';
+
+/**
+ * Removes objects of the store that no row refers to: left by a write that failed after storing
+ * its file, by a crash between a destruction's commit and its deletes, or by a job whose result
+ * never committed. Each candidate is checked again inside a write transaction just before it is
+ * removed, so a row committed meanwhile keeps its object; the grace period covers the moment
+ * between storing an object and committing the row that refers to it.
+ *
+ *     await removeIfUnreferenced(db, store, [stored.sha256]); // after a refused write
+ */
+export async function removeIfUnreferenced(db: Database, store: ObjectStore, hashes: string[]): Promise<string[]> {
+  if (hashes.length === 0) return [];
+  return db.tx(async (q) => {
+    const removed: string[] = [];
+    for (const h of new Set(hashes)) {
+      if (await objectRefsRepository.isReferenced(q, h)) continue;
+      await store.delete(h);
+      removed.push(h);
+    }
+    return removed;
+  });
+}
+
+export class ObjectSweepService {
+  constructor(
+    private readonly db: Database,
+    private readonly store: ObjectStore,
+    private readonly logger?: Logger,
+  ) {}
+
+  /**
+   * Objects no row refers to that were stored more than `graceMs` ago. Store times are wall-clock
+   * (file mtime, S3 LastModified), so the cutoff is too, whatever clock the services run on.
+   */
+  async unreferenced(graceMs: number): Promise<ListedObject[]> {
+    const refs = await objectRefsRepository.all(this.db);
+    const cutoff = Date.now() - graceMs;
+    const out: ListedObject[] = [];
+    for await (const o of this.store.list()) if (!refs.has(o.sha256) && o.touchedAt.getTime() <= cutoff) out.push(o);
+    return out;
+  }
+
+  /** Removes what `unreferenced` finds; returns how many objects and bytes went. */
+  async sweep(graceMs: number, signal?: AbortSignal): Promise<{ candidates: number; removed: number; bytes: number }> {
+    const candidates = await this.unreferenced(graceMs);
+    const size = new Map(candidates.map((o) => [o.sha256, o.size]));
+    let removed = 0;
+    let bytes = 0;
+    for (let i = 0; i < candidates.length; i += BATCH) {
+      signal?.throwIfAborted();
+      for (const h of await removeIfUnreferenced(this.db, this.store, candidates.slice(i, i + BATCH).map((o) => o.sha256))) {
+        removed++;
+        bytes += size.get(h) ?? 0;
+      }
+    }
+    if (removed > 0) this.logger?.info({ removed, bytes, graceMs }, 'unreferenced objects removed from the store');
+    return { candidates: candidates.length, removed, bytes };
+  }
+}

@@ -29,6 +29,9 @@ const EnvSchema = z.object({
   DOSSIER_S3_REGION: z.string().default('us-east-1'),
   DOSSIER_INBOX: flag(true),
   DOSSIER_SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
+  DOSSIER_SEARCH_TIMEOUT_MS: z.coerce.number().int().min(10).max(600_000).default(3000),
+  DOSSIER_SEARCH_CONNECTIONS: z.coerce.number().int().min(1).max(16).default(2),
+  DOSSIER_SEARCH_RATE_LIMIT: z.coerce.number().int().min(0).default(60),
 });
 
 export type Config = {
@@ -49,6 +52,8 @@ export type Config = {
     | { kind: 's3'; endPoint: string; bucket: string; accessKey: string; secretKey: string; region: string };
   inbox: boolean;
   shutdownGraceMs: number;
+  /** Issue #14: what one search may cost and how often a user may search (0 = unlimited). */
+  search: { timeoutMs: number; connections: number; ratePerMinute: number };
 };
 
 /** Environment variables with their meaning, for the README and `--help`. Kept beside the schema so they cannot drift. */
@@ -73,6 +78,9 @@ export const ENV_DOCS: Record<keyof z.infer<typeof EnvSchema>, string> = {
   DOSSIER_S3_REGION: 'S3 region.',
   DOSSIER_INBOX: 'Watch `<data dir>/inbox` for scanner drop-off.',
   DOSSIER_SHUTDOWN_GRACE_MS: 'How long shutdown waits for requests and jobs to finish.',
+  DOSSIER_SEARCH_TIMEOUT_MS: 'Time budget of one search; past it the query is interrupted and answers 503 `search_timeout`.',
+  DOSSIER_SEARCH_CONNECTIONS: 'Read connections reserved for search (searches that run at once); other reads never wait behind them.',
+  DOSSIER_SEARCH_RATE_LIMIT: 'Searches per user per minute (429 with `Retry-After` past it); 0 turns the limit off.',
 };
 
 export class ConfigError extends Error {}
@@ -123,5 +131,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     objectStore,
     inbox: e.DOSSIER_INBOX,
     shutdownGraceMs: e.DOSSIER_SHUTDOWN_GRACE_MS,
+    search: { timeoutMs: e.DOSSIER_SEARCH_TIMEOUT_MS, connections: e.DOSSIER_SEARCH_CONNECTIONS, ratePerMinute: e.DOSSIER_SEARCH_RATE_LIMIT },
   };
 }

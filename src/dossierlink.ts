@@ -84,7 +84,7 @@ function buildServices(db: Database, store: ObjectStore, config: Config, clock: 
     inventory: new InventoryService(db, audit, clock, tracking, locations),
     labels: new LabelsService(db, audit, clock),
     digitise: new DigitiseService(db, store, queue, audit, clock, intake),
-    search: new SearchService(db, audit),
+    search: new SearchService(db, audit, { timeoutMs: config.search.timeoutMs }),
     pipeline: new PipelineService(db, queue, audit, clock),
     classification: new ClassificationService(db, scopes, audit, clock),
     review: new ReviewService(db, audit, scopes, clock),
@@ -141,7 +141,7 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
   const clock = opts.clock ?? systemClock;
   const logger = opts.logger ?? pino({ level: config.logLevel });
   await mkdir(config.dataDir, { recursive: true });
-  const db = await Database.open(path.join(config.dataDir, 'dossierlink.sqlite'));
+  const db = await Database.open(path.join(config.dataDir, 'dossierlink.sqlite'), { searchConnections: config.search.connections });
   try {
     const applied = await migrate(db);
     if (applied.length) logger.info({ applied }, 'database migrated');
@@ -192,6 +192,7 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
           pipeline: services.pipeline,
           uploadTmpDir: path.join(config.dataDir, 'tmp', 'uploads'),
           maxUploadBytes: config.maxUploadBytes,
+          searchRatePerMinute: config.search.ratePerMinute,
         }),
         ...locationsRoutes(services.locations, services.labels),
         ...labelsRoutes(services.labels),

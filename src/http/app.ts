@@ -96,6 +96,7 @@ export function createApp(opts: AppOptions) {
         if (!mayAct(principal, r.access)) throw new Forbidden(`This needs one of the roles: ${[...r.access, 'admin'].join(', ')}`);
         next();
       },
+      ...(r.before ?? []),
       (req: Request, res: Response, next: NextFunction) => {
         if (!r.body) return next();
         if (!req.is('application/json')) {

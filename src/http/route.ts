@@ -1,4 +1,4 @@
-import type { Request, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import type { z } from 'zod';
 import type { Principal, Role } from '../domain/roles.js';
 
@@ -43,6 +43,8 @@ export type RouteDef<
   /** For multipart routes: field names and which are files (OpenAPI only; multer parses). */
   multipart?: { files: string[]; fields: z.ZodType; maxFiles?: number };
   response: { status: number; schema?: z.ZodType; contentType?: string; description?: string };
+  /** Middleware run after authentication and the role check, before input parsing (e.g. a per-user rate limit). */
+  before?: RequestHandler[];
   handler: (ctx: HandlerContext<z.output<P>, z.output<Q>, z.output<B>>) => Promise<unknown>;
 };
 

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { parseAllowList, type AllowList } from './domain/address-policy.js';
 
 /** Accepts the usual spellings of on/off in environment variables. */
 const flag = (fallback: boolean) =>
@@ -32,6 +33,17 @@ const EnvSchema = z.object({
   DOSSIER_SEARCH_TIMEOUT_MS: z.coerce.number().int().min(10).max(600_000).default(3000),
   DOSSIER_SEARCH_CONNECTIONS: z.coerce.number().int().min(1).max(16).default(2),
   DOSSIER_SEARCH_RATE_LIMIT: z.coerce.number().int().min(0).default(60),
+  DOSSIER_WEBHOOK_ALLOW: z
+    .string()
+    .optional()
+    .refine((v) => {
+      try {
+        parseAllowList(v);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'a comma-separated list of IP addresses or CIDR ranges, e.g. 127.0.0.1/32,10.0.0.0/8'),
 });
 
 export type Config = {
@@ -54,6 +66,8 @@ export type Config = {
   shutdownGraceMs: number;
   /** Issue #14: what one search may cost and how often a user may search (0 = unlimited). */
   search: { timeoutMs: number; connections: number; ratePerMinute: number };
+  /** Internal address ranges webhooks may reach anyway (on-premise receivers). */
+  webhookAllow: AllowList;
 };
 
 /** Environment variables with their meaning, for the README and `--help`. Kept beside the schema so they cannot drift. */
@@ -81,6 +95,7 @@ export const ENV_DOCS: Record<keyof z.infer<typeof EnvSchema>, string> = {
   DOSSIER_SEARCH_TIMEOUT_MS: 'Time budget of one search; past it the query is interrupted and answers 503 `search_timeout`.',
   DOSSIER_SEARCH_CONNECTIONS: 'Read connections reserved for search (searches that run at once); other reads never wait behind them.',
   DOSSIER_SEARCH_RATE_LIMIT: 'Searches per user per minute (429 with `Retry-After` past it); 0 turns the limit off.',
+  DOSSIER_WEBHOOK_ALLOW: 'Internal addresses webhooks may reach anyway, comma-separated CIDR ranges (e.g. `10.0.0.0/8,127.0.0.1/32`).',
 };
 
 export class ConfigError extends Error {}
@@ -132,5 +147,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     inbox: e.DOSSIER_INBOX,
     shutdownGraceMs: e.DOSSIER_SHUTDOWN_GRACE_MS,
     search: { timeoutMs: e.DOSSIER_SEARCH_TIMEOUT_MS, connections: e.DOSSIER_SEARCH_CONNECTIONS, ratePerMinute: e.DOSSIER_SEARCH_RATE_LIMIT },
+    webhookAllow: parseAllowList(e.DOSSIER_WEBHOOK_ALLOW),
   };
 }

@@ -105,7 +105,7 @@ function integrationServices(db: Database, store: ObjectStore, queue: JobQueue, 
   return {
     imports: new ImportService(db, store, queue, audit, clock, config.customerPattern, logger),
     merge: new MergeService(db, audit, clock, config.customerPattern),
-    webhooks: new WebhooksService(db, audit, clock, logger),
+    webhooks: new WebhooksService(db, audit, clock, logger, undefined, config.webhookAllow),
     changes: new ChangesService(db),
   };
 }

@@ -44,6 +44,8 @@ const EnvSchema = z.object({
         return false;
       }
     }, 'a comma-separated list of IP addresses or CIDR ranges, e.g. 127.0.0.1/32,10.0.0.0/8'),
+  DOSSIER_AUDIT_KEY: z.string().min(32, 'DOSSIER_AUDIT_KEY must be at least 32 characters').optional(),
+  DOSSIER_AUDIT_CHECKPOINTS: z.string().min(1).optional(),
 });
 
 export type Config = {
@@ -68,6 +70,8 @@ export type Config = {
   search: { timeoutMs: number; connections: number; ratePerMinute: number };
   /** Internal address ranges webhooks may reach anyway (on-premise receivers). */
   webhookAllow: AllowList;
+  /** The audit seal (issue #14): a key and a checkpoint log, both outside the database. */
+  audit: { key?: string; keyFile: string; checkpointFile: string };
 };
 
 /** Environment variables with their meaning, for the README and `--help`. Kept beside the schema so they cannot drift. */
@@ -96,6 +100,8 @@ export const ENV_DOCS: Record<keyof z.infer<typeof EnvSchema>, string> = {
   DOSSIER_SEARCH_CONNECTIONS: 'Read connections reserved for search (searches that run at once); other reads never wait behind them.',
   DOSSIER_SEARCH_RATE_LIMIT: 'Searches per user per minute (429 with `Retry-After` past it); 0 turns the limit off.',
   DOSSIER_WEBHOOK_ALLOW: 'Internal addresses webhooks may reach anyway, comma-separated CIDR ranges (e.g. `10.0.0.0/8,127.0.0.1/32`).',
+  DOSSIER_AUDIT_KEY: 'Secret (32+ characters) that keys the audit hashes and signs checkpoints; default: `<data dir>/audit.key`, created with mode 0600.',
+  DOSSIER_AUDIT_CHECKPOINTS: 'Append-only file of signed audit checkpoints (default `<data dir>/audit-checkpoints.jsonl`); best on other storage than the database.',
 };
 
 export class ConfigError extends Error {}
@@ -148,5 +154,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownGraceMs: e.DOSSIER_SHUTDOWN_GRACE_MS,
     search: { timeoutMs: e.DOSSIER_SEARCH_TIMEOUT_MS, connections: e.DOSSIER_SEARCH_CONNECTIONS, ratePerMinute: e.DOSSIER_SEARCH_RATE_LIMIT },
     webhookAllow: parseAllowList(e.DOSSIER_WEBHOOK_ALLOW),
+    audit: {
+      key: e.DOSSIER_AUDIT_KEY,
+      keyFile: path.join(dataDir, 'audit.key'),
+      checkpointFile: path.resolve(e.DOSSIER_AUDIT_CHECKPOINTS ?? path.join(dataDir, 'audit-checkpoints.jsonl')),
+    },
   };
 }

@@ -13,7 +13,9 @@ import { customersRoutes } from './http/customers.routes.js';
 import { documentsRoutes } from './http/documents.routes.js';
 import { metaRoutes } from './http/meta.routes.js';
 import { usersRoutes } from './http/users.routes.js';
-import { AuditService } from './services/audit.service.js';
+import { AuditService, type AuditSeal } from './services/audit.service.js';
+import { loadAuditKey } from './adapters/audit/audit-key.js';
+import { FileCheckpointLog } from './adapters/audit/checkpoint-log.js';
 import { systemClock, today, type Clock } from './services/clock.js';
 import { CustomersService } from './services/customers.service.js';
 import { DocumentsService } from './services/documents.service.js';
@@ -66,8 +68,8 @@ import { WebhooksService } from './services/webhooks.service.js';
 
 export type Services = ReturnType<typeof buildServices>;
 
-function buildServices(db: Database, store: ObjectStore, config: Config, clock: Clock, queue: JobQueue, logger?: Logger) {
-  const audit = new AuditService(db, clock);
+function buildServices(db: Database, store: ObjectStore, config: Config, clock: Clock, queue: JobQueue, logger?: Logger, seal?: AuditSeal) {
+  const audit = new AuditService(db, clock, seal);
   const scopes = new ScopesService(db, config.defaultScopes);
   const intake = new IntakeService(db, store, queue, audit, scopes, clock);
   const tracking = new TrackingService(db, audit, clock);
@@ -148,7 +150,14 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
     const store = createObjectStore(config.objectStore);
     await store.init();
     const queue = new JobQueue({ db, clock });
-    const services = buildServices(db, store, config, clock, queue, logger);
+    // The audit key and checkpoints live outside the database, so whoever can write it cannot rewrite history (issue #14).
+    const seal: AuditSeal = {
+      key: await loadAuditKey({ configured: config.audit.key, file: config.audit.keyFile, logger }),
+      checkpoints: new FileCheckpointLog(config.audit.checkpointFile),
+      logger,
+    };
+    const services = buildServices(db, store, config, clock, queue, logger, seal);
+    await services.audit.init();
     // The OCR engine starts its workers on first use, so an instance that never OCRs costs nothing.
     const ocr = opts.ocr ?? createTesseractOcrEngine({ langs: config.ocrLangs, workers: config.ocrWorkers, logger });
     const runner = new JobRunner({ queue, logger });
@@ -249,6 +258,7 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
         await services.webhooks.stop();
         await runner.stop({ graceMs });
         await ocr.terminate();
+        await services.audit.close();
         await db.close();
       },
     };

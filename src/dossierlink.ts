@@ -65,6 +65,7 @@ import { ChangesService } from './services/changes.service.js';
 import { IMPORT_JOB, ImportService } from './services/import.service.js';
 import { MergeAwareCustomersService, MergeService } from './services/merge.service.js';
 import { WebhooksService } from './services/webhooks.service.js';
+import { RestrictionGuard } from './services/restriction.guard.js';
 
 export type Services = ReturnType<typeof buildServices>;
 
@@ -184,6 +185,7 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
     );
     runner.register(IMPORT_JOB, (job, ctx) => services.imports.runJob(job as Parameters<ImportService['runJob']>[0], ctx));
     runner.register('coupons', createCouponsHandler({ db, store, coupons: services.coupons, reader: createBarcodeReader(), clock, logger }));
+    const restriction = new RestrictionGuard(db);
     const app = createApp({
       routes: [
         ...metaRoutes(VERSION),
@@ -212,6 +214,7 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
           digitise: services.digitise,
           uploadTmpDir: path.join(config.dataDir, 'tmp', 'uploads'),
           maxUploadBytes: config.maxUploadBytes,
+          restriction,
         }),
         ...mailingsRoutes({
           mailings: services.mailings,
@@ -226,6 +229,7 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
       jsonLimitBytes: config.jsonLimitBytes,
       version: VERSION,
       webRoot: WEB_ROOT,
+      restriction,
     });
     const inbox = new InboxWatcher(config.dataDir, services.intake, db, new RegExp(config.customerPattern), logger);
     return {

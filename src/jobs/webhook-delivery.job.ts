@@ -7,6 +7,7 @@ import { outboxRepository, type DeliveryJob } from '../db/outbox.repository.js';
 import type { Clock } from '../services/clock.js';
 import { assertReachable, BlockedAddress, pinnedAgents } from '../adapters/net/pinned-agent.js';
 import type { AllowList } from '../domain/address-policy.js';
+import { restrictionRepository } from '../db/restriction.repository.js';
 import { events, toEventView } from '../services/events.service.js';
 
 export const SIGNATURE_HEADER = 'X-Dossierlink-Signature';
@@ -185,6 +186,11 @@ export class WebhookDispatcher {
     let error: string | null = null;
     if (!d.webhook_active) {
       await outboxRepository.settle(this.db, d.id, d.attempts, { status: 'cancelled', lastStatus: null, lastError: 'webhook deleted', now: this.clock.now().toISOString() });
+      return;
+    }
+    // GDPR art. 18: nothing about a restricted customer leaves for other systems.
+    if (d.customer_id && (await restrictionRepository.customerRestricted(this.db, d.customer_id))) {
+      await outboxRepository.settle(this.db, d.id, d.attempts, { status: 'cancelled', lastStatus: null, lastError: 'customer restricted (GDPR art. 18)', now: this.clock.now().toISOString() });
       return;
     }
     const body = JSON.stringify(toEventView({ seq: d.event_seq, id: d.event_id, type: d.event_type, occurred_at: d.occurred_at, customer_id: d.customer_id, subject_type: d.subject_type, subject_id: d.subject_id, actor_id: d.actor_id, data: d.data }));

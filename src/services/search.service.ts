@@ -2,6 +2,7 @@ import { QueryInterrupted, type Database } from '../db/database.js';
 import { MARK_CLOSE, MARK_OPEN, searchRepository, type SearchFilters } from '../db/search.repository.js';
 import { compileQuery, QueryError } from '../domain/search-query.js';
 import type { Principal } from '../domain/roles.js';
+import { seesRestricted } from '../domain/restriction.js';
 import { Invalid, SearchTimeout } from '../errors.js';
 import type { AuditService } from './audit.service.js';
 
@@ -46,7 +47,8 @@ export class SearchService {
     }
     let result: Awaited<ReturnType<typeof searchRepository.search>>;
     try {
-      result = await this.db.interruptible((q) => searchRepository.search(q, match, filters, page.limit, page.offset), { timeoutMs: this.limits.timeoutMs, signal });
+      const visible = { ...filters, hideRestricted: !seesRestricted(actor) };
+      result = await this.db.interruptible((q) => searchRepository.search(q, match, visible, page.limit, page.offset), { timeoutMs: this.limits.timeoutMs, signal });
     } catch (err) {
       if (!(err instanceof QueryInterrupted)) throw err;
       // Nobody reads the answer to a cancelled search; a timed-out one is worth an audit line.

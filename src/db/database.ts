@@ -256,6 +256,8 @@ export class Database implements Queryable {
     this.closed = true;
     await this.lock.lock(async () => {
       await new Promise<void>((r, j) => this.readerConn.close((e) => (e ? j(e) : r())));
+      // A search still running would keep its connection from closing: stop it first.
+      for (const c of this.searchPool.conns) c.interrupt();
       for (const c of this.searchPool.conns) await new Promise<void>((r, j) => c.close((e) => (e ? j(e) : r())));
       await new Promise<void>((r, j) => this.writerConn.close((e) => (e ? j(e) : r())));
     });

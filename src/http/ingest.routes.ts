@@ -107,7 +107,7 @@ export function ingestRoutes(deps: {
       path: '/api/search',
       access: ['crm', 'compliance'],
       tag: 'search',
-      summary: 'Full-text search: words, prefix*, "phrases", OR, -exclude; filters and paging; snippets highlighted. Ranked by bm25 (score, higher is better); within one customer (customerId) newest first, score 0',
+      summary: 'Full-text search: words, prefix*, "phrases", OR, -exclude; filters and paging; snippets highlighted. Ranked by bm25 (score, higher is better); within one customer (customerId) newest first, score 0. Bounded: a * needs 2 letters before it, at most 16 words and 5 prefixes (400 prefix_too_short, too_many_terms, too_many_prefixes); past its time budget 503 search_timeout; per-user rate limit 429 rate_limited with Retry-After. Restricted customers (GDPR art. 18) are left out except for compliance and admin',
       query: z.object({
         q: z.string().max(500),
         customerId: SafeId.optional(),

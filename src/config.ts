@@ -46,6 +46,7 @@ const EnvSchema = z.object({
     }, 'a comma-separated list of IP addresses or CIDR ranges, e.g. 127.0.0.1/32,10.0.0.0/8'),
   DOSSIER_AUDIT_KEY: z.string().min(32, 'DOSSIER_AUDIT_KEY must be at least 32 characters').optional(),
   DOSSIER_AUDIT_CHECKPOINTS: z.string().min(1).optional(),
+  DOSSIER_AUDIT_CHECKPOINT_SECONDS: z.coerce.number().int().min(1).max(3600).default(10),
 });
 
 export type Config = {
@@ -71,7 +72,7 @@ export type Config = {
   /** Internal address ranges webhooks may reach anyway (on-premise receivers). */
   webhookAllow: AllowList;
   /** The audit seal (issue #14): a key and a checkpoint log, both outside the database. */
-  audit: { key?: string; keyFile: string; checkpointFile: string };
+  audit: { key?: string; keyFile: string; checkpointFile: string; checkpointEveryMs: number };
 };
 
 /** Environment variables with their meaning, for the README and `--help`. Kept beside the schema so they cannot drift. */
@@ -102,6 +103,7 @@ export const ENV_DOCS: Record<keyof z.infer<typeof EnvSchema>, string> = {
   DOSSIER_WEBHOOK_ALLOW: 'Internal addresses webhooks may reach anyway, comma-separated CIDR ranges (e.g. `10.0.0.0/8,127.0.0.1/32`).',
   DOSSIER_AUDIT_KEY: 'Secret (32+ characters) that keys the audit hashes and signs checkpoints; default: `<data dir>/audit.key`, created with mode 0600.',
   DOSSIER_AUDIT_CHECKPOINTS: 'Append-only file of signed audit checkpoints (default `<data dir>/audit-checkpoints.jsonl`); best on other storage than the database.',
+  DOSSIER_AUDIT_CHECKPOINT_SECONDS: 'How soon after new audit events a signed checkpoint is written: events newer than the last checkpoint could be cut off unnoticed.',
 };
 
 export class ConfigError extends Error {}
@@ -158,6 +160,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       key: e.DOSSIER_AUDIT_KEY,
       keyFile: path.join(dataDir, 'audit.key'),
       checkpointFile: path.resolve(e.DOSSIER_AUDIT_CHECKPOINTS ?? path.join(dataDir, 'audit-checkpoints.jsonl')),
+      checkpointEveryMs: e.DOSSIER_AUDIT_CHECKPOINT_SECONDS * 1000,
     },
   };
 }

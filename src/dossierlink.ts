@@ -155,6 +155,7 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
     const seal: AuditSeal = {
       key: await loadAuditKey({ configured: config.audit.key, file: config.audit.keyFile, logger }),
       checkpoints: new FileCheckpointLog(config.audit.checkpointFile),
+      checkpointEveryMs: config.audit.checkpointEveryMs,
       logger,
     };
     const services = buildServices(db, store, config, clock, queue, logger, seal);

@@ -71,6 +71,24 @@ describe(AuditService.name, () => {
     assert.equal((await verifyOf(t)).ok, true);
   });
 
+  it('given new events when the checkpoint interval passes then a signed checkpoint covers them without being asked', async () => {
+    const e = await startTestApp({ env: { DOSSIER_AUDIT_CHECKPOINT_SECONDS: '1' }, demo: false });
+    try {
+      await e.dl.services.audit.recordNow({ actorId: 'usr_x', action: 'dossier.view', subjectType: 'customer', subjectId: 'KL-000123', customerId: 'KL-000123' });
+      const last = (await e.dl.db.get<{ seq: number }>('SELECT MAX(seq) AS seq FROM audit_events'))!.seq;
+      const until = Date.now() + 5000;
+      let v = await e.dl.services.audit.verify();
+      while (v.checkpoints.lastSeq !== last && Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 100));
+        v = await e.dl.services.audit.verify();
+      }
+      assert.equal(v.checkpoints.lastSeq, last);
+      assert.equal(v.afterLastCheckpoint, 0);
+    } finally {
+      await e.close();
+    }
+  });
+
   it('given an edited event when verified then that event is reported', async () => {
     const e = await withEvents();
     try {

@@ -186,7 +186,7 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
     );
     runner.register(IMPORT_JOB, (job, ctx) => services.imports.runJob(job as Parameters<ImportService['runJob']>[0], ctx));
     runner.register('coupons', createCouponsHandler({ db, store, coupons: services.coupons, reader: createBarcodeReader(), clock, logger }));
-    const restriction = new RestrictionGuard(db);
+    const restriction = new RestrictionGuard(db, services.audit);
     const app = createApp({
       routes: [
         ...metaRoutes(VERSION),

@@ -3,6 +3,7 @@ import { restrictionRepository } from '../db/restriction.repository.js';
 import { seesRestricted, type ReadTarget } from '../domain/restriction.js';
 import type { Principal } from '../domain/roles.js';
 import { Restricted } from '../errors.js';
+import type { AuditService } from './audit.service.js';
 
 /**
  * The GDPR art. 18 check every read of one dossier or document goes through. Routes declare
@@ -10,7 +11,16 @@ import { Restricted } from '../errors.js';
  * handler; lists and feeds use `hides` with the `notRestricted` SQL of the repository.
  */
 export class RestrictionGuard {
-  constructor(private readonly db: Queryable) {}
+  constructor(
+    private readonly db: Queryable,
+    /** Refusals are audited too: compliance sees who tried to read a restricted dossier. */
+    private readonly audit?: AuditService,
+  ) {}
+
+  private async refuse(p: Principal, subject: { type: 'customer' | 'document'; id: string }, customerId: string | null, message?: string): Promise<never> {
+    await this.audit?.recordNow({ actorId: p.id, action: 'restricted.refused', subjectType: subject.type, subjectId: subject.id, customerId });
+    throw new Restricted(message);
+  }
 
   /** Whether lists shown to this principal leave restricted customers' documents out. */
   hides(p: Principal | undefined): boolean {
@@ -23,14 +33,16 @@ export class RestrictionGuard {
    */
   async assertCustomer(p: Principal, customerId: string | null | undefined, opts: { storage?: boolean } = {}): Promise<void> {
     if (!customerId || seesRestricted(p) || (opts.storage && p.roles.includes('mailroom'))) return;
-    if (await restrictionRepository.customerRestricted(this.db, customerId)) throw new Restricted();
+    if (await restrictionRepository.customerRestricted(this.db, customerId)) await this.refuse(p, { type: 'customer', id: customerId }, customerId);
   }
 
   /** A document that does not exist passes: the handler answers 404 for it. */
   async assertDocument(p: Principal, documentId: string): Promise<void> {
     if (seesRestricted(p)) return;
     const owner = await restrictionRepository.documentOwner(this.db, documentId);
-    if (owner?.restricted) throw new Restricted('This document belongs to a customer whose processing is restricted (GDPR art. 18); only compliance may read it');
+    if (owner?.restricted) {
+      await this.refuse(p, { type: 'document', id: documentId }, owner.customer_id, 'This document belongs to a customer whose processing is restricted (GDPR art. 18); only compliance may read it');
+    }
   }
 
   /** Checks a route's declared target, whose id is the named path parameter. */

@@ -60,6 +60,8 @@ describe(RestrictionGuard.name, () => {
   describe('one dossier or document', () => {
     it('given a restricted customer when CRM opens the dossier then 403 restricted; compliance and admin still read it', async () => {
       restricted(await call('GET', `/api/customers/${RESTRICTED}/dossier`, 'crm'), 'dossier as crm');
+      const refused = await t.dl.services.audit.query({ customerId: RESTRICTED, action: 'restricted.refused' }, 1);
+      assert.equal(refused[0]?.subjectType, 'customer', 'the refused attempt is in the audit log');
       assert.equal((await call('GET', `/api/customers/${RESTRICTED}/dossier`, 'compliance')).status, 200);
       assert.equal((await call('GET', `/api/customers/${RESTRICTED}/dossier`, 'admin')).status, 200);
       assert.equal((await call('GET', `/api/customers/${OTHER}/dossier`, 'crm')).status, 200, 'other dossiers stay open');

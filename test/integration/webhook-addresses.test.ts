@@ -99,7 +99,7 @@ describe('webhooks to internal addresses', () => {
     await target.close();
   });
 
-  for (const url of ['http://127.0.0.1:9/x', 'http://10.0.0.5/x', 'http://169.254.169.254/latest/meta-data/', 'http://[::1]:8080/x', 'http://[fd00::5]/x', 'http://[::ffff:127.0.0.1]/x', 'http://100.64.1.1/x', 'http://0.0.0.0/x', 'http://localhost:8080/x']) {
+  for (const url of ['http://127.0.0.1:9/x', 'http://10.0.0.5/x', 'http://169.254.169.254/latest/meta-data/', 'http://[::1]:8080/x', 'http://[fd00::5]/x', 'http://[::ffff:127.0.0.1]/x', 'http://100.64.1.1/x', 'http://0.0.0.0/x', 'http://[::]/x', 'http://2130706433/x', 'http://0x7f.1/x', 'http://localhost:8080/x', 'http://LOCALHOST./x']) {
     it(`given the forbidden address ${url} when a webhook is registered then 400 forbidden_address`, async () => {
       const r = await register(t, url);
       assert.equal(r.status, 400, JSON.stringify(r.body));

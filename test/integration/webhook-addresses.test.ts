@@ -140,6 +140,16 @@ describe('webhooks to internal addresses', () => {
       const d = (await onPrem.dl.db.all<Json>('SELECT * FROM webhook_deliveries WHERE webhook_id = ?', [hook.body.id]))[0];
       assert.equal(d.status, 'delivered');
       assert.ok(!JSON.stringify(d).includes('hunter2'), 'the receiver\'s answer is not stored');
+      // A name goes through the guarded lookup: localhost may resolve to ::1 first, which is not
+      // allowed, so the connection is pinned to 127.0.0.1, the address that passed.
+      const named = await register(onPrem, `http://localhost:${target.port}/named`);
+      assert.equal(named.status, 201, JSON.stringify(named.body));
+      const beforeNamed = target.hits();
+      await setStatus(onPrem, 'mlg_named');
+      await onPrem.dl.services.webhooks.dispatcher.drain(3000);
+      assert.equal(target.hits(), beforeNamed + 2, 'both hooks got the event, the named one through the pinned address');
+      const viaName = (await onPrem.dl.db.all<Json>('SELECT status, last_error FROM webhook_deliveries WHERE webhook_id = ?', [named.body.id]))[0];
+      assert.equal(viaName.status, 'delivered', JSON.stringify(viaName));
       // Still refused: what the allow-list does not name.
       const meta = await register(onPrem, 'http://169.254.169.254/latest/meta-data/');
       assert.equal(meta.status, 400);

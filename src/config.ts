@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { parseAllowList, type AllowList } from './domain/address-policy.js';
 
 /** Accepts the usual spellings of on/off in environment variables. */
 const flag = (fallback: boolean) =>
@@ -51,6 +52,23 @@ const EnvSchema = z.object({
   DOSSIER_MAX_PAGES: z.coerce.number().int().positive().max(100_000).default(500),
   DOSSIER_PREFLIGHT_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   DOSSIER_SWEEP_GRACE_HOURS: z.coerce.number().min(0).max(24 * 365).default(24),
+  DOSSIER_SEARCH_TIMEOUT_MS: z.coerce.number().int().min(10).max(600_000).default(3000),
+  DOSSIER_SEARCH_CONNECTIONS: z.coerce.number().int().min(1).max(16).default(2),
+  DOSSIER_SEARCH_RATE_LIMIT: z.coerce.number().int().min(0).default(60),
+  DOSSIER_WEBHOOK_ALLOW: z
+    .string()
+    .optional()
+    .refine((v) => {
+      try {
+        parseAllowList(v);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'a comma-separated list of IP addresses or CIDR ranges, e.g. 127.0.0.1/32,10.0.0.0/8'),
+  DOSSIER_AUDIT_KEY: z.string().min(32, 'DOSSIER_AUDIT_KEY must be at least 32 characters').optional(),
+  DOSSIER_AUDIT_CHECKPOINTS: z.string().min(1).optional(),
+  DOSSIER_AUDIT_CHECKPOINT_SECONDS: z.coerce.number().int().min(1).max(3600).default(10),
 });
 
 export type Config = {
@@ -95,6 +113,12 @@ export type Config = {
   maxPages: number;
   preflightConcurrency: number;
   sweepGraceMs: number;
+  /** Issue #14: what one search may cost and how often a user may search (0 = unlimited). */
+  search: { timeoutMs: number; connections: number; ratePerMinute: number };
+  /** Internal address ranges webhooks may reach anyway (on-premise receivers). */
+  webhookAllow: AllowList;
+  /** The audit seal (issue #14): a key and a checkpoint log, both outside the database. */
+  audit: { key?: string; keyFile: string; checkpointFile: string; checkpointEveryMs: number };
 };
 
 /** Environment variables with their meaning, for the README and `--help`. Kept beside the schema so they cannot drift. */
@@ -137,6 +161,13 @@ export const ENV_DOCS: Record<keyof z.infer<typeof EnvSchema>, string> = {
   DOSSIER_MAX_PAGES: 'Most pages one uploaded file may have; more is refused (413 `too_many_pages`) before anything is stored.',
   DOSSIER_PREFLIGHT_CONCURRENCY: 'Uploads checked at once; a few more wait, beyond that 503 with Retry-After.',
   DOSSIER_SWEEP_GRACE_HOURS: 'Age after which an object no row refers to is removed from the object store by the hourly sweep.',
+  DOSSIER_SEARCH_TIMEOUT_MS: 'Time budget of one search; past it the query is interrupted and answers 503 `search_timeout`.',
+  DOSSIER_SEARCH_CONNECTIONS: 'Read connections reserved for search (searches that run at once); other reads never wait behind them.',
+  DOSSIER_SEARCH_RATE_LIMIT: 'Searches per user per minute (429 with `Retry-After` past it); 0 turns the limit off.',
+  DOSSIER_WEBHOOK_ALLOW: 'Internal addresses webhooks may reach anyway, comma-separated CIDR ranges (e.g. `10.0.0.0/8,127.0.0.1/32`).',
+  DOSSIER_AUDIT_KEY: 'Secret (32+ characters) that keys the audit hashes and signs checkpoints; default: `<data dir>/audit.key`, created with mode 0600.',
+  DOSSIER_AUDIT_CHECKPOINTS: 'Append-only file of signed audit checkpoints (default `<data dir>/audit-checkpoints.jsonl`); best on other storage than the database.',
+  DOSSIER_AUDIT_CHECKPOINT_SECONDS: 'How soon after new audit events a signed checkpoint is written: events newer than the last checkpoint could be cut off unnoticed.',
 };
 
 export class ConfigError extends Error {}
@@ -201,6 +232,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxPages: e.DOSSIER_MAX_PAGES,
     preflightConcurrency: e.DOSSIER_PREFLIGHT_CONCURRENCY,
     sweepGraceMs: Math.round(e.DOSSIER_SWEEP_GRACE_HOURS * 3_600_000),
+    search: { timeoutMs: e.DOSSIER_SEARCH_TIMEOUT_MS, connections: e.DOSSIER_SEARCH_CONNECTIONS, ratePerMinute: e.DOSSIER_SEARCH_RATE_LIMIT },
+    webhookAllow: parseAllowList(e.DOSSIER_WEBHOOK_ALLOW),
+    audit: {
+      key: e.DOSSIER_AUDIT_KEY,
+      keyFile: path.join(dataDir, 'audit.key'),
+      checkpointFile: path.resolve(e.DOSSIER_AUDIT_CHECKPOINTS ?? path.join(dataDir, 'audit-checkpoints.jsonl')),
+      checkpointEveryMs: e.DOSSIER_AUDIT_CHECKPOINT_SECONDS * 1000,
+    },
   };
 }
 

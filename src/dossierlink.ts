@@ -13,7 +13,9 @@ import { customersRoutes } from './http/customers.routes.js';
 import { documentsRoutes } from './http/documents.routes.js';
 import { metaRoutes } from './http/meta.routes.js';
 import { usersRoutes } from './http/users.routes.js';
-import { AuditService } from './services/audit.service.js';
+import { AuditService, type AuditSeal } from './services/audit.service.js';
+import { loadAuditKey } from './adapters/audit/audit-key.js';
+import { FileCheckpointLog } from './adapters/audit/checkpoint-log.js';
 import { systemClock, today, type Clock } from './services/clock.js';
 import { CustomersService } from './services/customers.service.js';
 import { DocumentsService } from './services/documents.service.js';
@@ -70,11 +72,12 @@ import { SessionsService } from './services/sessions.service.js';
 import { SignInService } from './services/sign-in.service.js';
 import { Preflight } from './services/preflight.js';
 import { OBJECT_SWEEP_JOB, ObjectSweepService } from './services/object-sweep.service.js';
+import { RestrictionGuard } from './services/restriction.guard.js';
 
 export type Services = ReturnType<typeof buildServices>;
 
-function buildServices(db: Database, store: ObjectStore, config: Config, clock: Clock, queue: JobQueue, logger?: Logger) {
-  const audit = new AuditService(db, clock);
+function buildServices(db: Database, store: ObjectStore, config: Config, clock: Clock, queue: JobQueue, logger?: Logger, seal?: AuditSeal) {
+  const audit = new AuditService(db, clock, seal);
   const scopes = new ScopesService(db, config.defaultScopes);
   const intake = new IntakeService(db, store, queue, audit, scopes, clock, undefined, new Preflight({ maxPages: config.maxPages, concurrency: config.preflightConcurrency }));
   const tracking = new TrackingService(db, audit, clock);
@@ -93,7 +96,7 @@ function buildServices(db: Database, store: ObjectStore, config: Config, clock: 
     inventory: new InventoryService(db, audit, clock, tracking, locations),
     labels: new LabelsService(db, audit, clock),
     digitise: new DigitiseService(db, store, queue, audit, clock, intake),
-    search: new SearchService(db, audit),
+    search: new SearchService(db, audit, { timeoutMs: config.search.timeoutMs }),
     pipeline: new PipelineService(db, queue, audit, clock),
     classification: new ClassificationService(db, scopes, audit, clock),
     review: new ReviewService(db, audit, scopes, clock, destruction, store),
@@ -116,7 +119,7 @@ function integrationServices(db: Database, store: ObjectStore, queue: JobQueue, 
   return {
     imports: new ImportService(db, store, queue, audit, clock, config.customerPattern, logger),
     merge: new MergeService(db, audit, clock, config.customerPattern),
-    webhooks: new WebhooksService(db, audit, clock, logger),
+    webhooks: new WebhooksService(db, audit, clock, logger, undefined, config.webhookAllow),
     changes: new ChangesService(db),
   };
 }
@@ -180,14 +183,22 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
   const clock = opts.clock ?? systemClock;
   const logger = opts.logger ?? pino({ level: config.logLevel });
   await restrictToOwner(config.dataDir);
-  const db = await Database.open(path.join(config.dataDir, 'dossierlink.sqlite'));
+  const db = await Database.open(path.join(config.dataDir, 'dossierlink.sqlite'), { searchConnections: config.search.connections });
   try {
     const applied = await migrate(db);
     if (applied.length) logger.info({ applied }, 'database migrated');
     const store = createObjectStore(config.objectStore);
     await store.init();
     const queue = new JobQueue({ db, clock });
-    const services = buildServices(db, store, config, clock, queue, logger);
+    // The audit key and checkpoints live outside the database, so whoever can write it cannot rewrite history (issue #14).
+    const seal: AuditSeal = {
+      key: await loadAuditKey({ configured: config.audit.key, file: config.audit.keyFile, logger }),
+      checkpoints: new FileCheckpointLog(config.audit.checkpointFile),
+      checkpointEveryMs: config.audit.checkpointEveryMs,
+      logger,
+    };
+    const services = buildServices(db, store, config, clock, queue, logger, seal);
+    await services.audit.init();
     // The OCR engine starts its workers on first use, so an instance that never OCRs costs nothing.
     const ocr = opts.ocr ?? createTesseractOcrEngine({ langs: config.ocrLangs, workers: config.ocrWorkers, logger });
     const runner = new JobRunner({ queue, logger });
@@ -221,6 +232,7 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
       db.tx((q) => queue.enqueue(q, { kind: OBJECT_SWEEP_JOB, payload: {}, idempotencyKey: `${OBJECT_SWEEP_JOB}:${clock.now().toISOString().slice(0, 13)}`, maxAttempts: 1 }));
     let sweepTimer: NodeJS.Timeout | undefined;
     runner.register('coupons', createCouponsHandler({ db, store, coupons: services.coupons, reader: createBarcodeReader(), clock, logger }));
+    const restriction = new RestrictionGuard(db, services.audit);
     const app = createApp({
       routes: [
         ...metaRoutes(VERSION),
@@ -239,6 +251,7 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
           pipeline: services.pipeline,
           uploadTmpDir: path.join(config.dataDir, 'tmp', 'uploads'),
           maxUploadBytes: config.maxUploadBytes,
+          searchRatePerMinute: config.search.ratePerMinute,
         }),
         ...locationsRoutes(services.locations, services.labels),
         ...labelsRoutes(services.labels),
@@ -249,6 +262,7 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
           digitise: services.digitise,
           uploadTmpDir: path.join(config.dataDir, 'tmp', 'uploads'),
           maxUploadBytes: config.maxUploadBytes,
+          restriction,
         }),
         ...mailingsRoutes({
           mailings: services.mailings,
@@ -264,6 +278,7 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
       jsonLimitBytes: config.jsonLimitBytes,
       version: VERSION,
       webRoot: WEB_ROOT,
+      restriction,
     });
     const inbox = new InboxWatcher(config.dataDir, services.intake, db, new RegExp(config.customerPattern), logger);
     return {
@@ -300,6 +315,7 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
         await services.webhooks.stop();
         await runner.stop({ graceMs });
         await ocr.terminate();
+        await services.audit.close();
         await db.close();
       },
     };

@@ -114,3 +114,24 @@ export class ServiceUnavailable extends AppError {
     super(503, code, message, { retryAfterSeconds });
   }
 }
+
+/** Too many requests from one user in a window; the response carries `Retry-After`. */
+export class RateLimited extends AppError {
+  constructor(message: string, details?: unknown) {
+    super(429, 'rate_limited', message, details);
+  }
+}
+
+/** A search ran out of its time budget and was interrupted; the API stays free for everyone else. */
+export class SearchTimeout extends AppError {
+  constructor(message: string, details?: unknown) {
+    super(503, 'search_timeout', message, details);
+  }
+}
+
+/** GDPR art. 18: the customer's processing is restricted; only compliance (and admin) may read its dossier. */
+export class Restricted extends AppError {
+  constructor(message = 'Processing of this customer is restricted (GDPR art. 18); only compliance may read its dossier') {
+    super(403, 'restricted', message);
+  }
+}

@@ -26,6 +26,12 @@ export const auditRepository = {
       [r.at, r.actor_id, r.action, r.subject_type, r.subject_id, r.customer_id, r.details, r.prev_hash, r.hash],
     );
   },
+  keying(q: Queryable) {
+    return q.get<{ keyed_from_seq: number; key_id: string; created_at: string }>('SELECT keyed_from_seq, key_id, created_at FROM audit_keying WHERE id = 1');
+  },
+  insertKeying(q: Queryable, keyedFromSeq: number, keyId: string, at: string) {
+    return q.run('INSERT INTO audit_keying (id, keyed_from_seq, key_id, created_at) VALUES (1, ?, ?, ?)', [keyedFromSeq, keyId, at]);
+  },
   /** Rows in chain order, a page at a time, for verification without loading the whole log. */
   page(q: Queryable, afterSeq: number, limit: number) {
     return q.all<AuditRow>('SELECT * FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?', [afterSeq, limit]);

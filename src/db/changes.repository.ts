@@ -2,6 +2,7 @@ import type { CustomerRow } from './customers.repository.js';
 import type { Queryable } from './database.js';
 import type { DocumentRow } from './documents.repository.js';
 import type { StatusRow } from './status.repository.js';
+import { notRestricted, restrictionRepository } from './restriction.repository.js';
 
 export type ChangeRow = { entity: 'customer' | 'document' | 'status'; entity_id: string; customer_id: string | null; seq: number };
 
@@ -49,17 +50,15 @@ export const changesRepository = {
   },
 
   /** Which of these customers may not be synced to mobile devices (GDPR art. 18 restriction). */
-  async restricted(q: Queryable, ids: string[]): Promise<Set<string>> {
-    if (ids.length === 0) return new Set();
-    const rows = await q.all<{ id: string }>(`SELECT id FROM customers WHERE restricted <> 0 AND id IN (${marks(ids.length)})`, ids);
-    return new Set(rows.map((r) => r.id));
+  restricted(q: Queryable, ids: string[]): Promise<Set<string>> {
+    return restrictionRepository.restrictedAmong(q, ids);
   },
 
   /** Paper and static documents changed after `since` (destroyed ones included, as tombstones). */
   keyPointsAfter(q: Queryable, since: number, limit: number, customerId?: string) {
     return q.all<DocumentRow & { seq: number }>(
       `SELECT c.seq, d.* FROM sync_changes c JOIN documents d ON d.id = c.entity_id
-       WHERE c.entity = 'document' AND c.seq > ? AND (d.class = 'static' OR d.barcode IS NOT NULL) ${customerId ? 'AND d.customer_id = ?' : ''}
+       WHERE c.entity = 'document' AND c.seq > ? AND (d.class = 'static' OR d.barcode IS NOT NULL) AND ${notRestricted('d.customer_id')} ${customerId ? 'AND d.customer_id = ?' : ''}
        ORDER BY c.seq LIMIT ?`,
       customerId ? [since, customerId, limit] : [since, limit],
     );
@@ -69,7 +68,7 @@ export const changesRepository = {
   keyPointsUpdatedSince(q: Queryable, since: string, limit: number, customerId?: string) {
     return q.all<DocumentRow & { seq: number }>(
       `SELECT c.seq, d.* FROM documents d JOIN sync_changes c ON c.entity = 'document' AND c.entity_id = d.id
-       WHERE d.updated_at >= ? AND (d.class = 'static' OR d.barcode IS NOT NULL) ${customerId ? 'AND d.customer_id = ?' : ''}
+       WHERE d.updated_at >= ? AND (d.class = 'static' OR d.barcode IS NOT NULL) AND ${notRestricted('d.customer_id')} ${customerId ? 'AND d.customer_id = ?' : ''}
        ORDER BY c.seq LIMIT ?`,
       customerId ? [since, customerId, limit] : [since, limit],
     );

@@ -26,6 +26,60 @@ class Mutex {
   }
 }
 
+/**
+ * A read on an interruptible connection was stopped: its time budget ran out (`timeout`) or the
+ * caller gave up, e.g. the client went away (`cancelled`).
+ */
+export class QueryInterrupted extends Error {
+  constructor(readonly reason: 'timeout' | 'cancelled') {
+    super(reason === 'timeout' ? 'The query ran out of its time budget' : 'The query was cancelled');
+  }
+}
+
+/**
+ * Read-only connections of their own for expensive reads (full-text search). One statement at a
+ * time per connection, handed out in turn: node-sqlite3 would otherwise park every queued query on
+ * a libuv thread waiting for the connection's mutex, and enough of those starve every other
+ * connection (and fs) of threads.
+ */
+class ReadPool {
+  private readonly idle: sqlite3.Database[];
+  private readonly waiters: { resolve: (c: sqlite3.Database) => void; reject: (e: Error) => void; signal: AbortSignal; onAbort: () => void }[] = [];
+
+  constructor(readonly conns: sqlite3.Database[]) {
+    this.idle = [...conns];
+  }
+
+  acquire(signal: AbortSignal, reason: () => 'timeout' | 'cancelled'): Promise<sqlite3.Database> {
+    if (signal.aborted) return Promise.reject(new QueryInterrupted(reason()));
+    const conn = this.idle.pop();
+    if (conn) return Promise.resolve(conn);
+    return new Promise((resolve, reject) => {
+      const w = {
+        resolve,
+        reject,
+        signal,
+        onAbort: () => {
+          this.waiters.splice(this.waiters.indexOf(w), 1);
+          reject(new QueryInterrupted(reason()));
+        },
+      };
+      signal.addEventListener('abort', w.onAbort, { once: true });
+      this.waiters.push(w);
+    });
+  }
+
+  release(conn: sqlite3.Database): void {
+    const w = this.waiters.shift();
+    if (!w) {
+      this.idle.push(conn);
+      return;
+    }
+    w.signal.removeEventListener('abort', w.onAbort);
+    w.resolve(conn);
+  }
+}
+
 function openConnection(file: string, mode: number): Promise<sqlite3.Database> {
   return new Promise((resolve, reject) => {
     const db = new sqlite3.Database(file, mode, (err) => (err ? reject(err) : resolve(db)));
@@ -63,9 +117,11 @@ function wrap(conn: sqlite3.Database): Queryable & { exec(sql: string): Promise<
 }
 
 /**
- * One SQLite file, two connections: a writer used under a mutex (plain writes and
- * `BEGIN IMMEDIATE` transactions never interleave) and a reader for everything else,
- * which WAL lets run beside the writer and which only ever sees committed data.
+ * One SQLite file, three kinds of connection: a writer used under a mutex (plain writes and
+ * `BEGIN IMMEDIATE` transactions never interleave), a reader for everything else, which WAL lets
+ * run beside the writer and which only ever sees committed data, and a small pool of readers for
+ * expensive reads (`interruptible`), so a costly search never makes authentication or a dossier
+ * wait behind it.
  *
  *     const db = await Database.open('/tmp/x.sqlite');
  *     await db.tx(async (q) => { await q.run('INSERT ...'); });
@@ -78,6 +134,7 @@ export class Database implements Queryable {
     readonly file: string,
     private readonly writerConn: sqlite3.Database,
     private readonly readerConn: sqlite3.Database,
+    private readonly searchPool: ReadPool,
   ) {}
 
   private get writer() {
@@ -87,13 +144,20 @@ export class Database implements Queryable {
     return wrap(this.readerConn);
   }
 
-  static async open(file: string): Promise<Database> {
+  /** `searchConnections`: how many interruptible readers to open (the most expensive reads that run at once). */
+  static async open(file: string, opts: { searchConnections?: number } = {}): Promise<Database> {
     const writerConn = await openConnection(file, sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE);
     const w = wrap(writerConn);
     await w.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;');
     const readerConn = await openConnection(file, sqlite3.OPEN_READWRITE);
     await wrap(readerConn).exec('PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA query_only = ON;');
-    return new Database(file, writerConn, readerConn);
+    const searchConns: sqlite3.Database[] = [];
+    for (let i = 0; i < Math.max(1, opts.searchConnections ?? 1); i++) {
+      const c = await openConnection(file, sqlite3.OPEN_READONLY);
+      await wrap(c).exec('PRAGMA busy_timeout = 10000; PRAGMA query_only = ON;');
+      searchConns.push(c);
+    }
+    return new Database(file, writerConn, readerConn, new ReadPool(searchConns));
   }
 
   run(sql: string, params?: Params): Promise<RunResult> {
@@ -105,6 +169,64 @@ export class Database implements Queryable {
   all<T>(sql: string, params?: Params): Promise<T[]> {
     return this.reader.all<T>(sql, params);
   }
+
+  /**
+   * Runs read-only work on a connection of its own that is interrupted (`sqlite3_interrupt`)
+   * when `timeoutMs` has passed or `signal` aborts; then the promise rejects with
+   * QueryInterrupted at once, and the connection goes back to the pool only when the
+   * statement has really stopped. Waiting for a free connection counts against the budget.
+   *
+   *     await db.interruptible((q) => q.all('SELECT … MATCH ?', [m]), { timeoutMs: 3000, signal });
+   */
+  async interruptible<T>(fn: (q: Queryable) => Promise<T>, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<T> {
+    let reason: 'timeout' | 'cancelled' | null = null;
+    const ac = new AbortController();
+    const stop = (why: 'timeout' | 'cancelled') => {
+      reason ??= why;
+      ac.abort();
+    };
+    const timer = setTimeout(() => stop('timeout'), opts.timeoutMs);
+    const onCancel = () => stop('cancelled');
+    if (opts.signal?.aborted) onCancel();
+    opts.signal?.addEventListener('abort', onCancel, { once: true });
+    const why = () => reason ?? 'cancelled';
+    try {
+      const conn = await this.searchPool.acquire(ac.signal, why);
+      const interrupt = () => conn.interrupt();
+      ac.signal.addEventListener('abort', interrupt, { once: true });
+      const base = wrap(conn);
+      const guarded = <R>(p: () => Promise<R>): Promise<R> => {
+        if (reason) return Promise.reject(new QueryInterrupted(reason));
+        return p().catch((err: Error & { code?: string }) => {
+          throw reason || err.code === 'SQLITE_INTERRUPT' ? new QueryInterrupted(why()) : err;
+        });
+      };
+      const work = fn({
+        run: () => Promise.reject(new Error('interruptible connections are read-only')),
+        get: (sql, params) => guarded(() => base.get(sql, params)),
+        all: (sql, params) => guarded(() => base.all(sql, params)),
+      });
+      // The connection is handed back only once the statement has stopped, never while it still runs.
+      void work.then(
+        () => undefined,
+        () => undefined,
+      ).finally(() => {
+        ac.signal.removeEventListener('abort', interrupt);
+        this.searchPool.release(conn);
+      });
+      const aborted = new Promise<never>((_, reject) => {
+        const fail = () => reject(new QueryInterrupted(why()));
+        if (ac.signal.aborted) fail();
+        else ac.signal.addEventListener('abort', fail, { once: true });
+      });
+      aborted.catch(() => undefined);
+      return await Promise.race([work, aborted]);
+    } finally {
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onCancel);
+    }
+  }
+
   /** Runs a multi-statement script on the writer (migrations). */
   exec(sql: string): Promise<void> {
     return this.lock.lock(() => this.writer.exec(sql));
@@ -134,6 +256,9 @@ export class Database implements Queryable {
     this.closed = true;
     await this.lock.lock(async () => {
       await new Promise<void>((r, j) => this.readerConn.close((e) => (e ? j(e) : r())));
+      // A search still running would keep its connection from closing: stop it first.
+      for (const c of this.searchPool.conns) c.interrupt();
+      for (const c of this.searchPool.conns) await new Promise<void>((r, j) => c.close((e) => (e ? j(e) : r())));
       await new Promise<void>((r, j) => this.writerConn.close((e) => (e ? j(e) : r())));
     });
   }

@@ -1,4 +1,5 @@
 import type { Queryable } from './database.js';
+import { notRestricted } from './restriction.repository.js';
 
 export type OutboxRow = {
   seq: number;
@@ -79,7 +80,8 @@ export const outboxRepository = {
 
   eventsAfter(q: Queryable, after: number, limit: number, types?: string[]) {
     const filter = types?.length ? `AND type IN (${types.map(() => '?').join(', ')})` : '';
-    return q.all<OutboxRow>(`SELECT * FROM outbox_events WHERE seq > ? ${filter} ORDER BY seq LIMIT ?`, [after, ...(types ?? []), limit]);
+    // A feed: events of customers under a GDPR art. 18 restriction are left out for every reader.
+    return q.all<OutboxRow>(`SELECT * FROM outbox_events WHERE seq > ? AND ${notRestricted('customer_id')} ${filter} ORDER BY seq LIMIT ?`, [after, ...(types ?? []), limit]);
   },
 
   activeWebhooks(q: Queryable) {

@@ -1,4 +1,5 @@
 import type { Queryable } from './database.js';
+import { notRestricted } from './restriction.repository.js';
 
 export type PaperRequestRow = {
   id: string;
@@ -43,9 +44,10 @@ export const requestsRepository = {
     );
   },
 
-  list(q: Queryable, f: { status?: PaperRequestRow['status']; requestedBy?: string; limit: number }) {
+  list(q: Queryable, f: { status?: PaperRequestRow['status']; requestedBy?: string; limit: number; hideRestricted?: boolean }) {
     const where: string[] = [];
     const args: unknown[] = [];
+    if (f.hideRestricted) where.push(`document_id NOT IN (SELECT id FROM documents WHERE NOT ${notRestricted('customer_id')})`);
     if (f.status) (where.push('status = ?'), args.push(f.status));
     if (f.requestedBy) (where.push('requested_by = ?'), args.push(f.requestedBy));
     return q.all<PaperRequestRow>(
@@ -55,8 +57,9 @@ export const requestsRepository = {
   },
 
   /** Open requests, oldest first, for the pick list. */
-  open(q: Queryable) {
-    return q.all<PaperRequestRow>("SELECT * FROM paper_requests WHERE status = 'open' ORDER BY created_at, id");
+  open(q: Queryable, hideRestricted = false) {
+    const hide = hideRestricted ? ` AND document_id NOT IN (SELECT id FROM documents WHERE NOT ${notRestricted('customer_id')})` : '';
+    return q.all<PaperRequestRow>(`SELECT * FROM paper_requests WHERE status = 'open'${hide} ORDER BY created_at, id`);
   },
 
   /** Closes an open request; returns false when it was no longer open (someone else closed it first). */

@@ -1,4 +1,5 @@
 import type { Queryable } from './database.js';
+import { notRestricted, RESTRICTED_DOCUMENT_ROWIDS } from './restriction.repository.js';
 
 export type SearchFilters = {
   customerId?: string;
@@ -6,6 +7,8 @@ export type SearchFilters = {
   class?: 'dynamic' | 'static';
   from?: string;
   to?: string;
+  /** GDPR art. 18: leave out documents of restricted customers (set from who searches, never from the query string). */
+  hideRestricted?: boolean;
 };
 
 export type SearchRow = { id: string; customer_id: string | null; type: string; class: string; title: string; doc_date: string | null; score: number; snippet: string };
@@ -22,6 +25,7 @@ function where(f: SearchFilters): { sql: string; args: unknown[] } {
   if (f.class) (parts.push('d.class = ?'), args.push(f.class));
   if (f.from) (parts.push('d.doc_date >= ?'), args.push(f.from));
   if (f.to) (parts.push('d.doc_date <= ?'), args.push(f.to));
+  if (f.hideRestricted) parts.push(notRestricted('d.customer_id'));
   return { sql: parts.join(' AND '), args };
 }
 
@@ -63,10 +67,12 @@ export const searchRepository = {
       args = [...w.args, match];
       order = 'd8 DESC, rowid DESC';
     } else {
+      // Restricted customers are few: their rowids are one short list, so hiding them keeps the index-only plan.
+      const hide = f.hideRestricted ? ` AND rowid NOT IN (${RESTRICTED_DOCUMENT_ROWIDS})` : '';
       matches = hasFilters(f)
         ? `SELECT document_fts.rowid AS rowid, bm25(document_fts, 3.0, 1.0) AS score FROM document_fts
            JOIN documents d ON d.rowid = document_fts.rowid WHERE document_fts MATCH ? AND ${w.sql}`
-        : `SELECT rowid, bm25(document_fts, 3.0, 1.0) AS score FROM document_fts WHERE document_fts MATCH ?`;
+        : `SELECT rowid, bm25(document_fts, 3.0, 1.0) AS score FROM document_fts WHERE document_fts MATCH ?${hide}`;
       args = [match, ...(hasFilters(f) ? w.args : [])];
       order = 'score';
     }

@@ -11,7 +11,21 @@
  *
  *     compileQuery('offerte "service level" financ*') // '"offerte" AND "service level" AND "financ"*'
  */
-export class QueryError extends Error {}
+export class QueryError extends Error {
+  constructor(
+    message: string,
+    readonly code = 'invalid_query',
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * What one query may cost. A prefix expands to every indexed word that starts with it, so a
+ * one-letter prefix walks a large part of the index; sixty of them stalled a 20,000-document
+ * instance for minutes (issue #14). Repeated terms add cost and nothing else: they are dropped.
+ */
+export const QUERY_LIMITS = { minPrefix: 2, maxTerms: 16, maxPrefixTerms: 5 } as const;
 
 type Term = { text: string; prefix: boolean; negate: boolean; phrase: boolean };
 
@@ -61,21 +75,41 @@ export function tokenize(input: string): (Term | 'OR')[] {
       if (raw === '*' || raw.endsWith('*')) throw new QueryError('A * must follow at least one letter or digit, e.g. financ*');
       continue; // lone punctuation is ignored, as the index ignores it
     }
+    if (prefix && [...words[words.length - 1]].length < QUERY_LIMITS.minPrefix) {
+      throw new QueryError(`A * needs at least ${QUERY_LIMITS.minPrefix} letters or digits before it, e.g. fa*`, 'prefix_too_short');
+    }
     if (words.length === 1) out.push({ text: words[0], prefix, negate, phrase: false });
     else out.push({ text: words.join(' '), prefix, negate, phrase: true });
   }
   return out;
 }
 
+/** Refuses a query with more different terms (or prefixes) than QUERY_LIMITS allows; repeats count once. */
+function withinLimits(tokens: (Term | 'OR')[]): (Term | 'OR')[] {
+  const unique = new Map<string, Term>();
+  for (const t of tokens) if (t !== 'OR') unique.set(`${t.negate ? '-' : ''}${t.text.toLowerCase()}${t.prefix ? '*' : ''}`, t);
+  if (unique.size > QUERY_LIMITS.maxTerms) {
+    throw new QueryError(`A query may hold at most ${QUERY_LIMITS.maxTerms} different words (this one has ${unique.size})`, 'too_many_terms');
+  }
+  const prefixes = [...unique.values()].filter((t) => t.prefix).length;
+  if (prefixes > QUERY_LIMITS.maxPrefixTerms) {
+    throw new QueryError(`A query may hold at most ${QUERY_LIMITS.maxPrefixTerms} words with * (this one has ${prefixes})`, 'too_many_prefixes');
+  }
+  return tokens;
+}
+
 /** Compiles a user query to FTS5 MATCH syntax, or throws QueryError with a message for the user. */
 export function compileQuery(input: string): string {
-  const tokens = tokenize(input);
+  const tokens = withinLimits(tokenize(input));
   const positives: string[] = [];
   const negatives: string[] = [];
   let group: string[] = [];
   let pendingOr = false;
+  // Repeated terms add cost and nothing else: `a* a* a*` is `a*`, `x OR x` is `x`.
   const flush = () => {
-    if (group.length) positives.push(group.length > 1 ? `(${group.join(' OR ')})` : group[0]);
+    const alternatives = [...new Set(group)];
+    const expr = alternatives.length > 1 ? `(${alternatives.join(' OR ')})` : alternatives[0];
+    if (expr && !positives.includes(expr)) positives.push(expr);
     group = [];
   };
   for (const t of tokens) {
@@ -87,7 +121,7 @@ export function compileQuery(input: string): string {
     const expr = `${quote(t.text)}${t.prefix ? '*' : ''}`;
     if (t.negate) {
       if (pendingOr) throw new QueryError('OR cannot be followed by an excluded word');
-      negatives.push(expr);
+      if (!negatives.includes(expr)) negatives.push(expr);
       continue;
     }
     if (pendingOr) {

@@ -19,6 +19,8 @@ export type AppOptions = {
   version: string;
   /** Static files for the web UI, served at `/`. */
   webRoot?: string;
+  /** GDPR art. 18: checks a route's `reads` before its handler runs. */
+  restriction?: { check(p: Principal, target: NonNullable<RouteDef['reads']>, params: Record<string, unknown>): Promise<void> };
 };
 
 declare module 'express-serve-static-core' {
@@ -161,6 +163,7 @@ export function createApp(opts: AppOptions) {
         if (!mayAct(principal, r.access)) throw new Forbidden(`This needs one of the roles: ${[...r.access, 'admin'].join(', ')}`);
         next();
       },
+      ...(r.before ?? []),
       (req: Request, res: Response, next: NextFunction) => {
         if (!r.body) return next();
         if (!req.is('application/json')) {
@@ -172,6 +175,10 @@ export function createApp(opts: AppOptions) {
         const params = parse(r.params, req.params, 'path');
         const query = parse(r.query, req.query ?? {}, 'query');
         const body = parse(r.body, req.body, 'body');
+        if (r.reads) {
+          if (!opts.restriction) throw new Error(`${r.method.toUpperCase()} ${r.path} declares what it reads but no restriction guard is configured`);
+          await opts.restriction.check(req.principal!, r.reads, params as Record<string, unknown>);
+        }
         const result = await r.handler({ params, query, body, principal: req.principal!, req, res });
         if (res.headersSent || res.writableEnded) return;
         if (result instanceof Reply) {

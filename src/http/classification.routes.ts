@@ -53,7 +53,7 @@ export function classificationRoutes(deps: { scopes: ScopesService; classificati
         status: 200,
         schema: z.object({ total: z.number(), documents: z.array(DocumentSchema.extend({ reasons: z.array(z.string()), nearDuplicateOf: z.string().nullable() })) }),
       },
-      handler: async ({ query }) => deps.review.queue(query.limit, query.offset),
+      handler: async ({ query, principal }) => deps.review.queue(query.limit, query.offset, principal),
     }),
     route({
       method: 'post',
@@ -73,6 +73,7 @@ export function classificationRoutes(deps: { scopes: ScopesService; classificati
         })
         .strict(),
       response: { status: 200, schema: DocumentSchema.or(z.object({ discarded: z.literal(true), duplicateOf: z.string() })) },
+      reads: { document: 'id' },
       handler: async ({ params, body, principal }) => deps.review.resolve(params.id, body, principal),
     }),
   ];

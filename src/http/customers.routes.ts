@@ -64,6 +64,7 @@ export function customersRoutes(customers: CustomersService) {
         status: 200,
         schema: z.object({ customer: CustomerSchema, documents: z.array(DocumentSchema), statuses: z.array(StatusVariableSchema) }),
       },
+      reads: { customer: 'id' },
       handler: async ({ params, principal }) => customers.dossier(params.id, principal),
     }),
   ];

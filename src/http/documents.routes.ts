@@ -60,6 +60,7 @@ export function documentsRoutes(documents: DocumentsService, paper: PaperService
       summary: 'A document: metadata, class with its trace, location, retention (audited)',
       params: IdParams,
       response: { status: 200, schema: DocumentSchema },
+      reads: { document: 'id' },
       handler: async ({ params, principal }) => documents.get(params.id, principal),
     }),
     route({
@@ -70,6 +71,7 @@ export function documentsRoutes(documents: DocumentsService, paper: PaperService
       summary: 'The extracted text, pages separated by form feeds (audited)',
       params: IdParams,
       response: { status: 200, contentType: 'text/plain' },
+      reads: { document: 'id' },
       handler: async ({ params, principal }) =>
         new Reply(200, await documents.text(params.id, principal), { 'Content-Type': 'text/plain; charset=utf-8' }),
     }),
@@ -82,6 +84,7 @@ export function documentsRoutes(documents: DocumentsService, paper: PaperService
       params: IdParams,
       query: z.object({ variant: z.enum(['original', 'archive']).default('original'), download: z.enum(['0', '1']).default('0') }),
       response: { status: 200, contentType: 'application/octet-stream' },
+      reads: { document: 'id' },
       handler: async ({ params, query, principal, res }) => {
         const f = await documents.file(params.id, principal, query.variant);
         res.setHeader('Content-Type', f.mime);

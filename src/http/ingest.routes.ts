@@ -9,6 +9,7 @@ import type { PipelineService } from '../services/pipeline.service.js';
 import { Reply, route } from './route.js';
 import { DocumentSchema, IsoDate, SafeId } from './schemas.js';
 import { decodeFileName, multipartUpload, uploadedFiles } from './upload.js';
+import { perUserRateLimit } from './rate-limit.js';
 
 const UploadFields = z
   .object({
@@ -47,8 +48,18 @@ const JobView = z.object({
   updatedAt: z.string(),
 });
 
-export function ingestRoutes(deps: { intake: IntakeService; search: SearchService; queue: JobQueue; pipeline: PipelineService; uploadTmpDir: string; maxUploadBytes: number }) {
+export function ingestRoutes(deps: {
+  intake: IntakeService;
+  search: SearchService;
+  queue: JobQueue;
+  pipeline: PipelineService;
+  uploadTmpDir: string;
+  maxUploadBytes: number;
+  /** Searches per user per minute; 0 or unset: no limit. */
+  searchRatePerMinute?: number;
+}) {
   const upload = multipartUpload(deps.uploadTmpDir, deps.maxUploadBytes);
+  const searchLimit = deps.searchRatePerMinute ? [perUserRateLimit({ name: 'search', limit: deps.searchRatePerMinute, windowMs: 60_000 })] : [];
   return [
     route({
       method: 'post',
@@ -96,7 +107,7 @@ export function ingestRoutes(deps: { intake: IntakeService; search: SearchServic
       path: '/api/search',
       access: ['crm', 'compliance'],
       tag: 'search',
-      summary: 'Full-text search: words, prefix*, "phrases", OR, -exclude; filters and paging; snippets highlighted. Ranked by bm25 (score, higher is better); within one customer (customerId) newest first, score 0',
+      summary: 'Full-text search: words, prefix*, "phrases", OR, -exclude; filters and paging; snippets highlighted. Ranked by bm25 (score, higher is better); within one customer (customerId) newest first, score 0. Bounded: a * needs 2 letters before it, at most 16 words and 5 prefixes (400 prefix_too_short, too_many_terms, too_many_prefixes); past its time budget 503 search_timeout; per-user rate limit 429 rate_limited with Retry-After. Restricted customers (GDPR art. 18) are left out except for compliance and admin',
       query: z.object({
         q: z.string().max(500),
         customerId: SafeId.optional(),
@@ -108,8 +119,20 @@ export function ingestRoutes(deps: { intake: IntakeService; search: SearchServic
         offset: z.coerce.number().int().min(0).max(10_000).default(0),
       }),
       response: { status: 200, schema: z.object({ total: z.number(), totalCapped: z.boolean().describe('true when there are more than `total` hits'), limit: z.number(), offset: z.number(), hits: z.array(SearchHit) }) },
-      handler: async ({ query, principal }) =>
-        deps.search.search(query.q, { customerId: query.customerId, type: query.type, class: query.class, from: query.from, to: query.to }, query, principal),
+      before: searchLimit,
+      handler: async ({ query, principal, res }) => {
+        // A client that goes away stops its query: nobody would read the answer.
+        const gone = new AbortController();
+        const onClose = () => {
+          if (!res.writableFinished) gone.abort();
+        };
+        res.on('close', onClose);
+        try {
+          return await deps.search.search(query.q, { customerId: query.customerId, type: query.type, class: query.class, from: query.from, to: query.to }, query, principal, gone.signal);
+        } finally {
+          res.off('close', onClose);
+        }
+      },
     }),
     route({
       method: 'get',

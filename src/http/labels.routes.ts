@@ -25,6 +25,7 @@ export function labelsRoutes(labels: LabelsService) {
       params: IdParams,
       query: LabelQuery,
       response: { status: 200, contentType: 'application/pdf' },
+      reads: { document: 'id' },
       handler: async ({ params, query, principal }) => {
         const { pdf, barcode } = await labels.documentLabel(params.id, query, principal);
         return pdfReply(pdf, `label-${barcode}.pdf`);

@@ -48,7 +48,7 @@ export function buildOpenApi(routes: RouteDef[], version: string): Json {
     const p = r.path.replace(/:([A-Za-z_]+)/g, '{$1}');
     const op: Json = {
       summary: r.summary,
-      description: ACCESS_TEXT(r),
+      description: ACCESS_TEXT(r) + (r.reads ? ' For a customer under a GDPR art. 18 restriction only compliance and admin; others get 403 `restricted`.' : ''),
       tags: [r.tag],
       operationId: `${r.method}${p.replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+(.)?/g, (_, c: string | undefined) => (c ?? '').toUpperCase())}`,
       parameters: [...parametersOf(r.params, 'path', components), ...parametersOf(r.query, 'query', components)],

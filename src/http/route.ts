@@ -1,5 +1,6 @@
-import type { Request, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import type { z } from 'zod';
+import type { ReadTarget } from '../domain/restriction.js';
 import type { Principal, Role } from '../domain/roles.js';
 
 /** Who may call a route: a list of roles (admin always may), any signed-in user, or anyone. */
@@ -43,6 +44,13 @@ export type RouteDef<
   /** For multipart routes: field names and which are files (OpenAPI only; multer parses). */
   multipart?: { files: string[]; fields: z.ZodType; maxFiles?: number };
   response: { status: number; schema?: z.ZodType; contentType?: string; description?: string };
+  /** Middleware run after authentication and the role check, before input parsing (e.g. a per-user rate limit). */
+  before?: RequestHandler[];
+  /**
+   * What the route reads, by path parameter: the route layer refuses a restricted customer's
+   * dossier or document (GDPR art. 18, 403 `restricted`) to everyone but compliance and admin.
+   */
+  reads?: ReadTarget;
   handler: (ctx: HandlerContext<z.output<P>, z.output<Q>, z.output<B>>) => Promise<unknown>;
 };
 

@@ -9,6 +9,7 @@ import type { TrackingService } from '../services/tracking.service.js';
 import { Reply, route } from './route.js';
 import { DocumentSchema, IdParams, IsoDate, LocationRefSchema } from './schemas.js';
 import { decodeFileName, multipartUpload, uploadedFiles } from './upload.js';
+import type { RestrictionGuard } from '../services/restriction.guard.js';
 
 /** What a hand scanner types; parseBarcode copes with stray white space and lower case. */
 export const ScannedCode = z.string().max(64).describe('A Dossierlink barcode as scanned, e.g. D0000000014');
@@ -140,6 +141,8 @@ export function trackingRoutes(deps: {
   digitise: DigitiseService;
   uploadTmpDir: string;
   maxUploadBytes: number;
+  /** GDPR art. 18: who may look up a restricted customer's paper (the mailroom still stores it). */
+  restriction?: RestrictionGuard;
 }) {
   const { tracking, requests, inventory } = deps;
   const upload = multipartUpload(deps.uploadTmpDir, deps.maxUploadBytes);
@@ -174,7 +177,11 @@ export function trackingRoutes(deps: {
           history: z.array(HistoryEntry),
         }),
       },
-      handler: async ({ params }) => tracking.item(params.barcode),
+      handler: async ({ params, principal }) => {
+        const item = await tracking.item(params.barcode);
+        await deps.restriction?.assertCustomer(principal, item.customerId, { storage: true });
+        return item;
+      },
     }),
     route({
       method: 'get',
@@ -264,6 +271,7 @@ export function trackingRoutes(deps: {
       params: IdParams,
       body: z.object({ note: z.string().trim().max(500).optional(), neededBy: IsoDate.optional() }).strict(),
       response: { status: 201, schema: RequestView, description: '201 when created, 200 when the same user already had it open' },
+      reads: { document: 'id' },
       handler: async ({ params, body, principal }) => {
         const r = await requests.request(params.id, body, principal);
         return new Reply(r.created ? 201 : 200, r.request);
@@ -333,6 +341,7 @@ export function trackingRoutes(deps: {
       params: IdParams,
       multipart: { files: ['file'], fields: DigitiseFields },
       response: { status: 202, schema: DocumentSchema },
+      reads: { document: 'id' },
       handler: async ({ params, req, res, principal }) => {
         await new Promise<void>((resolve, reject) => upload(req as Request, res as Response, ((e?: unknown) => (e ? reject(e) : resolve())) as NextFunction));
         if (!req.is('multipart/form-data')) throw new Invalid('Send the scan as multipart/form-data with a `file` field', undefined, 'not_multipart');

@@ -1,8 +1,13 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
 import type { Logger } from 'pino';
 import type { Database } from '../db/database.js';
 import { outboxRepository, type DeliveryJob } from '../db/outbox.repository.js';
 import type { Clock } from '../services/clock.js';
+import { assertReachable, BlockedAddress, pinnedAgents } from '../adapters/net/pinned-agent.js';
+import type { AllowList } from '../domain/address-policy.js';
+import { restrictionRepository } from '../db/restriction.repository.js';
 import { events, toEventView } from '../services/events.service.js';
 
 export const SIGNATURE_HEADER = 'X-Dossierlink-Signature';
@@ -58,6 +63,29 @@ export function backoffMs(attempts: number, p: RetryPolicy, random: () => number
 const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
+ * POSTs `body` and resolves with the status code only: the receiver's answer is drained unread
+ * and never kept (a receiver could otherwise echo internal data into our database). No redirects
+ * are followed. The agents pin each connection to an address the policy allows.
+ */
+function post(url: URL, headers: Record<string, string>, body: string, agents: ReturnType<typeof pinnedAgents>, allow: AllowList, signal: AbortSignal): Promise<number> {
+  assertReachable(url, allow);
+  const mod = url.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = mod.request(
+      url,
+      { method: 'POST', agent: url.protocol === 'https:' ? agents.https : agents.http, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, signal },
+      (res) => {
+        res.resume();
+        res.on('error', () => undefined);
+        resolve(res.statusCode ?? 0);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/**
  * Delivers the outbox to webhooks: claims due deliveries (compare-and-swap, so two processes never
  * send the same attempt), POSTs the event signed, and records the outcome: delivered, retry later
  * with backoff, or dead letter after `maxAttempts`. At least once: a crash between the receiver's
@@ -72,13 +100,17 @@ export class WebhookDispatcher {
   private readonly concurrency: number;
   private readonly pollMs: number;
   private readonly userAgent: string;
+  private readonly allow: AllowList;
+  private readonly agents: ReturnType<typeof pinnedAgents>;
   private running: Promise<void> | null = null;
   private stopping = false;
   private wake: (() => void) | null = null;
   private woken = false;
   private unsubscribe: (() => void) | null = null;
 
-  constructor(opts: { db: Database; clock: Clock; logger?: Logger; policy?: Partial<RetryPolicy>; concurrency?: number; pollMs?: number; userAgent?: string }) {
+  constructor(opts: { db: Database; clock: Clock; logger?: Logger; policy?: Partial<RetryPolicy>; concurrency?: number; pollMs?: number; userAgent?: string; allow?: AllowList }) {
+    this.allow = opts.allow ?? [];
+    this.agents = pinnedAgents(this.allow);
     this.db = opts.db;
     this.clock = opts.clock;
     this.logger = opts.logger;
@@ -156,14 +188,18 @@ export class WebhookDispatcher {
       await outboxRepository.settle(this.db, d.id, d.attempts, { status: 'cancelled', lastStatus: null, lastError: 'webhook deleted', now: this.clock.now().toISOString() });
       return;
     }
+    // GDPR art. 18: nothing about a restricted customer leaves for other systems.
+    if (d.customer_id && (await restrictionRepository.customerRestricted(this.db, d.customer_id))) {
+      await outboxRepository.settle(this.db, d.id, d.attempts, { status: 'cancelled', lastStatus: null, lastError: 'customer restricted (GDPR art. 18)', now: this.clock.now().toISOString() });
+      return;
+    }
     const body = JSON.stringify(toEventView({ seq: d.event_seq, id: d.event_id, type: d.event_type, occurred_at: d.occurred_at, customer_id: d.customer_id, subject_type: d.subject_type, subject_id: d.subject_id, actor_id: d.actor_id, data: d.data }));
     const timestamp = Math.floor(this.clock.now().getTime() / 1000);
+    const signal = AbortSignal.timeout(this.policy.timeoutMs);
     try {
-      const res = await fetch(d.url, {
-        method: 'POST',
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.policy.timeoutMs),
-        headers: {
+      status = await post(
+        new URL(d.url),
+        {
           'content-type': 'application/json',
           'user-agent': this.userAgent,
           'x-dossierlink-event-id': d.event_id,
@@ -174,14 +210,16 @@ export class WebhookDispatcher {
           [SIGNATURE_HEADER.toLowerCase()]: signPayload(d.secret, timestamp, body),
         },
         body,
-      });
-      status = res.status;
-      // The body is read (and dropped) so the connection can be reused; only a hint is kept for the operator.
-      const text = await res.text().catch(() => '');
-      if (status < 200 || status >= 300) error = `HTTP ${status}${text ? `: ${text.slice(0, 200)}` : ''}`;
+        this.agents,
+        this.allow,
+        signal,
+      );
+      if (status < 200 || status >= 300) error = `HTTP ${status}`;
     } catch (err) {
-      const e = err as Error & { cause?: { code?: string; message?: string } };
-      error = e.name === 'TimeoutError' ? `no answer within ${this.policy.timeoutMs} ms` : `${e.cause?.code ?? e.name}: ${e.cause?.message ?? e.message}`.slice(0, 300);
+      const e = err as Error & { code?: string };
+      if (e instanceof BlockedAddress) error = `blocked: ${e.message}`.slice(0, 300);
+      else if (signal.aborted) error = `no answer within ${this.policy.timeoutMs} ms`;
+      else error = `${e.code ?? e.name}: ${e.message}`.slice(0, 300);
     }
     const now = this.clock.now();
     const ms = Math.round(performance.now() - started);

@@ -12,6 +12,7 @@ import { Conflict, Forbidden, NotFound } from '../errors.js';
 import type { AuditService } from './audit.service.js';
 import { nowIso, type Clock } from './clock.js';
 import { locateDocument } from './documents.service.js';
+import { seesRestricted } from '../domain/restriction.js';
 
 export type PaperRequestView = {
   id: string;
@@ -77,7 +78,7 @@ export class RequestsService {
   }
 
   async list(f: { status?: PaperRequestRow['status']; limit: number }, actor: Principal): Promise<{ requests: PaperRequestView[] }> {
-    const rows = await requestsRepository.list(this.db, { ...f, requestedBy: seesAll(actor) ? undefined : actor.id });
+    const rows = await requestsRepository.list(this.db, { ...f, requestedBy: seesAll(actor) ? undefined : actor.id, hideRestricted: !seesRestricted(actor) });
     const requests = [];
     for (const r of rows) requests.push(await this.view(this.db, r));
     return { requests };
@@ -103,7 +104,8 @@ export class RequestsService {
    */
   async pickList(): Promise<PickList> {
     const items: (PickListItem & { segments: string[] | null })[] = [];
-    for (const r of await requestsRepository.open(this.db)) {
+    // GDPR art. 18: a restricted customer's paper is not fetched for anyone (requests made before stay open, unlisted).
+    for (const r of await requestsRepository.open(this.db, true)) {
       const doc = await documentsRepository.get(this.db, r.document_id);
       if (!doc || !doc.barcode) continue;
       const chain = doc.location_id ? await locationsRepository.ancestry(this.db, doc.location_id) : [];

@@ -16,6 +16,8 @@ import { UNCLASSIFIED } from './intake.service.js';
 import { events } from './events.service.js';
 import type { ScopesService } from './scopes.service.js';
 import type { DestructionService } from './destruction.service.js';
+import { seesRestricted } from '../domain/restriction.js';
+import { notRestricted } from '../db/restriction.repository.js';
 
 export type ReviewDecision = {
   type?: string;
@@ -42,10 +44,12 @@ export class ReviewService {
     private readonly store: ObjectStore,
   ) {}
 
-  async queue(limit: number, offset: number): Promise<{ total: number; documents: (DocumentView & { reasons: string[]; nearDuplicateOf: string | null })[] }> {
-    const total = (await this.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM documents WHERE status = 'needs_review' AND destroyed_at IS NULL"))!.n;
+  /** Documents waiting for review, oldest first; a restricted customer's (GDPR art. 18) only for compliance and admin. */
+  async queue(limit: number, offset: number, actor?: Principal): Promise<{ total: number; documents: (DocumentView & { reasons: string[]; nearDuplicateOf: string | null })[] }> {
+    const hide = seesRestricted(actor) ? '' : ` AND ${notRestricted('customer_id')}`;
+    const total = (await this.db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM documents WHERE status = 'needs_review' AND destroyed_at IS NULL${hide}`))!.n;
     const rows = await this.db.all<{ id: string }>(
-      "SELECT id FROM documents WHERE status = 'needs_review' AND destroyed_at IS NULL ORDER BY created_at LIMIT ? OFFSET ?",
+      `SELECT id FROM documents WHERE status = 'needs_review' AND destroyed_at IS NULL${hide} ORDER BY created_at LIMIT ? OFFSET ?`,
       [limit, offset],
     );
     const documents = [];

@@ -1,8 +1,9 @@
-import type { Database } from '../db/database.js';
+import { QueryInterrupted, type Database } from '../db/database.js';
 import { MARK_CLOSE, MARK_OPEN, searchRepository, type SearchFilters } from '../db/search.repository.js';
 import { compileQuery, QueryError } from '../domain/search-query.js';
 import type { Principal } from '../domain/roles.js';
-import { Invalid } from '../errors.js';
+import { seesRestricted } from '../domain/restriction.js';
+import { Invalid, SearchTimeout } from '../errors.js';
 import type { AuditService } from './audit.service.js';
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -23,22 +24,41 @@ export type SearchHit = {
   snippet: string;
 };
 
-/** Full-text search over every dossier. Searches are audited (what was looked for, by whom). */
+/**
+ * Full-text search over every dossier. Searches are audited (what was looked for, by whom).
+ * Each runs on a search connection of its own with a time budget (`timeoutMs`), so one costly
+ * query never holds up the rest of the API; `signal` stops it when the client goes away.
+ */
 export class SearchService {
   constructor(
     private readonly db: Database,
     private readonly audit: AuditService,
+    /** Mutable so an operator tool (or a test) can tighten the budget on a running instance. */
+    public limits: { timeoutMs: number } = { timeoutMs: 3000 },
   ) {}
 
-  async search(query: string, filters: SearchFilters, page: { limit: number; offset: number }, actor: Principal) {
+  async search(query: string, filters: SearchFilters, page: { limit: number; offset: number }, actor: Principal, signal?: AbortSignal) {
     let match: string;
     try {
       match = compileQuery(query);
     } catch (err) {
-      if (err instanceof QueryError) throw new Invalid(err.message, { query }, 'invalid_query');
+      if (err instanceof QueryError) throw new Invalid(err.message, { query }, err.code);
       throw err;
     }
-    const { total, totalCapped, rows } = await searchRepository.search(this.db, match, filters, page.limit, page.offset);
+    let result: Awaited<ReturnType<typeof searchRepository.search>>;
+    try {
+      const visible = { ...filters, hideRestricted: !seesRestricted(actor) };
+      result = await this.db.interruptible((q) => searchRepository.search(q, match, visible, page.limit, page.offset), { timeoutMs: this.limits.timeoutMs, signal });
+    } catch (err) {
+      if (!(err instanceof QueryInterrupted)) throw err;
+      // Nobody reads the answer to a cancelled search; a timed-out one is worth an audit line.
+      await this.audit.recordNow({ actorId: actor.id, action: 'search', subjectType: 'search', customerId: filters.customerId ?? null, details: { query, filters, interrupted: err.reason } });
+      throw new SearchTimeout(`The search took longer than ${this.limits.timeoutMs} ms and was stopped; use longer words, fewer * prefixes or a filter (customer, type, dates)`, {
+        timeoutMs: this.limits.timeoutMs,
+        reason: err.reason,
+      });
+    }
+    const { total, totalCapped, rows } = result;
     await this.audit.recordNow({
       actorId: actor.id,
       action: 'search',

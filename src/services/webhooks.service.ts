@@ -7,6 +7,8 @@ import type { Principal } from '../domain/roles.js';
 import { Conflict, Invalid, NotFound } from '../errors.js';
 import { WebhookDispatcher, type RetryPolicy } from '../jobs/webhook-delivery.job.js';
 import type { AuditService } from './audit.service.js';
+import { assertReachable, BlockedAddress } from '../adapters/net/pinned-agent.js';
+import type { AllowList } from '../domain/address-policy.js';
 import { nowIso, type Clock } from './clock.js';
 import { EVENT_TYPES, events, toEventView } from './events.service.js';
 
@@ -60,8 +62,10 @@ export class WebhooksService {
     private readonly clock: Clock,
     private readonly logger?: Logger,
     policy?: Partial<RetryPolicy>,
+    /** Address ranges webhooks may reach although they are internal (DOSSIER_WEBHOOK_ALLOW). */
+    private readonly allow: AllowList = [],
   ) {
-    this.dispatcher = new WebhookDispatcher({ db, clock, logger, policy });
+    this.dispatcher = new WebhookDispatcher({ db, clock, logger, policy, allow });
   }
 
   /** Starts delivery and the hourly retention-due pass. */
@@ -97,6 +101,13 @@ export class WebhooksService {
     }
     if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Invalid('A webhook URL must be http(s)', { url: input.url }, 'invalid_url');
     if (url.username || url.password) throw new Invalid('Put no credentials in a webhook URL: deliveries are signed with the secret', undefined, 'invalid_url');
+    // A name is checked again at every delivery, when it is resolved; a literal address can be refused now.
+    try {
+      assertReachable(url, this.allow);
+    } catch (err) {
+      if (err instanceof BlockedAddress) throw new Invalid(`A webhook may not point at ${err.address} (${err.range}); an on-premise receiver needs DOSSIER_WEBHOOK_ALLOW`, { address: err.address, range: err.range }, 'forbidden_address');
+      throw err;
+    }
     const types = [...new Set(input.events ?? [])];
     const unknown = types.filter((t) => t !== '*' && !EVENT_TYPES.includes(t as never) && !(t.endsWith('.*') && EVENT_TYPES.some((e) => e.startsWith(t.slice(0, -1)))));
     if (unknown.length) throw new Invalid(`Unknown event type(s): ${unknown.join(', ')}; known: ${EVENT_TYPES.join(', ')} (or a prefix like document.*)`, { unknown }, 'unknown_event_type');

@@ -280,7 +280,8 @@ describe('access matrix', () => {
   let t: TestApp;
   let ctx: Ctx;
   before(async () => {
-    t = await startTestApp();
+    // The webhook fixtures point at loopback, which only an allow-list opens (issue #14).
+    t = await startTestApp({ env: { DOSSIER_WEBHOOK_ALLOW: '127.0.0.1/32' } });
     const dossier = (await (await t.api('GET', '/api/customers/KL-000123/dossier', { as: 'crm' })).json()) as {
       documents: { id: string; class: string; barcode: string | null; original: unknown }[];
     };

@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config.js';
 import { seedDemo } from '../../src/demo/demo-seed.js';
 import { openDossierlink } from '../../src/dossierlink.js';
+import { tamperWithAudit } from '../helpers/audit-tamper.js';
 
 type Run = { code: number; stdout: string; stderr: string };
 
@@ -96,7 +97,7 @@ describe('cli', () => {
       const hits = await dl.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM document_fts WHERE document_fts MATCH 'offerte'");
       assert.ok(hits!.n > 0, 'search finds text again after reindex');
       // Break the chain for the next test.
-      await dl.db.run("UPDATE audit_events SET details = '{\"edited\":true}' WHERE seq = 2");
+      await tamperWithAudit(dl.db, "UPDATE audit_events SET details = '{\"edited\":true}' WHERE seq = 2");
     } finally {
       await dl.close();
     }

@@ -4,6 +4,7 @@ import type { DocumentView } from '../../src/domain/document.js';
 import { fakeClock } from '../../src/services/clock.js';
 import type { DisposalView } from '../../src/services/disposal.service.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { tamperWithAudit } from '../helpers/audit-tamper.js';
 
 type Err = { error: { code: string } };
 
@@ -155,7 +156,7 @@ describe('retention and legal holds', () => {
       const before = await json<{ ok: boolean }>(await t.api('GET', '/api/audit/verify', { as: 'compliance' }));
       assert.equal(before.ok, true);
       const row = await t.dl.db.get<{ seq: number }>("SELECT seq FROM audit_events WHERE action = 'disposal.approve' ORDER BY seq LIMIT 1");
-      await t.dl.db.run("UPDATE audit_events SET actor_id = (SELECT actor_id FROM audit_events WHERE action = 'disposal.propose' LIMIT 1) WHERE seq = ?", [row!.seq]);
+      await tamperWithAudit(t.dl.db, "UPDATE audit_events SET actor_id = (SELECT actor_id FROM audit_events WHERE action = 'disposal.propose' LIMIT 1) WHERE seq = ?", [row!.seq]);
       const v = await json<{ ok: boolean; firstBadEvent?: { seq: number; reason: string } }>(await t.api('GET', '/api/audit/verify', { as: 'compliance' }));
       assert.equal(v.ok, false);
       assert.equal(v.firstBadEvent?.seq, row!.seq);

@@ -27,4 +27,16 @@ describe(loadConfig.name, () => {
   it('given an invalid customer pattern when loaded then it is refused', () => {
     assert.throws(() => loadConfig({ DOSSIER_CUSTOMER_PATTERN: 'KL-(' }), /DOSSIER_CUSTOMER_PATTERN/);
   });
+  it('given the hardening settings when loaded then search limits, the webhook allow-list and the audit seal are parsed', () => {
+    const c = loadConfig({ DOSSIER_DATA_DIR: '/srv/dl', DOSSIER_SEARCH_TIMEOUT_MS: '500', DOSSIER_SEARCH_RATE_LIMIT: '0', DOSSIER_WEBHOOK_ALLOW: '10.0.0.0/8, 127.0.0.1' });
+    assert.deepEqual(c.search, { timeoutMs: 500, connections: 2, ratePerMinute: 0 });
+    assert.equal(c.webhookAllow.length, 2);
+    assert.equal(c.audit.keyFile, '/srv/dl/audit.key');
+    assert.equal(c.audit.checkpointFile, '/srv/dl/audit-checkpoints.jsonl');
+  });
+  it('given a bad allow-list or a short audit key when loaded then each is refused by name', () => {
+    assert.throws(() => loadConfig({ DOSSIER_WEBHOOK_ALLOW: '10.0.0.0/33' }), /DOSSIER_WEBHOOK_ALLOW/);
+    assert.throws(() => loadConfig({ DOSSIER_WEBHOOK_ALLOW: 'intranet.local' }), /DOSSIER_WEBHOOK_ALLOW/);
+    assert.throws(() => loadConfig({ DOSSIER_AUDIT_KEY: 'too-short' }), /DOSSIER_AUDIT_KEY/);
+  });
 });

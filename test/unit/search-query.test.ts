@@ -19,6 +19,21 @@ describe(compileQuery.name, () => {
     assert.equal(compileQuery('a"b'.replace('"', '')), '"ab"');
     assert.equal(compileQuery('NEAR(x y) ^col:z'), '"NEAR x" AND "y" AND "col z"');
   });
+  it('given repeated terms when compiled then each counts once', () => {
+    assert.equal(compileQuery(Array(60).fill('ka*').join(' ')), '"ka"*');
+    assert.equal(compileQuery('x OR x -y -y'), '"x" NOT "y"');
+    assert.equal(compileQuery('a b OR a'), '"a" AND ("b" OR "a")', 'an OR group keeps its meaning');
+  });
+  for (const [q, code] of [
+    ['a*', 'prefix_too_short'],
+    ['KL-0*', 'prefix_too_short'],
+    ['ka* ba* de* ma* ra* lo*', 'too_many_prefixes'],
+    [Array.from({ length: 17 }, (_, i) => `w${i}`).join(' '), 'too_many_terms'],
+  ] as const) {
+    it(`given the costly query ${JSON.stringify(q.slice(0, 20))} when compiled then a QueryError with code ${code}`, () => {
+      assert.throws(() => compileQuery(q), (e: Error) => e instanceof QueryError && e.code === code);
+    });
+  }
   for (const [q, msg] of [
     ['"unclosed', /quote is not closed/],
     ['', /at least one word/],

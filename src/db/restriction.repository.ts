@@ -1,0 +1,35 @@
+import type { Queryable } from './database.js';
+
+/**
+ * The one SQL form of the GDPR art. 18 rule for lists: "this row's customer is not restricted".
+ * Every list, search, export and feed that leaves restricted customers out uses it, so the rule
+ * has one spelling. Restricted customers are few, so the subquery is a short list.
+ *
+ *     `SELECT … FROM documents d WHERE ${notRestricted('d.customer_id')}`
+ */
+export function notRestricted(customerColumn: string): string {
+  return `(${customerColumn} IS NULL OR ${customerColumn} NOT IN (SELECT id FROM customers WHERE restricted <> 0))`;
+}
+
+/** The same for FTS rowids: documents of restricted customers, by rowid. */
+export const RESTRICTED_DOCUMENT_ROWIDS = 'SELECT d.rowid FROM documents d WHERE d.customer_id IN (SELECT id FROM customers WHERE restricted <> 0)';
+
+export const restrictionRepository = {
+  async customerRestricted(q: Queryable, customerId: string): Promise<boolean> {
+    const r = await q.get<{ restricted: number }>('SELECT restricted FROM customers WHERE id = ?', [customerId]);
+    return Boolean(r?.restricted);
+  },
+  /** The customer of a document and whether it is restricted; undefined when there is no such document. */
+  documentOwner(q: Queryable, documentId: string) {
+    return q.get<{ customer_id: string | null; restricted: number | null }>(
+      'SELECT d.customer_id, c.restricted FROM documents d LEFT JOIN customers c ON c.id = d.customer_id WHERE d.id = ?',
+      [documentId],
+    );
+  },
+  /** Which of these customers are restricted. */
+  async restrictedAmong(q: Queryable, ids: string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows = await q.all<{ id: string }>(`SELECT id FROM customers WHERE restricted <> 0 AND id IN (${ids.map(() => '?').join(',')})`, ids);
+    return new Set(rows.map((r) => r.id));
+  },
+};

@@ -1,0 +1,222 @@
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import type { Role } from '../../src/domain/roles.js';
+import { RestrictionGuard } from '../../src/services/restriction.guard.js';
+import { startTestApp, type TestApp } from '../helpers/test-app.js';
+
+type Json = Record<string, any>;
+type As = Role | 'compliance2';
+
+const RESTRICTED = 'KL-000123';
+const OTHER = 'KL-000124';
+
+/**
+ * GDPR art. 18 (API.md "Restricted customers"): one test per read path. KL-000123 has scanned
+ * documents (file, text, search hits) and static paper with a barcode in the demo data.
+ */
+describe(RestrictionGuard.name, () => {
+  let t: TestApp;
+  let scanned: string; // a dynamic document with a file and text
+  let paper: { id: string; barcode: string }; // static paper with a barcode
+  let otherDoc: string;
+  let rx: { server: Server; hits: number; url: string };
+
+  const call = async (method: string, path: string, as: As, json?: unknown) => {
+    const res = await t.api(method, path, { as, json });
+    const type = res.headers.get('content-type') ?? '';
+    return { status: res.status, headers: res.headers, body: (type.includes('json') ? await res.json() : await res.text()) as Json & string };
+  };
+  const restricted = (r: { status: number; body: Json }, what: string) => {
+    assert.equal(r.status, 403, `${what}: ${JSON.stringify(r.body)}`);
+    assert.equal(r.body.error.code, 'restricted', what);
+  };
+
+  before(async () => {
+    rx = { server: createServer((req, res) => (req.resume(), rx.hits++, res.end('ok'))), hits: 0, url: '' };
+    await new Promise<void>((r) => rx.server.listen(0, '127.0.0.1', () => r()));
+    const addr = rx.server.address();
+    rx.url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/hook`;
+    t = await startTestApp({ env: { DOSSIER_WEBHOOK_ALLOW: '127.0.0.1/32', DOSSIER_SEARCH_RATE_LIMIT: '0' } });
+    const docs = await t.dl.db.all<{ id: string; class: string; barcode: string | null; customer_id: string; original_sha256: string | null }>(
+      'SELECT id, class, barcode, customer_id, original_sha256 FROM documents ORDER BY id',
+    );
+    scanned = docs.find((d) => d.customer_id === RESTRICTED && d.original_sha256)!.id;
+    const p = docs.find((d) => d.customer_id === RESTRICTED && d.barcode)!;
+    paper = { id: p.id, barcode: p.barcode! };
+    otherDoc = docs.find((d) => d.customer_id === OTHER && d.original_sha256)!.id;
+    // Before the restriction: a paper request by the CRM user, a document in review, an event.
+    const req = await call('POST', `/api/documents/${paper.id}/requests`, 'crm', { note: 'for the meeting' });
+    assert.equal(req.status, 201, JSON.stringify(req.body));
+    await t.dl.db.run("UPDATE documents SET status = 'needs_review' WHERE id = (SELECT id FROM documents WHERE customer_id = ? AND original_sha256 IS NOT NULL AND id <> ? LIMIT 1)", [RESTRICTED, scanned]);
+    const r = await call('POST', `/api/customers/${RESTRICTED}/restriction`, 'compliance', { restricted: true, reason: 'Customer contests the accuracy of the data' });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+  });
+  after(async () => {
+    await t.close();
+    await new Promise<void>((r) => rx.server.close(() => r()));
+  });
+
+  describe('one dossier or document', () => {
+    it('given a restricted customer when CRM opens the dossier then 403 restricted; compliance and admin still read it', async () => {
+      restricted(await call('GET', `/api/customers/${RESTRICTED}/dossier`, 'crm'), 'dossier as crm');
+      const refused = await t.dl.services.audit.query({ customerId: RESTRICTED, action: 'restricted.refused' }, 1);
+      assert.equal(refused[0]?.subjectType, 'customer', 'the refused attempt is in the audit log');
+      assert.equal((await call('GET', `/api/customers/${RESTRICTED}/dossier`, 'compliance')).status, 200);
+      assert.equal((await call('GET', `/api/customers/${RESTRICTED}/dossier`, 'admin')).status, 200);
+      assert.equal((await call('GET', `/api/customers/${OTHER}/dossier`, 'crm')).status, 200, 'other dossiers stay open');
+    });
+
+    it('given a restricted customer when its document is asked then 403 restricted for crm and mailroom, 200 for compliance', async () => {
+      restricted(await call('GET', `/api/documents/${scanned}`, 'crm'), 'document as crm');
+      restricted(await call('GET', `/api/documents/${scanned}`, 'mailroom'), 'document as mailroom');
+      assert.equal((await call('GET', `/api/documents/${scanned}`, 'compliance')).status, 200);
+      assert.equal((await call('GET', `/api/documents/${otherDoc}`, 'crm')).status, 200);
+    });
+
+    it('given a restricted customer when its text is asked then 403 restricted, and compliance reads it', async () => {
+      restricted(await call('GET', `/api/documents/${scanned}/text`, 'crm'), 'text');
+      const ok = await call('GET', `/api/documents/${scanned}/text`, 'compliance');
+      assert.equal(ok.status, 200);
+      assert.match(ok.body, /KL-000123/);
+    });
+
+    it('given a restricted customer when its file is asked (original or archive) then 403 restricted, and compliance gets the bytes', async () => {
+      restricted(await call('GET', `/api/documents/${scanned}/file`, 'crm'), 'original file');
+      restricted(await call('GET', `/api/documents/${scanned}/file?variant=archive`, 'crm'), 'archive copy');
+      const ok = await t.api('GET', `/api/documents/${scanned}/file`, { as: 'compliance' });
+      assert.equal(ok.status, 200);
+      assert.ok((await ok.arrayBuffer()).byteLength > 100);
+    });
+
+    it('given restricted paper when the mailroom asks for its label then 403 restricted; admin may print it', async () => {
+      restricted(await call('GET', `/api/documents/${paper.id}/label.pdf`, 'mailroom'), 'label');
+      const ok = await t.api('GET', `/api/documents/${paper.id}/label.pdf`, { as: 'admin' });
+      assert.equal(ok.status, 200);
+      assert.equal(ok.headers.get('content-type'), 'application/pdf');
+    });
+
+    it('given restricted paper when CRM requests it or the mailroom digitises it then 403 restricted', async () => {
+      restricted(await call('POST', `/api/documents/${paper.id}/requests`, 'crm', {}), 'paper request');
+      const fd = new FormData();
+      fd.append('file', new Blob(['%PDF-1.4\n%%EOF\n']), 'scan.pdf');
+      const res = await t.api('POST', `/api/documents/${paper.id}/digitise`, { as: 'mailroom', body: fd });
+      restricted({ status: res.status, body: (await res.json()) as Json }, 'digitise');
+    });
+
+    it('given a restricted document in review when the mailroom resolves it then 403 restricted', async () => {
+      const inReview = (await t.dl.db.get<{ id: string }>("SELECT id FROM documents WHERE customer_id = ? AND status = 'needs_review'", [RESTRICTED]))!.id;
+      restricted(await call('POST', `/api/documents/${inReview}/review`, 'mailroom', { type: 'quote' }), 'review');
+    });
+
+    it('given restricted paper when looked up by barcode then CRM gets 403, the mailroom that stores it still finds it', async () => {
+      restricted(await call('GET', `/api/tracking/items/${paper.barcode}`, 'crm'), 'tracking item as crm');
+      assert.equal((await call('GET', `/api/tracking/items/${paper.barcode}`, 'mailroom')).status, 200, 'storage is still allowed under art. 18');
+    });
+
+    it('given a document that does not exist when asked then still 404, not 403', async () => {
+      assert.equal((await call('GET', '/api/documents/doc_nope', 'crm')).status, 404);
+    });
+  });
+
+  describe('lists, search, exports and feeds', () => {
+    it('given a restricted customer when CRM searches then its documents are left out; compliance finds them', async () => {
+      for (const q of ['KL-000123', 'klantnummer']) {
+        const crm = await call('GET', `/api/search?q=${encodeURIComponent(q)}`, 'crm');
+        assert.equal(crm.status, 200);
+        assert.ok(!crm.body.hits.some((h: Json) => h.customerId === RESTRICTED), `no hit of ${RESTRICTED} for crm (${q})`);
+        const comp = await call('GET', `/api/search?q=${encodeURIComponent(q)}`, 'compliance');
+        assert.ok(comp.body.hits.some((h: Json) => h.customerId === RESTRICTED), `compliance finds ${RESTRICTED} (${q})`);
+      }
+      const filtered = await call('GET', `/api/search?q=klantnummer&customerId=${RESTRICTED}`, 'crm');
+      assert.equal(filtered.body.total, 0, 'not with a customer filter either');
+      const typed = await call('GET', '/api/search?q=klantnummer&type=invoice', 'crm');
+      assert.ok(!typed.body.hits.some((h: Json) => h.customerId === RESTRICTED), 'nor with another filter');
+    });
+
+    it('given a restricted customer when the key points are exported (JSON and CSV) then its paper is left out', async () => {
+      const json = await call('GET', '/api/exports/key-points', 'crm');
+      assert.equal(json.status, 200);
+      assert.ok(json.body.items.length > 0);
+      assert.ok(!json.body.items.some((i: Json) => i.customerId === RESTRICTED));
+      const byDate = await call('GET', '/api/exports/key-points?since=2000-01-01', 'crm');
+      assert.ok(!byDate.body.items.some((i: Json) => i.customerId === RESTRICTED));
+      const csv = await call('GET', '/api/exports/key-points?format=csv', 'crm');
+      assert.ok(!String(csv.body).includes(RESTRICTED));
+      assert.ok(String(csv.body).includes(OTHER));
+    });
+
+    it('given a restricted customer when the mobile delta feed syncs then none of its documents, statuses or record come', async () => {
+      const feed = await call('GET', '/api/changes?limit=5000', 'crm');
+      assert.equal(feed.status, 200);
+      assert.ok(feed.body.changes.length > 0);
+      assert.ok(!feed.body.changes.some((c: Json) => c.customerId === RESTRICTED && c.op === 'upsert'));
+    });
+
+    it('given a restricted customer when the event feed is read then its events are left out', async () => {
+      await t.dl.db.tx((q) => t.dl.services.status.set(q, { customerId: RESTRICTED, name: 'letter-sent', value: 'mlg_r', actorId: 'test', source: 'restriction-test' }));
+      await t.dl.db.tx((q) => t.dl.services.status.set(q, { customerId: OTHER, name: 'letter-sent', value: 'mlg_o', actorId: 'test', source: 'restriction-test' }));
+      const feed = await call('GET', '/api/events?limit=1000', 'crm');
+      assert.equal(feed.status, 200);
+      assert.ok(feed.body.events.some((e: Json) => e.customerId === OTHER));
+      assert.ok(!feed.body.events.some((e: Json) => e.customerId === RESTRICTED));
+    });
+
+    it('given a restricted customer when its events are due for a webhook then they are cancelled, not sent', async () => {
+      const hook = await call('POST', '/api/webhooks', 'admin', { url: rx.url, events: ['status.set'] });
+      assert.equal(hook.status, 201, JSON.stringify(hook.body));
+      await t.dl.db.tx((q) => t.dl.services.status.set(q, { customerId: RESTRICTED, name: 'reply-received', value: 'yes', actorId: 'test', source: 'restriction-test' }));
+      await t.dl.services.webhooks.dispatcher.drain(3000);
+      const rows = await t.dl.db.all<{ status: string; last_error: string | null }>('SELECT status, last_error FROM webhook_deliveries WHERE webhook_id = ?', [hook.body.id]);
+      assert.equal(rows.length, 1);
+      assert.equal(rows[0].status, 'cancelled');
+      assert.match(String(rows[0].last_error), /restricted/);
+      assert.equal(rx.hits, 0, 'the receiver got nothing');
+    });
+
+    it('given a restricted document in review when the review queue is listed then only compliance and admin see it', async () => {
+      const mail = await call('GET', '/api/review', 'mailroom');
+      assert.ok(!mail.body.documents.some((d: Json) => d.customerId === RESTRICTED));
+      const admin = await call('GET', '/api/review', 'admin');
+      assert.ok(admin.body.documents.some((d: Json) => d.customerId === RESTRICTED));
+    });
+
+    it('given an open request for restricted paper when requests and the pick list are listed then it is left out', async () => {
+      const mine = await call('GET', '/api/requests', 'crm');
+      assert.equal(mine.status, 200);
+      assert.ok(!mine.body.requests.some((r: Json) => r.documentId === paper.id), 'the requester does not see it');
+      const pick = await call('GET', '/api/requests/pick-list', 'mailroom');
+      assert.equal(pick.status, 200);
+      assert.ok(!JSON.stringify(pick.body).includes(paper.id), 'the mailroom is not sent to fetch it');
+    });
+
+    it('given the restriction lifted when CRM reads again then the dossier, document and search hits are back', async () => {
+      const lift = await call('POST', `/api/customers/${RESTRICTED}/restriction`, 'compliance', { restricted: false, reason: 'Data corrected' });
+      assert.equal(lift.status, 200);
+      try {
+        assert.equal((await call('GET', `/api/customers/${RESTRICTED}/dossier`, 'crm')).status, 200);
+        assert.equal((await call('GET', `/api/documents/${scanned}/text`, 'crm')).status, 200);
+        const s = await call('GET', '/api/search?q=KL-000123', 'crm');
+        assert.ok(s.body.hits.some((h: Json) => h.customerId === RESTRICTED));
+      } finally {
+        await call('POST', `/api/customers/${RESTRICTED}/restriction`, 'compliance', { restricted: true, reason: 'again, for the route check' });
+      }
+    });
+  });
+
+  it('given the route table when every route on one document or customer is checked then each declares what it reads, or is listed here with why not', () => {
+    // Routes only compliance (and admin) may call need no check: they see restricted customers anyway.
+    const exempt: Record<string, string> = {
+      'put /api/customers/:id': 'CRM master data; the CRM is leading',
+      'get /api/customers/:id': 'the customer record itself, which says restricted: true; no documents',
+      'post /api/customers/:id/merge': 'CRM master data; the CRM is leading',
+      'delete /api/documents/:id': 'admin only: destruction',
+    };
+    const missing = t.dl.app.routeTable
+      .filter((r) => /^\/api\/(documents|customers)\/:id(\/|$)/.test(r.path))
+      .filter((r) => !(Array.isArray(r.access) && r.access.every((a) => a === 'compliance' || a === 'admin')))
+      .filter((r) => !r.reads && !exempt[`${r.method} ${r.path}`])
+      .map((r) => `${r.method.toUpperCase()} ${r.path}`);
+    assert.deepEqual(missing, [], 'a new read path must declare `reads` (GDPR art. 18) or be exempted here with a reason');
+  });
+});

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { ObjectStore } from '../adapters/object-store/object-store.js';
 import { renderDestructionCertificatePdf } from '../adapters/pdf/destruction-certificate.pdf.js';
+import type { OutputLang } from '../domain/output-language.js';
 import { customersRepository } from '../db/customers.repository.js';
 import type { Database, Queryable } from '../db/database.js';
 import { documentsRepository, type DocumentRow } from '../db/documents.repository.js';
@@ -519,7 +520,7 @@ export class DisposalService {
   }
 
   /** The certificate of destruction as a PDF; interim while items are pending. Generating it is audited. */
-  async certificate(id: string, actor: Principal): Promise<{ pdf: Uint8Array; final: boolean }> {
+  async certificate(id: string, actor: Principal, lang: OutputLang = 'nl'): Promise<{ pdf: Uint8Array; final: boolean }> {
     const view = await this.get(id);
     if (view.status === 'proposed' || view.status === 'approved' || view.status === 'cancelled') {
       throw new Conflict(`Nothing was executed: the disposal is ${view.status}`, { status: view.status }, 'not_executed');
@@ -533,6 +534,7 @@ export class DisposalService {
       generatedBy: await this.person(this.db, actor.id),
       final,
       auditHead: head ? { seq: head.seq, hash: head.hash, verified: verified.ok } : null,
+      lang,
     });
     await this.audit.recordNow({ actorId: actor.id, action: 'disposal.certificate', subjectType: 'disposal', subjectId: id, customerId: view.customerId, details: { final } });
     return { pdf, final };

@@ -63,6 +63,9 @@ import { ChangesService } from './services/changes.service.js';
 import { IMPORT_JOB, ImportService } from './services/import.service.js';
 import { MergeAwareCustomersService, MergeService } from './services/merge.service.js';
 import { WebhooksService } from './services/webhooks.service.js';
+import { overviewRoutes } from './http/overview.routes.js';
+import { OverviewService } from './services/overview.service.js';
+import { ThumbnailService } from './services/thumbnail.service.js';
 
 export type Services = ReturnType<typeof buildServices>;
 
@@ -97,6 +100,8 @@ function buildServices(db: Database, store: ObjectStore, config: Config, clock: 
     paper: new PaperService(db, audit, scopes, clock),
     ...complianceServices(db, store, audit, clock, logger),
     ...integrationServices(db, store, queue, audit, clock, config, logger),
+    overview: new OverviewService(db, audit, scopes, clock),
+    thumbnails: new ThumbnailService(db, store, clock, logger),
   };
 }
 
@@ -171,6 +176,7 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
         customerPattern: new RegExp(config.customerPattern),
         buildArchive: opts.buildArchive ?? buildArchivePdf,
         logger,
+        afterIngest: (id) => services.thumbnails.afterIngest(id),
       }),
     );
     runner.register(IMPORT_JOB, (job, ctx) => services.imports.runJob(job as Parameters<ImportService['runJob']>[0], ctx));
@@ -210,6 +216,7 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
           maxUploadBytes: config.maxUploadBytes,
         }),
         ...integrationRoutes({ db, ...services, uploadTmpDir: path.join(config.dataDir, 'tmp', 'uploads'), maxUploadBytes: config.maxUploadBytes }),
+        ...overviewRoutes(services.overview, services.thumbnails),
       ],
       authenticate: (t) => services.users.authenticate(t),
       logger,

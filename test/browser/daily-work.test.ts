@@ -205,4 +205,85 @@ describe('web interface daily work', { skip }, () => {
     assert.doesNotMatch((await err.textContent())!, /does not exist|not known|Invalid/i, `error in Dutch: ${await err.textContent()}`);
     noErrors(s);
   });
+
+  it('given the overview when a CRM user filters, saves the filter as a view and sets the type of a selection then the thumbnails show and the change is made', async () => {
+    await json(await app.api('POST', '/api/thumbnails/backfill?limit=500', { as: 'admin' }));
+    const s = await as('crm', '#/documents');
+    const { page } = s;
+    await page.locator('#ov-list .doc-tile').first().waitFor();
+    // Thumbnails load as tiles scroll into view.
+    await page.locator('#ov-list .doc-tile').last().scrollIntoViewIfNeeded();
+    await page.locator('#ov-list .thumb[data-state=loaded] img').first().waitFor();
+    await go(page, '#/documents?class=dynamic');
+    await page.locator('#ov-list .thumb[data-state=loaded] img').first().waitFor();
+    await page.waitForTimeout(500);
+    await screenshot(page, 'crm-documents');
+    await page.selectOption('#ov-class', '');
+    await page.selectOption('#ov-type', 'invoice');
+    await page.evaluate(() => delete document.querySelector<HTMLElement>('#main')!.dataset.ready);
+    await page.click('#ov-filters button[type=submit]');
+    await page.locator('#main[data-ready=documents]').waitFor({ state: 'attached' });
+    assert.match(await page.evaluate(() => location.hash), /type=invoice/);
+    const types = await page.locator('#ov-list .doc-tile .item-meta span:first-child').allTextContents();
+    assert.ok(types.length > 0 && types.every((x) => x === 'Factuur'), `only invoices: ${types.join(', ')}`);
+    await page.fill('#ov-view-name', 'Alle facturen');
+    await page.click('#ov-views-form button[type=submit]');
+    await page.locator('#ov-views option', { hasText: 'Alle facturen' }).waitFor({ state: 'attached' });
+    const views = await json<{ views: { name: string; filter: Record<string, string> }[] }>(await app.api('GET', '/api/views', { as: 'crm' }));
+    assert.deepEqual(views.views.map((v) => [v.name, v.filter]), [['Alle facturen', { type: 'invoice' }]]);
+    // Select two digital documents and make them letters.
+    await go(page, '#/documents?class=dynamic');
+    const ids = await page.locator('#ov-list .doc-tile').evaluateAll((ls) => ls.slice(0, 2).map((l) => (l as HTMLElement).dataset.id!));
+    for (const id of ids) await page.locator(`#ov-list .doc-tile[data-id="${id}"] .ov-check`).check();
+    await page.locator('#ov-selected', { hasText: '2 documenten' }).waitFor();
+    await page.selectOption('#ov-bulk-type', 'letter');
+    await page.click('#ov-bulk-apply');
+    await page.locator('#ov-bulk-result', { hasText: '2 documenten aangepast' }).waitFor();
+    for (const id of ids) assert.equal((await json<{ type: string }>(await app.api('GET', `/api/documents/${id}`, { as: 'crm' }))).type, 'letter');
+    noErrors(s);
+  });
+
+  it('given a document’s detail page when a CRM user corrects its title then it is saved beside the preview', async () => {
+    const list = await json<{ documents: { id: string; original: unknown; customerId: string | null }[] }>(await app.api('GET', '/api/documents?status=ready&limit=50', { as: 'crm' }));
+    const doc = list.documents.find((d) => d.original && d.customerId)!;
+    const s = await as('crm', `#/document/${doc.id}`);
+    const { page } = s;
+    await page.locator('#doc-preview iframe, #doc-preview img').first().waitFor();
+    const prev = await page.locator('#doc-preview').boundingBox();
+    const form = await page.locator('#doc-edit').boundingBox();
+    assert.ok(prev && form && form.x > prev.x + prev.width - 1, 'the fields are beside the preview on a laptop');
+    await page.fill('#doc-title-input', 'Gecorrigeerde titel');
+    await page.click('#doc-save');
+    await page.locator('#status', { hasText: 'opgeslagen' }).waitFor();
+    assert.equal((await json<{ title: string }>(await app.api('GET', `/api/documents/${doc.id}`, { as: 'crm' }))).title, 'Gecorrigeerde titel');
+    await page.waitForTimeout(600);
+    await screenshot(page, 'crm-document-detail');
+    noErrors(s);
+  });
+
+  it('given work waiting when the mailroom and the second officer open the app then the menu shows badges, and an error clears when the screen changes', async () => {
+    const up = await uploadPdf(['Betreft uw offerte', 'Graag maken wij een afspraak over de planning.'], 'badge.pdf');
+    assert.equal(await settle(up.id), 'needs_review');
+    const m = await as('mailroom', '#/upload');
+    const badge = m.page.locator('#nav a[data-path=review] .nav-badge');
+    await badge.waitFor();
+    const total = (await json<{ total: number }>(await app.api('GET', '/api/review?limit=1', { as: 'mailroom' }))).total;
+    assert.equal(await badge.textContent(), String(total));
+    // An error on one screen does not follow the user to the next.
+    await go(m.page, '#/tracker?mode=move');
+    await wedge(m.page, '#scan-item', 'L0000009999');
+    await m.page.locator('#status[data-kind=error]').filter({ hasText: /\S/ }).waitFor();
+    await go(m.page, '#/upload');
+    assert.equal((await m.page.locator('#status').textContent())!.trim(), '', 'the error is gone after navigating');
+
+    const paper = await json<{ id: string }>(await app.api('POST', '/api/documents/paper', { as: 'mailroom', json: { customerId: 'KL-000124', type: 'order', title: 'Oud order', docDate: '2012-01-05' } }));
+    await json(await app.api('POST', '/api/disposals', { as: 'compliance', json: { reason: 'einde termijn', documentIds: [paper.id] } }), );
+    const c2 = await as('compliance2', '#/audit');
+    await c2.page.locator('#nav a[data-path=retention] .nav-badge').waitFor();
+    const c1 = await as('compliance', '#/audit');
+    await c1.page.locator('#nav a[data-path=retention]').waitFor();
+    await c1.page.waitForTimeout(500);
+    assert.equal(await c1.page.locator('#nav a[data-path=retention] .nav-badge').count(), 0, 'the proposer is not asked to approve their own proposal');
+    noErrors(m);
+  });
 });

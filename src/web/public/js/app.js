@@ -2,7 +2,8 @@
 import { api, ApiError, forgetRoutes, onUnauthorized, session } from './api.js';
 import { $, h, replace } from './dom.js';
 import { getLang, onLangChange, setLang, t } from './i18n.js';
-import { announce, errorText, may, navigate } from './ui.js';
+import { announce, clearStatus, errorText, may, navigate } from './ui.js';
+import { refreshBadges } from './badges.js';
 
 /**
  * Every screen: its hash path, the roles that may open it (admin always may), its menu group
@@ -23,6 +24,8 @@ const SCREENS = [
   { path: 'audit', group: 'compliance', roles: ['compliance'], load: () => import('./views/audit.js') },
   { path: 'subject', group: 'compliance', roles: ['compliance'], load: () => import('./views/subject.js') },
   { path: 'report', group: 'compliance', roles: ['compliance'], load: () => import('./views/report.js') },
+  { path: 'documents', group: 'crm', roles: ['crm', 'compliance', 'mailroom'], load: () => import('./views/documents.js') },
+  { path: 'document', group: 'crm', roles: ['crm', 'compliance', 'mailroom'], hidden: true, load: () => import('./views/document.js') },
 ];
 const GROUPS = ['mailroom', 'crm', 'compliance'];
 const HOME = { mailroom: 'upload', crm: 'customers', compliance: 'retention', admin: 'upload' };
@@ -48,7 +51,10 @@ async function route() {
   }
   cleanup?.();
   cleanup = null;
-  markNav(screen.path === 'dossier' ? 'customers' : screen.path);
+  markNav(screen.path === 'dossier' ? 'customers' : screen.path === 'document' ? 'documents' : screen.path);
+  // An error or a saved message belongs to the screen it was about: a new screen starts clean.
+  clearStatus();
+  refreshBadges();
   const main = $('#main');
   const seq = ++renderSeq;
   delete main.dataset.ready; // set again when the screen has drawn (tests and tools wait for it)

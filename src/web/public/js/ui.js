@@ -21,6 +21,14 @@ export function announce(message, kind = 'info') {
   if (kind !== 'error') announce.timer = setTimeout(() => (el.textContent = ''), 8000);
 }
 
+/** Removes the status message (an error stays until it is solved or the screen changes). */
+export function clearStatus() {
+  clearTimeout(announce.timer);
+  const el = $('#status');
+  el.textContent = '';
+  delete el.dataset.kind;
+}
+
 /** A readable sentence for any error, with "not available" for absent routes. */
 export function errorText(err) {
   if (err instanceof ApiError) {

@@ -115,6 +115,7 @@ export async function render(main, { query, navigate }) {
       if (!/^[LC]/.test(c)) {
         const text = t('scan.destNotPlace', { code: c });
         logLine(text, 'bad');
+        announce(text, 'error');
         flash(false, text);
         return item.input.focus();
       }
@@ -124,6 +125,7 @@ export async function render(main, { query, navigate }) {
       } catch (err) {
         const text = err instanceof ApiError && err.status === 404 ? t('scan.destUnknown', { code: c }) : `${c}: ${errorText(err)}`;
         logLine(text, 'bad');
+        announce(text, 'error');
         flash(false, text);
         return item.input.focus();
       }

@@ -286,4 +286,33 @@ describe('web interface daily work', { skip }, () => {
     assert.equal(await c1.page.locator('#nav a[data-path=retention] .nav-badge').count(), 0, 'the proposer is not asked to approve their own proposal');
     noErrors(m);
   });
+
+  it('given a CRM user who opened a document when compliance reads the audit log then it names people and titles, shows one row for that view, and filters by picking', async () => {
+    const dossier = await json<{ documents: { id: string; title: string; original: unknown; class: string }[] }>(await app.api('GET', '/api/customers/KL-000125/dossier', { as: 'crm' }));
+    const doc = dossier.documents.find((d) => d.original && d.class === 'dynamic')!;
+    const crm = await as('crm', `#/dossier/KL-000125?doc=${doc.id}`);
+    await crm.page.locator('#doc-frame, #doc-body img').first().waitFor();
+    await crm.page.click('#tab-text');
+    await crm.page.locator('#doc-text').waitFor();
+    const s = await as('compliance', '#/audit');
+    const { page } = s;
+    await page.locator('#audit-actor option', { hasText: 'Chris' }).waitFor({ state: 'attached' });
+    const chris = await page.locator('#audit-actor option', { hasText: 'Chris' }).getAttribute('value');
+    await page.selectOption('#audit-actor', chris!);
+    await page.fill('#audit-customer', 'KL-000125');
+    await page.evaluate(() => delete document.querySelector<HTMLElement>('#main')!.dataset.ready);
+    await page.click('#main form button[type=submit]');
+    await page.locator('#main[data-ready=audit]').waitFor({ state: 'attached' });
+    const rows = page.locator('#audit-table tr.audit-row', { hasText: doc.title });
+    assert.equal(await rows.count(), 1, 'one row for one document view');
+    assert.ok(Number(await rows.first().getAttribute('data-count')) >= 2, 'the row stands for reading its file and its text');
+    const text = (await rows.first().textContent())!;
+    assert.match(text, /Chris \(CRM user\)/, 'the person by name');
+    assert.match(text, /Document bekeken/);
+    assert.match(text, /tekst/);
+    assert.doesNotMatch(text, /usr_|doc_/, 'no raw ids');
+    await screenshot(page, 'compliance-audit-people');
+    noErrors(s);
+    noErrors(crm);
+  });
 });

@@ -212,7 +212,7 @@ describe('web interface', { skip }, () => {
     const { page } = s;
     await page.click('#verify');
     await page.locator('#verify-result .notice.ok').waitFor();
-    assert.ok(await page.locator('#audit-table td', { hasText: 'dossier.view' }).count(), 'dossier views are in the log');
+    assert.ok(await page.locator('#audit-table td', { hasText: 'Dossier bekeken' }).count(), 'dossier views are in the log');
     await shot(page, 'compliance-audit');
     noErrors(s);
   });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LocationRefSchema } from './schemas.js';
 import { OUTPUT_LANGS } from '../domain/output-language.js';
 import { renderPickListPdf } from '../adapters/pdf/pick-list.pdf.js';
 import type { DisposalService } from '../services/disposal.service.js';
@@ -62,6 +63,8 @@ const DisposalItemSchema = z.object({
   note: z.string().nullable(),
   retention: z.object({ legalBasis: z.string(), period: z.string(), endsOn: z.string().nullable() }),
   locationPath: z.string().nullable(),
+  title: z.string().nullable().optional().describe('the live document\'s title (null once destroyed)'),
+  location: LocationRefSchema.nullable().optional().describe('where the paper is now: a place, or checked out to a person with dueBackOn'),
 });
 
 const DisposalSummary = z.object({

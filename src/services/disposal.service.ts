@@ -566,7 +566,11 @@ export class DisposalService {
     }
     const itemViews = [];
     for (const i of items) {
+      // The second officer judges by title and where the paper is now (checked out and overdue is a warning).
+      const live = i.status === 'pending' ? await documentsRepository.get(q, i.document_id) : undefined;
       itemViews.push({
+        title: live?.title ?? null,
+        location: live ? await locateDocument(q, live) : null,
         documentId: i.document_id,
         barcode: i.barcode,
         type: i.type,

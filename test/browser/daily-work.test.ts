@@ -315,4 +315,25 @@ describe('web interface daily work', { skip }, () => {
     noErrors(s);
     noErrors(crm);
   });
+
+  it('given a proposal with paper that is checked out and overdue when the second officer opens it then titles, places and a warning show, and executing asks for confirmation', async () => {
+    const overdue = await json<{ documentId: string; title: string }>(await app.api('GET', '/api/tracking/items/D0000000042', { as: 'compliance' }));
+    const proposal = await json<{ id: string }>(await app.api('POST', '/api/disposals', { as: 'compliance', json: { reason: 'einde termijn offertes', documentIds: [overdue.documentId] } }), );
+    const s = await as('compliance2', `#/retention?tab=disposals&id=${proposal.id}`);
+    const { page } = s;
+    await page.locator('#disposal-out', { hasText: /1 papieren document.*1 te laat/ }).waitFor();
+    const row = page.locator('#disposal-items tr', { hasText: overdue.title });
+    await row.locator(`a[href="#/document/${overdue.documentId}"]`).waitFor();
+    await row.locator('.badge', { hasText: 'uitgeleend, te laat' }).waitFor();
+    await page.fill('#disposal-note', 'gezien');
+    await page.click('#approve');
+    await page.locator('#execute').waitFor();
+    await screenshot(page, 'compliance-disposal-check');
+    await page.click('#execute');
+    await page.locator('#execute-confirm-box', { hasText: 'Weet u het zeker' }).waitFor();
+    assert.equal((await json<{ status: string }>(await app.api('GET', `/api/disposals/${proposal.id}`, { as: 'compliance' }))).status, 'approved', 'nothing executed before confirming');
+    await page.click('#execute-confirm');
+    await page.waitForFunction(async (id) => (await (await fetch(`/api/disposals/${id}`, { headers: { authorization: `Bearer ${sessionStorage.getItem('dl-token')}` } })).json()).status !== 'approved', proposal.id);
+    noErrors(s);
+  });
 });

@@ -241,6 +241,7 @@ describe('web interface', { skip }, () => {
     assert.match(d.approvedBy.name, /Connor/, 'by the second officer');
     // Execute: digital copies go now, paper waits on the shredder's pick list, confirmed by scanning.
     await second.page.click('#execute');
+    await second.page.click('#execute-confirm'); // executing asks first
     await second.page.locator('#shred-scan').waitFor();
     const items = await json<{ items: { barcode: string | null; medium: string }[] }>(await app.api('GET', `/api/disposals/${id}`, { as: 'compliance' }));
     for (const item of items.items.filter((i) => i.medium === 'paper')) {

@@ -91,7 +91,10 @@ export const overviewRepository = {
     const users = ids.users.length ? await q.all<{ id: string; name: string }>(`SELECT id, name FROM users WHERE id IN (${inList(ids.users.length)})`, ids.users) : [];
     const customers = ids.customers.length ? await q.all<{ id: string; name: string }>(`SELECT id, name FROM customers WHERE id IN (${inList(ids.customers.length)})`, ids.customers) : [];
     const documents = ids.documents.length
-      ? await q.all<{ id: string; title: string; type: string; customer_id: string | null }>(`SELECT id, title, type, customer_id FROM documents WHERE id IN (${inList(ids.documents.length)})`, ids.documents)
+      ? await q.all<{ id: string; title: string; type: string; customer_id: string | null; file_name: string | null }>(
+          `SELECT id, title, type, customer_id, original_name AS file_name FROM documents WHERE id IN (${inList(ids.documents.length)})`,
+          ids.documents,
+        )
       : [];
     return { users, customers, documents };
   },

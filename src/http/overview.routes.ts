@@ -136,16 +136,16 @@ export function overviewRoutes(overview: OverviewService, thumbnails: ThumbnailS
     route({
       method: 'get',
       path: '/api/names',
-      access: ['compliance'],
+      access: ['compliance', 'mailroom'],
       tag: 'overview',
-      summary: 'Names for ids, for the audit log: users, customers and document titles (comma-separated ids, at most 200 each)',
+      summary: 'Names for ids, for the audit log and the processing queue: users, customers, document titles and file names (comma-separated ids, at most 200 each)',
       query: z.object({ users: CsvIds, customers: CsvIds, documents: CsvIds }),
       response: {
         status: 200,
         schema: z.object({
           users: z.array(z.object({ id: z.string(), name: z.string() })),
           customers: z.array(z.object({ id: z.string(), name: z.string() })),
-          documents: z.array(z.object({ id: z.string(), title: z.string(), type: z.string(), customer_id: z.string().nullable() })),
+          documents: z.array(z.object({ id: z.string(), title: z.string(), type: z.string(), customer_id: z.string().nullable(), file_name: z.string().nullable() })),
         }),
       },
       handler: async ({ query }) => overview.names(query),

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { chromiumPath, go, launchBrowser, NO_CHROMIUM, openAs, screenshot, type UiSession } from '../helpers/browser.js';
-import { makeTextPdf } from '../helpers/scan-samples.js';
+import { makeTextPdf, renderScan, toPng } from '../helpers/scan-samples.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
 const skip = chromiumPath() ? false : NO_CHROMIUM;
@@ -334,6 +334,23 @@ describe('web interface daily work', { skip }, () => {
     assert.equal((await json<{ status: string }>(await app.api('GET', `/api/disposals/${proposal.id}`, { as: 'compliance' }))).status, 'approved', 'nothing executed before confirming');
     await page.click('#execute-confirm');
     await page.waitForFunction(async (id) => (await (await fetch(`/api/disposals/${id}`, { headers: { authorization: `Bearer ${sessionStorage.getItem('dl-token')}` } })).json()).status !== 'approved', proposal.id);
+    noErrors(s);
+  });
+
+  it('given a scan still being processed when the mailroom watches the upload list and the processing queue then it shows the stage, not a final-looking status, and the file by name', async () => {
+    const s = await as('mailroom', '#/upload');
+    const { page } = s;
+    const png = await toPng(renderScan({ dpi: 300, heightIn: 9, lines: ['Servicemelding SM-88123', 'Klantnummer: KL-000125', 'Datum: 14 november 2026', 'Storing: de koelcel geeft alarm.'] }), 300);
+    const before = await page.locator('.upload-row').count();
+    await page.setInputFiles('#upload-files', [{ name: 'koelcel-melding.png', mimeType: 'image/png', buffer: png }]);
+    const row = page.locator('.upload-row', { hasText: 'koelcel-melding.png' });
+    await page.waitForFunction((n) => document.querySelectorAll('.upload-row').length > n, before);
+    await row.and(page.locator('[data-state=queued], [data-state=processing]')).waitFor();
+    const waiting = (await row.locator('.detail').textContent())!;
+    assert.match(waiting, /in de wachtrij|wordt verwerkt/, `the stage is named: ${waiting}`);
+    assert.doesNotMatch(waiting, /nog niet bepaald|statisch|dynamisch|nog geen klant/, `nothing looks decided yet: ${waiting}`);
+    await go(page, '#/jobs');
+    await page.locator('#jobs-table .job-file', { hasText: 'koelcel-melding.png' }).first().waitFor();
     noErrors(s);
   });
 });

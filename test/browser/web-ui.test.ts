@@ -281,7 +281,7 @@ describe('web interface', { skip }, () => {
   it('given the mailroom screens when opened then the jobs and coupons screens load and the language switches to English', async () => {
     const s = await as('mailroom', '#/jobs');
     const { page } = s;
-    await page.locator('#jobs-table td', { hasText: 'ingest' }).first().waitFor();
+    await page.locator('#jobs-table td', { hasText: 'verwerking scan' }).first().waitFor();
     await shot(page, 'mailroom-jobs');
     await go(page, '#/coupons');
     await page.locator('#coupon-scan').waitFor();

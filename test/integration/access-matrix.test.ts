@@ -267,7 +267,7 @@ const MATRIX: Record<string, Row> = {
   'POST /api/views': { allowed: 'any', sample: ({ n }) => ({ json: { name: `matrix ${n}`, filter: { type: 'invoice' } } }) },
   // Deleting is idempotent and only ever touches the caller's own views.
   'DELETE /api/views/:id': { allowed: 'any', sample: ({ n }) => ({ path: `/api/views/view_matrix_${n}` }) },
-  'GET /api/names': { allowed: ['compliance'], sample: () => ({ path: '/api/names?customers=KL-000123' }) },
+  'GET /api/names': { allowed: ['compliance', 'mailroom'], sample: () => ({ path: '/api/names?customers=KL-000123' }) },
 };
 
 const ROLES: Role[] = ['mailroom', 'crm', 'compliance', 'admin'];

@@ -5,6 +5,11 @@ const plural = (one, many) => (p) => (p.n === 1 ? one : many).replace(/\{(\w+)\}
 
 export const DAILY = {
   nl: {
+    'jobs.kindName.ingest': 'verwerking scan',
+    'jobs.kindName.coupons': 'couponbatch',
+    'jobs.kindName.customer-import': 'klantimport',
+    'jobs.kindName.webhook-delivery': 'webhook',
+    'jobs.kindName.reclassify-daily': 'dagelijkse herclassificatie',
     'common.cancel': 'Annuleren',
     'ret.disp.confirmExecute': 'Weet u het zeker? {digital} digitale document(en) worden nu onherroepelijk vernietigd; {paper} papieren document(en) komen op de lijst om te versnipperen.',
     'ret.disp.executeYes': 'Ja, nu uitvoeren',
@@ -302,6 +307,11 @@ export const DAILY = {
     'error.conflict': 'Dit botst met de huidige toestand; laad opnieuw.',
   },
   en: {
+    'jobs.kindName.ingest': 'scan processing',
+    'jobs.kindName.coupons': 'coupon batch',
+    'jobs.kindName.customer-import': 'customer import',
+    'jobs.kindName.webhook-delivery': 'webhook',
+    'jobs.kindName.reclassify-daily': 'daily reclassification',
     'common.cancel': 'Cancel',
     'ret.disp.confirmExecute': 'Are you sure? {digital} digital document(s) are destroyed now, irreversibly; {paper} paper document(s) go on the list to shred.',
     'ret.disp.executeYes': 'Yes, execute now',

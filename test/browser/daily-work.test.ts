@@ -8,6 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import { chromiumPath, go, launchBrowser, NO_CHROMIUM, openAs, screenshot, type UiSession } from '../helpers/browser.js';
 import { makeTextPdf, renderScan, toPng } from '../helpers/scan-samples.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { mailingsRepository } from '../../src/db/mailings.repository.js';
 
 const skip = chromiumPath() ? false : NO_CHROMIUM;
 
@@ -351,6 +352,42 @@ describe('web interface daily work', { skip }, () => {
     assert.doesNotMatch(waiting, /nog niet bepaald|statisch|dynamisch|nog geen klant/, `nothing looks decided yet: ${waiting}`);
     await go(page, '#/jobs');
     await page.locator('#jobs-table .job-file', { hasText: 'koelcel-melding.png' }).first().waitFor();
+    noErrors(s);
+  });
+
+  it('given a slow screen and an unreadable coupon when opened then a loading line shows instead of a blank page and the coupon image zooms', async () => {
+    const s = await as('mailroom', '#/upload');
+    const { page } = s;
+    await page.route('**/api/jobs?*', async (route) => {
+      await new Promise((r) => setTimeout(r, 1200));
+      await route.continue();
+    });
+    await page.evaluate(() => {
+      location.hash = '#/jobs';
+    });
+    await page.locator('#screen-loading').waitFor();
+    await page.locator('#main[data-ready=jobs]').waitFor({ state: 'attached' });
+    assert.equal(await page.locator('#screen-loading').count(), 0, 'the loading line goes once the screen has drawn');
+    await page.unroute('**/api/jobs?*');
+
+    const png = await toPng(renderScan({ dpi: 150, heightIn: 4, lines: ['Antwoordcoupon', 'Ja, ik kom graag', 'Klantnummer: KL-000124'] }), 150);
+    const image = await app.dl.store.putBuffer(png, { contentType: 'image/png' });
+    await app.dl.db.tx(async (q) => {
+      await mailingsRepository.insertBatch(q, { id: 'cpb_ui_zoom', status: 'done', page_count: 1, job_id: null, created_by: 'test', created_at: new Date().toISOString() }, []);
+      await mailingsRepository.insertReview(q, {
+        id: 'rev_ui_zoom', batch_id: 'cpb_ui_zoom', unit: 1, pages: '[1]', reason: 'unreadable', code: null, answer: null, hint_customer_id: null,
+        image_sha256: image.sha256, original_sha256: image.sha256, original_mime: 'image/png', original_size: image.size, created_at: new Date().toISOString(),
+      });
+    });
+    await go(page, '#/coupons');
+    await page.locator('#coupon-review-list button').first().click();
+    await page.locator('#coupon-img').waitFor();
+    const narrow = (await page.locator('#coupon-img').boundingBox())!.width;
+    await page.click('#coupon-zoom');
+    await page.locator('.coupon-image.zoomed').waitFor();
+    const wide = (await page.locator('#coupon-img').boundingBox())!.width;
+    assert.ok(wide > narrow * 2, `the image is larger when zoomed (${narrow} → ${wide})`);
+    assert.equal(await page.locator('#coupon-zoom').getAttribute('aria-pressed'), 'true');
     noErrors(s);
   });
 });

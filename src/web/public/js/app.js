@@ -58,13 +58,15 @@ async function route() {
   const main = $('#main');
   const seq = ++renderSeq;
   delete main.dataset.ready; // set again when the screen has drawn (tests and tools wait for it)
-  replace(main, h('p', { class: 'muted' }, t('common.loading')));
+  // The loading line stays until the screen has its data: never a blank page while it loads.
+  const loading = h('p', { class: 'muted loading', role: 'status', id: 'screen-loading' }, t('common.loading'));
+  replace(main, loading);
   try {
     const mod = await screen.load();
     if (seq !== renderSeq) return;
-    replace(main);
     document.title = `${t(`nav.${screen.path}`)} · Dossierlink`;
     const done = await mod.render(main, { args, query, me, navigate, announce });
+    loading.remove();
     cleanup = typeof done === 'function' ? done : null;
     main.dataset.ready = screen.path;
   } catch (err) {

@@ -5,6 +5,13 @@ const plural = (one, many) => (p) => (p.n === 1 ? one : many).replace(/\{(\w+)\}
 
 export const DAILY = {
   nl: {
+    'coupons.batchNamed': 'Stapel {names} ({when})',
+    'coupons.batchDoneNamed': 'Stapel {names} is gelezen.',
+    'coupons.sum.units': 'coupons',
+    'coupons.sum.separators': 'scheidingsbladen',
+    'coupons.sum.other': 'overig',
+    'coupons.zoomIn': 'Inzoomen',
+    'coupons.zoomOut': 'Uitzoomen',
     'jobs.kindName.ingest': 'verwerking scan',
     'jobs.kindName.coupons': 'couponbatch',
     'jobs.kindName.customer-import': 'klantimport',
@@ -307,6 +314,13 @@ export const DAILY = {
     'error.conflict': 'Dit botst met de huidige toestand; laad opnieuw.',
   },
   en: {
+    'coupons.batchNamed': 'Stack {names} ({when})',
+    'coupons.batchDoneNamed': 'Stack {names} has been read.',
+    'coupons.sum.units': 'coupons',
+    'coupons.sum.separators': 'separator sheets',
+    'coupons.sum.other': 'other',
+    'coupons.zoomIn': 'Zoom in',
+    'coupons.zoomOut': 'Zoom out',
     'jobs.kindName.ingest': 'scan processing',
     'jobs.kindName.coupons': 'coupon batch',
     'jobs.kindName.customer-import': 'customer import',

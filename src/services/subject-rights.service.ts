@@ -12,6 +12,7 @@ import { effectiveEnd, erasureVerdict, mediumOf } from '../domain/disposal.js';
 import type { DocumentView } from '../domain/document.js';
 import type { Principal } from '../domain/roles.js';
 import type { OutputLang } from '../domain/output-language.js';
+import type { ErasureReason } from '../domain/disposal.js';
 import { Conflict, NotFound } from '../errors.js';
 import type { AuditService } from './audit.service.js';
 import { nowIso, today, type Clock } from './clock.js';
@@ -53,10 +54,12 @@ export type ErasureItem = {
   until: string | null;
   basis: string | null;
   why: string;
+  /** `why` as a code with parameters, for the web interface to say in the user's language. */
+  reason: ErasureReason & { inDisposal: string | null };
   how: string | null;
 };
 
-export type ErasureOther = { what: string; count: number | null; action: 'remove' | 'keep'; basis: string | null; why: string };
+export type ErasureOther = { what: string; count: number | null; action: 'remove' | 'keep'; basis: string | null; why: string; code?: string };
 
 const README_RIGHTS_NL = [
   'Uw rechten (AVG art. 15-22): u kunt ons vragen gegevens te corrigeren (art. 16), te wissen (art. 17)',
@@ -338,6 +341,7 @@ ${views
         until: v.action === 'keep' ? v.until : null,
         basis: v.action === 'keep' ? v.basis : null,
         why: inDisposal && v.action === 'remove' ? `${v.why}; already in disposal ${inDisposal}` : v.why,
+        reason: { ...v.reason, inDisposal },
         how: v.action === 'keep' ? null : medium === 'paper' ? 'the paper is shredded from a pick list (barcode scanned per item); any scan goes with it' : 'every digital copy goes: original, archive PDF, text, search index; a tombstone remains',
       });
     }
@@ -345,14 +349,14 @@ ${views
     const statuses = await statusRepository.byCustomer(this.db, customerId);
     const letters = await retentionRepository.lettersForCustomer(this.db, customerId);
     const others: ErasureOther[] = [
-      { what: 'status variables and their history', count: statuses.length, action: 'remove', basis: null, why: 'no legal obligation to keep them' },
-      { what: 'letterhead phrases learned to recognise the customer', count: null, action: 'remove', basis: null, why: 'derived data with no obligation to keep it' },
+      { code: 'status_variables', what: 'status variables and their history', count: statuses.length, action: 'remove', basis: null, why: 'no legal obligation to keep them' },
+      { code: 'learned_phrases', what: 'letterhead phrases learned to recognise the customer', count: null, action: 'remove', basis: null, why: 'derived data with no obligation to keep it' },
       kept
-        ? { what: 'customer record (name, contact data)', count: 1, action: 'keep', basis: 'GDPR art. 17(3)(b)/(e), as the kept documents', why: `${kept} kept document(s) refer to it; processing is restricted to storage (art. 18) until they go` }
-        : { what: 'customer record (name, contact data)', count: 1, action: 'remove', basis: null, why: 'pseudonymised (the number stays for tombstones and the audit log); erase it in the CRM too, which is leading, or the next sync restores it' },
-      { what: 'letters mailed and replies', count: letters.length, action: 'keep', basis: null, why: 'not removed by Dossierlink yet (mailing records); remove or anonymise them by hand if no obligation applies' },
-      { what: 'audit log events about the customer', count: null, action: 'keep', basis: 'GDPR art. 5(2) accountability; art. 17(3)(b)/(e)', why: 'the tamper-evident log proves lawful processing; it holds identifiers, no document content' },
-      { what: 'tombstones of destroyed documents', count: null, action: 'keep', basis: 'GDPR art. 5(2) accountability', why: 'proof of destruction: id, type, dates and schedule, no content' },
+        ? { code: 'customer_record_kept', what: 'customer record (name, contact data)', count: 1, action: 'keep', basis: 'GDPR art. 17(3)(b)/(e), as the kept documents', why: `${kept} kept document(s) refer to it; processing is restricted to storage (art. 18) until they go` }
+        : { code: 'customer_record_pseudonymised', what: 'customer record (name, contact data)', count: 1, action: 'remove', basis: null, why: 'pseudonymised (the number stays for tombstones and the audit log); erase it in the CRM too, which is leading, or the next sync restores it' },
+      { code: 'letters', what: 'letters mailed and replies', count: letters.length, action: 'keep', basis: null, why: 'not removed by Dossierlink yet (mailing records); remove or anonymise them by hand if no obligation applies' },
+      { code: 'audit_log', what: 'audit log events about the customer', count: null, action: 'keep', basis: 'GDPR art. 5(2) accountability; art. 17(3)(b)/(e)', why: 'the tamper-evident log proves lawful processing; it holds identifiers, no document content' },
+      { code: 'tombstones', what: 'tombstones of destroyed documents', count: null, action: 'keep', basis: 'GDPR art. 5(2) accountability', why: 'proof of destruction: id, type, dates and schedule, no content' },
     ];
     const removable = items.filter((i) => i.action === 'remove' && !open.get(i.documentId)?.open_disposal_id);
     const report = {

@@ -204,7 +204,15 @@ describe('web interface daily work', { skip }, () => {
     const err = m.page.locator('#paper-form .error');
     await err.filter({ hasText: /\S/ }).waitFor();
     assert.doesNotMatch((await err.textContent())!, /does not exist|not known|Invalid/i, `error in Dutch: ${await err.textContent()}`);
+    // Erasure reasons and legal bases on the subject-rights screen.
+    const c = await as('compliance', '#/subject?customerId=KL-000125');
+    await c.page.fill('#subject-reason', 'verzoek 2026-044');
+    await c.page.click('#erasure-plan');
+    await c.page.locator('#erasure-summary').waitFor();
+    const plan = (await c.page.locator('#subject-out').textContent())!;
+    assert.doesNotMatch(plan, /retention period|legal obligation|GDPR art|business records|audit log events/, `erasure plan in Dutch: ${plan.slice(0, 400)}`);
     noErrors(s);
+    noErrors(c);
   });
 
   it('given the overview when a CRM user filters, saves the filter as a view and sets the type of a selection then the thumbnails show and the change is made', async () => {
@@ -388,6 +396,33 @@ describe('web interface daily work', { skip }, () => {
     const wide = (await page.locator('#coupon-img').boundingBox())!.width;
     assert.ok(wide > narrow * 2, `the image is larger when zoomed (${narrow} → ${wide})`);
     assert.equal(await page.locator('#coupon-zoom').getAttribute('aria-pressed'), 'true');
+    noErrors(s);
+  });
+
+  it('given the inventory screen when the mailroom counts a box and finishes then the report lists what is missing', async () => {
+    const s = await as('mailroom', '#/inventory');
+    const { page } = s;
+    await wedge(page, '#inv-place', 'C0000000025');
+    await page.locator('#inv-item').waitFor();
+    await page.click('#inv-finish');
+    await page.locator('#inv-missing .badge').waitFor();
+    assert.ok(Number(await page.locator('#inv-missing .badge').textContent()) >= 1, 'nothing was scanned, so what the box holds is missing');
+    await screenshot(page, 'mailroom-inventory');
+    noErrors(s);
+  });
+
+  it('given the mailings screen when a CRM user creates a mailing for two customers then the letters are previewed before printing', async () => {
+    const s = await as('crm', '#/mailings');
+    const { page } = s;
+    await page.fill('#ml-name', 'Onderhoud 2027');
+    await page.selectOption('#ml-mode', 'ids');
+    await page.fill('#ml-ids', 'KL-000123\nKL-000124');
+    await page.click('#ml-create');
+    await page.locator('#ml-result iframe').waitFor();
+    assert.match((await page.locator('#ml-count').textContent())!, /2 brieven/);
+    await page.locator('#ml-list td', { hasText: 'Onderhoud 2027' }).waitFor();
+    await page.waitForTimeout(500);
+    await screenshot(page, 'crm-mailing');
     noErrors(s);
   });
 });

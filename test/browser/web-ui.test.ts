@@ -72,7 +72,7 @@ describe('web interface', { skip }, () => {
     await page.click('button[type=submit]');
     await page.locator('#nav a[data-path=upload]').waitFor();
     const screens = await page.locator('#nav a[data-path]').evaluateAll((as) => as.map((a) => (a as HTMLElement).dataset.path));
-    assert.deepEqual(screens, ['upload', 'review', 'paper', 'tracker', 'coupons', 'jobs', 'documents'], 'mailroom sees exactly its screens');
+    assert.deepEqual(screens, ['upload', 'review', 'paper', 'tracker', 'coupons', 'jobs', 'inventory', 'documents'], 'mailroom sees exactly its screens');
     assert.equal(await page.evaluate(() => sessionStorage.getItem('dl-token')), app.tokens.mailroom, 'the token is kept in sessionStorage');
     assert.deepEqual(errors, []);
   });

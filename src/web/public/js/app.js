@@ -24,6 +24,8 @@ const SCREENS = [
   { path: 'audit', group: 'compliance', roles: ['compliance'], load: () => import('./views/audit.js') },
   { path: 'subject', group: 'compliance', roles: ['compliance'], load: () => import('./views/subject.js') },
   { path: 'report', group: 'compliance', roles: ['compliance'], load: () => import('./views/report.js') },
+  { path: 'inventory', group: 'mailroom', roles: ['mailroom'], load: () => import('./views/inventory.js') },
+  { path: 'mailings', group: 'crm', roles: ['crm'], load: () => import('./views/mailings.js') },
   { path: 'documents', group: 'crm', roles: ['crm', 'compliance', 'mailroom'], load: () => import('./views/documents.js') },
   { path: 'document', group: 'crm', roles: ['crm', 'compliance', 'mailroom'], hidden: true, load: () => import('./views/document.js') },
 ];

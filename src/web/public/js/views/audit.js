@@ -147,7 +147,12 @@ export async function render(main, { query, navigate }) {
 function details(d) {
   const entries = Object.entries(d ?? {}).filter(([, v]) => v !== null && v !== undefined && v !== '');
   if (!entries.length) return '';
-  const val = (v) => (Array.isArray(v) ? (v.length > 5 ? `${v.slice(0, 5).map(val).join(', ')} … (+${v.length - 5})` : v.map(val).join(', ')) : typeof v === 'object' ? Object.entries(v).map(([k, x]) => `${label(k)}: ${val(x)}`).join('; ') : String(v));
+  const val = (v) => {
+    if (v === null || v === undefined) return '—';
+    if (Array.isArray(v)) return v.length > 5 ? `${v.slice(0, 5).map(val).join(', ')} … (+${v.length - 5})` : v.map(val).join(', ');
+    if (typeof v === 'object') return Object.entries(v).map(([k, x]) => `${label(k)}: ${val(x)}`).join('; ');
+    return String(v);
+  };
   return h('dl', { class: 'kv small audit-details' }, entries.slice(0, 6).map(([k, v]) => [h('dt', {}, label(k)), h('dd', {}, val(v))]));
 }
 function label(k) {

@@ -425,4 +425,26 @@ describe('web interface daily work', { skip }, () => {
     await screenshot(page, 'crm-mailing');
     noErrors(s);
   });
+
+  it('given the admin screens when a customer file is tried and a webhook registered then the report per row and the secret show', async () => {
+    const s = await as('admin', '#/imports');
+    const { page } = s;
+    const csv = 'id;name;city\nKL-000555;Bakkerij Nieuw B.V.;Zwolle\n;Zonder nummer;Ede\n';
+    await page.setInputFiles('#imp-file', [{ name: 'klanten.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) }]);
+    await page.click('#imp-submit');
+    await page.locator('#imp-totals').waitFor();
+    await page.locator('#imp-report td', { hasText: /.+/ }).first().waitFor();
+    assert.equal(await page.locator('#imp-dry-badge').count(), 1, 'a dry run by default');
+    assert.equal((await app.api('GET', '/api/customers/KL-000555', { as: 'crm' })).status, 404, 'the dry run changed nothing');
+    await screenshot(page, 'admin-imports');
+
+    await go(page, '#/webhooks');
+    await page.fill('#wh-url', 'http://127.0.0.1:9/dossierlink-hook');
+    await page.fill('#wh-events', 'document.*');
+    await page.click('#wh-submit');
+    await page.locator('#wh-secret').waitFor();
+    assert.ok(((await page.locator('#wh-secret').textContent()) ?? '').length >= 16, 'the secret is shown once');
+    await page.locator('#wh-list code', { hasText: '127.0.0.1:9' }).waitFor();
+    noErrors(s);
+  });
 });

@@ -26,10 +26,12 @@ const SCREENS = [
   { path: 'report', group: 'compliance', roles: ['compliance'], load: () => import('./views/report.js') },
   { path: 'inventory', group: 'mailroom', roles: ['mailroom'], load: () => import('./views/inventory.js') },
   { path: 'mailings', group: 'crm', roles: ['crm'], load: () => import('./views/mailings.js') },
+  { path: 'imports', group: 'admin', roles: ['crm'], load: () => import('./views/imports.js') },
+  { path: 'webhooks', group: 'admin', roles: [], load: () => import('./views/webhooks.js') },
   { path: 'documents', group: 'crm', roles: ['crm', 'compliance', 'mailroom'], load: () => import('./views/documents.js') },
   { path: 'document', group: 'crm', roles: ['crm', 'compliance', 'mailroom'], hidden: true, load: () => import('./views/document.js') },
 ];
-const GROUPS = ['mailroom', 'crm', 'compliance'];
+const GROUPS = ['mailroom', 'crm', 'compliance', 'admin'];
 const HOME = { mailroom: 'upload', crm: 'customers', compliance: 'retention', admin: 'upload' };
 
 function parseHash() {

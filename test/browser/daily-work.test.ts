@@ -158,6 +158,7 @@ describe('web interface daily work', { skip }, () => {
     await page.locator('.upload-row').first().waitFor();
     await page.waitForFunction(() => ['ready', 'needs_review', 'failed'].includes((document.querySelector('.upload-row') as HTMLElement)?.dataset.state ?? ''), null, { timeout: 60_000 });
     assert.equal(await page.locator('.upload-row a[href^="#/dossier"]').count(), 0, 'the mailroom gets no link to a dossier it may not open');
+    assert.equal(await page.locator('.upload-row a[href^="#/document/"]').count(), 1, 'but to the document page, which it may open');
     await go(page, '#/jobs');
     await go(page, '#/upload');
     assert.equal(await page.locator('.upload-row').count(), 1, 'the batch survived the navigation');

@@ -115,7 +115,8 @@ export function render(main, { navigate }) {
       setState(row, d.status, h('span', {}, parts));
       return;
     }
-    const title = canDossier ? h('a', { href: `#/dossier/${encodeURIComponent(d.customerId ?? '')}?doc=${d.id}` }, name) : h('span', {}, name);
+    // Everyone here may open the document page; only CRM and compliance the dossier.
+    const title = canDossier && d.customerId ? h('a', { href: `#/dossier/${encodeURIComponent(d.customerId)}?doc=${d.id}` }, name) : h('a', { href: `#/document/${encodeURIComponent(d.id)}` }, name);
     const parts = [title, ' · ', typeName(d.type), ' · ', classBadge(d.class), d.customerId ? ` · ${d.customerId}` : ` · ${t('upload.noCustomer')}`, note ? ` · ${note}` : ''];
     if (d.status === 'needs_review' && may(me, ['mailroom'])) parts.push(' · ', h('a', { href: `#/review?doc=${d.id}` }, t('upload.toReview')));
     if (d.status === 'failed' && d.error) parts.push(' · ', h('span', { class: 'error' }, d.error));

@@ -448,4 +448,19 @@ describe('web interface daily work', { skip }, () => {
     await page.locator('#wh-list code', { hasText: '127.0.0.1:9' }).waitFor();
     noErrors(s);
   });
+
+  it('given a tablet when the overview and a document page are opened then nothing overflows sideways and the fields come below the preview', async () => {
+    const s = await as('crm', '#/documents', { width: 820, height: 1180 });
+    const { page } = s;
+    await page.locator('#ov-list .doc-tile').first().waitFor();
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1), 'no sideways scrolling on the overview');
+    const id = await page.locator('#ov-list .doc-tile').first().getAttribute('data-id');
+    await go(page, `#/document/${id}`);
+    await page.locator('#doc-facts .kv').waitFor();
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1), 'no sideways scrolling on the document page');
+    const prev = (await page.locator('#doc-preview').boundingBox())!;
+    const facts = (await page.locator('#doc-facts').boundingBox())!;
+    assert.ok(facts.y >= prev.y + prev.height - 1, 'the fields are below the preview on a tablet');
+    noErrors(s);
+  });
 });

@@ -73,6 +73,9 @@ import { SignInService } from './services/sign-in.service.js';
 import { Preflight } from './services/preflight.js';
 import { OBJECT_SWEEP_JOB, ObjectSweepService } from './services/object-sweep.service.js';
 import { RestrictionGuard } from './services/restriction.guard.js';
+import { overviewRoutes } from './http/overview.routes.js';
+import { OverviewService } from './services/overview.service.js';
+import { ThumbnailService } from './services/thumbnail.service.js';
 
 export type Services = ReturnType<typeof buildServices>;
 
@@ -111,6 +114,8 @@ function buildServices(db: Database, store: ObjectStore, config: Config, clock: 
     paper: new PaperService(db, audit, scopes, clock),
     ...complianceServices(db, store, audit, clock, logger),
     ...integrationServices(db, store, queue, audit, clock, config, logger),
+    overview: new OverviewService(db, audit, scopes, clock),
+    thumbnails: new ThumbnailService(db, store, clock, logger),
   };
 }
 
@@ -221,6 +226,7 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
         customerPattern: new RegExp(config.customerPattern),
         buildArchive: opts.buildArchive ?? buildArchivePdf,
         logger,
+        afterIngest: (id) => services.thumbnails.afterIngest(id),
       }),
     );
     runner.register(IMPORT_JOB, (job, ctx) => services.imports.runJob(job as Parameters<ImportService['runJob']>[0], ctx));
@@ -271,6 +277,7 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
           maxUploadBytes: config.maxUploadBytes,
         }),
         ...integrationRoutes({ db, ...services, uploadTmpDir: path.join(config.dataDir, 'tmp', 'uploads'), maxUploadBytes: config.maxUploadBytes }),
+        ...overviewRoutes(services.overview, services.thumbnails),
       ],
       authenticate: (t) => services.users.authenticate(t),
       authenticateSession: (id) => services.sessions.resolve(id),

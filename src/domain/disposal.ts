@@ -82,9 +82,17 @@ export type ErasureInput = {
   holds: { id: string; reason: string }[];
 };
 
+/** Why, as a code with parameters, so an interface can say it in the reader's language. */
+export type ErasureReason =
+  | { code: 'legal_hold'; holds: string[] }
+  | { code: 'retention_runs'; period: string; until: IsoDate }
+  | { code: 'retention_not_started'; period: string; trigger: string }
+  | { code: 'retention_ended'; endedOn: IsoDate | null }
+  | { code: 'no_obligation' };
+
 export type ErasureVerdict =
-  | { action: 'remove'; why: string }
-  | { action: 'keep'; until: IsoDate | null; basis: string; why: string };
+  | { action: 'remove'; why: string; reason: ErasureReason }
+  | { action: 'keep'; until: IsoDate | null; basis: string; why: string; reason: ErasureReason };
 
 /**
  * GDPR art. 17: a document is removed unless an exception of art. 17(3) applies. A legal hold is
@@ -100,6 +108,7 @@ export function erasureVerdict(d: ErasureInput, today: IsoDate): ErasureVerdict 
       until: null,
       basis: 'GDPR art. 17(3)(e): establishment, exercise or defence of legal claims (legal hold)',
       why: `under legal hold ${d.holds.map((h) => h.id).join(', ')}; kept until the hold is released`,
+      reason: { code: 'legal_hold', holds: d.holds.map((h) => h.id) },
     };
   }
   const exception = erasureException(d.type);
@@ -111,10 +120,12 @@ export function erasureVerdict(d: ErasureInput, today: IsoDate): ErasureVerdict 
       why: d.endsOn
         ? `the retention period (${d.period}) runs until ${d.endsOn}; after that it is destroyed`
         : `the retention period (${d.period}) starts at the ${d.trigger.replace(/-/g, ' ')} event, which has not happened yet; it is kept that long after it`,
+      reason: d.endsOn ? { code: 'retention_runs', period: d.period, until: d.endsOn } : { code: 'retention_not_started', period: d.period, trigger: d.trigger },
     };
   }
   return {
     action: 'remove',
     why: exception ? `its retention period ended on ${d.endsOn}` : 'no legal obligation to keep it applies',
+    reason: exception ? { code: 'retention_ended', endedOn: d.endsOn } : { code: 'no_obligation' },
   };
 }

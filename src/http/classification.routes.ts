@@ -51,7 +51,15 @@ export function classificationRoutes(deps: { scopes: ScopesService; classificati
       query: z.object({ limit: z.coerce.number().int().min(1).max(200).default(50), offset: z.coerce.number().int().min(0).default(0) }),
       response: {
         status: 200,
-        schema: z.object({ total: z.number(), documents: z.array(DocumentSchema.extend({ reasons: z.array(z.string()), nearDuplicateOf: z.string().nullable() })) }),
+        schema: z.object({ total: z.number(), documents: z.array(
+            DocumentSchema.extend({
+              reasons: z.array(z.string()),
+              problems: z.array(z.object({ code: z.string() }).passthrough()).describe('the reasons as codes with parameters, for translation'),
+              suggestedType: z.string().nullable().describe('the type detection guessed but was not sure of'),
+              nearDuplicateOf: z.string().nullable(),
+            }),
+          ),
+        }),
       },
       handler: async ({ query, principal }) => deps.review.queue(query.limit, query.offset, principal),
     }),

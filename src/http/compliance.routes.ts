@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { OUTPUT_LANGS } from '../domain/output-language.js';
 import type { ComplianceReportService } from '../services/compliance-report.service.js';
 import type { SubjectRightsService } from '../services/subject-rights.service.js';
 import { contentDisposition } from './documents.routes.js';
@@ -19,11 +20,12 @@ export function complianceRoutes(deps: { subjectRights: SubjectRightsService; re
       path: '/api/customers/:id/subject-access.zip',
       access: ['compliance'],
       tag: 'subject rights',
-      summary: 'GDPR art. 15 export: a zip with an index (README.txt, index.html), originals, metadata, status variables, letters, paper with its location and the access log (audited)',
+      summary: 'GDPR art. 15 export: a zip with an index (README.txt, index.html), originals, metadata, status variables, letters, paper with its location and the access log (audited). The index is Dutch unless ?lang=en',
       params: CustomerParams,
+      query: z.object({ lang: z.enum(OUTPUT_LANGS).default('nl') }),
       response: { status: 200, contentType: 'application/zip' },
-      handler: async ({ params, principal, res }) => {
-        const { filename, zip } = await subjectRights.accessExport(params.id, principal);
+      handler: async ({ params, query, principal, res }) => {
+        const { filename, zip } = await subjectRights.accessExport(params.id, principal, query.lang);
         res.setHeader('Content-Type', 'application/zip');
         res.setHeader('Content-Disposition', contentDisposition('attachment', filename));
         res.setHeader('Cache-Control', 'no-store');
@@ -67,10 +69,11 @@ export function complianceRoutes(deps: { subjectRights: SubjectRightsService; re
               until: z.string().nullable(),
               basis: z.string().nullable(),
               why: z.string(),
+              reason: z.object({ code: z.string() }).passthrough().describe('why, as a code with parameters'),
               how: z.string().nullable(),
             }),
           ),
-          other: z.array(z.object({ what: z.string(), count: z.number().nullable(), action: z.enum(['remove', 'keep']), basis: z.string().nullable(), why: z.string() })),
+          other: z.array(z.object({ code: z.string().optional(), what: z.string(), count: z.number().nullable(), action: z.enum(['remove', 'keep']), basis: z.string().nullable(), why: z.string() })),
           disposal: DisposalSchema.nullable(),
         }),
       },

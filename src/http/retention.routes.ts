@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { LocationRefSchema } from './schemas.js';
+import { OUTPUT_LANGS } from '../domain/output-language.js';
 import { renderPickListPdf } from '../adapters/pdf/pick-list.pdf.js';
 import type { DisposalService } from '../services/disposal.service.js';
 import type { HoldsService } from '../services/holds.service.js';
@@ -61,6 +63,8 @@ const DisposalItemSchema = z.object({
   note: z.string().nullable(),
   retention: z.object({ legalBasis: z.string(), period: z.string(), endsOn: z.string().nullable() }),
   locationPath: z.string().nullable(),
+  title: z.string().nullable().optional().describe('the live document\'s title (null once destroyed)'),
+  location: LocationRefSchema.nullable().optional().describe('where the paper is now: a place, or checked out to a person with dueBackOn'),
 });
 
 const DisposalSummary = z.object({
@@ -370,11 +374,12 @@ export function retentionRoutes(deps: { retention: RetentionService; holds: Hold
       path: '/api/disposals/:id/certificate.pdf',
       access: ['compliance'],
       tag: 'disposals',
-      summary: 'The certificate of destruction (interim while items are pending)',
+      summary: 'The certificate of destruction (interim while items are pending); Dutch unless ?lang=en',
       params: IdParams,
+      query: z.object({ lang: z.enum(OUTPUT_LANGS).default('nl') }),
       response: { status: 200, contentType: 'application/pdf' },
-      handler: async ({ params, principal }) => {
-        const { pdf, final } = await disposals.certificate(params.id, principal);
+      handler: async ({ params, query, principal }) => {
+        const { pdf, final } = await disposals.certificate(params.id, principal, query.lang);
         return new Reply(200, Buffer.from(pdf), {
           'Content-Type': 'application/pdf',
           'Content-Disposition': `inline; filename="certificate-of-destruction-${params.id}${final ? '' : '-interim'}.pdf"`,

@@ -33,6 +33,8 @@ export type IngestDeps = {
   customerPattern: RegExp;
   buildArchive: ArchiveBuilder;
   logger?: Logger;
+  /** Called once the document is final (the overview's thumbnail); must not throw. */
+  afterIngest?: (documentId: string) => Promise<void>;
 };
 
 /** Below these, a person confirms in review rather than the system guessing. */
@@ -66,6 +68,8 @@ export function createIngestHandler(deps: IngestDeps) {
           : null;
       const text = extraction.pages.map((p) => p.text).join('\n\n');
       await finish(deps, row, { ...extraction, text, archiveSha });
+      // The overview's thumbnail is made once, here; it never fails the document.
+      await deps.afterIngest?.(row.id);
     } catch (err) {
       // The last attempt marks the document failed, so it reaches a final status and shows in the operator view.
       if ((job.attempts >= job.maxAttempts || isPermanentFailure(err)) && !ctx.signal.aborted) {

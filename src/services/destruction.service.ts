@@ -1,6 +1,7 @@
 import type { ObjectStore } from '../adapters/object-store/object-store.js';
 import type { Database, Queryable } from '../db/database.js';
 import { documentsRepository, type DocumentRow } from '../db/documents.repository.js';
+import { overviewRepository } from '../db/overview.repository.js';
 import { searchRepository } from '../db/search.repository.js';
 import type { Principal } from '../domain/roles.js';
 import { AppError, Conflict, NotFound } from '../errors.js';
@@ -40,6 +41,12 @@ export class DestructionService {
         [row.id, h, h],
       );
       (shared!.n > 0 ? kept : objects).push(h);
+    }
+    // The overview's thumbnail shows the first page: it is a copy too.
+    const thumb = await overviewRepository.thumbnail(q, row.id);
+    if (thumb) {
+      await overviewRepository.deleteThumbnail(q, row.id);
+      if (!(await overviewRepository.thumbnailShared(q, thumb.sha256, row.id))) objects.push(thumb.sha256);
     }
     await searchRepository.remove(q, row.id);
     await q.run('DELETE FROM document_pages WHERE document_id = ?', [row.id]);

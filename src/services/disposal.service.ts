@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { ObjectStore } from '../adapters/object-store/object-store.js';
 import { renderDestructionCertificatePdf } from '../adapters/pdf/destruction-certificate.pdf.js';
+import type { OutputLang } from '../domain/output-language.js';
 import { customersRepository } from '../db/customers.repository.js';
 import type { Database, Queryable } from '../db/database.js';
 import { documentsRepository, type DocumentRow } from '../db/documents.repository.js';
@@ -521,7 +522,7 @@ export class DisposalService {
   }
 
   /** The certificate of destruction as a PDF; interim while items are pending. Generating it is audited. */
-  async certificate(id: string, actor: Principal): Promise<{ pdf: Uint8Array; final: boolean }> {
+  async certificate(id: string, actor: Principal, lang: OutputLang = 'nl'): Promise<{ pdf: Uint8Array; final: boolean }> {
     const view = await this.get(id);
     if (view.status === 'proposed' || view.status === 'approved' || view.status === 'cancelled') {
       throw new Conflict(`Nothing was executed: the disposal is ${view.status}`, { status: view.status }, 'not_executed');
@@ -535,6 +536,7 @@ export class DisposalService {
       generatedBy: await this.person(this.db, actor.id),
       final,
       auditHead: head ? { seq: head.seq, hash: head.hash, verified: verified.ok } : null,
+      lang,
     });
     await this.audit.recordNow({ actorId: actor.id, action: 'disposal.certificate', subjectType: 'disposal', subjectId: id, customerId: view.customerId, details: { final } });
     return { pdf, final };
@@ -566,7 +568,11 @@ export class DisposalService {
     }
     const itemViews = [];
     for (const i of items) {
+      // The second officer judges by title and where the paper is now (checked out and overdue is a warning).
+      const live = i.status === 'pending' ? await documentsRepository.get(q, i.document_id) : undefined;
       itemViews.push({
+        title: live?.title ?? null,
+        location: live ? await locateDocument(q, live) : null,
         documentId: i.document_id,
         barcode: i.barcode,
         type: i.type,

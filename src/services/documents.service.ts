@@ -5,8 +5,8 @@ import { documentsRepository, type DocumentRow } from '../db/documents.repositor
 import { locationsRepository } from '../db/locations.repository.js';
 import { usersRepository } from '../db/users.repository.js';
 import type { DocumentView, LocationRef } from '../domain/document.js';
-import type { Principal } from '../domain/roles.js';
-import { Conflict, NotFound } from '../errors.js';
+import { mayAct, type Principal } from '../domain/roles.js';
+import { Conflict, Forbidden, NotFound } from '../errors.js';
 import type { AuditService } from './audit.service.js';
 
 /** Where a document is now: a place in the archive, a person who has it checked out, or nowhere (digital only). */
@@ -118,6 +118,9 @@ export class DocumentsService {
   /** The untouched original, or the searchable archive copy. */
   async file(id: string, actor: Principal, which: 'original' | 'archive'): Promise<{ stream: Readable; mime: string; name: string; size?: number }> {
     const row = await this.row(id);
+    if (!mayAct(actor, ['crm', 'compliance']) && row.status !== 'needs_review') {
+      throw new Forbidden('The mailroom sees a document\'s file only while it waits in the review queue');
+    }
     const sha = which === 'archive' ? row.archive_sha256 : row.original_sha256;
     if (!sha) {
       if (!row.original_sha256) {

@@ -7,6 +7,7 @@ import { searchRepository } from '../db/search.repository.js';
 import { headWords, letterhead } from '../domain/detection.js';
 import type { Classification, DocumentView, KeyPoints, TraceStep } from '../domain/document.js';
 import type { Principal } from '../domain/roles.js';
+import { parseReviewReasons, suggestedType, type ReviewReason } from '../domain/review-reasons.js';
 import { Conflict, UnknownReference } from '../errors.js';
 import type { AuditService } from './audit.service.js';
 import { nowIso, type Clock } from './clock.js';
@@ -45,7 +46,11 @@ export class ReviewService {
   ) {}
 
   /** Documents waiting for review, oldest first; a restricted customer's (GDPR art. 18) only for compliance and admin. */
-  async queue(limit: number, offset: number, actor?: Principal): Promise<{ total: number; documents: (DocumentView & { reasons: string[]; nearDuplicateOf: string | null })[] }> {
+  async queue(
+    limit: number,
+    offset: number,
+    actor?: Principal,
+  ): Promise<{ total: number; documents: (DocumentView & { reasons: string[]; problems: ReviewReason[]; suggestedType: string | null; nearDuplicateOf: string | null })[] }> {
     const hide = seesRestricted(actor) ? '' : ` AND ${notRestricted('customer_id')}`;
     const total = (await this.db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM documents WHERE status = 'needs_review' AND destroyed_at IS NULL${hide}`))!.n;
     const rows = await this.db.all<{ id: string }>(
@@ -55,7 +60,8 @@ export class ReviewService {
     const documents = [];
     for (const { id } of rows) {
       const row = (await documentsRepository.get(this.db, id))!;
-      documents.push({ ...(await toDocumentView(this.db, row)), reasons: row.error ? row.error.split('; ') : [], nearDuplicateOf: row.near_duplicate_of });
+      const problems = parseReviewReasons(row.error);
+      documents.push({ ...(await toDocumentView(this.db, row)), reasons: row.error ? row.error.split('; ') : [], problems, suggestedType: suggestedType(problems), nearDuplicateOf: row.near_duplicate_of });
     }
     return { total, documents };
   }

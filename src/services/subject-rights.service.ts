@@ -11,6 +11,8 @@ import { usersRepository } from '../db/users.repository.js';
 import { effectiveEnd, erasureVerdict, mediumOf } from '../domain/disposal.js';
 import type { DocumentView } from '../domain/document.js';
 import type { Principal } from '../domain/roles.js';
+import type { OutputLang } from '../domain/output-language.js';
+import type { ErasureReason } from '../domain/disposal.js';
 import { Conflict, NotFound } from '../errors.js';
 import type { AuditService } from './audit.service.js';
 import { nowIso, today, type Clock } from './clock.js';
@@ -52,10 +54,108 @@ export type ErasureItem = {
   until: string | null;
   basis: string | null;
   why: string;
+  /** `why` as a code with parameters, for the web interface to say in the user's language. */
+  reason: ErasureReason & { inDisposal: string | null };
   how: string | null;
 };
 
-export type ErasureOther = { what: string; count: number | null; action: 'remove' | 'keep'; basis: string | null; why: string };
+export type ErasureOther = { what: string; count: number | null; action: 'remove' | 'keep'; basis: string | null; why: string; code?: string };
+
+const README_RIGHTS_NL = [
+  'Uw rechten (AVG art. 15-22): u kunt ons vragen gegevens te corrigeren (art. 16), te wissen (art. 17)',
+  'of de verwerking te beperken (art. 18), en u kunt bezwaar maken (art. 21). Sommige documenten moeten',
+  'wettelijk een tijd bewaard blijven (bijvoorbeeld de bedrijfsadministratie: 7 jaar, AWR art. 52 en BW 2:10);',
+  'de lijst van documenten noemt per document hoe lang het bewaard wordt en op welke wettelijke grondslag.',
+  'U kunt een klacht indienen bij de Autoriteit Persoonsgegevens (autoriteitpersoonsgegevens.nl).',
+];
+
+/** The words of the export's README.txt and index.html: Dutch for Dutch data subjects by default, English on request. */
+const EXPORT_TEXTS = {
+  nl: {
+    heading: 'Inzageverzoek: uw gegevens',
+    title: (id: string, name: string) => `Inzage-export voor klant ${id} (${name})`,
+    generated: (at: string, by: string) => `Gemaakt op ${at} door ${by} (Dossierlink), AVG art. 15.`,
+    holds: 'Wat dit archief bevat:',
+    files: [
+      '  index.html             hetzelfde overzicht, leesbaar in een browser, met links',
+      '  customer.json          het klantrecord zoals Dossierlink het bewaart (het CRM is leidend)',
+      '  documents.json         de gegevens van elk document: type, data, kerngegevens, klasse, plaats, bewaartermijn',
+      '  documents/NNN-<id>/    per document: metadata.json, original.* (het gescande of geüploade bestand), text.txt (herkende tekst)',
+      '  status-variables.json  statusvariabelen (bijv. brief verstuurd, antwoord ontvangen) met hun geschiedenis',
+      '  mailings.json          brieven die aan de klant zijn gestuurd en de antwoorden',
+      '  access-log.json        wie wat heeft bekeken of gewijzigd, uit het manipulatiebestendige auditlog',
+    ],
+    count: (n: number, orig: number, paper: number) => `Documenten: ${n} (${orig} met een digitaal origineel, ${paper} op papier).`,
+    list: 'Documenten (datum, type, titel, bewaartermijn):',
+    keptUntil: 'bewaard tot',
+    after: (period: string, trigger: string) => `${period} na ${trigger}`,
+    paperHead: 'Papieren originelen (niet gescand; bewaard in het archief):',
+    at: 'ligt in',
+    notFiled: 'niet opgeborgen',
+    none: 'geen',
+    missing: 'Ontbreekt in de opslag (genoemd, niet bijgevoegd):',
+    log: (n: number) => `Inzagelog: ${n} gebeurtenissen (access-log.json).`,
+    rights: README_RIGHTS_NL,
+    customer: 'Klant',
+    record: 'Klantrecord',
+    fields: { Name: 'Naam', KvK: 'KvK', Email: 'E-mail', Address: 'Adres', Postcode: 'Postcode', City: 'Plaats', 'Processing restricted': 'Verwerking beperkt' } as Record<string, string>,
+    yes: 'ja',
+    no: 'nee',
+    documents: 'Documenten',
+    cols: ['Datum', 'Type', 'Titel', 'Medium', 'Waar', 'Bewaard tot', 'Wettelijke grondslag', 'Bestanden'],
+    paper: 'papier',
+    digital: 'digitaal',
+    links: ['gegevens', 'origineel', 'tekst'],
+    statuses: 'Statusvariabelen',
+    statusCols: ['Naam', 'Waarde', 'Gezet'],
+    letters: 'Verstuurde brieven',
+    letterCols: ['Mailing', 'Barcode', 'Verstuurd', 'Antwoord'],
+    access: 'Inzagelog',
+    accessCols: ['Wanneer', 'Wie', 'Wat', 'Onderwerp'],
+  },
+  en: {
+    heading: 'Subject-access export',
+    title: (id: string, name: string) => `Subject-access export for customer ${id} (${name})`,
+    generated: (at: string, by: string) => `Generated ${at} by ${by} (Dossierlink), GDPR art. 15.`,
+    holds: 'What this archive holds:',
+    files: [
+      '  index.html             the same overview, readable in a browser, with links',
+      '  customer.json          the customer record as Dossierlink holds it (the CRM is leading)',
+      "  documents.json         every document's metadata: type, dates, key points, class, location, retention",
+      '  documents/NNN-<id>/    per document: metadata.json, original.* (the scanned or uploaded file), text.txt (recognised text)',
+      '  status-variables.json  status variables (e.g. letter sent, reply received) with their history',
+      '  mailings.json          letters mailed to the customer and the replies',
+      '  access-log.json        who viewed or changed what, from the tamper-evident audit log',
+    ],
+    count: (n: number, orig: number, paper: number) => `Documents: ${n} (${orig} with a digital original, ${paper} on paper).`,
+    list: 'Documents (date, type, title, retention):',
+    keptUntil: 'kept until',
+    after: (period: string, trigger: string) => `${period} after ${trigger}`,
+    paperHead: 'Paper originals (not scanned; kept in the archive):',
+    at: 'at:',
+    notFiled: 'not filed',
+    none: 'none',
+    missing: 'Missing from storage (listed, not included):',
+    log: (n: number) => `Access log: ${n} events (access-log.json).`,
+    rights: [] as string[],
+    customer: 'Customer',
+    record: 'Customer record',
+    fields: {} as Record<string, string>,
+    yes: 'yes',
+    no: 'no',
+    documents: 'Documents',
+    cols: ['Date', 'Type', 'Title', 'Medium', 'Where', 'Kept until', 'Legal basis', 'Files'],
+    paper: 'paper',
+    digital: 'digital',
+    links: ['metadata', 'original', 'text'],
+    statuses: 'Status variables',
+    statusCols: ['Name', 'Value', 'Set'],
+    letters: 'Letters mailed',
+    letterCols: ['Mailing', 'Barcode', 'Sent', 'Reply'],
+    access: 'Access log',
+    accessCols: ['When', 'Who', 'What', 'Subject'],
+  },
+};
 
 const README_RIGHTS = [
   'Your rights (GDPR art. 15-22): you may ask us to correct data (art. 16), to erase it (art. 17),',
@@ -86,7 +186,8 @@ export class SubjectRightsService {
    * document's metadata, text and original, paper with its location, status variables, letters
    * mailed, and the access log. Originals are streamed from the store as the zip is read.
    */
-  async accessExport(customerId: string, actor: Principal): Promise<{ filename: string; zip: ZipFile; counts: Record<string, number> }> {
+  async accessExport(customerId: string, actor: Principal, lang: OutputLang = 'nl'): Promise<{ filename: string; zip: ZipFile; counts: Record<string, number> }> {
+    const L = { ...EXPORT_TEXTS[lang], rights: lang === 'nl' ? README_RIGHTS_NL : README_RIGHTS };
     const row = await customersRepository.get(this.db, customerId);
     if (!row) throw new NotFound('customer', customerId);
     const generatedAt = nowIso(this.clock);
@@ -158,54 +259,51 @@ export class SubjectRightsService {
     zip.addBuffer(json(log), 'access-log.json', { mtime });
 
     const paper = views.filter((v) => v.barcode);
+    const kept = (v: DocumentView) => v.retention.endsOn ?? L.after(v.retention.period, v.retention.trigger);
     const lines = [
-      `Subject-access export for customer ${customer.id} (${customer.name})`,
-      `Generated ${generatedAt} by ${await name(actor.id)} (Dossierlink), GDPR art. 15.`,
+      L.title(customer.id, customer.name),
+      L.generated(generatedAt, await name(actor.id)),
       '',
-      'What this archive holds:',
-      '  index.html             the same overview, readable in a browser, with links',
-      '  customer.json          the customer record as Dossierlink holds it (the CRM is leading)',
-      '  documents.json         every document\'s metadata: type, dates, key points, class, location, retention',
-      '  documents/NNN-<id>/    per document: metadata.json, original.* (the scanned or uploaded file), text.txt (recognised text)',
-      '  status-variables.json  status variables (e.g. letter sent, reply received) with their history',
-      '  mailings.json          letters mailed to the customer and the replies',
-      '  access-log.json        who viewed or changed what, from the tamper-evident audit log',
+      L.holds,
+      ...L.files,
       '',
-      `Documents: ${docs.length} (${counts.originals} with a digital original, ${paper.length} on paper).`,
+      L.count(docs.length, counts.originals, paper.length),
       '',
-      'Documents (date, type, title, retention):',
-      ...views.map((v) => `  ${v.docDate ?? '----------'}  ${v.type.padEnd(16)} ${v.title}  [kept until ${v.retention.endsOn ?? `${v.retention.period} after ${v.retention.trigger}`}; ${v.retention.legalBasis}]  ${folders.get(v.id)}/`),
+      L.list,
+      ...views.map((v) => `  ${v.docDate ?? '----------'}  ${v.type.padEnd(16)} ${v.title}  [${L.keptUntil} ${kept(v)}; ${v.retention.legalBasis}]  ${folders.get(v.id)}/`),
       '',
-      'Paper originals (not scanned; kept in the archive):',
-      ...(paper.length ? paper.map((v) => `  ${v.barcode}  ${v.title}  at: ${v.location?.path ?? 'not filed'}`) : ['  none']),
+      L.paperHead,
+      ...(paper.length ? paper.map((v) => `  ${v.barcode}  ${v.title}  ${L.at} ${v.location?.path ?? L.notFiled}`) : [`  ${L.none}`]),
       '',
-      ...(originals.some((o) => !o.present) ? ['Missing from storage (listed, not included):', ...originals.filter((o) => !o.present).map((o) => `  ${o.path} (sha256 ${o.sha})`), ''] : []),
-      `Access log: ${log.length} events (access-log.json).`,
+      ...(originals.some((o) => !o.present) ? [L.missing, ...originals.filter((o) => !o.present).map((o) => `  ${o.path} (sha256 ${o.sha})`), ''] : []),
+      L.log(log.length),
       '',
-      ...README_RIGHTS,
+      ...L.rights,
       '',
     ];
     zip.addBuffer(Buffer.from(lines.join('\r\n'), 'utf8'), 'README.txt', { mtime });
 
     const row_ = (cells: unknown[]) => `<tr>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`;
-    const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Subject-access export ${esc(customer.id)}</title>
+    const head = (cols: string[]) => `<tr>${cols.map((c) => `<th>${esc(c)}</th>`).join('')}</tr>`;
+    const record = { Name: customer.name, KvK: customer.kvk, Email: customer.email, Address: customer.address, Postcode: customer.postcode, City: customer.city, 'Processing restricted': customer.restricted ? L.yes : L.no };
+    const html = `<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><title>${esc(L.heading)} ${esc(customer.id)}</title>
 <style>body{font-family:sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse;width:100%;margin-bottom:2em}td,th{border:1px solid #ccc;padding:4px 6px;text-align:left;vertical-align:top;font-size:90%}</style></head><body>
-<h1>Subject-access export</h1>
-<p>Customer <b>${esc(customer.id)}</b>, ${esc(customer.name)}. Generated ${esc(generatedAt)} (GDPR art. 15).</p>
-<h2>Customer record</h2><table>${Object.entries({ Name: customer.name, KvK: customer.kvk, Email: customer.email, Address: customer.address, Postcode: customer.postcode, City: customer.city, 'Processing restricted': customer.restricted ? 'yes' : 'no' }).map(([k, v]) => row_([esc(k), esc(v)])).join('')}</table>
-<h2>Documents (${views.length})</h2><table><tr><th>Date</th><th>Type</th><th>Title</th><th>Medium</th><th>Where</th><th>Kept until</th><th>Legal basis</th><th>Files</th></tr>
+<h1>${esc(L.heading)}</h1>
+<p>${esc(L.customer)} <b>${esc(customer.id)}</b>, ${esc(customer.name)}. ${esc(L.generated(generatedAt, await name(actor.id)))}</p>
+<h2>${esc(L.record)}</h2><table>${Object.entries(record).map(([k, v]) => row_([esc(L.fields[k] ?? k), esc(v)])).join('')}</table>
+<h2>${esc(L.documents)} (${views.length})</h2><table>${head(L.cols)}
 ${views
   .map((v) => {
     const f = folders.get(v.id)!;
     const orig = originals.find((o) => o.path.startsWith(`${f}/`));
-    const files = [`<a href="${esc(f)}/metadata.json">metadata</a>`, orig?.present ? `<a href="${esc(orig.path)}">original</a>` : '', v.original ? `<a href="${esc(f)}/text.txt">text</a>` : ''].filter(Boolean).join(' · ');
-    return row_([esc(v.docDate), esc(v.type), esc(v.title), v.barcode ? `paper ${esc(v.barcode)}` : 'digital', esc(v.location?.path ?? (v.barcode ? 'not filed' : '')), esc(v.retention.endsOn ?? `${v.retention.period} after ${v.retention.trigger}`), esc(v.retention.legalBasis), files]);
+    const files = [`<a href="${esc(f)}/metadata.json">${L.links[0]}</a>`, orig?.present ? `<a href="${esc(orig.path)}">${L.links[1]}</a>` : '', v.original ? `<a href="${esc(f)}/text.txt">${L.links[2]}</a>` : ''].filter(Boolean).join(' · ');
+    return row_([esc(v.docDate), esc(v.type), esc(v.title), v.barcode ? `${L.paper} ${esc(v.barcode)}` : L.digital, esc(v.location?.path ?? (v.barcode ? L.notFiled : '')), esc(kept(v)), esc(v.retention.legalBasis), files]);
   })
   .join('\n')}</table>
-<h2>Status variables (${statuses.length})</h2><table><tr><th>Name</th><th>Value</th><th>Set</th></tr>${statuses.map((s) => row_([esc(s.name), esc(s.value), esc(s.setAt)])).join('')}</table>
-<h2>Letters mailed (${letters.length})</h2><table><tr><th>Mailing</th><th>Barcode</th><th>Sent</th><th>Reply</th></tr>${letters.map((l) => row_([esc(l.mailing), esc(l.barcode), esc(l.sentAt), esc(l.repliedAt ? `${l.repliedAt} ${l.answer ?? ''}` : '')])).join('')}</table>
-<h2>Access log (${log.length})</h2><table><tr><th>When</th><th>Who</th><th>What</th><th>Subject</th></tr>${log.map((e) => row_([esc(e.at), esc(e.by), esc(e.action), esc(`${e.subjectType} ${e.subjectId ?? ''}`)])).join('')}</table>
-<p>${README_RIGHTS.map(esc).join(' ')}</p></body></html>\n`;
+<h2>${esc(L.statuses)} (${statuses.length})</h2><table>${head(L.statusCols)}${statuses.map((s) => row_([esc(s.name), esc(s.value), esc(s.setAt)])).join('')}</table>
+<h2>${esc(L.letters)} (${letters.length})</h2><table>${head(L.letterCols)}${letters.map((l) => row_([esc(l.mailing), esc(l.barcode), esc(l.sentAt), esc(l.repliedAt ? `${l.repliedAt} ${l.answer ?? ''}` : '')])).join('')}</table>
+<h2>${esc(L.access)} (${log.length})</h2><table>${head(L.accessCols)}${log.map((e) => row_([esc(e.at), esc(e.by), esc(e.action), esc(`${e.subjectType} ${e.subjectId ?? ''}`)])).join('')}</table>
+<p>${L.rights.map(esc).join(' ')}</p></body></html>\n`;
     zip.addBuffer(Buffer.from(html, 'utf8'), 'index.html', { mtime });
     zip.end();
     return { filename: `subject-access-${customer.id}-${generatedAt.slice(0, 10)}.zip`, zip, counts };
@@ -243,6 +341,7 @@ ${views
         until: v.action === 'keep' ? v.until : null,
         basis: v.action === 'keep' ? v.basis : null,
         why: inDisposal && v.action === 'remove' ? `${v.why}; already in disposal ${inDisposal}` : v.why,
+        reason: { ...v.reason, inDisposal },
         how: v.action === 'keep' ? null : medium === 'paper' ? 'the paper is shredded from a pick list (barcode scanned per item); any scan goes with it' : 'every digital copy goes: original, archive PDF, text, search index; a tombstone remains',
       });
     }
@@ -250,14 +349,14 @@ ${views
     const statuses = await statusRepository.byCustomer(this.db, customerId);
     const letters = await retentionRepository.lettersForCustomer(this.db, customerId);
     const others: ErasureOther[] = [
-      { what: 'status variables and their history', count: statuses.length, action: 'remove', basis: null, why: 'no legal obligation to keep them' },
-      { what: 'letterhead phrases learned to recognise the customer', count: null, action: 'remove', basis: null, why: 'derived data with no obligation to keep it' },
+      { code: 'status_variables', what: 'status variables and their history', count: statuses.length, action: 'remove', basis: null, why: 'no legal obligation to keep them' },
+      { code: 'learned_phrases', what: 'letterhead phrases learned to recognise the customer', count: null, action: 'remove', basis: null, why: 'derived data with no obligation to keep it' },
       kept
-        ? { what: 'customer record (name, contact data)', count: 1, action: 'keep', basis: 'GDPR art. 17(3)(b)/(e), as the kept documents', why: `${kept} kept document(s) refer to it; processing is restricted to storage (art. 18) until they go` }
-        : { what: 'customer record (name, contact data)', count: 1, action: 'remove', basis: null, why: 'pseudonymised (the number stays for tombstones and the audit log); erase it in the CRM too, which is leading, or the next sync restores it' },
-      { what: 'letters mailed and replies', count: letters.length, action: 'keep', basis: null, why: 'not removed by Dossierlink yet (mailing records); remove or anonymise them by hand if no obligation applies' },
-      { what: 'audit log events about the customer', count: null, action: 'keep', basis: 'GDPR art. 5(2) accountability; art. 17(3)(b)/(e)', why: 'the tamper-evident log proves lawful processing; it holds identifiers, no document content' },
-      { what: 'tombstones of destroyed documents', count: null, action: 'keep', basis: 'GDPR art. 5(2) accountability', why: 'proof of destruction: id, type, dates and schedule, no content' },
+        ? { code: 'customer_record_kept', what: 'customer record (name, contact data)', count: 1, action: 'keep', basis: 'GDPR art. 17(3)(b)/(e), as the kept documents', why: `${kept} kept document(s) refer to it; processing is restricted to storage (art. 18) until they go` }
+        : { code: 'customer_record_pseudonymised', what: 'customer record (name, contact data)', count: 1, action: 'remove', basis: null, why: 'pseudonymised (the number stays for tombstones and the audit log); erase it in the CRM too, which is leading, or the next sync restores it' },
+      { code: 'letters', what: 'letters mailed and replies', count: letters.length, action: 'keep', basis: null, why: 'not removed by Dossierlink yet (mailing records); remove or anonymise them by hand if no obligation applies' },
+      { code: 'audit_log', what: 'audit log events about the customer', count: null, action: 'keep', basis: 'GDPR art. 5(2) accountability; art. 17(3)(b)/(e)', why: 'the tamper-evident log proves lawful processing; it holds identifiers, no document content' },
+      { code: 'tombstones', what: 'tombstones of destroyed documents', count: null, action: 'keep', basis: 'GDPR art. 5(2) accountability', why: 'proof of destruction: id, type, dates and schedule, no content' },
     ];
     const removable = items.filter((i) => i.action === 'remove' && !open.get(i.documentId)?.open_disposal_id);
     const report = {

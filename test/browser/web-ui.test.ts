@@ -73,7 +73,7 @@ describe('web interface', { skip }, () => {
     await page.click('button[type=submit]');
     await page.locator('#nav a[data-path=upload]').waitFor();
     const screens = await page.locator('#nav a[data-path]').evaluateAll((as) => as.map((a) => (a as HTMLElement).dataset.path));
-    assert.deepEqual(screens, ['upload', 'review', 'paper', 'tracker', 'coupons', 'jobs', 'api'], 'mailroom sees exactly its screens and the API access help');
+    assert.deepEqual(screens, ['upload', 'review', 'paper', 'tracker', 'coupons', 'jobs', 'inventory', 'documents', 'api'], 'mailroom sees exactly its screens and the API access help');
     assert.equal(await page.evaluate(() => JSON.stringify(sessionStorage) + document.cookie), '{}', 'no token or session id where scripts can read it');
     assert.deepEqual(errors, []);
   });
@@ -213,7 +213,7 @@ describe('web interface', { skip }, () => {
     const { page } = s;
     await page.click('#verify');
     await page.locator('#verify-result .notice.ok').waitFor();
-    assert.ok(await page.locator('#audit-table td', { hasText: 'dossier.view' }).count(), 'dossier views are in the log');
+    assert.ok(await page.locator('#audit-table td', { hasText: 'Dossier bekeken' }).count(), 'dossier views are in the log');
     await shot(page, 'compliance-audit');
     noErrors(s);
   });
@@ -242,6 +242,7 @@ describe('web interface', { skip }, () => {
     assert.match(d.approvedBy.name, /Connor/, 'by the second officer');
     // Execute: digital copies go now, paper waits on the shredder's pick list, confirmed by scanning.
     await second.page.click('#execute');
+    await second.page.click('#execute-confirm'); // executing asks first
     await second.page.locator('#shred-scan').waitFor();
     const items = await json<{ items: { barcode: string | null; medium: string }[] }>(await app.api('GET', `/api/disposals/${id}`, { as: 'compliance' }));
     for (const item of items.items.filter((i) => i.medium === 'paper')) {
@@ -281,7 +282,7 @@ describe('web interface', { skip }, () => {
   it('given the mailroom screens when opened then the jobs and coupons screens load and the language switches to English', async () => {
     const s = await as('mailroom', '#/jobs');
     const { page } = s;
-    await page.locator('#jobs-table td', { hasText: 'ingest' }).first().waitFor();
+    await page.locator('#jobs-table td', { hasText: 'verwerking scan' }).first().waitFor();
     await shot(page, 'mailroom-jobs');
     await go(page, '#/coupons');
     await page.locator('#coupon-scan').waitFor();

@@ -272,6 +272,18 @@ const MATRIX: Record<string, Row> = {
   'GET /api/events': { allowed: ['crm'] },
   'GET /api/changes': { allowed: ['crm'], sample: () => ({ path: '/api/changes?since=&limit=50' }) },
   'GET /api/exports/key-points': { allowed: ['crm'], sample: () => ({ path: '/api/exports/key-points?format=csv' }) },
+  // The document overview (issue 17). The mailroom also reads a document's file while it is in review
+  // (GET /api/documents/:id/file); the sample document there is ready, so the row above stays.
+  'GET /api/documents': { allowed: ['crm', 'compliance', 'mailroom'], sample: () => ({ path: '/api/documents?limit=5&customerId=KL-000123' }) },
+  'GET /api/documents/:id/thumbnail': { allowed: ['crm', 'compliance', 'mailroom'], sample: ({ docId }) => ({ path: `/api/documents/${docId}/thumbnail` }) },
+  'POST /api/thumbnails/backfill': { allowed: ['admin'], sample: () => ({ path: '/api/thumbnails/backfill?limit=2' }) },
+  'PATCH /api/documents/:id': { allowed: ['crm'], sample: ({ docId, n }) => ({ path: `/api/documents/${docId}`, json: { title: `Matrix title ${n}` } }) },
+  'POST /api/documents/bulk': { allowed: ['crm'], sample: ({ docId, n }) => ({ json: { ids: [docId], set: { title: `Matrix bulk ${n}` } } }) },
+  'GET /api/views': { allowed: 'any' },
+  'POST /api/views': { allowed: 'any', sample: ({ n }) => ({ json: { name: `matrix ${n}`, filter: { type: 'invoice' } } }) },
+  // Deleting is idempotent and only ever touches the caller's own views.
+  'DELETE /api/views/:id': { allowed: 'any', sample: ({ n }) => ({ path: `/api/views/view_matrix_${n}` }) },
+  'GET /api/names': { allowed: ['compliance', 'mailroom'], sample: () => ({ path: '/api/names?customers=KL-000123' }) },
 };
 
 const ROLES: Role[] = ['mailroom', 'crm', 'compliance', 'admin'];

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { extractPdfText } from '../../src/adapters/pdf/pdf-text.js';
 import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -234,6 +235,22 @@ describe('disposal: intake to destruction', () => {
     assert.equal(res.headers.get('content-type'), 'application/pdf');
     assert.doesNotMatch(res.headers.get('content-disposition')!, /interim/);
     assert.equal(Buffer.from(await res.arrayBuffer()).subarray(0, 5).toString(), '%PDF-');
+  });
+
+  it('given the certificate when asked without and with lang=en then it is Dutch by default and English on request', async () => {
+    const text = async (q: string) => {
+      const res = await t.api('GET', `/api/disposals/${disposal.id}/certificate.pdf${q}`, { as: 'compliance' });
+      assert.equal(res.status, 200);
+      return (await extractPdfText(new Uint8Array(await res.arrayBuffer()))).pages.map((p) => p.text).join('\n');
+    };
+    const nl = await text('');
+    assert.match(nl, /Verklaring van vernietiging/);
+    assert.match(nl, /Goedgekeurd door/);
+    assert.doesNotMatch(nl, /Certificate of destruction|Approved by/);
+    const en = await text('?lang=en');
+    assert.match(en, /Certificate of destruction/);
+    assert.doesNotMatch(en, /Verklaring van vernietiging/);
+    assert.equal((await t.api('GET', `/api/disposals/${disposal.id}/certificate.pdf?lang=fr`, { as: 'compliance' })).status, 400);
   });
 
   it('given the hold released when the invoice is disposed of then its original, archive copy, text and index entry are gone', async () => {

@@ -76,8 +76,20 @@ describe('subject rights', () => {
       const readme = files.get('README.txt')!.toString('utf8');
       assert.match(readme, /KL-000123 \(Bakkerij De Gouden Korst B\.V\.\)/);
       assert.match(readme, /Autoriteit Persoonsgegevens/);
-      assert.match(files.get('index.html')!.toString('utf8'), /<h2>Documents \(3\)<\/h2>/);
+      // Dutch by default: the export goes to a Dutch data subject.
+      assert.match(files.get('index.html')!.toString('utf8'), /<h2>Documenten \(3\)<\/h2>/);
+      assert.match(files.get('index.html')!.toString('utf8'), /<html lang="nl">/);
+      assert.match(readme, /Inzage-export voor klant/);
+      assert.doesNotMatch(readme, /What this archive holds|Your rights/);
       assert.equal(JSON.parse(files.get('customer.json')!.toString()).kvk, '30123456');
+    });
+
+    it('given lang=en when the export is asked then its index is in English', async () => {
+      const res = await t.api('GET', '/api/customers/KL-000123/subject-access.zip?lang=en', { as: 'compliance' });
+      assert.equal(res.status, 200);
+      const en = unzip(Buffer.from(await res.arrayBuffer()));
+      assert.match(en.get('index.html')!.toString('utf8'), /<h2>Documents \(3\)<\/h2>/);
+      assert.match(en.get('README.txt')!.toString('utf8'), /Your rights \(GDPR art\. 15-22\)/);
     });
 
     it('given every document when exported then its metadata, text and untouched original are there', () => {
@@ -100,7 +112,7 @@ describe('subject rights', () => {
       const paper = docs.find((d) => d.barcode)!;
       assert.ok(paper.location);
       const readme = files.get('README.txt')!.toString('utf8');
-      assert.ok(readme.includes(`${paper.barcode}  ${paper.title}  at: ${paper.location!.path}`), readme);
+      assert.ok(readme.includes(`${paper.barcode}  ${paper.title}  ligt in ${paper.location!.path}`), readme);
     });
 
     it('given the access log when exported then it says who saw the dossier, including this export', () => {
@@ -195,7 +207,7 @@ describe('subject rights', () => {
       assert.ok(r.retention.overdue >= 2, 'the historical paper of KL-000126 is past its retention');
       assert.deepEqual(r.disposals.byStatus, [{ kind: 'erasure', status: 'completed', n: 2 }]);
       assert.equal(r.paper.notSeenInAudit, r.paper.total, 'no inventory audit has run in this data set');
-      assert.equal(r.subjectRights.events['customer.subject-access'], 1);
+      assert.equal(r.subjectRights.events['customer.subject-access'], 2, 'the Dutch and the English export');
       assert.equal(r.subjectRights.events['customer.erase'], 2);
       assert.equal(r.auditLog.ok, true);
       const pdf = await t.api('GET', '/api/compliance/report.pdf', { as: 'compliance' });

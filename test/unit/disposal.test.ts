@@ -74,7 +74,7 @@ describe(erasureVerdict.name, () => {
   it('given a letter (legitimate interest) when erasure is asked then it is removed: no obligation applies', () => {
     assert.equal(erasureException('letter'), null);
     const v = erasureVerdict({ type: 'letter', endsOn: null, trigger: 'relationship-end', period: 'P2Y', holds: [] }, today);
-    assert.deepEqual(v, { action: 'remove', why: 'no legal obligation to keep it applies' });
+    assert.deepEqual(v, { action: 'remove', why: 'no legal obligation to keep it applies', reason: { code: 'no_obligation' } });
   });
   it('given any document under a legal hold when erasure is asked then it is kept until the hold is released', () => {
     const v = erasureVerdict({ type: 'letter', endsOn: null, trigger: 'relationship-end', period: 'P2Y', holds: [{ id: 'hold_1', reason: 'dispute' }] }, today);

@@ -4,7 +4,9 @@
  * and the head of the audit log's hash chain, so a later edit of the log shows.
  */
 import type { DisposalView } from '../../services/disposal.service.js';
+import type { OutputLang } from '../../domain/output-language.js';
 import { ReportPdf } from './compliance-report.pdf.js';
+import { CERTIFICATE_TEXTS } from './destruction-certificate.texts.js';
 
 export type CertificateInput = {
   disposal: DisposalView;
@@ -13,6 +15,8 @@ export type CertificateInput = {
   /** False while items are still pending: the certificate is then marked interim. */
   final: boolean;
   auditHead: { seq: number; hash: string; verified: boolean } | null;
+  /** Dutch unless asked otherwise: the certificate goes to Dutch auditors. */
+  lang?: OutputLang;
 };
 
 const when = (iso: string | null) => (iso ? iso.slice(0, 16).replace('T', ' ') + ' UTC' : '');
@@ -23,81 +27,68 @@ const whenShort = (iso: string | null) => (iso ? iso.slice(0, 16).replace('T', '
  */
 export async function renderDestructionCertificatePdf(c: CertificateInput): Promise<Uint8Array> {
   const d = c.disposal;
-  const pdf = await ReportPdf.create(`Certificate of destruction ${d.id}`, `Certificate of destruction ${d.id}${c.final ? '' : ' (interim)'}`);
-  pdf.title(
-    c.final ? 'Certificate of destruction' : 'Certificate of destruction - INTERIM',
-    `Disposal ${d.id} · ${d.kind === 'erasure' ? `erasure request (GDPR art. 17) for customer ${d.customerId}` : 'end of retention period'}`,
-  );
-  if (!c.final) {
-    pdf.paragraph(`Not final: ${d.counts.pending} item(s) are still pending (paper to shred or transfer, or retention not yet ended). This interim certificate lists what was done so far.`, { bold: true });
-  }
+  const L = CERTIFICATE_TEXTS[c.lang ?? 'nl'];
+  const word = (map: Record<string, string>, k: string) => map[k] ?? k;
+  const pdf = await ReportPdf.create(L.doc(d.id, false), L.doc(d.id, !c.final));
+  pdf.title(L.title(c.final), L.subtitle(d.id, d.kind === 'erasure', d.customerId));
+  if (!c.final) pdf.paragraph(L.interim(d.counts.pending), { bold: true });
   pdf.fields([
-    ['Reason', d.reason],
-    ...(d.dueBefore ? [['Selection', `everything due before ${d.dueBefore}`] as [string, string]] : []),
-    ['Proposed by', `${d.proposedBy.name} · ${when(d.proposedAt)}`],
-    ['Approved by', d.approvedBy ? `${d.approvedBy.name} · ${when(d.approvedAt)} (second officer)` : '-'],
-    ['Executed by', d.executedBy ? `${d.executedBy.name} · ${when(d.executedAt)}` : '-'],
-    ['Completed', d.completedAt ? when(d.completedAt) : 'not yet'],
-    ...(d.cancelReason ? [['Closed early', `${d.cancelReason} (${d.cancelledBy?.name ?? ''})`] as [string, string]] : []),
-    [
-      'Outcome',
-      `${d.counts.destroyed} destroyed, ${d.counts.transferred} transferred, ${d.counts.extended} kept longer after review, ${d.counts.skipped} not done, ${d.counts.pending} pending (of ${d.counts.total})`,
-    ],
+    [L.reason, d.reason],
+    ...(d.dueBefore ? [[L.selection, L.dueBefore(d.dueBefore)] as [string, string]] : []),
+    [L.proposedBy, `${d.proposedBy.name} · ${when(d.proposedAt)}`],
+    [L.approvedBy, d.approvedBy ? `${d.approvedBy.name} · ${when(d.approvedAt)} (${L.secondOfficer})` : '-'],
+    [L.executedBy, d.executedBy ? `${d.executedBy.name} · ${when(d.executedAt)}` : '-'],
+    [L.completed, d.completedAt ? when(d.completedAt) : L.notYet],
+    ...(d.cancelReason ? [[L.closedEarly, `${d.cancelReason} (${d.cancelledBy?.name ?? ''})`] as [string, string]] : []),
+    [L.outcome, L.outcomeText(d.counts)],
   ]);
 
   const destroyed = d.items.filter((i) => i.status === 'destroyed' || i.status === 'transferred');
-  pdf.heading(`Destroyed and transferred (${destroyed.length})`);
+  pdf.heading(L.destroyedHead(destroyed.length));
   pdf.table(
     [
-      { title: 'Document · barcode', width: 118 },
-      { title: 'Type · customer', width: 72 },
-      { title: 'Schedule · legal basis', width: 175 },
-      { title: 'How', width: 95 },
-      { title: 'When (UTC) · by', width: 85 },
+      { title: L.colDoc, width: 118 },
+      { title: L.colType, width: 72 },
+      { title: L.colSchedule, width: 175 },
+      { title: L.colHow, width: 95 },
+      { title: L.colWhen, width: 85 },
     ],
     destroyed.map((i) => [
-      [i.barcode ?? `digital, dated ${i.docDate ?? '-'}`, i.documentId],
+      [i.barcode ?? L.digitalDated(i.docDate ?? '-'), i.documentId],
       [i.type, i.customerId ?? ''],
-      [`${i.retention.period}, ended ${i.retention.endsOn ?? '-'}`, i.retention.legalBasis],
-      [i.method ?? i.status, i.medium === 'paper' ? (i.locationPath ? `was at ${i.locationPath}` : 'paper') : `${i.objectsRemoved ?? 0} stored object(s) removed`],
+      [L.ended(i.retention.period, i.retention.endsOn ?? '-'), i.retention.legalBasis],
+      [word(L.method, i.method ?? i.status), i.medium === 'paper' ? (i.locationPath ? L.wasAt(i.locationPath) : L.paper) : L.objectsRemoved(i.objectsRemoved ?? 0)],
       [whenShort(i.doneAt), i.doneBy?.name ?? ''],
     ]),
-    { empty: 'Nothing destroyed yet.' },
+    { empty: L.nothingDestroyed },
   );
 
   const other = d.items.filter((i) => i.status !== 'destroyed' && i.status !== 'transferred');
   if (other.length) {
-    pdf.heading(`Not destroyed (${other.length})`);
+    pdf.heading(L.notDestroyedHead(other.length));
     pdf.table(
       [
-        { title: 'Document · barcode', width: 120 },
-        { title: 'Type · customer', width: 90 },
-        { title: 'Status', width: 70 },
-        { title: 'Why', width: 285 },
+        { title: L.colDoc, width: 120 },
+        { title: L.colType, width: 90 },
+        { title: L.colStatus, width: 70 },
+        { title: L.colWhy, width: 285 },
       ],
       other.map((i) => [
-        [i.barcode ?? 'digital', i.documentId],
+        [i.barcode ?? L.digital, i.documentId],
         [i.type, i.customerId ?? ''],
-        i.status,
-        [i.status === 'extended' ? `${i.method ?? ''}: ${i.decisionNote ?? ''}` : (i.note ?? ''), i.decidedBy ? `decided by ${i.decidedBy.name}` : ''],
+        word(L.status, i.status),
+        [i.status === 'extended' ? `${i.method ?? ''}: ${i.decisionNote ?? ''}` : (i.note ?? ''), i.decidedBy ? L.decidedBy(i.decidedBy.name) : ''],
       ]),
     );
   }
 
-  pdf.heading('Statement');
-  pdf.paragraph(
-    'Digital destruction removed every copy Dossierlink holds: the original and the archive PDF in the object store (unless the same bytes belong to another live document), the page texts, the full-text index entry and the key points. What remains of each document is a tombstone (id, type, dates, retention) and the audit events. Paper was destroyed item by item: each barcode was scanned as shredded by the person named.',
-  );
-  if (c.auditHead) {
-    pdf.paragraph(
-      `Audit log at generation: event ${c.auditHead.seq}, chain hash ${c.auditHead.hash}; chain ${c.auditHead.verified ? 'verified intact' : 'NOT intact - see GET /api/audit/verify'}. Every step above is an audit event (disposal.*, document.destroy).`,
-      { size: 8, grey: true },
-    );
-  }
+  pdf.heading(L.statementHead);
+  pdf.paragraph(L.statement);
+  if (c.auditHead) pdf.paragraph(L.audit(c.auditHead.seq, c.auditHead.hash, c.auditHead.verified), { size: 8, grey: true });
   pdf.space(30);
   pdf.fields([
-    ['Generated', `${when(c.generatedAt)}${c.generatedBy ? ` by ${c.generatedBy.name}` : ''}`],
-    ['Signature', '______________________________'],
+    [L.generated, `${when(c.generatedAt)}${c.generatedBy ? L.by(c.generatedBy.name) : ''}`],
+    [L.signature, '______________________________'],
   ]);
-  return pdf.save(`Certificate of destruction ${d.id}${c.final ? '' : ' (interim)'} · Dossierlink`);
+  return pdf.save(`${L.doc(d.id, !c.final)} · Dossierlink`);
 }

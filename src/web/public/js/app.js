@@ -2,7 +2,8 @@
 import { api, ApiError, forgetRoutes, onUnauthorized, session } from './api.js';
 import { $, h, replace } from './dom.js';
 import { getLang, onLangChange, setLang, t } from './i18n.js';
-import { announce, errorText, may, navigate } from './ui.js';
+import { announce, clearStatus, errorText, may, navigate } from './ui.js';
+import { refreshBadges } from './badges.js';
 
 /**
  * Every screen: its hash path, the roles that may open it (admin always may), its menu group
@@ -27,6 +28,12 @@ const SCREENS = [
   { path: 'users', group: 'admin', roles: ['admin'], load: () => import('./views/users.js') },
   { path: 'tokens', group: 'admin', roles: ['admin'], load: () => import('./views/tokens.js') },
   { path: 'api', group: 'help', roles: ['mailroom', 'crm', 'compliance'], load: () => import('./views/api-access.js') },
+  { path: 'inventory', group: 'mailroom', roles: ['mailroom'], load: () => import('./views/inventory.js') },
+  { path: 'mailings', group: 'crm', roles: ['crm'], load: () => import('./views/mailings.js') },
+  { path: 'imports', group: 'admin', roles: ['crm'], load: () => import('./views/imports.js') },
+  { path: 'webhooks', group: 'admin', roles: [], load: () => import('./views/webhooks.js') },
+  { path: 'documents', group: 'crm', roles: ['crm', 'compliance', 'mailroom'], load: () => import('./views/documents.js') },
+  { path: 'document', group: 'crm', roles: ['crm', 'compliance', 'mailroom'], hidden: true, load: () => import('./views/document.js') },
 ];
 const GROUPS = ['mailroom', 'crm', 'compliance', 'admin'];
 const HOME = { mailroom: 'upload', crm: 'customers', compliance: 'retention', admin: 'upload' };
@@ -52,17 +59,22 @@ async function route() {
   }
   cleanup?.();
   cleanup = null;
-  markNav(screen.path === 'dossier' ? 'customers' : screen.path);
+  markNav(screen.path === 'dossier' ? 'customers' : screen.path === 'document' ? 'documents' : screen.path);
+  // An error or a saved message belongs to the screen it was about: a new screen starts clean.
+  clearStatus();
+  refreshBadges();
   const main = $('#main');
   const seq = ++renderSeq;
   delete main.dataset.ready; // set again when the screen has drawn (tests and tools wait for it)
-  replace(main, h('p', { class: 'muted' }, t('common.loading')));
+  // The loading line stays until the screen has its data: never a blank page while it loads.
+  const loading = h('p', { class: 'muted loading', role: 'status', id: 'screen-loading' }, t('common.loading'));
+  replace(main, loading);
   try {
     const mod = await screen.load();
     if (seq !== renderSeq) return;
-    replace(main);
     document.title = `${t(`nav.${screen.path}`)} · Dossierlink`;
     const done = await mod.render(main, { args, query, me, navigate, announce });
+    loading.remove();
     cleanup = typeof done === 'function' ? done : null;
     main.dataset.ready = screen.path;
   } catch (err) {

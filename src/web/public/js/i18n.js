@@ -1326,3 +1326,8 @@ export function t(key, params = {}) {
   if (typeof v === 'function') return v(params);
   return v.replace(/\{(\w+)\}/g, (_, k) => String(params[k] ?? ''));
 }
+
+// Texts of the daily-work screens and the document overview live in their own file.
+import { DAILY } from './i18n-daily.js';
+Object.assign(DICT.nl, DAILY.nl);
+Object.assign(DICT.en, DAILY.en);

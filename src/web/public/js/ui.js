@@ -1,7 +1,8 @@
 // Shared pieces of every screen: status messages, error text, role checks, navigation.
 import { ApiError } from './api.js';
 import { $, h } from './dom.js';
-import { t } from './i18n.js';
+import { getLang, t } from './i18n.js';
+import { DATA_NL } from './i18n-daily.js';
 
 export function may(me, roles) {
   return !!me && (me.roles.includes('admin') || me.roles.some((r) => roles.includes(r)));
@@ -20,13 +21,26 @@ export function announce(message, kind = 'info') {
   if (kind !== 'error') announce.timer = setTimeout(() => (el.textContent = ''), 8000);
 }
 
+/** Removes the status message (an error stays until it is solved or the screen changes). */
+export function clearStatus() {
+  clearTimeout(announce.timer);
+  const el = $('#status');
+  el.textContent = '';
+  delete el.dataset.kind;
+}
+
 /** A readable sentence for any error, with "not available" for absent routes. */
 export function errorText(err) {
   if (err instanceof ApiError) {
     if (err.unavailable) return t('common.unavailable');
-    if (err.status === 403) return t('common.forbidden');
     if (err.status === 0) return t('common.network');
-    return `${err.message} (${err.status})`;
+    // The server sends a code with parameters; the browser says it in the user's language.
+    const params = { ...(err.details && typeof err.details === 'object' && !Array.isArray(err.details) ? err.details : {}), message: err.message, status: err.status, code: err.code };
+    const key = `error.${err.code}`;
+    const text = t(key, params);
+    if (text !== key && text) return text;
+    if (err.status === 403) return t('common.forbidden');
+    return getLang() === 'en' ? `${err.message} (${err.status})` : t('error.generic', params);
   }
   return String(err?.message ?? err);
 }
@@ -155,4 +169,75 @@ export function fmtPeriod(p) {
   if (m[2]) parts.push(t('period.months', { n: Number(m[2]) }));
   if (m[3]) parts.push(t('period.days', { n: Number(m[3]) }));
   return parts.join(' ') || p;
+}
+
+/** A text from the rule data (why, legal basis, erasure exception) in the user's language. */
+export function dataText(s) {
+  if (!s) return s ?? '';
+  return getLang() === 'nl' ? (DATA_NL[s] ?? s) : s;
+}
+
+/** The state of a document (open, expired, …) in words. */
+export function stateName(s) {
+  const k = `state.${s}`;
+  const v = t(k);
+  return v === k ? s : v;
+}
+
+const TRACE_RULES = {
+  state: 'trace.state',
+  default: 'trace.default',
+  'no rule': 'trace.noRule',
+  'detect type': 'trace.detectType',
+  'type given at upload': 'trace.typeGiven',
+  'detect customer': 'trace.detectCustomer',
+  'match customer': 'trace.matchCustomer',
+  'customer given at upload': 'trace.customerGiven',
+  review: 'trace.review',
+  'digitised on demand': 'trace.digitised',
+  'registered as paper': 'trace.registeredPaper',
+};
+const CLASSES = new Set(['dynamic', 'static']);
+
+/** One step of the "why static or dynamic" trace in the user's language: [rule, evidence, result]. */
+export function traceParts(s) {
+  let rule = s.rule;
+  let m;
+  if (TRACE_RULES[rule]) rule = t(TRACE_RULES[rule]);
+  else if ((m = /^always: (.+)$/.exec(rule))) rule = `${t('trace.always')}: ${typeName(m[1])}`;
+  else if ((m = /^([a-z*-]+)(?: \[(.+)\])?$/.exec(rule))) rule = (m[1] === '*' ? '*' : typeName(m[1])) + (m[2] ? ` (${m[2].split('|').map(stateName).join(', ')})` : '');
+  let ev = s.evidence ?? '';
+  if (s.rule === 'state' && (m = /^type (.+)$/.exec(ev))) ev = t('trace.typeIs', { type: typeName(m[1]) });
+  else if (ev === 'no active scope needs it dynamic') ev = t('trace.defaultWhy');
+  else if (ev === 'no keywords') ev = t('trace.noKeywords');
+  else if (ev === 'no customer number') ev = t('trace.noCustomerNumber');
+  else if (s.rule === 'review' && (m = /^confirmed by (.+?)(?:, corrected (.+))?$/.exec(ev))) ev = m[2] ? t('trace.correctedBy', { name: m[1], fields: m[2] }) : t('trace.confirmedBy', { name: m[1] });
+  else if ((m = /^(.*); the rules alone would make it (dynamic|static)$/.exec(ev))) ev = `${m[1]}; ${t('trace.rulesWould', { cls: t(`class.${m[2]}`) })}`;
+  else if ((m = /^the rules would make it (dynamic|static); it stays (dynamic|static) until it is digitised$/.exec(ev))) ev = t('trace.rulesWould', { cls: t(`class.${m[1]}`) });
+  else ev = dataText(ev);
+  let res = s.result ?? '';
+  if (CLASSES.has(res)) res = t(`class.${res}`);
+  else if (res === 'no opinion') res = t('trace.noOpinion');
+  else if (res === 'needs review') res = t('trace.needsReview');
+  else if ((m = /^([a-z-]+) \(([\d.]+)\)$/.exec(res))) res = `${typeName(m[1])} (${Math.round(Number(m[2]) * 100)}%)`;
+  else if (s.rule === 'state' || s.rule === 'detect type' || s.rule === 'type given at upload' || s.rule === 'review') res = s.rule === 'state' ? stateName(res) : typeName(res);
+  return [rule, ev, res];
+}
+
+/** A trace step as nodes: scope badge, rule, evidence and result. */
+export function traceText(s) {
+  const [rule, ev, res] = traceParts(s);
+  const scope = s.scope ? t(`scope.${s.scope}`) : '';
+  return [s.scope ? badge(scope === `scope.${s.scope}` ? s.scope : scope, 'info') : null, s.scope ? ' ' : '', h('strong', {}, rule), ev ? ` — ${ev}` : '', res ? [' → ', h('em', {}, res)] : ''];
+}
+
+/** Why a document waits in review, each reason in the user's language. */
+export function reasonTexts(doc) {
+  if (!doc.problems) return doc.reasons ?? [];
+  return doc.problems.map((p) => {
+    if (p.code === 'other') return p.text;
+    const params = { ...p, pct: p.confidence !== undefined ? Math.round(p.confidence * 100) : '' };
+    if (p.type) params.type = typeName(p.type);
+    return t(`reason.${p.code}`, params);
+  });
 }

@@ -86,7 +86,7 @@ export function pdfPreview() {
         url = URL.createObjectURL(blob);
         replace(
           el,
-          h('div', { class: 'row' }, h('button', { type: 'button', class: 'primary', onclick: () => openBlob(blob) }, t('common.openPrint')), opts.note ? h('span', { class: 'muted' }, opts.note(headers)) : null),
+          h('div', { class: 'row' }, h('button', { type: 'button', class: 'primary open-print', onclick: () => openBlob(blob) }, opts.openLabel ?? t('common.openPrint')), opts.note ? h('span', { class: 'muted' }, opts.note(headers)) : null),
           h('iframe', { src: url, class: 'viewer-frame', title: opts.title ?? 'PDF', style: 'height: 22rem; min-height: 0' }),
         );
         return { blob, headers };

@@ -1,24 +1,57 @@
-// Compliance: who saw and did what. Filter the hash-chained audit log and verify the chain.
+// Compliance: who saw and did what. Filter the hash-chained audit log by picking a person, a
+// customer or an action, read names and titles instead of ids, and verify the chain.
 import { api } from '../api.js';
-import { field, h, replace } from '../dom.js';
+import { field, h, replace, select } from '../dom.js';
 import { t } from '../i18n.js';
-import { badge, errorText, fmtDateTime, header, table } from '../ui.js';
+import { customerPicker } from '../widgets.js';
+import { badge, errorText, fmtDateTime, header, typeName } from '../ui.js';
+
+/** Reads of one document within this many ms by one person are one "view" (metadata, text, file). */
+const VIEW_WINDOW_MS = 2 * 60_000;
+const READS = new Set(['document.view', 'document.read']);
+const ACTIONS = ['dossier.view', 'document.view', 'document.read', 'documents.list', 'search', 'document.upload', 'document.review', 'document.correct', 'document.register-paper', 'document.destroy', 'hold.place', 'hold.release', 'disposal.propose', 'disposal.approve', 'disposal.execute', 'disposal.shred', 'customer.subject-access', 'customer.erase', 'customer.restrict', 'customer.unrestrict', 'request.create', 'scopes.change', 'user.create'];
+
+export function actionName(a) {
+  const k = `audit.act.${a}`;
+  const s = t(k);
+  return s === k ? a : s;
+}
+
+/** Groups the reads of one document by one person close in time into one row (newest first in, newest first out). */
+export function groupReads(events) {
+  const rows = [];
+  for (const e of events) {
+    const last = rows[rows.length - 1];
+    if (
+      last &&
+      READS.has(e.action) &&
+      READS.has(last.action) &&
+      last.actorId === e.actorId &&
+      last.subjectId === e.subjectId &&
+      Math.abs(Date.parse(last.events[last.events.length - 1].at) - Date.parse(e.at)) <= VIEW_WINDOW_MS
+    ) {
+      last.events.push(e);
+      continue;
+    }
+    rows.push({ ...e, action: READS.has(e.action) ? 'document.view' : e.action, events: [e] });
+  }
+  return rows;
+}
 
 export async function render(main, { query, navigate }) {
-  const f = {
-    customerId: h('input', { id: 'audit-customer', value: query.customerId ?? '', placeholder: 'KL-000123' }),
-    actorId: h('input', { id: 'audit-actor', value: query.actorId ?? '', placeholder: 'usr_…' }),
-    action: h('input', { id: 'audit-action', value: query.action ?? '', placeholder: 'document.read' }),
-    from: h('input', { id: 'audit-from', type: 'date', value: query.from ?? '' }),
-    to: h('input', { id: 'audit-to', type: 'date', value: query.to ?? '' }),
-  };
+  const users = h('select', { id: 'audit-actor' }, h('option', { value: '' }, t('audit.anyone')));
+  const cust = customerPicker({ value: query.customerId ?? '', name: 'customerId' });
+  cust.input.id = 'audit-customer';
+  const action = select([['', t('audit.anyAction')], ...ACTIONS.map((a) => [a, actionName(a)])], { id: 'audit-action', value: query.action ?? '' });
+  const from = h('input', { id: 'audit-from', type: 'date', value: query.from ?? '' });
+  const to = h('input', { id: 'audit-to', type: 'date', value: query.to ?? '' });
   const verifyOut = h('div', { id: 'verify-result', 'aria-live': 'polite' });
-  const out = h('div', { id: 'audit-table' });
-  const values = () => Object.fromEntries(Object.entries(f).map(([k, el]) => [k, el.value.trim()]));
+  const out = h('div', { id: 'audit-table' }, h('p', { class: 'muted' }, t('common.loading')));
+  const values = () => ({ customerId: cust.input.value.trim(), actorId: users.value, action: action.value, from: from.value, to: to.value });
   const form = h(
     'form',
     { onsubmit: (e) => (e.preventDefault(), navigate('audit', values())) },
-    h('div', { class: 'row' }, field(t('common.customer'), f.customerId), field(t('audit.actor'), f.actorId), field(t('audit.action'), f.action), field(t('search.from'), f.from), field(t('search.to'), f.to), h('button', { type: 'submit', class: 'primary' }, t('audit.filter'))),
+    h('div', { class: 'row' }, field(t('audit.actor'), users), field(t('common.customer'), cust.input), cust.datalist, field(t('audit.action'), action), field(t('search.from'), from), field(t('search.to'), to), h('button', { type: 'submit', class: 'primary' }, t('audit.filter'))),
   );
   const verify = async () => {
     replace(verifyOut, h('p', { class: 'muted' }, t('audit.verifying')));
@@ -34,29 +67,75 @@ export async function render(main, { query, navigate }) {
       replace(verifyOut, h('p', { class: 'error' }, errorText(err)));
     }
   };
-  main.append(
-    header(t('audit.title'), t('audit.intro'), h('button', { type: 'button', id: 'verify', class: 'primary', onclick: verify }, t('audit.verify'))),
-    verifyOut,
-    h('div', { class: 'card' }, form, out),
-  );
-  const to = f.to.value ? `${f.to.value}T23:59:59.999Z` : undefined;
+  main.append(header(t('audit.title'), t('audit.intro'), h('button', { type: 'button', id: 'verify', class: 'primary', onclick: verify }, t('audit.verify'))), verifyOut, h('div', { class: 'card' }, form, out));
+
   try {
-    const r = await api('GET', '/api/audit', { query: { ...values(), to, limit: 100, before: query.before } });
+    const dir = await api('GET', '/api/users/directory');
+    replace(users, h('option', { value: '' }, t('audit.anyone')), dir.users.map((u) => h('option', { value: u.id }, u.name)));
+    users.value = query.actorId ?? '';
+  } catch {
+    /* the list of people is a convenience */
+  }
+
+  const toParam = to.value ? `${to.value}T23:59:59.999Z` : undefined;
+  try {
+    const r = await api('GET', '/api/audit', { query: { ...values(), to: toParam, limit: 200, before: query.before } });
+    const ids = (pick) => [...new Set(r.events.map(pick).filter(Boolean))].slice(0, 200).join(',');
+    let names = { users: [], customers: [], documents: [] };
+    try {
+      names = await api('GET', '/api/names', { query: { users: ids((e) => e.actorId), customers: ids((e) => e.customerId), documents: ids((e) => (e.subjectType === 'document' ? e.subjectId : null)) } });
+    } catch {
+      /* ids remain readable enough without names */
+    }
+    const person = new Map(names.users.map((u) => [u.id, u.name]));
+    const customer = new Map(names.customers.map((c) => [c.id, c.name]));
+    const document = new Map(names.documents.map((d) => [d.id, d]));
+    const rows = groupReads(r.events);
+    const tone = (a) => (a.includes('destroy') || a.includes('erase') ? 'bad' : a.includes('read') || a.includes('view') || a === 'search' ? 'info' : 'neutral');
+    const subject = (e) => {
+      if (e.subjectType === 'document' && e.subjectId) {
+        const d = document.get(e.subjectId);
+        return d ? h('span', {}, h('a', { href: `#/document/${encodeURIComponent(e.subjectId)}` }, d.title), h('div', { class: 'small muted' }, typeName(d.type))) : h('span', { class: 'mono small' }, e.subjectId);
+      }
+      if (e.subjectType === 'customer' && e.subjectId) return customer.get(e.subjectId) ?? e.subjectId;
+      return e.subjectId ? [t(`audit.type.${e.subjectType}`) === `audit.type.${e.subjectType}` ? e.subjectType : t(`audit.type.${e.subjectType}`), ' ', h('span', { class: 'mono small' }, e.subjectId)] : '—';
+    };
+    const what = (row) => {
+      if (row.events.length > 1 || READS.has(row.events[0].action)) {
+        const parts = [...new Set(row.events.map((e) => (e.action === 'document.view' ? 'metadata' : (e.details?.what ?? 'file'))))];
+        return h('span', { class: 'small' }, parts.map((p) => t(`audit.part.${p}`) === `audit.part.${p}` ? p : t(`audit.part.${p}`)).join(', '));
+      }
+      return details(row.details);
+    };
     replace(
       out,
-      table(
-        [
-          { label: '#', class: 'num', cell: (e) => String(e.seq) },
-          { label: t('common.when'), cell: (e) => fmtDateTime(e.at) },
-          { label: t('audit.actor'), cell: (e) => h('span', { class: 'mono small' }, e.actorId ?? '—') },
-          { label: t('audit.action'), cell: (e) => badge(e.action, e.action.includes('destroy') || e.action.includes('erase') ? 'bad' : e.action.includes('read') || e.action.includes('view') ? 'info' : 'neutral') },
-          { label: t('audit.subject'), cell: (e) => [e.subjectType, e.subjectId ? h('div', { class: 'mono small' }, e.subjectId) : null] },
-          { label: t('common.customer'), cell: (e) => (e.customerId ? h('a', { href: `#/audit?customerId=${encodeURIComponent(e.customerId)}` }, e.customerId) : '—') },
-          { label: t('audit.details'), cell: (e) => h('span', { class: 'small mono' }, summarise(e.details)) },
-        ],
-        r.events,
-        { empty: t('audit.none') },
-      ),
+      rows.length
+        ? h(
+            'div',
+            { class: 'table-wrap' },
+            h(
+              'table',
+              {},
+              h('thead', {}, h('tr', {}, [t('common.when'), t('audit.actor'), t('audit.action'), t('audit.subject'), t('common.customer'), t('audit.details')].map((x) => h('th', { scope: 'col' }, x)))),
+              h(
+                'tbody',
+                {},
+                rows.map((e) =>
+                  h(
+                    'tr',
+                    { dataset: { seq: String(e.seq), count: String(e.events.length) }, class: 'audit-row' },
+                    h('td', {}, fmtDateTime(e.at), h('div', { class: 'small muted' }, `#${e.events.map((x) => x.seq).join(', #')}`)),
+                    h('td', {}, e.actorId ? (person.get(e.actorId) ?? e.actorId) : t('audit.system')),
+                    h('td', {}, badge(actionName(e.action), tone(e.action))),
+                    h('td', {}, subject(e)),
+                    h('td', {}, e.customerId ? h('a', { href: `#/audit?customerId=${encodeURIComponent(e.customerId)}`, title: e.customerId }, customer.get(e.customerId) ?? e.customerId) : '—'),
+                    h('td', {}, what(e)),
+                  ),
+                ),
+              ),
+            ),
+          )
+        : h('p', { class: 'empty' }, t('audit.none')),
       r.next ? h('p', {}, h('button', { type: 'button', onclick: () => navigate('audit', { ...values(), before: r.next }) }, t('audit.older'))) : null,
     );
   } catch (err) {
@@ -64,9 +143,19 @@ export async function render(main, { query, navigate }) {
   }
 }
 
-function summarise(details) {
-  const s = Object.entries(details ?? {})
-    .map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : v}`)
-    .join(' ');
-  return s.length > 160 ? `${s.slice(0, 157)}…` : s;
+/** Details as a short list of readable fields. */
+function details(d) {
+  const entries = Object.entries(d ?? {}).filter(([, v]) => v !== null && v !== undefined && v !== '');
+  if (!entries.length) return '';
+  const val = (v) => {
+    if (v === null || v === undefined) return '—';
+    if (Array.isArray(v)) return v.length > 5 ? `${v.slice(0, 5).map(val).join(', ')} … (+${v.length - 5})` : v.map(val).join(', ');
+    if (typeof v === 'object') return Object.entries(v).map(([k, x]) => `${label(k)}: ${val(x)}`).join('; ');
+    return String(v);
+  };
+  return h('dl', { class: 'kv small audit-details' }, entries.slice(0, 6).map(([k, v]) => [h('dt', {}, label(k)), h('dd', {}, val(v))]));
+}
+function label(k) {
+  const s = t(`audit.key.${k}`);
+  return s === `audit.key.${k}` ? k : s;
 }

@@ -64,9 +64,10 @@ export async function render(main) {
     const pct = b.progress?.total ? Math.round((100 * b.progress.done) / b.progress.total) : b.status === 'done' ? 100 : 0;
     replace(
       batchOut,
-      h('p', {}, t('coupons.batch', { id: b.id }), ' ', statusBadge(b.status), ' ', t('coupons.pages', { n: b.pageCount })),
+      // A stack is named by its files and time, not its id.
+      h('p', { id: 'coupon-batch-title' }, t('coupons.batchNamed', { names: (b.files ?? []).map((f) => f.name).filter(Boolean).join(', ') || '—', when: fmtDateTime(b.createdAt) }), ' ', statusBadge(b.status), ' ', t('coupons.pages', { n: b.pageCount })),
       b.status === 'processing' || b.status === 'queued' ? h('progress', { max: '100', value: String(pct), 'aria-label': t('coupons.readProgress') }) : null,
-      Object.keys(b.summary ?? {}).length ? h('dl', { class: 'kv' }, Object.entries(b.summary).map(([k, v]) => [h('dt', {}, t(`coupons.sum.${k}`)), h('dd', {}, String(v))])) : null,
+      Object.keys(b.summary ?? {}).length ? h('dl', { class: 'kv' }, Object.entries(b.summary).map(([k, v]) => [h('dt', {}, t(`coupons.sum.${k}`) === `coupons.sum.${k}` ? t('coupons.sum.other') : t(`coupons.sum.${k}`)), h('dd', {}, String(v))])) : null,
     );
   }
   function watchBatch(b) {
@@ -76,7 +77,7 @@ export async function render(main) {
       drawBatch(cur);
       if (cur.status === 'done' || cur.status === 'failed') {
         stop();
-        announce(t('coupons.batchDone', { id: cur.id }), cur.status === 'done' ? 'ok' : 'error');
+        announce(t('coupons.batchDoneNamed', { names: (cur.files ?? []).map((f) => f.name).join(', ') }), cur.status === 'done' ? 'ok' : 'error');
         loadReview();
       }
     }, 1500);
@@ -174,7 +175,17 @@ export async function render(main) {
       const { blob } = await fetchBlob('GET', `/api/coupons/review/${it.id}/image`);
       if (imgUrl) URL.revokeObjectURL(imgUrl);
       imgUrl = URL.createObjectURL(blob);
-      replace(img, h('img', { src: imgUrl, class: 'coupon-img', alt: t('coupons.imageAlt', { pages: it.pages.join(', ') }) }));
+      // The unreadable code must be read by a person: the page image zooms in on click (and with the button).
+      const pic = h('img', { src: imgUrl, class: 'coupon-img', id: 'coupon-img', alt: t('coupons.imageAlt', { pages: it.pages.join(', ') }) });
+      const zoom = h('button', { type: 'button', id: 'coupon-zoom', 'aria-pressed': 'false' }, t('coupons.zoomIn'));
+      const toggle = () => {
+        const on = img.classList.toggle('zoomed');
+        zoom.setAttribute('aria-pressed', String(on));
+        zoom.textContent = on ? t('coupons.zoomOut') : t('coupons.zoomIn');
+      };
+      zoom.addEventListener('click', toggle);
+      pic.addEventListener('click', toggle);
+      replace(img, h('div', { class: 'row' }, zoom), h('div', { class: 'coupon-img-wrap' }, pic));
     } catch (err) {
       replace(img, h('p', { class: 'error' }, errorText(err)));
     }

@@ -3,7 +3,7 @@
 import { api, ApiError, fetchBlob } from '../api.js';
 import { field, h, highlight, queryTerms, replace, safeSnippet, select } from '../dom.js';
 import { t } from '../i18n.js';
-import { announce, badge, classBadge, errorText, fmtDate, fmtDateTime, fmtMoney, fmtPeriod, header, isoDay, may, statusBadge, table, typeName, meta } from '../ui.js';
+import { announce, badge, classBadge, dataText, errorText, traceText, fmtDate, fmtDateTime, fmtMoney, fmtPeriod, header, isoDay, may, statusBadge, table, typeName, meta } from '../ui.js';
 
 export async function render(main, { args, query, me }) {
   const customerId = args[0] ?? '';
@@ -79,7 +79,7 @@ export async function render(main, { args, query, me }) {
           ),
         ),
       );
-      if (selected) openDoc(selected);
+      if (selected) openDoc(selected, { focus: false });
     } catch (err) {
       replace(hitsEl, h('p', { class: 'error' }, errorText(err)));
     }
@@ -107,7 +107,7 @@ export async function render(main, { args, query, me }) {
   }
 
   // ---- the selected document ----
-  async function openDoc(d) {
+  async function openDoc(d, { focus = true } = {}) {
     if (!d.retention) d = await api('GET', `/api/documents/${d.id}`);
     selected = d;
     drawTimeline();
@@ -137,6 +137,14 @@ export async function render(main, { args, query, me }) {
       body,
     );
     body.setAttribute('role', 'tabpanel');
+    if (focus) {
+      // On a tablet the panel sits below the whole timeline, on a laptop its top may be scrolled
+      // away: bring the document into view and give it keyboard focus (not the page body).
+      const title = panel.querySelector('#doc-title');
+      title.tabIndex = -1;
+      panel.scrollIntoView({ block: 'start' });
+      title.focus({ preventScroll: true });
+    }
     async function show(k) {
       tab = k;
       for (const b of tabBar.children) b.setAttribute('aria-selected', String(b.id === `tab-${k}`));
@@ -192,13 +200,13 @@ export async function render(main, { args, query, me }) {
       h(
         'ol',
         { class: 'trace', id: 'trace' },
-        d.classification.trace.map((s) => h('li', {}, s.scope ? badge(t(`scope.${s.scope}`) === `scope.${s.scope}` ? s.scope : t(`scope.${s.scope}`), 'info') : null, ' ', h('strong', {}, s.rule), s.evidence ? ` — ${s.evidence}` : '', s.result ? [' → ', h('em', {}, s.result)] : '')),
+        d.classification.trace.map((s) => h('li', {}, traceText(s))),
       ),
       h('h3', {}, t('dossier.retention')),
       h(
         'dl',
         { class: 'kv', id: 'retention' },
-        h('dt', {}, t('retention.legalBasis')), h('dd', {}, r.legalBasis),
+        h('dt', {}, t('retention.legalBasis')), h('dd', {}, dataText(r.legalBasis)),
         h('dt', {}, t('retention.trigger')), h('dd', {}, `${t(`trigger.${r.trigger}`) === `trigger.${r.trigger}` ? r.trigger : t(`trigger.${r.trigger}`)} (${fmtDate(r.startsOn)})`),
         h('dt', {}, t('retention.period')), h('dd', {}, fmtPeriod(r.period)),
         h('dt', {}, t('retention.endsOn')), h('dd', {}, fmtDate(r.endsOn)),
@@ -237,7 +245,7 @@ export async function render(main, { args, query, me }) {
                     const r = await api('POST', `/api/documents/${d.id}/requests`, { json: { note: note.value.trim() || undefined, neededBy: needed.value || undefined } });
                     myRequests.set(d.id, r);
                     announce(t('dossier.requestDone', { title: d.title }), 'ok');
-                    openDoc(d);
+                    openDoc(d, { focus: false });
                   } catch (err) {
                     reqMsg.textContent = errorText(err);
                     if (err instanceof ApiError && err.unavailable) reqMsg.textContent = t('dossier.requestUnavailable');

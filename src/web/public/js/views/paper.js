@@ -3,7 +3,7 @@ import { api } from '../api.js';
 import { field, h, replace, select } from '../dom.js';
 import { t } from '../i18n.js';
 import { customerPicker, pdfPreview } from '../widgets.js';
-import { announce, classBadge, errorText, fmtDate, header, table, typeName, typeOptions, meta } from '../ui.js';
+import { announce, classBadge, dataText, errorText, fmtDate, header, table, typeName, typeOptions, meta } from '../ui.js';
 
 // Documents registered in this browser tab, for one label sheet at the end of a batch.
 const registered = [];
@@ -24,15 +24,15 @@ export async function render(main) {
   const barcode = h('input', { name: 'barcode', autocomplete: 'off', placeholder: 'D…', spellcheck: 'false' });
   const msg = h('p', { class: 'error', role: 'alert' });
   const result = h('div', { id: 'paper-result' });
-  const layouts = select([['single-62x29', 'single-62x29']], { name: 'layout' });
-  const sheetLayouts = select([['a4-3x7-70x42.3', 'a4-3x7-70x42.3']], { name: 'sheetLayout' });
-  const preview = pdfPreview();
+  const layouts = select([['single-62x29', dataText('One 62 x 29 mm label per page for a label printer (Brother DK-11209 size)')]], { name: 'layout' });
+  const sheetLayouts = select([['a4-3x7-70x42.3', dataText('A4 sheet, 3 x 7 = 21 labels of 70 x 42.3 mm, edge to edge (Avery Zweckform 3652 size)')]], { name: 'sheetLayout' });
+  let preview = pdfPreview();
   const sessionList = h('div', { id: 'paper-session' });
 
   try {
     const r = await api('GET', '/api/labels/layouts');
-    replace(layouts, r.layouts.filter((l) => l.perSheet === 1).map((l) => h('option', { value: l.id, title: l.description }, l.description)));
-    replace(sheetLayouts, r.layouts.filter((l) => l.perSheet > 1).map((l) => h('option', { value: l.id, title: l.description }, l.description)));
+    replace(layouts, r.layouts.filter((l) => l.perSheet === 1).map((l) => h('option', { value: l.id, title: dataText(l.description) }, dataText(l.description))));
+    replace(sheetLayouts, r.layouts.filter((l) => l.perSheet > 1).map((l) => h('option', { value: l.id, title: dataText(l.description) }, dataText(l.description))));
   } catch {
     /* keep the defaults */
   }
@@ -58,6 +58,9 @@ export async function render(main) {
   async function submit(e) {
     e.preventDefault();
     msg.textContent = '';
+    // A label still on screen belongs to the previous paper: it goes before anything else happens.
+    preview.clear();
+    replace(result);
     const fields = {};
     if (kp.number.value.trim()) fields.number = kp.number.value.trim();
     if (kp.total.value.trim()) {
@@ -85,6 +88,9 @@ export async function render(main) {
   }
 
   function showResult(doc) {
+    // A fresh preview per paper, so nothing of the previous label can be opened from here.
+    preview = pdfPreview();
+    preview.el.dataset.documentId = doc.id;
     replace(
       result,
       h(
@@ -94,14 +100,14 @@ export async function render(main) {
         h('p', { class: 'scan-target', id: 'paper-barcode' }, doc.barcode),
         meta('p', classBadge(doc.class), typeName(doc.type), doc.customerId, doc.title),
         doc.class === 'dynamic' ? h('p', { class: 'notice' }, t('paper.isDynamic')) : null,
-        h('div', { class: 'row' }, field(t('paper.layout'), layouts), h('button', { type: 'button', class: 'primary', id: 'print-label', onclick: () => label(doc) }, t('paper.printLabel'))),
+        h('div', { class: 'row' }, field(t('paper.layout'), layouts), h('button', { type: 'button', class: 'primary', id: 'print-label', dataset: { barcode: doc.barcode }, onclick: () => label(doc) }, t('paper.printLabelFor', { barcode: doc.barcode }))),
         preview.el,
       ),
     );
   }
 
   function label(doc) {
-    return preview.show('GET', `/api/documents/${doc.id}/label.pdf`, { query: { layout: layouts.value }, title: t('paper.labelFor', { barcode: doc.barcode }) });
+    return preview.show('GET', `/api/documents/${doc.id}/label.pdf`, { query: { layout: layouts.value }, title: t('paper.labelFor', { barcode: doc.barcode }), openLabel: t('paper.openLabelFor', { barcode: doc.barcode }) });
   }
 
   function drawSession() {

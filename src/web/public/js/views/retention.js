@@ -4,7 +4,7 @@ import { api, ApiError } from '../api.js';
 import { field, h, replace, select } from '../dom.js';
 import { t } from '../i18n.js';
 import { customerPicker, pdfPreview, scanField } from '../widgets.js';
-import { announce, badge, errorText, fmtDate, fmtDateTime, header, isoDay, meta, statusBadge, table, typeName, typeOptions, unavailable } from '../ui.js';
+import { announce, badge, dataText, errorText, fmtDate, fmtDateTime, header, isoDay, meta, statusBadge, table, typeName, typeOptions, unavailable } from '../ui.js';
 
 const TABS = ['due', 'holds', 'disposals'];
 
@@ -58,7 +58,7 @@ export async function render(main, { query, navigate, me }) {
       { label: t('common.document'), cell: (d) => [h('a', { href: `#/dossier/${encodeURIComponent(d.customerId ?? '')}?doc=${d.id}` }, d.title), h('div', { class: 'small muted' }, [typeName(d.type), d.barcode].filter(Boolean).join(' · '))] },
       { label: t('common.customer'), cell: (d) => d.customerId ?? '—' },
       { label: t('ret.medium'), cell: (d) => (d.class === 'static' && !d.original ? t('ret.paper') : t('ret.digital')) },
-      { label: t('retention.legalBasis'), cell: (d) => h('span', { class: 'small' }, d.retention.legalBasis) },
+      { label: t('retention.legalBasis'), cell: (d) => h('span', { class: 'small' }, dataText(d.retention.legalBasis)) },
       { label: t('ret.endedOn'), cell: (d) => fmtDate(r.details?.[d.id]?.effectiveEnd ?? d.retention.endsOn) },
       { label: t('retention.disposition'), cell: (d) => badge(t(`disposition.${d.retention.disposition}`), d.retention.disposition === 'destroy' ? 'bad' : 'warn') },
     ];
@@ -123,7 +123,7 @@ export async function render(main, { query, navigate, me }) {
         out,
         table(
           [
-            { label: t('ret.hold.scope'), cell: (x) => [x.scope, h('div', { class: 'small muted' }, x.reason ?? '')] },
+            { label: t('ret.hold.scope'), cell: (x) => [holdScope(x), h('div', { class: 'small muted' }, x.reason ?? '')] },
             { label: t('ret.hold.docs'), class: 'num', cell: (x) => String(x.documents) },
             { label: t('ret.hold.placedBy'), cell: (x) => [x.placedBy.name, h('div', { class: 'small muted' }, fmtDateTime(x.placedAt))] },
             { label: t('requests.state'), cell: (x) => (x.releasedAt ? [statusBadge('released'), h('div', { class: 'small muted' }, `${x.releasedBy?.name ?? ''}: ${x.releaseReason ?? ''}`)] : statusBadge('active')) },
@@ -230,7 +230,18 @@ export async function render(main, { query, navigate, me }) {
       if (!mine) actions.push(field(t('ret.disp.note'), note), act(t('ret.disp.approve'), 'approve', () => ({ note: note.value.trim() || undefined }), { cls: 'primary', id: 'approve' }));
       else actions.push(h('p', { class: 'notice', id: 'four-eyes' }, t('ret.disp.needsSecond')));
     }
-    if (d.status === 'approved' || d.status === 'executing') actions.push(act(t('ret.disp.execute'), 'execute', undefined, { cls: 'primary', id: 'execute' }));
+    if (d.status === 'approved' || d.status === 'executing') {
+      // Executing destroys digital copies at once: it asks first, saying what will happen.
+      const confirmBox = h('div', { id: 'execute-confirm-box', class: 'notice warn', hidden: true });
+      const digital = d.items.filter((i) => i.status === 'pending' && i.medium !== 'paper').length;
+      const paper = d.items.filter((i) => i.status === 'pending' && i.medium === 'paper').length;
+      replace(
+        confirmBox,
+        h('p', {}, h('strong', {}, t('ret.disp.confirmExecute', { digital, paper }))),
+        h('div', { class: 'row' }, act(t('ret.disp.executeYes'), 'execute', undefined, { cls: 'danger', id: 'execute-confirm' }), h('button', { type: 'button', onclick: () => (confirmBox.hidden = true) }, t('common.cancel'))),
+      );
+      actions.push(h('button', { type: 'button', class: 'primary', id: 'execute', onclick: () => ((confirmBox.hidden = false), confirmBox.querySelector('button')?.focus()) }, t('ret.disp.execute')), confirmBox);
+    }
     if (['proposed', 'approved', 'executing'].includes(d.status)) {
       actions.push(
         h(
@@ -293,6 +304,7 @@ export async function render(main, { query, navigate, me }) {
         d.executedBy ? [h('dt', {}, t('ret.disp.executedBy')), h('dd', {}, `${d.executedBy.name}, ${fmtDateTime(d.executedAt)}`)] : null,
         h('dt', {}, t('ret.disp.counts')), countsEl,
       ),
+      outWarning(d),
       h('div', { class: 'row' }, actions),
       msg,
       shred ? [shred.el, h('p', {}, h('button', { type: 'button', onclick: () => pdf.show('GET', `/api/disposals/${d.id}/pick-list.pdf`, { title: t('scan.pickPdf') }) }, t('ret.disp.pickPdf')))] : null,
@@ -304,14 +316,36 @@ export async function render(main, { query, navigate, me }) {
     shred?.input.focus();
   }
 
+  /** Paper that is checked out (or overdue) cannot be shredded now: the second officer sees it before approving. */
+  function outWarning(d) {
+    const out = d.items.filter((i) => i.status === 'pending' && i.location?.kind === 'person');
+    if (!out.length) return null;
+    const overdue = out.filter((i) => i.location.dueBackOn && i.location.dueBackOn < isoDay(0));
+    return h('p', { class: 'notice warn', id: 'disposal-out', role: 'note' }, t('ret.disp.outWarning', { n: out.length, overdue: overdue.length }));
+  }
+
+  function whereCell(i) {
+    if (!i.location) return i.medium === 'paper' && i.status === 'pending' ? t('dossier.notFiled') : '—';
+    if (i.location.kind !== 'person') return h('span', { class: 'small' }, i.location.path);
+    const late = i.location.dueBackOn && i.location.dueBackOn < isoDay(0);
+    return [badge(late ? t('ret.disp.overdue') : t('ret.disp.checkedOut'), late ? 'bad' : 'warn'), h('div', { class: 'small' }, t('dossier.withPerson', { name: i.location.name, date: fmtDate(i.location.dueBackOn) }))];
+  }
+
   function itemsTable(d, el) {
     return table(
         [
-          { label: t('common.document'), cell: (i) => [typeName(i.type), h('div', { class: 'small muted' }, [i.customerId, i.barcode, fmtDate(i.docDate)].filter(Boolean).join(' · '))] },
+          {
+            label: t('common.document'),
+            cell: (i) => [
+              i.title ? h('a', { href: `#/document/${encodeURIComponent(i.documentId)}` }, i.title) : typeName(i.type),
+              h('div', { class: 'small muted' }, [i.title ? typeName(i.type) : null, i.customerId, i.barcode, fmtDate(i.docDate)].filter(Boolean).join(' · ')),
+            ],
+          },
+          { label: t('scan.where'), cell: (i) => whereCell(i) },
           { label: t('ret.medium'), cell: (i) => t(`ret.${i.medium}`) },
           { label: t('retention.disposition'), cell: (i) => t(`disposition.${i.disposition}`) },
           { label: t('ret.endedOn'), cell: (i) => fmtDate(i.retention.endsOn) },
-          { label: t('requests.state'), cell: (i) => [badge(t(`ret.item.${i.status}`), i.status === 'destroyed' ? 'ok' : i.status === 'pending' ? 'warn' : 'neutral'), i.method ? h('div', { class: 'small muted' }, i.method) : null] },
+          { label: t('requests.state'), cell: (i) => [badge(t(`ret.item.${i.status}`), i.status === 'destroyed' ? 'ok' : i.status === 'pending' ? 'warn' : 'neutral'), i.method ? h('div', { class: 'small muted' }, methodText(i.method)) : null] },
           { label: t('ret.disp.decision'), cell: (i) => reviewCell(d, i, el) },
         ],
         d.items,
@@ -343,4 +377,25 @@ export async function render(main, { query, navigate, me }) {
     disposers.forEach((f) => f());
     shredDispose?.();
   };
+}
+
+/** How an item was handled, in words ("shredded", "digital destruction", "kept until …"). */
+function methodText(m) {
+  const until = /^kept until (\d{4}-\d{2}-\d{2})$/.exec(m);
+  if (until) return t('ret.method.keptUntil', { date: fmtDate(until[1]) });
+  const k = `ret.method.${m}`;
+  return t(k) === k ? m : t(k);
+}
+
+/** What a legal hold covers, in words, from its kind and query (the server's sentence is English). */
+function holdScope(x) {
+  if (x.kind === 'customer') return t('ret.holdScope.customer', { id: x.customerId ?? '' });
+  if (x.kind === 'document') return t('ret.holdScope.document');
+  if (x.kind === 'documents') return t('ret.holdScope.documents');
+  const q = x.query ?? {};
+  const parts = [q.type ? t('ret.holdScope.typed', { type: typeName(q.type) }) : t('ret.holdScope.all')];
+  if (x.customerId) parts.push(t('ret.holdScope.ofCustomer', { id: x.customerId }));
+  if (q.from || q.to) parts.push(t('ret.holdScope.dated', { from: q.from ? fmtDate(q.from) : '…', to: q.to ? fmtDate(q.to) : '…' }));
+  if (q.text) parts.push(t('ret.holdScope.matching', { text: q.text }));
+  return parts.join(' ');
 }

@@ -3,7 +3,7 @@ import { api, fetchBlob } from '../api.js';
 import { field, h, replace, select } from '../dom.js';
 import { t } from '../i18n.js';
 import { customerPicker } from '../widgets.js';
-import { announce, badge, classBadge, errorText, fmtDateTime, header, typeName, typeOptions, meta } from '../ui.js';
+import { announce, badge, classBadge, DOCUMENT_TYPES, errorText, fmtDateTime, header, reasonTexts, traceText, typeName, typeOptions, meta } from '../ui.js';
 
 export async function render(main, { query }) {
   const listEl = h('ul', { class: 'list', id: 'review-list', 'aria-label': t('review.listLabel') });
@@ -45,7 +45,7 @@ export async function render(main, { query }) {
             { type: 'button', class: 'item', 'aria-current': String(current?.id === d.id), onclick: () => open(d) },
             h('div', { class: 'item-title' }, d.title || d.original?.name || d.id),
             meta('div', typeName(d.type), d.customerId ?? t('review.noCustomer'), fmtDateTime(d.createdAt)),
-            meta('div', d.reasons.map((r) => badge(r, 'warn'))),
+            meta('div', reasonTexts(d).map((r) => badge(r, 'warn'))),
           ),
         ),
       ),
@@ -57,7 +57,9 @@ export async function render(main, { query }) {
     drawList();
     if (previewUrl) URL.revokeObjectURL(previewUrl);
     previewUrl = null;
-    const type = select(typeOptions(), { name: 'type', value: doc.type });
+    // An unsure type is not set on the document: offer detection's best guess first, or nothing.
+    const guess = DOCUMENT_TYPES.includes(doc.type) ? doc.type : (doc.suggestedType ?? '');
+    const type = select(typeOptions(t('review.chooseType')), { name: 'type', value: guess });
     const cust = customerPicker({ value: doc.customerId ?? '', name: 'customerId' });
     const title = h('input', { name: 'title', value: doc.title ?? '' });
     const date = h('input', { name: 'docDate', type: 'date', value: doc.docDate ?? '' });
@@ -69,6 +71,12 @@ export async function render(main, { query }) {
       {
         onsubmit: async (e) => {
           e.preventDefault();
+          if (!type.value) {
+            msg.textContent = t('review.typeRequired');
+            type.setAttribute('aria-invalid', 'true');
+            return type.focus();
+          }
+          type.removeAttribute('aria-invalid');
           const body = { type: type.value, title: title.value.trim() || undefined, docDate: date.value || null };
           if (cust.input.value.trim()) body.customerId = cust.input.value.trim();
           if (number.value.trim()) body.fields = { ...doc.fields, number: number.value.trim() };
@@ -109,17 +117,19 @@ export async function render(main, { query }) {
       h('h2', {}, doc.title || doc.original?.name || doc.id),
       meta('p', classBadge(doc.class), typeName(doc.type), doc.original?.name ?? '', doc.pageCount ? t('common.pages', { n: doc.pageCount }) : ''),
       h('h3', {}, t('review.reasons')),
-      h('ul', {}, doc.reasons.map((r) => h('li', {}, r))),
+      h('ul', { id: 'review-reasons' }, reasonTexts(doc).map((r) => h('li', {}, r))),
+      doc.suggestedType && !DOCUMENT_TYPES.includes(doc.type) ? h('p', { class: 'small muted', id: 'review-guess' }, t('review.guess', { type: typeName(doc.suggestedType) })) : null,
       doc.classification?.trace?.length
-        ? h('details', {}, h('summary', {}, t('dossier.trace')), h('ol', { class: 'trace' }, doc.classification.trace.map((s) => h('li', {}, [s.scope ? `[${s.scope}] ` : '', s.rule, s.evidence ? ` — ${s.evidence}` : '', s.result ? ` → ${s.result}` : '']))))
+        ? h('details', {}, h('summary', {}, t('dossier.trace')), h('ol', { class: 'trace' }, doc.classification.trace.map((s) => h('li', {}, traceText(s)))))
         : null,
       dup,
       form,
       preview,
     );
     type.focus();
-    // The mailroom may not read document files; show the scan where the role allows it.
+    // The mailroom may read the file of a document while it waits here (GET /api/documents/:id/file).
     if (doc.original) {
+      replace(preview, h('p', { class: 'muted' }, t('common.loading')));
       try {
         const { blob } = await fetchBlob('GET', `/api/documents/${doc.id}/file`);
         if (current !== doc) return;

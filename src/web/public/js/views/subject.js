@@ -4,7 +4,7 @@ import { api, ApiError, fetchBlob } from '../api.js';
 import { downloadBlob, field, h, replace } from '../dom.js';
 import { t } from '../i18n.js';
 import { customerPicker } from '../widgets.js';
-import { announce, badge, errorText, fmtDate, header, table, typeName, unavailable } from '../ui.js';
+import { announce, badge, dataText, errorText, fmtDate, fmtPeriod, header, table, typeName, unavailable } from '../ui.js';
 
 export async function render(main, { query }) {
   const cust = customerPicker({ value: query.customerId ?? '', required: true });
@@ -69,11 +69,11 @@ export async function render(main, { query }) {
             { label: t('ret.medium'), cell: (d) => t(`ret.${d.medium}`) },
             { label: t('subject.action'), cell: (d) => (d.action === 'remove' ? badge(t('subject.remove'), 'bad') : badge(t('subject.keep'), 'ok')) },
             { label: t('subject.until'), cell: (d) => fmtDate(d.until) },
-            { label: t('subject.why'), cell: (d) => [d.why, d.basis ? h('div', { class: 'small muted' }, d.basis) : null] },
+            { label: t('subject.why'), cell: (d) => [erasureWhy(d), d.basis ? h('div', { class: 'small muted' }, dataText(d.basis)) : null] },
           ],
           r.documents,
         ),
-        r.other?.length ? [h('h3', {}, t('subject.other')), table([{ label: t('subject.what'), cell: (o) => o.what }, { label: '#', class: 'num', cell: (o) => String(o.count ?? '—') }, { label: t('subject.action'), cell: (o) => (o.action === 'remove' ? badge(t('subject.remove'), 'bad') : badge(t('subject.keep'), 'ok')) }, { label: t('subject.why'), cell: (o) => o.why }], r.other)] : null,
+        r.other?.length ? [h('h3', {}, t('subject.other')), table([{ label: t('subject.what'), cell: (o) => coded('erasure.what', o.code, o.what) }, { label: '#', class: 'num', cell: (o) => String(o.count ?? '—') }, { label: t('subject.action'), cell: (o) => (o.action === 'remove' ? badge(t('subject.remove'), 'bad') : badge(t('subject.keep'), 'ok')) }, { label: t('subject.why'), cell: (o) => [coded('erasure.otherWhy', o.code, o.why, { n: o.count ?? '' }), o.basis ? h('div', { class: 'small muted' }, dataText(o.basis)) : null] }], r.other)] : null,
         dryRun
           ? h('p', {}, h('button', { type: 'button', class: 'danger', id: 'erasure-propose', onclick: () => erasure(false) }, t('subject.propose')))
           : r.disposal
@@ -118,3 +118,20 @@ export async function render(main, { query }) {
   cust.input.focus();
 }
 
+
+/** A text by code in the user's language, or the server's own words for a code this screen does not know. */
+function coded(prefix, code, fallback, params = {}) {
+  if (!code) return fallback;
+  const k = `${prefix}.${code}`;
+  const v = t(k, params);
+  return v === k ? fallback : v;
+}
+
+/** Why a document is erased or kept, from the reason code the server sends. */
+function erasureWhy(d) {
+  const r = d.reason;
+  if (!r) return d.why;
+  const params = { ...r, holds: (r.holds ?? []).join(', '), until: fmtDate(r.until), endedOn: fmtDate(r.endedOn), period: fmtPeriod(r.period), trigger: t(`trigger.${r.trigger}`) === `trigger.${r.trigger}` ? r.trigger : t(`trigger.${r.trigger}`) };
+  const text = coded('erasure.why', r.code, d.why, params);
+  return r.inDisposal ? `${text}; ${t('erasure.inDisposal')}` : text;
+}

@@ -14,12 +14,24 @@ export async function render(main, { query, navigate }) {
   const side = h('div', { class: 'stack' });
   const log = h('ol', { class: 'scan-log', id: 'scan-log', 'aria-live': 'polite', 'aria-label': t('scan.log') });
   const disposers = [];
+  // People look at the paper, not the screen: every scan gives a large green or red signal and a beep.
+  const signal = h('div', { class: 'scan-signal', id: 'scan-signal', role: 'status', 'aria-live': 'assertive', hidden: true });
+  let lastMove = null;
+  const undoBtn = h('button', { type: 'button', id: 'scan-undo', disabled: true, onclick: () => undo() }, t('scan.undo'));
   const switcher = h(
     'div',
     { class: 'mode-switch', role: 'group', 'aria-label': t('scan.mode') },
     MODES.map((m) => h('button', { type: 'button', 'aria-pressed': String(m === mode), dataset: { mode: m }, onclick: () => navigate('tracker', { mode: m }) }, t(`scan.mode.${m}`))),
   );
-  main.append(header(t('tracker.title'), t('tracker.intro')), switcher, h('div', { class: mode === 'picklist' || mode === 'lookup' ? 'split wide' : 'split' }, h('div', {}, station, h('div', { class: 'card' }, h('h2', {}, t('scan.log')), log)), side));
+  main.append(header(t('tracker.title'), t('tracker.intro')), switcher, signal, h('div', { class: mode === 'picklist' || mode === 'lookup' ? 'split wide' : 'split' }, h('div', {}, station, h('div', { class: 'card' }, h('h2', {}, t('scan.log')), log)), side));
+
+  function flash(ok, text) {
+    signal.hidden = false;
+    signal.dataset.state = ok ? 'ok' : 'bad';
+    replace(signal, h('strong', {}, ok ? t('scan.okSignal') : t('scan.badSignal')), ' ', h('span', {}, text));
+    // Tests and people with the sound off can see whether a beep was played.
+    signal.dataset.sound = beep(ok) ? (ok ? 'ok' : 'bad') : 'off';
+  }
 
   /** One line in the scan log, newest first. */
   function logLine(text, kind = 'ok') {
@@ -29,33 +41,99 @@ export async function render(main, { query, navigate }) {
 
   async function move(barcode, to, extra = {}) {
     try {
-      const r = await api('POST', '/api/tracking/scan', { json: { barcode, to, ...extra } });
+      const { undo: _undo, ...options } = extra;
+      const r = await api('POST', '/api/tracking/scan', { json: { barcode, to, ...options } });
       const where = r.location?.kind === 'person' ? r.location.name : (r.location?.path ?? to);
       const text = r.moved
         ? t(`scan.kind.${r.kind ?? 'move'}`, { code: r.barcode, where }) + (r.carried ? ` ${t('scan.carried', { n: r.carried })}` : '') + (r.fulfilledRequests?.length ? ` ${t('scan.fulfilled', { n: r.fulfilledRequests.length })}` : '')
         : t('scan.already', { code: r.barcode, where });
       logLine(text, r.moved ? 'ok' : 'same');
       announce(text, 'ok');
+      flash(true, text);
+      if (r.moved && !extra.undo) {
+        lastMove = { barcode: r.barcode, from: r.movement?.from ?? null };
+        undoBtn.disabled = false;
+      }
       return r;
     } catch (err) {
       const text = `${barcode}: ${errorText(err)}`;
       logLine(text, 'bad');
       announce(text, 'error');
+      flash(false, text);
       if (err instanceof ApiError && err.unavailable) throw err;
       return null;
     }
   }
 
+  /** Puts the last moved item back where it was before that scan. */
+  async function undo() {
+    if (!lastMove) return flash(false, t('scan.undoNothing'));
+    const { barcode, from } = lastMove;
+    if (!from) return flash(false, t('scan.undoCannot', { code: barcode }));
+    let to;
+    if (from.kind === 'person') to = `user:${from.id}`;
+    else {
+      const find = (nodes) => {
+        for (const n of nodes) {
+          if (n.id === from.id) return n.barcode;
+          const f = find(n.children ?? []);
+          if (f) return f;
+        }
+        return null;
+      };
+      try {
+        to = find((await api('GET', '/api/locations')).locations);
+      } catch (err) {
+        return flash(false, errorText(err));
+      }
+      if (!to) return flash(false, t('scan.undoCannot', { code: barcode }));
+    }
+    const r = await move(barcode, to, { undo: true, ...(from.kind === 'person' ? { transfer: true } : {}) });
+    if (r) {
+      lastMove = null;
+      undoBtn.disabled = true;
+      const text = t('scan.undone', { code: barcode, where: from.path });
+      logLine(text, 'same');
+      flash(true, text);
+    }
+  }
+
   // ---- move / file / check in ----
   function drawMove() {
-    let dest = sessionStorage.getItem('dl-scan-dest') || '';
-    const destShow = h('p', { class: 'scan-state', id: 'scan-dest' });
-    const showDest = () => replace(destShow, dest ? [t('scan.destination'), ': ', h('code', {}, dest)] : h('span', { class: 'muted' }, t('scan.noDestination')));
-    const setDest = (code) => {
-      dest = code.trim().toUpperCase();
-      sessionStorage.setItem('dl-scan-dest', dest);
+    let dest = null; // { barcode, name, path, kind }
+    const destShow = h('div', { class: 'scan-state', id: 'scan-dest' });
+    const showDest = () =>
+      replace(
+        destShow,
+        dest
+          ? [h('div', {}, t('scan.destination'), ': ', h('strong', { class: 'dest-name' }, t('scan.destIs', { name: dest.name, kind: t(`loc.${dest.kind}`) })), ' ', h('code', {}, dest.barcode)), h('div', { class: 'muted small dest-path' }, dest.path)]
+          : h('span', { class: 'muted' }, t('scan.noDestination')),
+      );
+    // Only a location, box or folder can take paper: a document code is refused before it is used.
+    const setDest = async (code) => {
+      const c = code.trim().toUpperCase();
+      if (!/^[LC]/.test(c)) {
+        const text = t('scan.destNotPlace', { code: c });
+        logLine(text, 'bad');
+        announce(text, 'error');
+        flash(false, text);
+        return item.input.focus();
+      }
+      try {
+        const loc = await api('GET', `/api/locations/${encodeURIComponent(c)}`);
+        dest = { barcode: loc.barcode, name: loc.name, path: loc.path, kind: loc.kind };
+      } catch (err) {
+        const text = err instanceof ApiError && err.status === 404 ? t('scan.destUnknown', { code: c }) : `${c}: ${errorText(err)}`;
+        logLine(text, 'bad');
+        announce(text, 'error');
+        flash(false, text);
+        return item.input.focus();
+      }
+      sessionStorage.setItem('dl-scan-dest', dest.barcode);
       showDest();
-      logLine(t('scan.destSet', { code: dest }), 'same');
+      const text = t('scan.destSet', { code: `${dest.name} (${dest.barcode})` });
+      logLine(text, 'same');
+      flash(true, text);
       item.input.focus();
     };
     const destField = scanField({ label: t('scan.destField'), id: 'scan-dest-input', onScan: setDest });
@@ -66,14 +144,16 @@ export async function render(main, { query, navigate }) {
         const c = code.trim().toUpperCase();
         // Fixed places (L codes) are never carried around: scanning one picks the destination.
         if (c.startsWith('L') || !dest) return setDest(c);
-        await move(c, dest);
+        await move(c, dest.barcode);
       },
     });
     destField.dispose(); // only the item field listens for stray scanner input
     disposers.push(item.dispose);
     showDest();
-    replace(station, h('h2', {}, t('scan.mode.move')), h('p', { class: 'muted' }, t('scan.moveHelp')), destField.el, destShow, item.el);
-    (dest ? item.input : destField.input).focus();
+    replace(station, h('h2', {}, t('scan.mode.move')), h('p', { class: 'muted' }, t('scan.moveHelp')), destField.el, destShow, item.el, h('div', { class: 'row' }, undoBtn));
+    const saved = sessionStorage.getItem('dl-scan-dest');
+    if (saved) setDest(saved);
+    else destField.input.focus();
   }
 
   // ---- check out to a person ----
@@ -260,4 +340,25 @@ export async function render(main, { query, navigate }) {
   else drawLookup();
   drawSide();
   return () => disposers.forEach((d) => d());
+}
+
+let audio = null;
+/** A short beep: high for a good scan, low and longer for a refused one (WebAudio, no sound file). */
+function beep(ok) {
+  if (localStorage.getItem('dl-scan-sound') === 'off') return false;
+  try {
+    audio ??= new AudioContext();
+    const osc = audio.createOscillator();
+    const gain = audio.createGain();
+    osc.type = ok ? 'sine' : 'square';
+    osc.frequency.value = ok ? 880 : 220;
+    gain.gain.value = 0.15;
+    osc.connect(gain).connect(audio.destination);
+    const now = audio.currentTime;
+    osc.start(now);
+    osc.stop(now + (ok ? 0.12 : 0.4));
+    return true;
+  } catch {
+    return false; // no audio device: the visual signal still shows
+  }
 }

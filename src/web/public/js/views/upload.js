@@ -1,19 +1,31 @@
 // Mailroom: drop scans, watch each one upload (XHR progress) and go through OCR (polling).
-import { api, upload } from '../api.js';
+import { api, session, upload } from '../api.js';
 import { field, h, replace, select } from '../dom.js';
 import { t } from '../i18n.js';
-import { announce, badge, classBadge, errorText, fmtBytes, header, statusBadge, typeName, typeOptions } from '../ui.js';
+import { announce, badge, classBadge, errorText, fmtBytes, header, may, statusBadge, typeName, typeOptions } from '../ui.js';
 
 const ACCEPT = '.pdf,.png,.jpg,.jpeg,.tif,.tiff,application/pdf,image/png,image/jpeg,image/tiff';
 const FINAL = new Set(['ready', 'needs_review', 'failed']);
 const PARALLEL = 2;
 
+// The batch lives as long as the browser tab, not the screen: leaving to open a result and
+// coming back shows the same rows, and uploads and polling go on in the meantime.
+const batch = { queue: [], rows: [], active: 0, list: null, summary: null, timers: new Set(), form: { customer: '', type: '' } };
+
 export function render(main, { navigate }) {
+  if (batch.userId !== session.me?.id) {
+    // Another person signed in on this tab: their batch starts empty.
+    Object.assign(batch, { queue: [], rows: [], list: null, summary: null, userId: session.me?.id });
+  }
   const customer = h('input', { name: 'customerId', placeholder: 'KL-000123', autocomplete: 'off', pattern: '[A-Za-z0-9][A-Za-z0-9_-]*' });
   const type = select(typeOptions(t('upload.detect')), { name: 'type' });
   const input = h('input', { type: 'file', multiple: true, accept: ACCEPT, id: 'upload-files', class: 'visually-hidden' });
-  const list = h('div', { class: 'uploads', 'aria-live': 'off' });
-  const summary = h('p', { class: 'muted', id: 'upload-summary', 'aria-live': 'polite' });
+  const list = (batch.list ??= h('div', { class: 'uploads', 'aria-live': 'off' }));
+  const summary = (batch.summary ??= h('p', { class: 'muted', id: 'upload-summary', 'aria-live': 'polite' }));
+  customer.value = batch.form.customer;
+  type.value = batch.form.type;
+  customer.addEventListener('input', () => (batch.form.customer = customer.value));
+  type.addEventListener('change', () => (batch.form.type = type.value));
   const drop = h(
     'div',
     { class: 'dropzone', id: 'dropzone' },
@@ -22,11 +34,7 @@ export function render(main, { navigate }) {
     h('p', {}, h('label', { for: 'upload-files', class: 'button primary', tabindex: '0', id: 'choose-files' }, t('upload.choose'))),
     input,
   );
-  const queue = [];
-  const rows = [];
-  let active = 0;
-  let stopped = false;
-  const timers = new Set();
+  const { queue, rows, timers } = batch;
 
   const pick = (files) => {
     const batch = [...files];
@@ -46,7 +54,7 @@ export function render(main, { navigate }) {
     const state = h('span', {}, badge(t('upload.waiting'), 'neutral'));
     const detail = h('div', { class: 'detail' }, fmtBytes(file.size));
     const el = h('div', { class: 'upload-row', dataset: { state: 'waiting' } }, h('span', { class: 'name', title: file.name }, file.name), bar, state, detail);
-    return { file, el, bar, state, detail, doc: null, status: 'waiting' };
+    return { file, el, bar, state, detail, doc: null, status: 'waiting', customerId: customer.value.trim(), type: type.value };
   }
 
   function setState(row, status, extra) {
@@ -66,11 +74,11 @@ export function render(main, { navigate }) {
   }
 
   async function pump() {
-    while (active < PARALLEL && queue.length && !stopped) {
+    while (batch.active < PARALLEL && queue.length) {
       const row = queue.shift();
-      active++;
+      batch.active++;
       send(row).finally(() => {
-        active--;
+        batch.active--;
         pump();
       });
     }
@@ -79,8 +87,8 @@ export function render(main, { navigate }) {
   async function send(row) {
     const form = new FormData();
     form.append('file', row.file, row.file.name);
-    if (customer.value.trim()) form.append('customerId', customer.value.trim());
-    if (type.value) form.append('type', type.value);
+    if (row.customerId) form.append('customerId', row.customerId);
+    if (row.type) form.append('type', row.type);
     setState(row, 'uploading');
     try {
       const { status, body } = await upload('/api/documents', form, { onProgress: (p) => (row.bar.value = p) });
@@ -93,19 +101,24 @@ export function render(main, { navigate }) {
     }
   }
 
-  function showDoc(row, note) {
+  function showDoc(row, note, progress) {
     const d = row.doc;
-    const link = h('a', { href: `#/dossier/${encodeURIComponent(d.customerId ?? '')}?doc=${d.id}` }, d.title || d.id);
-    const parts = [
-      d.customerId ? link : h('span', {}, d.title || d.id),
-      ' · ',
-      typeName(d.type),
-      ' · ',
-      classBadge(d.class),
-      d.customerId ? ` · ${d.customerId}` : ` · ${t('upload.noCustomer')}`,
-      note ? ` · ${note}` : '',
-    ];
-    if (d.status === 'needs_review') parts.push(' · ', h('a', { href: `#/review?doc=${d.id}` }, t('upload.toReview')));
+    const me = session.me;
+    // Only links the role may open: the dossier is for CRM and compliance, the review queue for the mailroom.
+    const canDossier = may(me, ['crm', 'compliance']);
+    const name = d.title || d.original?.name || row.file.name;
+    if (!FINAL.has(d.status)) {
+      // Not final yet: type, customer and class are not decided, so they are not shown as if they were.
+      const parts = [h('span', { class: 'stage' }, t(`upload.stage.${d.status}`))];
+      if (progress?.total) parts.push(' · ', h('span', { class: 'page-progress' }, t('upload.pageProgress', { done: progress.done, total: progress.total })));
+      parts.push(h('div', { class: 'muted progress-note' }, t('upload.stageNote')));
+      setState(row, d.status, h('span', {}, parts));
+      return;
+    }
+    // Everyone here may open the document page; only CRM and compliance the dossier.
+    const title = canDossier && d.customerId ? h('a', { href: `#/dossier/${encodeURIComponent(d.customerId)}?doc=${d.id}` }, name) : h('a', { href: `#/document/${encodeURIComponent(d.id)}` }, name);
+    const parts = [title, ' · ', typeName(d.type), ' · ', classBadge(d.class), d.customerId ? ` · ${d.customerId}` : ` · ${t('upload.noCustomer')}`, note ? ` · ${note}` : ''];
+    if (d.status === 'needs_review' && may(me, ['mailroom'])) parts.push(' · ', h('a', { href: `#/review?doc=${d.id}` }, t('upload.toReview')));
     if (d.status === 'failed' && d.error) parts.push(' · ', h('span', { class: 'error' }, d.error));
     setState(row, d.status, h('span', {}, parts));
   }
@@ -114,10 +127,9 @@ export function render(main, { navigate }) {
     let delay = 800;
     const tick = async () => {
       timers.delete(timer);
-      if (stopped) return;
       try {
         row.doc = await api('GET', `/api/documents/${row.doc.id}`);
-        showDoc(row, '');
+        showDoc(row, '', row.doc.status === 'processing' ? await pageProgress(row.doc.id) : null);
         if (FINAL.has(row.doc.status)) {
           announce(t('upload.done', { name: row.file.name, status: t(`status.${row.doc.status}`) }), row.doc.status === 'failed' ? 'error' : 'ok');
           return;
@@ -165,8 +177,15 @@ export function render(main, { navigate }) {
       list,
     ),
   );
-  return () => {
-    stopped = true;
-    for (const tm of timers) clearTimeout(tm);
-  };
+  updateSummary();
+}
+
+/** Pages done of the running ingest job of a document, from the processing queue (null if unknown). */
+async function pageProgress(documentId) {
+  try {
+    const r = await api('GET', '/api/jobs', { query: { status: 'running', kind: 'ingest', limit: 50 } });
+    return r.jobs.find((j) => j.payload?.documentId === documentId)?.progress ?? null;
+  } catch {
+    return null;
+  }
 }

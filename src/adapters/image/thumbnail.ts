@@ -1,0 +1,27 @@
+/**
+ * A small image of a document's first page for the overview, made once and kept in the object
+ * store. PDFs are rendered with pdf.js at low resolution; images (PNG, JPEG, multi-page TIFF) are
+ * scaled by sharp from their first page.
+ */
+import sharp, { type Sharp } from 'sharp';
+import { renderPdfPage } from '../pdf/pdf-render.js';
+import { MAX_IMAGE_PIXELS } from './image-pages.js';
+
+export const THUMBNAIL_WIDTH = 240;
+/** 30 dpi makes an A4 page 248 px wide: just over the thumbnail, so rendering stays cheap (~20 ms). */
+const PDF_DPI = 30;
+
+export type Thumbnail = { data: Buffer; mime: 'image/webp'; width: number; height: number };
+
+/** @example const t = await makeThumbnail(bytes, 'application/pdf'); // t.width <= 240 */
+export async function makeThumbnail(bytes: Uint8Array, mime: string): Promise<Thumbnail> {
+  let img: Sharp;
+  if (mime === 'application/pdf') {
+    const g = await renderPdfPage(bytes, 1, PDF_DPI);
+    img = sharp(Buffer.from(g.data.buffer, g.data.byteOffset, g.data.byteLength), { raw: { width: g.width, height: g.height, channels: 1 } });
+  } else {
+    img = sharp(bytes, { page: 0, limitInputPixels: MAX_IMAGE_PIXELS }).flatten({ background: '#ffffff' });
+  }
+  const { data, info } = await img.resize({ width: THUMBNAIL_WIDTH, withoutEnlargement: true }).webp({ quality: 70 }).toBuffer({ resolveWithObject: true });
+  return { data, mime: 'image/webp', width: info.width, height: info.height };
+}

@@ -1,0 +1,102 @@
+import { notRestricted } from './restriction.repository.js';
+import type { Queryable } from './database.js';
+import { HOLD, type DocumentRow } from './documents.repository.js';
+
+/** The overview's filters, already validated. */
+export type OverviewFilter = {
+  type?: string;
+  customerId?: string;
+  class?: 'static' | 'dynamic';
+  status?: string;
+  from?: string;
+  to?: string;
+  q?: string;
+  /** Leave out documents of restricted customers (everyone but compliance and admin). */
+  hideRestricted: boolean;
+};
+
+export type ThumbnailRow = { document_id: string; sha256: string; mime: string; width: number; height: number; created_at: string };
+export type SavedViewRow = { id: string; user_id: string; name: string; filter: string; created_at: string };
+
+const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+export const overviewRepository = {
+  /** Documents newest first, `limit` after the (created_at, id) cursor. */
+  list(q: Queryable, f: OverviewFilter, limit: number, after?: { createdAt: string; id: string }) {
+    const where = ['d.destroyed_at IS NULL'];
+    const params: unknown[] = [];
+    if (f.type) (where.push('d.type = ?'), params.push(f.type));
+    if (f.customerId) (where.push('d.customer_id = ?'), params.push(f.customerId));
+    if (f.class) (where.push('d.class = ?'), params.push(f.class));
+    if (f.status) (where.push('d.status = ?'), params.push(f.status));
+    // A document's date, or when it was registered if it has none.
+    if (f.from) (where.push('COALESCE(d.doc_date, substr(d.created_at, 1, 10)) >= ?'), params.push(f.from));
+    if (f.to) (where.push('COALESCE(d.doc_date, substr(d.created_at, 1, 10)) <= ?'), params.push(f.to));
+    if (f.q) {
+      const like = `%${likeEscape(f.q)}%`;
+      where.push("(d.title LIKE ? ESCAPE '\\' OR d.barcode LIKE ? ESCAPE '\\' OR d.original_name LIKE ? ESCAPE '\\' OR d.id = ?)");
+      params.push(like, like, like, f.q);
+    }
+    if (f.hideRestricted) where.push(notRestricted('d.customer_id'));
+    if (after) (where.push('(d.created_at < ? OR (d.created_at = ? AND d.id < ?))'), params.push(after.createdAt, after.createdAt, after.id));
+    return q.all<DocumentRow>(`SELECT d.*, ${HOLD} FROM documents d WHERE ${where.join(' AND ')} ORDER BY d.created_at DESC, d.id DESC LIMIT ?`, [...params, limit]);
+  },
+
+  thumbnail(q: Queryable, documentId: string) {
+    return q.get<ThumbnailRow>('SELECT * FROM document_thumbnails WHERE document_id = ?', [documentId]);
+  },
+  putThumbnail(q: Queryable, t: ThumbnailRow) {
+    return q.run(
+      'INSERT INTO document_thumbnails (document_id, sha256, mime, width, height, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (document_id) DO NOTHING',
+      [t.document_id, t.sha256, t.mime, t.width, t.height, t.created_at],
+    );
+  },
+  deleteThumbnail(q: Queryable, documentId: string) {
+    return q.run('DELETE FROM document_thumbnails WHERE document_id = ?', [documentId]);
+  },
+  /** Whether another row still uses the same image (identical first pages share one object). */
+  thumbnailShared(q: Queryable, sha256: string, exceptDocumentId: string) {
+    return q.get<{ n: number }>('SELECT COUNT(*) AS n FROM document_thumbnails WHERE sha256 = ? AND document_id <> ?', [sha256, exceptDocumentId]).then((r) => (r?.n ?? 0) > 0);
+  },
+  /** Live digital documents without a thumbnail yet, for the backfill. */
+  withoutThumbnail(q: Queryable, limit: number) {
+    return q.all<{ id: string }>(
+      'SELECT d.id FROM documents d WHERE d.destroyed_at IS NULL AND d.original_sha256 IS NOT NULL AND NOT EXISTS (SELECT 1 FROM document_thumbnails t WHERE t.document_id = d.id) ORDER BY d.created_at LIMIT ?',
+      [limit],
+    );
+  },
+
+  views(q: Queryable, userId: string) {
+    return q.all<SavedViewRow>('SELECT * FROM saved_views WHERE user_id = ? ORDER BY name', [userId]);
+  },
+  /** Saving a view under a name the user already has replaces its filter. */
+  saveView(q: Queryable, v: SavedViewRow) {
+    return q.run('INSERT INTO saved_views (id, user_id, name, filter, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_id, name) DO UPDATE SET filter = excluded.filter', [
+      v.id,
+      v.user_id,
+      v.name,
+      v.filter,
+      v.created_at,
+    ]);
+  },
+  view(q: Queryable, userId: string, name: string) {
+    return q.get<SavedViewRow>('SELECT * FROM saved_views WHERE user_id = ? AND name = ?', [userId, name]);
+  },
+  deleteView(q: Queryable, userId: string, id: string) {
+    return q.run('DELETE FROM saved_views WHERE user_id = ? AND id = ?', [userId, id]);
+  },
+
+  /** Names for ids, for screens that show people and things instead of ids (the audit log). */
+  async names(q: Queryable, ids: { users: string[]; customers: string[]; documents: string[] }) {
+    const inList = (n: number) => Array.from({ length: n }, () => '?').join(',');
+    const users = ids.users.length ? await q.all<{ id: string; name: string }>(`SELECT id, name FROM users WHERE id IN (${inList(ids.users.length)})`, ids.users) : [];
+    const customers = ids.customers.length ? await q.all<{ id: string; name: string }>(`SELECT id, name FROM customers WHERE id IN (${inList(ids.customers.length)})`, ids.customers) : [];
+    const documents = ids.documents.length
+      ? await q.all<{ id: string; title: string; type: string; customer_id: string | null; file_name: string | null }>(
+          `SELECT id, title, type, customer_id, original_name AS file_name FROM documents WHERE id IN (${inList(ids.documents.length)})`,
+          ids.documents,
+        )
+      : [];
+    return { users, customers, documents };
+  },
+};

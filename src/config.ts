@@ -29,6 +29,9 @@ const EnvSchema = z.object({
   DOSSIER_S3_REGION: z.string().default('us-east-1'),
   DOSSIER_INBOX: flag(true),
   DOSSIER_SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
+  DOSSIER_INBOX_DIR: z.string().min(1).optional(),
+  DOSSIER_INBOX_POLL_MS: z.coerce.number().int().min(100).max(3_600_000).default(2000),
+  DOSSIER_INBOX_STABLE_MS: z.coerce.number().int().min(0).max(3_600_000).default(0),
 });
 
 export type Config = {
@@ -49,6 +52,10 @@ export type Config = {
     | { kind: 's3'; endPoint: string; bucket: string; accessKey: string; secretKey: string; region: string };
   inbox: boolean;
   shutdownGraceMs: number;
+  /** The scanner drop folder: polled, so a network share (SMB/NFS) works too. */
+  inboxDir: string;
+  inboxPollMs: number;
+  inboxStableMs: number;
 };
 
 /** Environment variables with their meaning, for the README and `--help`. Kept beside the schema so they cannot drift. */
@@ -73,6 +80,9 @@ export const ENV_DOCS: Record<keyof z.infer<typeof EnvSchema>, string> = {
   DOSSIER_S3_REGION: 'S3 region.',
   DOSSIER_INBOX: 'Watch `<data dir>/inbox` for scanner drop-off.',
   DOSSIER_SHUTDOWN_GRACE_MS: 'How long shutdown waits for requests and jobs to finish.',
+  DOSSIER_INBOX_DIR: 'The scanner drop folder (default `<data dir>/inbox`); a mounted SMB/NFS share works, it is polled.',
+  DOSSIER_INBOX_POLL_MS: 'How often the inbox folder is listed, in ms.',
+  DOSSIER_INBOX_STABLE_MS: 'How long a file\'s size and mtime must stay unchanged before it is taken, in ms (on top of two equal polls).',
 };
 
 export class ConfigError extends Error {}
@@ -123,5 +133,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     objectStore,
     inbox: e.DOSSIER_INBOX,
     shutdownGraceMs: e.DOSSIER_SHUTDOWN_GRACE_MS,
+    inboxDir: e.DOSSIER_INBOX_DIR ? path.resolve(e.DOSSIER_INBOX_DIR) : path.join(dataDir, 'inbox'),
+    inboxPollMs: e.DOSSIER_INBOX_POLL_MS,
+    inboxStableMs: e.DOSSIER_INBOX_STABLE_MS,
   };
 }

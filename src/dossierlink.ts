@@ -217,7 +217,10 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
       version: VERSION,
       webRoot: WEB_ROOT,
     });
-    const inbox = new InboxWatcher(config.dataDir, services.intake, db, new RegExp(config.customerPattern), logger);
+    const inbox = new InboxWatcher(config.dataDir, services.intake, db, new RegExp(config.customerPattern), logger, config.inboxPollMs, {
+      dir: config.inboxDir,
+      stableMs: config.inboxStableMs,
+    });
     return {
       config,
       clock,

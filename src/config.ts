@@ -32,6 +32,7 @@ const EnvSchema = z.object({
   DOSSIER_INBOX_DIR: z.string().min(1).optional(),
   DOSSIER_INBOX_POLL_MS: z.coerce.number().int().min(100).max(3_600_000).default(2000),
   DOSSIER_INBOX_STABLE_MS: z.coerce.number().int().min(0).max(3_600_000).default(0),
+  DOSSIER_INTAKE_BARCODES: flag(true),
 });
 
 export type Config = {
@@ -56,6 +57,8 @@ export type Config = {
   inboxDir: string;
   inboxPollMs: number;
   inboxStableMs: number;
+  /** Read every intake's pages for separator/cover sheets, paper labels and coupons before ingest. */
+  intakeBarcodes: boolean;
 };
 
 /** Environment variables with their meaning, for the README and `--help`. Kept beside the schema so they cannot drift. */
@@ -83,6 +86,7 @@ export const ENV_DOCS: Record<keyof z.infer<typeof EnvSchema>, string> = {
   DOSSIER_INBOX_DIR: 'The scanner drop folder (default `<data dir>/inbox`); a mounted SMB/NFS share works, it is polled.',
   DOSSIER_INBOX_POLL_MS: 'How often the inbox folder is listed, in ms.',
   DOSSIER_INBOX_STABLE_MS: 'How long a file\'s size and mtime must stay unchanged before it is taken, in ms (on top of two equal polls).',
+  DOSSIER_INTAKE_BARCODES: 'Read every intake\'s pages for separator and cover sheets, paper labels and reply coupons before OCR (`off` to skip).',
 };
 
 export class ConfigError extends Error {}
@@ -136,5 +140,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     inboxDir: e.DOSSIER_INBOX_DIR ? path.resolve(e.DOSSIER_INBOX_DIR) : path.join(dataDir, 'inbox'),
     inboxPollMs: e.DOSSIER_INBOX_POLL_MS,
     inboxStableMs: e.DOSSIER_INBOX_STABLE_MS,
+    intakeBarcodes: e.DOSSIER_INTAKE_BARCODES,
   };
 }

@@ -63,13 +63,15 @@ import { ChangesService } from './services/changes.service.js';
 import { IMPORT_JOB, ImportService } from './services/import.service.js';
 import { MergeAwareCustomersService, MergeService } from './services/merge.service.js';
 import { WebhooksService } from './services/webhooks.service.js';
+import { intakeRoutes } from './http/intake.routes.js';
+import { IntakeSplitService, SPLIT_JOB } from './services/intake-split.service.js';
 
 export type Services = ReturnType<typeof buildServices>;
 
 function buildServices(db: Database, store: ObjectStore, config: Config, clock: Clock, queue: JobQueue, logger?: Logger) {
   const audit = new AuditService(db, clock);
   const scopes = new ScopesService(db, config.defaultScopes);
-  const intake = new IntakeService(db, store, queue, audit, scopes, clock);
+  const intake = new IntakeService(db, store, queue, audit, scopes, clock, undefined, config.intakeBarcodes);
   const tracking = new TrackingService(db, audit, clock);
   const locations = new LocationsService(db, audit, clock, tracking);
   const status = new StatusService(audit, clock);
@@ -98,6 +100,23 @@ function buildServices(db: Database, store: ObjectStore, config: Config, clock: 
     ...complianceServices(db, store, audit, clock, logger),
     ...integrationServices(db, store, queue, audit, clock, config, logger),
   };
+}
+
+/** Barcodes in every intake and e-mail intake (issue 18). */
+function intakeServices(db: Database, store: ObjectStore, queue: JobQueue, clock: Clock, services: Services, logger?: Logger) {
+  const intakeSplit = new IntakeSplitService({
+    db,
+    store,
+    queue,
+    audit: services.audit,
+    scopes: services.scopes,
+    clock,
+    reader: createBarcodeReader(),
+    digitise: services.digitise,
+    coupons: services.coupons,
+    logger,
+  });
+  return { intakeSplit };
 }
 
 /** CRM integration: customer imports and merges, outbox webhooks, the delta feed (issue #10). */
@@ -148,7 +167,8 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
     const store = createObjectStore(config.objectStore);
     await store.init();
     const queue = new JobQueue({ db, clock });
-    const services = buildServices(db, store, config, clock, queue, logger);
+    const base = buildServices(db, store, config, clock, queue, logger);
+    const services = { ...base, ...intakeServices(db, store, queue, clock, base, logger) };
     // The OCR engine starts its workers on first use, so an instance that never OCRs costs nothing.
     const ocr = opts.ocr ?? createTesseractOcrEngine({ langs: config.ocrLangs, workers: config.ocrWorkers, logger });
     const runner = new JobRunner({ queue, logger });
@@ -174,6 +194,7 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
       }),
     );
     runner.register(IMPORT_JOB, (job, ctx) => services.imports.runJob(job as Parameters<ImportService['runJob']>[0], ctx));
+    runner.register(SPLIT_JOB, (job, ctx) => services.intakeSplit.run(job as Parameters<IntakeSplitService['run']>[0], ctx));
     runner.register('coupons', createCouponsHandler({ db, store, coupons: services.coupons, reader: createBarcodeReader(), clock, logger }));
     const app = createApp({
       routes: [
@@ -210,6 +231,7 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
           maxUploadBytes: config.maxUploadBytes,
         }),
         ...integrationRoutes({ db, ...services, uploadTmpDir: path.join(config.dataDir, 'tmp', 'uploads'), maxUploadBytes: config.maxUploadBytes }),
+        ...intakeRoutes({ split: services.intakeSplit }),
       ],
       authenticate: (t) => services.users.authenticate(t),
       logger,

@@ -3,17 +3,21 @@ import { fileTypeFromFile } from 'file-type';
 import { countImagePages } from '../adapters/image/image-pages.js';
 import type { ObjectStore } from '../adapters/object-store/object-store.js';
 import { countPdfPages } from '../adapters/pdf/pdf-render.js';
-import type { Database } from '../db/database.js';
-import { documentsRepository } from '../db/documents.repository.js';
+import type { Database, Queryable } from '../db/database.js';
+import { documentsRepository, type DocumentRow } from '../db/documents.repository.js';
+import { intakeSplitsRepository } from '../db/intake-splits.repository.js';
 import type { DocumentView } from '../domain/document.js';
 import type { Principal } from '../domain/roles.js';
-import { Invalid, UnsupportedMediaType } from '../errors.js';
+import { Conflict, Invalid, UnsupportedMediaType } from '../errors.js';
 import type { JobQueue } from '../jobs/job-queue.js';
 import type { AuditService } from './audit.service.js';
 import type { Clock } from './clock.js';
 import { buildDocument } from './document-records.js';
 import { toDocumentView } from './documents.service.js';
 import type { ScopesService } from './scopes.service.js';
+
+/** Kind of the job that reads an intake's barcodes (see intake-split.service.ts); here to keep imports one-way. */
+export const SPLIT_JOB = 'split';
 
 /** What the pipeline accepts, decided from the bytes (magic numbers), never the name or the client's header. */
 export const ACCEPTED_MIME = ['application/pdf', 'image/png', 'image/jpeg', 'image/tiff'] as const;
@@ -41,7 +45,22 @@ export class IntakeService {
     private readonly scopes: ScopesService,
     private readonly clock: Clock,
     private readonly onEnqueued: () => void = () => undefined,
+    /** Read every intake's pages for Dossierlink codes before ingest (DOSSIER_INTAKE_BARCODES). */
+    private readonly barcodes = true,
   ) {}
+
+  /** A stack taken in before and split by its barcodes: answers with its first document, or 409 when none stayed a document. */
+  private async splitStack(q: Queryable, sha256: string, name: string | null): Promise<DocumentRow | undefined> {
+    const split = await intakeSplitsRepository.byStack(q, sha256);
+    if (!split) return undefined;
+    const parts = await intakeSplitsRepository.parts(q, split.document_id);
+    for (const p of parts) {
+      const id = (JSON.parse(p.result) as { documentId?: string }).documentId;
+      const doc = id ? await documentsRepository.get(q, id) : undefined;
+      if (doc) return doc;
+    }
+    throw new Conflict(`${name ?? 'This file'} was taken in before and split by its barcodes`, { documentId: split.document_id, parts: parts.map((p) => ({ kind: p.kind, result: JSON.parse(p.result) as unknown })) }, 'duplicate_upload');
+  }
 
   /** Checks the file is what it claims and can be processed. Returns the real MIME type and page count. */
   async preflight(file: IncomingFile): Promise<{ mime: (typeof ACCEPTED_MIME)[number]; pageCount: number }> {
@@ -60,13 +79,13 @@ export class IntakeService {
     return { mime, pageCount };
   }
 
-  async accept(file: IncomingFile, meta: IntakeMeta, actor: Principal, source: 'upload' | 'inbox'): Promise<IntakeResult> {
+  async accept(file: IncomingFile, meta: IntakeMeta, actor: Principal, source: 'upload' | 'inbox' | 'email'): Promise<IntakeResult> {
     const { mime, pageCount } = await this.preflight(file);
     // The object goes in first: if the transaction below fails, an unreferenced blob remains
     // (content-addressed, harmless), never a document row pointing at nothing.
     const stored = await this.store.putFile(file.path, { contentType: mime });
     const result = await this.db.tx(async (q) => {
-      const existing = await documentsRepository.bySha256(q, stored.sha256);
+      const existing = (await documentsRepository.bySha256(q, stored.sha256)) ?? (await this.splitStack(q, stored.sha256, file.originalName));
       if (existing) {
         await this.audit.record(q, {
           actorId: actor.id,
@@ -94,7 +113,13 @@ export class IntakeService {
       );
       doc.page_count = pageCount;
       await documentsRepository.insert(q, doc);
-      await this.queue.enqueue(q, { kind: 'ingest', payload: { documentId: doc.id }, idempotencyKey: `ingest:${doc.id}` });
+      // The split job reads the pages' barcodes first (separator/cover sheets, labels, coupons), then queues the ingest.
+      await this.queue.enqueue(
+        q,
+        this.barcodes
+          ? { kind: SPLIT_JOB, payload: { documentId: doc.id, sha256: stored.sha256, mime }, idempotencyKey: `split:${doc.id}` }
+          : { kind: 'ingest', payload: { documentId: doc.id }, idempotencyKey: `ingest:${doc.id}` },
+      );
       await this.audit.record(q, {
         actorId: actor.id,
         action: 'document.upload',

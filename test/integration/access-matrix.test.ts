@@ -256,6 +256,8 @@ const MATRIX: Record<string, Row> = {
   'GET /api/events': { allowed: ['crm'] },
   'GET /api/changes': { allowed: ['crm'], sample: () => ({ path: '/api/changes?since=&limit=50' }) },
   'GET /api/exports/key-points': { allowed: ['crm'], sample: () => ({ path: '/api/exports/key-points?format=csv' }) },
+  'GET /api/cover-sheet.pdf': { allowed: ['mailroom'], sample: () => ({ path: '/api/cover-sheet.pdf?customerId=KL-000123&type=invoice' }) },
+  'GET /api/intake/splits/:id': { allowed: ['mailroom'], sample: ({ docId }) => ({ path: `/api/intake/splits/${docId}` }) },
 };
 
 const ROLES: Role[] = ['mailroom', 'crm', 'compliance', 'admin'];

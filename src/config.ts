@@ -33,6 +33,17 @@ const EnvSchema = z.object({
   DOSSIER_INBOX_POLL_MS: z.coerce.number().int().min(100).max(3_600_000).default(2000),
   DOSSIER_INBOX_STABLE_MS: z.coerce.number().int().min(0).max(3_600_000).default(0),
   DOSSIER_INTAKE_BARCODES: flag(true),
+  DOSSIER_IMAP_URL: z.string().regex(/^imaps?:\/\//, 'must start with imap:// or imaps://').optional(),
+  DOSSIER_IMAP_HOST: z.string().min(1).optional(),
+  DOSSIER_IMAP_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  DOSSIER_IMAP_USER: z.string().min(1).optional(),
+  DOSSIER_IMAP_PASSWORD: z.string().optional(),
+  DOSSIER_IMAP_MAILBOX: z.string().min(1).optional(),
+  DOSSIER_IMAP_TLS: flag(true),
+  DOSSIER_IMAP_INTERVAL_MS: z.coerce.number().int().min(1000).max(86_400_000).default(60_000),
+  DOSSIER_IMAP_PROCESSED: z.enum(['flag', 'move']).default('flag'),
+  DOSSIER_IMAP_MOVE_TO: z.string().min(1).default('Dossierlink'),
+  DOSSIER_IMAP_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(5),
 });
 
 export type Config = {
@@ -59,6 +70,23 @@ export type Config = {
   inboxStableMs: number;
   /** Read every intake's pages for separator/cover sheets, paper labels and coupons before ingest. */
   intakeBarcodes: boolean;
+  /** E-mail intake: an IMAP mailbox read on a schedule; null when not configured. */
+  imap: ImapConfig | null;
+};
+
+export type ImapConfig = {
+  host: string;
+  port: number;
+  /** TLS from the start (imaps, usually 993); otherwise plain, upgraded with STARTTLS when the server offers it. */
+  secure: boolean;
+  user: string;
+  password: string;
+  mailbox: string;
+  intervalMs: number;
+  /** What happens to a message once its attachments are documents: a flag (\\Seen and $Dossierlink), or a move to `moveTo`. */
+  processed: 'flag' | 'move';
+  moveTo: string;
+  maxAttempts: number;
 };
 
 /** Environment variables with their meaning, for the README and `--help`. Kept beside the schema so they cannot drift. */
@@ -87,6 +115,17 @@ export const ENV_DOCS: Record<keyof z.infer<typeof EnvSchema>, string> = {
   DOSSIER_INBOX_POLL_MS: 'How often the inbox folder is listed, in ms.',
   DOSSIER_INBOX_STABLE_MS: 'How long a file\'s size and mtime must stay unchanged before it is taken, in ms (on top of two equal polls).',
   DOSSIER_INTAKE_BARCODES: 'Read every intake\'s pages for separator and cover sheets, paper labels and reply coupons before OCR (`off` to skip).',
+  DOSSIER_IMAP_URL: 'E-mail intake mailbox as one URL, `imaps://user:password@host:993/INBOX` (`imap://` for plain/STARTTLS); or the variables below.',
+  DOSSIER_IMAP_HOST: 'E-mail intake: IMAP server (enables e-mail intake).',
+  DOSSIER_IMAP_PORT: 'E-mail intake: port (default 993 with TLS, 143 without).',
+  DOSSIER_IMAP_USER: 'E-mail intake: user name.',
+  DOSSIER_IMAP_PASSWORD: 'E-mail intake: password.',
+  DOSSIER_IMAP_MAILBOX: 'E-mail intake: mailbox to read (default `INBOX`).',
+  DOSSIER_IMAP_TLS: 'E-mail intake: TLS from the start (`off`: plain, STARTTLS when offered).',
+  DOSSIER_IMAP_INTERVAL_MS: 'E-mail intake: how often the mailbox is read, in ms.',
+  DOSSIER_IMAP_PROCESSED: 'E-mail intake: a processed message is flagged (`flag`: \\Seen and `$Dossierlink`) or moved (`move`).',
+  DOSSIER_IMAP_MOVE_TO: 'E-mail intake: the folder processed messages move to with `move` (created if missing).',
+  DOSSIER_IMAP_MAX_ATTEMPTS: 'E-mail intake: tries per message before it is reported as failed (the message stays in the mailbox).',
 };
 
 export class ConfigError extends Error {}
@@ -141,5 +180,36 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     inboxPollMs: e.DOSSIER_INBOX_POLL_MS,
     inboxStableMs: e.DOSSIER_INBOX_STABLE_MS,
     intakeBarcodes: e.DOSSIER_INTAKE_BARCODES,
+    imap: imapConfig(e),
+  };
+}
+
+/** The IMAP settings from DOSSIER_IMAP_URL or the separate variables (these override the URL's parts). */
+function imapConfig(e: z.infer<typeof EnvSchema>): ImapConfig | null {
+  let url: URL | null = null;
+  if (e.DOSSIER_IMAP_URL) {
+    try {
+      url = new URL(e.DOSSIER_IMAP_URL);
+    } catch {
+      throw new ConfigError('Invalid configuration:\n  DOSSIER_IMAP_URL: not a URL');
+    }
+  }
+  const host = e.DOSSIER_IMAP_HOST ?? url?.hostname;
+  if (!host) return null;
+  const secure = e.DOSSIER_IMAP_HOST ? e.DOSSIER_IMAP_TLS : url ? url.protocol === 'imaps:' : e.DOSSIER_IMAP_TLS;
+  const user = e.DOSSIER_IMAP_USER ?? (url?.username ? decodeURIComponent(url.username) : undefined);
+  if (!user) throw new ConfigError('Invalid configuration:\n  e-mail intake needs DOSSIER_IMAP_USER (or a user in DOSSIER_IMAP_URL)');
+  const mailbox = e.DOSSIER_IMAP_MAILBOX ?? (url && url.pathname.length > 1 ? decodeURIComponent(url.pathname.slice(1)) : 'INBOX');
+  return {
+    host,
+    port: e.DOSSIER_IMAP_PORT ?? (url?.port ? Number(url.port) : secure ? 993 : 143),
+    secure,
+    user,
+    password: e.DOSSIER_IMAP_PASSWORD ?? (url?.password ? decodeURIComponent(url.password) : ''),
+    mailbox,
+    intervalMs: e.DOSSIER_IMAP_INTERVAL_MS,
+    processed: e.DOSSIER_IMAP_PROCESSED,
+    moveTo: e.DOSSIER_IMAP_MOVE_TO,
+    maxAttempts: e.DOSSIER_IMAP_MAX_ATTEMPTS,
   };
 }

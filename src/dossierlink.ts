@@ -65,6 +65,7 @@ import { MergeAwareCustomersService, MergeService } from './services/merge.servi
 import { WebhooksService } from './services/webhooks.service.js';
 import { intakeRoutes } from './http/intake.routes.js';
 import { IntakeSplitService, SPLIT_JOB } from './services/intake-split.service.js';
+import { MAIL_JOB, MailIntakeService } from './services/mail-intake.service.js';
 
 export type Services = ReturnType<typeof buildServices>;
 
@@ -103,7 +104,7 @@ function buildServices(db: Database, store: ObjectStore, config: Config, clock: 
 }
 
 /** Barcodes in every intake and e-mail intake (issue 18). */
-function intakeServices(db: Database, store: ObjectStore, queue: JobQueue, clock: Clock, services: Services, logger?: Logger) {
+function intakeServices(db: Database, store: ObjectStore, queue: JobQueue, clock: Clock, services: Services, config: Config, logger?: Logger) {
   const intakeSplit = new IntakeSplitService({
     db,
     store,
@@ -116,7 +117,8 @@ function intakeServices(db: Database, store: ObjectStore, queue: JobQueue, clock
     coupons: services.coupons,
     logger,
   });
-  return { intakeSplit };
+  const mailIntake = new MailIntakeService({ db, store, queue, audit: services.audit, intake: services.intake, clock, config: config.imap, tmpDir: path.join(config.dataDir, 'tmp'), logger });
+  return { intakeSplit, mailIntake };
 }
 
 /** CRM integration: customer imports and merges, outbox webhooks, the delta feed (issue #10). */
@@ -168,7 +170,7 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
     await store.init();
     const queue = new JobQueue({ db, clock });
     const base = buildServices(db, store, config, clock, queue, logger);
-    const services = { ...base, ...intakeServices(db, store, queue, clock, base, logger) };
+    const services = { ...base, ...intakeServices(db, store, queue, clock, base, config, logger) };
     // The OCR engine starts its workers on first use, so an instance that never OCRs costs nothing.
     const ocr = opts.ocr ?? createTesseractOcrEngine({ langs: config.ocrLangs, workers: config.ocrWorkers, logger });
     const runner = new JobRunner({ queue, logger });
@@ -195,6 +197,7 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
     );
     runner.register(IMPORT_JOB, (job, ctx) => services.imports.runJob(job as Parameters<ImportService['runJob']>[0], ctx));
     runner.register(SPLIT_JOB, (job, ctx) => services.intakeSplit.run(job as Parameters<IntakeSplitService['run']>[0], ctx));
+    runner.register(MAIL_JOB, (job, ctx) => services.mailIntake.runJob(job as Parameters<MailIntakeService['runJob']>[0], ctx));
     runner.register('coupons', createCouponsHandler({ db, store, coupons: services.coupons, reader: createBarcodeReader(), clock, logger }));
     const app = createApp({
       routes: [
@@ -231,7 +234,7 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
           maxUploadBytes: config.maxUploadBytes,
         }),
         ...integrationRoutes({ db, ...services, uploadTmpDir: path.join(config.dataDir, 'tmp', 'uploads'), maxUploadBytes: config.maxUploadBytes }),
-        ...intakeRoutes({ split: services.intakeSplit }),
+        ...intakeRoutes({ split: services.intakeSplit, mail: services.mailIntake }),
       ],
       authenticate: (t) => services.users.authenticate(t),
       logger,
@@ -265,11 +268,13 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
         dailyTimer = setInterval(() => void scheduleDaily().catch((err) => logger.error({ err }, 'could not schedule the daily pass')), 3_600_000);
         dailyTimer.unref();
         if (config.inbox) await inbox.start();
+        services.mailIntake.start();
       },
       /** Stops taking work, lets running jobs finish within the grace period, then closes everything. */
       async close(graceMs = config.shutdownGraceMs) {
         clearInterval(dailyTimer);
         await inbox.stop();
+        await services.mailIntake.stop();
         await services.webhooks.stop();
         await runner.stop({ graceMs });
         await ocr.terminate();

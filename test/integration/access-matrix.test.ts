@@ -258,6 +258,8 @@ const MATRIX: Record<string, Row> = {
   'GET /api/exports/key-points': { allowed: ['crm'], sample: () => ({ path: '/api/exports/key-points?format=csv' }) },
   'GET /api/cover-sheet.pdf': { allowed: ['mailroom'], sample: () => ({ path: '/api/cover-sheet.pdf?customerId=KL-000123&type=invoice' }) },
   'GET /api/intake/splits/:id': { allowed: ['mailroom'], sample: ({ docId }) => ({ path: `/api/intake/splits/${docId}` }) },
+  'GET /api/mail-intake': { allowed: ['mailroom'] },
+  'POST /api/mail-intake/poll': { allowed: ['mailroom'] },
 };
 
 const ROLES: Role[] = ['mailroom', 'crm', 'compliance', 'admin'];

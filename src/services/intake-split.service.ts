@@ -122,7 +122,9 @@ export class IntakeSplitService {
     const out: IntakePage[] = [];
     for await (const { pageNo, image } of images) {
       ctx.signal.throwIfAborted();
-      const hits = await this.deps.reader.read(image, { formats: ['Code128', 'QRCode'] });
+      // One decoder pass: most pages carry no code, and the retry passes (upscaling, cleaning) cost
+      // several times as much on every such page. Sheets and labels are printed to read in one.
+      const hits = await this.deps.reader.read(image, { formats: ['Code128', 'QRCode'], retry: false });
       out.push(await this.resolve(pageNo, hits.map((h) => h.text)));
       await ctx.progress(pageNo, Math.max(pageNo, out.length), `page ${pageNo}: ${out[out.length - 1]!.kind}`);
     }

@@ -57,7 +57,6 @@ export function needsSplit(pages: IntakePage[]): boolean {
 export function splitStack(pages: IntakePage[]): IntakePart[] {
   const parts: IntakePart[] = [];
   let assign: { customerId: string | null; type: string | null; sheet: string | null } = { customerId: null, type: null, sheet: null };
-  let delimited = false;
   let cur: IntakePart | null = null;
   const close = () => {
     if (cur && cur.pages.length) parts.push(cur);
@@ -68,7 +67,6 @@ export function splitStack(pages: IntakePage[]): IntakePart[] {
     if (p.kind === 'sheet') {
       close();
       assign = { customerId: p.customerId, type: p.type, sheet: p.code };
-      delimited = true;
       continue;
     }
     if (p.kind === 'coupon') {
@@ -79,7 +77,8 @@ export function splitStack(pages: IntakePage[]): IntakePart[] {
     if (p.kind === 'paper') {
       const c = cur as IntakePart | null;
       if (c?.kind === 'paper' && c.documentId === p.documentId) c.pages.push(p.pageNo);
-      else if (c?.kind === 'document' && delimited && c.sheet === assign.sheet && c.sheet !== null) {
+      else if (c?.kind === 'document' && c.sheet !== null) {
+        // The part was opened by a sheet: the sheet marks the document, the label only says which paper it is.
         cur = { kind: 'paper', pages: [...c.pages, p.pageNo], documentId: p.documentId, code: p.code, sheet: c.sheet };
       } else {
         close();

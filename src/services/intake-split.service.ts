@@ -32,7 +32,7 @@ import { nowIso, type Clock } from './clock.js';
 import type { CouponsService } from './coupons.service.js';
 import type { DigitiseService } from './digitise.service.js';
 import { buildDocument } from './document-records.js';
-import { SPLIT_JOB, UNCLASSIFIED } from './intake.service.js';
+import { SPLIT_JOB, UNCLASSIFIED, titleFromName } from './intake.service.js';
 
 export { SPLIT_JOB };
 import type { ScopesService } from './scopes.service.js';
@@ -230,6 +230,7 @@ export class IntakeSplitService {
           original_name: scan.name,
           original_size: scan.size,
           page_count: scan.pageCount,
+          title: titleFromName(scan.name) ?? parent.title,
           customer_id: assign.customerId,
           type: assign.type ?? UNCLASSIFIED,
         },
@@ -241,7 +242,7 @@ export class IntakeSplitService {
         {
           customerId: assign.customerId,
           type: assign.type ?? UNCLASSIFIED,
-          title: parent.title,
+          title: titleFromName(scan.name) ?? parent.title,
           status: 'queued',
           source: parent.source,
           createdBy: parent.created_by,

@@ -183,6 +183,22 @@ describe(IntakeSplitService.name, () => {
     assert.equal(splits.length, 1);
   });
 
+  it('given a scan with a cover sheet in front dropped in the scanner inbox when it is taken then the sheet assigns the pages after it', async () => {
+    const { writeFile } = await import('node:fs/promises');
+    const { join } = await import('node:path');
+    const cover = await pdfOf(t, '/api/cover-sheet.pdf?customerId=KL-000126&type=order');
+    const scan = await toImagePdf([rotate(await renderPdfPage(cover, 1, DPI), -0.5), page(['ORDERBEVESTIGING 5531', 'Levering volgende week.'], 11)], { dpi: DPI });
+    await t.dl.inbox.start();
+    await writeFile(join(t.dl.inbox.dir, 'scan-0042.pdf'), scan);
+    await t.dl.inbox.pollOnce();
+    await t.dl.inbox.pollOnce();
+    const row = await t.dl.db.get<{ id: string }>("SELECT id FROM documents WHERE source = 'inbox'");
+    assert.ok(row, 'taken from the inbox');
+    const doc = await waitFinal(t, row.id);
+    assert.deepEqual([doc.customerId, doc.type, doc.pageCount], ['KL-000126', 'order', 1]);
+    assert.equal(doc.title, 'scan-0042 (p. 2)');
+  });
+
   it('given an unknown customer when a cover sheet is asked for then 422 and no sheet', async () => {
     const res = await t.api('GET', '/api/cover-sheet.pdf?customerId=KL-999999&type=invoice', { as: 'mailroom' });
     assert.equal(res.status, 422);

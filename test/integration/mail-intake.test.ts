@@ -1,8 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ImapFlow } from 'imapflow';
+import { loadConfig } from '../../src/config.js';
 import type { DocumentView } from '../../src/domain/document.js';
+import { openDossierlink } from '../../src/dossierlink.js';
 import { MailIntakeService } from '../../src/services/mail-intake.service.js';
 import { dovecotPath, NO_DOVECOT, startImapServer, type ImapTestServer } from '../helpers/imap-server.js';
 import { waitFinal } from '../helpers/ingest-helpers.js';
@@ -102,7 +107,7 @@ describe(MailIntakeService.name, { skip }, () => {
   const message = async (messageId: string) => (await status()).messages.find((m) => m.messageId === messageId);
 
   before(async () => {
-    server = await startImapServer({ facturen: 'geheim-1', archief: 'geheim-2' });
+    server = await startImapServer({ facturen: 'geheim-1', archief: 'geheim-2', herstart: 'geheim-3' });
     t = await startTestApp({
       env: { DOSSIER_IMAP_URL: `imap://facturen:geheim-1@127.0.0.1:${server.port}/INBOX`, DOSSIER_IMAP_INTERVAL_MS: '3600000', DOSSIER_IMAP_MAX_ATTEMPTS: '2' },
     });
@@ -197,6 +202,31 @@ describe(MailIntakeService.name, { skip }, () => {
     assert.equal(await unprocessed(server, 'facturen'), 0);
     const all = await t.dl.db.all<{ n: number }>("SELECT COUNT(*) AS n FROM documents WHERE source = 'email'");
     assert.equal(all[0]!.n, 3, 'three attachments, three documents, none twice');
+  });
+
+  it('given the process stops after a message was taken and before its job ran when it starts again on the same data then the message is taken in once', async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'dossierlink-mail-restart-'));
+    const env = { DOSSIER_DATA_DIR: dataDir, DOSSIER_LOG_LEVEL: 'silent', DOSSIER_INBOX: 'off', DOSSIER_IMAP_URL: `imap://herstart:geheim-3@127.0.0.1:${server.port}`, DOSSIER_IMAP_INTERVAL_MS: '3600000' };
+    try {
+      await imap(server, 'herstart', (c) => c.append('INBOX', order));
+      let dl = await openDossierlink(loadConfig(env));
+      assert.equal((await dl.services.mailIntake.pollOnce()).queued, 1);
+      await dl.close(); // stopped before any job ran
+      dl = await openDossierlink(loadConfig(env));
+      try {
+        assert.equal((await dl.services.mailIntake.pollOnce()).queued, 0, 'known by its Message-ID after the restart');
+        await dl.startWorkers();
+        await until('the message processed', async () => (await dl.db.get("SELECT id FROM mail_messages WHERE status = 'done'")) ?? null);
+        assert.equal((await dl.services.mailIntake.pollOnce()).marked, 1);
+        assert.equal(await unprocessed(server, 'herstart'), 0);
+        const docs = await dl.db.all("SELECT id FROM documents WHERE source = 'email'");
+        assert.equal(docs.length, 1);
+      } finally {
+        await dl.close();
+      }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('given a mailbox read with DOSSIER_IMAP_PROCESSED=move when a message is done then it is moved to the configured folder', async () => {

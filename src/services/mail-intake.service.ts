@@ -45,6 +45,7 @@ export class MailIntakeService {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<PollReport> | null = null;
   private last: PollReport | null = null;
+  private client: ImapFlow | null = null;
 
   constructor(private readonly deps: Deps) {}
 
@@ -65,6 +66,8 @@ export class MailIntakeService {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    // A pass waiting on an unresponsive server is cut off rather than holding up shutdown; what it took is safe.
+    this.client?.close();
     await this.running?.catch(() => undefined);
   }
 
@@ -81,6 +84,7 @@ export class MailIntakeService {
     const client = new ImapFlow({ host: cfg.host, port: cfg.port, secure: cfg.secure, auth: { user: cfg.user, pass: cfg.password }, logger: false, disableAutoIdle: true });
     // A dropped connection is reported by the command that was waiting; without a listener it would crash the process.
     client.on('error', (err: Error) => this.deps.logger?.warn({ err }, 'imap connection error'));
+    this.client = client;
     try {
       await client.connect();
       if (cfg.processed === 'move') await client.mailboxCreate(cfg.moveTo).catch(() => undefined); // exists already: fine
@@ -89,12 +93,18 @@ export class MailIntakeService {
         const uids = (await client.search({ unKeyword: PROCESSED_KEYWORD }, { uid: true })) || [];
         for (const uid of uids) {
           report.seen++;
-          const msg = await client.fetchOne(String(uid), { uid: true, envelope: true, source: true, internalDate: true }, { uid: true });
-          if (!msg || !msg.source) continue;
-          let row = await mailMessagesRepository.get(this.deps.db, messageKey(msg.envelope?.messageId, msg.source));
+          // The envelope first: a message known by its Message-ID (queued, or failed and reported) is not downloaded again.
+          const head = await client.fetchOne(String(uid), { uid: true, envelope: true }, { uid: true });
+          if (!head) continue;
+          let row = head.envelope?.messageId ? await mailMessagesRepository.get(this.deps.db, messageKey(head.envelope.messageId, null)) : undefined;
           if (!row) {
-            row = await this.take(cfg, uid, msg);
-            report.queued++;
+            const msg = await client.fetchOne(String(uid), { uid: true, envelope: true, source: true, internalDate: true }, { uid: true });
+            if (!msg || !msg.source) continue;
+            row = await mailMessagesRepository.get(this.deps.db, messageKey(msg.envelope?.messageId, msg.source));
+            if (!row) {
+              row = await this.take(cfg, uid, msg);
+              report.queued++;
+            }
           }
           if (row.status === 'done') {
             await this.markProcessed(client, cfg, uid);
@@ -111,6 +121,8 @@ export class MailIntakeService {
       report.error = (err as Error).message.slice(0, 500);
       this.deps.logger?.error({ err, host: cfg.host, mailbox: cfg.mailbox }, 'mailbox could not be read; will try again');
       client.close();
+    } finally {
+      this.client = null;
     }
     this.last = report;
     if (report.queued || report.marked) this.deps.logger?.info(report, 'mailbox read');
@@ -255,7 +267,8 @@ export class MailIntakeService {
 }
 
 /** The message's key: its Message-ID, or the whole message when it has none (then an identical copy is the same message). */
-function messageKey(messageId: string | undefined, source: Uint8Array): string {
+function messageKey(messageId: string | undefined, source: Uint8Array | null): string {
   const mid = messageId?.trim();
-  return sha256(mid ? `message-id:${mid}` : `eml:${sha256(source)}`);
+  if (!mid && !source) throw new Error('a message without Message-ID is keyed by its bytes');
+  return sha256(mid ? `message-id:${mid}` : `eml:${sha256(source!)}`);
 }

@@ -9,6 +9,7 @@
  * under the idempotency key `split:<document>:<part>`; a re-run reads the pages again (same
  * result), skips parts already made and stores nothing twice (parts are stored by content hash).
  */
+import { PDFDict, PDFDocument, PDFName } from 'pdf-lib';
 import type { Logger } from 'pino';
 import type { BarcodeReader } from '../adapters/barcode/barcode-reader.js';
 import { imagePages } from '../adapters/image/image-pages.js';
@@ -70,7 +71,7 @@ export class IntakeSplitService {
     const bytes = new Uint8Array(await store.getBuffer(sha256));
     let pages: IntakePage[];
     try {
-      pages = await this.readPages(bytes, mime, ctx);
+      pages = await this.readPages(bytes, mime, ctx, parent.page_count ?? 0);
     } catch (err) {
       if (ctx.signal.aborted) throw err;
       // A page the renderer cannot read is the ingest job's to report, with its reason; do not split.
@@ -116,19 +117,39 @@ export class IntakeSplitService {
   }
 
   /** Reads and resolves the codes on every page. */
-  async readPages(bytes: Uint8Array, mime: string, ctx: JobContext): Promise<IntakePage[]> {
-    const images: AsyncIterable<{ pageNo: number; image: GreyImage }> =
-      mime === 'application/pdf' ? renderPdfPages(bytes, { dpi: SPLIT_READ_DPI }) : imagePages(bytes);
+  async readPages(bytes: Uint8Array, mime: string, ctx: JobContext, total = 0): Promise<IntakePage[]> {
     const out: IntakePage[] = [];
-    for await (const { pageNo, image } of images) {
+    for await (const { pageNo, image } of this.pageImages(bytes, mime)) {
       ctx.signal.throwIfAborted();
       // One decoder pass: most pages carry no code, and the retry passes (upscaling, cleaning) cost
       // several times as much on every such page. Sheets and labels are printed to read in one.
       const hits = await this.deps.reader.read(image, { formats: ['Code128', 'QRCode'], retry: false });
       out.push(await this.resolve(pageNo, hits.map((h) => h.text)));
-      await ctx.progress(pageNo, Math.max(pageNo, out.length), `page ${pageNo}: ${out[out.length - 1]!.kind}`);
+      await ctx.progress(out.length, Math.max(total, out.length), `page ${pageNo}: ${out[out.length - 1]!.kind}`);
     }
-    return out;
+    return out.sort((a, b) => a.pageNo - b.pageNo);
+  }
+
+  /**
+   * The pages as grey images. A PDF page without any image on it is vector art and text only
+   * (born-digital): a code there is drawn sharp, so it is rendered at half the resolution, a
+   * quarter of the pixels; pages with images (scans) get the full SPLIT_READ_DPI.
+   */
+  private async *pageImages(bytes: Uint8Array, mime: string): AsyncGenerator<{ pageNo: number; image: GreyImage }> {
+    if (mime !== 'application/pdf') {
+      yield* imagePages(bytes);
+      return;
+    }
+    const vector = await vectorOnlyPages(bytes);
+    const scanned: number[] = [];
+    const drawn: number[] = [];
+    for (let p = 1; p <= vector.length; p++) (vector[p - 1] ? drawn : scanned).push(p);
+    if (vector.length === 0) {
+      yield* renderPdfPages(bytes, { dpi: SPLIT_READ_DPI });
+      return;
+    }
+    if (scanned.length) yield* renderPdfPages(bytes, { dpi: SPLIT_READ_DPI, pages: scanned });
+    if (drawn.length) yield* renderPdfPages(bytes, { dpi: SPLIT_READ_DPI / 2, pages: drawn });
   }
 
   /** What the codes on a page make of it: a sheet first, then a coupon, then a paper label. */
@@ -291,6 +312,16 @@ export class IntakeSplitService {
       createdAt: split?.created_at ?? null,
     };
   }
+}
+
+/** Per page, true when it has no XObject at all (no image, no nested form that could hold one); [] when pdf-lib cannot read the file. */
+async function vectorOnlyPages(bytes: Uint8Array): Promise<boolean[]> {
+  const doc = await PDFDocument.load(bytes, { ignoreEncryption: true, updateMetadata: false }).catch(() => null);
+  if (!doc) return [];
+  return doc.getPages().map((page) => {
+    const xobjects = page.node.Resources()?.lookupMaybe(PDFName.of('XObject'), PDFDict);
+    return !xobjects || xobjects.keys().length === 0;
+  });
 }
 
 /** `scan.pdf` pages 3-5 of 12 → `scan (p. 3-5).pdf`. */

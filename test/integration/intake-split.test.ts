@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { PDFDocument } from 'pdf-lib';
 import { createBarcodeReader } from '../../src/adapters/barcode/barcode-reader.js';
 import { renderPdfPage, type GreyImage } from '../../src/adapters/pdf/pdf-render.js';
 import type { DocumentView } from '../../src/domain/document.js';
@@ -9,7 +10,7 @@ import type { CouponsService } from '../../src/services/coupons.service.js';
 import { IntakeSplitService, type SplitPayload } from '../../src/services/intake-split.service.js';
 import { addNoise, rotate } from '../helpers/degrade-image.js';
 import { textOf, upload, waitFinal } from '../helpers/ingest-helpers.js';
-import { renderScan, toImagePdf } from '../helpers/scan-samples.js';
+import { makeTextPdf, renderScan, toImagePdf } from '../helpers/scan-samples.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
 /** The mailroom's scanner: 200 dpi, JPEG inside a PDF. */
@@ -197,6 +198,24 @@ describe(IntakeSplitService.name, () => {
     const doc = await waitFinal(t, row.id);
     assert.deepEqual([doc.customerId, doc.type, doc.pageCount], ['KL-000126', 'order', 1]);
     assert.equal(doc.title, 'scan-0042 (p. 2)');
+  });
+
+  it('given a born-digital PDF with the sheets merged in digitally when uploaded then it is split too', async () => {
+    const out = await PDFDocument.create();
+    const add = async (bytes: Uint8Array) => {
+      const src = await PDFDocument.load(bytes);
+      for (const p of await out.copyPages(src, src.getPageIndices())) out.addPage(p);
+    };
+    await add(await pdfOf(t, '/api/cover-sheet.pdf?customerId=KL-000127&type=quote'));
+    await add(await makeTextPdf([['OFFERTE OF-2026-3001', 'Geldig tot 31 december 2026']]));
+    await add(await pdfOf(t, '/api/separator-sheets', { method: 'POST', json: {} })); // Code 128 drawn as vector bars
+    await add(await makeTextPdf([['Geachte heer, mevrouw,', 'Bijgaand de gevraagde offerte.']]));
+    const res = await upload(t, await out.save(), 'offerte-digitaal.pdf');
+    const id = (await json<DocumentView>(res, 202)).id;
+    const doc = await waitFinal(t, id);
+    assert.deepEqual([doc.customerId, doc.type, doc.pageCount], ['KL-000127', 'quote', 1]);
+    const parts = await json<Split>(await t.api('GET', `/api/intake/splits/${id}`, { as: 'mailroom' }), 200);
+    assert.deepEqual(parts.parts.map((p) => p.pages), [[2], [4]]);
   });
 
   it('given an unknown customer when a cover sheet is asked for then 422 and no sheet', async () => {

@@ -33,6 +33,16 @@ export const intakeSplitsRepository = {
       [r.document_id, r.stack_sha256, r.stack_mime, r.page_count, r.sheets, r.parts, r.created_at],
     );
   },
+  /** Whether anything still points at the object: a document's original or archive copy, a coupon batch file or review. */
+  async objectInUse(q: Queryable, sha256: string): Promise<boolean> {
+    const row = await q.get<{ n: number }>(
+      `SELECT (SELECT COUNT(*) FROM documents WHERE original_sha256 = ? OR archive_sha256 = ?)
+            + (SELECT COUNT(*) FROM coupon_batch_files WHERE sha256 = ?)
+            + (SELECT COUNT(*) FROM coupon_reviews WHERE original_sha256 = ? OR image_sha256 = ?) AS n`,
+      [sha256, sha256, sha256, sha256, sha256],
+    );
+    return (row?.n ?? 0) > 0;
+  },
   /** Removes the provisional document a stack was taken in as, when every page went elsewhere; only while it was never processed. */
   async removeProvisional(q: Queryable, documentId: string): Promise<number> {
     return (await q.run("DELETE FROM documents WHERE id = ? AND status IN ('queued','processing') AND archive_sha256 IS NULL", [documentId])).changes;

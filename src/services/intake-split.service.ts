@@ -115,6 +115,10 @@ export class IntakeSplitService {
         details: { stack: sha256, pages: pages.length, sheets, parts: made, removed: removed > 0 },
       });
     });
+    // The stack is not kept once split: its pages live on in the parts (PDF pages copied as they
+    // are), so destroying a part later reaches every copy. Only after the split is recorded: until
+    // then a re-run needs the stack.
+    if (!(await intakeSplitsRepository.objectInUse(db, sha256))) await store.delete(sha256);
     await ctx.progress(pages.length, pages.length, `split into ${made.length} part(s)`);
     this.deps.logger?.info({ documentId, pages: pages.length, parts: made.length, sheets }, 'intake stack split');
   }

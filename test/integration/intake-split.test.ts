@@ -128,6 +128,8 @@ describe(IntakeSplitService.name, () => {
     assert.equal(uploads.length, 2, 'the stack itself and one more document, nothing twice');
     const batches = await t.dl.db.all('SELECT id FROM coupon_batches');
     assert.equal(batches.length, 1);
+    const { stack_sha256 } = (await t.dl.db.get<{ stack_sha256: string }>('SELECT stack_sha256 FROM intake_splits WHERE document_id = ?', [parentId]))!;
+    assert.equal(await t.dl.store.stat(stack_sha256), null, 'the stack itself is not kept: destroying a part reaches every copy');
   });
 
   it('given a cover sheet for KL-000124 and invoice when the pages after it are ingested then they are that customer\'s invoice, without the sheet', async () => {

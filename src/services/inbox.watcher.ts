@@ -22,8 +22,9 @@ export type InboxOptions = {
  * Watches `<data dir>/inbox` (or a configured folder) for scanner drop-off and feeds files to the
  * same intake as uploads. The folder is polled, never watched through file events: SMB and NFS
  * shares do not deliver those. A file is taken only once its size and mtime stopped changing
- * between two polls and for at least `stableMs` (scanners and network copies write slowly). It is moved to `.processing/` before intake, so a crash cannot take it twice
- * and a restart puts it back; refused files go to `rejected/` with a `.error.txt` beside them.
+ * between two polls and for at least `stableMs` (scanners and network copies write slowly). It
+ * is moved to `.processing/` before intake, so a crash cannot take it twice and a restart puts it
+ * back; refused files go to `rejected/` with a `.error.txt` beside them.
  * A customer number in the file name (`KL-000123_offerte.pdf`) links the document when known.
  */
 export class InboxWatcher {

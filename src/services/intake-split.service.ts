@@ -66,11 +66,26 @@ export class IntakeSplitService {
 
   /** The `split` job. */
   async run(job: Job<SplitPayload>, ctx: JobContext): Promise<void> {
-    const { db, store } = this.deps;
-    const { documentId, sha256, mime } = job.payload;
+    const { db } = this.deps;
+    const { documentId } = job.payload;
     if (await intakeSplitsRepository.get(db, documentId)) return;
     const parent = await documentsRepository.get(db, documentId);
     if (!parent) return;
+    try {
+      await this.split(job.payload, parent, ctx);
+    } catch (err) {
+      // The last attempt marks the stack's document failed, so it reaches a final status and shows in the operator view.
+      // Not once the document became a part of the stack: then its own ingest job decides its status.
+      const now = await documentsRepository.get(db, documentId);
+      if (job.attempts >= job.maxAttempts && !ctx.signal.aborted && now?.original_sha256 === job.payload.sha256 && now.status === 'queued') {
+        await documentsRepository.update(db, documentId, { status: 'failed', error: `splitting by barcodes failed: ${(err as Error).message}`.slice(0, 500) }, nowIso(this.deps.clock));
+      }
+      throw err;
+    }
+  }
+
+  private async split({ documentId, sha256, mime }: SplitPayload, parent: DocumentRow, ctx: JobContext): Promise<void> {
+    const { db, store } = this.deps;
     const bytes = new Uint8Array(await store.getBuffer(sha256));
     let pages: IntakePage[];
     try {

@@ -6,12 +6,12 @@
  * customer and type.
  */
 import { PDFDocument, StandardFonts, rgb } from 'pdf-lib';
-import { drawBarcode, mmToPt } from '../barcode/barcode-render.js';
+import { dotsToMm, drawBarcode, mmToPt, symbolModules } from '../barcode/barcode-render.js';
 import { sanitizeForFont } from './labels.pdf.js';
 
 const W = mmToPt(210);
 const H = mmToPt(297);
-/** Side of each QR code: ~1 mm modules for the usual 33-character code, read at 150 dpi and up. */
+/** Room for each QR code, quiet zone included: ~1.2 mm modules for the usual 33-character code. */
 const QR_MM = 45;
 
 export type CoverSheetInput = { code: string; customer: { id: string; name: string } | null; type: string | null; copies: number };
@@ -22,6 +22,8 @@ export async function renderCoverSheetPdf(input: CoverSheetInput): Promise<Uint8
   doc.setProducer('Dossierlink');
   const bold = await doc.embedFont(StandardFonts.HelveticaBold);
   const regular = await doc.embedFont(StandardFonts.Helvetica);
+  // Bigger modules than a label's: a cover sheet has room, and a fax or a 100 dpi scan must read it.
+  const moduleDots = Math.min(20, Math.floor(QR_MM / dotsToMm(1) / symbolModules('qrcode', input.code).modules));
   for (let i = 0; i < Math.max(1, input.copies); i++) {
     const page = doc.addPage([W, H]);
     const centred = (s: string, yMm: number, size: number, font = regular) => {
@@ -31,7 +33,7 @@ export async function renderCoverSheetPdf(input: CoverSheetInput): Promise<Uint8
     centred('VOORBLAD', 35, 34, bold);
     centred('Leg dit blad vóór de pagina\'s van één document. Niet nieten.', 47, 11);
     for (const top of [60, 200]) {
-      await drawBarcode(page, input.code, { x: (W - mmToPt(QR_MM)) / 2, y: H - mmToPt(top + QR_MM), width: mmToPt(QR_MM), height: mmToPt(QR_MM) }, { symbology: 'qrcode' });
+      await drawBarcode(page, input.code, { x: (W - mmToPt(QR_MM)) / 2, y: H - mmToPt(top + QR_MM), width: mmToPt(QR_MM), height: mmToPt(QR_MM) }, { symbology: 'qrcode', moduleDots });
     }
     centred(input.customer ? `Klant: ${input.customer.name} (${input.customer.id})` : 'Klant: (herkennen uit de pagina\'s)', 125, 16, bold);
     centred(`Documentsoort: ${input.type ?? '(herkennen uit de pagina\'s)'}`, 137, 14);

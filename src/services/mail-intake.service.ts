@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ImapFlow, type FetchMessageObject } from 'imapflow';
-import { simpleParser } from 'mailparser';
+import { simpleParser, type ParsedMail } from 'mailparser';
 import type { Logger } from 'pino';
 import type { ObjectStore } from '../adapters/object-store/object-store.js';
 import type { ImapConfig } from '../config.js';
@@ -175,21 +175,18 @@ export class MailIntakeService {
     if (!row || row.status === 'done') return;
     try {
       const parsed = await simpleParser(await store.getBuffer(row.eml_sha256));
-      const sender = parsed.from?.value?.[0]?.address ?? row.sender ?? '';
-      const domain = mailDomain(sender);
-      const match = matchSender(
-        (await mailMessagesRepository.customersByEmail(db, sender)).map((c) => c.id),
-        domain ? (await mailMessagesRepository.customersByDomain(db, domain)).map((c) => c.id) : [],
-        domain,
-      );
+      const { files, forwardedFrom } = await attachmentsOf(parsed);
+      // A message forwarded as an attachment (by a colleague) is the customer's: its sender counts when the forwarder's does not.
+      let match = await this.matchCustomer(parsed.from?.value?.[0]?.address ?? row.sender ?? '');
+      for (const from of forwardedFrom) if (!match.customerId) match = await this.matchCustomer(from);
       const documents: { documentId: string; name: string | null; duplicate: boolean }[] = [];
       const skipped: { name: string | null; reason: string; code?: string }[] = [];
       const dir = path.join(this.deps.tmpDir, 'mail', row.id);
       await mkdir(dir, { recursive: true });
       try {
-        for (const [i, att] of parsed.attachments.entries()) {
+        for (const [i, att] of files.entries()) {
           ctx.signal.throwIfAborted();
-          const name = att.filename ?? null;
+          const name = att.name;
           // Pictures inside an HTML body (logos, signatures) are part of the message, kept with it, not documents.
           if (att.related) {
             skipped.push({ name, reason: 'embedded in the message body' });
@@ -204,7 +201,7 @@ export class MailIntakeService {
             if (!(err instanceof AppError) || err.status >= 500) throw err;
             skipped.push({ name, reason: err.message, code: err.code });
           }
-          await ctx.progress(i + 1, parsed.attachments.length, name ?? undefined);
+          await ctx.progress(i + 1, files.length, name ?? undefined);
         }
       } finally {
         await rm(dir, { recursive: true, force: true });
@@ -228,6 +225,16 @@ export class MailIntakeService {
       if (last) this.deps.logger?.error({ err, message: row.id }, 'e-mail could not be taken in; reported, left in the mailbox');
       throw err;
     }
+  }
+
+  private async matchCustomer(sender: string) {
+    const { db } = this.deps;
+    const domain = mailDomain(sender);
+    return matchSender(
+      (await mailMessagesRepository.customersByEmail(db, sender)).map((c) => c.id),
+      domain ? (await mailMessagesRepository.customersByDomain(db, domain)).map((c) => c.id) : [],
+      domain,
+    );
   }
 
   /** For the operator: configuration (no password), the last poll, counts and messages with their documents and errors. */
@@ -264,6 +271,23 @@ export class MailIntakeService {
       messages,
     };
   }
+}
+
+type MailFile = { name: string | null; content: Buffer; related: boolean };
+
+/** The attachments, those of messages forwarded as attachments included (three levels deep), and who sent those. */
+async function attachmentsOf(parsed: ParsedMail, depth = 0, out: { files: MailFile[]; forwardedFrom: string[] } = { files: [], forwardedFrom: [] }) {
+  for (const att of parsed.attachments) {
+    if (att.contentType === 'message/rfc822' && depth < 3) {
+      const inner = await simpleParser(att.content);
+      const from = inner.from?.value?.[0]?.address;
+      if (from) out.forwardedFrom.push(from);
+      await attachmentsOf(inner, depth + 1, out);
+      continue;
+    }
+    out.files.push({ name: att.filename ?? null, content: att.content, related: att.related === true });
+  }
+  return out;
 }
 
 /** The message's key: its Message-ID, or the whole message when it has none (then an identical copy is the same message). */

@@ -205,6 +205,23 @@ describe(MailIntakeService.name, { skip }, () => {
     assert.equal(all[0]!.n, 3, 'three attachments, three documents, none twice');
   });
 
+  it('given a message forwarded as an attachment by a colleague when it is taken in then its attachments become documents of the original sender\'s customer', async () => {
+    const inner = mime({
+      from: 'administratie@groothandel-noord.nl',
+      subject: 'Creditnota',
+      messageId: '<credit-19@groothandel-noord.nl>',
+      text: 'Bijgaand de creditnota.',
+      attachments: [{ name: 'creditnota-19.pdf', type: 'application/pdf', bytes: await makeTextPdf([['CREDITNOTA CN-19', 'Groothandel Noord B.V.']]) }],
+    });
+    const forwarded = mime({ from: 'receptie@ons-kantoor.nl', subject: 'Fwd: Creditnota', messageId: '<fwd-1@ons-kantoor.nl>', text: 'Ter verwerking.', attachments: [{ name: 'Creditnota.eml', type: 'message/rfc822', bytes: inner }] });
+    await imap(server, 'facturen', (c) => c.append('INBOX', forwarded));
+    assert.equal((await poll()).queued, 1);
+    const m = await until('the forwarded message', async () => ((await message('<fwd-1@ons-kantoor.nl>'))?.status === 'done' ? message('<fwd-1@ons-kantoor.nl>') : null));
+    assert.equal(m!.customerId, 'KL-000401', 'by the sender of the forwarded message');
+    assert.deepEqual(m!.documents.map((d) => d.name), ['creditnota-19.pdf']);
+    assert.equal((await waitFinal(t, m!.documents[0]!.documentId)).customerId, 'KL-000401');
+  });
+
   it('given the process stops after a message was taken and before its job ran when it starts again on the same data then the message is taken in once', async () => {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'dossierlink-mail-restart-'));
     const env = { DOSSIER_DATA_DIR: dataDir, DOSSIER_LOG_LEVEL: 'silent', DOSSIER_INBOX: 'off', DOSSIER_IMAP_URL: `imap://herstart:geheim-3@127.0.0.1:${server.port}`, DOSSIER_IMAP_INTERVAL_MS: '3600000' };
@@ -258,6 +275,6 @@ describe(MailIntakeService.name, { skip }, () => {
     assert.ok(p.error, 'the reason is given');
     const s = await status();
     assert.equal(s.lastPoll?.ok, false);
-    assert.equal(s.counts.done, 3, 'what was taken in stays');
+    assert.equal(s.counts.done, 4, 'what was taken in stays');
   });
 });

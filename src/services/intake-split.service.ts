@@ -188,7 +188,7 @@ export class IntakeSplitService {
   private async resolve(pageNo: number, texts: string[]): Promise<IntakePage> {
     const { db } = this.deps;
     let coupon: string | null = null;
-    let paper: { code: string; documentId: string } | null = null;
+    const papers = new Map<string, string>();
     for (const text of texts) {
       const cover = parseCoverCode(text);
       if (cover) {
@@ -205,14 +205,18 @@ export class IntakeSplitService {
         return { pageNo, kind: 'sheet', code, customerId: sheet?.customer_id ?? null, type: sheet?.type ?? null };
       }
       if (kind === 'letter') coupon ??= code;
-      if (kind === 'document' && !paper) {
+      if (kind === 'document' && !papers.has(code)) {
         const doc = await documentsRepository.byBarcode(db, code);
         // Only paper that has no scan yet is digitised by its label; a second scan is a document of its own.
-        if (doc && !doc.original_sha256) paper = { code, documentId: doc.id };
+        if (doc && !doc.original_sha256) papers.set(code, doc.id);
       }
     }
     if (coupon) return { pageNo, kind: 'coupon', code: coupon };
-    if (paper) return { pageNo, kind: 'paper', ...paper };
+    // Several labels on one page is a printed label sheet, not labelled paper: nothing to link.
+    if (papers.size === 1) {
+      const [[code, documentId]] = [...papers.entries()] as [[string, string]];
+      return { pageNo, kind: 'paper', code, documentId };
+    }
     return { pageNo, kind: 'plain' };
   }
 

@@ -220,6 +220,20 @@ describe(IntakeSplitService.name, () => {
     assert.deepEqual(parts.parts.map((p) => p.pages), [[2], [4]]);
   });
 
+  it('given a scanned sheet of labels of registered paper when uploaded then no paper is linked and it is one plain document', async () => {
+    const ids: string[] = [];
+    for (const title of ['Order A', 'Order B']) {
+      ids.push((await json<DocumentView>(await t.api('POST', '/api/documents/paper', { as: 'mailroom', json: { customerId: 'KL-000123', type: 'order', title } }), 201)).id);
+    }
+    const res = await t.api('POST', '/api/labels/sheet', { as: 'mailroom', json: { documentIds: ids } });
+    assert.equal(res.status, 200);
+    const sheet = await renderPdfPage(new Uint8Array(await res.arrayBuffer()), 1, DPI);
+    const id = (await json<DocumentView>(await upload(t, await toImagePdf([sheet], { dpi: DPI }), 'etiketten.pdf'), 202)).id;
+    await waitFinal(t, id);
+    assert.equal((await json<Split>(await t.api('GET', `/api/intake/splits/${id}`, { as: 'mailroom' }), 200)).split, false);
+    for (const p of ids) assert.equal((await json<DocumentView>(await t.api('GET', `/api/documents/${p}`, { as: 'mailroom' }), 200)).class, 'static', 'still paper');
+  });
+
   it('given an unknown customer when a cover sheet is asked for then 422 and no sheet', async () => {
     const res = await t.api('GET', '/api/cover-sheet.pdf?customerId=KL-999999&type=invoice', { as: 'mailroom' });
     assert.equal(res.status, 422);

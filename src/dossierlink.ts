@@ -117,7 +117,7 @@ function intakeServices(db: Database, store: ObjectStore, queue: JobQueue, clock
     coupons: services.coupons,
     logger,
   });
-  const mailIntake = new MailIntakeService({ db, store, queue, audit: services.audit, intake: services.intake, clock, config: config.imap, tmpDir: path.join(config.dataDir, 'tmp'), logger });
+  const mailIntake = new MailIntakeService({ db, store, queue, audit: services.audit, intake: services.intake, clock, config: config.imap, tmpDir: path.join(config.dataDir, 'tmp'), maxFileBytes: config.maxUploadBytes, logger });
   return { intakeSplit, mailIntake };
 }
 

@@ -37,13 +37,26 @@ const MAILBOX: Principal = { id: 'email', name: 'E-mail intake', roles: ['mailro
 
 export type PollReport = { at: string; ok: boolean; error: string | null; seen: number; queued: number; marked: number };
 
-type Deps = { db: Database; store: ObjectStore; queue: JobQueue; audit: AuditService; intake: IntakeService; clock: Clock; config: ImapConfig | null; tmpDir: string; logger?: Logger };
+type Deps = {
+  db: Database;
+  store: ObjectStore;
+  queue: JobQueue;
+  audit: AuditService;
+  intake: IntakeService;
+  clock: Clock;
+  config: ImapConfig | null;
+  tmpDir: string;
+  /** The same limit as an upload (DOSSIER_MAX_UPLOAD_MB). */
+  maxFileBytes: number;
+  logger?: Logger;
+};
 
 const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
 
 export class MailIntakeService {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<PollReport> | null = null;
+  private next: Promise<PollReport> | null = null;
   private last: PollReport | null = null;
   private client: ImapFlow | null = null;
 
@@ -71,9 +84,19 @@ export class MailIntakeService {
     await this.running?.catch(() => undefined);
   }
 
-  /** One pass over the mailbox; concurrent calls share the pass under way. A failure is reported, not thrown. */
+  /**
+   * One pass over the mailbox, reported, never thrown. A call while a pass is under way gets a new
+   * pass right after it (calls meanwhile share that one): "read now" sees what is done by now.
+   */
   pollOnce(): Promise<PollReport> {
-    this.running ??= this.poll().finally(() => (this.running = null));
+    if (this.running) {
+      this.next ??= this.running.then(() => {
+        this.next = null;
+        return this.pollOnce();
+      });
+      return this.next;
+    }
+    this.running = this.poll().finally(() => (this.running = null));
     return this.running;
   }
 
@@ -190,6 +213,10 @@ export class MailIntakeService {
           // Pictures inside an HTML body (logos, signatures) are part of the message, kept with it, not documents.
           if (att.related) {
             skipped.push({ name, reason: 'embedded in the message body' });
+            continue;
+          }
+          if (att.content.length > this.deps.maxFileBytes) {
+            skipped.push({ name, reason: `larger than the ${Math.round(this.deps.maxFileBytes / 1048576)} MiB an upload may be`, code: 'file_too_large' });
             continue;
           }
           const file = path.join(dir, `attachment-${i + 1}`);

@@ -240,3 +240,24 @@ describe(IntakeSplitService.name, () => {
     assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'unknown_customer');
   });
 });
+
+describe('DOSSIER_INTAKE_BARCODES=off', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp({ env: { DOSSIER_INTAKE_BARCODES: 'off' } });
+    await t.dl.startWorkers();
+  });
+  after(() => t.close());
+
+  it('given barcode reading switched off when a stack with a cover sheet is uploaded then it goes to ingest whole, unsplit', async () => {
+    const out = await PDFDocument.create();
+    for (const bytes of [await pdfOf(t, '/api/cover-sheet.pdf?customerId=KL-000124&type=invoice'), await makeTextPdf([['FACTUUR 77', 'Totaal 10,00']])]) {
+      const src = await PDFDocument.load(bytes);
+      for (const p of await out.copyPages(src, src.getPageIndices())) out.addPage(p);
+    }
+    const id = (await json<DocumentView>(await upload(t, await out.save(), 'stapel.pdf'), 202)).id;
+    const doc = await waitFinal(t, id);
+    assert.equal(doc.pageCount, 2);
+    assert.equal((await t.dl.queue.list({ kind: 'split', limit: 5, offset: 0 })).length, 0);
+  });
+});

@@ -69,6 +69,21 @@ const EnvSchema = z.object({
   DOSSIER_AUDIT_KEY: z.string().min(32, 'DOSSIER_AUDIT_KEY must be at least 32 characters').optional(),
   DOSSIER_AUDIT_CHECKPOINTS: z.string().min(1).optional(),
   DOSSIER_AUDIT_CHECKPOINT_SECONDS: z.coerce.number().int().min(1).max(3600).default(10),
+  DOSSIER_INBOX_DIR: z.string().min(1).optional(),
+  DOSSIER_INBOX_POLL_MS: z.coerce.number().int().min(100).max(3_600_000).default(2000),
+  DOSSIER_INBOX_STABLE_MS: z.coerce.number().int().min(0).max(3_600_000).default(0),
+  DOSSIER_INTAKE_BARCODES: flag(true),
+  DOSSIER_IMAP_URL: z.string().regex(/^imaps?:\/\//, 'must start with imap:// or imaps://').optional(),
+  DOSSIER_IMAP_HOST: z.string().min(1).optional(),
+  DOSSIER_IMAP_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  DOSSIER_IMAP_USER: z.string().min(1).optional(),
+  DOSSIER_IMAP_PASSWORD: z.string().optional(),
+  DOSSIER_IMAP_MAILBOX: z.string().min(1).optional(),
+  DOSSIER_IMAP_TLS: flag(true),
+  DOSSIER_IMAP_INTERVAL_MS: z.coerce.number().int().min(1000).max(86_400_000).default(60_000),
+  DOSSIER_IMAP_PROCESSED: z.enum(['flag', 'move']).default('flag'),
+  DOSSIER_IMAP_MOVE_TO: z.string().min(1).default('Dossierlink'),
+  DOSSIER_IMAP_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(5),
 });
 
 export type Config = {
@@ -119,6 +134,29 @@ export type Config = {
   webhookAllow: AllowList;
   /** The audit seal (issue #14): a key and a checkpoint log, both outside the database. */
   audit: { key?: string; keyFile: string; checkpointFile: string; checkpointEveryMs: number };
+  /** The scanner drop folder: polled, so a network share (SMB/NFS) works too. */
+  inboxDir: string;
+  inboxPollMs: number;
+  inboxStableMs: number;
+  /** Read every intake's pages for separator/cover sheets, paper labels and coupons before ingest. */
+  intakeBarcodes: boolean;
+  /** E-mail intake: an IMAP mailbox read on a schedule; null when not configured. */
+  imap: ImapConfig | null;
+};
+
+export type ImapConfig = {
+  host: string;
+  port: number;
+  /** TLS from the start (imaps, usually 993); otherwise plain, upgraded with STARTTLS when the server offers it. */
+  secure: boolean;
+  user: string;
+  password: string;
+  mailbox: string;
+  intervalMs: number;
+  /** What happens to a message once its attachments are documents: a flag (\\Seen and $Dossierlink), or a move to `moveTo`. */
+  processed: 'flag' | 'move';
+  moveTo: string;
+  maxAttempts: number;
 };
 
 /** Environment variables with their meaning, for the README and `--help`. Kept beside the schema so they cannot drift. */
@@ -168,6 +206,21 @@ export const ENV_DOCS: Record<keyof z.infer<typeof EnvSchema>, string> = {
   DOSSIER_AUDIT_KEY: 'Secret (32+ characters) that keys the audit hashes and signs checkpoints; default: `<data dir>/audit.key`, created with mode 0600.',
   DOSSIER_AUDIT_CHECKPOINTS: 'Append-only file of signed audit checkpoints (default `<data dir>/audit-checkpoints.jsonl`); best on other storage than the database.',
   DOSSIER_AUDIT_CHECKPOINT_SECONDS: 'How soon after new audit events a signed checkpoint is written: events newer than the last checkpoint could be cut off unnoticed.',
+  DOSSIER_INBOX_DIR: 'The scanner drop folder (default `<data dir>/inbox`); a mounted SMB/NFS share works, it is polled.',
+  DOSSIER_INBOX_POLL_MS: 'How often the inbox folder is listed, in ms.',
+  DOSSIER_INBOX_STABLE_MS: 'How long a file\'s size and mtime must stay unchanged before it is taken, in ms (on top of two equal polls).',
+  DOSSIER_INTAKE_BARCODES: 'Read every intake\'s pages for separator and cover sheets, paper labels and reply coupons before OCR (`off` to skip).',
+  DOSSIER_IMAP_URL: 'E-mail intake mailbox as one URL, `imaps://user:password@host:993/INBOX` (`imap://` for plain/STARTTLS); or the variables below.',
+  DOSSIER_IMAP_HOST: 'E-mail intake: IMAP server (enables e-mail intake).',
+  DOSSIER_IMAP_PORT: 'E-mail intake: port (default 993 with TLS, 143 without).',
+  DOSSIER_IMAP_USER: 'E-mail intake: user name.',
+  DOSSIER_IMAP_PASSWORD: 'E-mail intake: password.',
+  DOSSIER_IMAP_MAILBOX: 'E-mail intake: mailbox to read (default `INBOX`).',
+  DOSSIER_IMAP_TLS: 'E-mail intake: TLS from the start (`off`: plain, STARTTLS when offered).',
+  DOSSIER_IMAP_INTERVAL_MS: 'E-mail intake: how often the mailbox is read, in ms.',
+  DOSSIER_IMAP_PROCESSED: 'E-mail intake: a processed message is flagged (`flag`: \\Seen and `$Dossierlink`) or moved (`move`).',
+  DOSSIER_IMAP_MOVE_TO: 'E-mail intake: the folder processed messages move to with `move` (created if missing).',
+  DOSSIER_IMAP_MAX_ATTEMPTS: 'E-mail intake: tries per message before it is reported as failed (the message stays in the mailbox).',
 };
 
 export class ConfigError extends Error {}
@@ -240,6 +293,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       checkpointFile: path.resolve(e.DOSSIER_AUDIT_CHECKPOINTS ?? path.join(dataDir, 'audit-checkpoints.jsonl')),
       checkpointEveryMs: e.DOSSIER_AUDIT_CHECKPOINT_SECONDS * 1000,
     },
+    inboxDir: e.DOSSIER_INBOX_DIR ? path.resolve(e.DOSSIER_INBOX_DIR) : path.join(dataDir, 'inbox'),
+    inboxPollMs: e.DOSSIER_INBOX_POLL_MS,
+    inboxStableMs: e.DOSSIER_INBOX_STABLE_MS,
+    intakeBarcodes: e.DOSSIER_INTAKE_BARCODES,
+    imap: imapConfig(e),
   };
 }
 
@@ -264,5 +322,35 @@ function oidcConfig(e: z.infer<typeof EnvSchema>): Config['oidc'] {
     roleClaim: e.DOSSIER_OIDC_ROLE_CLAIM,
     roleMap,
     label: e.DOSSIER_OIDC_LABEL,
+  };
+}
+
+/** The IMAP settings from DOSSIER_IMAP_URL or the separate variables (these override the URL's parts). */
+function imapConfig(e: z.infer<typeof EnvSchema>): ImapConfig | null {
+  let url: URL | null = null;
+  if (e.DOSSIER_IMAP_URL) {
+    try {
+      url = new URL(e.DOSSIER_IMAP_URL);
+    } catch {
+      throw new ConfigError('Invalid configuration:\n  DOSSIER_IMAP_URL: not a URL');
+    }
+  }
+  const host = e.DOSSIER_IMAP_HOST ?? url?.hostname;
+  if (!host) return null;
+  const secure = e.DOSSIER_IMAP_HOST ? e.DOSSIER_IMAP_TLS : url ? url.protocol === 'imaps:' : e.DOSSIER_IMAP_TLS;
+  const user = e.DOSSIER_IMAP_USER ?? (url?.username ? decodeURIComponent(url.username) : undefined);
+  if (!user) throw new ConfigError('Invalid configuration:\n  e-mail intake needs DOSSIER_IMAP_USER (or a user in DOSSIER_IMAP_URL)');
+  const mailbox = e.DOSSIER_IMAP_MAILBOX ?? (url && url.pathname.length > 1 ? decodeURIComponent(url.pathname.slice(1)) : 'INBOX');
+  return {
+    host,
+    port: e.DOSSIER_IMAP_PORT ?? (url?.port ? Number(url.port) : secure ? 993 : 143),
+    secure,
+    user,
+    password: e.DOSSIER_IMAP_PASSWORD ?? (url?.password ? decodeURIComponent(url.password) : ''),
+    mailbox,
+    intervalMs: e.DOSSIER_IMAP_INTERVAL_MS,
+    processed: e.DOSSIER_IMAP_PROCESSED,
+    moveTo: e.DOSSIER_IMAP_MOVE_TO,
+    maxAttempts: e.DOSSIER_IMAP_MAX_ATTEMPTS,
   };
 }

@@ -76,13 +76,16 @@ import { RestrictionGuard } from './services/restriction.guard.js';
 import { overviewRoutes } from './http/overview.routes.js';
 import { OverviewService } from './services/overview.service.js';
 import { ThumbnailService } from './services/thumbnail.service.js';
+import { intakeRoutes } from './http/intake.routes.js';
+import { IntakeSplitService, SPLIT_JOB } from './services/intake-split.service.js';
+import { MAIL_JOB, MailIntakeService } from './services/mail-intake.service.js';
 
 export type Services = ReturnType<typeof buildServices>;
 
 function buildServices(db: Database, store: ObjectStore, config: Config, clock: Clock, queue: JobQueue, logger?: Logger, seal?: AuditSeal) {
   const audit = new AuditService(db, clock, seal);
   const scopes = new ScopesService(db, config.defaultScopes);
-  const intake = new IntakeService(db, store, queue, audit, scopes, clock, undefined, new Preflight({ maxPages: config.maxPages, concurrency: config.preflightConcurrency }));
+  const intake = new IntakeService(db, store, queue, audit, scopes, clock, undefined, new Preflight({ maxPages: config.maxPages, concurrency: config.preflightConcurrency }), config.intakeBarcodes);
   const tracking = new TrackingService(db, audit, clock);
   const locations = new LocationsService(db, audit, clock, tracking);
   const status = new StatusService(audit, clock);
@@ -117,6 +120,24 @@ function buildServices(db: Database, store: ObjectStore, config: Config, clock: 
     overview: new OverviewService(db, audit, scopes, clock),
     thumbnails: new ThumbnailService(db, store, clock, logger),
   };
+}
+
+/** Barcodes in every intake and e-mail intake (issue 18). */
+function intakeServices(db: Database, store: ObjectStore, queue: JobQueue, clock: Clock, services: Services, config: Config, logger?: Logger) {
+  const intakeSplit = new IntakeSplitService({
+    db,
+    store,
+    queue,
+    audit: services.audit,
+    scopes: services.scopes,
+    clock,
+    reader: createBarcodeReader(),
+    digitise: services.digitise,
+    coupons: services.coupons,
+    logger,
+  });
+  const mailIntake = new MailIntakeService({ db, store, queue, audit: services.audit, intake: services.intake, clock, config: config.imap, tmpDir: path.join(config.dataDir, 'tmp'), maxFileBytes: config.maxUploadBytes, logger });
+  return { intakeSplit, mailIntake };
 }
 
 /** CRM integration: customer imports and merges, outbox webhooks, the delta feed (issue #10). */
@@ -202,7 +223,8 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
       checkpointEveryMs: config.audit.checkpointEveryMs,
       logger,
     };
-    const services = buildServices(db, store, config, clock, queue, logger, seal);
+    const base = buildServices(db, store, config, clock, queue, logger, seal);
+    const services = { ...base, ...intakeServices(db, store, queue, clock, base, config, logger) };
     await services.audit.init();
     // The OCR engine starts its workers on first use, so an instance that never OCRs costs nothing.
     const ocr = opts.ocr ?? createTesseractOcrEngine({ langs: config.ocrLangs, workers: config.ocrWorkers, logger });
@@ -237,6 +259,8 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
     const scheduleSweep = () =>
       db.tx((q) => queue.enqueue(q, { kind: OBJECT_SWEEP_JOB, payload: {}, idempotencyKey: `${OBJECT_SWEEP_JOB}:${clock.now().toISOString().slice(0, 13)}`, maxAttempts: 1 }));
     let sweepTimer: NodeJS.Timeout | undefined;
+    runner.register(SPLIT_JOB, (job, ctx) => services.intakeSplit.run(job as Parameters<IntakeSplitService['run']>[0], ctx));
+    runner.register(MAIL_JOB, (job, ctx) => services.mailIntake.runJob(job as Parameters<MailIntakeService['runJob']>[0], ctx));
     runner.register('coupons', createCouponsHandler({ db, store, coupons: services.coupons, reader: createBarcodeReader(), clock, logger }));
     const restriction = new RestrictionGuard(db, services.audit);
     const app = createApp({
@@ -278,6 +302,7 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
         }),
         ...integrationRoutes({ db, ...services, uploadTmpDir: path.join(config.dataDir, 'tmp', 'uploads'), maxUploadBytes: config.maxUploadBytes }),
         ...overviewRoutes(services.overview, services.thumbnails),
+        ...intakeRoutes({ split: services.intakeSplit, mail: services.mailIntake }),
       ],
       authenticate: (t) => services.users.authenticate(t),
       authenticateSession: (id) => services.sessions.resolve(id),
@@ -287,7 +312,10 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
       webRoot: WEB_ROOT,
       restriction,
     });
-    const inbox = new InboxWatcher(config.dataDir, services.intake, db, new RegExp(config.customerPattern), logger);
+    const inbox = new InboxWatcher(config.dataDir, services.intake, db, new RegExp(config.customerPattern), logger, config.inboxPollMs, {
+      dir: config.inboxDir,
+      stableMs: config.inboxStableMs,
+    });
     return {
       config,
       clock,
@@ -313,12 +341,14 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
         sweepTimer = setInterval(() => void scheduleSweep().catch((err) => logger.error({ err }, 'could not schedule the object sweep')), 3_600_000);
         sweepTimer.unref();
         if (config.inbox) await inbox.start();
+        services.mailIntake.start();
       },
       /** Stops taking work, lets running jobs finish within the grace period, then closes everything. */
       async close(graceMs = config.shutdownGraceMs) {
         clearInterval(dailyTimer);
         clearInterval(sweepTimer);
         await inbox.stop();
+        await services.mailIntake.stop();
         await services.webhooks.stop();
         await runner.stop({ graceMs });
         await ocr.terminate();

@@ -13,6 +13,7 @@ const REFERENCES: { name: string; select: string }[] = [
   { name: 'coupon batch file', select: 'SELECT sha256 FROM coupon_batch_files' },
   { name: 'coupon review image', select: 'SELECT image_sha256 AS sha256 FROM coupon_reviews' },
   { name: 'coupon review original', select: 'SELECT original_sha256 AS sha256 FROM coupon_reviews' },
+  { name: 'e-mail message', select: 'SELECT eml_sha256 AS sha256 FROM mail_messages' },
   { name: 'document thumbnail', select: 'SELECT sha256 FROM document_thumbnails' },
   { name: 'import file', select: "SELECT file_sha256 AS sha256 FROM customer_imports WHERE status IN ('queued','running')" },
 ];

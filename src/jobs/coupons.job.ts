@@ -5,13 +5,14 @@
  * keep pages together) and applies each one in its own transaction: received, or to review.
  */
 import type { Logger } from 'pino';
-import { PDFArray, PDFDict, PDFDocument, PDFName, PDFRawStream } from 'pdf-lib';
+import { PDFDocument } from 'pdf-lib';
 import sharp from 'sharp';
 import type { BarcodeReader } from '../adapters/barcode/barcode-reader.js';
 import { decodeImagePage, downscaleGrey, imagePages } from '../adapters/image/image-pages.js';
 import type { ObjectStore } from '../adapters/object-store/object-store.js';
 import { barsWidthMm } from '../adapters/pdf/letters.pdf.js';
 import { greyToPng, renderPdfPage, renderPdfPages, type GreyImage } from '../adapters/pdf/pdf-render.js';
+import { soleJpeg } from '../adapters/pdf/sole-jpeg.js';
 import type { Database } from '../db/database.js';
 import { mailingsRepository, type BatchFileRow } from '../db/mailings.repository.js';
 import { parseBarcode } from '../domain/barcode.js';
@@ -233,25 +234,4 @@ async function pageImage(s: PageSource, fileBytes: (f: BatchFileRow) => Promise<
     if (factor >= 2) image = downscaleGrey(image, factor);
   }
   return (await store.putBuffer(await greyToPng(image), { contentType: 'image/png' })).sha256;
-}
-
-/** The page's only image when it is a JPEG (DCTDecode), decoded to grey; null otherwise. */
-async function soleJpeg(pdf: PDFDocument, pageNo: number): Promise<GreyImage | null> {
-  try {
-    const xobjects = pdf.getPage(pageNo - 1).node.Resources()?.lookupMaybe(PDFName.of('XObject'), PDFDict);
-    if (!xobjects) return null;
-    const images = xobjects
-      .values()
-      .map((v) => pdf.context.lookup(v))
-      .filter((o): o is PDFRawStream => o instanceof PDFRawStream && o.dict.get(PDFName.of('Subtype')) === PDFName.of('Image'));
-    if (images.length !== 1) return null;
-    const filter = images[0]!.dict.lookup(PDFName.of('Filter'));
-    const only = filter instanceof PDFArray && filter.size() === 1 ? filter.lookup(0) : filter;
-    if (only !== PDFName.of('DCTDecode')) return null;
-    const { data, info } = await sharp(images[0]!.contents, { limitInputPixels: 100_000_000 }).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
-    if (info.channels !== 1) return null;
-    return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
-  } catch {
-    return null;
-  }
 }

@@ -264,6 +264,24 @@ export class CouponsService {
     return this.batch(id);
   }
 
+  /**
+   * Inside the caller's transaction: a reply coupon found in a general intake stack becomes a
+   * coupon batch of its own (already stored by content hash), settled by the `coupons` job exactly
+   * as an uploaded batch. The job is queued under `jobKey`, so the caller's re-run adds nothing.
+   */
+  async batchFromStack(q: Queryable, file: { sha256: string; mime: string; name: string | null; size: number; pageCount: number }, actorId: string, jobKey: string): Promise<string> {
+    const id = newId('cpb', this.clock.now().getTime());
+    await mailingsRepository.insertBatch(
+      q,
+      { id, status: 'queued', page_count: file.pageCount, job_id: null, created_by: actorId, created_at: nowIso(this.clock) },
+      [{ file_no: 1, sha256: file.sha256, mime: file.mime, name: file.name, size: file.size, page_count: file.pageCount }],
+    );
+    const job = await this.queue.enqueue(q, { kind: 'coupons', payload: { batchId: id }, idempotencyKey: jobKey });
+    await mailingsRepository.setBatchJob(q, id, job.id);
+    await this.audit.record(q, { actorId, action: 'coupon.batch-upload', subjectType: 'coupon-batch', subjectId: id, details: { files: 1, pages: file.pageCount, from: 'intake-stack' } });
+    return id;
+  }
+
   async batch(id: string) {
     const b = await mailingsRepository.getBatch(this.db, id);
     if (!b) throw new NotFound('coupon batch', id);

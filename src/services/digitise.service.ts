@@ -1,7 +1,7 @@
 import type { ObjectStore } from '../adapters/object-store/object-store.js';
-import type { Database } from '../db/database.js';
+import type { Database, Queryable } from '../db/database.js';
 import { digitisationsRepository } from '../db/digitisations.repository.js';
-import { documentsRepository } from '../db/documents.repository.js';
+import { documentsRepository, type DocumentRow } from '../db/documents.repository.js';
 import type { Classification, DocumentView, TraceStep } from '../domain/document.js';
 import type { Principal } from '../domain/roles.js';
 import { Conflict, NotFound } from '../errors.js';
@@ -55,35 +55,51 @@ export class DigitiseService {
       if (row.original_sha256) throw new Conflict('This document is already digitised', { documentId }, 'already_digitised');
       const same = await documentsRepository.bySha256(q, stored.sha256);
       if (same) throw new Conflict(`This file is already the scan of document ${same.id}`, { documentId: same.id }, 'duplicate_file');
-      const classification = JSON.parse(row.classification) as Classification;
-      classification.trace.push(digitisedStep(why, row.class));
-      await documentsRepository.update(
-        q,
-        row.id,
-        {
-          status: 'queued',
-          class: 'dynamic',
-          classification: JSON.stringify(classification),
-          original_sha256: stored.sha256,
-          original_mime: mime,
-          original_name: file.originalName,
-          original_size: stored.size,
-          page_count: pageCount,
-          error: null,
-        },
-        nowIso(this.clock),
-      );
-      await digitisationsRepository.insert(q, { document_id: row.id, reason: why, requested_by: actor.id, at: nowIso(this.clock), previous_class: row.class });
-      await this.queue.enqueue(q, { kind: 'ingest', payload: { documentId: row.id }, idempotencyKey: `ingest:${row.id}` });
-      await this.audit.record(q, {
-        actorId: actor.id,
-        action: 'document.digitise',
-        subjectType: 'document',
-        subjectId: row.id,
-        customerId: row.customer_id,
-        details: { reason: why, barcode: row.barcode, mime, pages: pageCount, size: stored.size, sha256: stored.sha256 },
-      });
+      await this.attachScan(q, row, { sha256: stored.sha256, mime, name: file.originalName, size: stored.size, pageCount }, why, actor.id, `ingest:${row.id}`);
       return toDocumentView(q, (await documentsRepository.get(q, row.id))!);
     }).catch(refused);
+  }
+
+  /**
+   * Inside the caller's transaction: the scan becomes the paper document's original, the document
+   * turns dynamic with a trace step saying why, and its ingest job is queued under `jobKey`. Also
+   * used by intake when a scanned stack carries the paper's label.
+   */
+  async attachScan(
+    q: Queryable,
+    row: DocumentRow,
+    scan: { sha256: string; mime: string; name: string | null; size: number; pageCount: number },
+    why: string,
+    actorId: string,
+    jobKey: string,
+  ): Promise<void> {
+    const classification = JSON.parse(row.classification) as Classification;
+    classification.trace.push(digitisedStep(why, row.class));
+    await documentsRepository.update(
+      q,
+      row.id,
+      {
+        status: 'queued',
+        class: 'dynamic',
+        classification: JSON.stringify(classification),
+        original_sha256: scan.sha256,
+        original_mime: scan.mime,
+        original_name: scan.name,
+        original_size: scan.size,
+        page_count: scan.pageCount,
+        error: null,
+      },
+      nowIso(this.clock),
+    );
+    await digitisationsRepository.insert(q, { document_id: row.id, reason: why, requested_by: actorId, at: nowIso(this.clock), previous_class: row.class });
+    await this.queue.enqueue(q, { kind: 'ingest', payload: { documentId: row.id }, idempotencyKey: jobKey });
+    await this.audit.record(q, {
+      actorId,
+      action: 'document.digitise',
+      subjectType: 'document',
+      subjectId: row.id,
+      customerId: row.customer_id,
+      details: { reason: why, barcode: row.barcode, mime: scan.mime, pages: scan.pageCount, size: scan.size, sha256: scan.sha256 },
+    });
   }
 }

@@ -9,15 +9,28 @@ import type { IntakeService } from './intake.service.js';
 
 const SCANNER: Principal = { id: 'inbox', name: 'Scanner inbox', roles: ['mailroom'] };
 
+export type InboxOptions = {
+  /** The folder to watch (a network share mounted here works: it is polled, not watched by events); default `<data dir>/inbox`. */
+  dir?: string;
+  /** How long a file's size and mtime must stay unchanged before it is taken, on top of two equal polls. */
+  stableMs?: number;
+  /** Milliseconds now; tests pass their own. */
+  now?: () => number;
+};
+
 /**
- * Watches `<data dir>/inbox` for scanner drop-off and feeds files to the same intake as uploads.
- * A file is taken only once its size and mtime stopped changing between two polls (scanners
- * write slowly). It is moved to `.processing/` before intake, so a crash cannot take it twice
- * and a restart puts it back; refused files go to `rejected/` with a `.error.txt` beside them.
+ * Watches `<data dir>/inbox` (or a configured folder) for scanner drop-off and feeds files to the
+ * same intake as uploads. The folder is polled, never watched through file events: SMB and NFS
+ * shares do not deliver those. A file is taken only once its size and mtime stopped changing
+ * between two polls and for at least `stableMs` (scanners and network copies write slowly). It
+ * is moved to `.processing/` before intake, so a crash cannot take it twice and a restart puts it
+ * back; refused files go to `rejected/` with a `.error.txt` beside them.
  * A customer number in the file name (`KL-000123_offerte.pdf`) links the document when known.
  */
 export class InboxWatcher {
-  private readonly seen = new Map<string, string>();
+  private readonly seen = new Map<string, { sig: string; since: number }>();
+  private readonly stableMs: number;
+  private readonly now: () => number;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   readonly dir: string;
@@ -29,8 +42,11 @@ export class InboxWatcher {
     private readonly customerPattern: RegExp,
     private readonly logger?: Logger,
     private readonly pollMs = 2000,
+    opts: InboxOptions = {},
   ) {
-    this.dir = path.join(dataDir, 'inbox');
+    this.dir = opts.dir ?? path.join(dataDir, 'inbox');
+    this.stableMs = opts.stableMs ?? 0;
+    this.now = opts.now ?? Date.now;
   }
 
   private get processing() {
@@ -71,10 +87,12 @@ export class InboxWatcher {
       const st = await stat(full).catch(() => null);
       if (!st) continue;
       const sig = `${st.size}:${st.mtimeMs}`;
-      if (this.seen.get(e.name) !== sig) {
-        this.seen.set(e.name, sig); // changed since the last look: wait until it settles
+      const before = this.seen.get(e.name);
+      if (before?.sig !== sig) {
+        this.seen.set(e.name, { sig, since: this.now() }); // changed since the last look: wait until it settles
         continue;
       }
+      if (this.now() - before.since < this.stableMs) continue;
       this.seen.delete(e.name);
       await this.take(e.name, st.size);
     }
@@ -83,7 +101,8 @@ export class InboxWatcher {
 
   private async take(name: string, size: number): Promise<void> {
     const claimed = path.join(this.processing, name);
-    await rename(path.join(this.dir, name), claimed);
+    // On a shared folder another instance (or the scanner deleting it) may have been first: not ours then.
+    if (!(await rename(path.join(this.dir, name), claimed).then(() => true, () => false))) return;
     try {
       const m = new RegExp(this.customerPattern.source, 'i').exec(name);
       const customerId = m && (await customersRepository.get(this.db, m[0].toUpperCase())) ? m[0].toUpperCase() : null;

@@ -1,10 +1,11 @@
 import type { ObjectStore } from '../adapters/object-store/object-store.js';
-import type { Database } from '../db/database.js';
+import type { Database, Queryable } from '../db/database.js';
 import { customersRepository } from '../db/customers.repository.js';
-import { documentsRepository } from '../db/documents.repository.js';
+import { documentsRepository, type DocumentRow } from '../db/documents.repository.js';
+import { intakeSplitsRepository } from '../db/intake-splits.repository.js';
 import type { DocumentView } from '../domain/document.js';
 import type { Principal } from '../domain/roles.js';
-import { UnknownReference } from '../errors.js';
+import { Conflict, UnknownReference } from '../errors.js';
 import type { JobQueue } from '../jobs/job-queue.js';
 import type { AuditService } from './audit.service.js';
 import type { Clock } from './clock.js';
@@ -16,6 +17,9 @@ import type { ScopesService } from './scopes.service.js';
 import { safeFileName } from '../domain/file-names.js';
 
 export { ACCEPTED_MIME };
+
+/** Kind of the job that reads an intake's barcodes (see intake-split.service.ts); here to keep imports one-way. */
+export const SPLIT_JOB = 'split';
 
 export type IncomingFile = { path: string; originalName: string | null; size: number };
 export type IntakeMeta = { customerId?: string | null; type?: string | null };
@@ -41,14 +45,29 @@ export class IntakeService {
     private readonly clock: Clock,
     private readonly onEnqueued: () => void = () => undefined,
     private readonly checker: Preflight = new Preflight(),
+    /** Read every intake's pages for Dossierlink codes before ingest (DOSSIER_INTAKE_BARCODES). */
+    private readonly barcodes = true,
   ) {}
+
+  /** A stack taken in before and split by its barcodes: answers with its first document, or 409 when none stayed a document. */
+  private async splitStack(q: Queryable, sha256: string, name: string | null): Promise<DocumentRow | undefined> {
+    const split = await intakeSplitsRepository.byStack(q, sha256);
+    if (!split) return undefined;
+    const parts = await intakeSplitsRepository.parts(q, split.document_id);
+    for (const p of parts) {
+      const id = (JSON.parse(p.result) as { documentId?: string }).documentId;
+      const doc = id ? await documentsRepository.get(q, id) : undefined;
+      if (doc) return doc;
+    }
+    throw new Conflict(`${name ?? 'This file'} was taken in before and split by its barcodes`, { documentId: split.document_id, parts: parts.map((p) => ({ kind: p.kind, result: JSON.parse(p.result) as unknown })) }, 'duplicate_upload');
+  }
 
   /** Checks the file is what it claims and can be processed. Returns the real MIME type and page count. */
   async preflight(file: IncomingFile): Promise<{ mime: (typeof ACCEPTED_MIME)[number]; pageCount: number }> {
     return this.checker.check(file);
   }
 
-  async accept(upload: IncomingFile, meta: IntakeMeta, actor: Principal, source: 'upload' | 'inbox'): Promise<IntakeResult> {
+  async accept(upload: IncomingFile, meta: IntakeMeta, actor: Principal, source: 'upload' | 'inbox' | 'email'): Promise<IntakeResult> {
     const { mime, pageCount } = await this.preflight(upload);
     const file = { ...upload, originalName: safeFileName(upload.originalName, mime) };
     // Refuse what the transaction would refuse before a byte is stored.
@@ -73,13 +92,13 @@ export class IntakeService {
     file: IncomingFile,
     meta: IntakeMeta,
     actor: Principal,
-    source: 'upload' | 'inbox',
+    source: 'upload' | 'inbox' | 'email',
     mime: (typeof ACCEPTED_MIME)[number],
     pageCount: number,
     stored: { sha256: string; size: number },
   ): Promise<IntakeResult> {
     return this.db.tx(async (q) => {
-      const existing = await documentsRepository.bySha256(q, stored.sha256);
+      const existing = (await documentsRepository.bySha256(q, stored.sha256)) ?? (await this.splitStack(q, stored.sha256, file.originalName));
       if (existing) {
         await this.audit.record(q, {
           actorId: actor.id,
@@ -107,7 +126,13 @@ export class IntakeService {
       );
       doc.page_count = pageCount;
       await documentsRepository.insert(q, doc);
-      await this.queue.enqueue(q, { kind: 'ingest', payload: { documentId: doc.id }, idempotencyKey: `ingest:${doc.id}` });
+      // The split job reads the pages' barcodes first (separator/cover sheets, labels, coupons), then queues the ingest.
+      await this.queue.enqueue(
+        q,
+        this.barcodes
+          ? { kind: SPLIT_JOB, payload: { documentId: doc.id, sha256: stored.sha256, mime }, idempotencyKey: `split:${doc.id}` }
+          : { kind: 'ingest', payload: { documentId: doc.id }, idempotencyKey: `ingest:${doc.id}` },
+      );
       await this.audit.record(q, {
         actorId: actor.id,
         action: 'document.upload',

@@ -284,6 +284,10 @@ const MATRIX: Record<string, Row> = {
   // Deleting is idempotent and only ever touches the caller's own views.
   'DELETE /api/views/:id': { allowed: 'any', sample: ({ n }) => ({ path: `/api/views/view_matrix_${n}` }) },
   'GET /api/names': { allowed: ['compliance', 'mailroom'], sample: () => ({ path: '/api/names?customers=KL-000123' }) },
+  'GET /api/cover-sheet.pdf': { allowed: ['mailroom'], sample: () => ({ path: '/api/cover-sheet.pdf?customerId=KL-000123&type=invoice' }) },
+  'GET /api/intake/splits/:id': { allowed: ['mailroom'], sample: ({ docId }) => ({ path: `/api/intake/splits/${docId}` }) },
+  'GET /api/mail-intake': { allowed: ['mailroom'] },
+  'POST /api/mail-intake/poll': { allowed: ['mailroom'] },
 };
 
 const ROLES: Role[] = ['mailroom', 'crm', 'compliance', 'admin'];

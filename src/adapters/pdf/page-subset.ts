@@ -1,0 +1,51 @@
+/**
+ * Some pages of a scanned stack as a document of their own. PDF pages are copied as they are
+ * (no re-encoding, the scan's bytes stay the scan's bytes); pages of an image file are embedded
+ * losslessly. Built without dates, so the same pages always give the same bytes and content hash:
+ * a re-run after a crash stores nothing new.
+ */
+import { PDFDocument } from 'pdf-lib';
+import sharp from 'sharp';
+import { greyToPng, renderPdfPage } from './pdf-render.js';
+
+export type PageSubset = { bytes: Uint8Array; mime: string };
+
+/** Resolution of the fallback raster for a PDF pdf-lib cannot copy from (pdfjs still reads it). */
+const FALLBACK_DPI = 200;
+
+/**
+ * The pages (1-based, in order) of `bytes` as one file: the file itself when the pages are all of
+ * it, else a PDF.
+ *
+ *     await pageSubset(stackPdf, 'application/pdf', 12, [3, 4]) // { bytes: <PDF of 2 pages>, mime: 'application/pdf' }
+ */
+export async function pageSubset(bytes: Uint8Array, mime: string, pageCount: number, pages: number[]): Promise<PageSubset> {
+  if (pages.length === pageCount && pages.every((p, i) => p === i + 1)) return { bytes, mime };
+  const out = await PDFDocument.create({ updateMetadata: false });
+  if (mime === 'application/pdf') {
+    const source = await PDFDocument.load(bytes, { ignoreEncryption: true, updateMetadata: false }).catch(() => null);
+    for (const p of pages) {
+      if (source) {
+        const [page] = await out.copyPages(source, [p - 1]);
+        out.addPage(page!);
+      } else {
+        const img = await out.embedPng(await greyToPng(await renderPdfPage(bytes, p, FALLBACK_DPI)));
+        addImagePage(out, img, FALLBACK_DPI);
+      }
+    }
+  } else {
+    for (const p of pages) {
+      const page = sharp(bytes, { page: p - 1, pages: 1, limitInputPixels: 100_000_000 });
+      const meta = await page.metadata();
+      const img = await out.embedPng(await page.png({ compressionLevel: 6 }).toBuffer());
+      addImagePage(out, img, meta.density && meta.density >= 50 ? meta.density : 200);
+    }
+  }
+  return { bytes: await out.save(), mime: 'application/pdf' };
+}
+
+function addImagePage(out: PDFDocument, img: { width: number; height: number }, dpi: number): void {
+  const w = (img.width / dpi) * 72;
+  const h = (img.height / dpi) * 72;
+  out.addPage([w, h]).drawImage(img as Parameters<ReturnType<PDFDocument['addPage']>['drawImage']>[0], { x: 0, y: 0, width: w, height: h });
+}

@@ -1,0 +1,360 @@
+import { objectRefsRepository } from '../db/object-refs.repository.js';
+/**
+ * Barcodes in every intake: before a stack taken in by upload, batch upload, the scanner inbox or
+ * e-mail is OCR'd, every page is read for Dossierlink codes. Separator and cover sheets split it
+ * into documents (a cover sheet names customer and type), the label of registered paper makes its
+ * pages the scan of that paper (digitising on demand), and a reply coupon goes to a coupon batch.
+ * A stack without codes goes on to ingest as it is.
+ *
+ * Crash-safe: each part is made in one transaction with its row in intake_split_parts and its job
+ * under the idempotency key `split:<document>:<part>`; a re-run reads the pages again (same
+ * result), skips parts already made and stores nothing twice (parts are stored by content hash).
+ */
+import { PDFDict, PDFDocument, PDFName } from 'pdf-lib';
+import type { Logger } from 'pino';
+import type { BarcodeReader } from '../adapters/barcode/barcode-reader.js';
+import { downscaleGrey, imagePages } from '../adapters/image/image-pages.js';
+import type { ObjectStore } from '../adapters/object-store/object-store.js';
+import { renderCoverSheetPdf } from '../adapters/pdf/cover-sheet.pdf.js';
+import { pageSubset } from '../adapters/pdf/page-subset.js';
+import { soleJpeg } from '../adapters/pdf/sole-jpeg.js';
+import { renderPdfPages, type GreyImage } from '../adapters/pdf/pdf-render.js';
+import { customersRepository } from '../db/customers.repository.js';
+import type { Database, Queryable } from '../db/database.js';
+import { documentsRepository, type DocumentRow } from '../db/documents.repository.js';
+import { intakeSplitsRepository } from '../db/intake-splits.repository.js';
+import { mailingsRepository } from '../db/mailings.repository.js';
+import { parseBarcode } from '../domain/barcode.js';
+import { DOCUMENT_TYPES } from '../domain/document.js';
+import { coverCode, needsSplit, parseCoverCode, splitStack, type IntakePage, type IntakePart } from '../domain/intake-split.js';
+import { UnknownReference } from '../errors.js';
+import type { Job, JobQueue } from '../jobs/job-queue.js';
+import type { JobContext } from '../jobs/worker-pool.js';
+import type { AuditService } from './audit.service.js';
+import { nowIso, type Clock } from './clock.js';
+import type { CouponsService } from './coupons.service.js';
+import type { DigitiseService } from './digitise.service.js';
+import { buildDocument } from './document-records.js';
+import { SPLIT_JOB, UNCLASSIFIED, titleFromName } from './intake.service.js';
+
+export { SPLIT_JOB };
+import type { ScopesService } from './scopes.service.js';
+
+export type SplitPayload = { documentId: string; sha256: string; mime: string };
+
+/** Pages are read at this resolution: separator bars (0.5 mm), labels and coupon codes (~0.4 mm) read well, and it is cheap. */
+export const SPLIT_READ_DPI = 200;
+/** A scan decoded at its own resolution is halved (or more) past this width: A4 at ~300 dpi reads as well at 150-200. */
+const MAX_READ_WIDTH = 2600;
+
+export type PartResult = { documentId?: string; batchId?: string; duplicateOf?: string; customerId?: string | null; type?: string | null; sheet?: string | null; code?: string; note?: string };
+
+export type SplitDeps = {
+  db: Database;
+  store: ObjectStore;
+  queue: JobQueue;
+  audit: AuditService;
+  scopes: ScopesService;
+  clock: Clock;
+  reader: BarcodeReader;
+  digitise: DigitiseService;
+  coupons: CouponsService;
+  logger?: Logger;
+};
+
+export class IntakeSplitService {
+  constructor(private readonly deps: SplitDeps) {}
+
+  /** The `split` job. */
+  async run(job: Job<SplitPayload>, ctx: JobContext): Promise<void> {
+    const { db } = this.deps;
+    const { documentId } = job.payload;
+    if (await intakeSplitsRepository.get(db, documentId)) return;
+    const parent = await documentsRepository.get(db, documentId);
+    if (!parent) return;
+    try {
+      await this.split(job.payload, parent, ctx);
+    } catch (err) {
+      // The last attempt marks the stack's document failed, so it reaches a final status and shows in the operator view.
+      // Not once the document became a part of the stack: then its own ingest job decides its status.
+      const now = await documentsRepository.get(db, documentId);
+      if (job.attempts >= job.maxAttempts && !ctx.signal.aborted && now?.original_sha256 === job.payload.sha256 && now.status === 'queued') {
+        await documentsRepository.update(db, documentId, { status: 'failed', error: `splitting by barcodes failed: ${(err as Error).message}`.slice(0, 500) }, nowIso(this.deps.clock));
+      }
+      throw err;
+    }
+  }
+
+  private async split({ documentId, sha256, mime }: SplitPayload, parent: DocumentRow, ctx: JobContext): Promise<void> {
+    const { db, store } = this.deps;
+    const bytes = new Uint8Array(await store.getBuffer(sha256));
+    let pages: IntakePage[];
+    try {
+      pages = await this.readPages(bytes, mime, ctx, parent.page_count ?? 0);
+    } catch (err) {
+      if (ctx.signal.aborted) throw err;
+      // A page the renderer cannot read is the ingest job's to report, with its reason; do not split.
+      this.deps.logger?.warn({ err, documentId }, 'stack could not be read for barcodes; ingested whole');
+      pages = [];
+    }
+    if (!needsSplit(pages)) {
+      await db.tx((q) => this.deps.queue.enqueue(q, { kind: 'ingest', payload: { documentId }, idempotencyKey: `ingest:${documentId}` }));
+      return;
+    }
+    const parts = splitStack(pages);
+    const made: { kind: string; pages: number[]; result: PartResult }[] = [];
+    // The stack's own document becomes its first document part (the client holds its id); a part
+    // taken in before, labelled paper and coupons go elsewhere.
+    const kept = () => made.some((m) => m.result.documentId === documentId);
+    for (let i = 0; i < parts.length; i++) {
+      ctx.signal.throwIfAborted();
+      made.push(await this.makePart(parent, { sha256, mime, bytes, pageCount: pages.length }, parts[i]!, i + 1, !kept()));
+    }
+    const sheets = pages.filter((p) => p.kind === 'sheet').length;
+    await db.tx(async (q) => {
+      await intakeSplitsRepository.insert(q, {
+        document_id: documentId,
+        stack_sha256: sha256,
+        stack_mime: mime,
+        page_count: pages.length,
+        sheets,
+        parts: JSON.stringify(made),
+        created_at: nowIso(this.deps.clock),
+      });
+      const removed = !kept() ? await intakeSplitsRepository.removeProvisional(q, documentId) : 0;
+      await this.deps.audit.record(q, {
+        actorId: parent.created_by ?? 'system',
+        action: 'document.split',
+        subjectType: 'document',
+        subjectId: documentId,
+        customerId: parent.customer_id,
+        details: { stack: sha256, pages: pages.length, sheets, parts: made, removed: removed > 0 },
+      });
+    });
+    // The stack is not kept once split: its pages live on in the parts (PDF pages copied as they
+    // are), so destroying a part later reaches every copy. Only after the split is recorded: until
+    // then a re-run needs the stack.
+    if (!(await objectRefsRepository.isReferenced(db, sha256))) await store.delete(sha256);
+    await ctx.progress(pages.length, pages.length, `split into ${made.length} part(s)`);
+    this.deps.logger?.info({ documentId, pages: pages.length, parts: made.length, sheets }, 'intake stack split');
+  }
+
+  /** Reads and resolves the codes on every page. */
+  async readPages(bytes: Uint8Array, mime: string, ctx: JobContext, total = 0): Promise<IntakePage[]> {
+    const out: IntakePage[] = [];
+    for await (const { pageNo, image } of this.pageImages(bytes, mime)) {
+      ctx.signal.throwIfAborted();
+      // One decoder pass: most pages carry no code, and the retry passes (upscaling, cleaning) cost
+      // several times as much on every such page. Sheets and labels are printed to read in one.
+      const hits = await this.deps.reader.read(image, { formats: ['Code128', 'QRCode'], retry: false });
+      out.push(await this.resolve(pageNo, hits.map((h) => h.text)));
+      await ctx.progress(out.length, Math.max(total, out.length), `page ${pageNo}: ${out[out.length - 1]!.kind}`);
+    }
+    return out.sort((a, b) => a.pageNo - b.pageNo);
+  }
+
+  /**
+   * The pages as grey images. A PDF page without any image on it is vector art and text only
+   * (born-digital): a code there is drawn sharp, so it is rendered at half the resolution, a
+   * quarter of the pixels; pages with images (scans) get the full SPLIT_READ_DPI.
+   */
+  private async *pageImages(bytes: Uint8Array, mime: string): AsyncGenerator<{ pageNo: number; image: GreyImage }> {
+    if (mime !== 'application/pdf') {
+      yield* imagePages(bytes);
+      return;
+    }
+    const doc = await PDFDocument.load(bytes, { ignoreEncryption: true, updateMetadata: false }).catch(() => null);
+    if (!doc) {
+      yield* renderPdfPages(bytes, { dpi: SPLIT_READ_DPI });
+      return;
+    }
+    const scanned: number[] = [];
+    const drawn: number[] = [];
+    for (const [i, page] of doc.getPages().entries()) {
+      const xobjects = page.node.Resources()?.lookupMaybe(PDFName.of('XObject'), PDFDict);
+      if (!xobjects || xobjects.keys().length === 0) {
+        drawn.push(i + 1);
+        continue;
+      }
+      // A page that is one JPEG (what scanners make) is decoded natively, several times faster than rendering.
+      const jpeg = await soleJpeg(doc, i + 1);
+      if (jpeg) yield { pageNo: i + 1, image: jpeg.width > MAX_READ_WIDTH ? downscaleGrey(jpeg, Math.ceil(jpeg.width / MAX_READ_WIDTH)) : jpeg };
+      else scanned.push(i + 1);
+    }
+    if (scanned.length) yield* renderPdfPages(bytes, { dpi: SPLIT_READ_DPI, pages: scanned });
+    if (drawn.length) yield* renderPdfPages(bytes, { dpi: SPLIT_READ_DPI / 2, pages: drawn });
+  }
+
+  /** What the codes on a page make of it: a sheet first, then a coupon, then a paper label. */
+  private async resolve(pageNo: number, texts: string[]): Promise<IntakePage> {
+    const { db } = this.deps;
+    let coupon: string | null = null;
+    const papers = new Map<string, string>();
+    for (const text of texts) {
+      const cover = parseCoverCode(text);
+      if (cover) {
+        const customerId = cover.customerId && (await customersRepository.get(db, cover.customerId)) ? cover.customerId : null;
+        const type = cover.type && (DOCUMENT_TYPES as readonly string[]).includes(cover.type) ? cover.type : null;
+        return { pageNo, kind: 'sheet', code: text, customerId, type };
+      }
+      const parsed = parseBarcode(text);
+      if (!parsed.ok) continue;
+      const { kind, code } = parsed.value;
+      if (kind === 'separator') {
+        // A sheet printed by /api/separator-sheets carries its assignment in the database.
+        const sheet = await mailingsRepository.separator(db, code);
+        return { pageNo, kind: 'sheet', code, customerId: sheet?.customer_id ?? null, type: sheet?.type ?? null };
+      }
+      if (kind === 'letter') coupon ??= code;
+      if (kind === 'document' && !papers.has(code)) {
+        const doc = await documentsRepository.byBarcode(db, code);
+        // Only paper that has no scan yet is digitised by its label; a second scan is a document of its own.
+        if (doc && !doc.original_sha256) papers.set(code, doc.id);
+      }
+    }
+    if (coupon) return { pageNo, kind: 'coupon', code: coupon };
+    // Several labels on one page is a printed label sheet, not labelled paper: nothing to link.
+    if (papers.size === 1) {
+      const [[code, documentId]] = [...papers.entries()] as [[string, string]];
+      return { pageNo, kind: 'paper', code, documentId };
+    }
+    return { pageNo, kind: 'plain' };
+  }
+
+  /** Makes one part, once: its pages stored by content hash, then its effect and its row in one transaction. */
+  private async makePart(
+    parent: DocumentRow,
+    stack: { sha256: string; mime: string; bytes: Uint8Array; pageCount: number },
+    part: IntakePart,
+    partNo: number,
+    isOwn: boolean,
+  ): Promise<{ kind: string; pages: number[]; result: PartResult }> {
+    const { db, store, clock } = this.deps;
+    const done = await intakeSplitsRepository.part(db, parent.id, partNo);
+    if (done) return { kind: done.kind, pages: JSON.parse(done.pages) as number[], result: JSON.parse(done.result) as PartResult };
+    const subset = await pageSubset(stack.bytes, stack.mime, stack.pageCount, part.pages);
+    const stored = await store.putBuffer(subset.bytes, { contentType: subset.mime });
+    const name = partName(parent.original_name, part.pages, stack.pageCount, subset.mime);
+    const scan = { sha256: stored.sha256, mime: subset.mime, name, size: stored.size, pageCount: part.pages.length };
+    const key = `split:${parent.id}:${partNo}`;
+    const actorId = parent.created_by ?? 'system';
+    return db.tx(async (q) => {
+      const again = await intakeSplitsRepository.part(q, parent.id, partNo);
+      if (again) return { kind: again.kind, pages: JSON.parse(again.pages) as number[], result: JSON.parse(again.result) as PartResult };
+      let kind: 'document' | 'paper' | 'coupon' | 'duplicate' = part.kind;
+      let result: PartResult;
+      if (part.kind === 'coupon') {
+        result = { batchId: await this.deps.coupons.batchFromStack(q, scan, actorId, key), code: part.code };
+      } else {
+        const same = await documentsRepository.bySha256(q, stored.sha256);
+        const paper = part.kind === 'paper' ? await documentsRepository.get(q, part.documentId) : undefined;
+        if (same && !(isOwn && same.id === parent.id)) {
+          kind = 'duplicate';
+          result = { duplicateOf: same.id, note: 'these pages were taken in before' };
+        } else if (part.kind === 'paper' && paper && !paper.original_sha256) {
+          await this.deps.digitise.attachScan(q, paper, scan, `scanned with its label ${part.code} in an intake stack`, actorId, key);
+          result = { documentId: paper.id, code: part.code, sheet: part.sheet };
+        } else {
+          kind = 'document';
+          const customerId = (part.kind === 'document' ? part.customerId : null) ?? parent.customer_id;
+          const type = (part.kind === 'document' ? part.type : null) ?? (parent.type !== UNCLASSIFIED ? parent.type : null);
+          result = { documentId: await this.documentPart(q, parent, scan, { customerId, type }, isOwn, key), customerId, type, sheet: part.sheet };
+          if (part.kind === 'paper') result.note = `label ${part.code}: that paper was digitised meanwhile`;
+        }
+      }
+      await intakeSplitsRepository.insertPart(q, { document_id: parent.id, part_no: partNo, kind, pages: JSON.stringify(part.pages), result: JSON.stringify(result), created_at: nowIso(clock) });
+      return { kind, pages: part.pages, result };
+    });
+  }
+
+  /** A document part: the stack's own document takes the first one, the others are new documents; each gets its ingest job. */
+  private async documentPart(
+    q: Queryable,
+    parent: DocumentRow,
+    scan: { sha256: string; mime: string; name: string | null; size: number; pageCount: number },
+    assign: { customerId: string | null; type: string | null },
+    isOwn: boolean,
+    key: string,
+  ): Promise<string> {
+    const { clock } = this.deps;
+    let id = parent.id;
+    if (isOwn) {
+      await documentsRepository.update(
+        q,
+        parent.id,
+        {
+          original_sha256: scan.sha256,
+          original_mime: scan.mime,
+          original_name: scan.name,
+          original_size: scan.size,
+          page_count: scan.pageCount,
+          title: titleFromName(scan.name) ?? parent.title,
+          customer_id: assign.customerId,
+          type: assign.type ?? UNCLASSIFIED,
+        },
+        nowIso(clock),
+      );
+    } else {
+      const doc = await buildDocument(
+        q,
+        {
+          customerId: assign.customerId,
+          type: assign.type ?? UNCLASSIFIED,
+          title: titleFromName(scan.name) ?? parent.title,
+          status: 'queued',
+          source: parent.source,
+          createdBy: parent.created_by,
+          original: { sha256: scan.sha256, mime: scan.mime, name: scan.name, size: scan.size },
+        },
+        await this.deps.scopes.active(q),
+        clock,
+      );
+      doc.page_count = scan.pageCount;
+      await documentsRepository.insert(q, doc);
+      id = doc.id;
+    }
+    await this.deps.queue.enqueue(q, { kind: 'ingest', payload: { documentId: id }, idempotencyKey: key });
+    await this.deps.audit.record(q, {
+      actorId: parent.created_by ?? 'system',
+      action: 'document.split-part',
+      subjectType: 'document',
+      subjectId: id,
+      customerId: assign.customerId,
+      details: { stack: parent.id, pages: scan.pageCount, sha256: scan.sha256, type: assign.type },
+    });
+    return id;
+  }
+
+  /**
+   * A printable cover sheet whose code names the customer and type (either may be left out).
+   * 422 for a customer that does not exist.
+   */
+  async coverSheet(input: { customerId?: string; type?: string; copies?: number }): Promise<{ code: string; pdf: Uint8Array }> {
+    const customer = input.customerId ? await customersRepository.get(this.deps.db, input.customerId) : undefined;
+    if (input.customerId && !customer) throw new UnknownReference(`customer ${JSON.stringify(input.customerId)} does not exist`, { customerId: input.customerId }, 'unknown_customer');
+    const code = coverCode({ customerId: customer?.id ?? null, type: input.type ?? null });
+    const pdf = await renderCoverSheetPdf({ code, customer: customer ? { id: customer.id, name: customer.name } : null, type: input.type ?? null, copies: input.copies ?? 1 });
+    return { code, pdf };
+  }
+
+  /** Where the pages of a split stack went, for the operator. */
+  async describe(documentId: string) {
+    const split = await intakeSplitsRepository.get(this.deps.db, documentId);
+    const parts = await intakeSplitsRepository.parts(this.deps.db, documentId);
+    return {
+      documentId,
+      split: Boolean(split),
+      stack: split ? { sha256: split.stack_sha256, mime: split.stack_mime, pages: split.page_count, sheets: split.sheets } : null,
+      parts: parts.map((p) => ({ partNo: p.part_no, kind: p.kind, pages: JSON.parse(p.pages) as number[], ...(JSON.parse(p.result) as PartResult) })),
+      createdAt: split?.created_at ?? null,
+    };
+  }
+}
+
+/** `scan.pdf` pages 3-5 of 12 → `scan (p. 3-5).pdf`. */
+function partName(name: string | null, pages: number[], total: number, mime: string): string | null {
+  if (pages.length === total) return name;
+  const base = (name ?? 'scan').replace(/\.[A-Za-z0-9]{1,5}$/, '');
+  const range = pages.length === 1 ? `${pages[0]}` : `${pages[0]}-${pages[pages.length - 1]}`;
+  return `${base} (p. ${range}).${mime === 'application/pdf' ? 'pdf' : (name?.split('.').pop() ?? 'bin')}`;
+}

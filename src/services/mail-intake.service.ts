@@ -1,0 +1,325 @@
+/**
+ * E-mail intake: an IMAP mailbox read on a schedule. Each new message is kept whole (.eml, by
+ * content hash) and queued as a `mail-message` job in one transaction with its row, keyed by its
+ * Message-ID, so a restart or a second poll never takes it twice. The job turns the attachments
+ * into documents through the same intake as uploads (preflight, store by hash, barcodes, ingest),
+ * linked to the customer the sender's address points to. A message is marked on the server
+ * (flagged or moved) only once its job is done; a job that keeps failing leaves the message in
+ * the mailbox and is reported (GET /api/mail-intake, GET /api/jobs?kind=mail-message) for an
+ * operator to retry.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ImapFlow, type FetchMessageObject } from 'imapflow';
+import { simpleParser, type ParsedMail } from 'mailparser';
+import type { Logger } from 'pino';
+import type { ObjectStore } from '../adapters/object-store/object-store.js';
+import type { ImapConfig } from '../config.js';
+import type { Database } from '../db/database.js';
+import { mailMessagesRepository, type MailMessageRow } from '../db/mail-messages.repository.js';
+import { mailDomain, matchSender } from '../domain/mail-sender.js';
+import type { Principal } from '../domain/roles.js';
+import { AppError } from '../errors.js';
+import type { Job, JobQueue } from '../jobs/job-queue.js';
+import type { JobContext } from '../jobs/worker-pool.js';
+import type { AuditService } from './audit.service.js';
+import { nowIso, type Clock } from './clock.js';
+import type { IntakeService } from './intake.service.js';
+
+export const MAIL_JOB = 'mail-message';
+export type MailPayload = { messageId: string };
+
+/** Set on a message once its attachments are documents; the poll leaves such messages alone. */
+export const PROCESSED_KEYWORD = '$Dossierlink';
+
+const MAILBOX: Principal = { id: 'email', name: 'E-mail intake', roles: ['mailroom'] };
+
+export type PollReport = { at: string; ok: boolean; error: string | null; seen: number; queued: number; marked: number };
+
+type Deps = {
+  db: Database;
+  store: ObjectStore;
+  queue: JobQueue;
+  audit: AuditService;
+  intake: IntakeService;
+  clock: Clock;
+  config: ImapConfig | null;
+  tmpDir: string;
+  /** The same limit as an upload (DOSSIER_MAX_UPLOAD_MB). */
+  maxFileBytes: number;
+  logger?: Logger;
+};
+
+const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
+
+export class MailIntakeService {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<PollReport> | null = null;
+  private next: Promise<PollReport> | null = null;
+  private last: PollReport | null = null;
+  private client: ImapFlow | null = null;
+
+  constructor(private readonly deps: Deps) {}
+
+  get enabled(): boolean {
+    return this.deps.config !== null;
+  }
+
+  /** Reads the mailbox now and then every interval; nothing when e-mail intake is not configured. */
+  start(): void {
+    const cfg = this.deps.config;
+    if (!cfg || this.timer) return;
+    const tick = () => void this.pollOnce().catch(() => undefined);
+    this.timer = setInterval(tick, cfg.intervalMs);
+    this.timer.unref();
+    setImmediate(tick);
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    // A pass waiting on an unresponsive server is cut off rather than holding up shutdown; what it took is safe.
+    this.client?.close();
+    await this.running?.catch(() => undefined);
+  }
+
+  /**
+   * One pass over the mailbox, reported, never thrown. A call while a pass is under way gets a new
+   * pass right after it (calls meanwhile share that one): "read now" sees what is done by now.
+   */
+  pollOnce(): Promise<PollReport> {
+    if (this.running) {
+      this.next ??= this.running.then(() => {
+        this.next = null;
+        return this.pollOnce();
+      });
+      return this.next;
+    }
+    this.running = this.poll().finally(() => (this.running = null));
+    return this.running;
+  }
+
+  private async poll(): Promise<PollReport> {
+    const cfg = this.deps.config;
+    const report: PollReport = { at: nowIso(this.deps.clock), ok: true, error: null, seen: 0, queued: 0, marked: 0 };
+    if (!cfg) return { ...report, ok: false, error: 'e-mail intake is not configured: set DOSSIER_IMAP_URL or DOSSIER_IMAP_HOST' };
+    const client = new ImapFlow({ host: cfg.host, port: cfg.port, secure: cfg.secure, auth: { user: cfg.user, pass: cfg.password }, logger: false, disableAutoIdle: true });
+    // A dropped connection is reported by the command that was waiting; without a listener it would crash the process.
+    client.on('error', (err: Error) => this.deps.logger?.warn({ err }, 'imap connection error'));
+    this.client = client;
+    try {
+      await client.connect();
+      if (cfg.processed === 'move') await client.mailboxCreate(cfg.moveTo).catch(() => undefined); // exists already: fine
+      const lock = await client.getMailboxLock(cfg.mailbox);
+      try {
+        const uids = (await client.search({ unKeyword: PROCESSED_KEYWORD }, { uid: true })) || [];
+        for (const uid of uids) {
+          report.seen++;
+          // The envelope first: a message known by its Message-ID (queued, or failed and reported) is not downloaded again.
+          const head = await client.fetchOne(String(uid), { uid: true, envelope: true }, { uid: true });
+          if (!head) continue;
+          let row = head.envelope?.messageId ? await mailMessagesRepository.get(this.deps.db, messageKey(head.envelope.messageId, null)) : undefined;
+          if (!row) {
+            const msg = await client.fetchOne(String(uid), { uid: true, envelope: true, source: true, internalDate: true }, { uid: true });
+            if (!msg || !msg.source) continue;
+            row = await mailMessagesRepository.get(this.deps.db, messageKey(msg.envelope?.messageId, msg.source));
+            if (!row) {
+              row = await this.take(cfg, uid, msg);
+              report.queued++;
+            }
+          }
+          if (row.status === 'done') {
+            await this.markProcessed(client, cfg, uid);
+            await this.deps.db.tx((q) => mailMessagesRepository.marked(q, row.id, nowIso(this.deps.clock)));
+            report.marked++;
+          }
+        }
+      } finally {
+        lock.release();
+      }
+      await client.logout();
+    } catch (err) {
+      report.ok = false;
+      report.error = (err as Error).message.slice(0, 500);
+      this.deps.logger?.error({ err, host: cfg.host, mailbox: cfg.mailbox }, 'mailbox could not be read; will try again');
+      client.close();
+    } finally {
+      this.client = null;
+    }
+    this.last = report;
+    if (report.queued || report.marked) this.deps.logger?.info(report, 'mailbox read');
+    return report;
+  }
+
+  /** Keeps the message (.eml by content hash) and queues its job, with its row, in one transaction. */
+  private async take(cfg: ImapConfig, uid: number, msg: FetchMessageObject): Promise<MailMessageRow> {
+    const { db, store, queue, clock } = this.deps;
+    const source = msg.source!;
+    const id = messageKey(msg.envelope?.messageId, source);
+    const stored = await store.putBuffer(source, { contentType: 'message/rfc822' });
+    return db.tx(async (q) => {
+      const existing = await mailMessagesRepository.get(q, id);
+      if (existing) return existing;
+      const now = nowIso(clock);
+      const received = msg.internalDate ? new Date(msg.internalDate).toISOString() : (msg.envelope?.date ? new Date(msg.envelope.date).toISOString() : null);
+      await mailMessagesRepository.insert(q, {
+        id,
+        message_id: msg.envelope?.messageId?.slice(0, 998) ?? null,
+        mailbox: cfg.mailbox,
+        uid,
+        sender: msg.envelope?.from?.[0]?.address?.slice(0, 320) ?? null,
+        subject: msg.envelope?.subject?.slice(0, 500) ?? null,
+        eml_sha256: stored.sha256,
+        eml_size: stored.size,
+        status: 'queued',
+        job_id: null,
+        received_at: received,
+        created_at: now,
+        updated_at: now,
+      });
+      const job = await queue.enqueue(q, { kind: MAIL_JOB, payload: { messageId: id }, idempotencyKey: `mail:${id}`, maxAttempts: cfg.maxAttempts });
+      await mailMessagesRepository.setJob(q, id, job.id);
+      await this.deps.audit.record(q, { actorId: MAILBOX.id, action: 'mail.received', subjectType: 'mail-message', subjectId: id, details: { mailbox: cfg.mailbox, uid, size: stored.size, eml: stored.sha256 } });
+      return (await mailMessagesRepository.get(q, id))!;
+    });
+  }
+
+  private async markProcessed(client: ImapFlow, cfg: ImapConfig, uid: number): Promise<void> {
+    // The keyword first: should the move fail, the message is at least not read again.
+    await client.messageFlagsAdd(String(uid), ['\\Seen', PROCESSED_KEYWORD], { uid: true });
+    if (cfg.processed === 'move') await client.messageMove(String(uid), cfg.moveTo, { uid: true });
+  }
+
+  /** The `mail-message` job: attachments → documents, linked to the sender's customer. Idempotent: intake answers a file it has with the same document. */
+  async runJob(job: Job<MailPayload>, ctx: JobContext): Promise<void> {
+    const { db, store, clock } = this.deps;
+    const row = await mailMessagesRepository.get(db, job.payload.messageId);
+    if (!row || row.status === 'done') return;
+    try {
+      const parsed = await simpleParser(await store.getBuffer(row.eml_sha256));
+      const { files, forwardedFrom } = await attachmentsOf(parsed);
+      // A message forwarded as an attachment (by a colleague) is the customer's: its sender counts when the forwarder's does not.
+      let match = await this.matchCustomer(parsed.from?.value?.[0]?.address ?? row.sender ?? '');
+      for (const from of forwardedFrom) if (!match.customerId) match = await this.matchCustomer(from);
+      const documents: { documentId: string; name: string | null; duplicate: boolean }[] = [];
+      const skipped: { name: string | null; reason: string; code?: string }[] = [];
+      const dir = path.join(this.deps.tmpDir, 'mail', row.id);
+      await mkdir(dir, { recursive: true });
+      try {
+        for (const [i, att] of files.entries()) {
+          ctx.signal.throwIfAborted();
+          const name = att.name;
+          // Pictures inside an HTML body (logos, signatures) are part of the message, kept with it, not documents.
+          if (att.related) {
+            skipped.push({ name, reason: 'embedded in the message body' });
+            continue;
+          }
+          if (att.content.length > this.deps.maxFileBytes) {
+            skipped.push({ name, reason: `larger than the ${Math.round(this.deps.maxFileBytes / 1048576)} MiB an upload may be`, code: 'file_too_large' });
+            continue;
+          }
+          const file = path.join(dir, `attachment-${i + 1}`);
+          await writeFile(file, att.content);
+          try {
+            const r = await this.deps.intake.accept({ path: file, originalName: name ?? `bijlage-${i + 1}`, size: att.content.length }, { customerId: match.customerId }, MAILBOX, 'email');
+            documents.push({ documentId: r.document.id, name, duplicate: r.duplicate });
+          } catch (err) {
+            if (!(err instanceof AppError) || err.status >= 500) throw err;
+            skipped.push({ name, reason: err.message, code: err.code });
+          }
+          await ctx.progress(i + 1, files.length, name ?? undefined);
+        }
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+      await db.tx(async (q) => {
+        for (const d of documents) await mailMessagesRepository.linkDocument(q, row.id, d.documentId, d.name, d.duplicate);
+        await mailMessagesRepository.finish(q, row.id, { customerId: match.customerId, skipped: JSON.stringify(skipped), now: nowIso(clock) });
+        await this.deps.audit.record(q, {
+          actorId: MAILBOX.id,
+          action: 'mail.processed',
+          subjectType: 'mail-message',
+          subjectId: row.id,
+          customerId: match.customerId,
+          details: { documents: documents.map((d) => d.documentId), skipped: skipped.length, customerBy: match.by },
+        });
+      });
+    } catch (err) {
+      const message = (err as Error).message.slice(0, 1000);
+      const last = job.attempts >= job.maxAttempts && !ctx.signal.aborted;
+      await db.tx((q) => (last ? mailMessagesRepository.fail(q, row.id, message, nowIso(clock)) : mailMessagesRepository.noteError(q, row.id, message, nowIso(clock))));
+      if (last) this.deps.logger?.error({ err, message: row.id }, 'e-mail could not be taken in; reported, left in the mailbox');
+      throw err;
+    }
+  }
+
+  private async matchCustomer(sender: string) {
+    const { db } = this.deps;
+    const domain = mailDomain(sender);
+    return matchSender(
+      (await mailMessagesRepository.customersByEmail(db, sender)).map((c) => c.id),
+      domain ? (await mailMessagesRepository.customersByDomain(db, domain)).map((c) => c.id) : [],
+      domain,
+    );
+  }
+
+  /** For the operator: configuration (no password), the last poll, counts and messages with their documents and errors. */
+  async status(f: { status?: MailMessageRow['status']; limit: number; offset: number }) {
+    const { db, queue } = this.deps;
+    const cfg = this.deps.config;
+    const counts = { queued: 0, done: 0, failed: 0 };
+    for (const c of await mailMessagesRepository.counts(db)) counts[c.status] = c.n;
+    const messages = [];
+    for (const m of await mailMessagesRepository.list(db, f)) {
+      const job = m.job_id ? await queue.get(m.job_id) : null;
+      messages.push({
+        id: m.id,
+        messageId: m.message_id,
+        sender: m.sender,
+        subject: m.subject,
+        receivedAt: m.received_at,
+        status: m.status,
+        customerId: m.customer_id,
+        documents: (await mailMessagesRepository.documents(db, m.id)).map((d) => ({ documentId: d.document_id, name: d.name, duplicate: d.duplicate === 1 })),
+        skipped: JSON.parse(m.skipped) as unknown[],
+        error: m.error,
+        job: job ? { id: job.id, status: job.status, attempts: job.attempts, maxAttempts: job.maxAttempts, runAfter: job.runAfter } : null,
+        eml: { sha256: m.eml_sha256, size: m.eml_size },
+        markedAt: m.marked_at,
+        createdAt: m.created_at,
+      });
+    }
+    return {
+      enabled: Boolean(cfg),
+      mailbox: cfg ? { host: cfg.host, port: cfg.port, secure: cfg.secure, user: cfg.user, mailbox: cfg.mailbox, processed: cfg.processed, moveTo: cfg.processed === 'move' ? cfg.moveTo : null, intervalMs: cfg.intervalMs } : null,
+      lastPoll: this.last,
+      counts,
+      messages,
+    };
+  }
+}
+
+type MailFile = { name: string | null; content: Buffer; related: boolean };
+
+/** The attachments, those of messages forwarded as attachments included (three levels deep), and who sent those. */
+async function attachmentsOf(parsed: ParsedMail, depth = 0, out: { files: MailFile[]; forwardedFrom: string[] } = { files: [], forwardedFrom: [] }) {
+  for (const att of parsed.attachments) {
+    if (att.contentType === 'message/rfc822' && depth < 3) {
+      const inner = await simpleParser(att.content);
+      const from = inner.from?.value?.[0]?.address;
+      if (from) out.forwardedFrom.push(from);
+      await attachmentsOf(inner, depth + 1, out);
+      continue;
+    }
+    out.files.push({ name: att.filename ?? null, content: att.content, related: att.related === true });
+  }
+  return out;
+}
+
+/** The message's key: its Message-ID, or the whole message when it has none (then an identical copy is the same message). */
+function messageKey(messageId: string | undefined, source: Uint8Array | null): string {
+  const mid = messageId?.trim();
+  if (!mid && !source) throw new Error('a message without Message-ID is keyed by its bytes');
+  return sha256(mid ? `message-id:${mid}` : `eml:${sha256(source!)}`);
+}

@@ -87,6 +87,7 @@ export async function benchSearch(n = 100_000): Promise<Record<string, unknown>>
       { q: 'financiele', f: {} },
       { q: 'ka*', f: {} },
       { q: 'kalo*', f: {} },
+      { q: 'fa*', f: {} },
       { q: '"factuur datum"', f: {} },
       { q: `${RARE[17]} OR ${RARE[4242]}`, f: {} },
       { q: 'klant', f: { customerId: 'KL-000042' } },

@@ -44,7 +44,7 @@ export async function benchDossier(n = Number(process.env.BENCH_DOSSIER_DOCS ?? 
     const service: number[] = [];
     const floor: number[] = [];
     let count = 0;
-    for (let round = 0; round < 30; round++) {
+    for (let round = 0; round < 60; round++) {
       let t = performance.now();
       count = (await dl.services.customers.dossier('KL-000000', actor)).documents.length;
       service.push(performance.now() - t);

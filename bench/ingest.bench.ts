@@ -23,7 +23,7 @@ import { openDossierlink } from '../src/dossierlink.js';
 import { LETTER_LINES, renderScan, toJpeg, type ScanOptions } from '../test/helpers/scan-samples.js';
 
 const LANGS = ['nld', 'eng'];
-const KINDS: ScanOptions[] = [{ dpi: 300 }, { dpi: 300, heightIn: 11.69 }, { dpi: 300, noise: 0.002 }, { dpi: 300, skewDeg: 2 }, { dpi: 300, rotate: 180 }, { dpi: 200 }];
+const KINDS: ScanOptions[] = [{ dpi: 300 }, { dpi: 300, heightIn: 11.69 }, { dpi: 300, noise: 0.002 }, { dpi: 300, skewDeg: 2 }, { dpi: 300, rotate: 180 }, { dpi: 200 }, { dpi: 600 }];
 
 type Page = { lines: string[]; image: GreyImage; jpeg: Buffer };
 
@@ -32,8 +32,10 @@ async function makePages(n: number): Promise<Page[]> {
   for (let i = 0; i < n; i++) {
     // Each page differs (its own page line), so no upload is an exact duplicate of another.
     const lines = [...LETTER_LINES, `Referentie BENCH-${1000 + i}`];
-    const image = renderScan({ ...KINDS[i % KINDS.length], lines, seed: i + 1 });
-    pages.push({ lines, image, jpeg: await toJpeg(image) });
+    const kind = KINDS[i % KINDS.length]!;
+    const image = renderScan({ ...kind, lines, seed: i + 1 });
+    // The scanner's resolution goes into the file, as scanners write it.
+    pages.push({ lines, image, jpeg: await toJpeg(image, 85, kind.dpi ?? 300) });
   }
   return pages;
 }
@@ -42,7 +44,7 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.le
 const r1 = (n: number) => Math.round(n * 10) / 10;
 
 /** The reference: the CLI on the decoded pages, one single-threaded process per core, OCR only. */
-async function nativeOcrOnly(bin: string, pages: Page[], procs: number) {
+async function nativeOcrOnly(bin: string, pages: Page[], densePage: Page, procs: number) {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'dossierlink-bench-native-'));
   try {
     const require = createRequire(import.meta.url);
@@ -65,7 +67,8 @@ async function nativeOcrOnly(bin: string, pages: Page[], procs: number) {
       return f;
     });
     // One page alone first: the per-page latency of a dense A4 page.
-    const dense = await run(files[1 % files.length]!);
+    writeFileSync(path.join(dir, 'dense.pgm'), toPgm(densePage.image));
+    const dense = await run(path.join(dir, 'dense.pgm'));
     const results: { ms: number; text: string }[] = new Array(files.length);
     let next = 0;
     const t0 = performance.now();
@@ -81,7 +84,7 @@ async function nativeOcrOnly(bin: string, pages: Page[], procs: number) {
 }
 
 /** The whole service: pages uploaded through intake, timed until every document is final. */
-async function service(pages: Page[], engine: 'tesseract-js' | 'native') {
+async function service(pages: Page[], dense: Page, engine: 'tesseract-js' | 'native') {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'dossierlink-bench-ingest-'));
   const lines: Record<string, unknown>[] = [];
   const sink = new Writable({ write(chunk, _enc, cb) { for (const l of String(chunk).split('\n')) if (l.includes('"msg":"job"')) lines.push(JSON.parse(l)); cb(); } });
@@ -105,7 +108,7 @@ async function service(pages: Page[], engine: 'tesseract-js' | 'native') {
     };
     // One dense A4 page alone: upload to final status.
     let t = performance.now();
-    const denseId = await upload(pages[1 % pages.length]!, -1);
+    const denseId = await upload(dense, -1);
     await waitFinal([denseId]);
     const denseMs = performance.now() - t;
     lines.length = 0;
@@ -120,6 +123,7 @@ async function service(pages: Page[], engine: 'tesseract-js' | 'native') {
     const mine = jobLines();
     const texts = await Promise.all(ids.map((id) => dl.db.all<{ text: string }>('SELECT text FROM document_pages WHERE document_id = ? ORDER BY page_no', [id])));
     const cer = mean(texts.map((rows, i) => computeCer(pages[i]!.lines.join('\n'), rows.map((r) => r.text).join('\n'))));
+    if (new Set(ids).size !== ids.length || ids.includes(denseId)) throw new Error('bench pages must all be distinct uploads');
     const failed = (await dl.db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM documents WHERE status = 'failed'`))?.n ?? 0;
     // Per stage: mean ms per page over the jobs' log lines (stages of different pages overlap).
     const stages: Record<string, number> = {};
@@ -141,10 +145,14 @@ async function service(pages: Page[], engine: 'tesseract-js' | 'native') {
 export async function benchIngest(n = Number(process.env.BENCH_INGEST_PAGES ?? 8)): Promise<Record<string, unknown>> {
   const cores = os.availableParallelism();
   const pages = await makePages(n);
+  // Its own page (an upload of a page already in the batch would be an exact duplicate, not ingested again).
+  const denseLines = [...LETTER_LINES, 'Referentie BENCH-DENSE'];
+  const denseImage = renderScan({ dpi: 300, heightIn: 11.69, lines: denseLines, seed: 99 });
+  const dense: Page = { lines: denseLines, image: denseImage, jpeg: await toJpeg(denseImage) };
   const bin = await findNativeTesseract();
-  const ours = await service(pages, 'tesseract-js');
-  const cli = bin ? await nativeOcrOnly(bin, pages, cores) : undefined;
-  const oursNative = bin ? await service(pages, 'native') : undefined;
+  const ours = await service(pages, dense, 'tesseract-js');
+  const cli = bin ? await nativeOcrOnly(bin, pages, dense, cores) : undefined;
+  const oursNative = bin ? await service(pages, dense, 'native') : undefined;
   const ratio = (a: number, b: number | undefined) => (b ? Math.round((a / b) * 100) / 100 : null);
   return {
     pages: n,

@@ -113,7 +113,7 @@ export async function extractText(
       for await (const p of renderPdfPages(bytes, { dpi: OCR_DPI, pages: scanned })) yield { ...p, dpi: OCR_DPI };
     })();
   } else {
-    stream = imagePages(bytes);
+    stream = imagePages(bytes, { ocrDpi: OCR_DPI });
     total = await timed(stages, 'preflight', () => countImagePages(bytes));
     pageCount = total;
     await opts.onProgress?.(0, total, 'OCR started');

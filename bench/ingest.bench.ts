@@ -150,9 +150,18 @@ export async function benchIngest(n = Number(process.env.BENCH_INGEST_PAGES ?? 8
   const denseImage = renderScan({ dpi: 300, heightIn: 11.69, lines: denseLines, seed: 99 });
   const dense: Page = { lines: denseLines, image: denseImage, jpeg: await toJpeg(denseImage) };
   const bin = await findNativeTesseract();
-  const ours = await service(pages, dense, 'tesseract-js');
-  const cli = bin ? await nativeOcrOnly(bin, pages, dense, cores) : undefined;
-  const oursNative = bin ? await service(pages, dense, 'native') : undefined;
+  // The machine is shared: each path runs twice, interleaved, and keeps its better run, so a
+  // burst of someone else's load does not decide the ratio.
+  type Run = { pagesPerMinute: number; denseMs: number };
+  const better = <T extends Run>(a: T, b: T): T => ({ ...a, pagesPerMinute: Math.max(a.pagesPerMinute, b.pagesPerMinute), denseMs: Math.min(a.denseMs, b.denseMs) });
+  let ours = await service(pages, dense, 'tesseract-js');
+  let cli = bin ? await nativeOcrOnly(bin, pages, dense, cores) : undefined;
+  let oursNative = bin ? await service(pages, dense, 'native') : undefined;
+  ours = better(ours, await service(pages, dense, 'tesseract-js'));
+  if (bin) {
+    cli = better(cli!, await nativeOcrOnly(bin, pages, dense, cores));
+    oursNative = better(oursNative!, await service(pages, dense, 'native'));
+  }
   const ratio = (a: number, b: number | undefined) => (b ? Math.round((a / b) * 100) / 100 : null);
   return {
     pages: n,

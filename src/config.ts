@@ -20,6 +20,7 @@ const EnvSchema = z.object({
   DOSSIER_JSON_LIMIT_KB: z.coerce.number().int().positive().default(1024),
   DOSSIER_OCR_WORKERS: z.coerce.number().int().min(0).max(64).optional(),
   DOSSIER_OCR_LANGS: z.string().regex(/^[a-z_]+(\+[a-z_]+)*$/).default('nld+eng'),
+  DOSSIER_OCR_ENGINE: z.enum(['tesseract-js', 'native']).default('tesseract-js'),
   DOSSIER_CUSTOMER_PATTERN: z.string().default('KL-\\d{6}'),
   DOSSIER_SCOPES: z.string().regex(/^(sales|care|loyalty)(,(sales|care|loyalty))*$/).default('sales,care'),
   DOSSIER_OBJECT_STORE: z.enum(['local', 's3']).default('local'),
@@ -97,6 +98,7 @@ export type Config = {
   jsonLimitBytes: number;
   ocrWorkers?: number;
   ocrLangs: string[];
+  ocrEngine: 'tesseract-js' | 'native';
   customerPattern: string;
   defaultScopes: string[];
   objectStore:
@@ -171,6 +173,7 @@ export const ENV_DOCS: Record<keyof z.infer<typeof EnvSchema>, string> = {
   DOSSIER_JSON_LIMIT_KB: 'Largest accepted JSON body, in KiB.',
   DOSSIER_OCR_WORKERS: 'OCR worker count (default: number of cores).',
   DOSSIER_OCR_LANGS: 'OCR languages, `+`-separated (offline traineddata packages).',
+  DOSSIER_OCR_ENGINE: '`tesseract-js` (embedded, offline) or `native` (the installed `tesseract` CLI, same traineddata).',
   DOSSIER_CUSTOMER_PATTERN: 'Regular expression of a CRM customer number.',
   DOSSIER_SCOPES: 'Active CRM scopes on first start, comma-separated (`sales,care,loyalty`).',
   DOSSIER_OBJECT_STORE: '`local` (files under the data dir) or `s3` (S3/MinIO).',
@@ -266,6 +269,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jsonLimitBytes: e.DOSSIER_JSON_LIMIT_KB * 1024,
     ocrWorkers: e.DOSSIER_OCR_WORKERS,
     ocrLangs: e.DOSSIER_OCR_LANGS.split('+'),
+    ocrEngine: e.DOSSIER_OCR_ENGINE,
     customerPattern: e.DOSSIER_CUSTOMER_PATTERN,
     defaultScopes: e.DOSSIER_SCOPES.split(','),
     objectStore,

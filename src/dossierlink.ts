@@ -24,6 +24,7 @@ import { ScopesService } from './services/scopes.service.js';
 import { UsersService } from './services/users.service.js';
 import { VERSION } from './version.js';
 import { createTesseractOcrEngine } from './adapters/ocr/tesseract-ocr.engine.js';
+import { createNativeTesseractEngine, findNativeTesseract } from './adapters/ocr/native-tesseract.engine.js';
 import type { OcrEngine } from './adapters/ocr/ocr-engine.js';
 import { ingestRoutes } from './http/ingest.routes.js';
 import { createIngestHandler, type ArchiveBuilder } from './jobs/ingest.job.js';
@@ -227,7 +228,14 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
     const services = { ...base, ...intakeServices(db, store, queue, clock, base, config, logger) };
     await services.audit.init();
     // The OCR engine starts its workers on first use, so an instance that never OCRs costs nothing.
-    const ocr = opts.ocr ?? createTesseractOcrEngine({ langs: config.ocrLangs, workers: config.ocrWorkers, logger });
+    if (!opts.ocr && config.ocrEngine === 'native' && !(await findNativeTesseract())) {
+      throw new Error('DOSSIER_OCR_ENGINE=native but no `tesseract` binary was found (apt-get install tesseract-ocr)');
+    }
+    const ocr =
+      opts.ocr ??
+      (config.ocrEngine === 'native'
+        ? createNativeTesseractEngine({ langs: config.ocrLangs, workers: config.ocrWorkers, logger })
+        : createTesseractOcrEngine({ langs: config.ocrLangs, workers: config.ocrWorkers, logger }));
     const runner = new JobRunner({ queue, logger });
     // Dates move on, so states do too (an SLA expires): once a day every document's class is rechecked.
     runner.register('reclassify-daily', async () => {
@@ -332,7 +340,9 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
       async startWorkers() {
         const recovered = await services.pipeline.recoverAfterRestart();
         if (recovered.requeued || recovered.failed) logger.info(recovered, 'recovered jobs left by a previous run');
-        runner.start({ concurrency: Math.max(1, ocr.workers) });
+        // One job more than OCR workers: while a job archives, detects and indexes (no OCR), the
+        // next job's pages already keep that worker busy.
+        runner.start({ concurrency: Math.max(1, ocr.workers) + 1 });
         services.webhooks.start();
         await scheduleDaily();
         dailyTimer = setInterval(() => void scheduleDaily().catch((err) => logger.error({ err }, 'could not schedule the daily pass')), 3_600_000);

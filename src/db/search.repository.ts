@@ -62,16 +62,24 @@ export const searchRepository = {
     if (f.customerId) {
       // Within one dossier hits come newest first. bm25 would cost a walk of the whole posting
       // list of a common word (its IDF) to rank a customer's few documents: 0.5 s at 100k.
+      // The index is asked about the customer's documents only (a seek per rowid), not for every
+      // match of a common word: 22 ms -> 1 ms at 100k for "klant".
       matches = `SELECT d.rowid AS rowid, 0 AS score, COALESCE(d.doc_date, '') AS d8 FROM documents d
-        WHERE ${w.sql} AND d.rowid IN (SELECT rowid FROM document_fts WHERE document_fts MATCH ?)`;
-      args = [...w.args, match];
+        WHERE ${w.sql} AND d.rowid IN (SELECT rowid FROM document_fts WHERE document_fts MATCH ?
+          AND rowid IN (SELECT rowid FROM documents WHERE customer_id = ?))`;
+      args = [...w.args, match, f.customerId];
       order = 'd8 DESC, rowid DESC';
     } else {
-      // Restricted customers are few: their rowids are one short list, so hiding them keeps the index-only plan.
+      // Filters become a set of rowids read from a covering index (migration 015); `+rowid`
+      // keeps SQLite from turning the IN into one index seek per rowid (seconds), so the index
+      // is scanned in rowid order as without filters (same ties, same order) and bm25 is only
+      // computed for matches inside the set. The restriction rides along in that set (w.sql).
+      // Without filters: restricted customers are few, their rowids one short list, so hiding
+      // them keeps the index-only plan.
       const hide = f.hideRestricted ? ` AND rowid NOT IN (${RESTRICTED_DOCUMENT_ROWIDS})` : '';
       matches = hasFilters(f)
-        ? `SELECT document_fts.rowid AS rowid, bm25(document_fts, 3.0, 1.0) AS score FROM document_fts
-           JOIN documents d ON d.rowid = document_fts.rowid WHERE document_fts MATCH ? AND ${w.sql}`
+        ? `SELECT rowid, bm25(document_fts, 3.0, 1.0) AS score FROM document_fts
+           WHERE document_fts MATCH ? AND +rowid IN (SELECT d.rowid FROM documents d WHERE ${w.sql})`
         : `SELECT rowid, bm25(document_fts, 3.0, 1.0) AS score FROM document_fts WHERE document_fts MATCH ?${hide}`;
       args = [match, ...(hasFilters(f) ? w.args : [])];
       order = 'score';

@@ -17,6 +17,7 @@ import { UNCLASSIFIED } from '../services/intake.service.js';
 import type { ScopesService } from '../services/scopes.service.js';
 import { events } from '../services/events.service.js';
 import { isPermanentFailure, type Job } from './job-queue.js';
+import { roundedStages, timed, type StageTimings } from '../services/stage-timings.js';
 
 export type IngestPayload = { documentId: string };
 
@@ -40,7 +41,11 @@ export type IngestDeps = {
 /** Below these, a person confirms in review rather than the system guessing. */
 export const AUTO_ACCEPT = { type: 0.7, customer: 0.9, ocrConfidence: 45 };
 
-type JobCtx = { signal: AbortSignal; progress(done: number, total: number, note?: string): Promise<void> | void };
+type JobCtx = {
+  signal: AbortSignal;
+  progress(done: number, total: number, note?: string): Promise<void> | void;
+  annotate?(fields: Record<string, unknown>): void;
+};
 
 /**
  * The ingest job: text (text layer or OCR), searchable archive copy, detection of type,
@@ -55,19 +60,24 @@ export function createIngestHandler(deps: IngestDeps) {
     if (!row || row.status === 'ready' || row.status === 'needs_review' || row.status === 'failed') return;
     if (!row.original_sha256 || !row.original_mime) throw new Error('document has no original to ingest');
     await documentsRepository.update(db, row.id, { status: 'processing' }, nowIso(clock));
+    // Where the time goes (issue 15): one set of stage timings on the job's log line.
+    let stages: StageTimings = {};
     try {
-      const original = new Uint8Array(await store.getBuffer(row.original_sha256));
+      const original = new Uint8Array(await timed(stages, 'load', () => store.getBuffer(row.original_sha256!)));
       const extraction = await extractText(original, row.original_mime, deps.ocr, { signal: ctx.signal, onProgress: ctx.progress });
+      stages = { ...stages, ...extraction.stages };
       ctx.signal.throwIfAborted();
-      const archive = await deps.buildArchive({ original, mime: row.original_mime, pageCount: extraction.pageCount, ocrPages: extraction.ocrPages });
+      const mime = row.original_mime;
+      const archive = await timed(stages, 'archive', () => deps.buildArchive({ original, mime, pageCount: extraction.pageCount, ocrPages: extraction.ocrPages }));
       // A born-digital PDF is already searchable: it is its own archive copy.
       const archiveSha = archive
-        ? (await store.putBuffer(archive, { contentType: 'application/pdf' })).sha256
+        ? (await timed(stages, 'archive', () => store.putBuffer(archive, { contentType: 'application/pdf' }))).sha256
         : row.original_mime === 'application/pdf'
           ? row.original_sha256
           : null;
       const text = extraction.pages.map((p) => p.text).join('\n\n');
-      await finish(deps, row, { ...extraction, text, archiveSha });
+      await finish(deps, row, { ...extraction, text, archiveSha }, stages);
+      ctx.annotate?.({ documentId: row.id, pages: extraction.pageCount, ocrPages: extraction.ocrPages.length, stages: roundedStages(stages) });
       // The overview's thumbnail is made once, here; it never fails the document.
       await deps.afterIngest?.(row.id);
     } catch (err) {
@@ -86,10 +96,14 @@ async function finish(
   deps: IngestDeps,
   row: DocumentRow,
   r: { pageCount: number; pages: { pageNo: number; text: string; source: 'text-layer' | 'ocr' | 'manual'; confidence: number | null }[]; text: string; archiveSha: string | null },
+  stages: StageTimings = {},
 ) {
   const { db, clock } = deps;
+  const detectStarted = performance.now();
   const learned = await learningRepository.load(db);
   const d = detect(r.text, deps.customerPattern, learned);
+  stages.detection = performance.now() - detectStarted;
+  const finishStarted = performance.now();
   const trace: TraceStep[] = [];
   const problems: string[] = [];
   const fields: KeyPoints = JSON.parse(row.fields);
@@ -191,7 +205,7 @@ async function finish(
       },
       nowIso(clock),
     );
-    await searchRepository.index(q, row.id, title, r.text);
+    await timed(stages, 'index', () => searchRepository.index(q, row.id, title, r.text));
     await deps.audit.record(q, {
       actorId: 'system',
       action: 'document.ingested',
@@ -202,4 +216,6 @@ async function finish(
     });
     await events.emit(q, { type: status === 'ready' ? 'document.ready' : 'document.needs_review', subjectType: 'document', subjectId: row.id, customerId, actorId: 'system', at: nowIso(clock), data: { problems } });
   });
+  // The finishing transaction: customer match, classification, retention, near-duplicates, index.
+  stages.finish = performance.now() - finishStarted;
 }

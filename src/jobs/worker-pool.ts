@@ -9,6 +9,8 @@ export type JobContext = {
   signal: AbortSignal;
   /** Records progress on the job row (`queue.get(id).progress`); failures to record are logged, not thrown. */
   progress(done: number, total: number, note?: string): Promise<void>;
+  /** Adds fields (numbers, no document text) to the job's one log line, e.g. time per stage. */
+  annotate?(fields: Record<string, unknown>): void;
 };
 
 /**
@@ -194,11 +196,15 @@ export class JobRunner {
     const controller = new AbortController();
     s.active.set(job.id, controller);
     const started = performance.now();
+    // How long the job sat ready in the queue before a loop took it (runAfter is when it became due).
+    const queueWaitMs = Math.max(0, Date.now() - Date.parse(job.runAfter));
+    const annotations: Record<string, unknown> = {};
     let error: Error | null = null;
     try {
       if (!handler) throw new Error(`No handler for job kind "${job.kind}"`);
       await handler(job, {
         signal: controller.signal,
+        annotate: (fields) => void Object.assign(annotations, fields),
         progress: (done, total, note) =>
           this.queue.progress(job.id, { done, total, note }).then(
             () => undefined,
@@ -228,7 +234,9 @@ export class JobRunner {
       id: job.id,
       attempt: job.attempts,
       ms: Math.round(performance.now() - started),
+      queueWaitMs: Number.isFinite(queueWaitMs) ? queueWaitMs : undefined,
       outcome,
+      ...annotations,
       ...(error ? { err: errorForLog(error) } : {}),
     };
     if (outcome === 'done') this.logger?.info(line, 'job');

@@ -6,7 +6,7 @@ import type { Principal } from '../domain/roles.js';
 import { Invalid, NotFound } from '../errors.js';
 import type { AuditService } from './audit.service.js';
 import { nowIso, type Clock } from './clock.js';
-import { toDocumentView } from './documents.service.js';
+import { toDocumentView, type PlaceCache } from './documents.service.js';
 import { holdsForDossier } from './holds.service.js';
 import { recomputeRetentionForCustomer, triggerAttributesChanged } from './retention.service.js';
 
@@ -87,7 +87,8 @@ export class CustomersService {
     if (!row) throw new NotFound('customer', id);
     const docs = await documentsRepository.byCustomer(this.db, id);
     const documents = [];
-    for (const d of docs) documents.push(await toDocumentView(this.db, d));
+    const places: PlaceCache = new Map();
+    for (const d of docs) documents.push(await toDocumentView(this.db, d, places));
     const history = await statusRepository.history(this.db, id);
     const statuses = (await statusRepository.byCustomer(this.db, id)).map((s) => ({
       name: s.name,

@@ -10,9 +10,18 @@ import { Conflict, Forbidden, NotFound } from '../errors.js';
 import type { AuditService } from './audit.service.js';
 
 /** Where a document is now: a place in the archive, a person who has it checked out, or nowhere (digital only). */
-export async function locateDocument(q: Queryable, row: DocumentRow): Promise<LocationRef | null> {
-  return placeRef(q, { locationId: row.location_id, userId: row.holder_user_id, dueBackOn: row.due_back_on });
+export async function locateDocument(q: Queryable, row: DocumentRow, places?: PlaceCache): Promise<LocationRef | null> {
+  const at = { locationId: row.location_id, userId: row.holder_user_id, dueBackOn: row.due_back_on };
+  if (!places || (!at.locationId && !at.userId)) return placeRef(q, at);
+  // A dossier's paper sits in a few boxes: look each place up once per listing, not per document.
+  const key = `${at.locationId ?? ''}\u0000${at.userId ?? ''}\u0000${at.dueBackOn ?? ''}`;
+  let ref = places.get(key);
+  if (!ref) places.set(key, (ref = placeRef(q, at)));
+  return ref;
 }
+
+/** Place lookups shared by the documents of one listing (see `toDocumentView`). */
+export type PlaceCache = Map<string, Promise<LocationRef | null>>;
 
 /**
  * Describes a place for people: a location with its path from the site down, or a person. A box
@@ -47,7 +56,7 @@ export async function placeRef(
 }
 
 /** Maps a row to the Document of API.md. */
-export async function toDocumentView(q: Queryable, row: DocumentRow): Promise<DocumentView> {
+export async function toDocumentView(q: Queryable, row: DocumentRow, places?: PlaceCache): Promise<DocumentView> {
   return {
     id: row.id,
     customerId: row.customer_id,
@@ -59,7 +68,7 @@ export async function toDocumentView(q: Queryable, row: DocumentRow): Promise<Do
     docDate: row.doc_date,
     fields: JSON.parse(row.fields),
     classification: JSON.parse(row.classification),
-    location: await locateDocument(q, row),
+    location: await locateDocument(q, row, places),
     retention: {
       legalBasis: row.retention_legal_basis,
       trigger: row.retention_trigger,

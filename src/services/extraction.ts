@@ -4,6 +4,7 @@ import type { OcrEngine, OcrResult } from '../adapters/ocr/ocr-engine.js';
 import { renderPdfPages, type GreyImage } from '../adapters/pdf/pdf-render.js';
 import { extractPdfText } from '../adapters/pdf/pdf-text.js';
 import type { PageText } from '../db/documents.repository.js';
+import { addStage, timed, type StageTimings } from './stage-timings.js';
 
 /**
  * A page that went through OCR, kept for the archive copy: the upright page as a JPEG (a few
@@ -26,7 +27,22 @@ export type Extraction = {
   pages: PageText[];
   /** Pages that were OCR'd (scans); empty for a born-digital PDF. */
   ocrPages: OcrPage[];
+  /** Milliseconds per stage, summed over pages (preflight, rasterise, orientation, ocr, archiveImage) and `ocrPasses`. */
+  stages: StageTimings;
 };
+
+/**
+ * An uploaded JPEG that was read upright as it is goes into the archive with its own bytes:
+ * no second lossy encode, and a colour scan stays in colour. Not when EXIF turns it (the
+ * PDF would show it turned) or its colour space is one a PDF viewer may show inverted (CMYK).
+ */
+async function originalJpegIfUsable(bytes: Uint8Array, mime: string): Promise<Buffer | null> {
+  if (mime !== 'image/jpeg') return null;
+  const meta = await sharp(bytes).metadata().catch(() => null);
+  if (!meta || meta.format !== 'jpeg' || (meta.orientation ?? 1) !== 1 || (meta.pages ?? 1) !== 1) return null;
+  if (meta.space !== 'srgb' && meta.space !== 'b-w') return null;
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
 
 export type ProgressFn = (done: number, total: number, note?: string) => Promise<void> | void;
 
@@ -52,6 +68,18 @@ async function boundedMap<T, R>(items: AsyncIterable<T>, limit: number, work: (i
   return results;
 }
 
+/** Counts the time spent producing each page image (PDF rendering, image decoding) as 'rasterise'. */
+async function* timedStream<T>(items: AsyncIterable<T>, stages: StageTimings): AsyncGenerator<T> {
+  const it = items[Symbol.asyncIterator]();
+  for (;;) {
+    const started = performance.now();
+    const next = await it.next();
+    addStage(stages, 'rasterise', performance.now() - started);
+    if (next.done) return;
+    yield next.value;
+  }
+}
+
 /**
  * Gets the text of every page: the text layer where a PDF page has real text (no OCR), OCR for
  * scanned PDF pages and images. Each page keeps its number, source and confidence.
@@ -64,13 +92,14 @@ export async function extractText(
 ): Promise<Extraction> {
   const pages: PageText[] = [];
   const ocrPages: OcrPage[] = [];
+  const stages: StageTimings = {};
   let stream: AsyncIterable<{ pageNo: number; image: GreyImage; dpi?: number }>;
   let total: number;
   let done = 0;
   let pageCount: number;
 
   if (mime === 'application/pdf') {
-    const layer = await extractPdfText(bytes);
+    const layer = await timed(stages, 'preflight', () => extractPdfText(bytes));
     pageCount = layer.pageCount;
     for (const p of layer.pages) {
       if (p.hasTextLayer) pages.push({ pageNo: p.pageNo, text: p.text, source: 'text-layer', confidence: null });
@@ -79,26 +108,36 @@ export async function extractText(
     total = layer.pageCount;
     done = layer.pageCount - scanned.length;
     await opts.onProgress?.(done, total, 'text layer read');
-    if (scanned.length === 0) return { pageCount, pages, ocrPages };
+    if (scanned.length === 0) return { pageCount, pages, ocrPages, stages };
     stream = (async function* () {
       for await (const p of renderPdfPages(bytes, { dpi: OCR_DPI, pages: scanned })) yield { ...p, dpi: OCR_DPI };
     })();
   } else {
-    stream = imagePages(bytes);
-    total = await countImagePages(bytes);
+    stream = imagePages(bytes, { ocrDpi: OCR_DPI });
+    total = await timed(stages, 'preflight', () => countImagePages(bytes));
     pageCount = total;
     await opts.onProgress?.(0, total, 'OCR started');
   }
 
-  await boundedMap(stream, Math.max(1, ocr.workers), async ({ pageNo, image, dpi }) => {
+  const original = total === 1 ? await originalJpegIfUsable(bytes, mime) : null;
+  await boundedMap(timedStream(stream, stages), Math.max(1, ocr.workers), async ({ pageNo, image, dpi }) => {
     opts.signal?.throwIfAborted();
     const result = await ocr.recognize(image, { signal: opts.signal });
+    if (result.timings) {
+      addStage(stages, 'orientation', result.timings.orientationMs);
+      addStage(stages, 'ocr', result.timings.ocrMs);
+      addStage(stages, 'ocrPasses', result.timings.passes);
+    }
     pages.push({ pageNo, text: result.text, source: 'ocr', confidence: result.confidence });
-    ocrPages.push({ pageNo, ...(await uprightJpeg(image, result)), dpi: dpi ?? OCR_DPI, result });
+    const shown =
+      original && result.rotation === 0
+        ? { jpeg: original, width: image.width, height: image.height }
+        : await timed(stages, 'archiveImage', () => uprightJpeg(image, result));
+    ocrPages.push({ pageNo, ...shown, dpi: dpi ?? OCR_DPI, result });
     done++;
     await opts.onProgress?.(done, Math.max(total, done), `page ${pageNo} OCR'd (${Math.round(result.confidence)}%)`);
   });
   pages.sort((a, b) => a.pageNo - b.pageNo);
   ocrPages.sort((a, b) => a.pageNo - b.pageNo);
-  return { pageCount, pages, ocrPages };
+  return { pageCount, pages, ocrPages, stages };
 }

@@ -14,7 +14,16 @@ export const MAX_IMAGE_PAGES = 2_000;
 const SUPPORTED_FORMATS = new Set(['png', 'jpeg', 'tiff', 'webp']);
 
 export type ImagePage = { pageNo: number; image: GreyImage; dpi?: number };
-export type ImagePagesOptions = { maxPixels?: number; pages?: number[] };
+export type ImagePagesOptions = {
+  maxPixels?: number;
+  pages?: number[];
+  /**
+   * The resolution OCR needs: a single-page scan stored at a whole multiple of it or more (600
+   * dpi for 300) is decoded already shrunk (JPEG shrinks while decoding), so OCR reads a quarter
+   * of the pixels at no loss; `dpi` then reports the resolution delivered.
+   */
+  ocrDpi?: number;
+};
 
 /**
  * Number of pages in the image (1 unless it is a multi-page TIFF or WebP animation). Given a
@@ -39,8 +48,10 @@ export async function* imagePages(bytes: Uint8Array, opts: ImagePagesOptions = {
       throw new Invalid(`Page ${pageNo} does not exist; the image has ${info.pages} page(s)`, { pageNo }, 'page_out_of_range');
     }
   }
+  const shrink = opts.ocrDpi && info.dpi && info.pages === 1 ? Math.max(1, Math.floor(info.dpi / opts.ocrDpi)) : 1;
   for (const pageNo of pages) {
-    yield { pageNo, image: await decodePage(bytes, pageNo, maxPixels), ...(info.dpi ? { dpi: info.dpi } : {}) };
+    const dpi = info.dpi ? Math.round(info.dpi / shrink) : undefined;
+    yield { pageNo, image: await decodePage(bytes, pageNo, maxPixels, shrink > 1 ? info : undefined, shrink), ...(dpi ? { dpi } : {}) };
   }
 }
 
@@ -51,7 +62,7 @@ export async function decodeImagePage(bytes: Uint8Array, pageNo = 1, maxPixels =
   return decodePage(bytes, pageNo, maxPixels);
 }
 
-type Probe = { format: string; pages: number; dpi?: number };
+type Probe = { format: string; pages: number; dpi?: number; width: number; height: number; orientation?: number };
 
 /** Reads the header only (from memory, or from a file path without reading the whole file); sizes are checked here, before any pixel is decoded. */
 async function probe(bytes: Uint8Array | string, maxPixels: number): Promise<Probe> {
@@ -70,19 +81,26 @@ async function probe(bytes: Uint8Array | string, maxPixels: number): Promise<Pro
   checkPixels(meta.width, meta.height, maxPixels);
   // A stored density below 50 is almost always a missing/placeholder value (72 is also common but plausible).
   const dpi = meta.density && meta.density >= 50 && meta.density <= 2400 ? Math.round(meta.density) : undefined;
-  return { format: meta.format, pages, ...(dpi ? { dpi } : {}) };
+  return { format: meta.format, pages, width: meta.width, height: meta.height, orientation: meta.orientation, ...(dpi ? { dpi } : {}) };
 }
 
-async function decodePage(bytes: Uint8Array, pageNo: number, maxPixels: number): Promise<GreyImage> {
+async function decodePage(bytes: Uint8Array, pageNo: number, maxPixels: number, size?: Probe, shrink = 1): Promise<GreyImage> {
   try {
     // limitInputPixels also guards later TIFF pages, whose size the first-page probe does not cover.
-    const { data, info } = await sharp(bytes, {
+    let img = sharp(bytes, {
       page: pageNo - 1,
       pages: 1,
       limitInputPixels: maxPixels,
       sequentialRead: true,
       failOn: 'error',
-    })
+    });
+    if (size && shrink > 1) {
+      // Size after EXIF orientation (5-8 turn the page a quarter), divided by the whole factor.
+      const turned = (size.orientation ?? 1) >= 5;
+      const [w, h] = turned ? [size.height, size.width] : [size.width, size.height];
+      img = img.resize({ width: Math.max(1, Math.round(w / shrink)), height: Math.max(1, Math.round(h / shrink)), fit: 'fill' });
+    }
+    const { data, info } = await img
       .autoOrient()
       .flatten({ background: '#ffffff' })
       .toColourspace('b-w')

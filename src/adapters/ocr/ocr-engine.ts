@@ -20,7 +20,11 @@ export type OcrResult = {
   rotation: Rotation;
   /** Word boxes in pixels of the upright page. */
   words?: OcrWord[];
+  /** What reading the page cost: the pixel orientation guess, the OCR passes and their count. */
+  timings?: OcrTimings;
 };
+
+export type OcrTimings = { orientationMs: number; ocrMs: number; passes: number };
 
 export type OcrOptions = { signal?: AbortSignal };
 

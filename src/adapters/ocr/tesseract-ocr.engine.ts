@@ -9,7 +9,7 @@ import path from 'node:path';
 import Tesseract from 'tesseract.js';
 import { despeckle, rotateGrey } from '../image/image-pages.js';
 import type { GreyImage } from '../pdf/pdf-render.js';
-import { guessTextOrientation } from './ocr-engine.js';
+import { readPage } from './page-reading.js';
 import type { OcrEngine, OcrOptions, OcrResult, OcrWord, Rotation } from './ocr-engine.js';
 
 /** The subset of a pino logger we use; never given document text. */
@@ -25,18 +25,6 @@ export type TesseractOcrOptions = {
   createTimeoutMs?: number;
   pageTimeoutMs?: number;
 };
-
-/** Below this mean confidence a page may be the wrong way up. */
-const POOR = 70;
-/** Below this it is worth a despeckled second reading (clean print scores 90+). */
-const NOISY = 80;
-/** Upside-down Latin reads at 30-50; an upright but noisy page at 55-70. */
-const HOPELESS = 50;
-/** Pixel analysis this sure about which way is up is trusted over a middling OCR score. */
-const SURE_FLIP = 0.3;
-const SURE_LINES = 0.5;
-/** With fewer glyphs than this (blank or near-blank page) retries cannot pay off. */
-const MIN_GLYPHS_FOR_RETRY = 20;
 
 /**
  * PSM 3 (automatic layout) as the CLI uses: the API default, 6, reads speckle as text. The
@@ -184,29 +172,9 @@ export function createTesseractOcrEngine(opts: TesseractOcrOptions = {}): OcrEng
     }
   }
 
-  /**
-   * Reads upright per the pixel guess; if that reads poorly, tries the other way up (and the
-   * sideways ways when the line direction was unclear), then a despeckled copy, keeping the
-   * best-scoring reading.
-   */
-  async function readPage(slot: Slot, image: GreyImage, signal?: AbortSignal): Promise<OcrResult> {
-    const guess = guessTextOrientation(image);
-    let best = await pass(slot, image, guess.rotation, false, signal);
-    if (guess.glyphs < MIN_GLYPHS_FOR_RETRY) return best;
-    if (best.confidence < POOR && (guess.flipCertainty < SURE_FLIP || best.confidence < HOPELESS)) {
-      const tries = [turn(guess.rotation, 180)];
-      if (guess.lineCertainty < SURE_LINES) tries.push(turn(guess.rotation, 90), turn(guess.rotation, 270));
-      for (const rotation of tries) {
-        const r = await pass(slot, image, rotation, false, signal);
-        log?.debug?.({ rotation, confidence: r.confidence, was: best.confidence }, 'ocr orientation retry');
-        if (r.confidence > best.confidence) best = r;
-        if (best.confidence >= POOR) break;
-      }
-    }
-    if (best.confidence >= NOISY) return best;
-    const clean = await pass(slot, image, best.rotation, true, signal);
-    log?.debug?.({ confidence: clean.confidence, was: best.confidence }, 'ocr despeckle retry');
-    return clean.confidence > best.confidence ? clean : best;
+  /** The shared page-reading policy (orientation, retries) over this engine's passes. */
+  function readPageOn(slot: Slot, image: GreyImage, signal?: AbortSignal): Promise<OcrResult> {
+    return readPage((img, rotation, denoise) => pass(slot, img, rotation, denoise, signal), image, log);
   }
 
   return {
@@ -214,7 +182,7 @@ export function createTesseractOcrEngine(opts: TesseractOcrOptions = {}): OcrEng
     async recognize(image: GreyImage, o: OcrOptions = {}): Promise<OcrResult> {
       const slot = await acquire(o.signal);
       try {
-        return await readPage(slot, image, o.signal);
+        return await readPageOn(slot, image, o.signal);
       } finally {
         release(slot);
       }
@@ -230,10 +198,6 @@ export function createTesseractOcrEngine(opts: TesseractOcrOptions = {}): OcrEng
       process.removeListener('exit', removeLangDir);
     },
   };
-}
-
-function turn(r: Rotation, by: 90 | 180 | 270): Rotation {
-  return ((r + by) % 360) as Rotation;
 }
 
 /**

@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createNativeTesseractEngine, findNativeTesseract } from '../../src/adapters/ocr/native-tesseract.engine.js';
+import { extractPdfText } from '../../src/adapters/pdf/pdf-text.js';
+import type { DocumentView } from '../../src/domain/document.js';
+import { computeCer } from '../../src/domain/text-metrics.js';
+import { textOf, upload, waitFinal } from '../helpers/ingest-helpers.js';
+import { LETTER_TEXT, renderScan, toJpeg } from '../helpers/scan-samples.js';
+import { startTestApp, type TestApp } from '../helpers/test-app.js';
+
+// The native engine is optional: where the binary is missing these tests skip, nothing else does.
+const installed = Boolean(await findNativeTesseract());
+
+describe(createNativeTesseractEngine.name, { skip: installed ? false : 'tesseract is not installed (apt-get install tesseract-ocr)', concurrency: 2 }, () => {
+  const ocr = createNativeTesseractEngine({ langs: ['nld', 'eng'], workers: 2 });
+  after(() => ocr.terminate());
+
+  it('given a clean 300 dpi letter when read natively then text, confidence, word boxes and stage costs are right', async () => {
+    const r = await ocr.recognize(renderScan({ dpi: 300 }));
+    const cer = computeCer(LETTER_TEXT, r.text);
+    assert.ok(cer <= 0.02, `CER ${cer}`);
+    assert.ok(r.confidence >= 85, `confidence ${r.confidence}`);
+    assert.equal(r.rotation, 0);
+    const id = r.words?.find((w) => w.text === 'KL-000123');
+    assert.ok(id, 'the customer number is one word');
+    assert.ok(id.bbox.x0 > 300 && id.bbox.x1 < 1200 && id.bbox.y1 - id.bbox.y0 > 25 && id.bbox.y1 - id.bbox.y0 < 60, JSON.stringify(id.bbox));
+    assert.equal(r.timings?.passes, 1, 'an upright clean page costs one OCR pass');
+  });
+
+  it('given a letter fed in upside down when read natively then it reads upright and reports the turn', async () => {
+    const r = await ocr.recognize(renderScan({ dpi: 200, rotate: 180 }));
+    assert.equal(r.rotation, 180);
+    assert.ok(computeCer(LETTER_TEXT, r.text) <= 0.03);
+  });
+
+  it('given an aborted signal when reading then it rejects and the engine keeps working', async () => {
+    const c = new AbortController();
+    const pending = ocr.recognize(renderScan({ dpi: 300 }), { signal: c.signal });
+    setTimeout(() => c.abort(new Error('stop')), 50);
+    await assert.rejects(pending, /stop/);
+    const r = await ocr.recognize(renderScan({ dpi: 150, lines: ['Klantnummer: KL-000123'] }));
+    assert.match(r.text, /KL-000123/);
+  });
+});
+
+describe('ingest with DOSSIER_OCR_ENGINE=native', { skip: installed ? false : 'tesseract is not installed' }, () => {
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp({ env: { DOSSIER_OCR_ENGINE: 'native', DOSSIER_OCR_WORKERS: '1' } });
+    await t.dl.startWorkers();
+  });
+  after(() => t?.close());
+
+  it('given a JPEG scan when ingested natively then it is read and its archive embeds the original JPEG bytes', async () => {
+    const jpeg = await toJpeg(renderScan({ dpi: 300 }));
+    const res = await upload(t, jpeg, 'scan.jpg');
+    assert.equal(res.status, 202);
+    const doc = await waitFinal(t, ((await res.json()) as DocumentView).id);
+    assert.notEqual(doc.status, 'failed');
+    assert.ok(computeCer(LETTER_TEXT, await textOf(t, doc.id)) <= 0.02);
+    const row = await t.dl.db.get<{ archive_sha256: string }>('SELECT archive_sha256 FROM documents WHERE id = ?', [doc.id]);
+    const archive = new Uint8Array(await t.dl.store.getBuffer(row!.archive_sha256));
+    // Embedded as is: the scan's own bytes appear inside the PDF (no second lossy encode).
+    assert.ok(Buffer.from(archive).includes(jpeg), 'the original JPEG is inside the archive');
+    const layer = await extractPdfText(archive);
+    assert.match(layer.pages[0]!.text, /KL-000123/);
+  });
+});

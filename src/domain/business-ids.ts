@@ -111,9 +111,15 @@ export function normaliseVat(raw: string): { vat: string; checked: boolean } | n
 /** VAT numbers anywhere in a text, in order. */
 export function findVatNumbers(text: string): { vat: string; index: number; checked: boolean }[] {
   const out: { vat: string; index: number; checked: boolean }[] = [];
-  const re = /(?<![A-Za-z0-9])((?:NL|DE|BE|FR|LU|ATU|GB|ES|IT|DK|CHE)[ .]?[0-9A-Z][0-9A-Z .]{6,16}?(?:B[ .]?\d{2}|\d)(?:\s?(?:MWST|TVA|IVA))?)(?![A-Za-z0-9])/g;
-  for (const m of text.matchAll(re)) {
-    const v = normaliseVat(m[1]!);
+  // Printed groups ("NL 8123.45.678.B01") make the end unclear: try the longest reading, then the shortest.
+  const shape = (lazy: string) => new RegExp(`(?<![A-Za-z0-9])((?:NL|DE|BE|FR|LU|ATU|GB|ES|IT|DK|CHE)[ .]?[0-9A-Z][0-9A-Z .]{6,16}${lazy}(?:B[ .]?\\d{2}|\\d)(?:\\s?(?:MWST|TVA|IVA))?)(?![A-Za-z0-9])`, 'y');
+  const greedy = shape('');
+  const lazy = shape('?');
+  for (const m of text.matchAll(/(?<![A-Za-z0-9])(?=NL|DE|BE|FR|LU|ATU|GB|ES|IT|DK|CHE)/g)) {
+    greedy.lastIndex = lazy.lastIndex = m.index!;
+    const long = greedy.exec(text);
+    const short = lazy.exec(text);
+    const v = (long && normaliseVat(long[1]!)) || (short && normaliseVat(short[1]!));
     if (v && !out.some((o) => o.vat === v.vat)) out.push({ ...v, index: m.index! });
   }
   return out;

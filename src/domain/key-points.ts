@@ -123,7 +123,9 @@ const meanConfidence = (ws: LayoutWord[]) => {
 function candidatesFor(hit: Hit, hits: Hit[], lines: Line[], docType: string | null, opts: { monthFirst: boolean }): Candidate[] {
   const { label } = hit;
   let weight = label.w;
-  if (label.types) weight *= docType === null ? 0.9 : label.types.includes(docType) ? 1 : 0.6;
+  // A label of another type counts less, and much less when the document also has its own type's label.
+  const ownLabel = docType !== null && hits.some((h) => h.label.field === label.field && h.label.types?.includes(docType));
+  if (label.types) weight *= docType === null ? 0.9 : label.types.includes(docType) ? 1 : ownLabel ? 0.6 : 0.9;
   if (hit.line.pageNo > 1) weight *= 0.95;
   const out: Candidate[] = [];
   const labelText = hit.seg.text.slice(hit.start, hit.end);

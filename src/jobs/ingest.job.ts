@@ -7,6 +7,9 @@ import { documentsRepository, type DocumentRow } from '../db/documents.repositor
 import { searchRepository } from '../db/search.repository.js';
 import { detect, findKvkNumbers, findPostcodes, matchCustomerByEvidence, nameAppears } from '../domain/detection.js';
 import { learningRepository } from '../db/learning.repository.js';
+import { decideKeyPoints } from '../domain/key-point-decision.js';
+import { extractKeyPoints } from '../domain/key-points.js';
+import { layoutFromText, type LayoutPage } from '../domain/layout.js';
 import type { KeyPoints, TraceStep } from '../domain/document.js';
 import { NEAR_DUPLICATE_SIMILARITY, minhash, similarity } from '../domain/minhash.js';
 import type { AuditService } from '../services/audit.service.js';
@@ -81,7 +84,7 @@ export function createIngestHandler(deps: IngestDeps) {
 async function finish(
   deps: IngestDeps,
   row: DocumentRow,
-  r: { pageCount: number; pages: { pageNo: number; text: string; source: 'text-layer' | 'ocr' | 'manual'; confidence: number | null }[]; text: string; archiveSha: string | null },
+  r: { pageCount: number; pages: { pageNo: number; text: string; source: 'text-layer' | 'ocr' | 'manual'; confidence: number | null }[]; text: string; archiveSha: string | null; layout?: LayoutPage[] },
 ) {
   const { db, clock } = deps;
   const learned = await learningRepository.load(db);
@@ -137,11 +140,13 @@ async function finish(
       }
     } else trace.push({ rule: 'customer given at upload', result: customerId });
 
-    // Key points read from the text fill gaps; what a person entered is never overwritten.
-    if (d.number && fields.number === undefined) fields.number = d.number.value;
-    if (d.total && fields.total === undefined) fields.total = d.total.value;
-    if (d.endsOn && fields.endsOn === undefined) fields.endsOn = d.endsOn.value;
-    const docDate = row.doc_date ?? d.docDate?.value ?? null;
+    // Key points read by position fill gaps (what a person entered is never overwritten); unsure ones go to review.
+    const found = extractKeyPoints(r.layout?.length ? r.layout : [layoutFromText(r.text)], { type });
+    const keyPoints = decideKeyPoints({ found, fallback: d, fields, docDate: row.doc_date });
+    Object.assign(fields, keyPoints.fields);
+    trace.push(...keyPoints.trace);
+    problems.push(...keyPoints.problems);
+    const docDate = keyPoints.docDate;
 
     const ocrPages = r.pages.filter((p) => p.source === 'ocr');
     const meanOcr = ocrPages.length ? ocrPages.reduce((s, p) => s + (p.confidence ?? 0), 0) / ocrPages.length : 100;

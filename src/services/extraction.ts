@@ -4,6 +4,7 @@ import type { OcrEngine, OcrResult } from '../adapters/ocr/ocr-engine.js';
 import { renderPdfPages, type GreyImage } from '../adapters/pdf/pdf-render.js';
 import { extractPdfText } from '../adapters/pdf/pdf-text.js';
 import type { PageText } from '../db/documents.repository.js';
+import type { LayoutPage } from '../domain/layout.js';
 
 /**
  * A page that went through OCR, kept for the archive copy: the upright page as a JPEG (a few
@@ -26,6 +27,8 @@ export type Extraction = {
   pages: PageText[];
   /** Pages that were OCR'd (scans); empty for a born-digital PDF. */
   ocrPages: OcrPage[];
+  /** Every page's words with their boxes (text layer or OCR), for reading key points by position. */
+  layout: LayoutPage[];
 };
 
 export type ProgressFn = (done: number, total: number, note?: string) => Promise<void> | void;
@@ -64,6 +67,7 @@ export async function extractText(
 ): Promise<Extraction> {
   const pages: PageText[] = [];
   const ocrPages: OcrPage[] = [];
+  const layout: LayoutPage[] = [];
   let stream: AsyncIterable<{ pageNo: number; image: GreyImage; dpi?: number }>;
   let total: number;
   let done = 0;
@@ -73,13 +77,16 @@ export async function extractText(
     const layer = await extractPdfText(bytes);
     pageCount = layer.pageCount;
     for (const p of layer.pages) {
-      if (p.hasTextLayer) pages.push({ pageNo: p.pageNo, text: p.text, source: 'text-layer', confidence: null });
+      if (p.hasTextLayer) {
+        pages.push({ pageNo: p.pageNo, text: p.text, source: 'text-layer', confidence: null });
+        layout.push({ pageNo: p.pageNo, width: p.width, height: p.height, words: p.words });
+      }
     }
     const scanned = layer.pages.filter((p) => !p.hasTextLayer).map((p) => p.pageNo);
     total = layer.pageCount;
     done = layer.pageCount - scanned.length;
     await opts.onProgress?.(done, total, 'text layer read');
-    if (scanned.length === 0) return { pageCount, pages, ocrPages };
+    if (scanned.length === 0) return { pageCount, pages, ocrPages, layout };
     stream = (async function* () {
       for await (const p of renderPdfPages(bytes, { dpi: OCR_DPI, pages: scanned })) yield { ...p, dpi: OCR_DPI };
     })();
@@ -94,11 +101,14 @@ export async function extractText(
     opts.signal?.throwIfAborted();
     const result = await ocr.recognize(image, { signal: opts.signal });
     pages.push({ pageNo, text: result.text, source: 'ocr', confidence: result.confidence });
-    ocrPages.push({ pageNo, ...(await uprightJpeg(image, result)), dpi: dpi ?? OCR_DPI, result });
+    const upright = await uprightJpeg(image, result);
+    ocrPages.push({ pageNo, ...upright, dpi: dpi ?? OCR_DPI, result });
+    layout.push({ pageNo, width: upright.width, height: upright.height, words: (result.words ?? []).map((w) => ({ text: w.text, confidence: w.confidence, ...w.bbox })) });
     done++;
     await opts.onProgress?.(done, Math.max(total, done), `page ${pageNo} OCR'd (${Math.round(result.confidence)}%)`);
   });
   pages.sort((a, b) => a.pageNo - b.pageNo);
   ocrPages.sort((a, b) => a.pageNo - b.pageNo);
-  return { pageCount, pages, ocrPages };
+  layout.sort((a, b) => a.pageNo - b.pageNo);
+  return { pageCount, pages, ocrPages, layout };
 }

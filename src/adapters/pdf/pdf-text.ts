@@ -3,9 +3,11 @@
  * pipeline sends only those to OCR.
  */
 import type { TextItem } from 'pdfjs-dist/types/src/display/api.js';
+import type { LayoutWord } from '../../domain/layout.js';
 import { openPdfDocument, toPdfError } from './pdf-render.js';
 
-export type PdfPageText = { pageNo: number; text: string; hasTextLayer: boolean };
+/** `words` are in PDF points with the origin top left, so a label's value can be found beside or below it. */
+export type PdfPageText = { pageNo: number; text: string; hasTextLayer: boolean; width: number; height: number; words: LayoutWord[] };
 export type PdfText = { pageCount: number; pages: PdfPageText[] };
 
 /**
@@ -28,7 +30,8 @@ export async function extractPdfText(pdf: Uint8Array): Promise<PdfText> {
         const content = await page.getTextContent();
         const items = content.items.filter((it): it is TextItem => 'str' in it);
         const text = joinTextItems(items);
-        pages.push({ pageNo, text, hasTextLayer: hasRealText(text) });
+        const { width, height } = page.getViewport({ scale: 1 });
+        pages.push({ pageNo, text, hasTextLayer: hasRealText(text), width, height, words: textItemWords(items, height) });
       } finally {
         page.cleanup();
       }
@@ -48,6 +51,26 @@ export function hasRealText(text: string): boolean {
     if (!/\s/.test(ch) && ++n >= MIN_TEXT_LAYER_CHARS) return true;
   }
   return false;
+}
+
+/**
+ * Word boxes from pdfjs text items: an item is a run of text on one baseline (a word, a line or
+ * a cell); its width is shared out over its characters, which is close enough to tell a label
+ * from the value beside it. Rotated text is left out.
+ */
+export function textItemWords(items: readonly Pick<TextItem, 'str' | 'transform' | 'width' | 'height'>[], pageHeight: number): LayoutWord[] {
+  const words: LayoutWord[] = [];
+  for (const it of items) {
+    const [a = 1, b = 0, , d = 1, x = 0, y = 0] = it.transform as number[];
+    if (Math.abs(b) > Math.abs(a) * 0.1 || !it.str.trim()) continue;
+    const size = Math.abs(d) || it.height || 10;
+    const perChar = it.str.length ? it.width / it.str.length : 0;
+    for (const m of it.str.matchAll(/\S+/g)) {
+      const x0 = x + m.index! * perChar;
+      words.push({ text: m[0], x0, x1: x0 + m[0].length * perChar, y0: pageHeight - y - size * 0.8, y1: pageHeight - y + size * 0.2 });
+    }
+  }
+  return words;
 }
 
 type LineItem = Pick<TextItem, 'str' | 'transform' | 'width' | 'height' | 'hasEOL'>;

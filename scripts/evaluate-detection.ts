@@ -1,7 +1,9 @@
 /**
  * `npm run eval`: runs the detectors over a generated labelled set (every type, clean and poor
  * scans through the real OCR engine) and prints accuracy per field and the type confusion matrix.
- * Options: EVAL_PER_TYPE (default 4), EVAL_OCR=off (text only, seconds instead of minutes).
+ * Then key points on real-looking layouts in four languages (scripts/evaluate-layouts.ts).
+ * Options: EVAL_PER_TYPE (default 4), EVAL_LAYOUTS (layouts per language, default 12),
+ * EVAL_OCR=off (text and born-digital only, seconds instead of minutes), EVAL_MISSES=1 (list misses).
  */
 import { createTesseractOcrEngine } from '../src/adapters/ocr/tesseract-ocr.engine.js';
 import { detect, nameAppears } from '../src/domain/detection.js';
@@ -9,6 +11,7 @@ import { DOCUMENT_TYPES } from '../src/domain/document.js';
 import { AUTO_ACCEPT } from '../src/jobs/ingest.job.js';
 import { CUSTOMER_NAMES, labelledSet, type Labelled } from '../test/helpers/labelled-documents.js';
 import { renderScan } from '../test/helpers/scan-samples.js';
+import { formatLayoutReport, layoutMisses, runLayoutEvaluation } from './evaluate-layouts.js';
 
 export type EvalRow = { variant: string; truth: Labelled; got: ReturnType<typeof detect>; nameOnPage: boolean };
 type Variant = { name: string; scan?: { dpi: number; noise?: number; skewDeg?: number } };
@@ -82,5 +85,21 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const started = Date.now();
   const rows = await runEvaluation({ perType, ocr, onProgress: (d, t) => process.stderr.write(`\r${d}/${t} documents`) });
   process.stderr.write('\n');
-  process.stdout.write(`${formatReport(rows)}\n\n${rows.length} documents in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  process.stdout.write(`${formatReport(rows)}\n\n${rows.length} documents in ${((Date.now() - started) / 1000).toFixed(1)} s\n\n`);
+  // Key points on real-looking layouts, per field and language (EVAL_LAYOUTS per language, default 12).
+  const layoutsStarted = Date.now();
+  const engine = ocr ? createTesseractOcrEngine({}) : null;
+  try {
+    const layoutRows = await runLayoutEvaluation({
+      perLanguage: Number(process.env.EVAL_LAYOUTS ?? 12),
+      variants: ocr ? ['born-digital', 'degraded'] : ['born-digital'],
+      ocr: engine,
+      onProgress: (d, t) => process.stderr.write(`\r${d}/${t} layouts`),
+    });
+    process.stderr.write('\n');
+    process.stdout.write(`${formatLayoutReport(layoutRows)}\n\n${layoutRows.length} layouts in ${((Date.now() - layoutsStarted) / 1000).toFixed(1)} s\n`);
+    if (process.env.EVAL_MISSES) process.stdout.write(`\n${layoutMisses(layoutRows).join('\n')}\n`);
+  } finally {
+    await engine?.terminate();
+  }
 }

@@ -52,12 +52,36 @@ export function normaliseIban(raw: string): { iban: string; repaired: boolean } 
   return { iban: fixed, repaired: fixed !== cand };
 }
 
+/**
+ * An IBAN with one character OCR could not read ("NL8? RABO …"): the mod-97 check catches every
+ * single wrong character, so at most one digit fits and that one is taken.
+ */
+function repairOneUnknown(raw: string): { iban: string; repaired: boolean } | null {
+  const s = raw.toUpperCase().replace(/[\s.\-]/g, '');
+  const unknown = [...s].map((c, i) => (/[^A-Z0-9]/.test(c) ? i : -1)).filter((i) => i >= 0);
+  if (unknown.length !== 1 || unknown[0]! < 2) return null;
+  const fits = '0123456789'.split('').map((d) => normaliseIban(s.slice(0, unknown[0]) + d + s.slice(unknown[0]! + 1))).filter((v) => v !== null);
+  return fits.length === 1 ? { iban: fits[0]!.iban, repaired: true } : null;
+}
+
+/** A misread country code ("ÖE90 …" for DE90): the countries one letter away whose length and check fit. */
+function repairCountry(raw: string): { iban: string; repaired: boolean } | null {
+  const s = raw.toUpperCase().replace(/[\s.\-]/g, '');
+  if (IBAN_FORMATS[s.slice(0, 2)]) return null;
+  const fits = Object.keys(IBAN_FORMATS)
+    .filter((c) => c[0] === s[0] || c[1] === s[1])
+    .map((c) => normaliseIban(c + s.slice(2)))
+    .filter((v) => v !== null);
+  return fits.length === 1 ? { iban: fits[0]!.iban, repaired: true } : null;
+}
+
 /** IBANs anywhere in a text, valid ones only, in order. */
 export function findIbans(text: string): { iban: string; index: number; repaired: boolean }[] {
   const out: { iban: string; index: number; repaired: boolean }[] = [];
-  const re = /(?<![A-Za-z0-9])([A-Za-z]{2}[0-9OIl]{2}(?:[ .]?[A-Za-z0-9]{2,4}){3,8})/g;
+  const re = /(?<![\p{L}\p{N}])(\p{L}{2} ?[0-9OIlSBZG?][0-9OIlSBZG]{1}(?:[ .\-/]?[A-Za-z0-9?]{2,4}){3,8})/gu;
   for (const m of text.matchAll(re)) {
-    const v = normaliseIban(m[1]!);
+    const raw = m[1]!.replace(/\//g, '');
+    const v = normaliseIban(raw) ?? repairOneUnknown(raw) ?? repairCountry(raw);
     if (v && !out.some((o) => o.iban === v.iban)) out.push({ ...v, index: m.index! });
   }
   return out;

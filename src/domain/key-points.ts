@@ -35,7 +35,7 @@ const LABELS: Label[] = Object.entries(rules.fields as Record<string, { parser: 
   f.labels.map((l) => {
     // Printed labels vary in spacing, hyphens and dots: "KvK-nummer", "KvK nummer", "K.v.K.", "Rechnungs-Nr."
     const pattern = [...foldSameLength(l.t)]
-      .map((ch) => (ch === ' ' ? '[\\s-]*' : ch === '-' ? '[-\\s]?' : ch === '.' ? '\\.?' : escapeRe(ch)))
+      .map((ch) => (ch === ' ' ? '[\\s-]*' : ch === '-' ? '[-\\s]?' : ch === '.' ? '\\.?' : ch === '°' ? '[°o]?' : escapeRe(ch)))
       .join('');
     return { ...l, field: field as KeyPointField, parser: f.parser, re: new RegExp(`(?<![\\p{L}\\p{N}])${pattern}(?![\\p{L}])`, 'gu') };
   }),
@@ -50,14 +50,42 @@ function wordsIn(seg: Segment, start: number, end: number): LayoutWord[] {
   return seg.words.filter((_, i) => seg.starts[i]! < end && seg.starts[i]! + seg.words[i]!.text.length > start);
 }
 
+/** Single words of labels long enough that one misread letter cannot make them another word. */
+const LABEL_WORDS = new Set(LABELS.flatMap((l) => foldSameLength(l.t).split(/[\s-]+/)).filter((w) => w.length >= 7 && /^\p{L}+$/u.test(w)));
+const LABEL_WORDS_BY_LENGTH = new Map<number, string[]>();
+for (const w of LABEL_WORDS) LABEL_WORDS_BY_LENGTH.get(w.length)?.push(w) ?? LABEL_WORDS_BY_LENGTH.set(w.length, [w]);
+
+/**
+ * The folded text with OCR misreadings of label words put right ("factuurnt" for "factuurnr",
+ * "rechnungsdaturn"): a word one letter (two, from 12 letters) away from exactly one label word
+ * of the same length is read as that word. Lengths stay the same, so indexes still fit the text.
+ */
+function repairLabelWords(folded: string): { text: string; repaired: boolean } {
+  let repaired = false;
+  const text = folded.replace(/\p{L}{7,}/gu, (word) => {
+    if (LABEL_WORDS.has(word)) return word;
+    const allowed = word.length >= 12 ? 2 : 1;
+    const near = (LABEL_WORDS_BY_LENGTH.get(word.length) ?? []).filter((l) => {
+      let diff = 0;
+      for (let i = 0; i < l.length && diff <= allowed; i++) if (l[i] !== word[i]) diff++;
+      return diff <= allowed;
+    });
+    if (near.length !== 1) return word;
+    repaired = true;
+    return near[0]!;
+  });
+  return { text, repaired };
+}
+
 function findHits(lines: Line[]): Hit[] {
   const hits: Hit[] = [];
   for (const line of lines) {
     line.segments.forEach((seg, segIndex) => {
       const found: Hit[] = [];
+      const { text: folded } = repairLabelWords(seg.folded);
       for (const label of LABELS) {
         label.re.lastIndex = 0;
-        for (const m of seg.folded.matchAll(label.re)) {
+        for (const m of folded.matchAll(label.re)) {
           const start = m.index!;
           const end = start + m[0].length;
           const ws = wordsIn(seg, start, end);
@@ -132,14 +160,17 @@ function candidatesFor(hit: Hit, hits: Hit[], lines: Line[], docType: string | n
   const add = (raw: string, ws: LayoutWord[], pos: number, where: string) => {
     const p = parseValue(label.parser, raw, opts);
     if (!p) return;
-    const ocr = meanConfidence(ws) < 60 ? 0.85 : 1;
+    const ocr = meanConfidence(ws) < 50 ? 0.9 : 1;
     out.push({ field: label.field, value: p.value, currency: p.currency, score: weight * pos * p.quality * ocr, where, evidence: `"${labelText}" ${where}: "${p.shown}"`, key: `${hit.line.index}:${hit.segIndex}:${hit.start}` });
   };
   // In the same cell, up to the next label there.
   const next = hits.find((h) => h.seg === hit.seg && h.start >= hit.end);
   const restEnd = next ? next.start : hit.seg.text.length;
   const rest = hit.seg.text.slice(hit.end, restEnd);
-  if (rest.trim()) add(rest, wordsIn(hit.seg, hit.end, restEnd), 1, 'beside');
+  // Bank and VAT ids are printed in groups a scan may pull apart into cells: read on to the line's end.
+  const onward = label.parser === 'iban' || label.parser === 'vat' ? hit.line.segments.slice(hit.segIndex + 1).filter((s) => !segmentHasLabelAtStart(hits, s)) : [];
+  const restOnward = !next && onward.length ? `${rest} ${onward.map((s) => s.text).join(' ')}` : rest;
+  if (rest.trim()) add(restOnward, wordsIn(hit.seg, hit.end, restEnd), 1, 'beside');
   // A document title takes its number only right beside it ("FACTUUR F-2026-001").
   if (label.title) {
     return hit.start <= 1 ? out : [];
@@ -147,7 +178,7 @@ function candidatesFor(hit: Hit, hits: Hit[], lines: Line[], docType: string | n
   // The next cell to the right on the same line, unless it is a label of its own.
   if (restEnd === hit.seg.text.length || !rest.trim()) {
     const right = hit.line.segments[hit.segIndex + 1];
-    if (right && !segmentHasLabelAtStart(hits, right)) add(right.text, right.words, 0.95, 'right');
+    if (right && !segmentHasLabelAtStart(hits, right)) add(onward.length ? onward.map((s) => s.text).join(' ') : right.text, right.words, 0.95, 'right');
   }
   // Below: the next one or two lines, the cell under the label.
   const h = hit.line.height;
@@ -158,7 +189,7 @@ function candidatesFor(hit: Hit, hits: Hit[], lines: Line[], docType: string | n
     // In a row of cells close together, start at the first word under the label.
     const first = seg.words.findIndex((w) => w.x1 > hit.box.x0 - h);
     const from = first > 0 ? seg.starts[first]! : 0;
-    add(seg.text.slice(from), seg.words.slice(Math.max(0, first)), i === 0 ? 0.85 : 0.7, 'below');
+    add(seg.text.slice(from), seg.words.slice(Math.max(0, first)), i === 0 ? 0.9 : 0.7, 'below');
   });
   return out;
 }
@@ -196,7 +227,7 @@ export function extractKeyPoints(pages: LayoutPage[], opts: { type?: string | nu
   const langScore: Record<string, number> = {};
   for (const h of hits) langScore[h.label.lang] = (langScore[h.label.lang] ?? 0) + h.label.w * (h.end - h.start);
   const language = Object.entries(langScore).sort((a, b) => b[1] - a[1])[0]?.[0] ?? null;
-  const allText = lines.map((l) => l.segments.map((s) => s.text).join('  ')).join('\n');
+  const allText = lines.map((l) => l.segments.map((s) => s.text).join(' ')).join('\n');
   // US paperwork writes the month first; only then are numeric dates read that way.
   const monthFirst = language === 'en' && /\$|\bUSD\b/.test(allText) && !/[€£]|\bEUR\b/.test(allText);
 

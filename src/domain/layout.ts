@@ -58,7 +58,9 @@ export function buildLines(page: LayoutPage, firstIndex = 0): Line[] {
       const last = line[line.length - 1]!;
       const h = Math.max(height(last), height(w));
       const d = Math.abs(cy(last) - cy(w));
-      if (d < h * 0.5 && last.x1 <= w.x0 + h * 0.5 && d < bestD) (best = line), (bestD = d);
+      // Across a wide gap a skewed scan drifts: allow ~2° of slope over the gap.
+      const gap = Math.max(0, w.x0 - last.x1);
+      if (d < h * 0.5 + gap * 0.035 && last.x1 <= w.x0 + h * 0.5 && d < bestD) (best = line), (bestD = d);
     }
     if (best) best.push(w);
     else open.push([w]);

@@ -24,7 +24,17 @@ export function monthNumber(word: string): number | undefined {
   const w = word.replace(/\.$/, '');
   if (MONTHS[w]) return MONTHS[w];
   if (w.length < 4) return undefined;
-  const hits = new Set(Object.entries(MONTHS).filter(([name]) => name.length >= 4 && (name.startsWith(w) || w.startsWith(name))).map(([, n]) => n));
+  // OCR keeps the start of a word better than its end: "januan", "septemtire", "noveniber".
+  const common = (a: string, b: string) => {
+    let i = 0;
+    while (i < a.length && a[i] === b[i]) i++;
+    return i;
+  };
+  const hits = new Set(
+    Object.entries(MONTHS)
+      .filter(([name]) => name.length >= 4 && Math.abs(name.length - w.length) <= 3 && (name.startsWith(w) || w.startsWith(name) || common(name, w) >= 4))
+      .map(([, n]) => n),
+  );
   return hits.size === 1 ? [...hits][0] : undefined;
 }
 
@@ -43,6 +53,8 @@ const NAME = '([a-z]{3,10})\\.?';
 const PATTERNS: { re: RegExp; read: (m: RegExpExecArray, monthFirst: boolean) => IsoDate | null }[] = [
   // 2014-04-19, 2014/04/19
   { re: /(?<!\d)(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)/g, read: (m) => iso(Number(m[1]), Number(m[2]), Number(m[3])) },
+  // 2014-04 19: a scan that lost the second hyphen
+  { re: /(?<![\d.,])(\d{4})-(\d{2}) (\d{2})(?![\d.,])/g, read: (m) => iso(Number(m[1]), Number(m[2]), Number(m[3])) },
   // 19-04-2014, 19/04/2014, 19.04.2014, 19.04.14; month first only when the day cannot be a month (04/19/2014)
   {
     re: /(?<![\d.,])(\d{1,2})\s?([-/.])\s?(\d{1,2})\s?\2\s?(\d{4}|\d{2})(?![\d,])/g,
@@ -64,7 +76,7 @@ const PATTERNS: { re: RegExp; read: (m: RegExpExecArray, monthFirst: boolean) =>
   },
   // April 19, 2014; Apr 19 2014
   {
-    re: new RegExp(`(?<![a-z])${NAME}\\s+(\\d{1,2})${ORDINAL},?\\s+(\\d{4})(?!\\d)`, 'g'),
+    re: new RegExp(`(?<![a-z])${NAME}\\s+(\\d{1,2})${ORDINAL}[,.]?\\s+(\\d{4})(?!\\d)`, 'g'),
     read: (m) => {
       const month = monthNumber(m[1]!);
       return month ? iso(Number(m[3]), month, Number(m[2])) : null;

@@ -203,7 +203,7 @@ function decide(field: KeyPointField, cands: Candidate[]): KeyPoint | null {
   const rivals = sorted.filter((c) => c.value !== best.value && c.score >= best.score * 0.85);
   // The payable total is the largest of the totals printed with equal emphasis.
   const rivalsMatter = field === 'total' ? rivals.some((r) => Number(r.value) > Number(best.value)) : rivals.length > 0;
-  if (rivalsMatter) confidence *= 0.7;
+  if (rivalsMatter) confidence *= 0.65;
   else if (same.size > 1) confidence += 0.05;
   return { value: best.value, confidence: Math.round(Math.min(0.99, confidence) * 100) / 100, evidence: best.evidence + (rivalsMatter ? `; also ${rivals.map((r) => `"${r.value}"`).join(', ')}` : ''), ...(best.currency ? { currency: best.currency } : {}) };
 }

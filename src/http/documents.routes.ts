@@ -78,9 +78,9 @@ export function documentsRoutes(documents: DocumentsService, paper: PaperService
       path: '/api/documents/:id/file',
       access: ['crm', 'compliance'],
       tag: 'documents',
-      summary: 'The original bytes, or with ?variant=archive the searchable PDF copy (audited)',
+      summary: 'The original bytes, with ?variant=archive the searchable PDF copy, with ?variant=e-invoice the structured invoice XML (audited)',
       params: IdParams,
-      query: z.object({ variant: z.enum(['original', 'archive']).default('original'), download: z.enum(['0', '1']).default('0') }),
+      query: z.object({ variant: z.enum(['original', 'archive', 'e-invoice']).default('original'), download: z.enum(['0', '1']).default('0') }),
       response: { status: 200, contentType: 'application/octet-stream' },
       handler: async ({ params, query, principal, res }) => {
         const f = await documents.file(params.id, principal, query.variant);

@@ -7,6 +7,9 @@ import { documentsRepository, type DocumentRow } from '../db/documents.repositor
 import { searchRepository } from '../db/search.repository.js';
 import { detect, findKvkNumbers, findPostcodes, matchCustomerByEvidence, nameAppears } from '../domain/detection.js';
 import { learningRepository } from '../db/learning.repository.js';
+import { documentFilesRepository } from '../db/document-files.repository.js';
+import type { EInvoice } from '../domain/e-invoice.js';
+import { eInvoiceKeyPoints } from '../domain/e-invoice-key-points.js';
 import { decideKeyPoints } from '../domain/key-point-decision.js';
 import { extractKeyPoints } from '../domain/key-points.js';
 import { layoutFromText, type LayoutPage } from '../domain/layout.js';
@@ -15,6 +18,7 @@ import { NEAR_DUPLICATE_SIMILARITY, minhash, similarity } from '../domain/minhas
 import type { AuditService } from '../services/audit.service.js';
 import { nowIso, type Clock } from '../services/clock.js';
 import { decide, defaultTitle } from '../services/document-records.js';
+import { readEInvoice } from '../services/e-invoice-intake.js';
 import { extractText, type OcrPage } from '../services/extraction.js';
 import { UNCLASSIFIED } from '../services/intake.service.js';
 import type { ScopesService } from '../services/scopes.service.js';
@@ -58,17 +62,22 @@ export function createIngestHandler(deps: IngestDeps) {
     await documentsRepository.update(db, row.id, { status: 'processing' }, nowIso(clock));
     try {
       const original = new Uint8Array(await store.getBuffer(row.original_sha256));
-      const extraction = await extractText(original, row.original_mime, deps.ocr, { signal: ctx.signal, onProgress: ctx.progress });
+      // An e-invoice (bare UBL, or CII inside a Factur-X PDF): key points from its XML; a bare XML is read through its rendering.
+      const eInvoice = await readEInvoice(original, row.original_mime);
+      const readable = eInvoice?.rendered ?? original;
+      const readableMime = eInvoice?.rendered ? 'application/pdf' : row.original_mime;
+      const extraction = await extractText(readable, readableMime, deps.ocr, { signal: ctx.signal, onProgress: ctx.progress });
       ctx.signal.throwIfAborted();
-      const archive = await deps.buildArchive({ original, mime: row.original_mime, pageCount: extraction.pageCount, ocrPages: extraction.ocrPages });
+      const archive = eInvoice?.rendered ?? (await deps.buildArchive({ original, mime: row.original_mime, pageCount: extraction.pageCount, ocrPages: extraction.ocrPages }));
       // A born-digital PDF is already searchable: it is its own archive copy.
       const archiveSha = archive
         ? (await store.putBuffer(archive, { contentType: 'application/pdf' })).sha256
         : row.original_mime === 'application/pdf'
           ? row.original_sha256
           : null;
+      const xmlSha = !eInvoice ? null : eInvoice.rendered ? row.original_sha256 : (await store.putBuffer(eInvoice.xml, { contentType: 'application/xml' })).sha256;
       const text = extraction.pages.map((p) => p.text).join('\n\n');
-      await finish(deps, row, { ...extraction, text, archiveSha });
+      await finish(deps, row, { ...extraction, text, archiveSha, eInvoice: eInvoice && xmlSha ? { invoice: eInvoice.invoice, name: eInvoice.name, sha256: xmlSha } : undefined });
     } catch (err) {
       // The last attempt marks the document failed, so it reaches a final status and shows in the operator view.
       if (job.attempts >= job.maxAttempts && !ctx.signal.aborted) {
@@ -84,11 +93,12 @@ export function createIngestHandler(deps: IngestDeps) {
 async function finish(
   deps: IngestDeps,
   row: DocumentRow,
-  r: { pageCount: number; pages: { pageNo: number; text: string; source: 'text-layer' | 'ocr' | 'manual'; confidence: number | null }[]; text: string; archiveSha: string | null; layout?: LayoutPage[] },
+  r: { pageCount: number; pages: { pageNo: number; text: string; source: 'text-layer' | 'ocr' | 'manual'; confidence: number | null }[]; text: string; archiveSha: string | null; layout?: LayoutPage[]; eInvoice?: { invoice: EInvoice; name: string | null; sha256: string } },
 ) {
   const { db, clock } = deps;
   const learned = await learningRepository.load(db);
   const d = detect(r.text, deps.customerPattern, learned);
+  if (r.eInvoice) d.type = { value: 'invoice', confidence: 1, evidence: `e-invoice (${r.eInvoice.invoice.format})` };
   const trace: TraceStep[] = [];
   const problems: string[] = [];
   const fields: KeyPoints = JSON.parse(row.fields);
@@ -141,8 +151,11 @@ async function finish(
     } else trace.push({ rule: 'customer given at upload', result: customerId });
 
     // Key points read by position fill gaps (what a person entered is never overwritten); unsure ones go to review.
-    const found = extractKeyPoints(r.layout?.length ? r.layout : [layoutFromText(r.text)], { type });
-    const keyPoints = decideKeyPoints({ found, fallback: d, fields, docDate: row.doc_date });
+    const found = r.eInvoice ? eInvoiceKeyPoints(r.eInvoice.invoice) : extractKeyPoints(r.layout?.length ? r.layout : [layoutFromText(r.text)], { type });
+    const keyPoints = decideKeyPoints({ found, fallback: r.eInvoice ? undefined : d, fields, docDate: row.doc_date });
+    if (r.eInvoice) {
+      await documentFilesRepository.put(q, { document_id: row.id, role: 'e-invoice-xml', sha256: r.eInvoice.sha256, mime: 'application/xml', name: r.eInvoice.name, format: r.eInvoice.invoice.format, created_at: nowIso(clock) });
+    }
     Object.assign(fields, keyPoints.fields);
     trace.push(...keyPoints.trace);
     problems.push(...keyPoints.problems);

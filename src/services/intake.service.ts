@@ -12,11 +12,12 @@ import type { JobQueue } from '../jobs/job-queue.js';
 import type { AuditService } from './audit.service.js';
 import type { Clock } from './clock.js';
 import { buildDocument } from './document-records.js';
+import { preflightEInvoiceXml } from './e-invoice-intake.js';
 import { toDocumentView } from './documents.service.js';
 import type { ScopesService } from './scopes.service.js';
 
 /** What the pipeline accepts, decided from the bytes (magic numbers), never the name or the client's header. */
-export const ACCEPTED_MIME = ['application/pdf', 'image/png', 'image/jpeg', 'image/tiff'] as const;
+export const ACCEPTED_MIME = ['application/pdf', 'image/png', 'image/jpeg', 'image/tiff', 'application/xml'] as const;
 
 export type IncomingFile = { path: string; originalName: string | null; size: number };
 export type IntakeMeta = { customerId?: string | null; type?: string | null };
@@ -47,8 +48,13 @@ export class IntakeService {
   async preflight(file: IncomingFile): Promise<{ mime: (typeof ACCEPTED_MIME)[number]; pageCount: number }> {
     if (file.size === 0) throw new Invalid('The file is empty', { file: file.originalName }, 'empty_file');
     const sniffed = await fileTypeFromFile(file.path);
+    // XML is accepted only as a UBL e-invoice, checked by its content (root element, well-formed, size).
+    if (!sniffed || sniffed.mime === 'application/xml' || sniffed.mime === 'text/xml') {
+      const xml = await preflightEInvoiceXml(file);
+      if (xml) return { mime: xml, pageCount: 1 };
+    }
     const mime = sniffed?.mime as (typeof ACCEPTED_MIME)[number] | undefined;
-    if (!mime || !ACCEPTED_MIME.includes(mime)) {
+    if (!mime || !ACCEPTED_MIME.includes(mime) || mime === 'application/xml') {
       throw new UnsupportedMediaType(
         `${file.originalName ?? 'The file'} is ${sniffed ? sniffed.mime : 'not a recognised file type'}; send a PDF, PNG, JPEG or TIFF`,
         { file: file.originalName, detected: sniffed?.mime ?? null, accepted: ACCEPTED_MIME },

@@ -20,7 +20,7 @@ const FIELD_OF: Record<Exclude<KeyPointField, 'docDate'>, keyof KeyPoints & stri
   customerNumber: 'customerNumber',
 };
 /** Unsure values of these hold a document for review; of the others they are just left out. */
-const REVIEWED: KeyPointField[] = ['number', 'docDate', 'total', 'dueDate', 'iban'];
+const REVIEWED: KeyPointField[] = ['number', 'docDate', 'total', 'dueDate'];
 
 export type KeyPointDecision = { fields: KeyPoints; docDate: string | null; trace: TraceStep[]; problems: string[] };
 

@@ -222,7 +222,9 @@ function addDays(iso: string, days: number): string {
  */
 export function extractKeyPoints(pages: LayoutPage[], opts: { type?: string | null } = {}): KeyPointsFound {
   const docType = opts.type && opts.type !== 'unclassified' ? opts.type : null;
-  const lines = documentLines(pages);
+  // Key points sit on the first pages (header) and the last (totals); a 500-page scan is not read whole.
+  const sorted = [...pages].sort((a, b) => a.pageNo - b.pageNo);
+  const lines = documentLines(sorted.length > 5 ? [...sorted.slice(0, 3), ...sorted.slice(-2)] : sorted);
   const hits = findHits(lines);
   const langScore: Record<string, number> = {};
   for (const h of hits) langScore[h.label.lang] = (langScore[h.label.lang] ?? 0) + h.label.w * (h.end - h.start);
@@ -262,13 +264,15 @@ export function extractKeyPoints(pages: LayoutPage[], opts: { type?: string | nu
     const firstPage = lines.filter((l) => l.pageNo === lines[0]?.pageNo);
     const dates = firstPage.flatMap((l) => l.segments.flatMap((s) => findDates(s.text, { monthFirst }))).filter((d) => !otherDates.has(d.iso));
     const distinct = new Set(dates.map((d) => d.iso));
-    if (dates.length) fields.docDate = { value: dates[0]!.iso, confidence: distinct.size === 1 ? 0.75 : 0.5, evidence: `the ${distinct.size === 1 ? 'only' : 'first'} date on the page: "${dates[0]!.written}"` };
+    // "Amsterdam, 19 april 2014" is how a letter dates itself, whatever other dates its text mentions.
+    const placeDate = firstPage.some((l) => l.segments.some((s) => /^\p{Lu}[\p{L} .'-]{1,30},\s*(?:le\s+|den\s+)?\d/u.test(s.text) && findDates(s.text, { monthFirst })[0]?.iso === dates[0]?.iso));
+    if (dates.length) fields.docDate = { value: dates[0]!.iso, confidence: distinct.size === 1 || placeDate ? 0.75 : 0.5, evidence: `the ${distinct.size === 1 ? 'only' : placeDate ? 'place and' : 'first'} date on the page: "${dates[0]!.written}"` };
   }
   if (!fields.dueDate && fields.docDate && fields.docDate.confidence >= KEY_POINT_ACCEPT) {
     for (const re of PAYMENT_TERMS) {
       const m = re.exec(foldSameLength(allText));
       if (m && Number(m[1]) > 0 && Number(m[1]) <= 365) {
-        fields.dueDate = { value: addDays(String(fields.docDate.value), Number(m[1])), confidence: Math.round(fields.docDate.confidence * 0.9 * 100) / 100, evidence: `document date + payment term "${m[0].trim()}"` };
+        fields.dueDate = { value: addDays(String(fields.docDate.value), Number(m[1])), confidence: fields.docDate.confidence, evidence: `document date + payment term "${m[0].trim()}"` };
         break;
       }
     }

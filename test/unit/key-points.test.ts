@@ -145,3 +145,15 @@ describe(decideKeyPoints.name, () => {
     assert.equal(d.docDate, '2020-01-01');
   });
 });
+
+describe('dates without a label', () => {
+  it('given a letter dated by place whose text mentions another date when read then the place date is the document date', () => {
+    const f = kp('Amsterdam, 19 april 2014\nGeachte heer,\nIn uw brief van 3 maart 2014 vroeg u om informatie.', 'letter');
+    assert.equal(f.docDate?.value, '2014-04-19');
+    assert.ok(f.docDate!.confidence >= KEY_POINT_ACCEPT);
+  });
+  it('given two dates and nothing saying which is the document date when read then the date is unsure', () => {
+    const f = kp('Levering 3 maart 2014\nOntvangen 19 april 2014', 'letter');
+    assert.ok(f.docDate && f.docDate.confidence < KEY_POINT_ACCEPT, JSON.stringify(f.docDate));
+  });
+});

@@ -177,8 +177,17 @@ function candidatesFor(hit: Hit, hits: Hit[], lines: Line[], docType: string | n
   }
   // The next cell to the right on the same line, unless it is a label of its own.
   if (restEnd === hit.seg.text.length || !rest.trim()) {
-    const right = hit.line.segments[hit.segIndex + 1];
-    if (right && !segmentHasLabelAtStart(hits, right)) add(onward.length ? onward.map((s) => s.text).join(' ') : right.text, right.words, 0.95, 'right');
+    if (onward.length) add(onward.map((s) => s.text).join(' '), onward[0]!.words, 0.95, 'right');
+    else {
+      // The first cell to the right that reads as a value: "Totaal | 21% | € 1.234,56".
+      for (let k = hit.segIndex + 1, step = 0; k < hit.line.segments.length && step < 3; k++, step++) {
+        const right = hit.line.segments[k]!;
+        if (segmentHasLabelAtStart(hits, right)) break;
+        const before = out.length;
+        add(right.text, right.words, 0.95 - 0.05 * step, 'right');
+        if (out.length > before) break;
+      }
+    }
   }
   // Below: the next one or two lines, the cell under the label.
   const h = hit.line.height;

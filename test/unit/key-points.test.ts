@@ -98,6 +98,9 @@ describe(extractKeyPoints.name, () => {
     const f = kp('Omschrijving     Aantal     Totaal\nBrood     2     € 3,00\nKoek     1     € 4,50\n\nSubtotaal     € 7,50\nBtw 9%     € 0,68\nTotaal te betalen     € 8,18');
     assert.equal(f.total?.value, 8.18);
   });
+  it('given a totals row with the VAT rate between label and amount when read then the amount is the total', () => {
+    assert.equal(kp('Totaal incl. btw     21%     € 1.234,56').total?.value, 1234.56);
+  });
   it('given an order number on an invoice when read then the invoice number is the document number', () => {
     assert.equal(kp('Ordernummer: PO-7781\nFactuurnummer: F-2014-001')?.number?.value, 'F-2014-001');
   });

@@ -54,22 +54,46 @@ export function hasRealText(text: string): boolean {
 }
 
 /**
- * Word boxes from pdfjs text items: an item is a run of text on one baseline (a word, a line or
- * a cell); its width is shared out over its characters, which is close enough to tell a label
- * from the value beside it. Rotated text is left out.
+ * Word boxes from pdfjs text items: an item is a run of text on one baseline (a word, a line,
+ * a cell, or with kerning a piece of a word); its width is shared out over its characters, and
+ * pieces that touch on the same baseline are joined into one word, so "Fac" + "tuurnummer" is
+ * one label. Good enough to tell a label from the value beside it. Rotated text is left out.
  */
 export function textItemWords(items: readonly Pick<TextItem, 'str' | 'transform' | 'width' | 'height'>[], pageHeight: number): LayoutWord[] {
   const words: LayoutWord[] = [];
+  let cur: LayoutWord | null = null;
+  let prev: { x1: number; y: number; size: number } | null = null;
+  const flush = () => {
+    if (cur) words.push(cur);
+    cur = null;
+  };
   for (const it of items) {
     const [a = 1, b = 0, , d = 1, x = 0, y = 0] = it.transform as number[];
-    if (Math.abs(b) > Math.abs(a) * 0.1 || !it.str.trim()) continue;
+    if (Math.abs(b) > Math.abs(a) * 0.1 || !it.str) continue;
     const size = Math.abs(d) || it.height || 10;
-    const perChar = it.str.length ? it.width / it.str.length : 0;
-    for (const m of it.str.matchAll(/\S+/g)) {
-      const x0 = x + m.index! * perChar;
-      words.push({ text: m[0], x0, x1: x0 + m[0].length * perChar, y0: pageHeight - y - size * 0.8, y1: pageHeight - y + size * 0.2 });
+    const perChar = it.width / it.str.length;
+    const glued = prev !== null && Math.abs(y - prev.y) < size * 0.3 && x - prev.x1 < size * 0.15 && x > prev.x1 - size * 0.5;
+    if (!glued) flush();
+    const y0 = pageHeight - y - size * 0.8;
+    const y1 = pageHeight - y + size * 0.2;
+    for (let i = 0; i < it.str.length; i++) {
+      const ch = it.str[i]!;
+      const cx0 = x + i * perChar;
+      if (/\s/.test(ch)) {
+        flush();
+        continue;
+      }
+      const w: LayoutWord | null = cur;
+      if (w) {
+        w.text += ch;
+        w.x1 = cx0 + perChar;
+        w.y0 = Math.min(w.y0, y0);
+        w.y1 = Math.max(w.y1, y1);
+      } else cur = { text: ch, x0: cx0, x1: cx0 + perChar, y0, y1 };
     }
+    prev = { x1: x + it.width, y, size };
   }
+  flush();
   return words;
 }
 

@@ -27,7 +27,8 @@ export type LayoutTruth = {
   kvk: string | null;
   customerNumber: string | null;
 };
-export type LabelledLayout = { id: string; lang: Lang; template: string; truth: LayoutTruth; items: Item[] };
+/** `kerned`: text drawn in pieces of a few letters, as word processors with kerning write PDFs. */
+export type LabelledLayout = { id: string; lang: Lang; template: string; truth: LayoutTruth; items: Item[]; kerned: boolean };
 
 const W = 595.28;
 const H = 841.89;
@@ -441,6 +442,7 @@ export function labelledLayouts(perLanguage: number, seed = 18): LabelledLayout[
         lang,
         template,
         items: TEMPLATES[template]!(d),
+        kerned: i % 3 === 2,
         truth: { type, number: d.number, docDate: d.iso, total: d.total, currency: d.total === null ? null : d.cur, dueDate: d.dueIso, vatNumber: d.vat, iban: d.iban, kvk: d.kvk, customerNumber: d.customer },
       });
     }
@@ -461,7 +463,15 @@ export async function layoutPdf(doc: LabelledLayout): Promise<Uint8Array> {
     const size = it.size ?? 10;
     const text = winAnsiSafe(it.text);
     const x = it.align === 'right' ? it.x - font.widthOfTextAtSize(text, size) : it.x;
-    page.drawText(text, { x, y: H - it.y - size * 0.8, size, font });
+    if (!doc.kerned) {
+      page.drawText(text, { x, y: H - it.y - size * 0.8, size, font });
+      continue;
+    }
+    // Pieces of 1-4 letters, each placed where it falls in the whole: what a text layer with kerning holds.
+    for (let at = 0, n = 0; at < text.length; at += n) {
+      n = 1 + ((at * 7 + text.length) % 4);
+      page.drawText(text.slice(at, at + n), { x: x + font.widthOfTextAtSize(text.slice(0, at), size), y: H - it.y - size * 0.8, size, font });
+    }
   }
   return pdf.save();
 }

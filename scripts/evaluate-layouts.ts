@@ -40,13 +40,14 @@ export async function runLayoutEvaluation(opts: { perLanguage: number; variants:
   const docs = opts.docs ?? labelledLayouts(opts.perLanguage);
   const rows: LayoutEvalRow[] = [];
   const total = docs.length * opts.variants.length;
+  let done = 0;
   for (const variant of opts.variants) {
     const results = await Promise.all(
       docs.map(async (doc) => {
         const { text, layout } = await readDocument(doc, variant, opts.ocr ?? null);
         const type = detect(text, /KL-\d{6}/).type?.value ?? null;
         const found = extractKeyPoints(layout, { type });
-        opts.onProgress?.(rows.length + 1, total);
+        opts.onProgress?.(++done, total);
         return { variant, doc, type, found };
       }),
     );

@@ -7,6 +7,9 @@
  */
 import { createTesseractOcrEngine } from '../src/adapters/ocr/tesseract-ocr.engine.js';
 import { detect, nameAppears } from '../src/domain/detection.js';
+import { decideKeyPoints } from '../src/domain/key-point-decision.js';
+import { extractKeyPoints } from '../src/domain/key-points.js';
+import { layoutFromText, type LayoutPage } from '../src/domain/layout.js';
 import { DOCUMENT_TYPES } from '../src/domain/document.js';
 import { AUTO_ACCEPT } from '../src/jobs/ingest.job.js';
 import { CUSTOMER_NAMES, labelledSet, type Labelled } from '../test/helpers/labelled-documents.js';
@@ -32,9 +35,11 @@ export async function runEvaluation(opts: { perType: number; ocr: boolean; onPro
     for (const v of variants) {
       const results = await Promise.all(
         set.map(async (truth) => {
-          const text = engine && v.scan ? (await engine.recognize(renderScan({ ...v.scan, lines: truth.lines, seed: truth.lines.length }))).text : truth.lines.join('\n');
+          const image = engine && v.scan ? renderScan({ ...v.scan, lines: truth.lines, seed: truth.lines.length }) : null;
+          const ocr = engine && image ? await engine.recognize(image) : null;
+          const text = ocr ? ocr.text : truth.lines.join('\n');
           opts.onProgress?.(++done, total);
-          const got = detect(text, /KL-\d{6}/);
+          const got = withKeyPoints(detect(text, /KL-\d{6}/), ocr && image ? [{ pageNo: 1, width: image.width, height: image.height, words: (ocr.words ?? []).map((w) => ({ text: w.text, confidence: w.confidence, ...w.bbox })) }] : [layoutFromText(text)]);
           const claimed = CUSTOMER_NAMES[got.customerNumber?.value ?? ''];
           return { variant: v.name, truth, got, nameOnPage: Boolean(claimed && nameAppears(text, claimed)) };
         }),
@@ -45,6 +50,17 @@ export async function runEvaluation(opts: { perType: number; ocr: boolean; onPro
     await engine?.terminate();
   }
   return rows;
+}
+
+/** Number, date and total as the ingest pipeline fills them: read by position, accepted when sure, else the older rules. */
+function withKeyPoints(d: ReturnType<typeof detect>, layout: LayoutPage[]): ReturnType<typeof detect> {
+  const found = extractKeyPoints(layout, { type: d.type?.value ?? null });
+  const decided = decideKeyPoints({ found, fallback: d, fields: {}, docDate: null });
+  const pick = <T,>(value: T | undefined, field: 'number' | 'docDate' | 'total') => {
+    const src = found.fields[field] ?? d[field];
+    return value === undefined || value === null ? null : { value, confidence: src?.confidence ?? 0, evidence: src?.evidence ?? '' };
+  };
+  return { ...d, number: pick(decided.fields.number, 'number'), docDate: pick(decided.docDate ?? undefined, 'docDate'), total: pick(decided.fields.total, 'total') };
 }
 
 const pct = (n: number, d: number) => (d ? `${((100 * n) / d).toFixed(1)}%` : '-');

@@ -26,7 +26,7 @@ export const KEY_POINT_ACCEPT: number = rules.accept;
 /** Below this a candidate is noise and is not even offered for review. */
 export const KEY_POINT_NOISE = 0.45;
 
-type LabelRule = { t: string; lang: string; w: number; types?: string[]; title?: boolean };
+type LabelRule = { t: string; lang: string; w: number; types?: string[]; title?: boolean; byType?: Record<string, number> };
 type Parser = 'identifier' | 'date' | 'amount' | 'vat' | 'iban' | 'kvk';
 type Label = LabelRule & { field: KeyPointField; parser: Parser; re: RegExp };
 
@@ -150,7 +150,7 @@ const meanConfidence = (ws: LayoutWord[]) => {
 /** Where a label's value may be: after it in its cell, the next cell right, or below it. */
 function candidatesFor(hit: Hit, hits: Hit[], lines: Line[], docType: string | null, opts: { monthFirst: boolean }): Candidate[] {
   const { label } = hit;
-  let weight = label.w;
+  let weight = (docType !== null ? label.byType?.[docType] : undefined) ?? label.w;
   // A label of another type counts less, and much less when the document also has its own type's label.
   const ownLabel = docType !== null && hits.some((h) => h.label.field === label.field && h.label.types?.includes(docType));
   if (label.types) weight *= docType === null ? 0.9 : label.types.includes(docType) ? 1 : ownLabel ? 0.6 : 0.9;

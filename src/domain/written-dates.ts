@@ -66,6 +66,9 @@ const PATTERNS: { re: RegExp; read: (m: RegExpExecArray, monthFirst: boolean) =>
       return iso(y, b, a);
     },
   },
+  // 08.01 2021, 1009.2016: a scan that lost one separator of a day-first date (year of four digits only)
+  { re: /(?<![\d.,])(\d{1,2})([-/.])(\d{1,2}) (\d{4})(?![\d,])/g, read: (m) => iso(Number(m[4]), Number(m[3]), Number(m[1])) },
+  { re: /(?<![\d.,])(\d{2})(\d{2})[./-](\d{4})(?![\d,])/g, read: (m) => iso(Number(m[3]), Number(m[2]), Number(m[1])) },
   // 19 april 2014, 19. April 2014, 1er mars 2014, 19-apr-2014, 19th of April, 2014
   {
     re: new RegExp(`(?<!\\d)(\\d{1,2})${ORDINAL}\\.?[\\s-]*(?:of\\s+)?${NAME}[\\s,-]*(\\d{4})(?!\\d)`, 'g'),

@@ -26,6 +26,8 @@ describe(findDates.name, () => {
   it('given OCR that blurred the end of a month name when read then the month is still known, but not a made-up day', () => {
     assert.equal(findDates('15 januan 2025')[0]?.iso, '2025-01-15');
     assert.equal(findDates('5 septemtire 2024')[0]?.iso, '2024-09-05');
+    assert.equal(findDates('08.01 2021')[0]?.iso, '2021-01-08');
+    assert.equal(findDates('1009.2016')[0]?.iso, '2016-09-10');
     assert.deepEqual(findDates('31-02-2014'), []);
     assert.deepEqual(findDates('versie 1.2.3 van 2014'), []);
   });

@@ -124,7 +124,10 @@ function parseValue(parser: Parser, raw: string, opts: { monthFirst: boolean }):
     case 'amount': {
       const a = findAmounts(text)[0];
       if (!a) return null;
-      return { value: a.value, currency: a.currency ?? undefined, quality: (a.decimals ? 1 : 0.85) * (a.index > 12 ? 0.95 : 1), shown: text.slice(a.index, a.index + a.length).trim() };
+      const shown = text.slice(a.index, a.index + a.length).trim();
+      // A total without cents is usually a scan that lost them ("EUR 1.010" for 1.010,87), unless written "€ 1.250,-".
+      const whole = a.decimals ? 1 : /,-/.test(shown) ? 0.95 : 0.6;
+      return { value: a.value, currency: a.currency ?? undefined, quality: whole * (a.index > 12 ? 0.95 : 1), shown };
     }
     case 'vat': {
       const v = findVatNumbers(text.toUpperCase())[0];

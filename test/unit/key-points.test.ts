@@ -103,6 +103,10 @@ describe(extractKeyPoints.name, () => {
   it('given a totals row with the VAT rate between label and amount when read then the amount is the total', () => {
     assert.equal(kp('Totaal incl. btw     21%     € 1.234,56').total?.value, 1234.56);
   });
+  it('given a total whose cents a scan lost when read then it is unsure, while a round amount written with ,- is sure', () => {
+    assert.ok(kp('Te betalen: EUR 1.010').total!.confidence < KEY_POINT_ACCEPT);
+    assert.ok(kp('Te betalen: € 1.250,-').total!.confidence >= KEY_POINT_ACCEPT);
+  });
   it('given an order number on an invoice when read then the invoice number is the document number', () => {
     assert.equal(kp('Ordernummer: PO-7781\nFactuurnummer: F-2014-001')?.number?.value, 'F-2014-001');
   });

@@ -48,7 +48,13 @@ type Node = Record<string, unknown> | string | undefined;
 
 /** The root element's local name and namespace, from the bytes, without building a tree. */
 export function xmlRoot(xml: string): { name: string; namespace: string | null } | null {
-  const body = xml.replace(/^\uFEFF/, '').replace(/<\?[\s\S]*?\?>/g, '').replace(/<!--[\s\S]*?-->/g, '').trimStart();
+  // Declaration, comments and a DOCTYPE (refused later, but it must not hide which root this is).
+  const body = xml
+    .replace(/^\uFEFF/, '')
+    .replace(/<\?[\s\S]*?\?>/g, '')
+    .replace(/<!--[\s\S]*?-->/g, '')
+    .replace(/^\s*<!DOCTYPE[^[>]*(\[[\s\S]*?\])?\s*>/i, '')
+    .trimStart();
   const m = /^<([A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)([^>]*)>/.exec(body);
   if (!m) return null;
   const prefix = m[1] ? m[1].slice(0, -1) : null;

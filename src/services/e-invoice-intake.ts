@@ -32,6 +32,10 @@ export async function preflightEInvoiceXml(file: { path: string; originalName: s
   if (!(await looksLikeXml(file.path))) return null;
   if (file.size > MAX_E_INVOICE_XML_BYTES) throw new PayloadTooLarge(`An XML upload may be at most ${MAX_E_INVOICE_XML_BYTES / 1024 / 1024} MiB`);
   const bytes = new Uint8Array(await readFile(file.path));
+  // Only a UBL Invoice or CreditNote root is an e-invoice; any other XML (HTML, SVG, orders) is a type we do not take.
+  if (eInvoiceFormat(new TextDecoder().decode(bytes.subarray(0, 64 * 1024))) === null) {
+    throw new UnsupportedMediaType(`${file.originalName ?? 'The file'} is XML but not a UBL Invoice or CreditNote; send a PDF, PNG, JPEG, TIFF or a UBL e-invoice`, { file: file.originalName, reason: 'not_an_e_invoice' });
+  }
   try {
     const inv = parseEInvoice(bytes);
     // Uploads are UBL (Peppol BIS 3, SI-UBL 2.0); CII arrives inside a Factur-X / ZUGFeRD PDF.

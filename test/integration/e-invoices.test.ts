@@ -74,6 +74,7 @@ describe('e-invoices and key points through the pipeline', () => {
     const cases: [string, number, string][] = [
       ['<?xml version="1.0"?><Order xmlns="urn:oasis:names:specification:ubl:schema:xsd:Order-2"><ID>1</ID></Order>', 415, 'unsupported_media_type'],
       [ciiXml(), 415, 'unsupported_media_type'],
+      ['<!DOCTYPE html><html><body><p>Factuur<br></body></html>', 415, 'unsupported_media_type'],
       ['<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"><ID>1</Invoice>', 400, 'invalid_xml'],
       ['<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;">]><Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"><cbc:ID>&b;</cbc:ID></Invoice>', 400, 'invalid_xml'],
     ];

@@ -98,7 +98,12 @@ async function finish(
   const { db, clock } = deps;
   const learned = await learningRepository.load(db);
   const d = detect(r.text, deps.customerPattern, learned);
-  if (r.eInvoice) d.type = { value: 'invoice', confidence: 1, evidence: `e-invoice (${r.eInvoice.invoice.format})` };
+  if (r.eInvoice) {
+    d.type = { value: 'invoice', confidence: 1, evidence: `e-invoice (${r.eInvoice.invoice.format})` };
+    // The buyer's identifier in the XML is exact where it is one of our customer numbers.
+    const buyer = r.eInvoice.invoice.buyer.id;
+    if (buyer && new RegExp(`^(?:${deps.customerPattern.source})$`, 'i').test(buyer)) d.customerNumber = { value: buyer.toUpperCase(), confidence: 0.99, evidence: 'e-invoice buyer identifier' };
+  }
   const trace: TraceStep[] = [];
   const problems: string[] = [];
   const fields: KeyPoints = JSON.parse(row.fields);

@@ -30,10 +30,14 @@ describe('e-invoices and key points through the pipeline', () => {
   after(() => t.close());
 
   it('given a bare UBL invoice upload when ingested then key points come from the XML, the XML is the original and a readable PDF is the archive', async () => {
+    assert.ok((await t.api('PUT', '/api/customers/KL-000123', { as: 'crm', json: { name: 'Bakkerij De Gouden Korst B.V.' } })).ok);
     const res = await upload(t, enc(ublXml()), 'INV-2026-0193.xml');
     assert.equal(res.status, 202, await res.clone().text());
     const doc = await waitFinal(t, ((await res.json()) as DocumentView).id);
     assert.equal(doc.type, 'invoice');
+    assert.equal(doc.customerId, 'KL-000123', 'the buyer identifier links the customer');
+    assert.ok(doc.classification.trace.some((s) => s.rule === 'detect customer' && s.evidence === 'e-invoice buyer identifier'));
+    assert.equal(doc.status, 'ready', doc.error ?? '');
     assert.equal(doc.original?.mime, 'application/xml');
     assert.equal(doc.docDate, '2026-11-12');
     assert.deepEqual(

@@ -44,7 +44,7 @@ const PAYMENT_TERMS = rules.paymentTerms.map((p) => new RegExp(p, 'iu'));
 const TYPE_NUMBER = Object.fromEntries(Object.entries(typeRules.types).map(([t, r]) => [t, (r as { number: string | null }).number]));
 
 type Hit = { label: Label; line: Line; seg: Segment; segIndex: number; start: number; end: number; box: { x0: number; x1: number; y0: number; y1: number } };
-type Candidate = { field: KeyPointField; value: string | number; currency?: string; score: number; evidence: string; where: string; key: string };
+type Candidate = { field: KeyPointField; value: string | number; currency?: string; score: number; evidence: string; where: string; key: string; page: number };
 
 function wordsIn(seg: Segment, start: number, end: number): LayoutWord[] {
   return seg.words.filter((_, i) => seg.starts[i]! < end && seg.starts[i]! + seg.words[i]!.text.length > start);
@@ -164,7 +164,7 @@ function candidatesFor(hit: Hit, hits: Hit[], lines: Line[], docType: string | n
     const p = parseValue(label.parser, raw, opts);
     if (!p) return;
     const ocr = meanConfidence(ws) < 50 ? 0.9 : 1;
-    out.push({ field: label.field, value: p.value, currency: p.currency, score: weight * pos * p.quality * ocr, where, evidence: `"${labelText}" ${where}: "${p.shown}"`, key: `${hit.line.index}:${hit.segIndex}:${hit.start}` });
+    out.push({ field: label.field, value: p.value, currency: p.currency, score: weight * pos * p.quality * ocr, where, evidence: `"${labelText}" ${where}: "${p.shown}"`, key: `${hit.line.index}:${hit.segIndex}:${hit.start}`, page: hit.line.pageNo });
   };
   // In the same cell, up to the next label there.
   const next = hits.find((h) => h.seg === hit.seg && h.start >= hit.end);
@@ -212,7 +212,9 @@ function decide(field: KeyPointField, cands: Candidate[]): KeyPoint | null {
   const best = sorted[0]!;
   let confidence = best.score;
   const same = new Set(sorted.filter((c) => c.value === best.value).map((c) => c.key));
-  const rivals = sorted.filter((c) => c.value !== best.value && c.score >= best.score * 0.85);
+  // Rivals on the same page only: a later page may be another document stapled behind (an order
+  // confirmation behind its invoice), and the first page's header is what the document is.
+  const rivals = sorted.filter((c) => c.value !== best.value && c.score >= best.score * 0.85 && c.page === best.page);
   // The payable total is the largest of the totals printed with equal emphasis.
   const rivalsMatter = field === 'total' ? rivals.some((r) => Number(r.value) > Number(best.value)) : rivals.length > 0;
   if (rivalsMatter) confidence *= 0.65;

@@ -118,6 +118,11 @@ describe(extractKeyPoints.name, () => {
     const f = kp('Factuurnummer: A-2014-1\n\nFactuurnummer: B-2014-2', 'invoice');
     assert.ok(f.number && f.number.confidence < KEY_POINT_ACCEPT, JSON.stringify(f.number));
   });
+  it('given a second page that repeats the header with another number when read then the first page decides', () => {
+    const f = extractKeyPoints([layoutFromText('Factuur F-2026-01\nKlantnummer: KL-000123', 1), layoutFromText('Factuur F-2026-02\nVervolg', 2)], { type: 'invoice' }).fields;
+    assert.equal(f.number?.value, 'F-2026-01');
+    assert.ok(f.number!.confidence >= KEY_POINT_ACCEPT);
+  });
   it('given a letter with only a place and date when read then that date is the document date', () => {
     assert.equal(kp('Amsterdam, 19 april 2014\nGeachte heer,', 'letter').docDate?.value, '2014-04-19');
   });

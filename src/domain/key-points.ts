@@ -276,7 +276,9 @@ export function extractKeyPoints(pages: LayoutPage[], opts: { type?: string | nu
   if (!fields.docDate) {
     const otherDates = new Set(['dueDate', 'endsOn', 'deliveryDate'].map((f) => fields[f as KeyPointField]?.value));
     const firstPage = lines.filter((l) => l.pageNo === lines[0]?.pageNo);
-    const dates = firstPage.flatMap((l) => l.segments.flatMap((s) => findDates(s.text, { monthFirst }))).filter((d) => !otherDates.has(d.iso));
+    // A date standing on its own ("Amsterdam, 19 april 2014"), not one in a sentence ("monteur ingepland op 14 november").
+    const standalone = firstPage.flatMap((l) => l.segments).filter((s) => s.words.length <= 6);
+    const dates = standalone.flatMap((s) => findDates(s.text, { monthFirst })).filter((d) => !otherDates.has(d.iso));
     const distinct = new Set(dates.map((d) => d.iso));
     // "Amsterdam, 19 april 2014" is how a letter dates itself, whatever other dates its text mentions.
     const placeDate = firstPage.some((l) => l.segments.some((s) => /^\p{Lu}[\p{L} .'-]{1,30},\s*(?:le\s+|den\s+)?\d/u.test(s.text) && findDates(s.text, { monthFirst })[0]?.iso === dates[0]?.iso));

@@ -166,6 +166,9 @@ describe('dates without a label', () => {
     assert.equal(f.docDate?.value, '2014-04-19');
     assert.ok(f.docDate!.confidence >= KEY_POINT_ACCEPT);
   });
+  it('given a date only inside a sentence when read then it is not taken for the document date', () => {
+    assert.equal(kp('Servicemelding SM-88213\nPrioriteit: hoog. Monteur ingepland op 14 november 2026.', 'service-call').docDate, undefined);
+  });
   it('given two dates and nothing saying which is the document date when read then the date is unsure', () => {
     const f = kp('Levering 3 maart 2014\nOntvangen 19 april 2014', 'letter');
     assert.ok(f.docDate && f.docDate.confidence < KEY_POINT_ACCEPT, JSON.stringify(f.docDate));

@@ -1,14 +1,20 @@
 /**
  * `npm run eval`: runs the detectors over a generated labelled set (every type, clean and poor
  * scans through the real OCR engine) and prints accuracy per field and the type confusion matrix.
- * Options: EVAL_PER_TYPE (default 4), EVAL_OCR=off (text only, seconds instead of minutes).
+ * Then key points on real-looking layouts in four languages (scripts/evaluate-layouts.ts).
+ * Options: EVAL_PER_TYPE (default 4), EVAL_LAYOUTS (layouts per language, default 12),
+ * EVAL_OCR=off (text and born-digital only, seconds instead of minutes), EVAL_MISSES=1 (list misses).
  */
 import { createTesseractOcrEngine } from '../src/adapters/ocr/tesseract-ocr.engine.js';
 import { detect, nameAppears } from '../src/domain/detection.js';
+import { decideKeyPoints } from '../src/domain/key-point-decision.js';
+import { extractKeyPoints } from '../src/domain/key-points.js';
+import { layoutFromText, type LayoutPage } from '../src/domain/layout.js';
 import { DOCUMENT_TYPES } from '../src/domain/document.js';
 import { AUTO_ACCEPT } from '../src/jobs/ingest.job.js';
 import { CUSTOMER_NAMES, labelledSet, type Labelled } from '../test/helpers/labelled-documents.js';
 import { renderScan } from '../test/helpers/scan-samples.js';
+import { formatLayoutReport, layoutMisses, runLayoutEvaluation } from './evaluate-layouts.js';
 
 export type EvalRow = { variant: string; truth: Labelled; got: ReturnType<typeof detect>; nameOnPage: boolean };
 type Variant = { name: string; scan?: { dpi: number; noise?: number; skewDeg?: number } };
@@ -29,9 +35,11 @@ export async function runEvaluation(opts: { perType: number; ocr: boolean; onPro
     for (const v of variants) {
       const results = await Promise.all(
         set.map(async (truth) => {
-          const text = engine && v.scan ? (await engine.recognize(renderScan({ ...v.scan, lines: truth.lines, seed: truth.lines.length }))).text : truth.lines.join('\n');
+          const image = engine && v.scan ? renderScan({ ...v.scan, lines: truth.lines, seed: truth.lines.length }) : null;
+          const ocr = engine && image ? await engine.recognize(image) : null;
+          const text = ocr ? ocr.text : truth.lines.join('\n');
           opts.onProgress?.(++done, total);
-          const got = detect(text, /KL-\d{6}/);
+          const got = withKeyPoints(detect(text, /KL-\d{6}/), ocr && image ? [{ pageNo: 1, width: image.width, height: image.height, words: (ocr.words ?? []).map((w) => ({ text: w.text, confidence: w.confidence, ...w.bbox })) }] : [layoutFromText(text)]);
           const claimed = CUSTOMER_NAMES[got.customerNumber?.value ?? ''];
           return { variant: v.name, truth, got, nameOnPage: Boolean(claimed && nameAppears(text, claimed)) };
         }),
@@ -42,6 +50,17 @@ export async function runEvaluation(opts: { perType: number; ocr: boolean; onPro
     await engine?.terminate();
   }
   return rows;
+}
+
+/** Number, date and total as the ingest pipeline fills them: read by position, accepted when sure, else the older rules. */
+function withKeyPoints(d: ReturnType<typeof detect>, layout: LayoutPage[]): ReturnType<typeof detect> {
+  const found = extractKeyPoints(layout, { type: d.type?.value ?? null });
+  const decided = decideKeyPoints({ found, fallback: d, fields: {}, docDate: null });
+  const pick = <T,>(value: T | undefined, field: 'number' | 'docDate' | 'total') => {
+    const src = found.fields[field] ?? d[field];
+    return value === undefined || value === null ? null : { value, confidence: src?.confidence ?? 0, evidence: src?.evidence ?? '' };
+  };
+  return { ...d, number: pick(decided.fields.number, 'number'), docDate: pick(decided.docDate ?? undefined, 'docDate'), total: pick(decided.fields.total, 'total') };
 }
 
 const pct = (n: number, d: number) => (d ? `${((100 * n) / d).toFixed(1)}%` : '-');
@@ -82,5 +101,21 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const started = Date.now();
   const rows = await runEvaluation({ perType, ocr, onProgress: (d, t) => process.stderr.write(`\r${d}/${t} documents`) });
   process.stderr.write('\n');
-  process.stdout.write(`${formatReport(rows)}\n\n${rows.length} documents in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  process.stdout.write(`${formatReport(rows)}\n\n${rows.length} documents in ${((Date.now() - started) / 1000).toFixed(1)} s\n\n`);
+  // Key points on real-looking layouts, per field and language (EVAL_LAYOUTS per language, default 12).
+  const layoutsStarted = Date.now();
+  const engine = ocr ? createTesseractOcrEngine({}) : null;
+  try {
+    const layoutRows = await runLayoutEvaluation({
+      perLanguage: Number(process.env.EVAL_LAYOUTS ?? 12),
+      variants: ocr ? ['born-digital', 'degraded'] : ['born-digital'],
+      ocr: engine,
+      onProgress: (d, t) => process.stderr.write(`\r${d}/${t} layouts`),
+    });
+    process.stderr.write('\n');
+    process.stdout.write(`${formatLayoutReport(layoutRows)}\n\n${layoutRows.length} layouts in ${((Date.now() - layoutsStarted) / 1000).toFixed(1)} s\n`);
+    if (process.env.EVAL_MISSES) process.stdout.write(`\n${layoutMisses(layoutRows).join('\n')}\n`);
+  } finally {
+    await engine?.terminate();
+  }
 }

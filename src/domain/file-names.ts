@@ -14,6 +14,7 @@ const EXTENSION: Record<string, string> = {
   'image/png': 'png',
   'image/jpeg': 'jpg',
   'image/tiff': 'tif',
+  'application/xml': 'xml',
   'text/csv': 'csv',
   'application/x-ndjson': 'ndjson',
 };

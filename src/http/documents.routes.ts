@@ -81,9 +81,9 @@ export function documentsRoutes(documents: DocumentsService, paper: PaperService
       // The mailroom checks scans in the review queue, so it may see a document's file while it waits there (and only then).
       access: ['crm', 'compliance', 'mailroom'],
       tag: 'documents',
-      summary: 'The original bytes, or with ?variant=archive the searchable PDF copy (audited). The mailroom only for documents waiting in review',
+      summary: 'The original bytes, with ?variant=archive the searchable PDF copy, with ?variant=e-invoice the structured invoice XML (audited). The mailroom only for documents waiting in review',
       params: IdParams,
-      query: z.object({ variant: z.enum(['original', 'archive']).default('original'), download: z.enum(['0', '1']).default('0') }),
+      query: z.object({ variant: z.enum(['original', 'archive', 'e-invoice']).default('original'), download: z.enum(['0', '1']).default('0') }),
       response: { status: 200, contentType: 'application/octet-stream' },
       reads: { document: 'id' },
       handler: async ({ params, query, principal, res }) => {

@@ -67,7 +67,7 @@ export function ingestRoutes(deps: {
       access: ['mailroom'],
       tag: 'documents',
       summary:
-        'Upload a scan (PDF, PNG, JPEG, TIFF; checked by its bytes) for OCR and indexing. One `file` → 202 Document (200 with the existing document for an exact duplicate); many `files` → 202 with per-file results',
+        'Upload a scan (PDF, PNG, JPEG, TIFF; checked by its bytes) for OCR and indexing, or a UBL 2.1 e-invoice XML (Invoice or CreditNote root, well-formed, at most 5 MiB, no DOCTYPE). One `file` → 202 Document (200 with the existing document for an exact duplicate); many `files` → 202 with per-file results',
       multipart: { files: ['file', 'files'], fields: UploadFields, maxFiles: 100 },
       response: { status: 202, schema: DocumentSchema.or(BatchResult) },
       handler: async ({ req, res, principal }) => {

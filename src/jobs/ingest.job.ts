@@ -7,11 +7,18 @@ import { documentsRepository, type DocumentRow } from '../db/documents.repositor
 import { searchRepository } from '../db/search.repository.js';
 import { detect, findKvkNumbers, findPostcodes, matchCustomerByEvidence, nameAppears } from '../domain/detection.js';
 import { learningRepository } from '../db/learning.repository.js';
+import { documentFilesRepository } from '../db/document-files.repository.js';
+import type { EInvoice } from '../domain/e-invoice.js';
+import { eInvoiceKeyPoints } from '../domain/e-invoice-key-points.js';
+import { decideKeyPoints } from '../domain/key-point-decision.js';
+import { extractKeyPoints } from '../domain/key-points.js';
+import { layoutFromText, type LayoutPage } from '../domain/layout.js';
 import type { KeyPoints, TraceStep } from '../domain/document.js';
 import { NEAR_DUPLICATE_SIMILARITY, minhash, similarity } from '../domain/minhash.js';
 import type { AuditService } from '../services/audit.service.js';
 import { nowIso, type Clock } from '../services/clock.js';
 import { decide, defaultTitle } from '../services/document-records.js';
+import { readEInvoice } from '../services/e-invoice-intake.js';
 import { extractText, type OcrPage } from '../services/extraction.js';
 import { UNCLASSIFIED } from '../services/intake.service.js';
 import type { ScopesService } from '../services/scopes.service.js';
@@ -64,19 +71,24 @@ export function createIngestHandler(deps: IngestDeps) {
     let stages: StageTimings = {};
     try {
       const original = new Uint8Array(await timed(stages, 'load', () => store.getBuffer(row.original_sha256!)));
-      const extraction = await extractText(original, row.original_mime, deps.ocr, { signal: ctx.signal, onProgress: ctx.progress });
+      // An e-invoice (bare UBL, or CII inside a Factur-X PDF): key points from its XML; a bare XML is read through its rendering.
+      const eInvoice = await readEInvoice(original, row.original_mime);
+      const readable = eInvoice?.rendered ?? original;
+      const readableMime = eInvoice?.rendered ? 'application/pdf' : row.original_mime;
+      const extraction = await extractText(readable, readableMime, deps.ocr, { signal: ctx.signal, onProgress: ctx.progress });
       stages = { ...stages, ...extraction.stages };
       ctx.signal.throwIfAborted();
       const mime = row.original_mime;
-      const archive = await timed(stages, 'archive', () => deps.buildArchive({ original, mime, pageCount: extraction.pageCount, ocrPages: extraction.ocrPages }));
+      const archive = eInvoice?.rendered ?? (await timed(stages, 'archive', () => deps.buildArchive({ original, mime, pageCount: extraction.pageCount, ocrPages: extraction.ocrPages })));
       // A born-digital PDF is already searchable: it is its own archive copy.
       const archiveSha = archive
         ? (await timed(stages, 'archive', () => store.putBuffer(archive, { contentType: 'application/pdf' }))).sha256
         : row.original_mime === 'application/pdf'
           ? row.original_sha256
           : null;
+      const xmlSha = !eInvoice ? null : eInvoice.rendered ? row.original_sha256 : (await store.putBuffer(eInvoice.xml, { contentType: 'application/xml' })).sha256;
       const text = extraction.pages.map((p) => p.text).join('\n\n');
-      await finish(deps, row, { ...extraction, text, archiveSha }, stages);
+      await finish(deps, row, { ...extraction, text, archiveSha, eInvoice: eInvoice && xmlSha ? { invoice: eInvoice.invoice, name: eInvoice.name, sha256: xmlSha } : undefined }, stages);
       ctx.annotate?.({ documentId: row.id, pages: extraction.pageCount, ocrPages: extraction.ocrPages.length, stages: roundedStages(stages) });
       // The overview's thumbnail is made once, here; it never fails the document.
       await deps.afterIngest?.(row.id);
@@ -95,7 +107,7 @@ export function createIngestHandler(deps: IngestDeps) {
 async function finish(
   deps: IngestDeps,
   row: DocumentRow,
-  r: { pageCount: number; pages: { pageNo: number; text: string; source: 'text-layer' | 'ocr' | 'manual'; confidence: number | null }[]; text: string; archiveSha: string | null },
+  r: { pageCount: number; pages: { pageNo: number; text: string; source: 'text-layer' | 'ocr' | 'manual'; confidence: number | null }[]; text: string; archiveSha: string | null; layout?: LayoutPage[]; eInvoice?: { invoice: EInvoice; name: string | null; sha256: string } },
   stages: StageTimings = {},
 ) {
   const { db, clock } = deps;
@@ -104,6 +116,12 @@ async function finish(
   const d = detect(r.text, deps.customerPattern, learned);
   stages.detection = performance.now() - detectStarted;
   const finishStarted = performance.now();
+  if (r.eInvoice) {
+    d.type = { value: 'invoice', confidence: 1, evidence: `e-invoice (${r.eInvoice.invoice.format})` };
+    // The buyer's identifier in the XML is exact where it is one of our customer numbers.
+    const buyer = r.eInvoice.invoice.buyer.id;
+    if (buyer && new RegExp(`^(?:${deps.customerPattern.source})$`, 'i').test(buyer)) d.customerNumber = { value: buyer.toUpperCase(), confidence: 0.99, evidence: 'e-invoice buyer identifier' };
+  }
   const trace: TraceStep[] = [];
   const problems: string[] = [];
   const fields: KeyPoints = JSON.parse(row.fields);
@@ -155,11 +173,16 @@ async function finish(
       }
     } else trace.push({ rule: 'customer given at upload', result: customerId });
 
-    // Key points read from the text fill gaps; what a person entered is never overwritten.
-    if (d.number && fields.number === undefined) fields.number = d.number.value;
-    if (d.total && fields.total === undefined) fields.total = d.total.value;
-    if (d.endsOn && fields.endsOn === undefined) fields.endsOn = d.endsOn.value;
-    const docDate = row.doc_date ?? d.docDate?.value ?? null;
+    // Key points read by position fill gaps (what a person entered is never overwritten); unsure ones go to review.
+    const found = r.eInvoice ? eInvoiceKeyPoints(r.eInvoice.invoice) : extractKeyPoints(r.layout?.length ? r.layout : [layoutFromText(r.text)], { type });
+    const keyPoints = decideKeyPoints({ found, fallback: r.eInvoice ? undefined : d, fields, docDate: row.doc_date });
+    if (r.eInvoice) {
+      await documentFilesRepository.put(q, { document_id: row.id, role: 'e-invoice-xml', sha256: r.eInvoice.sha256, mime: 'application/xml', name: r.eInvoice.name, format: r.eInvoice.invoice.format, created_at: nowIso(clock) });
+    }
+    Object.assign(fields, keyPoints.fields);
+    trace.push(...keyPoints.trace);
+    problems.push(...keyPoints.problems);
+    const docDate = keyPoints.docDate;
 
     const ocrPages = r.pages.filter((p) => p.source === 'ocr');
     const meanOcr = ocrPages.length ? ocrPages.reduce((s, p) => s + (p.confidence ?? 0), 0) / ocrPages.length : 100;

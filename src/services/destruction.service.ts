@@ -1,4 +1,5 @@
 import type { ObjectStore } from '../adapters/object-store/object-store.js';
+import { documentFilesRepository } from '../db/document-files.repository.js';
 import type { Database, Queryable } from '../db/database.js';
 import { documentsRepository, type DocumentRow } from '../db/documents.repository.js';
 import { overviewRepository } from '../db/overview.repository.js';
@@ -32,7 +33,8 @@ export class DestructionService {
   async destroyInTx(q: Queryable, row: DocumentRow, actor: Principal, reason: string): Promise<{ objects: string[]; kept: string[] }> {
     if (row.on_hold) throw new Conflict('The document is under a legal hold and cannot be destroyed', { id: row.id }, 'legal_hold');
     const now = nowIso(this.clock);
-    const hashes = [...new Set([row.original_sha256, row.archive_sha256].filter((h): h is string => Boolean(h)))];
+    const keptFiles = await documentFilesRepository.list(q, row.id);
+    const hashes = [...new Set([row.original_sha256, row.archive_sha256, ...keptFiles.map((f) => f.sha256)].filter((h): h is string => Boolean(h)))];
     const objects: string[] = [];
     const kept: string[] = [];
     for (const h of hashes) {
@@ -40,7 +42,7 @@ export class DestructionService {
         'SELECT COUNT(*) AS n FROM documents WHERE id <> ? AND destroyed_at IS NULL AND (original_sha256 = ? OR archive_sha256 = ?)',
         [row.id, h, h],
       );
-      (shared!.n > 0 ? kept : objects).push(h);
+      (shared!.n > 0 || (await documentFilesRepository.sharedElsewhere(q, row.id, h)) ? kept : objects).push(h);
     }
     // The overview's thumbnail shows the first page: it is a copy too.
     const thumb = await overviewRepository.thumbnail(q, row.id);
@@ -48,6 +50,7 @@ export class DestructionService {
       await overviewRepository.deleteThumbnail(q, row.id);
       if (!(await overviewRepository.thumbnailShared(q, thumb.sha256, row.id))) objects.push(thumb.sha256);
     }
+    await documentFilesRepository.removeAll(q, row.id);
     await searchRepository.remove(q, row.id);
     await q.run('DELETE FROM document_pages WHERE document_id = ?', [row.id]);
     await documentsRepository.update(

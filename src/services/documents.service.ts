@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { documentFilesRepository } from '../db/document-files.repository.js';
 import type { ObjectStore } from '../adapters/object-store/object-store.js';
 import type { Database, Queryable } from '../db/database.js';
 import { documentsRepository, type DocumentRow } from '../db/documents.repository.js';
@@ -125,10 +126,17 @@ export class DocumentsService {
   }
 
   /** The untouched original, or the searchable archive copy. */
-  async file(id: string, actor: Principal, which: 'original' | 'archive'): Promise<{ stream: Readable; mime: string; name: string; size?: number }> {
+  async file(id: string, actor: Principal, which: 'original' | 'archive' | 'e-invoice'): Promise<{ stream: Readable; mime: string; name: string; size?: number }> {
     const row = await this.row(id);
     if (!mayAct(actor, ['crm', 'compliance']) && row.status !== 'needs_review') {
       throw new Forbidden('The mailroom sees a document\'s file only while it waits in the review queue');
+    }
+    if (which === 'e-invoice') {
+      const xml = await documentFilesRepository.get(this.db, id, 'e-invoice-xml');
+      if (!xml) throw new Conflict('This document carries no structured e-invoice', { status: row.status }, 'no_e_invoice');
+      const stream = await this.store.getStream(xml.sha256);
+      await this.audit.recordNow({ actorId: actor.id, action: 'document.read', subjectType: 'document', subjectId: id, customerId: row.customer_id, details: { what: which } });
+      return { stream, mime: 'application/xml', name: `${(row.original_name ?? row.id).replace(/\.[A-Za-z0-9]+$/, '')}.e-invoice.xml` };
     }
     const sha = which === 'archive' ? row.archive_sha256 : row.original_sha256;
     if (!sha) {

@@ -5,6 +5,7 @@ import { renderPdfPages, type GreyImage } from '../adapters/pdf/pdf-render.js';
 import { extractPdfText } from '../adapters/pdf/pdf-text.js';
 import type { PageText } from '../db/documents.repository.js';
 import { addStage, timed, type StageTimings } from './stage-timings.js';
+import type { LayoutPage } from '../domain/layout.js';
 
 /**
  * A page that went through OCR, kept for the archive copy: the upright page as a JPEG (a few
@@ -29,6 +30,8 @@ export type Extraction = {
   ocrPages: OcrPage[];
   /** Milliseconds per stage, summed over pages (preflight, rasterise, orientation, ocr, archiveImage) and `ocrPasses`. */
   stages: StageTimings;
+  /** Every page's words with their boxes (text layer or OCR), for reading key points by position. */
+  layout: LayoutPage[];
 };
 
 /**
@@ -93,6 +96,7 @@ export async function extractText(
   const pages: PageText[] = [];
   const ocrPages: OcrPage[] = [];
   const stages: StageTimings = {};
+  const layout: LayoutPage[] = [];
   let stream: AsyncIterable<{ pageNo: number; image: GreyImage; dpi?: number }>;
   let total: number;
   let done = 0;
@@ -102,13 +106,16 @@ export async function extractText(
     const layer = await timed(stages, 'preflight', () => extractPdfText(bytes));
     pageCount = layer.pageCount;
     for (const p of layer.pages) {
-      if (p.hasTextLayer) pages.push({ pageNo: p.pageNo, text: p.text, source: 'text-layer', confidence: null });
+      if (p.hasTextLayer) {
+        pages.push({ pageNo: p.pageNo, text: p.text, source: 'text-layer', confidence: null });
+        layout.push({ pageNo: p.pageNo, width: p.width, height: p.height, words: p.words });
+      }
     }
     const scanned = layer.pages.filter((p) => !p.hasTextLayer).map((p) => p.pageNo);
     total = layer.pageCount;
     done = layer.pageCount - scanned.length;
     await opts.onProgress?.(done, total, 'text layer read');
-    if (scanned.length === 0) return { pageCount, pages, ocrPages, stages };
+    if (scanned.length === 0) return { pageCount, pages, ocrPages, stages, layout };
     stream = (async function* () {
       for await (const p of renderPdfPages(bytes, { dpi: OCR_DPI, pages: scanned })) yield { ...p, dpi: OCR_DPI };
     })();
@@ -134,10 +141,12 @@ export async function extractText(
         ? { jpeg: original, width: image.width, height: image.height }
         : await timed(stages, 'archiveImage', () => uprightJpeg(image, result));
     ocrPages.push({ pageNo, ...shown, dpi: dpi ?? OCR_DPI, result });
+    layout.push({ pageNo, width: shown.width, height: shown.height, words: (result.words ?? []).map((w) => ({ text: w.text, confidence: w.confidence, ...w.bbox })) });
     done++;
     await opts.onProgress?.(done, Math.max(total, done), `page ${pageNo} OCR'd (${Math.round(result.confidence)}%)`);
   });
   pages.sort((a, b) => a.pageNo - b.pageNo);
   ocrPages.sort((a, b) => a.pageNo - b.pageNo);
-  return { pageCount, pages, ocrPages, stages };
+  layout.sort((a, b) => a.pageNo - b.pageNo);
+  return { pageCount, pages, ocrPages, stages, layout };
 }

@@ -10,6 +10,7 @@ import type { JobQueue } from '../jobs/job-queue.js';
 import type { AuditService } from './audit.service.js';
 import type { Clock } from './clock.js';
 import { buildDocument } from './document-records.js';
+import { XML_MIME } from './e-invoice-intake.js';
 import { toDocumentView } from './documents.service.js';
 import { removeIfUnreferenced } from './object-sweep.service.js';
 import { ACCEPTED_MIME, Preflight } from './preflight.js';
@@ -129,7 +130,8 @@ export class IntakeService {
       // The split job reads the pages' barcodes first (separator/cover sheets, labels, coupons), then queues the ingest.
       await this.queue.enqueue(
         q,
-        this.barcodes
+        // A bare e-invoice (XML) has no pages to read codes from.
+        this.barcodes && mime !== XML_MIME
           ? { kind: SPLIT_JOB, payload: { documentId: doc.id, sha256: stored.sha256, mime }, idempotencyKey: `split:${doc.id}` }
           : { kind: 'ingest', payload: { documentId: doc.id }, idempotencyKey: `ingest:${doc.id}` },
       );

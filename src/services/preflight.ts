@@ -2,9 +2,10 @@ import { fileTypeFromFile } from 'file-type';
 import { countImagePages } from '../adapters/image/image-pages.js';
 import { countPdfPagesInFile } from '../adapters/pdf/pdf-render.js';
 import { AppError, Invalid, ServiceUnavailable, UnsupportedMediaType } from '../errors.js';
+import { preflightEInvoiceXml } from './e-invoice-intake.js';
 
 /** What the pipeline accepts, decided from the bytes (magic numbers), never the name or the client's header. */
-export const ACCEPTED_MIME = ['application/pdf', 'image/png', 'image/jpeg', 'image/tiff'] as const;
+export const ACCEPTED_MIME = ['application/pdf', 'image/png', 'image/jpeg', 'image/tiff', 'application/xml'] as const;
 export type AcceptedMime = (typeof ACCEPTED_MIME)[number];
 
 export type PreflightLimits = {
@@ -53,12 +54,17 @@ export class Preflight {
     }
   }
 
-  private async inspect(file: { path: string; originalName: string | null }): Promise<{ mime: AcceptedMime; pageCount: number }> {
+  private async inspect(file: { path: string; originalName: string | null; size: number }): Promise<{ mime: AcceptedMime; pageCount: number }> {
     const sniffed = await fileTypeFromFile(file.path);
+    // XML is accepted only as a UBL e-invoice, checked by its content (root element, well-formed, size).
+    if (!sniffed || sniffed.mime === 'application/xml' || sniffed.mime === 'text/xml') {
+      const xml = await preflightEInvoiceXml(file);
+      if (xml) return { mime: xml, pageCount: 1 };
+    }
     const mime = sniffed?.mime as AcceptedMime | undefined;
-    if (!mime || !ACCEPTED_MIME.includes(mime)) {
+    if (!mime || !ACCEPTED_MIME.includes(mime) || mime === 'application/xml') {
       throw new UnsupportedMediaType(
-        `${file.originalName ?? 'The file'} is ${sniffed ? sniffed.mime : 'not a recognised file type'}; send a PDF, PNG, JPEG or TIFF`,
+        `${file.originalName ?? 'The file'} is ${sniffed ? sniffed.mime : 'not a recognised file type'}; send a PDF, PNG, JPEG, TIFF or a UBL e-invoice`,
         { file: file.originalName, detected: sniffed?.mime ?? null, accepted: ACCEPTED_MIME },
       );
     }

@@ -24,7 +24,10 @@ export class ThumbnailService {
     if (existing) return existing;
     const row = await documentsRepository.get(this.db, documentId);
     if (!row?.original_sha256 || !row.original_mime) return null;
-    const t = await makeThumbnail(new Uint8Array(await this.store.getBuffer(row.original_sha256)), row.original_mime);
+    // A bare e-invoice (XML) is seen through its rendered archive PDF.
+    const [sha, mime] = row.original_mime === 'application/xml' ? [row.archive_sha256, 'application/pdf'] : [row.original_sha256, row.original_mime];
+    if (!sha) return null;
+    const t = await makeThumbnail(new Uint8Array(await this.store.getBuffer(sha)), mime);
     const { sha256 } = await this.store.putBuffer(t.data, { contentType: t.mime });
     await this.db.tx(async (q) => {
       // A document destroyed meanwhile gets no thumbnail (destruction removes them in its own transaction).

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { hasRealText, joinTextItems } from '../../src/adapters/pdf/pdf-text.js';
+import { hasRealText, joinTextItems, textItemWords } from '../../src/adapters/pdf/pdf-text.js';
 
 /** A pdfjs text item at (x, y) in points, 10 pt font, width ~5 pt per character. */
 const item = (str: string, x: number, y: number, hasEOL = false) => ({ str, transform: [10, 0, 0, 10, x, y], width: str.length * 5, height: 10, hasEOL });
@@ -30,5 +30,18 @@ describe(hasRealText.name, () => {
   });
   it('given twenty non-space characters when checked then it is a text layer', () => {
     assert.equal(hasRealText('Klantnummer KL-000123'), true);
+  });
+});
+
+describe(textItemWords.name, () => {
+  it('given a word split over touching items and a value further right when boxed then the pieces are one word and the value keeps its place', () => {
+    const words = textItemWords([item('Fac', 50, 700), item('tuurnummer', 65, 700), item('993548900', 200, 700)], 842);
+    assert.deepEqual(words.map((w) => w.text), ['Factuurnummer', '993548900']);
+    assert.equal(words[1]!.x0, 200);
+    assert.ok(Math.abs(words[0]!.y0 - (842 - 700 - 8)) < 0.01, 'top of the word, origin top left');
+  });
+  it('given an item holding a whole line when boxed then each word gets its share of the width', () => {
+    const words = textItemWords([item('Datum: 14 maart', 50, 700)], 842);
+    assert.deepEqual(words.map((w) => [w.text, w.x0]), [['Datum:', 50], ['14', 85], ['maart', 100]]);
   });
 });

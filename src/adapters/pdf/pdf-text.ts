@@ -3,9 +3,11 @@
  * pipeline sends only those to OCR.
  */
 import type { TextItem } from 'pdfjs-dist/types/src/display/api.js';
+import type { LayoutWord } from '../../domain/layout.js';
 import { openPdfDocument, toPdfError } from './pdf-render.js';
 
-export type PdfPageText = { pageNo: number; text: string; hasTextLayer: boolean };
+/** `words` are in PDF points with the origin top left, so a label's value can be found beside or below it. */
+export type PdfPageText = { pageNo: number; text: string; hasTextLayer: boolean; width: number; height: number; words: LayoutWord[] };
 export type PdfText = { pageCount: number; pages: PdfPageText[] };
 
 /**
@@ -28,7 +30,8 @@ export async function extractPdfText(pdf: Uint8Array): Promise<PdfText> {
         const content = await page.getTextContent();
         const items = content.items.filter((it): it is TextItem => 'str' in it);
         const text = joinTextItems(items);
-        pages.push({ pageNo, text, hasTextLayer: hasRealText(text) });
+        const { width, height } = page.getViewport({ scale: 1 });
+        pages.push({ pageNo, text, hasTextLayer: hasRealText(text), width, height, words: textItemWords(items, height) });
       } finally {
         page.cleanup();
       }
@@ -48,6 +51,50 @@ export function hasRealText(text: string): boolean {
     if (!/\s/.test(ch) && ++n >= MIN_TEXT_LAYER_CHARS) return true;
   }
   return false;
+}
+
+/**
+ * Word boxes from pdfjs text items: an item is a run of text on one baseline (a word, a line,
+ * a cell, or with kerning a piece of a word); its width is shared out over its characters, and
+ * pieces that touch on the same baseline are joined into one word, so "Fac" + "tuurnummer" is
+ * one label. Good enough to tell a label from the value beside it. Rotated text is left out.
+ */
+export function textItemWords(items: readonly Pick<TextItem, 'str' | 'transform' | 'width' | 'height'>[], pageHeight: number): LayoutWord[] {
+  const words: LayoutWord[] = [];
+  let cur: LayoutWord | null = null;
+  let prev: { x1: number; y: number; size: number } | null = null;
+  const flush = () => {
+    if (cur) words.push(cur);
+    cur = null;
+  };
+  for (const it of items) {
+    const [a = 1, b = 0, , d = 1, x = 0, y = 0] = it.transform as number[];
+    if (Math.abs(b) > Math.abs(a) * 0.1 || !it.str) continue;
+    const size = Math.abs(d) || it.height || 10;
+    const perChar = it.width / it.str.length;
+    const glued = prev !== null && Math.abs(y - prev.y) < size * 0.3 && x - prev.x1 < size * 0.15 && x > prev.x1 - size * 0.5;
+    if (!glued) flush();
+    const y0 = pageHeight - y - size * 0.8;
+    const y1 = pageHeight - y + size * 0.2;
+    for (let i = 0; i < it.str.length; i++) {
+      const ch = it.str[i]!;
+      const cx0 = x + i * perChar;
+      if (/\s/.test(ch)) {
+        flush();
+        continue;
+      }
+      const w: LayoutWord | null = cur;
+      if (w) {
+        w.text += ch;
+        w.x1 = cx0 + perChar;
+        w.y0 = Math.min(w.y0, y0);
+        w.y1 = Math.max(w.y1, y1);
+      } else cur = { text: ch, x0: cx0, x1: cx0 + perChar, y0, y1 };
+    }
+    prev = { x1: x + it.width, y, size };
+  }
+  flush();
+  return words;
 }
 
 type LineItem = Pick<TextItem, 'str' | 'transform' | 'width' | 'height' | 'hasEOL'>;

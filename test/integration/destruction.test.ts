@@ -30,16 +30,21 @@ describe('destroying a document', () => {
     await t.dl.db.run("UPDATE legal_holds SET released_at = '2026-01-02', released_by = 'test' WHERE id = 'hold_1'");
   });
 
-  it('given a document when destroyed then original, archive, text and index entry are gone and only a tombstone and the audit trail remain', async () => {
+  it('given a document when destroyed then original, archive, thumbnail, text and index entry are gone and only a tombstone and the audit trail remain', async () => {
     const original = doc.original!.sha256;
     const archive = (await t.dl.db.get<{ archive_sha256: string }>('SELECT archive_sha256 FROM documents WHERE id = ?', [doc.id]))!.archive_sha256;
+    // The thumbnail is made right after ingest; asking for it makes sure it exists whatever the timing.
+    assert.equal((await t.api('GET', `/api/documents/${doc.id}/thumbnail`, { as: 'crm' })).status, 200);
+    const thumb = (await t.dl.db.get<{ sha256: string }>('SELECT sha256 FROM document_thumbnails WHERE document_id = ?', [doc.id]))!.sha256;
     assert.ok(await exists(objectPath(t.dataDir, original)), 'original stored before');
     assert.ok(await exists(objectPath(t.dataDir, archive)), 'archive stored before');
+    assert.ok(await exists(objectPath(t.dataDir, thumb)), 'thumbnail stored before');
     const res = await t.api('DELETE', `/api/documents/${doc.id}?reason=${encodeURIComponent('wrong customer, rescanned')}`, { as: 'admin' });
     assert.equal(res.status, 200);
-    assert.deepEqual(((await res.json()) as { removedObjects: string[] }).removedObjects.sort(), [original, archive].sort());
+    assert.deepEqual(((await res.json()) as { removedObjects: string[] }).removedObjects.sort(), [original, archive, thumb].sort());
     assert.equal(await exists(objectPath(t.dataDir, original)), false);
     assert.equal(await exists(objectPath(t.dataDir, archive)), false);
+    assert.equal(await exists(objectPath(t.dataDir, thumb)), false);
     assert.deepEqual(await searchIds(t, 'zonnepanelen'), []);
     assert.equal((await t.dl.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM document_pages WHERE document_id = ?', [doc.id]))!.n, 0);
     assert.equal((await t.api('GET', `/api/documents/${doc.id}`, { as: 'crm' })).status, 404);

@@ -4,7 +4,7 @@ import { field, h, replace, select } from '../dom.js';
 import { t } from '../i18n.js';
 import { announce, badge, classBadge, errorText, fmtBytes, header, may, statusBadge, typeName, typeOptions } from '../ui.js';
 
-const ACCEPT = '.pdf,.png,.jpg,.jpeg,.tif,.tiff,application/pdf,image/png,image/jpeg,image/tiff';
+const ACCEPT = '.pdf,.png,.jpg,.jpeg,.tif,.tiff,application/pdf,image/png,image/jpeg,image/tiff,.xml,application/xml,text/xml';
 const FINAL = new Set(['ready', 'needs_review', 'failed']);
 const PARALLEL = 2;
 

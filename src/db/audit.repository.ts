@@ -1,17 +1,8 @@
+import type { ChainedEvent } from '../domain/audit-chain.js';
 import type { Queryable } from './database.js';
 
-export type AuditRow = {
-  seq: number;
-  at: string;
-  actor_id: string | null;
-  action: string;
-  subject_type: string;
-  subject_id: string | null;
-  customer_id: string | null;
-  details: string;
-  prev_hash: string;
-  hash: string;
-};
+/** A stored audit event: the fields the chain covers, its place in the chain and its hashes. */
+export type AuditRow = ChainedEvent & { seq: number; prev_hash: string; hash: string };
 
 export type AuditFilter = { customerId?: string; actorId?: string; subjectId?: string; from?: string; to?: string; action?: string };
 

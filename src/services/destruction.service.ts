@@ -36,11 +36,7 @@ export class DestructionService {
     const objects: string[] = [];
     const kept: string[] = [];
     for (const h of hashes) {
-      const shared = await q.get<{ n: number }>(
-        'SELECT COUNT(*) AS n FROM documents WHERE id <> ? AND destroyed_at IS NULL AND (original_sha256 = ? OR archive_sha256 = ?)',
-        [row.id, h, h],
-      );
-      (shared!.n > 0 ? kept : objects).push(h);
+      ((await documentsRepository.objectSharedWithOthers(q, row.id, h)) ? kept : objects).push(h);
     }
     // The overview's thumbnail shows the first page: it is a copy too.
     const thumb = await overviewRepository.thumbnail(q, row.id);
@@ -49,7 +45,7 @@ export class DestructionService {
       if (!(await overviewRepository.thumbnailShared(q, thumb.sha256, row.id))) objects.push(thumb.sha256);
     }
     await searchRepository.remove(q, row.id);
-    await q.run('DELETE FROM document_pages WHERE document_id = ?', [row.id]);
+    await documentsRepository.deletePages(q, row.id);
     await documentsRepository.update(
       q,
       row.id,

@@ -4,7 +4,7 @@ import type { ObjectStore, StoredObject } from '../adapters/object-store/object-
 import type { Database, Queryable } from '../db/database.js';
 import { mailingsRepository, type BatchRow, type CouponPageRow, type ReviewReason } from '../db/mailings.repository.js';
 import { newId } from '../domain/ids.js';
-import { type CouponUnit } from '../domain/mailing.js';
+import type { CouponUnit } from '../domain/mailing.js';
 import type { Principal } from '../domain/roles.js';
 import { Conflict, Invalid, NotFound } from '../errors.js';
 import type { JobQueue } from '../jobs/job-queue.js';

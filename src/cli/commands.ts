@@ -3,6 +3,8 @@ import path from 'node:path';
 import { isIsoDate } from '../domain/dates.js';
 import { ROLES, type Principal, type Role } from '../domain/roles.js';
 import type { Dossierlink } from '../dossierlink.js';
+import { documentsRepository } from '../db/documents.repository.js';
+import { reindexRepository } from '../db/reindex.repository.js';
 import { searchRepository } from '../db/search.repository.js';
 import { ChangesService, csvCell } from '../services/changes.service.js';
 import { today } from '../services/clock.js';
@@ -81,25 +83,17 @@ async function exportKeyPoints(ctx: CommandContext): Promise<number> {
 async function reindex(ctx: CommandContext): Promise<number> {
   if (ctx.args.length) throw new UsageError('Usage: reindex');
   const { db } = await ctx.open();
-  const total = (await db.get<{ n: number }>(
-    `SELECT COUNT(*) AS n FROM documents d WHERE d.destroyed_at IS NULL
-       AND (EXISTS (SELECT 1 FROM document_pages p WHERE p.document_id = d.id) OR d.rowid IN (SELECT rowid FROM document_fts))`,
-  ))!.n;
+  const total = await reindexRepository.countReindexable(db);
   const bar = progressBar('reindex');
   let done = 0;
   let after = 0;
   for (;;) {
-    const docs = await db.all<{ rowid: number; id: string; title: string }>(
-      `SELECT d.rowid, d.id, d.title FROM documents d WHERE d.destroyed_at IS NULL AND d.rowid > ?
-         AND (EXISTS (SELECT 1 FROM document_pages p WHERE p.document_id = d.id) OR d.rowid IN (SELECT rowid FROM document_fts))
-       ORDER BY d.rowid LIMIT 500`,
-      [after],
-    );
+    const docs = await reindexRepository.batchAfter(db, after, 500);
     if (docs.length === 0) break;
     after = docs[docs.length - 1].rowid;
     await db.tx(async (q) => {
       for (const d of docs) {
-        const pages = await q.all<{ text: string }>('SELECT text FROM document_pages WHERE document_id = ? ORDER BY page_no', [d.id]);
+        const pages = await documentsRepository.pages(q, d.id);
         await searchRepository.index(q, d.id, d.title, pages.map((p) => p.text).join('\n\n'));
       }
     });
@@ -107,9 +101,9 @@ async function reindex(ctx: CommandContext): Promise<number> {
     bar.update(done, Math.max(total, done));
   }
   // Entries of documents that are gone (destroyed, or rows removed) must not be findable.
-  const orphans = await db.run('DELETE FROM document_fts WHERE rowid NOT IN (SELECT rowid FROM documents WHERE destroyed_at IS NULL)');
-  bar.done(`${done} document(s) indexed, ${orphans.changes} stale entr${orphans.changes === 1 ? 'y' : 'ies'} removed`);
-  write(ctx.out, `reindexed ${done} document(s); removed ${orphans.changes} stale entr${orphans.changes === 1 ? 'y' : 'ies'}`);
+  const orphans = await reindexRepository.removeOrphans(db);
+  bar.done(`${done} document(s) indexed, ${orphans} stale entr${orphans === 1 ? 'y' : 'ies'} removed`);
+  write(ctx.out, `reindexed ${done} document(s); removed ${orphans} stale entr${orphans === 1 ? 'y' : 'ies'}`);
   return EXIT.ok;
 }
 

@@ -1,5 +1,6 @@
 import type { Queryable } from './database.js';
 import { holdCovers } from './holds.repository.js';
+import { notRestricted } from './restriction.repository.js';
 
 export type DocumentRow = {
   id: string;
@@ -139,5 +140,77 @@ export const documentsRepository = {
 
   count(q: Queryable) {
     return q.get<{ n: number }>('SELECT COUNT(*) AS n FROM documents WHERE destroyed_at IS NULL').then((r) => r?.n ?? 0);
+  },
+
+  /** A document in any state, destroyed ones (tombstones) included; no hold column. For event payloads. */
+  anyState(q: Queryable, id: string) {
+    return q.get<DocumentRow>('SELECT * FROM documents WHERE id = ?', [id]);
+  },
+
+  /** The next batch of live documents after a rowid, in rowid order: walks the whole table without OFFSET. */
+  liveBatchAfter(q: Queryable, afterRowid: number, limit: number) {
+    return q.all<DocumentRow & { rowid: number }>('SELECT rowid, * FROM documents WHERE destroyed_at IS NULL AND rowid > ? ORDER BY rowid LIMIT ?', [afterRowid, limit]);
+  },
+
+  /** Live documents waiting for review, oldest first; `hideRestricted` leaves restricted customers' out (GDPR art. 18). */
+  async reviewQueue(q: Queryable, hideRestricted: boolean, limit: number, offset: number): Promise<{ total: number; ids: string[] }> {
+    const hide = hideRestricted ? ` AND ${notRestricted('customer_id')}` : '';
+    const total = (await q.get<{ n: number }>(`SELECT COUNT(*) AS n FROM documents WHERE status = 'needs_review' AND destroyed_at IS NULL${hide}`))!.n;
+    const rows = await q.all<{ id: string }>(
+      `SELECT id FROM documents WHERE status = 'needs_review' AND destroyed_at IS NULL${hide} ORDER BY created_at LIMIT ? OFFSET ?`,
+      [limit, offset],
+    );
+    return { total, ids: rows.map((r) => r.id) };
+  },
+
+  /** Whether another live document holds these bytes (as original or archive), so the object must stay. */
+  async objectSharedWithOthers(q: Queryable, documentId: string, sha256: string): Promise<boolean> {
+    const shared = await q.get<{ n: number }>(
+      'SELECT COUNT(*) AS n FROM documents WHERE id <> ? AND destroyed_at IS NULL AND (original_sha256 = ? OR archive_sha256 = ?)',
+      [documentId, sha256, sha256],
+    );
+    return shared!.n > 0;
+  },
+
+  async deletePages(q: Queryable, documentId: string): Promise<void> {
+    await q.run('DELETE FROM document_pages WHERE document_id = ?', [documentId]);
+  },
+
+  /** After a crash: documents whose ingest job died on its last attempt become `failed`, with the job's error. */
+  async failWhereIngestFailed(q: Queryable, now: string): Promise<number> {
+    const r = await q.run(
+      `UPDATE documents SET status = 'failed', updated_at = ?,
+         error = COALESCE((SELECT substr(j.last_error, 1, 500) FROM jobs j WHERE j.idempotency_key = 'ingest:' || documents.id), 'processing failed')
+       WHERE status IN ('queued','processing') AND destroyed_at IS NULL
+         AND EXISTS (SELECT 1 FROM jobs j WHERE j.idempotency_key = 'ingest:' || documents.id AND j.status = 'failed')`,
+      [now],
+    );
+    return r.changes;
+  },
+
+  /** After a crash: documents left `processing` whose ingest job was put back become `queued`. */
+  async requeueWhereIngestQueued(q: Queryable, now: string): Promise<number> {
+    const r = await q.run(
+      `UPDATE documents SET status = 'queued', updated_at = ?
+       WHERE status = 'processing' AND destroyed_at IS NULL
+         AND EXISTS (SELECT 1 FROM jobs j WHERE j.idempotency_key = 'ingest:' || documents.id AND j.status = 'queued')`,
+      [now],
+    );
+    return r.changes;
+  },
+
+  /** A retried ingest: the failed document goes back to `queued` (no-op for any other status). */
+  async requeueFailed(q: Queryable, id: string, now: string): Promise<void> {
+    await q.run(`UPDATE documents SET status = 'queued', error = NULL, updated_at = ? WHERE id = ? AND status = 'failed'`, [now, id]);
+  },
+
+  /** How many of a customer's documents are paper (have a barcode); for the merge report. */
+  async countPaperOf(q: Queryable, customerId: string): Promise<number> {
+    return (await q.get<{ n: number }>('SELECT COUNT(*) AS n FROM documents WHERE customer_id = ? AND barcode IS NOT NULL', [customerId]))!.n;
+  },
+
+  /** Moves every document of one customer to another (a merge); returns how many moved. */
+  async moveCustomer(q: Queryable, fromId: string, intoId: string, now: string): Promise<number> {
+    return (await q.run('UPDATE documents SET customer_id = ?, updated_at = ? WHERE customer_id = ?', [intoId, now, fromId])).changes;
   },
 };

@@ -62,7 +62,27 @@ const ITEM_COLUMNS: (keyof DisposalItemRow)[] = [
 ];
 
 /** Retention queries (due lists, extensions) and the disposal workflow's tables. */
+/** A live document whose retention (extensions included) has ended by a day, not yet announced as `retention.due`. */
+export type DueUnannouncedRow = { id: string; customer_id: string | null; ends_on: string; disposition: string; legal_basis: string };
+
 export const retentionRepository = {
+  /**
+   * Live documents due by `day` (extensions included) with no `retention.due` event for that end
+   * date in the outbox yet, earliest first. The dedupe key spelled here must match the one the
+   * events service emits with: `retention.due:<id>:<ends_on>`.
+   */
+  dueUnannounced(q: Queryable, day: string, limit: number) {
+    return q.all<DueUnannouncedRow>(
+      `SELECT id, customer_id, ends_on, disposition, legal_basis FROM (
+         SELECT d.id, d.customer_id, d.retention_disposition AS disposition, d.retention_legal_basis AS legal_basis,
+           MAX(d.retention_ends_on, COALESCE((SELECT MAX(x.until) FROM retention_extensions x WHERE x.document_id = d.id), '')) AS ends_on
+         FROM documents d WHERE d.destroyed_at IS NULL AND d.retention_ends_on IS NOT NULL AND d.retention_ends_on <= ?) AS due
+       WHERE due.ends_on <= ? AND NOT EXISTS (SELECT 1 FROM outbox_events e WHERE e.dedupe_key = 'retention.due:' || due.id || ':' || due.ends_on)
+       ORDER BY due.ends_on, due.id LIMIT ?`,
+      [day, day, limit],
+    );
+  },
+
   /**
    * Live documents whose retention (with extensions) ends before `before`, held ones included
    * (`on_hold` says which), oldest end first.

@@ -21,4 +21,20 @@ export const statusRepository = {
       [s.customer_id, s.name, s.value, s.detail, s.set_at, s.set_by, s.source],
     );
   },
+  /** Sets the current value without a history row: a merge carries a value whose history moves separately. */
+  async carry(q: Queryable, s: StatusRow): Promise<void> {
+    await q.run(
+      `INSERT INTO status_variables (customer_id, name, value, detail, set_at, set_by, source) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (customer_id, name) DO UPDATE SET value = excluded.value, detail = excluded.detail, set_at = excluded.set_at,
+         set_by = excluded.set_by, source = excluded.source`,
+      [s.customer_id, s.name, s.value, s.detail, s.set_at, s.set_by, s.source],
+    );
+  },
+  async deleteAllOf(q: Queryable, customerId: string): Promise<void> {
+    await q.run('DELETE FROM status_variables WHERE customer_id = ?', [customerId]);
+  },
+  /** Moves a customer's status history to another customer (a merge); returns how many rows moved. */
+  async moveHistory(q: Queryable, fromId: string, intoId: string): Promise<number> {
+    return (await q.run('UPDATE status_history SET customer_id = ? WHERE customer_id = ?', [intoId, fromId])).changes;
+  },
 };

@@ -5,6 +5,7 @@ import { makeTextPdf } from '../adapters/pdf/text-pdf.js';
 import { customersRepository } from '../db/customers.repository.js';
 import type { Queryable } from '../db/database.js';
 import { documentsRepository } from '../db/documents.repository.js';
+import { instanceRepository } from '../db/instance.repository.js';
 import { locationsRepository } from '../db/locations.repository.js';
 import { mailingsRepository } from '../db/mailings.repository.js';
 import { requestsRepository } from '../db/requests.repository.js';
@@ -64,8 +65,7 @@ export type DemoTokens = { name: string; roles: Role[]; token: string; username:
 
 /** True when the data dir has never been used: no customers and no users. */
 export async function isEmpty(dl: Dossierlink): Promise<boolean> {
-  const row = await dl.db.get<{ n: number }>('SELECT (SELECT COUNT(*) FROM customers) + (SELECT COUNT(*) FROM users) AS n');
-  return (row?.n ?? 0) === 0;
+  return instanceRepository.isUnused(dl.db);
 }
 
 /**

@@ -1,5 +1,4 @@
 import type { Database } from '../db/database.js';
-import type { DocumentRow } from '../db/documents.repository.js';
 import { documentsRepository } from '../db/documents.repository.js';
 import { SCOPE_IDS } from '../domain/classification.js';
 import type { Classification, KeyPoints } from '../domain/document.js';
@@ -46,10 +45,7 @@ export class ClassificationService {
     const report: ReclassifyReport = { scopes, dryRun: opts.dryRun, checked: 0, changed: 0, toStatic: 0, toDynamic: 0, byType: {}, examples: [], summary: '' };
     let afterRowid = 0;
     for (;;) {
-      const rows = await this.db.all<DocumentRow & { rowid: number }>(
-        'SELECT rowid, * FROM documents WHERE destroyed_at IS NULL AND rowid > ? ORDER BY rowid LIMIT ?',
-        [afterRowid, BATCH],
-      );
+      const rows = await documentsRepository.liveBatchAfter(this.db, afterRowid, BATCH);
       if (rows.length === 0) break;
       afterRowid = rows[rows.length - 1].rowid;
       // One transaction per batch: a crash loses at most a batch, and a re-run picks it up.

@@ -1,13 +1,10 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import type { ObjectStore, StoredObject } from '../adapters/object-store/object-store.js';
+import type { ObjectStore } from '../adapters/object-store/object-store.js';
 import { renderSeparatorSheetPdf } from '../adapters/pdf/separator-sheet.pdf.js';
 import { customersRepository } from '../db/customers.repository.js';
 import type { Database, Queryable } from '../db/database.js';
 import { documentsRepository } from '../db/documents.repository.js';
-import { mailingsRepository, type BatchRow, type CouponPageRow, type LetterWithMailing, type ReviewReason, type ReviewRow } from '../db/mailings.repository.js';
+import { mailingsRepository, type BatchRow, type CouponPageRow, type LetterWithMailing, type ReviewRow } from '../db/mailings.repository.js';
 import { BARCODE_PROBLEM_TEXT, makeBarcode, parseBarcode } from '../domain/barcode.js';
-import { newId } from '../domain/ids.js';
 import { STATUS_REPLY_RECEIVED, type CouponUnit } from '../domain/mailing.js';
 import type { Principal } from '../domain/roles.js';
 import { Conflict, Invalid, NotFound, UnknownReference } from '../errors.js';
@@ -19,8 +16,7 @@ import type { IncomingFile, IntakeService } from './intake.service.js';
 import { loadTemplates } from './mailings.service.js';
 import type { ScopesService } from './scopes.service.js';
 import type { StatusService } from './status.service.js';
-import { removeIfUnreferenced } from './object-sweep.service.js';
-import { safeFileName } from '../domain/file-names.js';
+import { CouponBatches } from './coupon-batches.service.js';
 
 /** What a returned coupon is kept as: the page(s) by content hash. */
 export type CouponOriginal = { sha256: string; mime: string; size: number; pages: number };
@@ -30,19 +26,7 @@ export type ResolveAction =
   | { action: 'customer'; customerId: string; mailingId?: string; answer?: string }
   | { action: 'discard'; note?: string };
 
-/** Pages one coupon batch may hold; a bigger stack is split by the operator. */
-export const MAX_BATCH_PAGES = 5_000;
-
-const system = (id: string | null) => id ?? 'system';
-
-const duplicateUpload = (name: string | null, batchId: string) =>
-  new Conflict(`${name ?? 'A file'} was already uploaded in batch ${batchId}`, { file: name, batchId }, 'duplicate_upload');
-
-async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
+export { MAX_BATCH_PAGES } from './coupon-batches.service.js';
 
 export function toReviewView(r: ReviewRow) {
   return {
@@ -77,7 +61,12 @@ export class CouponsService {
     private readonly status: StatusService,
     private readonly scopes: ScopesService,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.batches = new CouponBatches(db, store, queue, intake, audit, clock, this.receive.bind(this));
+  }
+
+  /** Bulk batches and the `coupons` job's per-unit step live in coupon-batches.service.ts. */
+  private readonly batches: CouponBatches;
 
   /** The answer ids a letter's coupon offers, or null for a code that is not a known letter. */
   async answersOf(code: string): Promise<string[] | null> {
@@ -215,156 +204,30 @@ export class CouponsService {
     });
   }
 
-  // ------------------------------------------------------------------ batches
+  // ------------------------------------------------------------------ batches (coupon-batches.service.ts)
 
-  /**
-   * Accepts a scanned stack: every file is checked by its bytes first (one bad file refuses the
-   * whole upload and nothing is kept), then stored by content hash and queued for the `coupons`
-   * job. A file uploaded in an earlier batch is refused (409): it would only fill review with
-   * duplicates.
-   */
-  async acceptBatch(files: IncomingFile[], actor: Principal) {
-    if (files.length === 0) throw new Invalid('No file was sent: use the field `file` (or `files` for several)', undefined, 'no_file');
-    const checked: { f: IncomingFile; mime: string; pageCount: number }[] = [];
-    for (const f of files) {
-      const r = await this.intake.preflight(f);
-      checked.push({ f: { ...f, originalName: safeFileName(f.originalName, r.mime) }, ...r });
-    }
-    const pageCount = checked.reduce((n, c) => n + c.pageCount, 0);
-    if (pageCount > MAX_BATCH_PAGES) throw new Invalid(`At most ${MAX_BATCH_PAGES} pages per batch; this one has ${pageCount}`, { pageCount }, 'batch_too_large');
-    // Refuse a stack seen before without storing anything of it (the transaction checks again).
-    for (const c of checked) {
-      const earlier = await mailingsRepository.batchWithFile(this.db, await sha256File(c.f.path));
-      if (earlier) throw duplicateUpload(c.f.originalName, earlier.batch_id);
-    }
-    const stored: ((typeof checked)[number] & { obj: StoredObject })[] = [];
-    for (const c of checked) stored.push({ ...c, obj: await this.store.putFile(c.f.path, { contentType: c.mime }) });
-    const id = newId('cpb', this.clock.now().getTime());
-    const refused = async (err: unknown): Promise<never> => {
-      // Files must not outlive the batch they were stored for.
-      const created = stored.filter((s) => s.obj.created).map((s) => s.obj.sha256);
-      await removeIfUnreferenced(this.db, this.store, created).catch(() => undefined);
-      throw err;
-    };
-    await this.db.tx(async (q) => {
-      for (const s of stored) {
-        const earlier = await mailingsRepository.batchWithFile(q, s.obj.sha256);
-        if (earlier) throw duplicateUpload(s.f.originalName, earlier.batch_id);
-      }
-      const now = nowIso(this.clock);
-      await mailingsRepository.insertBatch(
-        q,
-        { id, status: 'queued', page_count: pageCount, job_id: null, created_by: actor.id, created_at: now },
-        stored.map((s, i) => ({ file_no: i + 1, sha256: s.obj.sha256, mime: s.mime, name: s.f.originalName, size: s.obj.size, page_count: s.pageCount })),
-      );
-      const job = await this.queue.enqueue(q, { kind: 'coupons', payload: { batchId: id }, idempotencyKey: `coupons:${id}` });
-      await mailingsRepository.setBatchJob(q, id, job.id);
-      await this.audit.record(q, { actorId: actor.id, action: 'coupon.batch-upload', subjectType: 'coupon-batch', subjectId: id, details: { files: stored.length, pages: pageCount } });
-    }).catch(refused);
-    return this.batch(id);
+  /** Accepts a scanned stack of coupons as a batch for the `coupons` job (see CouponBatches.acceptBatch). */
+  acceptBatch(files: IncomingFile[], actor: Principal) {
+    return this.batches.acceptBatch(files, actor);
   }
 
-  /**
-   * Inside the caller's transaction: a reply coupon found in a general intake stack becomes a
-   * coupon batch of its own (already stored by content hash), settled by the `coupons` job exactly
-   * as an uploaded batch. The job is queued under `jobKey`, so the caller's re-run adds nothing.
-   */
-  async batchFromStack(q: Queryable, file: { sha256: string; mime: string; name: string | null; size: number; pageCount: number }, actorId: string, jobKey: string): Promise<string> {
-    const id = newId('cpb', this.clock.now().getTime());
-    await mailingsRepository.insertBatch(
-      q,
-      { id, status: 'queued', page_count: file.pageCount, job_id: null, created_by: actorId, created_at: nowIso(this.clock) },
-      [{ file_no: 1, sha256: file.sha256, mime: file.mime, name: file.name, size: file.size, page_count: file.pageCount }],
-    );
-    const job = await this.queue.enqueue(q, { kind: 'coupons', payload: { batchId: id }, idempotencyKey: jobKey });
-    await mailingsRepository.setBatchJob(q, id, job.id);
-    await this.audit.record(q, { actorId, action: 'coupon.batch-upload', subjectType: 'coupon-batch', subjectId: id, details: { files: 1, pages: file.pageCount, from: 'intake-stack' } });
-    return id;
+  /** Inside the caller's transaction: a coupon found in a general intake stack becomes a batch of its own. */
+  batchFromStack(q: Queryable, file: { sha256: string; mime: string; name: string | null; size: number; pageCount: number }, actorId: string, jobKey: string): Promise<string> {
+    return this.batches.batchFromStack(q, file, actorId, jobKey);
   }
 
-  async batch(id: string) {
-    const b = await mailingsRepository.getBatch(this.db, id);
-    if (!b) throw new NotFound('coupon batch', id);
-    const job = b.job_id ? await this.queue.get(b.job_id) : null;
-    const files = await mailingsRepository.batchFiles(this.db, id);
-    const pages = await mailingsRepository.pages(this.db, id);
-    const reviews = await mailingsRepository.listReviews(this.db, { batchId: id, limit: MAX_BATCH_PAGES, offset: 0 });
-    return {
-      id: b.id,
-      status: b.status,
-      pageCount: b.page_count,
-      progress: job?.progress ?? null,
-      job: job ? { id: job.id, status: job.status, attempts: job.attempts, lastError: job.lastError } : null,
-      summary: JSON.parse(b.summary) as Record<string, number>,
-      files: files.map((f) => ({ fileNo: f.file_no, name: f.name, mime: f.mime, pages: f.page_count })),
-      pages: pages.map((p) => ({ pageNo: p.page_no, fileNo: p.file_no, filePage: p.file_page, kind: p.kind, code: p.code, answer: p.answer, unit: p.unit, outcome: p.outcome })),
-      reviews: reviews.map((r) => ({ id: r.id, pages: JSON.parse(r.pages) as number[], reason: r.reason, status: r.status })),
-      createdAt: b.created_at,
-      finishedAt: b.finished_at,
-    };
+  batch(id: string) {
+    return this.batches.batch(id);
   }
 
-  /**
-   * Pass 2 of the batch job for one unit: a coupon with a known, open code is received; anything
-   * else becomes a review item with the page image. Idempotent: a unit whose pages already have
-   * an outcome is left alone, and outcome and effect commit together.
-   */
-  async applyUnit(
+  /** Pass 2 of the batch job for one unit (see CouponBatches.applyUnit). */
+  applyUnit(
     batch: BatchRow,
     unit: CouponUnit,
     pages: CouponPageRow[],
     make: { original(): Promise<CouponOriginal>; image(): Promise<string> },
   ): Promise<CouponPageRow['outcome']> {
-    const mine = pages.filter((p) => unit.pages.includes(p.page_no));
-    if (mine.length && mine.every((p) => p.outcome)) return mine.find((p) => p.page_no === unit.keyPage)?.outcome ?? mine[0]!.outcome;
-    const key = mine.find((p) => p.page_no === unit.keyPage);
-    const actorId = system(batch.created_by);
-    const letter = unit.kind === 'letter' && unit.code ? await mailingsRepository.letterByBarcode(this.db, unit.code) : undefined;
-    const reason: ReviewReason | null =
-      unit.kind === 'letter' ? (!letter ? 'unknown' : letter.replied_at ? 'duplicate' : null) : unit.kind === 'multiple' ? 'multiple' : unit.kind === 'none' ? 'unreadable' : 'invalid';
-    const original = await make.original();
-    let image = reason ? await make.image() : null;
-    const hint = unit.separator ? ((await mailingsRepository.separator(this.db, unit.separator))?.customer_id ?? null) : null;
-    return this.db.tx(async (q) => {
-      const openReview = async (why: ReviewReason) => {
-        image ??= await make.image();
-        const reviewId = newId('rev', this.clock.now().getTime());
-        await mailingsRepository.insertReview(q, {
-          id: reviewId,
-          batch_id: batch.id,
-          unit: unit.unit,
-          pages: JSON.stringify(unit.pages),
-          reason: why,
-          code: unit.code,
-          answer: key?.answer ?? null,
-          hint_customer_id: hint,
-          image_sha256: image,
-          original_sha256: original.sha256,
-          original_mime: original.mime,
-          original_size: original.size,
-          created_at: nowIso(this.clock),
-        });
-        await this.audit.record(q, {
-          actorId,
-          action: 'coupon.review-open',
-          subjectType: 'coupon-review',
-          subjectId: reviewId,
-          customerId: letter?.customer_id ?? null,
-          details: { batchId: batch.id, pages: unit.pages, reason: why, code: unit.code },
-        });
-        await mailingsRepository.setPageOutcome(q, batch.id, unit.pages, unit.unit, why === 'multiple' ? 'invalid' : why);
-        return why === 'multiple' ? 'invalid' : why;
-      };
-      if (reason) return openReview(reason);
-      const fresh = (await mailingsRepository.letterByBarcode(q, letter!.barcode))!;
-      if (fresh.replied_at) return openReview('duplicate');
-      const ticks = key?.ticks ? (JSON.parse(key.ticks) as { note?: string }) : {};
-      await this.receive(q, fresh, { via: 'batch', answer: key?.answer ?? null, note: ticks.note, original, actorId, batchId: batch.id, unit: unit.unit });
-      await mailingsRepository.setPageOutcome(q, batch.id, [unit.keyPage], unit.unit, 'received');
-      const rest = unit.pages.filter((p) => p !== unit.keyPage);
-      if (rest.length) await mailingsRepository.setPageOutcome(q, batch.id, rest, unit.unit, 'attached');
-      return 'received';
-    });
+    return this.batches.applyUnit(batch, unit, pages, make);
   }
 
   // ------------------------------------------------------------------ review queue

@@ -38,11 +38,8 @@ export class DestructionService {
     const objects: string[] = [];
     const kept: string[] = [];
     for (const h of hashes) {
-      const shared = await q.get<{ n: number }>(
-        'SELECT COUNT(*) AS n FROM documents WHERE id <> ? AND destroyed_at IS NULL AND (original_sha256 = ? OR archive_sha256 = ?)',
-        [row.id, h, h],
-      );
-      (shared!.n > 0 || (await documentFilesRepository.sharedElsewhere(q, row.id, h)) ? kept : objects).push(h);
+      const shared = (await documentsRepository.objectSharedWithOthers(q, row.id, h)) || (await documentFilesRepository.sharedElsewhere(q, row.id, h));
+      (shared ? kept : objects).push(h);
     }
     // The overview's thumbnail shows the first page: it is a copy too.
     const thumb = await overviewRepository.thumbnail(q, row.id);
@@ -52,7 +49,7 @@ export class DestructionService {
     }
     await documentFilesRepository.removeAll(q, row.id);
     await searchRepository.remove(q, row.id);
-    await q.run('DELETE FROM document_pages WHERE document_id = ?', [row.id]);
+    await documentsRepository.deletePages(q, row.id);
     await documentsRepository.update(
       q,
       row.id,

@@ -5,11 +5,9 @@ import type { OutputLang } from '../domain/output-language.js';
 import { customersRepository } from '../db/customers.repository.js';
 import type { Database, Queryable } from '../db/database.js';
 import { documentsRepository, type DocumentRow } from '../db/documents.repository.js';
-import { holdsRepository } from '../db/holds.repository.js';
 import { locationsRepository } from '../db/locations.repository.js';
-import { retentionRepository, type DisposalItemRow, type DisposalRow, type DueRow } from '../db/retention.repository.js';
-import { usersRepository } from '../db/users.repository.js';
-import { effectiveEnd, executionStep, isComplete, mediumOf, retentionEnded, type DisposalKind } from '../domain/disposal.js';
+import { retentionRepository, type DisposalRow, type DueRow } from '../db/retention.repository.js';
+import { effectiveEnd, mediumOf, retentionEnded, type DisposalKind } from '../domain/disposal.js';
 import type { LocationRef } from '../domain/document.js';
 import { newId } from '../domain/ids.js';
 import type { Principal } from '../domain/roles.js';
@@ -20,11 +18,9 @@ import { nowIso, today, type Clock } from './clock.js';
 import type { DestructionService } from './destruction.service.js';
 import { requireSecondPerson } from './four-eyes.js';
 import { locateDocument } from './documents.service.js';
-import { eraseCustomerDataInTx } from './subject-rights.service.js';
-import { parseItemCode } from './tracking.service.js';
+import { DisposalExecution } from './disposal-execution.service.js';
+import { disposalView, personOf, requireDisposal, type DisposalView } from './disposal-view.js';
 
-/** Items executed per transaction: a crash loses at most a batch, and progress is visible between them. */
-const BATCH = 50;
 /** A disposal larger than this is split: proposals that big are a mistake in the date more often than a plan. */
 export const MAX_ITEMS = 50_000;
 const OPEN: DisposalRow['status'][] = ['proposed', 'approved', 'executing'];
@@ -54,12 +50,17 @@ export type PickListEntry = {
 export class DisposalService {
   constructor(
     private readonly db: Database,
-    private readonly store: ObjectStore,
+    store: ObjectStore,
     private readonly audit: AuditService,
-    private readonly destruction: DestructionService,
+    destruction: DestructionService,
     private readonly clock: Clock,
-    private readonly logger?: Logger,
-  ) {}
+    logger?: Logger,
+  ) {
+    this.execution = new DisposalExecution(db, store, audit, destruction, clock, logger);
+  }
+
+  /** Execution, shredding and transfers live in disposal-execution.service.ts. */
+  private readonly execution: DisposalExecution;
 
   // ------------------------------------------------------------------------------ proposal
 
@@ -170,7 +171,7 @@ export class DisposalService {
   /** A review item's decision, made before approval so the second officer approves it too. */
   async review(id: string, input: { documentId: string; decision: 'destroy' | 'extend'; until?: string; note: string }, actor: Principal) {
     await this.db.tx(async (q) => {
-      const d = await this.requireDisposal(q, id);
+      const d = await requireDisposal(q, id);
       if (d.status !== 'proposed') throw new Conflict(`Review decisions are made before approval; the disposal is ${d.status}`, { status: d.status }, 'not_proposed');
       const item = await retentionRepository.item(q, id, input.documentId);
       if (!item) throw new NotFound('disposal item', input.documentId);
@@ -201,7 +202,7 @@ export class DisposalService {
 
   async approve(id: string, note: string | undefined, actor: Principal) {
     await this.db.tx(async (q) => {
-      const d = await this.requireDisposal(q, id);
+      const d = await requireDisposal(q, id);
       if (d.status !== 'proposed') throw new Conflict(`The disposal is ${d.status}, not proposed`, { status: d.status }, 'not_proposed');
       if (d.proposed_by === actor.id) {
         throw new AppError(403, 'four_eyes', 'You proposed this disposal: a second compliance officer must approve it', { proposedBy: d.proposed_by });
@@ -230,7 +231,7 @@ export class DisposalService {
    */
   async cancel(id: string, reason: string, actor: Principal) {
     await this.db.tx(async (q) => {
-      const d = await this.requireDisposal(q, id);
+      const d = await requireDisposal(q, id);
       const now = nowIso(this.clock);
       if (d.status === 'executing') {
         const pending = (await retentionRepository.items(q, id)).filter((i) => i.status === 'pending');
@@ -250,230 +251,35 @@ export class DisposalService {
   // ------------------------------------------------------------------------------ execution
 
   /**
-   * Executes an approved disposal, in batches (progress in the disposal's `progress`). Run again
-   * later to pick up items whose retention had not ended yet. Every item is rechecked: a hold
-   * placed after approval skips it, a recomputed later end date makes it wait.
+   * Executes an approved disposal, in batches; run again later to pick up items whose retention
+   * had not ended yet (see DisposalExecution.execute).
    */
-  async execute(id: string, actor: Principal) {
-    const start = await this.db.tx(async (q) => {
-      const d = await this.requireDisposal(q, id);
-      if (d.status === 'proposed') throw new Conflict('A second compliance officer must approve the disposal first', { status: d.status }, 'not_approved');
-      if (d.status !== 'approved' && d.status !== 'executing') throw new Conflict(`The disposal is ${d.status}`, { status: d.status }, 'not_executable');
-      const first = d.status === 'approved';
-      if (first) {
-        await retentionRepository.updateDisposal(q, id, ['approved'], { status: 'executing', executed_by: actor.id, executed_at: nowIso(this.clock) });
-        if (d.kind === 'erasure' && d.customer_id) await eraseCustomerDataInTx(q, this.audit, this.clock, d.customer_id, id, actor);
-      }
-      const total = (await retentionRepository.items(q, id)).filter((i) => i.status === 'pending').length;
-      await this.audit.record(q, { actorId: actor.id, action: 'disposal.execute', subjectType: 'disposal', subjectId: id, customerId: d.customer_id, details: { run: first ? 'first' : 'again', pending: total } });
-      return { d, total };
-    });
-    const summary = { destroyed: 0, extended: 0, skipped: 0, waiting: 0, awaitingShredding: 0, awaitingTransfer: 0, objectsRemoved: 0 };
-    const day = today(this.clock);
-    let after = '';
-    let done = 0;
-    for (;;) {
-      const batch = await retentionRepository.pendingItems(this.db, id, BATCH, after);
-      if (batch.length === 0) break;
-      after = batch[batch.length - 1].document_id;
-      const objects = await this.db.tx(async (q) => {
-        const toDelete: string[] = [];
-        for (const item of batch) {
-          const r = await this.executeItem(q, start.d, item, day, actor);
-          summary[r.outcome]++;
-          toDelete.push(...r.objects);
-        }
-        done += batch.length;
-        await retentionRepository.updateDisposal(q, id, ['executing'], { progress: JSON.stringify({ done, total: start.total }) });
-        return toDelete;
-      });
-      // Objects go after the commit (as in DestructionService.destroy); `delete` is idempotent.
-      for (const h of objects) await this.store.delete(h);
-      summary.objectsRemoved += objects.length;
-      this.logger?.info({ disposalId: id, done, total: start.total }, 'disposal progress');
-    }
-    await this.completeIfDone(id, actor);
-    return { summary, disposal: await this.get(id) };
-  }
-
-  private async executeItem(q: Queryable, d: DisposalRow, item: DisposalItemRow, day: string, actor: Principal) {
-    const now = nowIso(this.clock);
-    const doc = await documentsRepository.get(q, item.document_id);
-    if (!doc) {
-      await retentionRepository.updateItem(q, d.id, item.document_id, { status: 'skipped', note: 'already destroyed by other means', done_at: now, done_by: actor.id });
-      return { outcome: 'skipped' as const, objects: [] };
-    }
-    const end = effectiveEnd(doc.retention_ends_on, await retentionRepository.extendedUntil(q, doc.id));
-    const step = executionStep(
-      { medium: item.medium, disposition: item.disposition, decision: item.decision, status: item.status },
-      { kind: d.kind, held: Boolean(doc.on_hold), ended: retentionEnded(end, day) },
-    );
-    switch (step) {
-      case 'skip-held': {
-        const holds = await holdsRepository.activeForDocument(q, doc.id);
-        await retentionRepository.updateItem(q, d.id, doc.id, { status: 'skipped', note: `legal hold ${holds.map((h) => h.id).join(', ')}`, done_at: now, done_by: actor.id });
-        return { outcome: 'skipped' as const, objects: [] };
-      }
-      case 'wait':
-        await retentionRepository.updateItem(q, d.id, doc.id, { note: end ? `waiting: retention runs until ${end}` : 'waiting: retention period has not started' });
-        return { outcome: 'waiting' as const, objects: [] };
-      case 'extend':
-        await retentionRepository.insertExtension(q, {
-          document_id: doc.id,
-          until: item.extend_until!,
-          reason: item.decision_note ?? 'review',
-          decided_by: item.decided_by ?? actor.id,
-          approved_by: d.approved_by,
-          disposal_id: d.id,
-          at: now,
-        });
-        await retentionRepository.updateItem(q, d.id, doc.id, { status: 'extended', method: `kept until ${item.extend_until}`, done_at: now, done_by: actor.id });
-        await this.audit.record(q, {
-          actorId: actor.id,
-          action: 'retention.extend',
-          subjectType: 'document',
-          subjectId: doc.id,
-          customerId: doc.customer_id,
-          details: { disposalId: d.id, until: item.extend_until, reason: item.decision_note, decidedBy: item.decided_by, approvedBy: d.approved_by },
-        });
-        return { outcome: 'extended' as const, objects: [] };
-      case 'destroy': {
-        const r = await this.destruction.destroyInTx(q, doc, actor, `disposal ${d.id}: ${d.reason}`);
-        await retentionRepository.scrubDestroyed(q, doc.id, now, actor.id);
-        await retentionRepository.updateItem(q, d.id, doc.id, { status: 'destroyed', method: 'digital destruction', objects_removed: r.objects.length, done_at: now, done_by: actor.id, note: null });
-        return { outcome: 'destroyed' as const, objects: r.objects };
-      }
-      case 'await-shred':
-        await retentionRepository.updateItem(q, d.id, doc.id, { note: 'on the pick list: scan the barcode when shredded' });
-        return { outcome: 'awaitingShredding' as const, objects: [] };
-      case 'await-transfer':
-        await retentionRepository.updateItem(q, d.id, doc.id, { note: 'awaiting confirmation of the transfer' });
-        return { outcome: 'awaitingTransfer' as const, objects: [] };
-      default:
-        return { outcome: 'skipped' as const, objects: [] };
-    }
+  execute(id: string, actor: Principal) {
+    return this.execution.execute(id, actor);
   }
 
   /** `POST /api/disposals/:id/shred`: a paper item's barcode scanned as shredded. Idempotent per barcode. */
-  async shred(id: string, rawBarcode: string, actor: Principal) {
-    const code = parseItemCode(rawBarcode);
-    const result = await this.db.tx(async (q) => {
-      const d = await this.requireDisposal(q, id);
-      const item = await retentionRepository.itemByBarcode(q, id, code.code);
-      if (!item) {
-        if (code.kind !== 'document') {
-          throw new Invalid(`${code.code} is a ${code.kind} code; scan the document's own label`, { barcode: code.code, kind: code.kind }, 'not_a_document_code');
-        }
-        const other = await documentsRepository.byBarcode(q, code.code);
-        if (other) throw new Conflict(`${code.code} is not on this disposal's list: do not shred it, put it back`, { barcode: code.code, documentId: other.id }, 'not_in_disposal');
-        throw new AppError(404, 'unknown_barcode', `No document has the barcode ${code.code}`, { barcode: code.code });
-      }
-      if (item.status === 'destroyed') return { item, already: true, objects: [] as string[] };
-      if (d.status !== 'executing') {
-        throw new Conflict(
-          d.status === 'proposed' || d.status === 'approved' ? 'The disposal must be approved and executed before paper is shredded' : `The disposal is ${d.status}`,
-          { status: d.status },
-          'not_executing',
-        );
-      }
-      if (item.status !== 'pending') throw new Conflict(`${code.code} is ${item.status} in this disposal (${item.note ?? ''}): do not shred it`, { status: item.status, note: item.note }, 'item_not_pending');
-      if (item.disposition === 'transfer') throw new Conflict(`${code.code} is to be transferred, not shredded`, undefined, 'transfer_item');
-      if (item.disposition === 'review' && item.decision === 'extend') throw new Conflict(`${code.code} is kept longer after review: do not shred it`, undefined, 'item_extended');
-      const doc = await documentsRepository.get(q, item.document_id);
-      if (!doc) throw new Conflict(`${code.code} was already destroyed by other means`, undefined, 'already_destroyed');
-      const end = effectiveEnd(doc.retention_ends_on, await retentionRepository.extendedUntil(q, doc.id));
-      if (d.kind === 'retention' && !retentionEnded(end, today(this.clock))) {
-        throw new Conflict(`${code.code} must be kept until ${end ?? 'its retention starts and ends'}: do not shred it yet`, { endsOn: end }, 'not_yet_due');
-      }
-      if (doc.on_hold) throw new Conflict(`${code.code} is under a legal hold: do not shred it, put it back`, { holds: (await holdsRepository.activeForDocument(q, doc.id)).map((h) => h.id) }, 'legal_hold');
-      const where = await locateDocument(q, doc);
-      const now = nowIso(this.clock);
-      const r = await this.destruction.destroyInTx(q, doc, actor, `disposal ${d.id}: shredded (${d.reason})`);
-      await retentionRepository.scrubDestroyed(q, doc.id, now, actor.id);
-      await retentionRepository.updateItem(q, id, doc.id, { status: 'destroyed', method: 'shredded', objects_removed: r.objects.length, done_at: now, done_by: actor.id, note: null });
-      await this.audit.record(q, {
-        actorId: actor.id,
-        action: 'disposal.shred',
-        subjectType: 'document',
-        subjectId: doc.id,
-        customerId: doc.customer_id,
-        details: { disposalId: id, barcode: code.code, from: where?.path ?? null },
-      });
-      return { item: (await retentionRepository.item(q, id, doc.id))!, already: false, objects: r.objects };
-    });
-    for (const h of result.objects) await this.store.delete(h);
-    const completed = await this.completeIfDone(id, actor);
-    const remaining = (await retentionRepository.itemCounts(this.db, id)).filter((c) => c.status === 'pending' && c.medium === 'paper').reduce((s, c) => s + c.n, 0);
-    return { disposalId: id, barcode: code.code, documentId: result.item.document_id, status: result.item.status, already: result.already, paperRemaining: remaining, completed };
+  shred(id: string, rawBarcode: string, actor: Principal) {
+    return this.execution.shred(id, rawBarcode, actor);
   }
 
   /** Confirms that a transfer item was handed over (to an archive service); the local copies then go. */
-  async transfer(id: string, input: { documentId: string; recipient: string; reference: string }, actor: Principal) {
-    const result = await this.db.tx(async (q) => {
-      const d = await this.requireDisposal(q, id);
-      if (d.status !== 'executing') throw new Conflict('The disposal must be approved and executed first', { status: d.status }, 'not_executing');
-      const item = await retentionRepository.item(q, id, input.documentId);
-      if (!item) throw new NotFound('disposal item', input.documentId);
-      if (item.disposition !== 'transfer') throw new Conflict(`This item is to be ${item.disposition === 'review' ? 'reviewed' : 'destroyed'}, not transferred`, undefined, 'not_a_transfer');
-      if (item.status !== 'pending') throw new Conflict(`The item is ${item.status}`, { status: item.status }, 'item_not_pending');
-      const doc = await documentsRepository.get(q, item.document_id);
-      if (!doc) throw new Conflict('The document was already destroyed by other means', undefined, 'already_destroyed');
-      if (!retentionEnded(effectiveEnd(doc.retention_ends_on, await retentionRepository.extendedUntil(q, doc.id)), today(this.clock))) {
-        throw new Conflict('Its retention has not ended yet', { endsOn: doc.retention_ends_on }, 'not_yet_due');
-      }
-      const now = nowIso(this.clock);
-      const method = `transferred to ${input.recipient} (receipt ${input.reference})`;
-      const r = await this.destruction.destroyInTx(q, doc, actor, `disposal ${d.id}: ${method}`);
-      await retentionRepository.scrubDestroyed(q, doc.id, now, actor.id);
-      await retentionRepository.updateItem(q, id, doc.id, { status: 'transferred', method, objects_removed: r.objects.length, done_at: now, done_by: actor.id, note: null });
-      await this.audit.record(q, {
-        actorId: actor.id,
-        action: 'document.transfer',
-        subjectType: 'document',
-        subjectId: doc.id,
-        customerId: doc.customer_id,
-        details: { disposalId: id, recipient: input.recipient, reference: input.reference, barcode: doc.barcode },
-      });
-      return r.objects;
-    });
-    for (const h of result) await this.store.delete(h);
-    await this.completeIfDone(id, actor);
-    return this.get(id);
-  }
-
-  private async completeIfDone(id: string, actor: Principal): Promise<boolean> {
-    return this.db.tx(async (q) => {
-      const d = await this.requireDisposal(q, id);
-      if (d.status === 'completed') return true;
-      if (d.status !== 'executing') return false;
-      const items = await retentionRepository.items(q, id);
-      if (!isComplete(items.map((i) => i.status))) return false;
-      await retentionRepository.updateDisposal(q, id, ['executing'], { status: 'completed', completed_at: nowIso(this.clock) });
-      const count = (s: string) => items.filter((i) => i.status === s).length;
-      await this.audit.record(q, {
-        actorId: actor.id,
-        action: 'disposal.complete',
-        subjectType: 'disposal',
-        subjectId: id,
-        customerId: d.customer_id,
-        details: { destroyed: count('destroyed'), transferred: count('transferred'), extended: count('extended'), skipped: count('skipped') },
-      });
-      return true;
-    });
+  transfer(id: string, input: { documentId: string; recipient: string; reference: string }, actor: Principal) {
+    return this.execution.transfer(id, input, actor);
   }
 
   // ------------------------------------------------------------------------------ reading
 
   async get(id: string) {
-    const d = await this.requireDisposal(this.db, id);
-    return this.view(this.db, d, await retentionRepository.items(this.db, id));
+    const d = await requireDisposal(this.db, id);
+    return disposalView(this.db, d, await retentionRepository.items(this.db, id));
   }
 
   async list(f: { status?: string; limit: number }) {
     const rows = await retentionRepository.listDisposals(this.db, f);
     const out = [];
     for (const d of rows) {
-      const { items: _items, ...rest } = await this.view(this.db, d, await retentionRepository.items(this.db, d.id));
+      const { items: _items, ...rest } = await disposalView(this.db, d, await retentionRepository.items(this.db, d.id));
       out.push(rest);
     }
     return { disposals: out };
@@ -481,7 +287,7 @@ export class DisposalService {
 
   /** Paper to shred (or hand over) now, in the order a person walks the archive: not held, retention ended. */
   async pickList(id: string) {
-    const d = await this.requireDisposal(this.db, id);
+    const d = await requireDisposal(this.db, id);
     // Nothing is shredded before four eyes and execution: a list of a proposal would invite it.
     if (d.status !== 'executing') throw new Conflict(`There is nothing to pick: the disposal is ${d.status}`, { status: d.status }, 'not_executing');
     const entries: (PickListEntry & { segments: string[] | null })[] = [];
@@ -533,7 +339,7 @@ export class DisposalService {
     const pdf = await renderDestructionCertificatePdf({
       disposal: view,
       generatedAt: nowIso(this.clock),
-      generatedBy: await this.person(this.db, actor.id),
+      generatedBy: await personOf(this.db, actor.id),
       final,
       auditHead: head ? { seq: head.seq, hash: head.hash, verified: verified.ok } : null,
       lang,
@@ -541,82 +347,6 @@ export class DisposalService {
     await this.audit.recordNow({ actorId: actor.id, action: 'disposal.certificate', subjectType: 'disposal', subjectId: id, customerId: view.customerId, details: { final } });
     return { pdf, final };
   }
-
-  private async requireDisposal(q: Queryable, id: string): Promise<DisposalRow> {
-    const d = await retentionRepository.getDisposal(q, id);
-    if (!d) throw new NotFound('disposal', id);
-    return d;
-  }
-
-  private async person(q: Queryable, id: string | null) {
-    if (!id) return null;
-    return { id, name: (await usersRepository.get(q, id))?.name ?? id };
-  }
-
-  private async view(q: Queryable, d: DisposalRow, items: DisposalItemRow[]) {
-    const people = new Map<string, { id: string; name: string } | null>();
-    const person = async (id: string | null) => {
-      if (!id) return null;
-      if (!people.has(id)) people.set(id, await this.person(q, id));
-      return people.get(id)!;
-    };
-    const counts = { total: items.length, pending: 0, destroyed: 0, transferred: 0, extended: 0, skipped: 0, paperPending: 0, reviewUndecided: 0 };
-    for (const i of items) {
-      counts[i.status]++;
-      if (i.status === 'pending' && i.medium === 'paper') counts.paperPending++;
-      if (i.disposition === 'review' && !i.decision) counts.reviewUndecided++;
-    }
-    const itemViews = [];
-    for (const i of items) {
-      // The second officer judges by title and where the paper is now (checked out and overdue is a warning).
-      const live = i.status === 'pending' ? await documentsRepository.get(q, i.document_id) : undefined;
-      itemViews.push({
-        title: live?.title ?? null,
-        location: live ? await locateDocument(q, live) : null,
-        documentId: i.document_id,
-        barcode: i.barcode,
-        type: i.type,
-        customerId: i.customer_id,
-        docDate: i.doc_date,
-        medium: i.medium,
-        disposition: i.disposition,
-        decision: i.decision,
-        extendUntil: i.extend_until,
-        decisionNote: i.decision_note,
-        decidedBy: await person(i.decided_by),
-        status: i.status,
-        method: i.method,
-        objectsRemoved: i.objects_removed,
-        doneAt: i.done_at,
-        doneBy: await person(i.done_by),
-        note: i.note,
-        retention: { legalBasis: i.legal_basis, period: i.period, endsOn: i.ends_on },
-        locationPath: i.location_path,
-      });
-    }
-    return {
-      id: d.id,
-      kind: d.kind,
-      status: d.status,
-      reason: d.reason,
-      dueBefore: d.due_before,
-      customerId: d.customer_id,
-      proposedBy: (await person(d.proposed_by))!,
-      proposedAt: d.proposed_at,
-      approvedBy: await person(d.approved_by),
-      approvedAt: d.approved_at,
-      executedBy: await person(d.executed_by),
-      executedAt: d.executed_at,
-      completedAt: d.completed_at,
-      cancelledBy: await person(d.cancelled_by),
-      cancelledAt: d.cancelled_at,
-      cancelReason: d.cancel_reason,
-      progress: JSON.parse(d.progress) as Record<string, unknown>,
-      counts,
-      items: itemViews,
-    };
-  }
 }
 
-export type DisposalView = Awaited<ReturnType<DisposalService['get']>>;
-
+export type { DisposalView };

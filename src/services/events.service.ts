@@ -1,6 +1,7 @@
 import type { Database, Queryable } from '../db/database.js';
-import type { DocumentRow } from '../db/documents.repository.js';
+import { documentsRepository } from '../db/documents.repository.js';
 import { outboxRepository, type OutboxRow } from '../db/outbox.repository.js';
+import { retentionRepository } from '../db/retention.repository.js';
 import { newId } from '../domain/ids.js';
 import type { KeyPoints } from '../domain/document.js';
 import { today, type Clock } from './clock.js';
@@ -77,7 +78,7 @@ export type KeyPointsView = ReturnType<typeof keyPointsOf>;
 
 /** What every document event carries: identity, class and key points (no text, no file). */
 export async function documentSummary(q: Queryable, id: string) {
-  const row = await q.get<DocumentRow>('SELECT * FROM documents WHERE id = ?', [id]);
+  const row = await documentsRepository.anyState(q, id);
   if (!row) return null;
   const fields = JSON.parse(row.fields) as KeyPoints;
   return {
@@ -155,15 +156,7 @@ async function raiseRetentionDue(db: Database, clock: Clock): Promise<number> {
   const day = today(clock);
   let raised = 0;
   for (;;) {
-    const rows = await db.all<{ id: string; customer_id: string | null; ends_on: string; disposition: string; legal_basis: string }>(
-      `SELECT id, customer_id, ends_on, disposition, legal_basis FROM (
-         SELECT d.id, d.customer_id, d.retention_disposition AS disposition, d.retention_legal_basis AS legal_basis,
-           MAX(d.retention_ends_on, COALESCE((SELECT MAX(x.until) FROM retention_extensions x WHERE x.document_id = d.id), '')) AS ends_on
-         FROM documents d WHERE d.destroyed_at IS NULL AND d.retention_ends_on IS NOT NULL AND d.retention_ends_on <= ?) AS due
-       WHERE due.ends_on <= ? AND NOT EXISTS (SELECT 1 FROM outbox_events e WHERE e.dedupe_key = 'retention.due:' || due.id || ':' || due.ends_on)
-       ORDER BY due.ends_on, due.id LIMIT 500`,
-      [day, day],
-    );
+    const rows = await retentionRepository.dueUnannounced(db, day, 500);
     if (rows.length === 0) return raised;
     const before = raised;
     await db.tx(async (q) => {

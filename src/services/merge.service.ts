@@ -1,5 +1,7 @@
 import type { Database, Queryable } from '../db/database.js';
 import { customersRepository, type CustomerInput } from '../db/customers.repository.js';
+import { documentsRepository } from '../db/documents.repository.js';
+import { mergesRepository } from '../db/merges.repository.js';
 import { statusRepository } from '../db/status.repository.js';
 import type { Principal } from '../domain/roles.js';
 import { Conflict, Invalid, NotFound } from '../errors.js';
@@ -19,12 +21,11 @@ export type MergeReport = {
 
 /** The surviving number for a customer number that was merged away, or the number itself. */
 export async function resolveCustomerId(q: Queryable, id: string): Promise<string> {
-  const m = await q.get<{ into_id: string }>('SELECT into_id FROM customer_merges WHERE merged_id = ?', [id]);
-  return m?.into_id ?? id;
+  return (await mergesRepository.mergedInto(q, id)) ?? id;
 }
 
 export async function mergedInto(q: Queryable, id: string): Promise<string | null> {
-  return (await q.get<{ into_id: string }>('SELECT into_id FROM customer_merges WHERE merged_id = ?', [id]))?.into_id ?? null;
+  return (await mergesRepository.mergedInto(q, id)) ?? null;
 }
 
 /**
@@ -60,8 +61,8 @@ export class MergeService {
       if (!(await customersRepository.get(q, fromId))) throw new NotFound('customer', fromId);
       if (!(await customersRepository.get(q, intoId))) throw new NotFound('customer', intoId);
 
-      const paper = (await q.get<{ n: number }>('SELECT COUNT(*) AS n FROM documents WHERE customer_id = ? AND barcode IS NOT NULL', [fromId]))!.n;
-      const documents = (await q.run('UPDATE documents SET customer_id = ?, updated_at = ? WHERE customer_id = ?', [intoId, now, fromId])).changes;
+      const paper = await documentsRepository.countPaperOf(q, fromId);
+      const documents = await documentsRepository.moveCustomer(q, fromId, intoId, now);
       // Retention can start from customer data (relationship ended): recompute it for the new owner.
       const retention = await recomputeRetentionForCustomer(q, intoId, this.clock);
 
@@ -72,30 +73,22 @@ export class MergeService {
         const mine = ours.get(s.name);
         if (mine) statusConflicts.push({ name: s.name, kept: mine.set_at >= s.set_at ? mine.value : s.value, from: mine.set_at >= s.set_at ? 'into' : 'merged' });
         if (!mine || mine.set_at < s.set_at) {
-          await q.run(
-            `INSERT INTO status_variables (customer_id, name, value, detail, set_at, set_by, source) VALUES (?, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT (customer_id, name) DO UPDATE SET value = excluded.value, detail = excluded.detail, set_at = excluded.set_at,
-               set_by = excluded.set_by, source = excluded.source`,
-            [intoId, s.name, s.value, s.detail, s.set_at, s.set_by, s.source],
-          );
+          await statusRepository.carry(q, { ...s, customer_id: intoId });
         }
       }
-      await q.run('DELETE FROM status_variables WHERE customer_id = ?', [fromId]);
-      const statusHistory = (await q.run('UPDATE status_history SET customer_id = ? WHERE customer_id = ?', [intoId, fromId])).changes;
-      const legalHolds = (await q.run('UPDATE legal_holds SET customer_id = ? WHERE customer_id = ?', [intoId, fromId])).changes;
+      await statusRepository.deleteAllOf(q, fromId);
+      const statusHistory = await statusRepository.moveHistory(q, fromId, intoId);
+      const legalHolds = await mergesRepository.moveLegalHolds(q, fromId, intoId);
       // A mailing that reached both keeps the merged customer's letter where it was (one letter per customer per mailing).
-      const mailingLetters = (await q.run('UPDATE OR IGNORE mailing_letters SET customer_id = ? WHERE customer_id = ?', [intoId, fromId])).changes;
-      await q.run('UPDATE separator_sheets SET customer_id = ? WHERE customer_id = ?', [intoId, fromId]);
-      await q.run("UPDATE coupon_reviews SET hint_customer_id = ? WHERE hint_customer_id = ? AND status = 'open'", [intoId, fromId]);
-      const letterheads = (
-        await q.run('INSERT OR IGNORE INTO customer_aliases (customer_id, phrase, learned_at) SELECT ?, phrase, learned_at FROM customer_aliases WHERE customer_id = ?', [intoId, fromId])
-      ).changes;
-      await q.run('DELETE FROM customer_aliases WHERE customer_id = ?', [fromId]);
+      const mailingLetters = await mergesRepository.moveMailingLetters(q, fromId, intoId);
+      await mergesRepository.moveSeparatorSheets(q, fromId, intoId);
+      await mergesRepository.moveOpenCouponHints(q, fromId, intoId);
+      const letterheads = await mergesRepository.moveAliases(q, fromId, intoId);
       // Numbers merged into the one now merged away resolve in one step to the survivor.
-      const earlierMerges = (await q.run('UPDATE customer_merges SET into_id = ? WHERE into_id = ?', [intoId, fromId])).changes;
+      const earlierMerges = await mergesRepository.repointEarlier(q, fromId, intoId);
 
       const moved = { documents, paper, statusVariables: theirs.length, statusHistory, legalHolds, mailingLetters, letterheads, earlierMerges, retentionRecomputed: retention.length };
-      await q.run('INSERT INTO customer_merges (merged_id, into_id, merged_at, merged_by, moved) VALUES (?, ?, ?, ?, ?)', [fromId, intoId, now, actor.id, JSON.stringify(moved)]);
+      await mergesRepository.record(q, { mergedId: fromId, intoId, at: now, by: actor.id, moved });
       for (const [subject, other] of [[fromId, intoId], [intoId, fromId]]) {
         await this.audit.record(q, { actorId: actor.id, action: 'customer.merge', subjectType: 'customer', subjectId: subject, customerId: subject, details: { merged: fromId, into: intoId, other, moved, statusConflicts } });
       }
@@ -137,9 +130,7 @@ export class MergeAwareCustomersService extends CustomersService {
   override async search(text: string, limit = 20): Promise<CustomerView[]> {
     const found = await super.search(text, limit);
     if (found.length === 0) return found;
-    const merged = new Set(
-      (await this.database.all<{ merged_id: string }>(`SELECT merged_id FROM customer_merges WHERE merged_id IN (${found.map(() => '?').join(', ')})`, found.map((c) => c.id))).map((r) => r.merged_id),
-    );
+    const merged = await mergesRepository.mergedAmong(this.database, found.map((c) => c.id));
     return found.filter((c) => !merged.has(c.id));
   }
 }

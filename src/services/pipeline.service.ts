@@ -1,4 +1,5 @@
 import type { Database } from '../db/database.js';
+import { documentsRepository } from '../db/documents.repository.js';
 import { NotFound, Conflict } from '../errors.js';
 import type { JobQueue } from '../jobs/job-queue.js';
 import type { AuditService } from './audit.service.js';
@@ -23,20 +24,9 @@ export class PipelineService {
     const jobs = await this.queue.recoverStale(0);
     const now = nowIso(this.clock);
     return this.db.tx(async (q) => {
-      const failed = await q.run(
-        `UPDATE documents SET status = 'failed', updated_at = ?,
-           error = COALESCE((SELECT substr(j.last_error, 1, 500) FROM jobs j WHERE j.idempotency_key = 'ingest:' || documents.id), 'processing failed')
-         WHERE status IN ('queued','processing') AND destroyed_at IS NULL
-           AND EXISTS (SELECT 1 FROM jobs j WHERE j.idempotency_key = 'ingest:' || documents.id AND j.status = 'failed')`,
-        [now],
-      );
-      const requeued = await q.run(
-        `UPDATE documents SET status = 'queued', updated_at = ?
-         WHERE status = 'processing' AND destroyed_at IS NULL
-           AND EXISTS (SELECT 1 FROM jobs j WHERE j.idempotency_key = 'ingest:' || documents.id AND j.status = 'queued')`,
-        [now],
-      );
-      return { ...jobs, documentsFailed: failed.changes, documentsRequeued: requeued.changes };
+      const documentsFailed = await documentsRepository.failWhereIngestFailed(q, now);
+      const documentsRequeued = await documentsRepository.requeueWhereIngestQueued(q, now);
+      return { ...jobs, documentsFailed, documentsRequeued };
     });
   }
 
@@ -47,10 +37,7 @@ export class PipelineService {
     if (job.status !== 'failed') throw new Conflict(`Only a failed job can be retried; this one is ${job.status}`, { status: job.status }, 'not_failed');
     await this.db.tx(async (q) => {
       if (job.kind === 'ingest' && job.payload.documentId) {
-        await q.run(`UPDATE documents SET status = 'queued', error = NULL, updated_at = ? WHERE id = ? AND status = 'failed'`, [
-          nowIso(this.clock),
-          job.payload.documentId,
-        ]);
+        await documentsRepository.requeueFailed(q, job.payload.documentId, nowIso(this.clock));
       }
       await this.audit.record(q, { actorId: actor.id, action: 'job.retry', subjectType: 'job', subjectId: jobId, details: { kind: job.kind } });
     });

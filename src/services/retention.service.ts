@@ -174,10 +174,7 @@ export class RetentionService {
     run.total = await documentsRepository.count(this.db);
     let afterRowid = 0;
     for (;;) {
-      const rows = await this.db.all<DocumentRow & { rowid: number }>(
-        'SELECT rowid, * FROM documents WHERE destroyed_at IS NULL AND rowid > ? ORDER BY rowid LIMIT ?',
-        [afterRowid, BATCH],
-      );
+      const rows = await documentsRepository.liveBatchAfter(this.db, afterRowid, BATCH);
       if (rows.length === 0) break;
       afterRowid = rows[rows.length - 1].rowid;
       // One transaction per batch: a crash loses at most a batch, and a re-run picks it up.

@@ -18,7 +18,6 @@ import { events } from './events.service.js';
 import type { ScopesService } from './scopes.service.js';
 import type { DestructionService } from './destruction.service.js';
 import { seesRestricted } from '../domain/restriction.js';
-import { notRestricted } from '../db/restriction.repository.js';
 
 export type ReviewDecision = {
   type?: string;
@@ -51,14 +50,9 @@ export class ReviewService {
     offset: number,
     actor?: Principal,
   ): Promise<{ total: number; documents: (DocumentView & { reasons: string[]; problems: ReviewReason[]; suggestedType: string | null; nearDuplicateOf: string | null })[] }> {
-    const hide = seesRestricted(actor) ? '' : ` AND ${notRestricted('customer_id')}`;
-    const total = (await this.db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM documents WHERE status = 'needs_review' AND destroyed_at IS NULL${hide}`))!.n;
-    const rows = await this.db.all<{ id: string }>(
-      `SELECT id FROM documents WHERE status = 'needs_review' AND destroyed_at IS NULL${hide} ORDER BY created_at LIMIT ? OFFSET ?`,
-      [limit, offset],
-    );
+    const { total, ids } = await documentsRepository.reviewQueue(this.db, !seesRestricted(actor), limit, offset);
     const documents = [];
-    for (const { id } of rows) {
+    for (const id of ids) {
       const row = (await documentsRepository.get(this.db, id))!;
       const problems = parseReviewReasons(row.error);
       documents.push({ ...(await toDocumentView(this.db, row)), reasons: row.error ? row.error.split('; ') : [], problems, suggestedType: suggestedType(problems), nearDuplicateOf: row.near_duplicate_of });

@@ -1,0 +1,10 @@
+import type { Queryable } from './database.js';
+
+/** Questions about the data dir as a whole rather than about one table. */
+export const instanceRepository = {
+  /** True when the data dir has never been used: no customers and no users (the demo seed's guard). */
+  async isUnused(q: Queryable): Promise<boolean> {
+    const row = await q.get<{ n: number }>('SELECT (SELECT COUNT(*) FROM customers) + (SELECT COUNT(*) FROM users) AS n');
+    return (row?.n ?? 0) === 0;
+  },
+};

@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { fileTypeFromFile } from 'file-type';
 import { countImagePages } from '../adapters/image/image-pages.js';
 import { countPdfPagesInFile } from '../adapters/pdf/pdf-render.js';
@@ -57,7 +58,9 @@ export class Preflight {
   private async inspect(file: { path: string; originalName: string | null; size: number }): Promise<{ mime: AcceptedMime; pageCount: number }> {
     const sniffed = await fileTypeFromFile(file.path);
     // XML is accepted only as a UBL e-invoice, checked by its content (root element, well-formed, size).
-    if (!sniffed || sniffed.mime === 'application/xml' || sniffed.mime === 'text/xml') {
+    // Only a regular file is opened a second time (a pipe or device would block or yield other bytes).
+    const xmlCandidate = sniffed ? sniffed.mime === 'application/xml' || sniffed.mime === 'text/xml' : (await stat(file.path)).isFile();
+    if (xmlCandidate) {
       const xml = await preflightEInvoiceXml(file);
       if (xml) return { mime: xml, pageCount: 1 };
     }

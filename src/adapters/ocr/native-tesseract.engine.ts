@@ -120,6 +120,8 @@ export function createNativeTesseractEngine(opts: NativeTesseractOptions = {}): 
 
   function run(args: string[], signal?: AbortSignal): Promise<void> {
     return new Promise((resolve, reject) => {
+      // An abort during the page's preparation (temp dir, PGM file) fired before any listener existed.
+      if (signal?.aborted) return reject(signal.reason);
       const child = spawn(binary, args, { env: { ...process.env, OMP_THREAD_LIMIT: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
       children.add(child);
       let stderr = '';

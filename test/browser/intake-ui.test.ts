@@ -7,9 +7,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { PDFDocument } from 'pdf-lib';
 import type { Browser } from 'playwright-core';
+import { ImapFlow } from 'imapflow';
 import { renderPdfPage } from '../../src/adapters/pdf/pdf-render.js';
 import { chromiumPath, go, launchBrowser, NO_CHROMIUM, openAs, screenshot, type UiSession } from '../helpers/browser.js';
-import { renderScan, toImagePdf } from '../helpers/scan-samples.js';
+import { dovecotPath, startImapServer, type ImapTestServer } from '../helpers/imap-server.js';
+import { makeTextPdf, renderScan, toImagePdf } from '../helpers/scan-samples.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
 const skip = chromiumPath() ? false : NO_CHROMIUM;
@@ -164,5 +166,98 @@ describe('web interface intake screens', { skip }, () => {
     await page.waitForFunction((id) => location.hash === `#/document/${id}`, otherId);
     await page.locator('#doc-facts').waitFor();
     noErrors(s);
+  });
+});
+
+/** A message as a mail client sends it: multipart/mixed with base64 attachments. */
+function mime(m: { from: string; subject: string; messageId: string; attachments: { name: string; type: string; bytes: Uint8Array }[] }): Buffer {
+  const boundary = 'b-intake-ui';
+  const lines = [`From: ${m.from}`, 'To: post@dossierlink.test', `Subject: ${m.subject}`, 'Date: Mon, 30 Nov 2026 09:15:00 +0100', `Message-ID: ${m.messageId}`, 'MIME-Version: 1.0', `Content-Type: multipart/mixed; boundary="${boundary}"`, '', `--${boundary}`, 'Content-Type: text/plain; charset=utf-8', '', 'Zie bijlage.'];
+  for (const a of m.attachments) lines.push(`--${boundary}`, `Content-Type: ${a.type}; name="${a.name}"`, 'Content-Transfer-Encoding: base64', `Content-Disposition: attachment; filename="${a.name}"`, '', Buffer.from(a.bytes).toString('base64').replace(/.{76}/g, '$&\r\n'));
+  lines.push(`--${boundary}--`, '');
+  return Buffer.from(lines.join('\r\n'), 'utf8');
+}
+
+describe('web interface e-mail intake with a mailbox', { skip: skip || (dovecotPath() ? false : 'no Dovecot installed') }, () => {
+  let server: ImapTestServer;
+  let app: TestApp;
+  let browser: Browser;
+  let s: UiSession | undefined;
+
+  before(async () => {
+    server = await startImapServer({ post: 'geheim-1' });
+    [app, browser] = await Promise.all([
+      startTestApp({ env: { DOSSIER_IMAP_URL: `imap://post:geheim-1@127.0.0.1:${server.port}/INBOX`, DOSSIER_IMAP_INTERVAL_MS: '3600000', DOSSIER_IMAP_MAX_ATTEMPTS: '1' } }),
+      launchBrowser(),
+    ]);
+    const invoice = mime({
+      from: 'J. Jansen <j.jansen@example.nl>',
+      subject: 'Factuur 2026-1188',
+      messageId: '<factuur-1188@example.nl>',
+      attachments: [
+        { name: 'factuur-2026-1188.pdf', type: 'application/pdf', bytes: await makeTextPdf([['FACTUUR 2026-1188', 'Totaal: 845,50 euro']]) },
+        { name: 'voorwaarden.docx', type: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document', bytes: new Uint8Array(2048).fill(7) },
+      ],
+    });
+    const lost = mime({ from: 'iemand@example.org', subject: 'Brief', messageId: '<brief-5@example.org>', attachments: [{ name: 'brief.pdf', type: 'application/pdf', bytes: await makeTextPdf([['Geachte heer, mevrouw,']]) }] });
+    // Dovecot's auth process can answer "temporary failure" while the machine is busy starting: try again.
+    for (let i = 0; ; i++) {
+      const c = new ImapFlow({ host: server.host, port: server.port, secure: false, auth: { user: 'post', pass: 'geheim-1' }, logger: false });
+      try {
+        await c.connect();
+        for (const raw of [invoice, lost]) await c.append('INBOX', raw);
+        await c.logout();
+        break;
+      } catch (err) {
+        c.close();
+        if (i >= 5) throw new Error(`${(err as Error).message}\n${await server.log()}`);
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+  });
+  after(async () => {
+    await s?.context.close().catch(() => undefined);
+    await browser?.close();
+    await app?.close();
+    await server?.stop();
+  });
+
+  it('given two messages in the mailbox when the mailroom reads it now then one becomes a document with the .docx skipped and why, and the one that fails links to the processing queue', async () => {
+    s = await openAs(browser, app, 'mailroom', { hash: '#/mail-intake' });
+    const { page } = s;
+    await page.locator('#mail-config[data-enabled=true]').waitFor();
+    assert.match((await page.locator('#mail-config').textContent()) ?? '', /post@127\.0\.0\.1/);
+    for (let i = 0; ; i++) {
+      await page.click('#mail-poll');
+      await page.locator('#mail-poll-result', { hasText: /gelezen:|kon niet/ }).waitFor();
+      const text = (await page.locator('#mail-poll-result').textContent()) ?? '';
+      if (/2 bericht\(en\) gezien, 2 nieuw/.test(text)) break;
+      assert.ok(i < 3 && /Temporary/i.test(text), `the mailbox read: ${text}`); // a busy Dovecot's auth, as above
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    assert.equal(await page.locator('tr.mail-message[data-status=queued]').count(), 2);
+    // The second message's stored copy is lost before its job runs: it cannot succeed (as in test/integration/mail-intake.test.ts).
+    const st = (await (await app.api('GET', '/api/mail-intake', { as: 'mailroom' })).json()) as { messages: { messageId: string; eml: { sha256: string } }[] };
+    await app.dl.store.delete(st.messages.find((m) => m.messageId === '<brief-5@example.org>')!.eml.sha256);
+    await app.dl.startWorkers();
+    for (let i = 0; ; i++) {
+      await page.reload();
+      await page.locator('#main[data-ready=mail-intake]').waitFor({ state: 'attached' });
+      if ((await page.locator('tr.mail-message[data-status=done]').count()) === 1 && (await page.locator('tr.mail-message[data-status=failed]').count()) === 1) break;
+      assert.ok(i < 60, 'the messages were never processed');
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const done = page.locator('tr.mail-message[data-status=done]');
+    assert.match((await done.textContent()) ?? '', /Factuur 2026-1188/);
+    assert.equal(await done.locator('a[href^="#/document/"]', { hasText: 'factuur-2026-1188.pdf' }).count(), 1);
+    assert.match((await done.locator('.skipped').textContent()) ?? '', /voorwaarden\.docx overgeslagen: Dit soort bestand wordt niet ondersteund/, 'the reason in Dutch, from its code');
+    const failed = page.locator('tr.mail-message[data-status=failed]');
+    assert.equal(await failed.locator('a.mail-retry').getAttribute('href'), '#/jobs?status=failed');
+    assert.match((await failed.textContent()) ?? '', /1 van 1 pogingen/);
+    assert.equal(await page.locator('#mail-counts .kpi[data-status=failed] .n').textContent(), '1');
+    await screenshot(page, 'mailroom-mail-intake-messages');
+    await failed.locator('a.mail-retry').click();
+    await page.locator('#main[data-ready=jobs]').waitFor({ state: 'attached' });
+    assert.deepEqual(s.errors, []);
   });
 });

@@ -76,7 +76,9 @@ export async function render(main, { query, navigate }) {
 
   function problems(m) {
     const out = [];
-    if (m.skipped?.length) out.push(h('ul', { class: 'plain small skipped' }, m.skipped.map((s) => h('li', {}, t('mail.skipped', { name: s.name ?? t('mail.noName'), reason: s.reason })))));
+    // The reason in the user's language when its code has a text (error.<code>), else as the server said it.
+    const reason = (s) => (s.code && t(`error.${s.code}`) !== `error.${s.code}` ? t(`error.${s.code}`) : s.reason);
+    if (m.skipped?.length) out.push(h('ul', { class: 'plain small skipped' }, m.skipped.map((s) => h('li', {}, t('mail.skipped', { name: s.name ?? t('mail.noName'), reason: reason(s) })))));
     if (m.error) out.push(h('div', { class: 'error small' }, m.error));
     if (m.status === 'failed') {
       const job = m.job ? t('mail.attempts', { n: m.job.attempts, max: m.job.maxAttempts }) : '';

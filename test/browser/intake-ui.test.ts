@@ -161,6 +161,7 @@ describe('web interface intake screens', { skip }, () => {
     await page.locator('#doc-split .split-part').first().waitFor();
     assert.equal(await page.locator('#doc-split .split-part').count(), 2);
     assert.match((await page.locator('#doc-split').textContent()) ?? '', /4 pagina’s met 2 blad/);
+    await screenshot(page, 'mailroom-document-split');
     await page.locator('#doc-split a.split-part-link').click();
     await page.locator(`#main[data-ready=document]`).waitFor({ state: 'attached' });
     await page.waitForFunction((id) => location.hash === `#/document/${id}`, otherId);

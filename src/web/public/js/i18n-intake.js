@@ -81,6 +81,8 @@ export const INTAKE = {
     'split.thisDocument': 'dit document',
     'split.couponBatch': 'naar de coupons',
     'split.parts': plural('gesplitst in 1 deel', 'gesplitst in {n} delen'),
+    'jobs.kindName.mail-message': 'e-mailbericht',
+    'jobs.kindName.split': 'stapel splitsen',
   },
   en: {
     'nav.sheets': 'Cover sheets',
@@ -158,5 +160,7 @@ export const INTAKE = {
     'split.thisDocument': 'this document',
     'split.couponBatch': 'to the coupons',
     'split.parts': plural('split into 1 part', 'split into {n} parts'),
+    'jobs.kindName.mail-message': 'e-mail message',
+    'jobs.kindName.split': 'stack split',
   },
 };

@@ -63,7 +63,8 @@ export async function render(main) {
     h(
       'form',
       { class: 'card', id: 'sheet-form', onsubmit: cover },
-      h('div', { class: 'row' }, field(t('common.customer'), cust.input, t('sheets.customerHint')), cust.datalist, field(t('common.type'), type), field(t('sheets.copies'), copies)),
+      h('div', { class: 'row' }, field(t('common.customer'), cust.input), cust.datalist, field(t('common.type'), type), field(t('sheets.copies'), copies)),
+      h('p', { class: 'small muted' }, t('sheets.customerHint')),
       msg,
       h(
         'div',

@@ -60,6 +60,8 @@ export async function startImapServer(users: Record<string, string>): Promise<Im
   const me = userInfo().username;
   const port = await freePort();
   await writeFile(path.join(dir, 'passwd'), Object.entries(users).map(([u, p]) => `${u}:{PLAIN}${p}\n`).join(''));
+  // Dovecot's auth process (its own user when run as root) reads it, whatever umask the app under test set.
+  await chmod(path.join(dir, 'passwd'), 0o644);
   await writeFile(
     path.join(dir, 'dovecot.conf'),
     `base_dir = ${dir}/run

@@ -34,6 +34,9 @@ const SCREENS = [
   { path: 'webhooks', group: 'admin', roles: [], load: () => import('./views/webhooks.js') },
   { path: 'documents', group: 'crm', roles: ['crm', 'compliance', 'mailroom'], load: () => import('./views/documents.js') },
   { path: 'document', group: 'crm', roles: ['crm', 'compliance', 'mailroom'], hidden: true, load: () => import('./views/document.js') },
+  // Intake (issue 18): cover and separator sheets to print, and the e-mail intake's status.
+  { path: 'sheets', group: 'mailroom', roles: ['mailroom'], load: () => import('./views/sheets.js') },
+  { path: 'mail-intake', group: 'mailroom', roles: ['mailroom'], load: () => import('./views/mail-intake.js') },
 ];
 const GROUPS = ['mailroom', 'crm', 'compliance', 'admin'];
 const HOME = { mailroom: 'upload', crm: 'customers', compliance: 'retention', admin: 'upload' };

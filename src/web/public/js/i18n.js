@@ -1331,3 +1331,6 @@ export function t(key, params = {}) {
 import { DAILY } from './i18n-daily.js';
 Object.assign(DICT.nl, DAILY.nl);
 Object.assign(DICT.en, DAILY.en);
+import { INTAKE } from './i18n-intake.js';
+Object.assign(DICT.nl, INTAKE.nl);
+Object.assign(DICT.en, INTAKE.en);

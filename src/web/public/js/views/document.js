@@ -4,6 +4,7 @@ import { api, fetchBlob } from '../api.js';
 import { field, h, replace, select } from '../dom.js';
 import { t } from '../i18n.js';
 import { customerPicker } from '../widgets.js';
+import { loadSplit, splitParts, splitSummary } from '../splits.js';
 import { announce, classBadge, dataText, errorText, fmtDate, fmtPeriod, header, may, meta, statusBadge, traceText, typeName, typeOptions } from '../ui.js';
 
 export async function render(main, { args, me }) {
@@ -81,6 +82,9 @@ export async function render(main, { args, me }) {
     h('div', { class: 'doc-detail' }, preview, h('div', { class: 'stack' }, h('div', { class: 'card' }, facts), form)),
   );
   drawFacts(d);
+  // A stack split by barcodes: the mailroom sees where its other pages went.
+  const split = may(me, ['mailroom']) ? await loadSplit(d.id) : null;
+  if (split) main.querySelector('.doc-detail .stack')?.append(h('section', { class: 'card', id: 'doc-split' }, h('h2', {}, t('split.title')), h('p', { class: 'small muted' }, splitSummary(split)), splitParts(split, { currentId: d.id })));
 
   // The preview: the file for roles that may read it, else the first-page thumbnail.
   try {

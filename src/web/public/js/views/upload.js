@@ -2,6 +2,7 @@
 import { api, session, upload } from '../api.js';
 import { field, h, replace, select } from '../dom.js';
 import { t } from '../i18n.js';
+import { loadSplit, splitParts } from '../splits.js';
 import { announce, badge, classBadge, errorText, fmtBytes, header, may, statusBadge, typeName, typeOptions } from '../ui.js';
 
 const ACCEPT = '.pdf,.png,.jpg,.jpeg,.tif,.tiff,application/pdf,image/png,image/jpeg,image/tiff,.xml,application/xml,text/xml';
@@ -121,6 +122,18 @@ export function render(main, { navigate }) {
     if (d.status === 'needs_review' && may(me, ['mailroom'])) parts.push(' · ', h('a', { href: `#/review?doc=${d.id}` }, t('upload.toReview')));
     if (d.status === 'failed' && d.error) parts.push(' · ', h('span', { class: 'error' }, d.error));
     setState(row, d.status, h('span', {}, parts));
+    if (may(me, ['mailroom'])) showSplit(row);
+  }
+
+  /** A stack split by barcodes: where its pages went, under its row (the mailroom may ask). */
+  async function showSplit(row, removed = false) {
+    const split = await loadSplit(row.doc.id);
+    if (!split) return false;
+    if (removed) setState(row, 'ready', h('span', {}, t('split.parts', { n: split.parts.length })));
+    else row.detail.append(h('span', {}, ' · ', t('split.parts', { n: split.parts.length })));
+    row.detail.append(splitParts(split, { currentId: removed ? null : row.doc.id }));
+    row.el.dataset.split = String(split.parts.length);
+    return true;
   }
 
   function watch(row) {
@@ -135,6 +148,8 @@ export function render(main, { navigate }) {
           return;
         }
       } catch (err) {
+        // Every page of a stack went to other documents: the stack's own record is gone, its split says where.
+        if (err.status === 404 && may(session.me, ['mailroom']) && (await showSplit(row, true))) return;
         replace(row.detail, h('span', { class: 'error' }, errorText(err)));
       }
       delay = Math.min(delay * 1.4, 5000);

@@ -18,6 +18,7 @@ export type MailMessageRow = {
   marked_at: string | null;
   created_at: string;
   updated_at: string;
+  destroyed_at: string | null;
 };
 
 /** E-mail intake: messages by Message-ID, the documents their attachments became, and customers by address. */
@@ -25,7 +26,7 @@ export const mailMessagesRepository = {
   get(q: Queryable, id: string) {
     return q.get<MailMessageRow>('SELECT * FROM mail_messages WHERE id = ?', [id]);
   },
-  async insert(q: Queryable, r: Omit<MailMessageRow, 'error' | 'skipped' | 'marked_at' | 'customer_id'>): Promise<void> {
+  async insert(q: Queryable, r: Omit<MailMessageRow, 'error' | 'skipped' | 'marked_at' | 'customer_id' | 'destroyed_at'>): Promise<void> {
     await q.run(
       `INSERT INTO mail_messages (id, message_id, mailbox, uid, sender, subject, eml_sha256, eml_size, status, job_id, received_at, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -72,5 +73,37 @@ export const mailMessagesRepository = {
       "SELECT id FROM customers WHERE substr(lower(trim(email)), -length(?) - 1) = '@' || lower(?) AND id NOT IN (SELECT merged_id FROM customer_merges) ORDER BY id",
       [domain, domain],
     );
+  },
+  /** The live (not destroyed) messages a document came in with. */
+  liveForDocument(q: Queryable, documentId: string) {
+    return q.all<MailMessageRow>(
+      'SELECT m.* FROM mail_messages m JOIN mail_message_documents l ON l.message_id = m.id WHERE l.document_id = ? AND m.destroyed_at IS NULL ORDER BY m.created_at, m.id',
+      [documentId],
+    );
+  },
+  /** The live messages of a customer: matched to it, or carrying one of its documents. */
+  liveForCustomer(q: Queryable, customerId: string) {
+    return q.all<MailMessageRow>(
+      `SELECT * FROM mail_messages WHERE destroyed_at IS NULL AND (customer_id = ? OR id IN (
+         SELECT l.message_id FROM mail_message_documents l JOIN documents d ON d.id = l.document_id WHERE d.customer_id = ?))
+       ORDER BY created_at, id`,
+      [customerId, customerId],
+    );
+  },
+  /** The documents made from a message that are not destroyed. */
+  liveDocuments(q: Queryable, messageId: string) {
+    return q.all<{ id: string; customer_id: string | null }>(
+      'SELECT d.id, d.customer_id FROM mail_message_documents l JOIN documents d ON d.id = l.document_id WHERE l.message_id = ? AND d.destroyed_at IS NULL ORDER BY d.id',
+      [messageId],
+    );
+  },
+  /**
+   * Leaves a tombstone: the id (hash of the Message-ID, so the message is not fetched again), dates,
+   * size, content hash and the document links stay; who sent it, about what, and the names of the
+   * attachments not taken go.
+   */
+  async tombstone(q: Queryable, id: string, now: string): Promise<void> {
+    await q.run("UPDATE mail_messages SET destroyed_at = ?, message_id = NULL, sender = NULL, subject = NULL, error = NULL, skipped = '[]', updated_at = ? WHERE id = ?", [now, now, id]);
+    await q.run('UPDATE mail_message_documents SET name = NULL WHERE message_id = ?', [id]);
   },
 };

@@ -4,7 +4,7 @@ import type { Queryable } from './database.js';
  * Every column that keeps an object of the store alive, as `SELECT <hash> AS sha256 FROM ...`.
  * An object none of these name is unreferenced and the sweep removes it after its grace period,
  * so A NEW TABLE OR COLUMN THAT STORES AN OBJECT HASH MUST BE ADDED HERE, or its objects go.
- * Destroyed documents keep their hashes on the tombstone but no longer keep the bytes; an
+ * Destroyed documents and e-mail messages keep their hashes on the tombstone but no longer keep the bytes; an
  * import's file is needed only while the import runs.
  */
 const REFERENCES: { name: string; select: string }[] = [
@@ -13,7 +13,7 @@ const REFERENCES: { name: string; select: string }[] = [
   { name: 'coupon batch file', select: 'SELECT sha256 FROM coupon_batch_files' },
   { name: 'coupon review image', select: 'SELECT image_sha256 AS sha256 FROM coupon_reviews' },
   { name: 'coupon review original', select: 'SELECT original_sha256 AS sha256 FROM coupon_reviews' },
-  { name: 'e-mail message', select: 'SELECT eml_sha256 AS sha256 FROM mail_messages' },
+  { name: 'e-mail message', select: 'SELECT eml_sha256 AS sha256 FROM mail_messages WHERE destroyed_at IS NULL' },
   { name: 'document thumbnail', select: 'SELECT sha256 FROM document_thumbnails' },
   { name: 'import file', select: "SELECT file_sha256 AS sha256 FROM customer_imports WHERE status IN ('queued','running')" },
 ];

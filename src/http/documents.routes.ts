@@ -99,5 +99,28 @@ export function documentsRoutes(documents: DocumentsService, paper: PaperService
         });
       },
     }),
+    route({
+      method: 'get',
+      path: '/api/documents/:id/message',
+      access: ['crm', 'compliance', 'mailroom'],
+      tag: 'documents',
+      summary: 'The e-mail (.eml, message/rfc822) the document came in with, as received (audited). Same rules as its file; 404 `no_message` when it did not come by e-mail or the e-mail was destroyed',
+      params: IdParams,
+      query: z.object({ download: z.enum(['0', '1']).default('0') }),
+      response: { status: 200, contentType: 'message/rfc822' },
+      reads: { document: 'id' },
+      handler: async ({ params, query, principal, res }) => {
+        const f = await documents.message(params.id, principal);
+        res.setHeader('Content-Type', 'message/rfc822');
+        res.setHeader('Content-Length', String(f.size));
+        res.setHeader('Content-Disposition', contentDisposition(query.download === '1' ? 'attachment' : 'inline', f.name));
+        res.setHeader('X-Content-Type-Options', 'nosniff');
+        await new Promise<void>((resolve, reject) => {
+          f.stream.on('error', reject);
+          res.on('close', resolve);
+          f.stream.pipe(res);
+        });
+      },
+    }),
   ];
 }

@@ -2,6 +2,7 @@ import type { ObjectStore } from '../adapters/object-store/object-store.js';
 import { documentFilesRepository } from '../db/document-files.repository.js';
 import type { Database, Queryable } from '../db/database.js';
 import { documentsRepository, type DocumentRow } from '../db/documents.repository.js';
+import { mailMessagesRepository } from '../db/mail-messages.repository.js';
 import { overviewRepository } from '../db/overview.repository.js';
 import { searchRepository } from '../db/search.repository.js';
 import type { Principal } from '../domain/roles.js';
@@ -9,13 +10,15 @@ import { AppError, Conflict, NotFound } from '../errors.js';
 import type { AuditService } from './audit.service.js';
 import { nowIso, type Clock } from './clock.js';
 import { events } from './events.service.js';
+import { destroyMailMessagesInTx } from './mail-message-destruction.js';
 
 export type Tombstone = { id: string; destroyedAt: string; removedObjects: string[]; keptObjects: string[] };
 
 /**
  * Digital destruction that reaches every copy: the original and the archive PDF in the object
  * store (unless another live document shares the same bytes), the page texts, the full-text
- * index entry, and the key points. What remains is a tombstone row (id, type, dates, retention,
+ * index entry, the key points, and the e-mail (.eml) it came in with once no other live document
+ * came from that message. What remains is a tombstone row (id, type, dates, retention,
  * destroyed_at) and the audit events: proof that it existed and was destroyed, not its content.
  * A document under a legal hold cannot be destroyed.
  */
@@ -56,6 +59,13 @@ export class DestructionService {
       { destroyed_at: now, fields: '{}', title: `[destroyed ${row.type}]`, original_name: null, text_minhash: null, error: null },
       now,
     );
+    // The .eml it came in with holds the attachment too: it goes with the last document made from it.
+    const messages = [];
+    for (const m of await mailMessagesRepository.liveForDocument(q, row.id)) {
+      if ((await mailMessagesRepository.liveDocuments(q, m.id)).length === 0) messages.push(m);
+    }
+    const emls = await destroyMailMessagesInTx(q, this.audit, messages, { actorId: actor.id, customerId: row.customer_id, reason: `document ${row.id} destroyed: ${reason}`, now });
+    objects.push(...emls.filter((h) => !objects.includes(h)));
     await this.audit.record(q, {
       actorId: actor.id,
       action: 'document.destroy',

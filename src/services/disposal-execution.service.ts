@@ -40,20 +40,24 @@ export class DisposalExecution {
    * placed after approval skips it, a recomputed later end date makes it wait.
    */
   async execute(id: string, actor: Principal) {
+    const erased: string[] = [];
     const start = await this.db.tx(async (q) => {
+      erased.length = 0; // a retried transaction starts over
       const d = await requireDisposal(q, id);
       if (d.status === 'proposed') throw new Conflict('A second compliance officer must approve the disposal first', { status: d.status }, 'not_approved');
       if (d.status !== 'approved' && d.status !== 'executing') throw new Conflict(`The disposal is ${d.status}`, { status: d.status }, 'not_executable');
       const first = d.status === 'approved';
       if (first) {
         await retentionRepository.updateDisposal(q, id, ['approved'], { status: 'executing', executed_by: actor.id, executed_at: nowIso(this.clock) });
-        if (d.kind === 'erasure' && d.customer_id) await eraseCustomerDataInTx(q, this.audit, this.clock, d.customer_id, id, actor);
+        if (d.kind === 'erasure' && d.customer_id) erased.push(...(await eraseCustomerDataInTx(q, this.audit, this.clock, d.customer_id, id, actor)).objects);
       }
       const total = (await retentionRepository.items(q, id)).filter((i) => i.status === 'pending').length;
       await this.audit.record(q, { actorId: actor.id, action: 'disposal.execute', subjectType: 'disposal', subjectId: id, customerId: d.customer_id, details: { run: first ? 'first' : 'again', pending: total } });
       return { d, total };
     });
-    const summary = { destroyed: 0, extended: 0, skipped: 0, waiting: 0, awaitingShredding: 0, awaitingTransfer: 0, objectsRemoved: 0 };
+    // The erased customer's stored e-mails (.eml) go after the commit, as documents' objects do.
+    for (const h of erased) await this.store.delete(h);
+    const summary = { destroyed: 0, extended: 0, skipped: 0, waiting: 0, awaitingShredding: 0, awaitingTransfer: 0, objectsRemoved: erased.length };
     const day = today(this.clock);
     let after = '';
     let done = 0;

@@ -4,10 +4,11 @@ import type { ObjectStore } from '../adapters/object-store/object-store.js';
 import type { Database, Queryable } from '../db/database.js';
 import { documentsRepository, type DocumentRow } from '../db/documents.repository.js';
 import { locationsRepository } from '../db/locations.repository.js';
+import { mailMessagesRepository } from '../db/mail-messages.repository.js';
 import { usersRepository } from '../db/users.repository.js';
 import type { DocumentView, LocationRef } from '../domain/document.js';
 import { mayAct, type Principal } from '../domain/roles.js';
-import { Conflict, Forbidden, NotFound } from '../errors.js';
+import { AppError, Conflict, Forbidden, NotFound } from '../errors.js';
 import type { AuditService } from './audit.service.js';
 
 /** Where a document is now: a place in the archive, a person who has it checked out, or nowhere (digital only). */
@@ -151,5 +152,19 @@ export class DocumentsService {
     return which === 'archive'
       ? { stream, mime: 'application/pdf', name: `${base}.archive.pdf` }
       : { stream, mime: row.original_mime ?? 'application/octet-stream', name: row.original_name ?? row.id, size: row.original_size ?? undefined };
+  }
+
+  /** The e-mail (.eml) the document came in with, as received; the same rules as its file. */
+  async message(id: string, actor: Principal): Promise<{ stream: Readable; name: string; size: number }> {
+    const row = await this.row(id);
+    if (!mayAct(actor, ['crm', 'compliance']) && row.status !== 'needs_review') {
+      throw new Forbidden('The mailroom sees a document\'s file only while it waits in the review queue');
+    }
+    // A message can carry several documents; the first one kept names the e-mail of this one.
+    const [m] = await mailMessagesRepository.liveForDocument(this.db, id);
+    if (!m) throw new AppError(404, 'no_message', 'This document did not come in by e-mail, or its e-mail was destroyed', { id });
+    const stream = await this.store.getStream(m.eml_sha256);
+    await this.audit.recordNow({ actorId: actor.id, action: 'document.read', subjectType: 'document', subjectId: id, customerId: row.customer_id, details: { what: 'e-mail', message: m.id } });
+    return { stream, name: `${(row.original_name ?? row.id).replace(/\.[A-Za-z0-9]+$/, '')}.eml`, size: m.eml_size };
   }
 }

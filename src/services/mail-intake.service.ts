@@ -195,7 +195,8 @@ export class MailIntakeService {
   async runJob(job: Job<MailPayload>, ctx: JobContext): Promise<void> {
     const { db, store, clock } = this.deps;
     const row = await mailMessagesRepository.get(db, job.payload.messageId);
-    if (!row || row.status === 'done') return;
+    // A message destroyed while queued (its documents, or its customer, erased) has nothing left to read.
+    if (!row || row.status === 'done' || row.destroyed_at) return;
     try {
       const parsed = await simpleParser(await store.getBuffer(row.eml_sha256));
       const { files, forwardedFrom } = await attachmentsOf(parsed);
@@ -318,7 +319,7 @@ async function attachmentsOf(parsed: ParsedMail, depth = 0, out: { files: MailFi
 }
 
 /** The message's key: its Message-ID, or the whole message when it has none (then an identical copy is the same message). */
-function messageKey(messageId: string | undefined, source: Uint8Array | null): string {
+export function messageKey(messageId: string | undefined, source: Uint8Array | null): string {
   const mid = messageId?.trim();
   if (!mid && !source) throw new Error('a message without Message-ID is keyed by its bytes');
   return sha256(mid ? `message-id:${mid}` : `eml:${sha256(source!)}`);

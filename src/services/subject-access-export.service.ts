@@ -3,6 +3,7 @@ import type { ObjectStore } from '../adapters/object-store/object-store.js';
 import { customersRepository } from '../db/customers.repository.js';
 import type { Database } from '../db/database.js';
 import { documentsRepository } from '../db/documents.repository.js';
+import { mailMessagesRepository } from '../db/mail-messages.repository.js';
 import { retentionRepository } from '../db/retention.repository.js';
 import { statusRepository } from '../db/status.repository.js';
 import { usersRepository } from '../db/users.repository.js';
@@ -37,6 +38,7 @@ const EXPORT_TEXTS = {
       '  documents/NNN-<id>/    per document: metadata.json, original.* (het gescande of geüploade bestand), text.txt (herkende tekst)',
       '  status-variables.json  statusvariabelen (bijv. brief verstuurd, antwoord ontvangen) met hun geschiedenis',
       '  mailings.json          brieven die aan de klant zijn gestuurd en de antwoorden',
+      '  e-mails.json, e-mails/ ontvangen e-mails (afzender, onderwerp, datum, documenten) en per e-mail het bericht zelf (.eml)',
       '  access-log.json        wie wat heeft bekeken of gewijzigd, uit het manipulatiebestendige auditlog',
     ],
     count: (n: number, orig: number, paper: number) => `Documenten: ${n} (${orig} met een digitaal origineel, ${paper} op papier).`,
@@ -79,6 +81,7 @@ const EXPORT_TEXTS = {
       '  documents/NNN-<id>/    per document: metadata.json, original.* (the scanned or uploaded file), text.txt (recognised text)',
       '  status-variables.json  status variables (e.g. letter sent, reply received) with their history',
       '  mailings.json          letters mailed to the customer and the replies',
+      '  e-mails.json, e-mails/ e-mails received (sender, subject, date, documents) and each message itself (.eml)',
       '  access-log.json        who viewed or changed what, from the tamper-evident audit log',
     ],
     count: (n: number, orig: number, paper: number) => `Documents: ${n} (${orig} with a digital original, ${paper} on paper).`,
@@ -167,7 +170,22 @@ export class SubjectAccessExport {
       replyVia: l.reply_via,
       replyDocumentId: l.reply_document_id,
     }));
-    const counts = { documents: docs.length, paper: docs.filter((d) => d.barcode).length, originals: docs.filter((d) => d.original_sha256).length, statuses: statuses.length, letters: letters.length, accessLog: 0 };
+    const messages = [];
+    for (const m of await mailMessagesRepository.liveForCustomer(this.db, customerId)) {
+      messages.push({
+        id: m.id,
+        messageId: m.message_id,
+        sender: m.sender,
+        subject: m.subject,
+        receivedAt: m.received_at,
+        storedAt: m.created_at,
+        size: m.eml_size,
+        sha256: m.eml_sha256,
+        documents: (await mailMessagesRepository.documents(this.db, m.id)).map((d) => ({ documentId: d.document_id, name: d.name })),
+        file: `e-mails/${String(messages.length + 1).padStart(3, '0')}-${m.id.slice(0, 16)}.eml`,
+      });
+    }
+    const counts = { mailMessages: messages.length, documents: docs.length, paper: docs.filter((d) => d.barcode).length, originals: docs.filter((d) => d.original_sha256).length, statuses: statuses.length, letters: letters.length, accessLog: 0 };
     // The export itself is an access: recorded first, so it is in the log it ships.
     await this.audit.recordNow({ actorId: actor.id, action: 'customer.subject-access', subjectType: 'customer', subjectId: customerId, customerId, details: { ...counts, generatedAt } });
     const names = new Map<string, string>();
@@ -207,6 +225,16 @@ export class SubjectAccessExport {
         }
       }
     }
+    for (const m of messages) {
+      const present = (await this.store.stat(m.sha256)) !== null;
+      originals.push({ path: m.file, sha: m.sha256, present });
+      if (present) {
+        zip.addReadStreamLazy(m.file, { mtime }, (cb) => {
+          this.store.getStream(m.sha256).then((s) => cb(null, s), (err: unknown) => cb(err, undefined as never));
+        });
+      }
+    }
+    zip.addBuffer(json(messages), 'e-mails.json', { mtime });
     zip.addBuffer(json(customer), 'customer.json', { mtime });
     zip.addBuffer(json(views), 'documents.json', { mtime });
     zip.addBuffer(json(statuses), 'status-variables.json', { mtime });

@@ -5,6 +5,7 @@ import { customersRepository } from '../db/customers.repository.js';
 import type { Database, Queryable } from '../db/database.js';
 import { documentsRepository } from '../db/documents.repository.js';
 import { holdsRepository } from '../db/holds.repository.js';
+import { mailMessagesRepository } from '../db/mail-messages.repository.js';
 import { retentionRepository } from '../db/retention.repository.js';
 import { statusRepository } from '../db/status.repository.js';
 import { effectiveEnd, erasureVerdict, mediumOf } from '../domain/disposal.js';
@@ -15,6 +16,7 @@ import { Conflict, NotFound } from '../errors.js';
 import type { AuditService } from './audit.service.js';
 import { nowIso, today, type Clock } from './clock.js';
 import { toCustomerView } from './customers.service.js';
+import { destroyMailMessagesInTx } from './mail-message-destruction.js';
 import type { DisposalService } from './disposal.service.js';
 import { SubjectAccessExport } from './subject-access-export.service.js';
 
@@ -23,11 +25,15 @@ import { SubjectAccessExport } from './subject-access-export.service.js';
  * status variables and learned letterhead phrases go; the customer record is pseudonymised when no
  * kept document refers to it, else processing is restricted to storage.
  */
-export async function eraseCustomerDataInTx(q: Queryable, audit: AuditService, clock: Clock, customerId: string, disposalId: string, actor: Principal) {
+export async function eraseCustomerDataInTx(q: Queryable, audit: AuditService, clock: Clock, customerId: string, disposalId: string, actor: Principal): Promise<{ objects: string[] }> {
   const now = nowIso(clock);
   const extras = await retentionRepository.eraseCustomerExtras(q, customerId);
   const going = new Set((await retentionRepository.items(q, disposalId)).map((i) => i.document_id));
   const kept = (await retentionRepository.liveDocumentIds(q, customerId)).filter((id) => !going.has(id));
+  // Stored e-mails: one no live document came from goes now; one whose documents are all in this
+  // disposal goes with the last of them (DestructionService); one that carries a kept document stays.
+  const mail = await erasableMessages(q, customerId);
+  const objects = await destroyMailMessagesInTx(q, audit, mail.remove, { actorId: actor.id, customerId, reason: `erasure ${disposalId}`, now });
   if (kept.length === 0) await retentionRepository.pseudonymiseCustomer(q, customerId, now);
   else await retentionRepository.setRestricted(q, customerId, true, now);
   await audit.record(q, {
@@ -36,8 +42,21 @@ export async function eraseCustomerDataInTx(q: Queryable, audit: AuditService, c
     subjectType: 'customer',
     subjectId: customerId,
     customerId,
-    details: { disposalId, ...extras, keptDocuments: kept.length, pseudonymised: kept.length === 0, restricted: kept.length > 0 },
+    details: { disposalId, ...extras, keptDocuments: kept.length, pseudonymised: kept.length === 0, restricted: kept.length > 0, mailMessagesRemoved: mail.remove.length },
   });
+  return { objects };
+}
+
+/** The customer's stored e-mails: those no live document came from (removable now) and those that carry one. */
+async function erasableMessages(q: Queryable, customerId: string) {
+  const remove = [];
+  const carrying = [];
+  for (const m of await mailMessagesRepository.liveForCustomer(q, customerId)) {
+    const docs = await mailMessagesRepository.liveDocuments(q, m.id);
+    if (docs.length === 0) remove.push(m);
+    else carrying.push({ message: m, documents: docs.map((d) => d.id) });
+  }
+  return { remove, carrying };
 }
 
 export type ErasureItem = {
@@ -114,7 +133,7 @@ export class SubjectRightsService {
         basis: v.action === 'keep' ? v.basis : null,
         why: inDisposal && v.action === 'remove' ? `${v.why}; already in disposal ${inDisposal}` : v.why,
         reason: { ...v.reason, inDisposal },
-        how: v.action === 'keep' ? null : medium === 'paper' ? 'the paper is shredded from a pick list (barcode scanned per item); any scan goes with it' : 'every digital copy goes: original, archive PDF, text, search index; a tombstone remains',
+        how: v.action === 'keep' ? null : medium === 'paper' ? 'the paper is shredded from a pick list (barcode scanned per item); any scan goes with it' : 'every digital copy goes: original, archive PDF, text, search index, the e-mail it came in with; a tombstone remains',
       });
     }
     const kept = items.filter((i) => i.action === 'keep').length;
@@ -130,6 +149,19 @@ export class SubjectRightsService {
       { code: 'audit_log', what: 'audit log events about the customer', count: null, action: 'keep', basis: 'GDPR art. 5(2) accountability; art. 17(3)(b)/(e)', why: 'the tamper-evident log proves lawful processing; it holds identifiers, no document content' },
       { code: 'tombstones', what: 'tombstones of destroyed documents', count: null, action: 'keep', basis: 'GDPR art. 5(2) accountability', why: 'proof of destruction: id, type, dates and schedule, no content' },
     ];
+    const mail = await erasableMessages(this.db, customerId);
+    const action = new Map(items.map((i) => [i.documentId, i.action]));
+    if (mail.remove.length) {
+      others.push({ code: 'mail_messages', what: 'stored e-mail messages (.eml) no document remains from', count: mail.remove.length, action: 'remove', basis: null, why: 'a copy of destroyed or never-taken attachments; a tombstone without sender or subject remains' });
+    }
+    for (const c of mail.carrying) {
+      const keptBy = c.documents.filter((d) => action.get(d) !== 'remove');
+      others.push(
+        keptBy.length
+          ? { code: 'mail_message_kept', what: `stored e-mail message ${c.message.id} (.eml)`, count: 1, action: 'keep', basis: 'as the document(s) it carries', why: `it holds the attachment of kept document(s) ${keptBy.join(', ')}; it goes when the last of them is destroyed` }
+          : { code: 'mail_message_with_documents', what: `stored e-mail message ${c.message.id} (.eml)`, count: 1, action: 'remove', basis: null, why: `goes with its document(s) ${c.documents.join(', ')} when they are destroyed` },
+      );
+    }
     const removable = items.filter((i) => i.action === 'remove' && !open.get(i.documentId)?.open_disposal_id);
     const report = {
       customerId,

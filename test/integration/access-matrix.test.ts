@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Role } from '../../src/domain/roles.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { storeMailMessage } from '../helpers/mail-message.js';
 import { events } from '../../src/services/events.service.js';
 import { mailingsRepository } from '../../src/db/mailings.repository.js';
 
@@ -288,6 +289,14 @@ const MATRIX: Record<string, Row> = {
   'GET /api/intake/splits/:id': { allowed: ['mailroom'], sample: ({ docId }) => ({ path: `/api/intake/splits/${docId}` }) },
   'GET /api/mail-intake': { allowed: ['mailroom'] },
   'POST /api/mail-intake/poll': { allowed: ['mailroom'] },
+  // The e-mail a document came in with: the same roles as its file (the mailroom only while it is in review).
+  'GET /api/documents/:id/message': {
+    allowed: ['crm', 'compliance'],
+    sample: async ({ t, docId }) => {
+      if (!(await t.dl.db.get('SELECT 1 FROM mail_message_documents WHERE document_id = ?', [docId]))) await storeMailMessage(t, { customerId: 'KL-000123', documentIds: [docId] });
+      return { path: `/api/documents/${docId}/message` };
+    },
+  },
 };
 
 const ROLES: Role[] = ['mailroom', 'crm', 'compliance', 'admin'];

@@ -290,6 +290,7 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
           uploadTmpDir: path.join(config.dataDir, 'tmp', 'uploads'),
           maxUploadBytes: config.maxUploadBytes,
           searchRatePerMinute: config.search.ratePerMinute,
+          restriction,
         }),
         ...locationsRoutes(services.locations, services.labels),
         ...labelsRoutes(services.labels),

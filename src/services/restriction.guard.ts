@@ -27,6 +27,18 @@ export class RestrictionGuard {
     return !seesRestricted(p);
   }
 
+  /** Of these documents, the ones this principal may not see (empty for compliance and admin). */
+  async hiddenDocuments(p: Principal | undefined, documentIds: string[]): Promise<Set<string>> {
+    if (seesRestricted(p)) return new Set();
+    return restrictionRepository.restrictedDocumentsAmong(this.db, [...new Set(documentIds)]);
+  }
+
+  /** Whether this principal may not see this customer's data (false for compliance and admin). */
+  async hidesCustomer(p: Principal | undefined, customerId: string | null | undefined): Promise<boolean> {
+    if (!customerId || seesRestricted(p)) return false;
+    return restrictionRepository.customerRestricted(this.db, customerId);
+  }
+
   /**
    * `storage`: the read serves keeping the paper (where it is, moving it), which art. 18 still
    * allows, so the mailroom passes too.

@@ -21,6 +21,7 @@ describe(RestrictionGuard.name, () => {
   let paper: { id: string; barcode: string }; // static paper with a barcode
   let otherDoc: string;
   let rx: { server: Server; hits: number; url: string };
+  let mailingId: string; // a mailing to RESTRICTED and OTHER, made before the restriction
 
   const call = async (method: string, path: string, as: As, json?: unknown) => {
     const res = await t.api(method, path, { as, json });
@@ -49,6 +50,9 @@ describe(RestrictionGuard.name, () => {
     const req = await call('POST', `/api/documents/${paper.id}/requests`, 'crm', { note: 'for the meeting' });
     assert.equal(req.status, 201, JSON.stringify(req.body));
     await t.dl.db.run("UPDATE documents SET status = 'needs_review' WHERE id = (SELECT id FROM documents WHERE customer_id = ? AND original_sha256 IS NOT NULL AND id <> ? LIMIT 1)", [RESTRICTED, scanned]);
+    const m = await call('POST', '/api/mailings', 'crm', { name: 'Voor de beperking', customerIds: [RESTRICTED, OTHER] });
+    assert.equal(m.status, 201, JSON.stringify(m.body));
+    mailingId = m.body.id;
     const r = await call('POST', `/api/customers/${RESTRICTED}/restriction`, 'compliance', { restricted: true, reason: 'Customer contests the accuracy of the data' });
     assert.equal(r.status, 200, JSON.stringify(r.body));
   });
@@ -188,6 +192,66 @@ describe(RestrictionGuard.name, () => {
       const pick = await call('GET', '/api/requests/pick-list', 'mailroom');
       assert.equal(pick.status, 200);
       assert.ok(!JSON.stringify(pick.body).includes(paper.id), 'the mailroom is not sent to fetch it');
+    });
+
+    it('given a restricted document when the mailroom asks /api/names then its title and file name are left out; compliance gets them', async () => {
+      const q = `/api/names?documents=${scanned},${otherDoc}`;
+      const mail = await call('GET', q, 'mailroom');
+      assert.equal(mail.status, 200);
+      assert.deepEqual(mail.body.documents.map((d: Json) => d.id), [otherDoc]);
+      const comp = await call('GET', q, 'compliance');
+      assert.ok(comp.body.documents.some((d: Json) => d.id === scanned));
+    });
+
+    it('given a failed job on a restricted document when the mailroom lists jobs then it is shown without its error text and can still be retried', async () => {
+      const job = { id: 'job_restricted_test' };
+      await t.dl.db.run(
+        "INSERT INTO jobs (id, kind, payload, status, attempts, max_attempts, run_after, last_error, progress, created_at, updated_at) VALUES (?, 'ingest', ?, 'failed', 5, 5, '2026-01-01T00:00:00Z', ?, ?, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+        [job.id, JSON.stringify({ documentId: scanned }), `OCR failed on ${RESTRICTED}`, JSON.stringify({ done: 1, total: 2, note: RESTRICTED })],
+      );
+      const mail = await call('GET', '/api/jobs?status=failed&limit=500', 'mailroom');
+      assert.equal(mail.status, 200);
+      const seen = mail.body.jobs.find((j: Json) => j.id === job.id);
+      assert.ok(seen, 'the operator still sees the failed job');
+      assert.equal(seen.restricted, true);
+      assert.ok(!JSON.stringify(seen).includes(RESTRICTED), JSON.stringify(seen));
+      const comp = await call('GET', '/api/jobs?status=failed&limit=500', 'compliance');
+      assert.match(comp.body.jobs.find((j: Json) => j.id === job.id).lastError, /KL-000123/);
+      const retry = await call('POST', `/api/jobs/${job.id}/retry`, 'mailroom');
+      assert.ok(retry.status < 300, `retry: ${retry.status} ${JSON.stringify(retry.body)}`);
+    });
+
+    it('given a mailing to a restricted customer when CRM prints its letters (PDF, CSV) then that letter is left out and the response says so', async () => {
+      const pdf = await t.api('GET', `/api/mailings/${mailingId}/letters.pdf`, { as: 'crm' });
+      assert.equal(pdf.status, 200);
+      assert.equal(pdf.headers.get('x-letters-restricted'), '1');
+      await pdf.arrayBuffer();
+      const csv = await call('GET', `/api/mailings/${mailingId}/letters.csv`, 'crm');
+      assert.equal(csv.headers.get('x-letters-restricted'), '1');
+      assert.ok(!csv.body.includes(RESTRICTED) && csv.body.includes(OTHER));
+      const comp = await call('GET', `/api/mailings/${mailingId}/letters.csv`, 'compliance');
+      if (comp.status === 200) assert.ok(comp.body.includes(RESTRICTED));
+      const admin = await t.api('GET', `/api/mailings/${mailingId}/letters.pdf`, { as: 'admin' });
+      assert.equal(admin.headers.get('x-letters-restricted'), '0');
+      await admin.arrayBuffer();
+    });
+
+    it('given a coupon review item about a restricted customer when the mailroom lists or opens it then it is left out and its image is 403 restricted', async () => {
+      const sha = (await t.dl.db.get<{ original_sha256: string }>('SELECT original_sha256 FROM documents WHERE id = ?', [otherDoc]))!.original_sha256;
+      await t.dl.db.run("INSERT INTO coupon_batches (id, status, page_count, created_at) VALUES ('cb_r', 'done', 2, '2026-01-01T00:00:00Z')");
+      for (const [id, unit, cust] of [['cr_r', 1, RESTRICTED], ['cr_o', 2, OTHER]] as const) {
+        await t.dl.db.run(
+          "INSERT INTO coupon_reviews (id, batch_id, unit, pages, reason, hint_customer_id, image_sha256, original_sha256, original_mime, original_size, status, created_at) VALUES (?, 'cb_r', ?, '[1]', 'unreadable', ?, ?, ?, 'application/pdf', 1, 'open', '2026-01-01T00:00:00Z')",
+          [id, unit, cust, sha, sha],
+        );
+      }
+      const mail = await call('GET', '/api/coupons/review?batchId=cb_r', 'mailroom');
+      assert.deepEqual(mail.body.items.map((i: Json) => i.id), ['cr_o']);
+      const comp = await call('GET', '/api/coupons/review?batchId=cb_r', 'compliance');
+      assert.deepEqual(comp.body.items.map((i: Json) => i.id).sort(), ['cr_o', 'cr_r']);
+      restricted(await call('GET', '/api/coupons/review/cr_r/image', 'mailroom'), 'coupon image');
+      assert.equal((await t.api('GET', '/api/coupons/review/cr_r/image', { as: 'compliance' })).status, 200);
+      assert.equal((await t.api('GET', '/api/coupons/review/cr_o/image', { as: 'mailroom' })).status, 200);
     });
 
     it('given the restriction lifted when CRM reads again then the dossier, document and search hits are back', async () => {

@@ -10,6 +10,7 @@ import { Reply, route } from './route.js';
 import { DocumentSchema, IdParams, IsoDate, LocationRefSchema } from './schemas.js';
 import { decodeFileName, multipartUpload, uploadedFiles } from './upload.js';
 import type { RestrictionGuard } from '../services/restriction.guard.js';
+import { seesRestricted } from '../domain/restriction.js';
 
 /** What a hand scanner types; parseBarcode copes with stray white space and lower case. */
 export const ScannedCode = z.string().max(64).describe('A Dossierlink barcode as scanned, e.g. D0000000014');
@@ -205,12 +206,13 @@ export function trackingRoutes(deps: {
               holder: Party,
               dueBackOn: z.string(),
               daysOverdue: z.number(),
+              restricted: z.boolean().optional().describe('a restricted customer\'s paper (GDPR art. 18): title and customer hidden from roles other than compliance and admin'),
               checkedOutAt: z.string().nullable(),
             }),
           ),
         }),
       },
-      handler: async ({ query }) => tracking.overdue(query.asOf),
+      handler: async ({ query, principal }) => tracking.overdue(query.asOf, !seesRestricted(principal)),
     }),
     route({
       method: 'post',

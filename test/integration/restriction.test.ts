@@ -254,6 +254,43 @@ describe(RestrictionGuard.name, () => {
       assert.equal((await t.api('GET', '/api/coupons/review/cr_o/image', { as: 'mailroom' })).status, 200);
     });
 
+    it('given restricted paper on a shelf and checked out past its due date when the mailroom lists the shelf and the overdue list then it moves and shows, but without title or customer', async () => {
+      const place = async (name: string, kind: string, parent?: string) => {
+        const r = await call('POST', '/api/locations', 'mailroom', { name, kind, parent });
+        assert.equal(r.status, 201, JSON.stringify(r.body));
+        return r.body as Json;
+      };
+      const site = await place('Beperkt', 'site');
+      const room = await place('Archief B', 'room', site.barcode);
+      const cab = await place('Kast B', 'cabinet', room.barcode);
+      const shelf = await place('Plank B', 'shelf', cab.barcode);
+      const filed = await call('POST', '/api/tracking/scan', 'mailroom', { barcode: paper.barcode, to: shelf.barcode });
+      assert.ok(filed.status < 300, `filing restricted paper is storage, allowed: ${JSON.stringify(filed.body)}`);
+      const title = (await t.dl.db.get<{ title: string }>('SELECT title FROM documents WHERE id = ?', [paper.id]))!.title;
+      const mail = await call('GET', `/api/locations/${shelf.barcode}`, 'mailroom');
+      assert.equal(mail.status, 200);
+      const entry = mail.body.documents.find((d: Json) => d.id === paper.id);
+      assert.ok(entry, 'the paper is still listed where it is');
+      assert.equal(entry.restricted, true);
+      assert.ok(!JSON.stringify(mail.body).includes(title) && !JSON.stringify(mail.body).includes(RESTRICTED));
+      const comp = await call('GET', `/api/locations/${shelf.barcode}`, 'compliance');
+      assert.equal(comp.body.documents.find((d: Json) => d.id === paper.id).title, title);
+
+      const me = (await call('GET', '/api/me', 'crm')).body.id;
+      const out = await call('POST', '/api/tracking/scan', 'mailroom', { barcode: paper.barcode, to: `user:${me}` });
+      assert.ok(out.status < 300, JSON.stringify(out.body));
+      const overdue = await call('GET', '/api/tracking/overdue?asOf=2099-01-01', 'mailroom');
+      assert.equal(overdue.status, 200);
+      const item = overdue.body.items.find((i: Json) => i.documentId === paper.id);
+      assert.ok(item, 'the holder must still be chased to bring it back');
+      assert.equal(item.restricted, true);
+      assert.equal(item.customerId, null);
+      assert.ok(!JSON.stringify(overdue.body).includes(title));
+      const compOverdue = await call('GET', '/api/tracking/overdue?asOf=2099-01-01', 'compliance');
+      assert.equal(compOverdue.body.items.find((i: Json) => i.documentId === paper.id).customerId, RESTRICTED);
+      assert.ok((await call('POST', '/api/tracking/scan', 'mailroom', { barcode: paper.barcode, to: shelf.barcode })).status < 300, 'check-in');
+    });
+
     it('given the restriction lifted when CRM reads again then the dossier, document and search hits are back', async () => {
       const lift = await call('POST', `/api/customers/${RESTRICTED}/restriction`, 'compliance', { restricted: false, reason: 'Data corrected' });
       assert.equal(lift.status, 200);

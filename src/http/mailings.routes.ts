@@ -120,7 +120,7 @@ export function mailingsRoutes(deps: { mailings: MailingsService; coupons: Coupo
       summary: 'A mailing with its letters: code, customer, reply date and answer',
       params: IdParams,
       response: { status: 200, schema: Mailing.extend({ letters: z.array(Letter.extend({ repliedAt: z.string().nullable(), answer: z.string().nullable() }).passthrough()) }) },
-      handler: async ({ params }) => mailings.get(params.id, { letters: true }),
+      handler: async ({ params, principal }) => mailings.get(params.id, { letters: true, actor: principal }),
     }),
     route({
       method: 'get',

@@ -103,6 +103,7 @@ const ReportItem = z.object({
   documentId: z.string().nullable(),
   containerId: z.string().nullable(),
   title: z.string().nullable(),
+  restricted: z.boolean().optional().describe('a restricted customer\'s paper (GDPR art. 18): title hidden from roles other than compliance and admin'),
   recordedAt: z.string().nullable(),
   foundIn: z.string().nullable(),
   reason: z.string().optional(),
@@ -232,7 +233,22 @@ export function trackingRoutes(deps: {
       summary: 'An inventory audit: progress, and its report once finished',
       params: IdParams,
       response: { status: 200, schema: AuditView },
-      handler: async ({ params }) => inventory.get(params.id),
+      handler: async ({ params, principal }) => {
+        const a = await inventory.get(params.id);
+        if (!a.report || !deps.restriction) return a;
+        const r = deps.restriction;
+        const report = a.report;
+        return {
+          ...a,
+          report: {
+            ...report,
+            missing: await r.redactPaper(principal, report.missing, null),
+            misplaced: await r.redactPaper(principal, report.misplaced, null),
+            unexpected: await r.redactPaper(principal, report.unexpected, null),
+            unknown: await r.redactPaper(principal, report.unknown, null),
+          },
+        };
+      },
     }),
     route({
       method: 'post',

@@ -197,11 +197,14 @@ export class MailingsService {
     return m;
   }
 
-  async get(id: string, opts: { letters?: boolean } = {}) {
+  /** `actor`: letters of restricted customers are left out for roles other than compliance and admin (GDPR art. 18). */
+  async get(id: string, opts: { letters?: boolean; actor?: Principal } = {}) {
     const m = await this.row(id);
     const view = toMailingView(m, await mailingsRepository.replyCounts(this.db, id));
     if (!opts.letters) return view;
-    const letters = (await mailingsRepository.letters(this.db, id)).map((l) => ({
+    const all = await mailingsRepository.letters(this.db, id);
+    const hidden = opts.actor ? await this.restrictedCustomers(opts.actor, all.map((l) => l.customer_id)) : new Set<string>();
+    const letters = all.filter((l) => !hidden.has(l.customer_id)).map((l) => ({
       seq: l.seq,
       barcode: l.barcode,
       customerId: l.customer_id,

@@ -231,6 +231,10 @@ describe(RestrictionGuard.name, () => {
       assert.ok(!csv.body.includes(RESTRICTED) && csv.body.includes(OTHER));
       const comp = await call('GET', `/api/mailings/${mailingId}/letters.csv`, 'compliance');
       if (comp.status === 200) assert.ok(comp.body.includes(RESTRICTED));
+      const view = await call('GET', `/api/mailings/${mailingId}`, 'crm');
+      assert.deepEqual(view.body.letters.map((l: Json) => l.customerId), [OTHER], 'the mailing view leaves the letter out too');
+      const compView = await call('GET', `/api/mailings/${mailingId}`, 'compliance');
+      assert.equal(compView.body.letters.length, 2);
       const admin = await t.api('GET', `/api/mailings/${mailingId}/letters.pdf`, { as: 'admin' });
       assert.equal(admin.headers.get('x-letters-restricted'), '0');
       await admin.arrayBuffer();
@@ -289,6 +293,19 @@ describe(RestrictionGuard.name, () => {
       const compOverdue = await call('GET', '/api/tracking/overdue?asOf=2099-01-01', 'compliance');
       assert.equal(compOverdue.body.items.find((i: Json) => i.documentId === paper.id).customerId, RESTRICTED);
       assert.ok((await call('POST', '/api/tracking/scan', 'mailroom', { barcode: paper.barcode, to: shelf.barcode })).status < 300, 'check-in');
+
+      // An inventory audit of the shelf that does not find the paper: the report names it as missing, without its title.
+      const audit = await call('POST', '/api/tracking/audits', 'mailroom', { location: shelf.barcode });
+      assert.equal(audit.status, 201, JSON.stringify(audit.body));
+      const done = await call('POST', `/api/tracking/audits/${audit.body.id}/finish`, 'mailroom', {});
+      assert.equal(done.status, 200, JSON.stringify(done.body));
+      const report = await call('GET', `/api/tracking/audits/${audit.body.id}`, 'mailroom');
+      const missing = report.body.report.missing.find((i: Json) => i.documentId === paper.id);
+      assert.ok(missing, JSON.stringify(report.body.report));
+      assert.equal(missing.restricted, true);
+      assert.equal(missing.title, null);
+      const compReport = await call('GET', `/api/tracking/audits/${audit.body.id}`, 'compliance');
+      assert.equal(compReport.body.report.missing.find((i: Json) => i.documentId === paper.id).title, title);
     });
 
     it('given the restriction lifted when CRM reads again then the dossier, document and search hits are back', async () => {
@@ -319,5 +336,43 @@ describe(RestrictionGuard.name, () => {
       .filter((r) => !r.reads && !exempt[`${r.method} ${r.path}`])
       .map((r) => `${r.method.toUpperCase()} ${r.path}`);
     assert.deepEqual(missing, [], 'a new read path must declare `reads` (GDPR art. 18) or be exempted here with a reason');
+  });
+
+  it('given the route table when every GET route is checked then each declares what it reads, filters restricted customers out, or is listed here with why it needs neither', () => {
+    const onlyCompliance = (r: { access: unknown }) => Array.isArray(r.access) && r.access.every((a) => a === 'compliance' || a === 'admin');
+    // Lists that leave a restricted customer's documents out (notRestricted) or hide their details; each has its test above.
+    const filtered = new Set([
+      'get /api/search', 'get /api/review', 'get /api/jobs', 'get /api/events', 'get /api/changes', 'get /api/exports/key-points',
+      'get /api/names', 'get /api/locations/:barcode', 'get /api/tracking/overdue', 'get /api/tracking/items/:barcode',
+      'get /api/requests', 'get /api/requests/pick-list', 'get /api/requests/pick-list.pdf', 'get /api/mailings/:id/letters.pdf',
+      'get /api/mailings/:id/letters.csv', 'get /api/coupons/review', 'get /api/coupons/review/:id/image', 'get /api/documents',
+      'get /api/mailings/:id', 'get /api/tracking/audits/:id', 'get /api/disposals/:id/pick-list', 'get /api/disposals/:id/pick-list.pdf',
+    ]);
+    const exempt: Record<string, string> = {
+      'get /api/me': 'the caller itself',
+      'get /api/users/directory': 'staff names only',
+      'get /api/customers': 'CRM master data, each record says restricted: true; no documents (the CRM is leading)',
+      'get /api/customers/:id': 'the customer record itself, which says restricted: true; no documents',
+      'get /api/retention/schedules': 'configuration',
+      'get /api/scopes': 'configuration',
+      'get /api/labels/layouts': 'configuration',
+      'get /api/mailings/templates': 'configuration',
+      'get /api/views': 'the caller\'s saved filters',
+      'get /api/openapi.json': 'the API description',
+      'get /api/locations': 'the tree of places and boxes; no documents',
+      'get /api/locations/:barcode/label.pdf': 'the label of a place or box; no documents',
+      'get /api/mailings': 'mailings with counts only; the letters are in GET /api/mailings/:id, filtered',
+      'get /api/coupons/batches/:id': 'per page only a code, answer and outcome, no customer or image; the review items with the image are filtered',
+      'get /api/imports': 'CRM master-data import runs (the CRM is leading); no documents',
+      'get /api/imports/:id': 'CRM master-data import report; no documents',
+      'get /api/mail-intake': 'mail-intake status (task intake-ui/eml-erasure); per message sender and outcome, no dossier content',
+      'get /api/cover-sheet.pdf': 'prints a blank cover sheet for a customer number the caller typed; reads nothing',
+      'get /api/intake/splits/:id': 'progress of a split upload by the mailroom; the documents it made are read through GET /api/documents/:id',
+    };
+    const missing = t.dl.app.routeTable
+      .filter((r) => r.method === 'get' && r.access !== 'public' && !onlyCompliance(r))
+      .filter((r) => !r.reads && !filtered.has(`get ${r.path}`) && !exempt[`get ${r.path}`])
+      .map((r) => `${r.method.toUpperCase()} ${r.path} ${JSON.stringify(r.access)}`);
+    assert.deepEqual(missing, [], 'a GET route must declare `reads`, filter restricted customers (GDPR art. 18), or be exempted here with a reason');
   });
 });

@@ -365,9 +365,9 @@ describe(RestrictionGuard.name, () => {
       'get /api/coupons/batches/:id': 'per page only a code, answer and outcome, no customer or image; the review items with the image are filtered',
       'get /api/imports': 'CRM master-data import runs (the CRM is leading); no documents',
       'get /api/imports/:id': 'CRM master-data import report; no documents',
-      'get /api/mail-intake': 'mail-intake status (task intake-ui/eml-erasure); per message sender and outcome, no dossier content',
+      'get /api/mail-intake': 'mailroom-only intake status, owned by the parallel intake tasks; NOT yet filtered: it shows subject, customer and attachment names of a restricted customer\'s mail (follow-up)',
       'get /api/cover-sheet.pdf': 'prints a blank cover sheet for a customer number the caller typed; reads nothing',
-      'get /api/intake/splits/:id': 'progress of a split upload by the mailroom; the documents it made are read through GET /api/documents/:id',
+      'get /api/intake/splits/:id': 'mailroom-only: where the pages of a stack went (page numbers and part results); the documents it made are read through GET /api/documents/:id, which is checked. Follow-up: hide part results naming a restricted customer',
     };
     const missing = t.dl.app.routeTable
       .filter((r) => r.method === 'get' && r.access !== 'public' && !onlyCompliance(r))

@@ -245,6 +245,9 @@ export class MailingsService {
     const hidden = await this.restrictedCustomers(actor, all.map((l) => l.customer_id));
     const rows = all.filter((l) => !hidden.has(l.customer_id));
     const restrictedLeftOut = all.length - rows.length;
+    if (rows.length === 0 && restrictedLeftOut > 0) {
+      throw new Conflict(`Every letter here belongs to a customer whose processing is restricted (GDPR art. 18); only compliance may print them`, { restrictedLeftOut }, 'restricted');
+    }
     const started = performance.now();
     const log = this.logger?.child({ mailingId: id, part: opts.part ?? null });
     const pdf = await renderLettersPdf(

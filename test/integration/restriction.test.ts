@@ -235,6 +235,10 @@ describe(RestrictionGuard.name, () => {
       assert.deepEqual(view.body.letters.map((l: Json) => l.customerId), [OTHER], 'the mailing view leaves the letter out too');
       const compView = await call('GET', `/api/mailings/${mailingId}`, 'compliance');
       assert.equal(compView.body.letters.length, 2);
+      const seq = compView.body.letters.find((l: Json) => l.customerId === RESTRICTED).seq;
+      const onlyRestricted = await call('GET', `/api/mailings/${mailingId}/letters.pdf?part=${seq}&partSize=1`, 'crm');
+      assert.equal(onlyRestricted.status, 409, 'a part with nothing left to print says why instead of an empty PDF');
+      assert.equal(onlyRestricted.body.error.code, 'restricted');
       const admin = await t.api('GET', `/api/mailings/${mailingId}/letters.pdf`, { as: 'admin' });
       assert.equal(admin.headers.get('x-letters-restricted'), '0');
       await admin.arrayBuffer();

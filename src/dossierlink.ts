@@ -279,7 +279,7 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
         ...customersRoutes(services.customers),
         ...documentsRoutes(services.documents, services.paper, services.destruction),
         ...auditRoutes(services.audit),
-        ...retentionRoutes({ retention: services.retention, holds: services.holds, disposals: services.disposals }),
+        ...retentionRoutes({ retention: services.retention, holds: services.holds, disposals: services.disposals, restriction }),
         ...complianceRoutes({ subjectRights: services.subjectRights, report: services.complianceReport }),
         ...classificationRoutes({ scopes: services.scopes, classification: services.classification, review: services.review }),
         ...ingestRoutes({
@@ -290,6 +290,7 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
           uploadTmpDir: path.join(config.dataDir, 'tmp', 'uploads'),
           maxUploadBytes: config.maxUploadBytes,
           searchRatePerMinute: config.search.ratePerMinute,
+          restriction,
         }),
         ...locationsRoutes(services.locations, services.labels),
         ...labelsRoutes(services.labels),

@@ -1,5 +1,9 @@
 import type { CustomerRow } from './customers.repository.js';
 import type { Queryable } from './database.js';
+import { notRestricted } from './restriction.repository.js';
+
+/** Whom a coupon review item is about: the separator sheet's customer, else the letter whose code was read. */
+const REVIEW_CUSTOMER = 'COALESCE(coupon_reviews.hint_customer_id, (SELECT ml.customer_id FROM mailing_letters ml WHERE ml.barcode = coupon_reviews.code))';
 
 export type MailingRow = {
   id: string;
@@ -285,12 +289,19 @@ export const mailingsRepository = {
     return res.changes > 0;
   },
 
+  /** The customer a review item is about, if known (GDPR art. 18 checks). */
+  async reviewCustomer(q: Queryable, id: string): Promise<string | null> {
+    const r = await q.get<{ customer_id: string | null }>(`SELECT ${REVIEW_CUSTOMER} AS customer_id FROM coupon_reviews WHERE id = ?`, [id]);
+    return r?.customer_id ?? null;
+  },
+
   getReview(q: Queryable, id: string) {
     return q.get<ReviewRow>('SELECT * FROM coupon_reviews WHERE id = ?', [id]);
   },
 
-  listReviews(q: Queryable, f: { status?: ReviewRow['status']; batchId?: string; limit: number; offset: number }) {
+  listReviews(q: Queryable, f: { status?: ReviewRow['status']; batchId?: string; limit: number; offset: number; hideRestricted?: boolean }) {
     const where: string[] = [];
+    if (f.hideRestricted) where.push(notRestricted(REVIEW_CUSTOMER));
     const params: (string | number)[] = [];
     if (f.status) {
       where.push('status = ?');

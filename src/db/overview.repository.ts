@@ -87,13 +87,13 @@ export const overviewRepository = {
   },
 
   /** Names for ids, for screens that show people and things instead of ids (the audit log). */
-  async names(q: Queryable, ids: { users: string[]; customers: string[]; documents: string[] }) {
+  async names(q: Queryable, ids: { users: string[]; customers: string[]; documents: string[] }, hideRestricted = false) {
     const inList = (n: number) => Array.from({ length: n }, () => '?').join(',');
     const users = ids.users.length ? await q.all<{ id: string; name: string }>(`SELECT id, name FROM users WHERE id IN (${inList(ids.users.length)})`, ids.users) : [];
     const customers = ids.customers.length ? await q.all<{ id: string; name: string }>(`SELECT id, name FROM customers WHERE id IN (${inList(ids.customers.length)})`, ids.customers) : [];
     const documents = ids.documents.length
       ? await q.all<{ id: string; title: string; type: string; customer_id: string | null; file_name: string | null }>(
-          `SELECT id, title, type, customer_id, original_name AS file_name FROM documents WHERE id IN (${inList(ids.documents.length)})`,
+          `SELECT id, title, type, customer_id, original_name AS file_name FROM documents WHERE id IN (${inList(ids.documents.length)})${hideRestricted ? ` AND ${notRestricted('customer_id')}` : ''}`,
           ids.documents,
         )
       : [];

@@ -26,6 +26,12 @@ export const restrictionRepository = {
       [documentId],
     );
   },
+  /** Which of these documents belong to a restricted customer. */
+  async restrictedDocumentsAmong(q: Queryable, ids: string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows = await q.all<{ id: string }>(`SELECT id FROM documents WHERE id IN (${ids.map(() => '?').join(',')}) AND NOT ${notRestricted('customer_id')}`, ids);
+    return new Set(rows.map((r) => r.id));
+  },
   /** Which of these customers are restricted. */
   async restrictedAmong(q: Queryable, ids: string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set();

@@ -6,6 +6,8 @@ import type { JobQueue } from '../jobs/job-queue.js';
 import type { IntakeService } from '../services/intake.service.js';
 import type { SearchService } from '../services/search.service.js';
 import type { PipelineService } from '../services/pipeline.service.js';
+import type { RestrictionGuard } from '../services/restriction.guard.js';
+import type { Principal } from '../domain/roles.js';
 import { Reply, route } from './route.js';
 import { DocumentSchema, IsoDate, SafeId } from './schemas.js';
 import { decodeFileName, multipartUpload, uploadedFiles } from './upload.js';
@@ -44,14 +46,41 @@ const JobView = z.object({
   lastError: z.string().nullable(),
   progress: z.object({ done: z.number(), total: z.number(), note: z.string().optional() }).nullable(),
   payload: z.unknown(),
+  restricted: z.boolean().optional().describe('The job works on a restricted customer\'s document (GDPR art. 18): error text, progress note and payload other than the id are hidden; it can still be retried'),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
+
+/**
+ * Jobs on a restricted customer's document stay in the list, so the operator still sees a failure
+ * and can retry it, but without what could name the customer or the document's content: the
+ * error text and progress note are blanked and the payload is cut to the document id.
+ */
+async function redactRestrictedJobs<J extends { payload: unknown; lastError: string | null; progress: { note?: string } | null }>(
+  jobs: J[],
+  principal: Principal,
+  restriction: RestrictionGuard | undefined,
+): Promise<(J & { restricted?: boolean })[]> {
+  if (!restriction) return jobs;
+  const docOf = (j: J) => {
+    const id = (j.payload as { documentId?: unknown } | null)?.documentId;
+    return typeof id === 'string' ? id : null;
+  };
+  const hidden = await restriction.hiddenDocuments(principal, jobs.map(docOf).filter((id): id is string => id !== null));
+  return jobs.map((j) => {
+    const id = docOf(j);
+    if (!id || !hidden.has(id)) return j;
+    const progress = j.progress ? { ...j.progress, note: undefined } : null;
+    return { ...j, payload: { documentId: id }, lastError: j.lastError === null ? null : 'hidden: the customer\'s processing is restricted (GDPR art. 18)', progress, restricted: true };
+  });
+}
 
 export function ingestRoutes(deps: {
   intake: IntakeService;
   search: SearchService;
   queue: JobQueue;
+  /** GDPR art. 18: jobs on a restricted customer's document are shown without their details. */
+  restriction?: RestrictionGuard;
   pipeline: PipelineService;
   uploadTmpDir: string;
   maxUploadBytes: number;
@@ -147,7 +176,7 @@ export function ingestRoutes(deps: {
         offset: z.coerce.number().int().min(0).default(0),
       }),
       response: { status: 200, schema: z.object({ jobs: z.array(JobView), counts: z.unknown() }) },
-      handler: async ({ query }) => ({ jobs: await deps.queue.list(query), counts: await deps.queue.counts() }),
+      handler: async ({ query, principal }) => ({ jobs: await redactRestrictedJobs(await deps.queue.list(query), principal, deps.restriction), counts: await deps.queue.counts() }),
     }),
     route({
       method: 'post',

@@ -5,6 +5,7 @@ import type { LocationsService } from '../services/locations.service.js';
 import { Reply, route } from './route.js';
 import { ScannedCode } from './tracking.routes.js';
 import { LabelQuery, pdfReply } from './labels.routes.js';
+import { seesRestricted } from '../domain/restriction.js';
 
 const LocationView = z
   .object({
@@ -60,11 +61,11 @@ export function locationsRoutes(locations: LocationsService, labels: LabelsServi
         status: 200,
         schema: LocationView.extend({
           children: z.array(z.object({ id: z.string(), barcode: z.string(), kind: z.string(), name: z.string(), container: z.boolean() })),
-          documents: z.array(z.object({ id: z.string(), barcode: z.string().nullable(), title: z.string(), type: z.string(), customerId: z.string().nullable(), docDate: z.string().nullable() })),
+          documents: z.array(z.object({ id: z.string(), barcode: z.string().nullable(), title: z.string(), type: z.string(), customerId: z.string().nullable(), docDate: z.string().nullable(), restricted: z.boolean().optional().describe('a restricted customer\'s paper (GDPR art. 18): title and customer hidden from roles other than compliance and admin') })),
           documentsUnder: z.number(),
         }),
       },
-      handler: async ({ params }) => locations.get(params.barcode),
+      handler: async ({ params, principal }) => locations.get(params.barcode, !seesRestricted(principal)),
     }),
     route({
       method: 'patch',

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { DOCUMENT_TYPES } from '../domain/document.js';
 import { Invalid } from '../errors.js';
 import type { CouponsService } from '../services/coupons.service.js';
+import { seesRestricted } from '../domain/restriction.js';
 import { MAX_LETTERS, MAX_LETTERS_PER_PDF, DEFAULT_PART_SIZE, type MailingsService } from '../services/mailings.service.js';
 import { contentDisposition } from './documents.routes.js';
 import { Reply, route } from './route.js';
@@ -119,7 +120,7 @@ export function mailingsRoutes(deps: { mailings: MailingsService; coupons: Coupo
       summary: 'A mailing with its letters: code, customer, reply date and answer',
       params: IdParams,
       response: { status: 200, schema: Mailing.extend({ letters: z.array(Letter.extend({ repliedAt: z.string().nullable(), answer: z.string().nullable() }).passthrough()) }) },
-      handler: async ({ params }) => mailings.get(params.id, { letters: true }),
+      handler: async ({ params, principal }) => mailings.get(params.id, { letters: true, actor: principal }),
     }),
     route({
       method: 'get',
@@ -132,7 +133,7 @@ export function mailingsRoutes(deps: { mailings: MailingsService; coupons: Coupo
         part: z.coerce.number().int().min(1).optional(),
         partSize: z.coerce.number().int().min(1).max(MAX_LETTERS_PER_PDF).default(DEFAULT_PART_SIZE),
       }),
-      response: { status: 200, contentType: 'application/pdf', description: 'Headers X-Letters (from-to) and X-Parts' },
+      response: { status: 200, contentType: 'application/pdf', description: 'Headers X-Letters (from-to), X-Parts, and X-Letters-Restricted: letters of restricted customers (GDPR art. 18) left out for roles other than compliance and admin' },
       handler: async ({ params, query, principal }) => {
         const r = await mailings.lettersPdf(params.id, principal, { part: query.part, partSize: query.partSize });
         const name = `${slug(r.name)}-${query.part === undefined ? 'brieven' : `deel-${query.part}-van-${r.parts}`}.pdf`;
@@ -141,6 +142,7 @@ export function mailingsRoutes(deps: { mailings: MailingsService; coupons: Coupo
           'Content-Disposition': contentDisposition('attachment', name),
           'X-Letters': `${r.range.from}-${r.range.to}`,
           'X-Parts': String(r.parts),
+          'X-Letters-Restricted': String(r.restrictedLeftOut),
         });
       },
     }),
@@ -154,7 +156,7 @@ export function mailingsRoutes(deps: { mailings: MailingsService; coupons: Coupo
       response: { status: 200, contentType: 'text/csv' },
       handler: async ({ params, principal }) => {
         const r = await mailings.lettersCsv(params.id, principal);
-        return new Reply(200, r.csv, { 'Content-Type': 'text/csv; charset=utf-8', 'Content-Disposition': contentDisposition('attachment', `${slug(r.name)}.csv`) });
+        return new Reply(200, r.csv, { 'Content-Type': 'text/csv; charset=utf-8', 'Content-Disposition': contentDisposition('attachment', `${slug(r.name)}.csv`), 'X-Letters-Restricted': String(r.restrictedLeftOut) });
       },
     }),
     route({
@@ -219,7 +221,7 @@ export function mailingsRoutes(deps: { mailings: MailingsService; coupons: Coupo
         offset: z.coerce.number().int().min(0).default(0),
       }),
       response: { status: 200, schema: z.object({ items: z.array(ReviewItem) }) },
-      handler: async ({ query }) => ({ items: await coupons.reviews(query) }),
+      handler: async ({ query, principal }) => ({ items: await coupons.reviews({ ...query, hideRestricted: !seesRestricted(principal) }) }),
     }),
     route({
       method: 'get',

@@ -3,6 +3,7 @@ import { DOCUMENT_TYPES } from '../domain/document.js';
 import type { OverviewService } from '../services/overview.service.js';
 import type { ThumbnailService } from '../services/thumbnail.service.js';
 import { NotFound } from '../errors.js';
+import { seesRestricted } from '../domain/restriction.js';
 import { Reply, route } from './route.js';
 import { DocumentSchema, IdParams, IsoDate, SafeId } from './schemas.js';
 
@@ -150,7 +151,7 @@ export function overviewRoutes(overview: OverviewService, thumbnails: ThumbnailS
           documents: z.array(z.object({ id: z.string(), title: z.string(), type: z.string(), customer_id: z.string().nullable(), file_name: z.string().nullable() })),
         }),
       },
-      handler: async ({ query }) => overview.names(query),
+      handler: async ({ query, principal }) => overview.names(query, !seesRestricted(principal)),
     }),
   ];
 }

@@ -8,6 +8,8 @@ import type { RetentionService } from '../services/retention.service.js';
 import { DocumentType } from './documents.routes.js';
 import { Reply, route } from './route.js';
 import { DocumentSchema, IdParams, IsoDate, SafeId } from './schemas.js';
+import type { Principal } from '../domain/roles.js';
+import type { RestrictionGuard } from '../services/restriction.guard.js';
 
 const Reason = z.string().trim().min(3).max(1000);
 const CustomerNumber = z.string().min(1).max(64).regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, 'must be a customer number');
@@ -102,6 +104,7 @@ const PickListSchema = z.object({
       type: z.string(),
       customerId: z.string().nullable(),
       customerName: z.string().nullable(),
+      restricted: z.boolean().optional().describe('a restricted customer\'s paper (GDPR art. 18): title and customer hidden from roles other than compliance and admin'),
       action: z.enum(['shred', 'transfer']),
       endsOn: z.string().nullable(),
       location: z.unknown(),
@@ -121,8 +124,13 @@ const RecomputeRun = z.object({
   error: z.string().nullable(),
 });
 
-export function retentionRoutes(deps: { retention: RetentionService; holds: HoldsService; disposals: DisposalService }) {
+export function retentionRoutes(deps: { retention: RetentionService; holds: HoldsService; disposals: DisposalService; restriction?: RestrictionGuard }) {
   const { retention, holds, disposals } = deps;
+  // The mailroom fetches a restricted customer's paper for disposal too, but sees no title or customer (GDPR art. 18).
+  const pickList = async (id: string, principal: Principal) => {
+    const list = await disposals.pickList(id);
+    return deps.restriction ? { ...list, items: await deps.restriction.redactPaper(principal, list.items, '') } : list;
+  };
   return [
     // ------------------------------------------------------------------ retention
     route({
@@ -314,7 +322,7 @@ export function retentionRoutes(deps: { retention: RetentionService; holds: Hold
       summary: 'Paper to shred (or hand over) in walking order through the archive',
       params: IdParams,
       response: { status: 200, schema: PickListSchema },
-      handler: async ({ params }) => disposals.pickList(params.id),
+      handler: async ({ params, principal }) => pickList(params.id, principal),
     }),
     route({
       method: 'get',
@@ -324,8 +332,8 @@ export function retentionRoutes(deps: { retention: RetentionService; holds: Hold
       summary: 'The disposal pick list as a printable A4 PDF with a tick box per document',
       params: IdParams,
       response: { status: 200, contentType: 'application/pdf' },
-      handler: async ({ params }) => {
-        const list = await disposals.pickList(params.id);
+      handler: async ({ params, principal }) => {
+        const list = await pickList(params.id, principal);
         const pdf = await renderPickListPdf(
           list.items.map((i) => ({
             barcode: i.barcode,

@@ -10,6 +10,7 @@ import { Reply, route } from './route.js';
 import { DocumentSchema, IdParams, IsoDate, LocationRefSchema } from './schemas.js';
 import { decodeFileName, multipartUpload, uploadedFiles } from './upload.js';
 import type { RestrictionGuard } from '../services/restriction.guard.js';
+import { seesRestricted } from '../domain/restriction.js';
 
 /** What a hand scanner types; parseBarcode copes with stray white space and lower case. */
 export const ScannedCode = z.string().max(64).describe('A Dossierlink barcode as scanned, e.g. D0000000014');
@@ -102,6 +103,7 @@ const ReportItem = z.object({
   documentId: z.string().nullable(),
   containerId: z.string().nullable(),
   title: z.string().nullable(),
+  restricted: z.boolean().optional().describe('a restricted customer\'s paper (GDPR art. 18): title hidden from roles other than compliance and admin'),
   recordedAt: z.string().nullable(),
   foundIn: z.string().nullable(),
   reason: z.string().optional(),
@@ -205,12 +207,13 @@ export function trackingRoutes(deps: {
               holder: Party,
               dueBackOn: z.string(),
               daysOverdue: z.number(),
+              restricted: z.boolean().optional().describe('a restricted customer\'s paper (GDPR art. 18): title and customer hidden from roles other than compliance and admin'),
               checkedOutAt: z.string().nullable(),
             }),
           ),
         }),
       },
-      handler: async ({ query }) => tracking.overdue(query.asOf),
+      handler: async ({ query, principal }) => tracking.overdue(query.asOf, !seesRestricted(principal)),
     }),
     route({
       method: 'post',
@@ -230,7 +233,22 @@ export function trackingRoutes(deps: {
       summary: 'An inventory audit: progress, and its report once finished',
       params: IdParams,
       response: { status: 200, schema: AuditView },
-      handler: async ({ params }) => inventory.get(params.id),
+      handler: async ({ params, principal }) => {
+        const a = await inventory.get(params.id);
+        if (!a.report || !deps.restriction) return a;
+        const r = deps.restriction;
+        const report = a.report;
+        return {
+          ...a,
+          report: {
+            ...report,
+            missing: await r.redactPaper(principal, report.missing, null),
+            misplaced: await r.redactPaper(principal, report.misplaced, null),
+            unexpected: await r.redactPaper(principal, report.unexpected, null),
+            unknown: await r.redactPaper(principal, report.unknown, null),
+          },
+        };
+      },
     }),
     route({
       method: 'post',

@@ -7,7 +7,9 @@ import { mailingsRepository, type BatchRow, type CouponPageRow, type LetterWithM
 import { BARCODE_PROBLEM_TEXT, makeBarcode, parseBarcode } from '../domain/barcode.js';
 import { STATUS_REPLY_RECEIVED, type CouponUnit } from '../domain/mailing.js';
 import type { Principal } from '../domain/roles.js';
-import { Conflict, Invalid, NotFound, UnknownReference } from '../errors.js';
+import { Conflict, Invalid, NotFound, Restricted, UnknownReference } from '../errors.js';
+import { seesRestricted } from '../domain/restriction.js';
+import { restrictionRepository } from '../db/restriction.repository.js';
 import type { JobQueue } from '../jobs/job-queue.js';
 import type { AuditService } from './audit.service.js';
 import { nowIso, today, type Clock } from './clock.js';
@@ -232,7 +234,8 @@ export class CouponsService {
 
   // ------------------------------------------------------------------ review queue
 
-  async reviews(f: { status?: ReviewRow['status']; batchId?: string; limit: number; offset: number }) {
+  /** `hideRestricted`: items about a restricted customer are left out (GDPR art. 18). */
+  async reviews(f: { status?: ReviewRow['status']; batchId?: string; limit: number; offset: number; hideRestricted?: boolean }) {
     return (await mailingsRepository.listReviews(this.db, f)).map(toReviewView);
   }
 
@@ -240,6 +243,12 @@ export class CouponsService {
   async reviewImage(id: string, actor: Principal): Promise<Buffer> {
     const r = await mailingsRepository.getReview(this.db, id);
     if (!r) throw new NotFound('review item', id);
+    // GDPR art. 18: the page shows a restricted customer's coupon; only compliance and admin see it.
+    const customerId = await mailingsRepository.reviewCustomer(this.db, id);
+    if (customerId && !seesRestricted(actor) && (await restrictionRepository.customerRestricted(this.db, customerId))) {
+      await this.audit.recordNow({ actorId: actor.id, action: 'restricted.refused', subjectType: 'coupon-review', subjectId: id, customerId });
+      throw new Restricted('This coupon belongs to a customer whose processing is restricted (GDPR art. 18); only compliance may see it');
+    }
     await this.audit.recordNow({ actorId: actor.id, action: 'coupon.review-view', subjectType: 'coupon-review', subjectId: id });
     return this.store.getBuffer(r.image_sha256);
   }

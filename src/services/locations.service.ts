@@ -12,6 +12,7 @@ import type { AuditService } from './audit.service.js';
 import { nowIso, type Clock } from './clock.js';
 import { placeRef } from './documents.service.js';
 import { parseItemCode, type TrackingService } from './tracking.service.js';
+import { restrictionRepository } from '../db/restriction.repository.js';
 
 export type LocationView = {
   id: string;
@@ -99,14 +100,24 @@ export class LocationsService {
   }
 
   /** One place with its path, what is directly inside it, and how many documents are under it. */
-  async get(raw: string) {
+  /**
+   * `hideRestricted`: paper of a restricted customer stays listed (storing it is allowed, GDPR
+   * art. 18) but without its title and customer, marked `restricted: true`.
+   */
+  async get(raw: string, hideRestricted = false) {
     const row = await this.byCode(this.db, raw);
     const children = await trackingRepository.children(this.db, row.id);
     const docs = await trackingRepository.documentsAt(this.db, row.id);
+    const hidden = hideRestricted ? await restrictionRepository.restrictedAmong(this.db, [...new Set(docs.flatMap((d) => (d.customer_id ? [d.customer_id] : [])))]) : new Set<string>();
+    const isHidden = (d: { customer_id: string | null }) => d.customer_id !== null && hidden.has(d.customer_id);
     return {
       ...(await this.view(this.db, row)),
       children: children.map((c) => ({ id: c.id, barcode: c.barcode, kind: c.kind, name: c.name, container: isContainerKind(c.kind) })),
-      documents: docs.map((d) => ({ id: d.id, barcode: d.barcode, title: d.title, type: d.type, customerId: d.customer_id, docDate: d.doc_date })),
+      documents: docs.map((d) =>
+        isHidden(d)
+          ? { id: d.id, barcode: d.barcode, title: '', type: d.type, customerId: null, docDate: null, restricted: true }
+          : { id: d.id, barcode: d.barcode, title: d.title, type: d.type, customerId: d.customer_id, docDate: d.doc_date },
+      ),
       documentsUnder: await trackingRepository.countDocumentsUnder(this.db, row.id),
     };
   }

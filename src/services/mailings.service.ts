@@ -18,6 +18,8 @@ import {
   type LetterTemplate,
 } from '../domain/mailing.js';
 import type { Principal } from '../domain/roles.js';
+import { seesRestricted } from '../domain/restriction.js';
+import { restrictionRepository } from '../db/restriction.repository.js';
 import { Conflict, Invalid, NotFound, UnknownReference } from '../errors.js';
 import type { AuditService } from './audit.service.js';
 import { nowIso, today, type Clock } from './clock.js';
@@ -195,11 +197,14 @@ export class MailingsService {
     return m;
   }
 
-  async get(id: string, opts: { letters?: boolean } = {}) {
+  /** `actor`: letters of restricted customers are left out for roles other than compliance and admin (GDPR art. 18). */
+  async get(id: string, opts: { letters?: boolean; actor?: Principal } = {}) {
     const m = await this.row(id);
     const view = toMailingView(m, await mailingsRepository.replyCounts(this.db, id));
     if (!opts.letters) return view;
-    const letters = (await mailingsRepository.letters(this.db, id)).map((l) => ({
+    const all = await mailingsRepository.letters(this.db, id);
+    const hidden = opts.actor ? await this.restrictedCustomers(opts.actor, all.map((l) => l.customer_id)) : new Set<string>();
+    const letters = all.filter((l) => !hidden.has(l.customer_id)).map((l) => ({
       seq: l.seq,
       barcode: l.barcode,
       customerId: l.customer_id,
@@ -234,7 +239,15 @@ export class MailingsService {
     }
     const offset = opts.part === undefined ? 0 : (opts.part - 1) * partSize;
     const limit = opts.part === undefined ? m.letter_count : partSize;
-    const rows = await mailingsRepository.letters(this.db, id, offset, limit);
+    const all = await mailingsRepository.letters(this.db, id, offset, limit);
+    // GDPR art. 18: a restricted customer's letter is left out for everyone but compliance and
+    // admin; the caller is told how many (header X-Letters-Restricted), the seq numbers show the gap.
+    const hidden = await this.restrictedCustomers(actor, all.map((l) => l.customer_id));
+    const rows = all.filter((l) => !hidden.has(l.customer_id));
+    const restrictedLeftOut = all.length - rows.length;
+    if (rows.length === 0 && restrictedLeftOut > 0) {
+      throw new Conflict(`Every letter here belongs to a customer whose processing is restricted (GDPR art. 18); only compliance may print them`, { restrictedLeftOut }, 'restricted');
+    }
     const started = performance.now();
     const log = this.logger?.child({ mailingId: id, part: opts.part ?? null });
     const pdf = await renderLettersPdf(
@@ -254,20 +267,28 @@ export class MailingsService {
       action: 'mailing.print',
       subjectType: 'mailing',
       subjectId: id,
-      details: { part: opts.part ?? null, from: range.from, to: range.to },
+      details: { part: opts.part ?? null, from: range.from, to: range.to, restrictedLeftOut },
     });
-    return { pdf, parts, range, name: m.name };
+    return { pdf, parts, range, name: m.name, restrictedLeftOut };
+  }
+
+  /** The customers among these whose letters this principal may not see (GDPR art. 18). */
+  private async restrictedCustomers(actor: Principal, customerIds: string[]): Promise<Set<string>> {
+    if (seesRestricted(actor)) return new Set();
+    return restrictionRepository.restrictedAmong(this.db, [...new Set(customerIds)]);
   }
 
   /** The selection with its codes as CSV (RFC 4180, UTF-8 with BOM so spreadsheets read accents). Audited. */
-  async lettersCsv(id: string, actor: Principal): Promise<{ csv: string; name: string }> {
+  async lettersCsv(id: string, actor: Principal): Promise<{ csv: string; name: string; restrictedLeftOut: number }> {
     const m = await this.row(id);
     let csv = `\uFEFF${csvLine(['seq', 'barcode', 'customer_id', 'name', 'address', 'postcode', 'city', 'mailing_id', 'replied_at', 'answer'])}`;
-    for (const l of await mailingsRepository.letters(this.db, id)) {
+    const all = await mailingsRepository.letters(this.db, id);
+    const hidden = await this.restrictedCustomers(actor, all.map((l) => l.customer_id));
+    for (const l of all.filter((x) => !hidden.has(x.customer_id))) {
       csv += csvLine([l.seq, l.barcode, l.customer_id, l.name, l.address, l.postcode, l.city, m.id, l.replied_at, l.answer]);
     }
-    await this.audit.recordNow({ actorId: actor.id, action: 'mailing.export', subjectType: 'mailing', subjectId: id, details: { format: 'csv', letters: m.letter_count } });
-    return { csv, name: m.name };
+    await this.audit.recordNow({ actorId: actor.id, action: 'mailing.export', subjectType: 'mailing', subjectId: id, details: { format: 'csv', letters: m.letter_count, restrictedLeftOut: hidden.size } });
+    return { csv, name: m.name, restrictedLeftOut: hidden.size };
   }
 
   /**

@@ -138,7 +138,8 @@ export class OverviewService {
     await overviewRepository.deleteView(this.db, actor.id, id);
   }
 
-  async names(ids: { users: string[]; customers: string[]; documents: string[] }) {
-    return overviewRepository.names(this.db, ids);
+  /** `hideRestricted`: a restricted customer's document titles and file names are left out (GDPR art. 18). */
+  async names(ids: { users: string[]; customers: string[]; documents: string[] }, hideRestricted = false) {
+    return overviewRepository.names(this.db, ids, hideRestricted);
   }
 }

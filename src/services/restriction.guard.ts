@@ -27,6 +27,37 @@ export class RestrictionGuard {
     return !seesRestricted(p);
   }
 
+  /** Of these documents, the ones this principal may not see (empty for compliance and admin). */
+  async hiddenDocuments(p: Principal | undefined, documentIds: string[]): Promise<Set<string>> {
+    if (seesRestricted(p)) return new Set();
+    return restrictionRepository.restrictedDocumentsAmong(this.db, [...new Set(documentIds)]);
+  }
+
+  /**
+   * Paper lists the mailroom works from (inventory reports, disposal pick lists): a restricted
+   * customer's item stays (storing and handling the paper is allowed) but its title and customer
+   * are blanked and it is marked `restricted: true`, for everyone but compliance and admin.
+   */
+  async redactPaper<T extends { documentId: string | null; title: string | null; customerId?: string | null; customerName?: string | null }>(
+    p: Principal | undefined,
+    items: T[],
+    blankTitle: '' | null,
+  ): Promise<(T & { restricted?: boolean })[]> {
+    const hidden = await this.hiddenDocuments(p, items.flatMap((i) => (i.documentId ? [i.documentId] : [])));
+    if (hidden.size === 0) return items;
+    return items.map((i) =>
+      i.documentId && hidden.has(i.documentId)
+        ? { ...i, title: blankTitle, ...('customerId' in i ? { customerId: null } : {}), ...('customerName' in i ? { customerName: null } : {}), restricted: true }
+        : i,
+    );
+  }
+
+  /** Whether this principal may not see this customer's data (false for compliance and admin). */
+  async hidesCustomer(p: Principal | undefined, customerId: string | null | undefined): Promise<boolean> {
+    if (!customerId || seesRestricted(p)) return false;
+    return restrictionRepository.customerRestricted(this.db, customerId);
+  }
+
   /**
    * `storage`: the read serves keeping the paper (where it is, moving it), which art. 18 still
    * allows, so the mailroom passes too.

@@ -23,6 +23,7 @@ import type { AuditService } from './audit.service.js';
 import { nowIso, today, type Clock } from './clock.js';
 import { placeRef } from './documents.service.js';
 import { events } from './events.service.js';
+import { restrictionRepository } from '../db/restriction.repository.js';
 
 /** Something that has a place: a paper document, a box or folder, or (moved by an admin edit) a fixed place. */
 export type TrackedItem =
@@ -342,9 +343,14 @@ export class TrackingService {
   }
 
   /** `GET /api/tracking/overdue`: check-outs past their due date on `asOf` (default today), oldest first. */
-  async overdue(asOf?: string) {
+  /**
+   * `hideRestricted`: a restricted customer's paper stays on the list (the holder must still bring
+   * it back: storage is allowed, GDPR art. 18) but without title and customer, `restricted: true`.
+   */
+  async overdue(asOf?: string, hideRestricted = false) {
     const day = asOf ?? today(this.clock);
     const docs = await trackingRepository.overdueDocuments(this.db, day);
+    const hidden = hideRestricted ? await restrictionRepository.restrictedAmong(this.db, [...new Set(docs.flatMap((d) => (d.customer_id ? [d.customer_id] : [])))]) : new Set<string>();
     const boxes = await trackingRepository.overdueContainers(this.db, day);
     const names = await userNames(this.db, [...docs.map((d) => d.holder_user_id), ...boxes.map((b) => b.holder_user_id ?? null)]);
     const entry = async (e: { barcode: string; type: 'document' | 'container'; documentId: string | null; containerId: string | null; title: string; customerId: string | null; holder: string; due: string }) => ({
@@ -361,7 +367,11 @@ export class TrackingService {
     });
     const items = [
       ...(await Promise.all(
-        docs.map((d) => entry({ barcode: d.barcode ?? d.id, type: 'document', documentId: d.id, containerId: null, title: d.title, customerId: d.customer_id, holder: d.holder_user_id!, due: d.due_back_on! })),
+        docs.map(async (d) => {
+          const restricted = d.customer_id !== null && hidden.has(d.customer_id);
+          const e = await entry({ barcode: d.barcode ?? d.id, type: 'document', documentId: d.id, containerId: null, title: restricted ? '' : d.title, customerId: restricted ? null : d.customer_id, holder: d.holder_user_id!, due: d.due_back_on! });
+          return restricted ? { ...e, restricted: true } : e;
+        }),
       )),
       ...(await Promise.all(
         boxes.map((b) => entry({ barcode: b.barcode, type: 'container', documentId: null, containerId: b.id, title: b.name, customerId: null, holder: b.holder_user_id!, due: b.due_back_on! })),

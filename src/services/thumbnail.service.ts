@@ -5,6 +5,7 @@ import type { Database } from '../db/database.js';
 import { documentsRepository } from '../db/documents.repository.js';
 import { overviewRepository, type ThumbnailRow } from '../db/overview.repository.js';
 import { nowIso, type Clock } from './clock.js';
+import { removeIfUnreferenced } from './object-sweep.service.js';
 
 /**
  * Thumbnails of first pages: made once (at ingest, or on first request for documents from before
@@ -28,12 +29,16 @@ export class ThumbnailService {
     const [sha, mime] = row.original_mime === 'application/xml' ? [row.archive_sha256, 'application/pdf'] : [row.original_sha256, row.original_mime];
     if (!sha) return null;
     const t = await makeThumbnail(new Uint8Array(await this.store.getBuffer(sha)), mime);
-    const { sha256 } = await this.store.putBuffer(t.data, { contentType: t.mime });
-    await this.db.tx(async (q) => {
+    const stored = await this.store.putBuffer(t.data, { contentType: t.mime });
+    const kept = await this.db.tx(async (q) => {
       // A document destroyed meanwhile gets no thumbnail (destruction removes them in its own transaction).
-      if (!(await documentsRepository.get(q, documentId))) return;
-      await overviewRepository.putThumbnail(q, { document_id: documentId, sha256, mime: t.mime, width: t.width, height: t.height, created_at: nowIso(this.clock) });
+      const now = await documentsRepository.get(q, documentId);
+      if (!now || now.destroyed_at) return false;
+      await overviewRepository.putThumbnail(q, { document_id: documentId, sha256: stored.sha256, mime: t.mime, width: t.width, height: t.height, created_at: nowIso(this.clock) });
+      return true;
     });
+    // ...and its image goes at once, not after the sweep's grace period: it is a copy of the first page.
+    if (!kept) await removeIfUnreferenced(this.db, this.store, [stored.sha256]);
     return (await overviewRepository.thumbnail(this.db, documentId)) ?? null;
   }
 

@@ -1,6 +1,6 @@
 import { inflateRawSync } from 'node:zlib';
 
-/** Reads a zip from its central directory (Node has no unzip): name → bytes. Stored and deflated entries only, no zip64 (as in subject-rights.test.ts). */
+/** Reads a zip from its central directory (Node has no unzip): name → bytes. Stored and deflated entries only, no zip64: what yazl writes for the subject-access exports. */
 export function unzip(buf: Buffer): Map<string, Buffer> {
   let eocd = -1;
   for (let i = buf.length - 22; i >= Math.max(0, buf.length - 65_557); i--) {

@@ -73,7 +73,7 @@ describe('web interface', { skip }, () => {
     await page.click('button[type=submit]');
     await page.locator('#nav a[data-path=upload]').waitFor();
     const screens = await page.locator('#nav a[data-path]').evaluateAll((as) => as.map((a) => (a as HTMLElement).dataset.path));
-    assert.deepEqual(screens, ['upload', 'review', 'paper', 'tracker', 'coupons', 'jobs', 'inventory', 'documents', 'api'], 'mailroom sees exactly its screens and the API access help');
+    assert.deepEqual(screens, ['upload', 'review', 'paper', 'tracker', 'coupons', 'jobs', 'inventory', 'sheets', 'mail-intake', 'documents', 'api'], 'mailroom sees exactly its screens and the API access help');
     assert.equal(await page.evaluate(() => JSON.stringify(sessionStorage) + document.cookie), '{}', 'no token or session id where scripts can read it');
     assert.deepEqual(errors, []);
   });

@@ -31,3 +31,13 @@ export async function searchIds(t: TestApp, q: string, extra = ''): Promise<stri
   const body = (await res.json()) as { hits: { documentId: string }[] };
   return body.hits.map((h) => h.documentId);
 }
+
+/**
+ * Waits until no ingest or split job is queued or running. A document is final before its job has
+ * made its thumbnail, a split removes its stack file after it commits, and archives and thumbnails
+ * are stored before the row that names them: a test that counts objects waits for this first.
+ */
+export async function waitIngestIdle(t: TestApp, timeoutMs = 60_000): Promise<void> {
+  const busy = () => t.dl.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM jobs WHERE kind IN ('ingest', 'split') AND status IN ('queued', 'running')");
+  for (const until = Date.now() + timeoutMs; (await busy())!.n > 0 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50));
+}

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { extractPdfText } from '../../src/adapters/pdf/pdf-text.js';
 import type { DocumentView } from '../../src/domain/document.js';
 import { ciiXml, facturXPdf, SAMPLE_INVOICE, ublXml } from '../helpers/e-invoices.js';
-import { upload, waitFinal } from '../helpers/ingest-helpers.js';
+import { upload, waitFinal, waitIngestIdle } from '../helpers/ingest-helpers.js';
 import { labelledLayouts, layoutPdf } from '../helpers/labelled-layouts.js';
 import { makeTextPdf } from '../helpers/scan-samples.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
@@ -74,6 +74,7 @@ describe('e-invoices and key points through the pipeline', () => {
   });
 
   it('given XML that is not a UBL invoice, is malformed or declares entities when uploaded then a clear 4xx and nothing is stored', async () => {
+    await waitIngestIdle(t);
     const before = await countObjects(path.join(t.dataDir, 'objects'));
     const cases: [string, number, string][] = [
       ['<?xml version="1.0"?><Order xmlns="urn:oasis:names:specification:ubl:schema:xsd:Order-2"><ID>1</ID></Order>', 415, 'unsupported_media_type'],

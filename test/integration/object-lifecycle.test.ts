@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { DocumentView } from '../../src/domain/document.js';
 import { OBJECT_SWEEP_JOB } from '../../src/services/object-sweep.service.js';
-import { upload, waitFinal } from '../helpers/ingest-helpers.js';
+import { upload, waitFinal, waitIngestIdle } from '../helpers/ingest-helpers.js';
 import { makeTextPdf } from '../helpers/scan-samples.js';
 import { startS3Server, type S3TestServer } from '../helpers/s3-server.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
@@ -23,15 +23,6 @@ async function stored(t: TestApp): Promise<Set<string>> {
 }
 
 
-/**
- * Waits until no ingest or split job is queued or running. A document is final before its job
- * has made the thumbnail, and archives and thumbnails are stored before the row that names them
- * commits: with a grace period of 0 those in-flight objects would count as orphans.
- */
-async function ingestIdle(t: TestApp): Promise<void> {
-  const busy = () => t.dl.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM jobs WHERE kind IN ('ingest', 'split') AND status IN ('queued', 'running')");
-  for (let i = 0; i < 600 && (await busy())!.n > 0; i++) await new Promise((r) => setTimeout(r, 50));
-}
 
 describe('files do not outlive their documents', () => {
   let t: TestApp;
@@ -66,7 +57,7 @@ describe('files do not outlive their documents', () => {
     assert.equal(rescan.status, 'needs_review');
     const sha = rescan.original!.sha256;
     assert.ok((await stored(t)).has(sha));
-    await ingestIdle(t);
+    await waitIngestIdle(t);
     const res = await t.api('POST', `/api/documents/${rescan.id}/review`, { as: 'mailroom', json: { duplicate: 'discard' } });
     assert.equal(res.status, 200, await res.clone().text());
     assert.deepEqual(await res.json(), { discarded: true, duplicateOf: first.id });
@@ -83,7 +74,7 @@ describe('files do not outlive their documents', () => {
   });
 
   it('given objects no row refers to when the sweep job runs then they are removed and every referenced object stays', async () => {
-    await ingestIdle(t);
+    await waitIngestIdle(t);
     const orphan = await t.dl.store.putBuffer(Buffer.from('left by a crash between store and commit'));
     const referencedBefore = (await t.dl.db.all<{ sha: string }>('SELECT original_sha256 AS sha FROM documents WHERE original_sha256 IS NOT NULL AND destroyed_at IS NULL')).map((r) => r.sha);
     assert.ok(referencedBefore.length > 0);

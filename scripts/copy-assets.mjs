@@ -3,6 +3,7 @@ import { cpSync, existsSync } from 'node:fs';
 
 for (const [from, to] of [
   ['src/db/migrations', 'dist/src/db/migrations'],
+  ['src/db/migrations-pg', 'dist/src/db/migrations-pg'],
   ['src/web/public', 'dist/src/web/public'],
 ]) {
   if (existsSync(from)) cpSync(from, to, { recursive: true });

@@ -1,7 +1,9 @@
 // Runs the test suite with Node's own test runner (TypeScript through tsx).
-// Usage: node scripts/run-tests.mjs [dir-or-file ...]   (default: test/)
+// Usage: node scripts/run-tests.mjs [--postgres] [dir-or-file ...]   (default: test/)
+// --postgres starts one private PostgreSQL server for the whole run (scripts/postgres-server.mjs)
+// and runs the same tests with every app on a database of its own there (issue #13).
 // A test with no timeout of its own fails after 10 minutes instead of holding CI until its limit.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 
@@ -15,14 +17,24 @@ function collect(p, out) {
   return out;
 }
 
-const targets = process.argv.slice(2);
+const args = process.argv.slice(2);
+const postgres = args.includes('--postgres');
+const targets = args.filter((a) => a !== '--postgres');
 const files = (targets.length ? targets : ['test']).flatMap((t) => collect(t, []));
 if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);
 }
-const res = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-timeout=600000', ...files], {
-  stdio: 'inherit',
-  env: { ...process.env, DOSSIER_LOG_LEVEL: process.env.DOSSIER_LOG_LEVEL ?? 'silent' },
-});
-process.exit(res.status ?? 1);
+const env = { ...process.env, DOSSIER_LOG_LEVEL: process.env.DOSSIER_LOG_LEVEL ?? 'silent' };
+let server = null;
+if (postgres) {
+  const { startPostgres } = await import('./postgres-server.mjs');
+  server = await startPostgres();
+  env.DOSSIER_TEST_PG_URL = server.url;
+  console.log(`# PostgreSQL pass: ${server.url}`);
+}
+const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-timeout=600000', ...files], { stdio: 'inherit', env });
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
+const code = await new Promise((resolve) => child.on('exit', (c, sig) => resolve(c ?? (sig ? 1 : 0))));
+await server?.stop();
+process.exit(code);

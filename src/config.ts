@@ -85,9 +85,20 @@ const EnvSchema = z.object({
   DOSSIER_IMAP_PROCESSED: z.enum(['flag', 'move']).default('flag'),
   DOSSIER_IMAP_MOVE_TO: z.string().min(1).default('Dossierlink'),
   DOSSIER_IMAP_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(5),
+  // Beyond one machine (issue #13).
+  DOSSIER_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'a postgres:// or postgresql:// URL')
+    .optional(),
+  DOSSIER_DATABASE_POOL: z.coerce.number().int().min(1).max(200).default(10),
+  DOSSIER_ROLE: z.enum(['all', 'api', 'worker']).default('all'),
 });
 
 export type Config = {
+  /** PostgreSQL (issue #13) when set; otherwise the embedded SQLite file in the data dir. */
+  database: { url: string | null; poolSize: number };
+  /** `api` serves HTTP and runs no jobs, `worker` runs jobs and serves only health, `all` both (the default). */
+  role: 'all' | 'api' | 'worker';
   port: number;
   host: string;
   dataDir: string;
@@ -224,6 +235,9 @@ export const ENV_DOCS: Record<keyof z.infer<typeof EnvSchema>, string> = {
   DOSSIER_IMAP_PROCESSED: 'E-mail intake: a processed message is flagged (`flag`: \\Seen and `$Dossierlink`) or moved (`move`).',
   DOSSIER_IMAP_MOVE_TO: 'E-mail intake: the folder processed messages move to with `move` (created if missing).',
   DOSSIER_IMAP_MAX_ATTEMPTS: 'E-mail intake: tries per message before it is reported as failed (the message stays in the mailbox).',
+  DOSSIER_DATABASE_URL: 'PostgreSQL 15+ (`postgres://user:pass@host/db`) for metadata, search and jobs of many processes; unset: the embedded SQLite file (see "Scaling out").',
+  DOSSIER_DATABASE_POOL: 'PostgreSQL connections per process (besides `DOSSIER_SEARCH_CONNECTIONS`).',
+  DOSSIER_ROLE: '`all` (default: HTTP and jobs in one process), `api` (HTTP only) or `worker` (jobs only, plus `/api/health`); see "Scaling out".',
 };
 
 export class ConfigError extends Error {}
@@ -259,6 +273,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     };
   }
   return {
+    database: { url: e.DOSSIER_DATABASE_URL ?? null, poolSize: e.DOSSIER_DATABASE_POOL },
+    role: e.DOSSIER_ROLE,
     port: e.PORT,
     host: e.HOST,
     dataDir,

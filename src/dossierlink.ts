@@ -5,7 +5,8 @@ import pino, { type Logger } from 'pino';
 import { createObjectStore } from './adapters/object-store/create-object-store.js';
 import type { ObjectStore } from './adapters/object-store/object-store.js';
 import type { Config } from './config.js';
-import { Database } from './db/database.js';
+import type { Database } from './db/database.js';
+import { openDatabase } from './db/open-database.js';
 import { migrate } from './db/migrate.js';
 import { createApp } from './http/app.js';
 import { auditRoutes } from './http/audit.routes.js';
@@ -210,7 +211,7 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
   const clock = opts.clock ?? systemClock;
   const logger = opts.logger ?? pino({ level: config.logLevel });
   await restrictToOwner(config.dataDir);
-  const db = await Database.open(path.join(config.dataDir, 'dossierlink.sqlite'), { searchConnections: config.search.connections });
+  const db = await openDatabase(config);
   try {
     const applied = await migrate(db);
     if (applied.length) logger.info({ applied }, 'database migrated');

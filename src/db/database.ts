@@ -1,10 +1,19 @@
 import sqlite3 from 'sqlite3';
 
 export type Params = unknown[] | Record<string, unknown>;
+/** `lastID` is SQLite's rowid of an INSERT; portable code uses `INSERT … RETURNING` instead (PostgreSQL gives 0). */
 export type RunResult = { changes: number; lastID: number };
+
+/**
+ * Which SQL engine answers: the embedded default (`sqlite`) or PostgreSQL when users outgrow one
+ * machine (issue #13). Repositories write one portable statement where they can and branch on
+ * this only where the engines differ (full-text search, JSON, upserts of odd shapes).
+ */
+export type Dialect = 'sqlite' | 'postgres';
 
 /** What a repository needs: the same three calls inside and outside a transaction. */
 export interface Queryable {
+  readonly dialect: Dialect;
   run(sql: string, params?: Params): Promise<RunResult>;
   get<T>(sql: string, params?: Params): Promise<T | undefined>;
   all<T>(sql: string, params?: Params): Promise<T[]>;
@@ -97,6 +106,7 @@ function bind(params?: Params): unknown[] | Record<string, unknown> {
 
 function wrap(conn: sqlite3.Database): Queryable & { exec(sql: string): Promise<void> } {
   return {
+    dialect: 'sqlite',
     run: (sql, params) =>
       new Promise((resolve, reject) =>
         conn.run(sql, bind(params), function (this: sqlite3.RunResult, err: Error | null) {
@@ -117,6 +127,21 @@ function wrap(conn: sqlite3.Database): Queryable & { exec(sql: string): Promise<
 }
 
 /**
+ * The database port: reads and writes (`Queryable`), transactions, migrations' scripts and
+ * interruptible reads for expensive queries. Two engines implement it: SqliteDatabase (the
+ * embedded default, one file) and PgDatabase (src/db/pg-database.ts, for many processes).
+ */
+export interface Database extends Queryable {
+  /** Runs `fn` in one transaction; commits if it resolves, rolls back if it throws. */
+  tx<T>(fn: (q: Queryable) => Promise<T>): Promise<T>;
+  /** Runs a multi-statement script without parameters (migrations). */
+  exec(sql: string): Promise<void>;
+  /** Read-only work on a connection of its own, stopped after `timeoutMs` or when `signal` aborts (QueryInterrupted). */
+  interruptible<T>(fn: (q: Queryable) => Promise<T>, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<T>;
+  close(): Promise<void>;
+}
+
+/**
  * One SQLite file, three kinds of connection: a writer used under a mutex (plain writes and
  * `BEGIN IMMEDIATE` transactions never interleave), a reader for everything else, which WAL lets
  * run beside the writer and which only ever sees committed data, and a small pool of readers for
@@ -126,7 +151,8 @@ function wrap(conn: sqlite3.Database): Queryable & { exec(sql: string): Promise<
  *     const db = await Database.open('/tmp/x.sqlite');
  *     await db.tx(async (q) => { await q.run('INSERT ...'); });
  */
-export class Database implements Queryable {
+export class SqliteDatabase implements Database {
+  readonly dialect = 'sqlite' as const;
   private readonly lock = new Mutex();
   private closed = false;
 
@@ -145,7 +171,7 @@ export class Database implements Queryable {
   }
 
   /** `searchConnections`: how many interruptible readers to open (the most expensive reads that run at once). */
-  static async open(file: string, opts: { searchConnections?: number } = {}): Promise<Database> {
+  static async open(file: string, opts: { searchConnections?: number } = {}): Promise<SqliteDatabase> {
     const writerConn = await openConnection(file, sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE);
     const w = wrap(writerConn);
     await w.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;');
@@ -157,7 +183,7 @@ export class Database implements Queryable {
       await wrap(c).exec('PRAGMA busy_timeout = 10000; PRAGMA query_only = ON;');
       searchConns.push(c);
     }
-    return new Database(file, writerConn, readerConn, new ReadPool(searchConns));
+    return new SqliteDatabase(file, writerConn, readerConn, new ReadPool(searchConns));
   }
 
   run(sql: string, params?: Params): Promise<RunResult> {
@@ -202,6 +228,7 @@ export class Database implements Queryable {
         });
       };
       const work = fn({
+        dialect: 'sqlite',
         run: () => Promise.reject(new Error('interruptible connections are read-only')),
         get: (sql, params) => guarded(() => base.get(sql, params)),
         all: (sql, params) => guarded(() => base.all(sql, params)),
@@ -263,3 +290,6 @@ export class Database implements Queryable {
     });
   }
 }
+
+/** `Database.open(file)` opens the embedded default, as before the port existed. */
+export const Database = { open: SqliteDatabase.open.bind(SqliteDatabase) };

@@ -1,14 +1,19 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { Database } from './database.js';
+import type { PgDatabase } from './pg-database.js';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
+/** PostgreSQL has a schema of its own (the same tables and meaning, its own types, triggers and search). */
+export const PG_MIGRATIONS_DIR = fileURLToPath(new URL('./migrations-pg/', import.meta.url));
 
 /**
  * Applies numbered migrations (`NNN_name.sql`) not applied yet, each in its own transaction,
  * in order. A shipped migration is never edited: add the next number instead.
  */
-export async function migrate(db: Database, dir = MIGRATIONS_DIR): Promise<string[]> {
+export async function migrate(db: Database, dir?: string): Promise<string[]> {
+  if (db.dialect === 'postgres') return migratePg(db as PgDatabase, dir ?? PG_MIGRATIONS_DIR);
+  dir ??= MIGRATIONS_DIR;
   await db.exec(
     'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
   );
@@ -51,4 +56,33 @@ export function splitSql(sql: string): string[] {
   }
   if (buf.trim()) out.push(buf.trim());
   return out;
+}
+
+/**
+ * The same numbered files for PostgreSQL, each a script run whole in its own transaction, under an
+ * advisory lock: several processes started at once migrate one after the other.
+ */
+async function migratePg(db: PgDatabase, dir: string): Promise<string[]> {
+  return db.withMigrationLock(async (c) => {
+    await c.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+    const files = (await readdir(dir)).filter((f) => /^\d{3}_[a-z0-9_]+\.sql$/.test(f)).sort();
+    const applied = new Set((await c.all<{ version: number }>('SELECT version FROM schema_migrations')).map((r) => r.version));
+    const done: string[] = [];
+    for (const file of files) {
+      const version = Number(file.slice(0, 3));
+      if (applied.has(version)) continue;
+      const sql = await readFile(`${dir}/${file}`, 'utf8');
+      await c.exec('BEGIN');
+      try {
+        await c.exec(sql);
+        await c.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [version, file, new Date().toISOString()]);
+        await c.exec('COMMIT');
+      } catch (err) {
+        await c.exec('ROLLBACK').catch(() => undefined);
+        throw new Error(`PostgreSQL migration ${file} failed: ${(err as Error).message}`, { cause: err });
+      }
+      done.push(file);
+    }
+    return done;
+  });
 }

@@ -7,6 +7,7 @@ import { seedDemo } from '../../src/demo/demo-seed.js';
 import { openDossierlink, type Dossierlink } from '../../src/dossierlink.js';
 import type { Role } from '../../src/domain/roles.js';
 import type { Clock } from '../../src/services/clock.js';
+import { freshPgDatabase } from './postgres.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
@@ -36,7 +37,10 @@ export type TestApp = {
  */
 export async function startTestApp(opts: { env?: Record<string, string>; clock?: Clock; demo?: boolean } = {}): Promise<TestApp> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'dossierlink-test-'));
+  // In the PostgreSQL pass every app gets a database of its own on the run's server.
+  const pgUrl = opts.env?.DOSSIER_DATABASE_URL ? null : await freshPgDatabase();
   const config = loadConfig({
+    ...(pgUrl ? { DOSSIER_DATABASE_URL: pgUrl } : {}),
     DOSSIER_DATA_DIR: dataDir,
     DOSSIER_LOG_LEVEL: 'silent',
     DOSSIER_ADMIN_TOKEN: ADMIN_TOKEN,

@@ -1,0 +1,21 @@
+import path from 'node:path';
+import type { Config } from '../config.js';
+import { SqliteDatabase, type Database } from './database.js';
+import { PgDatabase } from './pg-database.js';
+
+/**
+ * The database this configuration asks for: PostgreSQL when `DOSSIER_DATABASE_URL` is set,
+ * otherwise the embedded SQLite file in the data dir (the two-command default).
+ *
+ *     const db = await openDatabase(loadConfig(process.env));
+ */
+export function openDatabase(config: Pick<Config, 'database' | 'dataDir' | 'search' | 'role'>): Promise<Database> {
+  if (config.database.url) {
+    return PgDatabase.open(config.database.url, {
+      poolSize: config.database.poolSize,
+      searchConnections: config.search.connections,
+      applicationName: `dossierlink-${config.role}`,
+    });
+  }
+  return SqliteDatabase.open(path.join(config.dataDir, 'dossierlink.sqlite'), { searchConnections: config.search.connections });
+}

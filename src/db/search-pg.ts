@@ -17,6 +17,7 @@ const WEIGHTS = '{0, 0, 0.3333, 1}';
 const HEADLINE = `StartSel=${MARK_OPEN}, StopSel=${MARK_CLOSE}, MaxWords=16, MinWords=6, ShortWord=0, MaxFragments=1, FragmentDelimiter=" … "`;
 
 /** Words as FTS5's unicode61 tokenizer sees them: runs of letters and digits (composed first, so a combining accent stays in its word). */
+const WORD = /[\p{L}\p{N}]/u;
 const words = (s: string) => s.normalize('NFC').split(/[^\p{L}\p{N}]+/u).filter(Boolean);
 
 /** The text handed to to_tsvector: every run of non-letters one space, so both engines index the same words. */
@@ -110,9 +111,10 @@ export const postgresSearchIndex: SearchIndex = {
           { ...args, limit, offset },
         );
     if (top.length === 0) return { total, totalCapped: n > TOTAL_CAP, rows: [] };
-    const rows = await q.all<Omit<SearchRow, 'score'> & { pos: number; len: number; body_len: number }>(
+    const rows = await q.all<Omit<SearchRow, 'score'> & { before: string; pos: number; after: string }>(
       `SELECT d.id, d.customer_id, d.type, d.class, d.title, d.doc_date, h.snippet,
-              strpos(btrim(s.body), btrim(h.plain)) AS pos, length(btrim(h.plain)) AS len, length(btrim(s.body)) AS body_len
+              right(substr(s.body, 1, GREATEST(strpos(s.body, h.plain) - 1, 0)), 64) AS before, strpos(s.body, h.plain) AS pos,
+              left(substr(s.body, strpos(s.body, h.plain) + length(h.plain)), 64) AS after
        FROM document_search s JOIN documents d ON d.id = s.document_id
        CROSS JOIN LATERAL (SELECT ts_headline('${CONFIG}', s.body, to_tsquery('${CONFIG}', $q), $options) AS snippet) hl
        CROSS JOIN LATERAL (SELECT hl.snippet, replace(replace(hl.snippet, $open, ''), $close, '') AS plain) h
@@ -126,9 +128,11 @@ export const postgresSearchIndex: SearchIndex = {
       rows: top.flatMap((t) => {
         const r = byId.get(t.id);
         if (!r) return [];
-        const { pos, len, body_len, ...row } = r;
-        // SQLite's snippet() marks a cut with '…' at either end; ts_headline does not.
-        const snippet = `${pos > 1 ? '…' : ''}${row.snippet.trim()}${pos > 0 && pos + len - 1 < body_len ? '…' : ''}`;
+        const { before, pos, after, ...row } = r;
+        // SQLite's snippet() marks cut text with '…' at either end; ts_headline does not. Text
+        // is cut where words come before or after the fragment (punctuation alone is no cut).
+        const cut = (s: string) => pos > 0 && WORD.test(s);
+        const snippet = `${cut(before) ? '…' : ''}${row.snippet.trim()}${cut(after) ? '…' : ''}`;
         return [{ ...row, snippet, score: Number(t.score) }];
       }),
     };

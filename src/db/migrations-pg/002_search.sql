@@ -15,8 +15,13 @@ CREATE EXTENSION IF NOT EXISTS unaccent;
 
 CREATE TEXT SEARCH CONFIGURATION dossierlink (COPY = simple);
 ALTER TEXT SEARCH CONFIGURATION dossierlink
-  ALTER MAPPING FOR asciiword, asciihword, hword_asciipart, word, hword, hword_part, numword, numhword, hword_numpart
+  ALTER MAPPING FOR asciiword, hword_asciipart, word, hword_part, numword, hword_numpart
   WITH unaccent, simple;
+-- Snippets are cut from the text as stored (with its punctuation), which the parser reads as
+-- hyphenated words: index only their parts, as FTS5 does, so "e-mail" marks "e" and "mail".
+-- (Numbers joined by punctuation, "KL-000123" or "4.850,00", are found but read by the parser as
+-- signed integers or decimals there, so a snippet may not mark them.)
+ALTER TEXT SEARCH CONFIGURATION dossierlink DROP MAPPING FOR asciihword, hword, numhword;
 
 -- One row per indexed document, keyed by its id. `title` and `body` are kept as indexed for the
 -- highlighted snippets (ts_headline); `tsv` weighs the title A and the text B, so the ranking can

@@ -6,7 +6,6 @@ import { after, before, describe, it } from 'node:test';
 import { SqliteDatabase, type Database } from '../../src/db/database.js';
 import { migrate } from '../../src/db/migrate.js';
 import { PgDatabase } from '../../src/db/pg-database.js';
-import { toTsquery } from '../../src/db/search-pg.js';
 import { MARK_CLOSE, MARK_OPEN, searchIndexFor, searchRepository, type SearchFilters } from '../../src/db/search.repository.js';
 import { parseQuery } from '../../src/domain/search-query.js';
 import { AppError } from '../../src/errors.js';
@@ -81,12 +80,6 @@ describe('PostgreSQL search index', () => {
     assert.equal(await searchRepository.count(pg), DOCS.length);
     const row = await pg.get<{ n: number }>("SELECT COUNT(*) AS n FROM document_search WHERE tsv @@ to_tsquery('dossierlink', 'koelunit')");
     assert.equal(row?.n, 6);
-  });
-
-  it('given a query tree when compiled for PostgreSQL then words, phrases, prefixes, OR and NOT map to tsquery operators', () => {
-    assert.equal(toTsquery(parseQuery('offerte OR factuur -verlopen')), "('offerte' | 'factuur') & !'verlopen'");
-    assert.equal(toTsquery(parseQuery('"service level" financ*')), "('service' <-> 'level') & 'financ':*");
-    assert.equal(toTsquery(parseQuery("KL-0001* o'brien")), "('KL' <-> '0001':*) & ('o' <-> 'brien')");
   });
 
   it('given a prefix when searched then every word starting with it matches, across accents', async () => {

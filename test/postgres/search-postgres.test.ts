@@ -182,6 +182,8 @@ describe('PostgreSQL search index', () => {
     }
     const paged = [...(await find('koelunit', {}, pg, 2, 0)).rows, ...(await find('koelunit', {}, pg, 2, 2)).rows, ...(await find('koelunit', {}, pg, 2, 4)).rows];
     assert.deepEqual(paged.map((r) => r.id), (await find('koelunit', {}, pg, 6, 0)).rows.map((r) => r.id), 'pages follow one order');
+    const past = await find('koelunit', {}, pg, 20, 40);
+    assert.deepEqual([past.total, past.rows.length], [6, 0], 'a page past the end still says how many there are');
   });
 
   it('given a legal hold by text when matched then both engines freeze the same documents', async () => {

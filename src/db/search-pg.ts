@@ -1,6 +1,6 @@
 import type { SearchQuery, SearchTerm } from '../domain/search-query.js';
 import type { Queryable } from './database.js';
-import { notRestricted } from './restriction.repository.js';
+import { notRestricted, RESTRICTED_DOCUMENT_IDS } from './restriction.repository.js';
 import { MARK_CLOSE, MARK_OPEN, TOTAL_CAP, type SearchFilters, type SearchIndex, type SearchRow } from './search-index.js';
 
 /** The text search configuration of migrations-pg/002_search.sql (`simple` behind `unaccent`). */
@@ -92,7 +92,7 @@ export const postgresSearchIndex: SearchIndex = {
     const from = hasFilters(f)
       ? `document_search s JOIN documents d ON d.id = s.document_id WHERE s.tsv @@ to_tsquery('${CONFIG}', $q) AND ${w.sql}`
       : `document_search s WHERE s.tsv @@ to_tsquery('${CONFIG}', $q)${
-          f.hideRestricted ? ` AND s.document_id NOT IN (SELECT d.id FROM documents d WHERE NOT ${notRestricted('d.customer_id')})` : ''
+          f.hideRestricted ? ` AND s.document_id NOT IN (${RESTRICTED_DOCUMENT_IDS})` : ''
         }`;
     // Within one dossier hits come newest first (as in SQLite, where ranking a customer's few
     // documents would cost the whole posting list of a common word); elsewhere by rank, the

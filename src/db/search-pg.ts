@@ -154,6 +154,10 @@ export const postgresSearchIndex: SearchIndex = {
     );
   },
 
+  async indexed(q, documentId) {
+    return Boolean(await q.get('SELECT 1 AS x FROM document_search WHERE document_id = ?', [documentId]));
+  },
+
   count(q) {
     return q.get<{ n: number }>('SELECT COUNT(*) AS n FROM document_search').then((r) => r?.n ?? 0);
   },

@@ -199,6 +199,7 @@ describe('PostgreSQL search index', () => {
     await pg.run("UPDATE documents SET destroyed_at = '2026-02-01' WHERE id = 'doc_long'");
     assert.equal(await searchRepository.countReindexable(pg), before - 1);
     assert.equal(await searchRepository.removeOrphans(pg), 1);
+    assert.deepEqual([await searchRepository.indexed(pg, 'doc_long'), await searchRepository.indexed(pg, 'doc_quote')], [false, true]);
     assert.equal((await find('lange')).total, 0);
     const walk = await searchRepository.reindexBatchAfter(pg, 0, 100);
     assert.deepEqual(ids(walk), ids(DOCS.filter((d) => d.id !== 'doc_long')));

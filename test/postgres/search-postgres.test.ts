@@ -182,6 +182,8 @@ describe('PostgreSQL search index', () => {
     }
     const paged = [...(await find('koelunit', {}, pg, 2, 0)).rows, ...(await find('koelunit', {}, pg, 2, 2)).rows, ...(await find('koelunit', {}, pg, 2, 4)).rows];
     assert.deepEqual(paged.map((r) => r.id), (await find('koelunit', {}, pg, 6, 0)).rows.map((r) => r.id), 'pages follow one order');
+    const past = await find('koelunit', {}, pg, 20, 40);
+    assert.deepEqual([past.total, past.rows.length], [6, 0], 'a page past the end still says how many there are');
   });
 
   it('given a legal hold by text when matched then both engines freeze the same documents', async () => {
@@ -197,6 +199,7 @@ describe('PostgreSQL search index', () => {
     await pg.run("UPDATE documents SET destroyed_at = '2026-02-01' WHERE id = 'doc_long'");
     assert.equal(await searchRepository.countReindexable(pg), before - 1);
     assert.equal(await searchRepository.removeOrphans(pg), 1);
+    assert.deepEqual([await searchRepository.indexed(pg, 'doc_long'), await searchRepository.indexed(pg, 'doc_quote')], [false, true]);
     assert.equal((await find('lange')).total, 0);
     const walk = await searchRepository.reindexBatchAfter(pg, 0, 100);
     assert.deepEqual(ids(walk), ids(DOCS.filter((d) => d.id !== 'doc_long')));

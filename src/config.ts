@@ -146,7 +146,11 @@ export type Config = {
   /** Internal address ranges webhooks may reach anyway (on-premise receivers). */
   webhookAllow: AllowList;
   /** The audit seal (issue #14): a key and a checkpoint log, both outside the database. */
-  audit: { key?: string; keyFile: string; checkpointFile: string; checkpointEveryMs: number };
+  /**
+   * `checkpoints`: where signed checkpoints go — the file, or (PostgreSQL with S3 and no file
+   * named) the shared bucket, so every process on every machine appends to one log.
+   */
+  audit: { key?: string; keyFile: string; checkpointFile: string; checkpoints: 'file' | 's3'; checkpointEveryMs: number };
   /** The scanner drop folder: polled, so a network share (SMB/NFS) works too. */
   inboxDir: string;
   inboxPollMs: number;
@@ -218,7 +222,7 @@ export const ENV_DOCS: Record<keyof z.infer<typeof EnvSchema>, string> = {
   DOSSIER_SEARCH_RATE_LIMIT: 'Searches per user per minute (429 with `Retry-After` past it); 0 turns the limit off.',
   DOSSIER_WEBHOOK_ALLOW: 'Internal addresses webhooks may reach anyway, comma-separated CIDR ranges (e.g. `10.0.0.0/8,127.0.0.1/32`).',
   DOSSIER_AUDIT_KEY: 'Secret (32+ characters) that keys the audit hashes and signs checkpoints; default: `<data dir>/audit.key`, created with mode 0600.',
-  DOSSIER_AUDIT_CHECKPOINTS: 'Append-only file of signed audit checkpoints (default `<data dir>/audit-checkpoints.jsonl`); best on other storage than the database.',
+  DOSSIER_AUDIT_CHECKPOINTS: 'Append-only file of signed audit checkpoints (default `<data dir>/audit-checkpoints.jsonl`, or with PostgreSQL and S3 objects under `audit-checkpoints/` in the bucket); best on other storage than the database.',
   DOSSIER_AUDIT_CHECKPOINT_SECONDS: 'How soon after new audit events a signed checkpoint is written: events newer than the last checkpoint could be cut off unnoticed.',
   DOSSIER_INBOX_DIR: 'The scanner drop folder (default `<data dir>/inbox`); a mounted SMB/NFS share works, it is polled.',
   DOSSIER_INBOX_POLL_MS: 'How often the inbox folder is listed, in ms.',
@@ -254,6 +258,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     new RegExp(`^${e.DOSSIER_CUSTOMER_PATTERN}$`);
   } catch {
     throw new ConfigError(`Invalid configuration:\n  DOSSIER_CUSTOMER_PATTERN: not a regular expression`);
+  }
+  // Processes that share one PostgreSQL must chain and sign the audit log with one key; a key file
+  // made per data dir would give each its own and break the chain for the others (issue #13).
+  if (e.DOSSIER_DATABASE_URL && !e.DOSSIER_AUDIT_KEY) {
+    throw new ConfigError(
+      'Invalid configuration:\n  DOSSIER_DATABASE_URL needs DOSSIER_AUDIT_KEY (32+ characters), the same in every process: the audit chain is keyed and signed with it',
+    );
   }
   const dataDir = path.resolve(e.DOSSIER_DATA_DIR);
   let objectStore: Config['objectStore'] = { kind: 'local', root: path.join(dataDir, 'objects') };
@@ -311,6 +322,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       key: e.DOSSIER_AUDIT_KEY,
       keyFile: path.join(dataDir, 'audit.key'),
       checkpointFile: path.resolve(e.DOSSIER_AUDIT_CHECKPOINTS ?? path.join(dataDir, 'audit-checkpoints.jsonl')),
+      checkpoints: e.DOSSIER_DATABASE_URL && objectStore.kind === 's3' && !e.DOSSIER_AUDIT_CHECKPOINTS ? 's3' : 'file',
       checkpointEveryMs: e.DOSSIER_AUDIT_CHECKPOINT_SECONDS * 1000,
     },
     inboxDir: e.DOSSIER_INBOX_DIR ? path.resolve(e.DOSSIER_INBOX_DIR) : path.join(dataDir, 'inbox'),

@@ -7,6 +7,7 @@ import type { ObjectStore } from './adapters/object-store/object-store.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { openDatabase } from './db/open-database.js';
+import { S3CheckpointLog } from './adapters/audit/s3-checkpoint-log.js';
 import { migrate } from './db/migrate.js';
 import { createApp } from './http/app.js';
 import { auditRoutes } from './http/audit.routes.js';
@@ -222,7 +223,8 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
     // The audit key and checkpoints live outside the database, so whoever can write it cannot rewrite history (issue #14).
     const seal: AuditSeal = {
       key: await loadAuditKey({ configured: config.audit.key, file: config.audit.keyFile, logger }),
-      checkpoints: new FileCheckpointLog(config.audit.checkpointFile),
+      checkpoints:
+        config.audit.checkpoints === 's3' && config.objectStore.kind === 's3' ? new S3CheckpointLog(config.objectStore) : new FileCheckpointLog(config.audit.checkpointFile),
       checkpointEveryMs: config.audit.checkpointEveryMs,
       logger,
     };

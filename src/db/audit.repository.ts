@@ -7,14 +7,21 @@ export type AuditRow = ChainedEvent & { seq: number; prev_hash: string; hash: st
 export type AuditFilter = { customerId?: string; actorId?: string; subjectId?: string; from?: string; to?: string; action?: string };
 
 export const auditRepository = {
-  last(q: Queryable) {
+  /**
+   * The newest event, read to chain the next one onto it. On PostgreSQL many processes append at
+   * once: a transaction-scoped advisory lock makes appenders take turns until they commit (SQLite
+   * has one writer anyway), so the chain never forks and sequence numbers have no gaps.
+   */
+  async last(q: Queryable) {
+    if (q.dialect === 'postgres') await q.get('SELECT pg_advisory_xact_lock(7253002)');
     return q.get<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1');
   },
-  insert(q: Queryable, r: Omit<AuditRow, 'seq'>) {
+  /** `seq` is given, the one after `last`: an engine's own counter may skip numbers after a rollback, and verify reads a gap as a deleted event. */
+  insert(q: Queryable, r: AuditRow) {
     return q.run(
-      `INSERT INTO audit_events (at, actor_id, action, subject_type, subject_id, customer_id, details, prev_hash, hash)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [r.at, r.actor_id, r.action, r.subject_type, r.subject_id, r.customer_id, r.details, r.prev_hash, r.hash],
+      `INSERT INTO audit_events (seq, at, actor_id, action, subject_type, subject_id, customer_id, details, prev_hash, hash)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [r.seq, r.at, r.actor_id, r.action, r.subject_type, r.subject_id, r.customer_id, r.details, r.prev_hash, r.hash],
     );
   },
   keying(q: Queryable) {

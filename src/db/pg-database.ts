@@ -7,8 +7,15 @@ pg.types.setTypeParser(20, (v) => Number(v)); // int8: COUNT(*), identities
 pg.types.setTypeParser(1700, (v) => Number(v)); // numeric: SUM of integers
 pg.types.setTypeParser(16, (v) => (v === 't' ? 1 : 0)); // bool
 
-/** SQLSTATEs after which a serializable transaction is simply run again. */
+/**
+ * SQLSTATEs after which a serializable transaction is simply run again; plus a duplicate audit
+ * sequence number, which two appenders whose snapshots predate each other's commit can both pick.
+ */
 const RETRYABLE = new Set(['40001', '40P01']);
+const retryable = (err: unknown) => {
+  const e = err as { code?: string; constraint?: string };
+  return !!e.code && (RETRYABLE.has(e.code) || (e.code === '23505' && e.constraint === 'audit_events_pkey'));
+};
 const MAX_TX_ATTEMPTS = 12;
 
 type Translated = { text: string; names: string[] | null; positional: number };
@@ -171,8 +178,7 @@ export class PgDatabase implements Database {
         return result;
       } catch (err) {
         await client.query('ROLLBACK').catch(() => (broken = true));
-        const code = (err as { code?: string }).code;
-        if (code && RETRYABLE.has(code) && attempt < MAX_TX_ATTEMPTS) {
+        if (retryable(err) && attempt < MAX_TX_ATTEMPTS) {
           await sleep(Math.random() * 5 * attempt);
           continue;
         }

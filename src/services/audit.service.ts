@@ -93,7 +93,7 @@ export class AuditService {
     };
     const prev_hash = last?.hash ?? GENESIS_HASH;
     const key = this.keyedFrom !== null ? this.seal?.key : undefined;
-    await auditRepository.insert(q, { ...row, prev_hash, hash: eventHash(prev_hash, row, key) });
+    await auditRepository.insert(q, { ...row, seq: (last?.seq ?? 0) + 1, prev_hash, hash: eventHash(prev_hash, row, key) });
     this.scheduleCheckpoint();
   }
 

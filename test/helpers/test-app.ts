@@ -40,7 +40,7 @@ export async function startTestApp(opts: { env?: Record<string, string>; clock?:
   // In the PostgreSQL pass every app gets a database of its own on the run's server.
   const pgUrl = opts.env?.DOSSIER_DATABASE_URL ? null : await freshPgDatabase();
   const config = loadConfig({
-    ...(pgUrl ? { DOSSIER_DATABASE_URL: pgUrl } : {}),
+    ...(pgUrl ? { DOSSIER_DATABASE_URL: pgUrl, DOSSIER_AUDIT_KEY: 'test-audit-key-for-the-postgresql-pass-0123456789' } : {}),
     DOSSIER_DATA_DIR: dataDir,
     DOSSIER_LOG_LEVEL: 'silent',
     DOSSIER_ADMIN_TOKEN: ADMIN_TOKEN,

@@ -39,4 +39,24 @@ describe(loadConfig.name, () => {
     assert.throws(() => loadConfig({ DOSSIER_WEBHOOK_ALLOW: 'intranet.local' }), /DOSSIER_WEBHOOK_ALLOW/);
     assert.throws(() => loadConfig({ DOSSIER_AUDIT_KEY: 'too-short' }), /DOSSIER_AUDIT_KEY/);
   });
+
+  it('given PostgreSQL without an audit key, when loaded, then it is refused: processes with a key file each would break the chain', () => {
+    assert.throws(() => loadConfig({ DOSSIER_DATABASE_URL: 'postgres://u@127.0.0.1/db' }), (e: unknown) => e instanceof ConfigError && /DOSSIER_AUDIT_KEY/.test(e.message));
+  });
+
+  it('given PostgreSQL with S3 and no checkpoint file, when loaded, then checkpoints go to the shared bucket; with a file named, to the file', () => {
+    const env = {
+      DOSSIER_DATABASE_URL: 'postgresql://u@127.0.0.1/db',
+      DOSSIER_AUDIT_KEY: 'k'.repeat(32),
+      DOSSIER_OBJECT_STORE: 's3',
+      DOSSIER_S3_ENDPOINT: 'http://127.0.0.1:9000',
+      DOSSIER_S3_ACCESS_KEY: 'a',
+      DOSSIER_S3_SECRET_KEY: 'b',
+    };
+    assert.equal(loadConfig(env).audit.checkpoints, 's3');
+    assert.equal(loadConfig({ ...env, DOSSIER_AUDIT_CHECKPOINTS: '/srv/audit.jsonl' }).audit.checkpoints, 'file');
+    assert.equal(loadConfig({ DOSSIER_DATA_DIR: '/tmp/x' }).audit.checkpoints, 'file');
+    assert.equal(loadConfig(env).database.url, 'postgresql://u@127.0.0.1/db');
+    assert.throws(() => loadConfig({ ...env, DOSSIER_DATABASE_URL: 'mysql://x' }), ConfigError);
+  });
 });

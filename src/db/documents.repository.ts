@@ -126,7 +126,7 @@ export const documentsRepository = {
   minhashes(q: Queryable, customerId: string | null, excludeId: string) {
     return q.all<{ id: string; text_minhash: string }>(
       `SELECT id, text_minhash FROM documents
-       WHERE text_minhash IS NOT NULL AND destroyed_at IS NULL AND id <> ? AND customer_id IS ?
+       WHERE text_minhash IS NOT NULL AND destroyed_at IS NULL AND id <> ? AND customer_id IS NOT DISTINCT FROM ?
        ORDER BY created_at DESC LIMIT 5000`,
       [excludeId, customerId],
     );

@@ -9,7 +9,7 @@ import type { ObjectStore } from '../adapters/object-store/object-store.js';
 import { keyId } from '../domain/audit-chain.js';
 import { redactUrl } from '../domain/copy-plan.js';
 import { auditRepository } from '../db/audit.repository.js';
-import { migrate, pgSchemaSql, shippedVersions } from '../db/migrate.js';
+import { pgSchemaSql, shippedVersions } from '../db/migrate.js';
 import { PgDatabase } from '../db/pg-database.js';
 import { SourceInUse, SqliteSource } from '../db/sqlite-source.js';
 import { MigrateToPostgresService, MigrationInterrupted, MigrationRefused, type MigrationPhase, type MigrationReport } from '../services/migrate-to-postgres.service.js';
@@ -128,7 +128,6 @@ async function migrateToPostgres(ctx: CommandContext): Promise<number> {
     const pgShipped = await shippedVersions('postgres');
     const pgHave = (await target.all<{ version: number }>('SELECT version FROM schema_migrations').catch(() => [])).map((r) => r.version);
     if (pgHave.some((v) => !pgShipped.includes(v))) throw new MigrationRefused(`The target database has a newer Dossierlink schema (versions ${pgHave.join(', ')}) than this one knows: use an empty database or the newer version.`);
-    await migrate(target);
 
     const objectsRoot = path.join(config.dataDir, 'objects');
     // Not init(): that tidies the folder, and the source is not to be touched.

@@ -64,6 +64,19 @@ export const pgCopyTargetRepository = {
     );
   },
 
+  /**
+   * The database's collation, e.g. `C` or `icu:nl`: only C, POSIX or C.UTF-8 (libc) sort text
+   * byte by byte, as SQLite does.
+   */
+  async collation(q: Queryable): Promise<{ name: string; byteOrder: boolean }> {
+    const r = await q.get<{ provider: string; c: string; icu: string | null }>(
+      'SELECT datlocprovider AS provider, datcollate AS c, daticulocale AS icu FROM pg_database WHERE datname = current_database()',
+    );
+    if (!r) return { name: '?', byteOrder: false };
+    if (r.provider !== 'c') return { name: `icu:${r.icu ?? '?'}`, byteOrder: false };
+    return { name: r.c, byteOrder: ['C', 'POSIX', 'C.UTF-8', 'C.utf8'].includes(r.c) };
+  },
+
   count(q: Queryable, table: string): Promise<number> {
     return q.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ${ident(table)}`).then((r) => r?.n ?? 0);
   },

@@ -5,6 +5,7 @@ import type { CheckpointLog } from '../adapters/audit/checkpoint-log.js';
 import { objectKey, type ObjectStore } from '../adapters/object-store/object-store.js';
 import type { Checkpoint } from '../domain/audit-chain.js';
 import { planCopy, seededTables, type CopyPlan, type CopyStep } from '../domain/copy-plan.js';
+import { migrate } from '../db/migrate.js';
 import { objectRefsRepository } from '../db/object-refs.repository.js';
 import { pgCopyTargetRepository as target } from '../db/pg-copy-target.repository.js';
 import type { PgDatabase } from '../db/pg-database.js';
@@ -76,12 +77,15 @@ export class MigrateToPostgresService {
     if (this.d.signal?.aborted) throw new MigrationInterrupted();
   }
 
-  /** Everything before the first write: whose target this is, whether the schemas fit, whether it is empty. */
+  /** Checks before the first row is written: how the target sorts, whose it is, whether the schemas fit, whether it is empty. */
   async prepare(sourceTables: SourceTable[]): Promise<{ plan: CopyPlan; state: Awaited<ReturnType<typeof target.state>>; sourceId: string; fingerprint: string }> {
     const { source, target: db } = this.d;
-    const plan = planCopy(sourceTables, await target.tables(db), await target.foreignKeys(db), seededTables(this.d.targetSchemaSql));
-    if (plan.problems.length) {
-      throw new MigrationRefused(`The PostgreSQL schema does not match the embedded database (is this Dossierlink's version the one that made the data dir?):\n  ${plan.problems.join('\n  ')}`);
+    const collation = await target.collation(db);
+    if (!collation.byteOrder) {
+      // Ids and cursors are compared as text: under a language collation their order differs from SQLite's and pages skip rows.
+      throw new MigrationRefused(
+        `The target database sorts text by the ${collation.name} collation; Dossierlink needs byte order as in SQLite. Create the database with: CREATE DATABASE <name> TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'`,
+      );
     }
     const sourceId = await source.identity();
     const fingerprint = await source.fingerprint(sourceTables);
@@ -93,6 +97,14 @@ export class MigrateToPostgresService {
       throw new MigrationRefused(
         `The embedded database changed since this migration started (${state.started_at}): the copy would mix two states. Drop and recreate the target database, then migrate again with the instance stopped.`,
       );
+    }
+    // The schema is created only now that the target is known to be fit and not someone else's.
+    await migrate(db).catch((err: Error) => {
+      throw new MigrationRefused(`Cannot create the Dossierlink schema in the target database: ${err.message}`);
+    });
+    const plan = planCopy(sourceTables, await target.tables(db), await target.foreignKeys(db), seededTables(this.d.targetSchemaSql));
+    if (plan.problems.length) {
+      throw new MigrationRefused(`The PostgreSQL schema does not match the embedded database (is this Dossierlink's version the one that made the data dir?):\n  ${plan.problems.join('\n  ')}`);
     }
     if (!state) {
       const seeded = seededTables(this.d.targetSchemaSql);

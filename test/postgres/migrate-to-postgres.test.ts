@@ -202,11 +202,21 @@ describe('migrate-to-postgres', () => {
     }
   });
 
-  it('given a bad target when migrating then the error says what is wrong: unreachable, not empty, schema mismatch', async () => {
+  it('given a bad target when migrating then the error says what is wrong: unreachable, wrong collation, not empty, schema mismatch', async () => {
     const unreachable = await cli(['--to', 'postgres://nobody:secret@127.0.0.1:1/none'], s3Env('bad'));
     assert.equal(unreachable.code, 1);
     assert.match(unreachable.stderr, /Cannot use the PostgreSQL database at postgres:\/\/nobody:\*\*\*@127\.0\.0\.1:1\/none/);
     assert.doesNotMatch(unreachable.stderr, /secret/);
+
+    // A language collation would order ids and cursors unlike SQLite: refused before anything is created.
+    const admin = process.env.DOSSIER_TEST_PG_URL!;
+    const icuName = `t_icu_${process.pid}`;
+    await tableRows(admin, `CREATE DATABASE ${icuName} TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'nl'`);
+    const icuUrl = Object.assign(new URL(admin), { pathname: `/${icuName}` }).toString();
+    const icu = await cli(['--to', icuUrl], s3Env('bad'));
+    assert.equal(icu.code, 1);
+    assert.match(icu.stderr, /sorts text by the icu:nl collation.*LC_COLLATE 'C'/);
+    assert.equal((await tableRows(icuUrl, "SELECT COUNT(*)::int AS n FROM information_schema.tables WHERE table_schema = 'public'"))[0].n, 0);
 
     const used = (await freshPgDatabase())!;
     const other = await openDossierlink(loadConfig({ DOSSIER_DATA_DIR: path.join(dir, 'other'), DOSSIER_LOG_LEVEL: 'silent', DOSSIER_INBOX: 'off', DOSSIER_DATABASE_URL: used, DOSSIER_AUDIT_KEY: 'another-instance-key-0123456789abcdef' }));

@@ -187,6 +187,7 @@ function printReport(
   const out = (s: string) => write(ctx.out, s);
   if (r.alreadyDone) {
     out(`nothing to do: ${o.sourceFile} was migrated to ${redactUrl(o.url)} already (finished ${r.finishedAt})`);
+    if (r.sourceChangedSince) out('WARNING: the embedded database was written after the migration finished; those changes are NOT in PostgreSQL. Migrate again into a new, empty database, or re-enter them on the target.');
     return;
   }
   const rows = r.tables.reduce((a, t) => a + t.target, 0);

@@ -44,6 +44,8 @@ export type MigrationDeps = {
 
 export type MigrationReport = {
   alreadyDone: boolean;
+  /** After success: the embedded database was written since, so the target lacks those changes. */
+  sourceChangedSince?: boolean;
   resumed: boolean;
   tables: { table: string; source: number; target: number }[];
   objects: { referenced: number; copied: number; missingInSource: string[]; badInTarget: string[] };
@@ -127,7 +129,9 @@ export class MigrateToPostgresService {
     const sourceTables = await source.tables();
     const { plan, state, sourceId, fingerprint } = await this.prepare(sourceTables);
     if (state?.finished_at) {
-      return { ...(await this.emptyReport()), alreadyDone: true, resumed: true, ok: true, finishedAt: state.finished_at };
+      // Someone started the old instance after the migration: what it wrote since is not in the target.
+      const changed = state.fingerprint !== fingerprint;
+      return { ...(await this.emptyReport()), alreadyDone: true, resumed: true, ok: !changed, sourceChangedSince: changed, finishedAt: state.finished_at };
     }
     await target.ensureState(db);
     if (!state) await db.tx((q) => target.start(q, { source_id: sourceId, source_file: path.resolve(source.file), fingerprint, started_at: nowIso(this.clock) }, plan.steps.map((s) => s.table)));
@@ -213,6 +217,8 @@ export class MigrateToPostgresService {
           const file = path.join(this.d.sourceObjectsRoot, objectKey(sha));
           const local = await stat(file).catch(() => null);
           if (!local) {
+            // An instance that kept its objects in the target bucket already (SQLite with S3): nothing to copy, the checksum is still verified.
+            if (!this.d.sameStore && (await this.d.targetStore.stat(sha))) return;
             missingInSource.push(sha);
             return;
           }

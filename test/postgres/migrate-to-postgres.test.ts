@@ -113,7 +113,7 @@ describe('migrate-to-postgres', () => {
     assert.equal(tables[0].n, 0, 'the target was not touched');
   });
 
-  it('given a stopped instance when migrated then the app on PostgreSQL and S3 alone serves its dossier, documents, files and a verified audit log; a second run does nothing', async () => {
+  it('given a stopped instance when migrated then the app on PostgreSQL and S3 alone serves its dossier, documents, files and a verified audit log; a second run does nothing, or warns when the old instance was used since', async () => {
     const url = (await freshPgDatabase())!;
     const first = await cli(['--to', url], s3Env('migrated'));
     assert.equal(first.code, 0, `${first.stdout}\n${first.stderr}`);
@@ -161,6 +161,14 @@ describe('migrate-to-postgres', () => {
       await http.stop();
       await dl.close();
     }
+
+    // The old instance used after the migration: a re-run says its changes are not in the target.
+    const old = await openSource();
+    await old.services.audit.recordNow({ actorId: null, action: 'test.after-migration', subjectType: 'test' });
+    await old.close();
+    const stale = await cli(['--to', url], s3Env('migrated'));
+    assert.equal(stale.code, 3, stale.stderr);
+    assert.match(stale.stdout, /WARNING: the embedded database was written after the migration finished/);
   });
 
   it('given a migration killed mid-way when run again then it continues and ends with the same rows as an uninterrupted one, none twice', async () => {

@@ -27,8 +27,8 @@ export type TableProgress = { table_name: string; phase: 'rows' | 'links' | 'don
  */
 export const pgCopyTargetRepository = {
   async tables(q: Queryable): Promise<PlanTargetTable[]> {
-    const cols = await q.all<{ table_name: string; column_name: string; is_nullable: string; column_default: string | null; identity_generation: string | null }>(
-      `SELECT table_name, column_name, is_nullable, column_default, identity_generation
+    const cols = await q.all<{ table_name: string; column_name: string; is_nullable: string; column_default: string | null; identity_generation: string | null; is_generated: string }>(
+      `SELECT table_name, column_name, is_nullable, column_default, identity_generation, is_generated
          FROM information_schema.columns WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position`,
     );
     const pks = await q.all<{ table_name: string; column_name: string }>(
@@ -48,6 +48,7 @@ export const pgCopyTargetRepository = {
         notNull: c.is_nullable === 'NO',
         hasDefault: c.column_default !== null,
         identity: c.identity_generation === 'ALWAYS' ? 'always' : c.identity_generation === 'BY DEFAULT' ? 'by default' : null,
+        generated: c.is_generated === 'ALWAYS',
       });
     }
     for (const p of pks) out.get(p.table_name)?.primaryKey.push(p.column_name);

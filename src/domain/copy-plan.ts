@@ -5,7 +5,14 @@
  */
 
 export type PlanSourceTable = { name: string; columns: { name: string }[]; hasRowid: boolean };
-export type PlanTargetColumn = { name: string; notNull: boolean; hasDefault: boolean; identity: 'always' | 'by default' | null };
+export type PlanTargetColumn = {
+  name: string;
+  notNull: boolean;
+  hasDefault: boolean;
+  identity: 'always' | 'by default' | null;
+  /** Computed by PostgreSQL from other columns (e.g. a search vector): never written, even if the source has it. */
+  generated?: boolean;
+};
 export type PlanTargetTable = { name: string; columns: PlanTargetColumn[]; primaryKey: string[] };
 /** `table.column` references `refTable` (one-column keys; the schema has no other kind). */
 export type PlanForeignKey = { table: string; column: string; refTable: string };
@@ -52,13 +59,14 @@ export function planCopy(source: PlanSourceTable[], target: PlanTargetTable[], f
     const targetCols = new Map(t.columns.map((c) => [c.name, c]));
     const columns: string[] = [];
     for (const c of s.columns) {
+      if (targetCols.get(c.name)?.generated) continue;
       if (targetCols.has(c.name)) columns.push(c.name);
       else problems.push(`column ${s.name}.${c.name} is in the embedded database but not in the PostgreSQL schema`);
     }
     const copyRowid = targetCols.has('rowid') && !s.columns.some((c) => c.name === 'rowid');
     for (const c of t.columns) {
       if (columns.includes(c.name) || (c.name === 'rowid' && copyRowid)) continue;
-      if (c.notNull && !c.hasDefault && !c.identity) problems.push(`column ${t.name}.${c.name} must be filled on PostgreSQL but the embedded database has no such column`);
+      if (c.notNull && !c.hasDefault && !c.identity && !c.generated) problems.push(`column ${t.name}.${c.name} must be filled on PostgreSQL but the embedded database has no such column`);
     }
     const written = new Set([...columns, ...(copyRowid ? ['rowid'] : [])]);
     steps.set(s.name, {

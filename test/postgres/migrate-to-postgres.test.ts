@@ -243,4 +243,22 @@ describe('migrate-to-postgres', () => {
     assert.equal(mismatch.code, 1);
     assert.match(mismatch.stderr, /schema does not match.*column documents\.text_minhash/s);
   });
+
+  it('given an unfinished migration when the old instance is used before the next run then the next run refuses to mix the two states', async () => {
+    const url = (await freshPgDatabase())!;
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'migrate-to-postgres', '--to', url, '--batch-size', '1'], { env: cliEnv(s3Env('changed')), stdio: 'ignore' });
+    const exited = new Promise((r) => child.once('exit', r));
+    for (let t = Date.now(); Date.now() - t < 60_000; await new Promise((r) => setTimeout(r, 20))) {
+      const n = await tableRows(url, 'SELECT COALESCE(SUM(copied), 0)::int AS n FROM migration_from_sqlite_tables').then((r) => r[0].n as number, () => 0);
+      if (n >= 3) break;
+    }
+    child.kill('SIGKILL');
+    await exited;
+    const dl = await openSource();
+    await dl.services.audit.recordNow({ actorId: null, action: 'test.between-runs', subjectType: 'test' });
+    await dl.close();
+    const r = await cli(['--to', url], s3Env('changed'));
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stderr, /embedded database changed since this migration started/);
+  });
 });

@@ -40,6 +40,12 @@ describe(planCopy.name, () => {
     assert.match(stuck.problems.join(), /a, b reference each other/);
   });
 
+  it('given a column PostgreSQL computes itself when planned then it is not written, even where the source has it', () => {
+    const plan = planCopy([src('pages', ['id', 'text', 'tsv'])], [tgt('pages', [col('id'), col('text'), col('tsv', { notNull: true, generated: true })])], [], new Set());
+    assert.deepEqual(plan.problems, []);
+    assert.deepEqual(plan.steps[0]!.columns, ['id', 'text']);
+  });
+
   it('given schemas that differ when planned then each difference is named; a target-only column with a default or identity is fine', () => {
     const plan = planCopy(
       [src('documents', ['id', 'title', 'legacy']), src('gone', ['id'])],
@@ -52,6 +58,7 @@ describe(planCopy.name, () => {
     assert.match(plan.problems.join('\n'), /table gone is in the embedded database but not/);
     assert.match(plan.problems.join('\n'), /column documents\.required must be filled/);
     const step = plan.steps[0]!;
+    assert.deepEqual(step.columns, ['id', 'title']);
     assert.equal(step.copyRowid, true, "SQLite's rowid goes into the real rowid column");
     assert.equal(step.overriding, true, 'a GENERATED ALWAYS column is written');
   });

@@ -44,7 +44,7 @@ export type NewDocument = Omit<DocumentRow, 'on_hold' | 'destroyed_at' | 'text_m
 export type DocumentPatch = Partial<NewDocument & Pick<DocumentRow, 'text_minhash' | 'near_duplicate_of' | 'destroyed_at'>>;
 
 // Customer, document-set and query holds: see holdCovers (007_retention.sql).
-export const HOLD = `EXISTS (SELECT 1 FROM legal_holds h WHERE ${holdCovers('h', 'd')}) AS on_hold`;
+export const HOLD = `CASE WHEN EXISTS (SELECT 1 FROM legal_holds h WHERE ${holdCovers('h', 'd')}) THEN 1 ELSE 0 END AS on_hold`;
 
 const COLUMNS: (keyof NewDocument)[] = [
   'id', 'customer_id', 'type', 'class', 'status', 'barcode', 'title', 'doc_date', 'fields', 'classification',

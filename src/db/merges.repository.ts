@@ -50,7 +50,7 @@ export const mergesRepository = {
   /** Learned letterheads move (ones the survivor already has stay once); returns how many were added. */
   async moveAliases(q: Queryable, fromId: string, intoId: string): Promise<number> {
     const added = (
-      await q.run('INSERT OR IGNORE INTO customer_aliases (customer_id, phrase, learned_at) SELECT ?, phrase, learned_at FROM customer_aliases WHERE customer_id = ?', [intoId, fromId])
+      await q.run('INSERT INTO customer_aliases (customer_id, phrase, learned_at) SELECT ?, phrase, learned_at FROM customer_aliases WHERE customer_id = ? ON CONFLICT DO NOTHING', [intoId, fromId])
     ).changes;
     await q.run('DELETE FROM customer_aliases WHERE customer_id = ?', [fromId]);
     return added;

@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: speed and memory figures, each printed with a reference measured in the
  * same run on the same machine, so the ratios mean something on a busy or slow box.
- * Options: BENCH_DOCS (search index size, default 100000), BENCH_ONLY=search,mailing,ocr,sync,upload,ingest,dossier,migrate.
+ * Options: BENCH_DOCS (search index size, default 100000), BENCH_ONLY=search,mailing,ocr,sync,upload,ingest,dossier,migrate,
+ * BENCH_SEARCH_ENGINES (default sqlite,postgres: the search section on both engines, PostgreSQL on a private server).
  */
 import { benchSearch } from './search.bench.js';
 

@@ -22,6 +22,7 @@ const write = (s: NodeJS.WritableStream, text: string) => s.write(text.endsWith(
 const PHASES: Record<MigrationPhase, string> = {
   rows: 'rows',
   links: 'links',
+  search: 'search index',
   objects: 'objects',
   checkpoints: 'checkpoints',
   'verify-rows': 'verify counts',
@@ -205,6 +206,7 @@ function printReport(
         : `  audit log on the target: BROKEN at event ${r.audit.firstBadEvent?.seq}: ${r.audit.firstBadEvent?.reason}`,
     );
   }
+  if (r.search) out(`  search index on the target: ${r.search.target} document(s), rebuilt from the page texts (the embedded index had ${r.search.source})`);
   if (r.jobs.length) out(`  jobs carried over (rows in \`jobs\`, for the PostgreSQL queue to take over): ${r.jobs.map((j) => `${j.kind} ${j.status} ${j.n}`).join(', ')}`);
   if (!r.ok) {
     out('Fix the problems above and run the same command again: what is copied stays, the rest continues.');
@@ -215,7 +217,7 @@ function printReport(
   if (o.auditFrom === 'file') out(`  2. Give every process DOSSIER_AUDIT_KEY=hex:<the 64 hex digits in ${o.config.audit.keyFile}> (the audit log is sealed with that key).`);
   else if (o.auditFrom === 'env') out('  2. Give every process the same DOSSIER_AUDIT_KEY as now.');
   if (!o.targetCheckpoints) out(`  3. Keep the checkpoint file ${o.config.audit.checkpointFile} where the target processes find it (DOSSIER_AUDIT_CHECKPOINTS).`);
-  out('  Then rebuild the search index on the target: `npm run cli -- reindex` with the target settings. Keep the data dir as a backup until you are satisfied.');
+  out('  Keep the data dir as a backup until you are satisfied.');
 }
 
 export const MIGRATE_COMMANDS: Record<string, (ctx: CommandContext) => Promise<number>> = {

@@ -14,6 +14,9 @@ export type MigrationState = {
   started_at: string;
   rows_done_at: string | null;
   objects_after: string;
+  /** The full-text rebuild's cursor (documents.rowid) and whether it went through. */
+  search_after: number;
+  search_done: number;
   finished_at: string | null;
 };
 export type TableProgress = { table_name: string; phase: 'rows' | 'links' | 'done'; after_rowid: number; copied: number };
@@ -86,7 +89,8 @@ export const pgCopyTargetRepository = {
     await db.exec(`
       CREATE TABLE IF NOT EXISTS migration_from_sqlite (
         id INTEGER PRIMARY KEY CHECK (id = 1), source_id TEXT NOT NULL, source_file TEXT NOT NULL, fingerprint TEXT NOT NULL,
-        started_at TEXT NOT NULL, rows_done_at TEXT, objects_after TEXT NOT NULL DEFAULT '', finished_at TEXT);
+        started_at TEXT NOT NULL, rows_done_at TEXT, objects_after TEXT NOT NULL DEFAULT '', search_after BIGINT NOT NULL DEFAULT 0,
+        search_done INTEGER NOT NULL DEFAULT 0, finished_at TEXT);
       CREATE TABLE IF NOT EXISTS migration_from_sqlite_tables (
         table_name TEXT PRIMARY KEY, phase TEXT NOT NULL, after_rowid BIGINT NOT NULL DEFAULT 0, copied BIGINT NOT NULL DEFAULT 0);`);
   },
@@ -186,6 +190,12 @@ export const pgCopyTargetRepository = {
 
   rowsDone(q: Queryable, at: string): Promise<unknown> {
     return q.run('UPDATE migration_from_sqlite SET rows_done_at = COALESCE(rows_done_at, ?) WHERE id = 1', [at]);
+  },
+  searchAfter(q: Queryable, rowid: number): Promise<unknown> {
+    return q.run('UPDATE migration_from_sqlite SET search_after = ? WHERE id = 1', [rowid]);
+  },
+  searchDone(q: Queryable): Promise<unknown> {
+    return q.run('UPDATE migration_from_sqlite SET search_done = 1 WHERE id = 1');
   },
   objectsAfter(q: Queryable, sha256: string): Promise<unknown> {
     return q.run('UPDATE migration_from_sqlite SET objects_after = ? WHERE id = 1', [sha256]);

@@ -5,10 +5,13 @@ import type { CheckpointLog } from '../adapters/audit/checkpoint-log.js';
 import { objectKey, type ObjectStore } from '../adapters/object-store/object-store.js';
 import type { Checkpoint } from '../domain/audit-chain.js';
 import { planCopy, seededTables, type CopyPlan, type CopyStep } from '../domain/copy-plan.js';
+import { documentsRepository } from '../db/documents.repository.js';
 import { migrate } from '../db/migrate.js';
 import { objectRefsRepository } from '../db/object-refs.repository.js';
 import { pgCopyTargetRepository as target } from '../db/pg-copy-target.repository.js';
 import type { PgDatabase } from '../db/pg-database.js';
+import { reindexRepository } from '../db/reindex.repository.js';
+import { searchRepository } from '../db/search.repository.js';
 import type { SqliteSource, SourceTable } from '../db/sqlite-source.js';
 import { AuditService, type VerifyResult } from './audit.service.js';
 import { nowIso, systemClock, type Clock } from './clock.js';
@@ -16,7 +19,7 @@ import { nowIso, systemClock, type Clock } from './clock.js';
 /** The migration cannot start or go on; the message says why and what to do. */
 export class MigrationRefused extends Error {}
 
-export type MigrationPhase = 'rows' | 'links' | 'objects' | 'checkpoints' | 'verify-rows' | 'verify-objects' | 'verify-audit';
+export type MigrationPhase = 'rows' | 'links' | 'search' | 'objects' | 'checkpoints' | 'verify-rows' | 'verify-objects' | 'verify-audit';
 export type MigrationProgress = (phase: MigrationPhase, done: number, total: number, detail?: string) => void;
 
 export type MigrationDeps = {
@@ -51,6 +54,8 @@ export type MigrationReport = {
   objects: { referenced: number; copied: number; missingInSource: string[]; badInTarget: string[] };
   checkpoints: { copied: number; missing: boolean };
   audit: VerifyResult | null;
+  /** Documents in the full-text index: the source's FTS5 entries and the rebuilt index on the target. */
+  search: { source: number; target: number } | null;
   jobs: { kind: string; status: string; n: number }[];
   ok: boolean;
   finishedAt: string | null;
@@ -138,6 +143,7 @@ export class MigrateToPostgresService {
     await this.copyRows(plan);
     await target.moveIdentities(db, plan.steps.map((s) => s.table), await source.autoincrements());
     await target.rowsDone(db, nowIso(this.clock));
+    await this.rebuildSearch();
     const objects = await this.copyObjects();
     const checkpoints = await this.copyCheckpoints();
     const report = await this.verify(plan, objects);
@@ -151,7 +157,7 @@ export class MigrateToPostgresService {
   }
 
   private async emptyReport(): Promise<MigrationReport> {
-    return { alreadyDone: false, resumed: false, tables: [], objects: { referenced: 0, copied: 0, missingInSource: [], badInTarget: [] }, checkpoints: { copied: 0, missing: false }, audit: null, jobs: [], ok: false, finishedAt: null };
+    return { alreadyDone: false, resumed: false, tables: [], objects: { referenced: 0, copied: 0, missingInSource: [], badInTarget: [] }, checkpoints: { copied: 0, missing: false }, audit: null, search: null, jobs: [], ok: false, finishedAt: null };
   }
 
   private async copyRows(plan: CopyPlan): Promise<void> {
@@ -197,6 +203,37 @@ export class MigrateToPostgresService {
         if (finished) break;
       }
     }
+  }
+
+  /**
+   * The full-text index is the engine's own (FTS5 there, tsvector here), so it is built anew
+   * from the copied titles and page texts, in rowid batches, each committed with its cursor.
+   */
+  private async rebuildSearch(): Promise<void> {
+    const db = this.d.target;
+    const state = await target.state(db);
+    if (state?.search_done) return;
+    const total = await reindexRepository.countReindexable(db);
+    let after = Number(state?.search_after ?? 0);
+    let done = 0;
+    this.progress('search', 0, total);
+    for (;;) {
+      this.checkAbort();
+      const docs = await reindexRepository.batchAfter(db, after, 200);
+      if (docs.length === 0) break;
+      const last = docs[docs.length - 1]!.rowid;
+      await db.tx(async (q) => {
+        for (const d of docs) {
+          const pages = await documentsRepository.pages(q, d.id);
+          await searchRepository.index(q, d.id, d.title, pages.map((p) => p.text).join('\n\n'));
+        }
+        await target.searchAfter(q, last);
+      });
+      after = last;
+      done += docs.length;
+      this.progress('search', done, Math.max(total, done));
+    }
+    await target.searchDone(db);
   }
 
   /** Every object a row refers to, into the target store under the same key, checked against its hash on the way. */
@@ -285,6 +322,7 @@ export class MigrateToPostgresService {
     const audit = await new AuditService(db, this.clock, seal).verify();
     this.progress('verify-audit', 1, 1);
     const jobs = await target.pendingJobs(db);
+    const search = { source: await searchRepository.count(source).catch(() => 0), target: await searchRepository.count(db) };
     const ok = tables.every((t) => t.source === t.target) && badInTarget.length === 0 && objects.missingInSource.length === 0 && audit.ok;
     return {
       alreadyDone: false,
@@ -293,6 +331,7 @@ export class MigrateToPostgresService {
       objects: { referenced: objects.referenced.length, copied: objects.copied, missingInSource: objects.missingInSource, badInTarget },
       checkpoints: { copied: 0, missing: false },
       audit,
+      search,
       jobs,
       ok,
       finishedAt: null,

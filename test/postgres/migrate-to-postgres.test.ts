@@ -113,7 +113,7 @@ describe('migrate-to-postgres', () => {
     assert.equal(tables[0].n, 0, 'the target was not touched');
   });
 
-  it('given a stopped instance when migrated then the app on PostgreSQL and S3 alone serves its dossier, documents, files and a verified audit log; a second run does nothing, or warns when the old instance was used since', async () => {
+  it('given a stopped instance when migrated then the app on PostgreSQL and S3 alone serves its dossier, documents, files, search and a verified audit log; a second run does nothing, or warns when the old instance was used since', async () => {
     const url = (await freshPgDatabase())!;
     const first = await cli(['--to', url], s3Env('migrated'));
     assert.equal(first.code, 0, `${first.stdout}\n${first.stderr}`);
@@ -154,6 +154,10 @@ describe('migrate-to-postgres', () => {
         assert.equal(file.status, 200);
         assert.equal(createHash('sha256').update(Buffer.from(await file.arrayBuffer())).digest('hex'), u.sha256, 'the original, byte for byte, from S3');
       }
+      // The search index was rebuilt on PostgreSQL from the copied page texts.
+      const search = (await (await http.api('/api/search?q=offerte')).json()) as { hits: { documentId: string }[] };
+      assert.ok(search.hits.some((h) => h.documentId === uploaded[1]!.id), `the uploaded offer is found: ${JSON.stringify(search)}`);
+      assert.match(first.stdout, /search index on the target: \d+ document\(s\)/);
       const verify = (await (await http.api('/api/audit/verify')).json()) as { ok: boolean; checked: number };
       assert.equal(verify.ok, true, JSON.stringify(verify));
       assert.ok(verify.checked > 10);
@@ -204,7 +208,7 @@ describe('migrate-to-postgres', () => {
 
     const tables = (await tableRows(url, 'SELECT table_name FROM migration_from_sqlite_tables ORDER BY table_name')).map((r) => r.table_name as string);
     assert.ok(tables.length > 40, `every table is tracked (${tables.length})`);
-    for (const t of tables) {
+    for (const t of [...tables, 'document_search']) {
       const dump = (u: string) => tableRows(u, `SELECT md5(string_agg(x::text, '|' ORDER BY x::text)) AS h, COUNT(*)::int AS n FROM "${t}" x`);
       assert.deepEqual(await dump(url), await dump(whole), `table ${t} is the same as after an uninterrupted run`);
     }

@@ -214,11 +214,17 @@ describe('migrate-to-postgres', () => {
     }
   });
 
-  it('given a bad target when migrating then the error says what is wrong: unreachable, wrong collation, not empty, schema mismatch', async () => {
+  it('given a bad target when migrating then the error says what is wrong and nothing is left behind: PostgreSQL or S3 unreachable, wrong collation, not empty, schema mismatch', async () => {
     const unreachable = await cli(['--to', 'postgres://nobody:secret@127.0.0.1:1/none'], s3Env('bad'));
     assert.equal(unreachable.code, 1);
     assert.match(unreachable.stderr, /Cannot use the PostgreSQL database at postgres:\/\/nobody:\*\*\*@127\.0\.0\.1:1\/none/);
     assert.doesNotMatch(unreachable.stderr, /secret/);
+
+    const noS3Db = (await freshPgDatabase())!;
+    const noS3 = await cli(['--to', noS3Db], { ...s3Env('bad'), DOSSIER_S3_ENDPOINT: 'http://127.0.0.1:1' });
+    assert.equal(noS3.code, 1);
+    assert.match(noS3.stderr, /Cannot use the S3 bucket bad at http:\/\/127\.0\.0\.1:1/);
+    assert.equal((await tableRows(noS3Db, "SELECT COUNT(*)::int AS n FROM information_schema.tables WHERE table_schema = 'public'"))[0].n, 0, 'nothing created');
 
     // A language collation would order ids and cursors unlike SQLite: refused before anything is created.
     const admin = process.env.DOSSIER_TEST_PG_URL!;

@@ -207,7 +207,7 @@ function printReport(
     );
   }
   if (r.search) out(`  search index on the target: ${r.search.target} document(s), rebuilt from the page texts (the embedded index had ${r.search.source})`);
-  if (r.jobs.length) out(`  jobs carried over (rows in \`jobs\`, for the PostgreSQL queue to take over): ${r.jobs.map((j) => `${j.kind} ${j.status} ${j.n}`).join(', ')}`);
+  if (r.jobs.length) out(`  jobs carried over (the PostgreSQL queue takes them over when it starts): ${r.jobs.map((j) => `${j.kind} ${j.status} ${j.n}`).join(', ')}`);
   if (!r.ok) {
     out('Fix the problems above and run the same command again: what is copied stays, the rest continues.');
     return;

@@ -31,6 +31,7 @@ describe('migrate-to-postgres', () => {
   let dataDir: string;
   let s3: S3TestServer;
   const uploaded: { id: string; sha256: string }[] = [];
+  let carried = '';
 
   const s3Env = (bucket: string) => ({ DOSSIER_OBJECT_STORE: 's3', DOSSIER_S3_ENDPOINT: s3.endPoint, DOSSIER_S3_ACCESS_KEY: s3.accessKey, DOSSIER_S3_SECRET_KEY: s3.secretKey, DOSSIER_S3_BUCKET: bucket });
   const cliEnv = (extra: Record<string, string>) => ({ ...process.env, DOSSIER_DATA_DIR: dataDir, DOSSIER_LOG_LEVEL: 'silent', ...extra });
@@ -92,6 +93,10 @@ describe('migrate-to-postgres', () => {
     }
     await http.stop();
     await dl.close();
+    // A job still queued when the instance stopped: the PostgreSQL queue must run it after the move.
+    const idle = await openSource();
+    carried = (await idle.db.tx((q) => idle.queue.enqueue(q, { kind: 'reclassify-daily', payload: {}, idempotencyKey: 'migrate-test:carried-over' }))).id;
+    await idle.close();
   });
   after(async () => {
     await s3?.stop();
@@ -113,7 +118,7 @@ describe('migrate-to-postgres', () => {
     assert.equal(tables[0].n, 0, 'the target was not touched');
   });
 
-  it('given a stopped instance when migrated then the app on PostgreSQL and S3 alone serves its dossier, documents, files, search and a verified audit log; a second run does nothing, or warns when the old instance was used since', async () => {
+  it('given a stopped instance when migrated then the app on PostgreSQL and S3 alone serves its dossier, documents, files, search and a verified audit log and runs its queued job; a second run does nothing, or warns when the old instance was used since', async () => {
     const url = (await freshPgDatabase())!;
     const first = await cli(['--to', url], s3Env('migrated'));
     assert.equal(first.code, 0, `${first.stdout}\n${first.stderr}`);
@@ -161,6 +166,14 @@ describe('migrate-to-postgres', () => {
       const verify = (await (await http.api('/api/audit/verify')).json()) as { ok: boolean; checked: number };
       assert.equal(verify.ok, true, JSON.stringify(verify));
       assert.ok(verify.checked > 10);
+
+      assert.match(first.stdout, /jobs carried over .*reclassify-daily queued 1/);
+      await dl.startWorkers();
+      let status = '';
+      for (let t = Date.now(); Date.now() - t < 60_000 && status !== 'done'; await new Promise((r) => setTimeout(r, 100))) {
+        status = (await dl.db.get<{ status: string }>('SELECT status FROM jobs WHERE id = ?', [carried]))?.status ?? '';
+      }
+      assert.equal(status, 'done', 'the job queued on SQLite ran on the PostgreSQL queue');
     } finally {
       await http.stop();
       await dl.close();

@@ -191,6 +191,7 @@ export class MigrateToPostgresService {
       const p = linkProgress.get(step.table);
       if (!p || p.phase !== 'links') continue;
       let after = Number(p.after_rowid);
+      let linked = 0;
       const cols = [...new Set([...step.primaryKey, ...step.deferred])];
       for (;;) {
         this.checkAbort();
@@ -199,7 +200,8 @@ export class MigrateToPostgresService {
         const finished = rows.length < 1000;
         await wrapBatchError(step, after, () => target.linkBatch(db, step, rows, last, finished));
         after = last;
-        this.progress('links', after, totals.get(step.table) ?? 0, step.table);
+        linked += rows.length;
+        this.progress('links', linked, Math.max(linked, totals.get(step.table) ?? 0), step.table);
         if (finished) break;
       }
     }

@@ -32,6 +32,7 @@ import { ingestRoutes } from './http/ingest.routes.js';
 import { createIngestHandler, type ArchiveBuilder } from './jobs/ingest.job.js';
 import { JobQueue } from './jobs/job-queue.js';
 import { JobRunner } from './jobs/worker-pool.js';
+import type { JobQueuePort } from './services/job-queue.port.js';
 import { IntakeService } from './services/intake.service.js';
 import { PipelineService } from './services/pipeline.service.js';
 import { SearchService } from './services/search.service.js';
@@ -85,7 +86,7 @@ import { MAIL_JOB, MailIntakeService } from './services/mail-intake.service.js';
 
 export type Services = ReturnType<typeof buildServices>;
 
-function buildServices(db: Database, store: ObjectStore, config: Config, clock: Clock, queue: JobQueue, logger?: Logger, seal?: AuditSeal) {
+function buildServices(db: Database, store: ObjectStore, config: Config, clock: Clock, queue: JobQueuePort, logger?: Logger, seal?: AuditSeal) {
   const audit = new AuditService(db, clock, seal);
   const scopes = new ScopesService(db, config.defaultScopes);
   const intake = new IntakeService(db, store, queue, audit, scopes, clock, undefined, new Preflight({ maxPages: config.maxPages, concurrency: config.preflightConcurrency }), config.intakeBarcodes);
@@ -126,7 +127,7 @@ function buildServices(db: Database, store: ObjectStore, config: Config, clock: 
 }
 
 /** Barcodes in every intake and e-mail intake (issue 18). */
-function intakeServices(db: Database, store: ObjectStore, queue: JobQueue, clock: Clock, services: Services, config: Config, logger?: Logger) {
+function intakeServices(db: Database, store: ObjectStore, queue: JobQueuePort, clock: Clock, services: Services, config: Config, logger?: Logger) {
   const intakeSplit = new IntakeSplitService({
     db,
     store,
@@ -144,7 +145,7 @@ function intakeServices(db: Database, store: ObjectStore, queue: JobQueue, clock
 }
 
 /** CRM integration: customer imports and merges, outbox webhooks, the delta feed (issue #10). */
-function integrationServices(db: Database, store: ObjectStore, queue: JobQueue, audit: AuditService, clock: Clock, config: Config, logger?: Logger) {
+function integrationServices(db: Database, store: ObjectStore, queue: JobQueuePort, audit: AuditService, clock: Clock, config: Config, logger?: Logger) {
   return {
     imports: new ImportService(db, store, queue, audit, clock, config.customerPattern, logger),
     merge: new MergeService(db, audit, clock, config.customerPattern),

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { DocumentView } from '../../src/domain/document.js';
 import { HealthService, type Health } from '../../src/services/health.service.js';
+import { InboxWatcher } from '../../src/services/inbox.watcher.js';
 import { startS3Server, type S3TestServer } from '../helpers/s3-server.js';
 import { renderScan, toImagePdf } from '../helpers/scan-samples.js';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
@@ -54,6 +55,17 @@ async function jobOf(api: ServerProcess, documentId: string, kind = 'ingest'): P
   const job = body.jobs.find((j) => j.payload?.documentId === documentId);
   assert.ok(job, `no ${kind} job for ${documentId}`);
   return job;
+}
+
+/** A document is final before its job ends (the thumbnail comes after), so wait for the job itself. */
+async function waitJobDone(api: ServerProcess, documentId: string): Promise<JobView> {
+  const until = Date.now() + 60_000;
+  for (;;) {
+    const job = await jobOf(api, documentId);
+    if (job.status === 'done' || job.status === 'failed') return job;
+    assert.ok(Date.now() < until, `the ingest job of ${documentId} is still ${job.status}`);
+    await sleep(50);
+  }
 }
 
 function exitOf(p: ServerProcess): Promise<number | null> {
@@ -108,6 +120,37 @@ describe(HealthService.name, () => {
     assert.equal(body.objectStore.reachable, false);
     assert.ok(body.objectStore.error);
     assert.equal(body.database.reachable, true);
+  });
+});
+
+describe(`${InboxWatcher.name} on a folder shared by several workers`, () => {
+  let t: TestApp;
+  let dir: string;
+  before(async () => {
+    t = await startTestApp({ demo: false });
+    dir = await mkdtemp(path.join(tmpdir(), 'dossierlink-shared-inbox-'));
+  });
+  after(async () => {
+    await t?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const watcher = (staleClaimMs: number) => new InboxWatcher(t.dataDir, t.dl.services.intake, t.dl.db, /KL-\d{6}/, undefined, 60_000, { dir, shared: true, staleClaimMs });
+
+  it('given a file another worker is taking right now when a worker starts or polls then it leaves that claim alone, and takes it back once the claim is stale', async () => {
+    await mkdir(path.join(dir, '.processing'), { recursive: true });
+    await writeFile(path.join(dir, '.processing', 'scan-1.pdf'), 'being taken by a peer');
+    const w = watcher(60_000);
+    await w.start();
+    await w.pollOnce();
+    await w.stop();
+    assert.deepEqual(await readdir(path.join(dir, '.processing')), ['scan-1.pdf'], 'a fresh claim of a peer stays where it is');
+
+    await sleep(50);
+    const stale = watcher(20);
+    await stale.start();
+    await stale.stop();
+    assert.deepEqual(await readdir(path.join(dir, '.processing')), [], 'a claim older than the limit is a crashed peer\'s');
+    assert.ok((await readdir(dir)).includes('scan-1.pdf'), 'and goes back to the inbox');
   });
 });
 
@@ -191,7 +234,7 @@ describe('DOSSIER_ROLE api and worker on one SQLite data dir', () => {
     await start({ DOSSIER_ROLE: 'worker' });
     const d = await waitStatus(api, long, ['ready', 'needs_review', 'failed']);
     assert.ok(DONE.includes(d.status), d.status);
-    const job = await jobOf(api, long);
+    const job = await waitJobDone(api, long);
     assert.equal(job.status, 'done');
     assert.equal(job.attempts, 1);
     const text = await (await fetch(`${api.url}/api/documents/${long}/text`, { headers: auth })).text();

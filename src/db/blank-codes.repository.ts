@@ -17,7 +17,7 @@ export const blankCodesRepository = {
    */
   async reserveRange(q: Queryable, sequence: string, count: number): Promise<number> {
     const row = await q.get<{ value: number }>(
-      'INSERT INTO sequences (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = value + excluded.value RETURNING value',
+      'INSERT INTO sequences (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = sequences.value + excluded.value RETURNING value',
       [sequence, count],
     );
     return row!.value - count + 1;

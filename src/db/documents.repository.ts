@@ -44,7 +44,7 @@ export type NewDocument = Omit<DocumentRow, 'on_hold' | 'destroyed_at' | 'text_m
 export type DocumentPatch = Partial<NewDocument & Pick<DocumentRow, 'text_minhash' | 'near_duplicate_of' | 'destroyed_at'>>;
 
 // Customer, document-set and query holds: see holdCovers (007_retention.sql).
-export const HOLD = `EXISTS (SELECT 1 FROM legal_holds h WHERE ${holdCovers('h', 'd')}) AS on_hold`;
+export const HOLD = `CASE WHEN EXISTS (SELECT 1 FROM legal_holds h WHERE ${holdCovers('h', 'd')}) THEN 1 ELSE 0 END AS on_hold`;
 
 const COLUMNS: (keyof NewDocument)[] = [
   'id', 'customer_id', 'type', 'class', 'status', 'barcode', 'title', 'doc_date', 'fields', 'classification',
@@ -126,7 +126,7 @@ export const documentsRepository = {
   minhashes(q: Queryable, customerId: string | null, excludeId: string) {
     return q.all<{ id: string; text_minhash: string }>(
       `SELECT id, text_minhash FROM documents
-       WHERE text_minhash IS NOT NULL AND destroyed_at IS NULL AND id <> ? AND customer_id IS ?
+       WHERE text_minhash IS NOT NULL AND destroyed_at IS NULL AND id <> ? AND customer_id IS NOT DISTINCT FROM ?
        ORDER BY created_at DESC LIMIT 5000`,
       [excludeId, customerId],
     );

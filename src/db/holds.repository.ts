@@ -45,7 +45,7 @@ const COLUMNS: (keyof NewHold)[] = ['id', 'kind', 'reason', 'customer_id', 'docu
 export const holdsRepository = {
   async insert(q: Queryable, h: NewHold, documentIds: string[] = []): Promise<void> {
     await q.run(`INSERT INTO legal_holds (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`, COLUMNS.map((c) => h[c]));
-    for (const id of documentIds) await q.run('INSERT OR IGNORE INTO legal_hold_documents (hold_id, document_id) VALUES (?, ?)', [h.id, id]);
+    for (const id of documentIds) await q.run('INSERT INTO legal_hold_documents (hold_id, document_id) VALUES (?, ?) ON CONFLICT DO NOTHING', [h.id, id]);
   },
 
   get(q: Queryable, id: string) {

@@ -105,7 +105,7 @@ export const jobsRepository = {
   /** Hands a job back untouched (shutdown before or during the run): due now, the attempt given back. */
   async release(q: Queryable, id: string, workerId: string, note: string, now: string): Promise<boolean> {
     const r = await q.run(
-      `UPDATE jobs SET status = 'queued', run_after = ?, attempts = MAX(attempts - 1, 0), last_error = ?,
+      `UPDATE jobs SET status = 'queued', run_after = ?, attempts = CASE WHEN attempts > 1 THEN attempts - 1 ELSE 0 END, last_error = ?,
          locked_by = NULL, locked_at = NULL, updated_at = ?
        WHERE ${HELD}`,
       [now, note, now, id, workerId],

@@ -23,14 +23,14 @@ export const learningRepository = {
     for (const w of words) {
       await q.run(
         `INSERT INTO learned_type_keywords (type, word, weight) VALUES (?, ?, 1)
-         ON CONFLICT(type, word) DO UPDATE SET weight = MIN(4, weight + 1)`,
+         ON CONFLICT(type, word) DO UPDATE SET weight = CASE WHEN learned_type_keywords.weight + 1 < 4 THEN learned_type_keywords.weight + 1 ELSE 4 END`,
         [type, w],
       );
     }
   },
 
   learnCustomerPhrase(q: Queryable, customerId: string, phrase: string, at: string) {
-    return q.run('INSERT OR IGNORE INTO customer_aliases (customer_id, phrase, learned_at) VALUES (?, ?, ?)', [customerId, phrase, at]);
+    return q.run('INSERT INTO customer_aliases (customer_id, phrase, learned_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', [customerId, phrase, at]);
   },
 
   recordCorrection(q: Queryable, c: { documentId: string; field: string; oldValue: unknown; newValue: unknown; by: string; at: string }) {

@@ -49,7 +49,7 @@ export const mailMessagesRepository = {
     await q.run('UPDATE mail_messages SET marked_at = ? WHERE id = ?', [now, id]);
   },
   async linkDocument(q: Queryable, messageId: string, documentId: string, name: string | null, duplicate: boolean): Promise<void> {
-    await q.run('INSERT OR IGNORE INTO mail_message_documents (message_id, document_id, name, duplicate) VALUES (?, ?, ?, ?)', [messageId, documentId, name, duplicate ? 1 : 0]);
+    await q.run('INSERT INTO mail_message_documents (message_id, document_id, name, duplicate) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING', [messageId, documentId, name, duplicate ? 1 : 0]);
   },
   documents(q: Queryable, messageId: string) {
     return q.all<{ document_id: string; name: string | null; duplicate: number }>('SELECT document_id, name, duplicate FROM mail_message_documents WHERE message_id = ? ORDER BY rowid', [messageId]);
@@ -70,7 +70,7 @@ export const mailMessagesRepository = {
   /** Customers whose e-mail address is at `domain`. */
   customersByDomain(q: Queryable, domain: string) {
     return q.all<{ id: string }>(
-      "SELECT id FROM customers WHERE substr(lower(trim(email)), -length(?) - 1) = '@' || lower(?) AND id NOT IN (SELECT merged_id FROM customer_merges) ORDER BY id",
+      "SELECT id FROM customers WHERE substr(lower(trim(email)), length(trim(email)) - length(CAST(? AS TEXT))) = '@' || lower(?) AND id NOT IN (SELECT merged_id FROM customer_merges) ORDER BY id",
       [domain, domain],
     );
   },

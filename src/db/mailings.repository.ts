@@ -1,5 +1,6 @@
 import type { CustomerRow } from './customers.repository.js';
 import type { Queryable } from './database.js';
+import { jsonArrayValues } from './dialect.js';
 import { notRestricted } from './restriction.repository.js';
 
 /** Whom a coupon review item is about: the separator sheet's customer, else the letter whose code was read. */
@@ -96,7 +97,7 @@ export const mailingsRepository = {
   /** Reserves `n` consecutive values of a named counter in one statement; returns the first. */
   async reserve(q: Queryable, name: string, n: number): Promise<number> {
     const row = await q.get<{ value: number }>(
-      'INSERT INTO sequences (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = value + excluded.value RETURNING value',
+      'INSERT INTO sequences (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = sequences.value + excluded.value RETURNING value',
       [name, n],
     );
     return row!.value - n + 1;
@@ -105,14 +106,14 @@ export const mailingsRepository = {
   customersByIds(q: Queryable, ids: string[]): Promise<CustomerRow[]> {
     if (ids.length === 0) return Promise.resolve([]);
     // json_each keeps this one statement with one parameter, whatever the selection's size.
-    return q.all<CustomerRow>('SELECT c.* FROM customers c WHERE c.id IN (SELECT value FROM json_each(?))', [JSON.stringify(ids)]);
+    return q.all<CustomerRow>(`SELECT c.* FROM customers c WHERE c.id IN (${jsonArrayValues(q)})`, [JSON.stringify(ids)]);
   },
 
   customersByFilter(q: Queryable, f: CustomerFilter): Promise<CustomerRow[]> {
     const where: string[] = [];
     const params: string[] = [];
     if (f.city) {
-      where.push('c.city = ? COLLATE NOCASE');
+      where.push('lower(c.city) = lower(?)');
       params.push(f.city.trim());
     }
     if (f.postcodePrefix) {
@@ -269,7 +270,7 @@ export const mailingsRepository = {
   },
 
   async setPageOutcome(q: Queryable, batchId: string, pageNos: number[], unit: number | null, outcome: NonNullable<CouponPageRow['outcome']>): Promise<void> {
-    await q.run(`UPDATE coupon_pages SET unit = ?, outcome = ? WHERE batch_id = ? AND page_no IN (SELECT value FROM json_each(?))`, [
+    await q.run(`UPDATE coupon_pages SET unit = ?, outcome = ? WHERE batch_id = ? AND page_no IN (${jsonArrayValues(q, 'integer')})`, [
       unit,
       outcome,
       batchId,

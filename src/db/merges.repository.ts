@@ -35,7 +35,9 @@ export const mergesRepository = {
 
   /** A mailing that reached both keeps the merged customer's letter where it was (one letter per customer per mailing). */
   async moveMailingLetters(q: Queryable, fromId: string, intoId: string): Promise<number> {
-    return (await q.run('UPDATE OR IGNORE mailing_letters SET customer_id = ? WHERE customer_id = ?', [intoId, fromId])).changes;
+    return (
+      await q.run('UPDATE mailing_letters SET customer_id = ? WHERE customer_id = ? AND mailing_id NOT IN (SELECT l.mailing_id FROM mailing_letters l WHERE l.customer_id = ?)', [intoId, fromId, intoId])
+    ).changes;
   },
 
   async moveSeparatorSheets(q: Queryable, fromId: string, intoId: string): Promise<void> {
@@ -50,7 +52,7 @@ export const mergesRepository = {
   /** Learned letterheads move (ones the survivor already has stay once); returns how many were added. */
   async moveAliases(q: Queryable, fromId: string, intoId: string): Promise<number> {
     const added = (
-      await q.run('INSERT OR IGNORE INTO customer_aliases (customer_id, phrase, learned_at) SELECT ?, phrase, learned_at FROM customer_aliases WHERE customer_id = ?', [intoId, fromId])
+      await q.run('INSERT INTO customer_aliases (customer_id, phrase, learned_at) SELECT CAST(? AS TEXT), phrase, learned_at FROM customer_aliases WHERE customer_id = ? ON CONFLICT DO NOTHING', [intoId, fromId])
     ).changes;
     await q.run('DELETE FROM customer_aliases WHERE customer_id = ?', [fromId]);
     return added;

@@ -29,7 +29,7 @@ export const objectRefsRepository = {
   /** Whether any row refers to `sha256`; each column is indexed, so this is a handful of lookups. */
   async isReferenced(q: Queryable, sha256: string): Promise<boolean> {
     for (const r of REFERENCES) {
-      const hit = await q.get(`SELECT 1 FROM (${r.select}) WHERE sha256 = ? LIMIT 1`, [sha256]);
+      const hit = await q.get(`SELECT 1 FROM (${r.select}) AS refs WHERE sha256 = ? LIMIT 1`, [sha256]);
       if (hit) return true;
     }
     return false;

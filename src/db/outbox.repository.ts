@@ -66,12 +66,12 @@ const DUE = `((d.status = 'pending' AND d.next_attempt_at <= $now) OR (d.status 
 export const outboxRepository = {
   /** Inserts an event; false when its dedupe key was used before (nothing written). */
   async insertEvent(q: Queryable, e: Omit<OutboxRow, 'seq'>): Promise<number | null> {
-    const r = await q.run(
-      `INSERT OR IGNORE INTO outbox_events (id, type, occurred_at, customer_id, subject_type, subject_id, actor_id, data, dedupe_key)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    const r = await q.get<{ seq: number }>(
+      `INSERT INTO outbox_events (id, type, occurred_at, customer_id, subject_type, subject_id, actor_id, data, dedupe_key)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING seq`,
       [e.id, e.type, e.occurred_at, e.customer_id, e.subject_type, e.subject_id, e.actor_id, e.data, e.dedupe_key],
     );
-    return r.changes ? r.lastID : null;
+    return r ? r.seq : null;
   },
 
   eventById(q: Queryable, id: string) {
@@ -90,8 +90,8 @@ export const outboxRepository = {
 
   insertDelivery(q: Queryable, d: { id: string; webhook_id: string; event_seq: number; now: string }) {
     return q.run(
-      `INSERT OR IGNORE INTO webhook_deliveries (id, webhook_id, event_seq, status, next_attempt_at, created_at)
-       VALUES (?, ?, ?, 'pending', ?, ?)`,
+      `INSERT INTO webhook_deliveries (id, webhook_id, event_seq, status, next_attempt_at, created_at)
+       VALUES (?, ?, ?, 'pending', ?, ?) ON CONFLICT DO NOTHING`,
       [d.id, d.webhook_id, d.event_seq, d.now, d.now],
     );
   },

@@ -1,12 +1,13 @@
 import type { Queryable } from './database.js';
+import { max2 } from './dialect.js';
 import { HOLD, type DocumentRow } from './documents.repository.js';
 
 /** The last day a document must be kept: the schedule's end or a later extension decided in review. */
-export const EFFECTIVE_END = `MAX(d.retention_ends_on, COALESCE((SELECT MAX(x.until) FROM retention_extensions x WHERE x.document_id = d.id), d.retention_ends_on))`;
+const effectiveEnd = (q: Queryable) => max2(q, 'd.retention_ends_on', 'COALESCE((SELECT MAX(x.until) FROM retention_extensions x WHERE x.document_id = d.id), d.retention_ends_on)');
 
 /** 1 when the document is a pending item of a disposal that is not finished or cancelled. */
-const IN_OPEN_DISPOSAL = `EXISTS (SELECT 1 FROM disposal_items i JOIN disposals p ON p.id = i.disposal_id
-  WHERE i.document_id = d.id AND i.status = 'pending' AND p.status IN ('proposed','approved','executing'))`;
+const IN_OPEN_DISPOSAL = `CASE WHEN EXISTS (SELECT 1 FROM disposal_items i JOIN disposals p ON p.id = i.disposal_id
+  WHERE i.document_id = d.id AND i.status = 'pending' AND p.status IN ('proposed','approved','executing')) THEN 1 ELSE 0 END`;
 
 export type DueRow = DocumentRow & { effective_end: string; extended_until: string | null; open_disposal_id: string | null };
 
@@ -75,7 +76,7 @@ export const retentionRepository = {
     return q.all<DueUnannouncedRow>(
       `SELECT id, customer_id, ends_on, disposition, legal_basis FROM (
          SELECT d.id, d.customer_id, d.retention_disposition AS disposition, d.retention_legal_basis AS legal_basis,
-           MAX(d.retention_ends_on, COALESCE((SELECT MAX(x.until) FROM retention_extensions x WHERE x.document_id = d.id), '')) AS ends_on
+           ${max2(q, 'd.retention_ends_on', "COALESCE((SELECT MAX(x.until) FROM retention_extensions x WHERE x.document_id = d.id), '')")} AS ends_on
          FROM documents d WHERE d.destroyed_at IS NULL AND d.retention_ends_on IS NOT NULL AND d.retention_ends_on <= ?) AS due
        WHERE due.ends_on <= ? AND NOT EXISTS (SELECT 1 FROM outbox_events e WHERE e.dedupe_key = 'retention.due:' || due.id || ':' || due.ends_on)
        ORDER BY due.ends_on, due.id LIMIT ?`,
@@ -90,12 +91,12 @@ export const retentionRepository = {
   due(q: Queryable, before: string, limit: number) {
     return q.all<DueRow>(
       `SELECT * FROM (
-         SELECT d.*, ${HOLD}, ${EFFECTIVE_END} AS effective_end,
+         SELECT d.*, ${HOLD}, ${effectiveEnd(q)} AS effective_end,
            (SELECT MAX(x.until) FROM retention_extensions x WHERE x.document_id = d.id) AS extended_until,
            (SELECT i.disposal_id FROM disposal_items i JOIN disposals p ON p.id = i.disposal_id
              WHERE i.document_id = d.id AND i.status = 'pending' AND p.status IN ('proposed','approved','executing') LIMIT 1) AS open_disposal_id
          FROM documents d WHERE d.destroyed_at IS NULL AND d.retention_ends_on IS NOT NULL AND d.retention_ends_on < ?
-       ) WHERE effective_end < ? ORDER BY effective_end, id LIMIT ?`,
+       ) AS due WHERE effective_end < ? ORDER BY effective_end, id LIMIT ?`,
       [before, before, limit],
     );
   },
@@ -104,7 +105,7 @@ export const retentionRepository = {
   documentsForProposal(q: Queryable, ids: string[]) {
     if (ids.length === 0) return Promise.resolve([] as DueRow[]);
     return q.all<DueRow>(
-      `SELECT d.*, ${HOLD}, ${EFFECTIVE_END} AS effective_end,
+      `SELECT d.*, ${HOLD}, ${effectiveEnd(q)} AS effective_end,
          (SELECT MAX(x.until) FROM retention_extensions x WHERE x.document_id = d.id) AS extended_until,
          (SELECT i.disposal_id FROM disposal_items i JOIN disposals p ON p.id = i.disposal_id
            WHERE i.document_id = d.id AND i.status = 'pending' AND p.status IN ('proposed','approved','executing') LIMIT 1) AS open_disposal_id
@@ -195,15 +196,15 @@ export const retentionRepository = {
   /** Live documents per type, class and medium with retention state on `today` (and a horizon for "due soon"). */
   retentionSummary(q: Queryable, today: string, horizon: string) {
     return q.all<{ type: string; class: string; paper: number; n: number; open_ended: number; overdue: number; due_soon: number; held: number; held_overdue: number; in_disposal: number }>(
-      `SELECT type, class, barcode IS NOT NULL AS paper, COUNT(*) AS n,
-         SUM(effective_end IS NULL) AS open_ended,
-         SUM(effective_end IS NOT NULL AND effective_end <= ? AND NOT on_hold) AS overdue,
-         SUM(effective_end > ? AND effective_end <= ? AND NOT on_hold) AS due_soon,
+      `SELECT type, class, paper, COUNT(*) AS n,
+         SUM(CASE WHEN effective_end IS NULL THEN 1 ELSE 0 END) AS open_ended,
+         SUM(CASE WHEN effective_end IS NOT NULL AND effective_end <= ? AND on_hold = 0 THEN 1 ELSE 0 END) AS overdue,
+         SUM(CASE WHEN effective_end > ? AND effective_end <= ? AND on_hold = 0 THEN 1 ELSE 0 END) AS due_soon,
          SUM(on_hold) AS held,
-         SUM(on_hold AND effective_end IS NOT NULL AND effective_end <= ?) AS held_overdue,
+         SUM(CASE WHEN on_hold = 1 AND effective_end IS NOT NULL AND effective_end <= ? THEN 1 ELSE 0 END) AS held_overdue,
          SUM(in_disposal) AS in_disposal
-       FROM (SELECT d.type, d.class, d.barcode, ${HOLD}, ${EFFECTIVE_END} AS effective_end, ${IN_OPEN_DISPOSAL} AS in_disposal
-             FROM documents d WHERE d.destroyed_at IS NULL)
+       FROM (SELECT d.type, d.class, CASE WHEN d.barcode IS NOT NULL THEN 1 ELSE 0 END AS paper, ${HOLD}, ${effectiveEnd(q)} AS effective_end, ${IN_OPEN_DISPOSAL} AS in_disposal
+             FROM documents d WHERE d.destroyed_at IS NULL) AS live
        GROUP BY type, class, paper ORDER BY type, class, paper`,
       [today, today, horizon, today],
     );
@@ -211,9 +212,9 @@ export const retentionRepository = {
 
   oldestOverdue(q: Queryable, today: string, limit: number) {
     return q.all<{ id: string; type: string; customer_id: string | null; barcode: string | null; effective_end: string }>(
-      `SELECT * FROM (SELECT d.id, d.type, d.customer_id, d.barcode, ${HOLD}, ${EFFECTIVE_END} AS effective_end, ${IN_OPEN_DISPOSAL} AS in_disposal
-         FROM documents d WHERE d.destroyed_at IS NULL AND d.retention_ends_on <= ?)
-       WHERE effective_end <= ? AND NOT on_hold AND NOT in_disposal ORDER BY effective_end, id LIMIT ?`,
+      `SELECT * FROM (SELECT d.id, d.type, d.customer_id, d.barcode, ${HOLD}, ${effectiveEnd(q)} AS effective_end, ${IN_OPEN_DISPOSAL} AS in_disposal
+         FROM documents d WHERE d.destroyed_at IS NULL AND d.retention_ends_on <= ?) AS due
+       WHERE effective_end <= ? AND on_hold = 0 AND in_disposal = 0 ORDER BY effective_end, id LIMIT ?`,
       [today, today, limit],
     );
   },
@@ -247,14 +248,14 @@ export const retentionRepository = {
         (SELECT MAX(m.at) FROM movements m WHERE m.barcode = d.barcode) AS last_movement
       FROM documents d WHERE d.destroyed_at IS NULL AND d.barcode IS NOT NULL`;
     const counts = await q.get<{ total: number; never: number; stale: number; stale_no_move: number }>(
-      `SELECT COUNT(*) AS total, SUM(last_audit_scan IS NULL) AS never,
-         SUM(last_audit_scan IS NULL OR last_audit_scan < ?) AS stale,
-         SUM((last_audit_scan IS NULL OR last_audit_scan < ?) AND (last_movement IS NULL OR last_movement < ?)) AS stale_no_move
-       FROM (${base})`,
+      `SELECT COUNT(*) AS total, SUM(CASE WHEN last_audit_scan IS NULL THEN 1 ELSE 0 END) AS never,
+         SUM(CASE WHEN last_audit_scan IS NULL OR last_audit_scan < ? THEN 1 ELSE 0 END) AS stale,
+         SUM(CASE WHEN (last_audit_scan IS NULL OR last_audit_scan < ?) AND (last_movement IS NULL OR last_movement < ?) THEN 1 ELSE 0 END) AS stale_no_move
+       FROM (${base}) AS paper`,
       [since, since, since],
     );
     const rows = await q.all<{ id: string; barcode: string; customer_id: string | null; type: string; location_id: string | null; holder_user_id: string | null; last_audit_scan: string | null; last_movement: string | null }>(
-      `SELECT * FROM (${base}) WHERE last_audit_scan IS NULL OR last_audit_scan < ? ORDER BY last_audit_scan IS NOT NULL, last_audit_scan, barcode LIMIT ?`,
+      `SELECT * FROM (${base}) AS paper WHERE last_audit_scan IS NULL OR last_audit_scan < ? ORDER BY last_audit_scan IS NOT NULL, last_audit_scan, barcode LIMIT ?`,
       [since, limit],
     );
     return { total: counts?.total ?? 0, neverAudited: counts?.never ?? 0, notSeen: counts?.stale ?? 0, notSeenNorMoved: counts?.stale_no_move ?? 0, rows };
@@ -280,7 +281,10 @@ export const retentionRepository = {
    */
   async scrubDestroyed(q: Queryable, documentId: string, at: string, by: string): Promise<void> {
     await q.run('DELETE FROM corrections WHERE document_id = ?', [documentId]);
-    await q.run(`UPDATE documents SET classification = json_object('by', json_extract(classification, '$.by'), 'confidence', 0, 'trace', json('[]')),
+    const scrubbed = q.dialect === 'sqlite'
+      ? "json_object('by', json_extract(classification, '$.by'), 'confidence', 0, 'trace', json('[]'))"
+      : "CAST(json_build_object('by', CAST(classification AS json)->'by', 'confidence', 0, 'trace', CAST('[]' AS json)) AS TEXT)";
+    await q.run(`UPDATE documents SET classification = ${scrubbed},
       location_id = NULL, holder_user_id = NULL, due_back_on = NULL WHERE id = ?`, [documentId]);
     await q.run("UPDATE paper_requests SET status = 'cancelled', closed_at = ?, closed_by = ? WHERE document_id = ? AND status = 'open'", [at, by, documentId]);
   },

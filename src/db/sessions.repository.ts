@@ -27,11 +27,19 @@ export const sessionsRepository = {
   },
   /** The session with its user, or nothing. */
   withUser(q: Queryable, idHash: string) {
-    return q.get<SessionRow & { user: string }>(
-      `SELECT s.*, json_object('id', u.id, 'name', u.name, 'roles', u.roles, 'disabled_at', u.disabled_at) AS user
-         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = ?`,
-      [idHash],
-    ).then((r) => (r ? { ...r, user: JSON.parse(r.user) as Pick<UserRow, 'id' | 'name' | 'roles' | 'disabled_at'> } : undefined));
+    type Joined = SessionRow & { u_id: string; u_name: string; u_roles: string; u_disabled_at: string | null };
+    return q
+      .get<Joined>(
+        `SELECT s.*, u.id AS u_id, u.name AS u_name, u.roles AS u_roles, u.disabled_at AS u_disabled_at
+           FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = ?`,
+        [idHash],
+      )
+      .then((r) => {
+        if (!r) return undefined;
+        const { u_id, u_name, u_roles, u_disabled_at, ...s } = r;
+        const user: Pick<UserRow, 'id' | 'name' | 'roles' | 'disabled_at'> = { id: u_id, name: u_name, roles: u_roles, disabled_at: u_disabled_at };
+        return { ...s, user };
+      });
   },
   touch(q: Queryable, idHash: string, at: string) {
     return q.run('UPDATE sessions SET last_seen_at = ? WHERE id_hash = ? AND revoked_at IS NULL', [at, idHash]);

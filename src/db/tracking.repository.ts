@@ -87,11 +87,11 @@ export const trackingRepository = {
   },
 
   async insertMovement(q: Queryable, m: NewMovement): Promise<number> {
-    const r = await q.run(
-      `INSERT INTO movements (${MOVEMENT_COLUMNS.join(', ')}) VALUES (${MOVEMENT_COLUMNS.map(() => '?').join(', ')})`,
+    const r = await q.get<{ seq: number }>(
+      `INSERT INTO movements (${MOVEMENT_COLUMNS.join(', ')}) VALUES (${MOVEMENT_COLUMNS.map(() => '?').join(', ')}) RETURNING seq`,
       MOVEMENT_COLUMNS.map((c) => m[c]),
     );
-    return r.lastID;
+    return r!.seq;
   },
 
   /** An item's history, oldest first. */

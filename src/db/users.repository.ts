@@ -76,9 +76,11 @@ export const usersRepository = {
     return q
       .all<{ id: string }>(
         `WITH RECURSIVE chain(id) AS (
-           SELECT ?
-           UNION SELECT u.credentials_by FROM users u JOIN chain c ON u.id = c.id WHERE u.credentials_by IS NOT NULL
-           UNION SELECT t.created_by FROM api_tokens t JOIN chain c ON t.id = c.id WHERE t.created_by IS NOT NULL
+           SELECT CAST(? AS TEXT)
+           UNION SELECT x.next FROM chain c JOIN (
+             SELECT u.id, u.credentials_by AS next FROM users u WHERE u.credentials_by IS NOT NULL
+             UNION ALL SELECT t.id, t.created_by FROM api_tokens t WHERE t.created_by IS NOT NULL
+           ) AS x ON x.id = c.id
          )
          SELECT id FROM chain WHERE id IN (SELECT id FROM users) OR id IN (SELECT id FROM api_tokens)`,
         [id],

@@ -1,0 +1,35 @@
+import type { Queryable } from './database.js';
+
+/**
+ * The few SQL fragments SQLite and PostgreSQL spell differently (issue #13). Repositories write one
+ * statement for both engines and take only these pieces from here.
+ */
+
+/**
+ * A subquery over the elements of a JSON array passed as ONE parameter (`JSON.stringify(list)`),
+ * so a list of any length stays one statement with one parameter.
+ *
+ *     `WHERE c.id IN (${jsonArrayValues(q)})`, [JSON.stringify(ids)]
+ *     `WHERE page_no IN (${jsonArrayValues(q, 'integer')})`, [JSON.stringify([1, 2])]
+ */
+export function jsonArrayValues(q: Pick<Queryable, 'dialect'>, as: 'text' | 'integer' = 'text'): string {
+  if (q.dialect === 'sqlite') return 'SELECT value FROM json_each(?)';
+  return as === 'integer'
+    ? 'SELECT CAST(value AS BIGINT) FROM json_array_elements_text(CAST(? AS json)) AS value'
+    : 'SELECT value FROM json_array_elements_text(CAST(? AS json)) AS value';
+}
+
+/**
+ * The larger of two values, NULL when either is NULL: SQLite's scalar MAX(a, b). PostgreSQL's
+ * GREATEST would skip a NULL instead, so it is guarded to mean the same.
+ */
+export function max2(q: Pick<Queryable, 'dialect'>, a: string, b: string): string {
+  if (q.dialect === 'sqlite') return `MAX(${a}, ${b})`;
+  return `CASE WHEN (${a}) IS NULL OR (${b}) IS NULL THEN NULL ELSE GREATEST(${a}, ${b}) END`;
+}
+
+/** The smaller of two values, NULL when either is NULL: SQLite's scalar MIN(a, b). */
+export function min2(q: Pick<Queryable, 'dialect'>, a: string, b: string): string {
+  if (q.dialect === 'sqlite') return `MIN(${a}, ${b})`;
+  return `CASE WHEN (${a}) IS NULL OR (${b}) IS NULL THEN NULL ELSE LEAST(${a}, ${b}) END`;
+}

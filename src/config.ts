@@ -92,6 +92,7 @@ const EnvSchema = z.object({
     .optional(),
   DOSSIER_DATABASE_POOL: z.coerce.number().int().min(1).max(200).default(10),
   DOSSIER_ROLE: z.enum(['all', 'api', 'worker']).default('all'),
+  DOSSIER_JOB_WORKER_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
 });
 
 export type Config = {
@@ -99,6 +100,8 @@ export type Config = {
   database: { url: string | null; poolSize: number };
   /** `api` serves HTTP and runs no jobs, `worker` runs jobs and serves only health, `all` both (the default). */
   role: 'all' | 'api' | 'worker';
+  /** PostgreSQL job runners: silence after which another process takes a runner's jobs back (its heartbeat is a quarter of it). */
+  jobs: { workerTimeoutMs: number };
   port: number;
   host: string;
   dataDir: string;
@@ -242,6 +245,7 @@ export const ENV_DOCS: Record<keyof z.infer<typeof EnvSchema>, string> = {
   DOSSIER_DATABASE_URL: 'PostgreSQL 15+ (`postgres://user:pass@host/db`) for metadata, search and jobs of many processes; unset: the embedded SQLite file (see "Scaling out").',
   DOSSIER_DATABASE_POOL: 'PostgreSQL connections per process (besides `DOSSIER_SEARCH_CONNECTIONS`).',
   DOSSIER_ROLE: '`all` (default: HTTP and jobs in one process), `api` (HTTP only) or `worker` (jobs only, plus `/api/health`); see "Scaling out".',
+  DOSSIER_JOB_WORKER_TIMEOUT_MS: 'PostgreSQL: a job process silent this long (SIGKILLed, frozen, cut off) has its jobs taken back by another; it beats every quarter of it.',
 };
 
 export class ConfigError extends Error {}
@@ -286,6 +290,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     database: { url: e.DOSSIER_DATABASE_URL ?? null, poolSize: e.DOSSIER_DATABASE_POOL },
     role: e.DOSSIER_ROLE,
+    jobs: { workerTimeoutMs: e.DOSSIER_JOB_WORKER_TIMEOUT_MS },
     port: e.PORT,
     host: e.HOST,
     dataDir,

@@ -3,8 +3,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Database } from '../src/db/database.js';
 import { migrate } from '../src/db/migrate.js';
+import { PgDatabase } from '../src/db/pg-database.js';
+import { toTsquery } from '../src/db/search-pg.js';
 import { searchRepository } from '../src/db/search.repository.js';
-import { compileQuery } from '../src/domain/search-query.js';
+import { toFts5Match } from '../src/db/search-fts5.js';
+import { parseQuery } from '../src/domain/search-query.js';
 import { AuditService } from '../src/services/audit.service.js';
 import { systemClock } from '../src/services/clock.js';
 import { SearchService } from '../src/services/search.service.js';
@@ -52,22 +55,31 @@ function percentile(xs: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 }
 
-/** Search latency over an index of `n` documents of ~2 KB, through the service (query compile, bm25, snippets, filters, audit). */
-export async function benchSearch(n = 100_000): Promise<Record<string, unknown>> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'dossierlink-bench-'));
-  const db = await Database.open(path.join(dir, 'bench.sqlite'));
-  try {
-    await migrate(db);
-    const r = rng(42);
-    const t0 = performance.now();
+const QUERIES = [
+  { q: 'factuur', f: {} },
+  { q: 'offerte totaal', f: {} },
+  { q: 'financiele', f: {} },
+  { q: 'ka*', f: {} },
+  { q: 'kalo*', f: {} },
+  { q: 'fa*', f: {} },
+  { q: '"factuur datum"', f: {} },
+  { q: `${RARE[17]} OR ${RARE[4242]}`, f: {} },
+  { q: 'klant', f: { customerId: 'KL-000042' } },
+  { q: 'contract', f: { type: 'sla', from: '2015-01-01' } },
+];
+
+/** The same `n` documents (same seed) in either engine, through the index port, `batch` documents per transaction. */
+export async function fillCorpus(db: Database, n: number, batch = n): Promise<number> {
+  const r = rng(42);
+  const t0 = performance.now();
+  await db.tx(async (q) => {
+    for (let c = 0; c < 1000; c++) {
+      await q.run("INSERT INTO customers (id, name, created_at, updated_at) VALUES (?, ?, '2026-01-01', '2026-01-01')", [`KL-${String(c).padStart(6, '0')}`, `Klant ${c}`]);
+    }
+  });
+  for (let from = 0; from < n; from += batch) {
     await db.tx(async (q) => {
-      for (let c = 0; c < 1000; c++) {
-        await q.run("INSERT INTO customers (id, name, created_at, updated_at) VALUES (?, ?, '2026-01-01', '2026-01-01')", [
-          `KL-${String(c).padStart(6, '0')}`,
-          `Klant ${c}`,
-        ]);
-      }
-      for (let i = 0; i < n; i++) {
+      for (let i = from; i < Math.min(n, from + batch); i++) {
         const id = `doc_bench${i}`;
         await q.run(
           `INSERT INTO documents (id, customer_id, type, class, status, title, doc_date, fields, classification,
@@ -78,55 +90,106 @@ export async function benchSearch(n = 100_000): Promise<Record<string, unknown>>
         await searchRepository.index(q, id, `Document ${i}`, makeText(r, 300, TYPES[i % TYPES.length]));
       }
     });
-    const indexSeconds = (performance.now() - t0) / 1000;
-    const search = new SearchService(db, new AuditService(db, systemClock));
-    const actor = { id: 'bench', name: 'bench', roles: ['crm' as const] };
-    const queries = [
-      { q: 'factuur', f: {} },
-      { q: 'offerte totaal', f: {} },
-      { q: 'financiele', f: {} },
-      { q: 'ka*', f: {} },
-      { q: 'kalo*', f: {} },
-      { q: 'fa*', f: {} },
-      { q: '"factuur datum"', f: {} },
-      { q: `${RARE[17]} OR ${RARE[4242]}`, f: {} },
-      { q: 'klant', f: { customerId: 'KL-000042' } },
-      { q: 'contract', f: { type: 'sla', from: '2015-01-01' } },
-    ];
-    const service: number[] = [];
-    const floor: number[] = [];
-    const perQuery: Record<string, number[]> = {};
-    const rankedFloor: Record<string, number[]> = {};
-    for (let round = 0; round < 25; round++) {
-      for (const { q, f } of queries) {
-        let s = performance.now();
-        await search.search(q, f, { limit: 20, offset: 0 }, actor);
-        service.push(performance.now() - s);
-        (perQuery[`${q} ${JSON.stringify(f)}`] ??= []).push(performance.now() - s);
-        // Reference: the bare FTS5 match, counted, with no ranking, snippets, filters or audit.
-        s = performance.now();
-        await db.get('SELECT COUNT(*) FROM document_fts WHERE document_fts MATCH ?', [compileQuery(q)]);
-        floor.push(performance.now() - s);
-        // Reference per query: the bare bm25 top 20 over the whole index (what ranking alone costs).
-        s = performance.now();
-        await db.all('SELECT rowid, bm25(document_fts, 3.0, 1.0) AS score FROM document_fts WHERE document_fts MATCH ? ORDER BY score LIMIT 20', [compileQuery(q)]);
-        (rankedFloor[`${q} ${JSON.stringify(f)}`] ??= []).push(performance.now() - s);
-      }
-    }
-    return {
-      documents: n,
-      indexSeconds: Math.round(indexSeconds * 10) / 10,
-      searchMedianMs: Math.round(percentile(service, 50) * 10) / 10,
-      searchP95Ms: Math.round(percentile(service, 95) * 10) / 10,
-      bareMatchP95Ms: Math.round(percentile(floor, 95) * 10) / 10,
-      ratioP95VsBareMatch: Math.round((percentile(service, 95) / percentile(floor, 95)) * 100) / 100,
-      targetP95Ms: 50,
-      p95ByQueryMs: Object.fromEntries(Object.entries(perQuery).map(([k, v]) => [k, Math.round(percentile(v, 95) * 10) / 10])),
-      bareBm25Top20P95ByQueryMs: Object.fromEntries(Object.entries(rankedFloor).map(([k, v]) => [k, Math.round(percentile(v, 95) * 10) / 10])),
-    };
-  } finally {
-    await db.close();
-    if (process.env.BENCH_KEEP) process.stdout.write(`  (kept ${path.join(dir, 'bench.sqlite')})\n`);
-    else await rm(dir, { recursive: true, force: true });
   }
+  return Math.round((performance.now() - t0) / 100) / 10;
+}
+
+/**
+ * Times every bench query through the service (query parse, ranking, snippets, filters, audit)
+ * and, as references, the engine's bare match count and bare ranked top 20 without filters.
+ */
+async function measure(db: Database, bare: { count: string; top20: string; compile: (q: string) => string }) {
+  const search = new SearchService(db, new AuditService(db, systemClock));
+  const actor = { id: 'bench', name: 'bench', roles: ['crm' as const] };
+  const service: number[] = [];
+  const floor: number[] = [];
+  const perQuery: Record<string, number[]> = {};
+  const rankedFloor: Record<string, number[]> = {};
+  for (let round = 0; round < 25; round++) {
+    for (const { q, f } of QUERIES) {
+      let s = performance.now();
+      await search.search(q, f, { limit: 20, offset: 0 }, actor);
+      service.push(performance.now() - s);
+      (perQuery[`${q} ${JSON.stringify(f)}`] ??= []).push(performance.now() - s);
+      // Reference: the bare match, counted, with no ranking, snippets, filters or audit.
+      s = performance.now();
+      await db.get(bare.count, [bare.compile(q)]);
+      floor.push(performance.now() - s);
+      // Reference per query: the bare ranked top 20 over the whole index (what ranking alone costs).
+      s = performance.now();
+      await db.all(bare.top20, [bare.compile(q)]);
+      (rankedFloor[`${q} ${JSON.stringify(f)}`] ??= []).push(performance.now() - s);
+    }
+  }
+  const r1 = (x: number) => Math.round(x * 10) / 10;
+  return {
+    searchMedianMs: r1(percentile(service, 50)),
+    searchP95Ms: r1(percentile(service, 95)),
+    bareMatchP95Ms: r1(percentile(floor, 95)),
+    ratioP95VsBareMatch: Math.round((percentile(service, 95) / percentile(floor, 95)) * 100) / 100,
+    p95ByQueryMs: Object.fromEntries(Object.entries(perQuery).map(([k, v]) => [k, r1(percentile(v, 95))])),
+    bareTop20P95ByQueryMs: Object.fromEntries(Object.entries(rankedFloor).map(([k, v]) => [k, r1(percentile(v, 95))])),
+  };
+}
+
+type PgServer = { createDatabase(): Promise<string>; stop(): Promise<void> };
+
+/** The same corpus and queries on PostgreSQL (a private server started for the run, as the tests do). */
+async function benchSearchPostgres(n: number): Promise<Record<string, unknown>> {
+  // A variable path: the server script is plain JS, outside the typed sources.
+  const script = '../scripts/postgres-server.mjs';
+  const { startPostgres } = (await import(script)) as { startPostgres(): Promise<PgServer> };
+  const server = await startPostgres();
+  let db: PgDatabase | null = null;
+  try {
+    db = await PgDatabase.open(await server.createDatabase(), { poolSize: 4, searchConnections: 2 });
+    await migrate(db);
+    const indexSeconds = await fillCorpus(db, n, 5000);
+    // What autovacuum does on a live server after a bulk load: statistics and the GIN pending list.
+    await db.exec('VACUUM ANALYZE');
+    const figures = await measure(db, {
+      count: "SELECT COUNT(*) FROM document_search WHERE tsv @@ to_tsquery('dossierlink', ?)",
+      top20: `SELECT document_id, ts_rank('{0, 0, 0.3333, 1}', tsv, x.q, 1) AS r FROM document_search, (SELECT to_tsquery('dossierlink', ?) AS q) x
+              WHERE tsv @@ x.q ORDER BY r DESC LIMIT 20`,
+      compile: (q) => toTsquery(parseQuery(q)),
+    });
+    return { indexSeconds, ...figures };
+  } finally {
+    await db?.close();
+    await server.stop();
+  }
+}
+
+/**
+ * Search latency over an index of `n` documents of ~2 KB, through the service (query compile,
+ * ranking, snippets, filters, audit), on SQLite and, beside it in the same run, on PostgreSQL
+ * (issue #13; BENCH_SEARCH_ENGINES=sqlite to leave PostgreSQL out).
+ */
+export async function benchSearch(n = 100_000, engines = (process.env.BENCH_SEARCH_ENGINES ?? 'sqlite,postgres').split(',')): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = { documents: n, targetP95Ms: 50 };
+  if (engines.includes('sqlite')) {
+    const dir = await mkdtemp(path.join(tmpdir(), 'dossierlink-bench-'));
+    const db = await Database.open(path.join(dir, 'bench.sqlite'));
+    try {
+      await migrate(db);
+      const indexSeconds = await fillCorpus(db, n);
+      const figures = await measure(db, {
+        count: 'SELECT COUNT(*) FROM document_fts WHERE document_fts MATCH ?',
+        top20: 'SELECT rowid, bm25(document_fts, 3.0, 1.0) AS score FROM document_fts WHERE document_fts MATCH ? ORDER BY score LIMIT 20',
+        compile: (q) => toFts5Match(parseQuery(q)),
+      });
+      Object.assign(out, { indexSeconds, ...figures });
+    } finally {
+      await db.close();
+      if (process.env.BENCH_KEEP) process.stdout.write(`  (kept ${path.join(dir, 'bench.sqlite')})\n`);
+      else await rm(dir, { recursive: true, force: true });
+    }
+  }
+  if (engines.includes('postgres')) {
+    const pg = await benchSearchPostgres(n);
+    out.postgres = pg;
+    out.postgresSearchP95Ms = pg.searchP95Ms;
+    if (typeof out.searchP95Ms === 'number') out.ratioP95PostgresVsSqlite = Math.round(((pg.searchP95Ms as number) / out.searchP95Ms) * 100) / 100;
+  }
+  return out;
 }

@@ -99,22 +99,6 @@ export const holdsRepository = {
     return q.all<HoldRow>(`SELECT h.* FROM legal_holds h JOIN documents d ON d.id = ? WHERE ${holdCovers('h', 'd')} ORDER BY h.placed_at`, [documentId]);
   },
 
-  /** Documents matching a full-text query (compiled FTS5 MATCH) and filters, for freezing a text hold. */
-  matchText(q: Queryable, match: string, f: { customerId: string | null; type: string | null; from: string | null; to: string | null }, limit: number) {
-    const where = ['d.destroyed_at IS NULL'];
-    const args: unknown[] = [match];
-    if (f.customerId) (where.push('d.customer_id = ?'), args.push(f.customerId));
-    if (f.type) (where.push('d.type = ?'), args.push(f.type));
-    if (f.from) (where.push('COALESCE(d.doc_date, substr(d.created_at, 1, 10)) >= ?'), args.push(f.from));
-    if (f.to) (where.push('COALESCE(d.doc_date, substr(d.created_at, 1, 10)) <= ?'), args.push(f.to));
-    return q.all<{ id: string }>(
-      // CROSS JOIN keeps the index as the outer loop: with the type/date indexes of migration 015
-      // SQLite would otherwise walk documents first and run one MATCH per document (seconds).
-      `SELECT d.id FROM document_fts CROSS JOIN documents d ON d.rowid = document_fts.rowid WHERE document_fts MATCH ? AND ${where.join(' AND ')} ORDER BY d.id LIMIT ?`,
-      [...args, limit],
-    );
-  },
-
   countActive(q: Queryable) {
     return q.get<{ n: number }>('SELECT COUNT(*) AS n FROM legal_holds WHERE released_at IS NULL').then((r) => r?.n ?? 0);
   },

@@ -1,7 +1,7 @@
 /**
- * The search language users type, compiled to a safe FTS5 expression. Users never write FTS5
- * syntax directly, so no input can make SQLite fail with a syntax error (a 500): anything this
- * parser does not understand is a clear 400.
+ * The search language users type, parsed into a query tree (SearchQuery) that each search engine
+ * compiles to its own syntax. Users never write engine syntax directly, so no input can make the
+ * engine fail with a syntax error (a 500): anything this parser does not understand is a clear 400.
  *
  *   offerte koelunit        both words (AND)
  *   financ*                 prefix
@@ -9,7 +9,7 @@
  *   offerte OR factuur      either
  *   -verlopen               without
  *
- *     compileQuery('offerte "service level" financ*') // '"offerte" AND "service level" AND "financ"*'
+ *     parseQuery('offerte "service level" financ*') // { all: [[offerte], [service level], [financ*]], none: [] }
  */
 export class QueryError extends Error {
   constructor(
@@ -30,10 +30,6 @@ export const QUERY_LIMITS = { minPrefix: 2, maxTerms: 16, maxPrefixTerms: 5 } as
 type Term = { text: string; prefix: boolean; negate: boolean; phrase: boolean };
 
 const WORD = /[\p{L}\p{N}]/u;
-
-function quote(s: string): string {
-  return `"${s.replace(/"/g, '""')}"`;
-}
 
 export function tokenize(input: string): (Term | 'OR')[] {
   const out: (Term | 'OR')[] = [];
@@ -98,18 +94,36 @@ function withinLimits(tokens: (Term | 'OR')[]): (Term | 'OR')[] {
   return tokens;
 }
 
-/** Compiles a user query to FTS5 MATCH syntax, or throws QueryError with a message for the user. */
-export function compileQuery(input: string): string {
+/** One thing to look for: a word, or a phrase of words in order; `prefix` makes the last word a prefix. */
+export type SearchTerm = { text: string; prefix: boolean; phrase: boolean };
+
+/**
+ * A parsed query, the same for every search engine: every group in `all` must match (a group is
+ * one term or alternatives joined by OR), no term in `none` may. Each backend compiles it to its
+ * own syntax (FTS5 MATCH in src/db/search-fts5.ts, tsquery in src/db/search-pg.ts).
+ */
+export type SearchQuery = { all: SearchTerm[][]; none: SearchTerm[] };
+
+/** Two terms ask for the same thing (repeats are dropped: they add cost and nothing else). */
+const sameTerm = (a: SearchTerm, b: SearchTerm) => a.text === b.text && a.prefix === b.prefix;
+const sameGroup = (a: SearchTerm[], b: SearchTerm[]) => a.length === b.length && a.every((t, i) => sameTerm(t, b[i]!));
+
+/**
+ * Parses what a user typed into a query tree, or throws QueryError with a message for the user.
+ *
+ *     parseQuery('offerte OR factuur -verlopen')
+ *     // { all: [[offerte, factuur]], none: [verlopen] }
+ */
+export function parseQuery(input: string): SearchQuery {
   const tokens = withinLimits(tokenize(input));
-  const positives: string[] = [];
-  const negatives: string[] = [];
-  let group: string[] = [];
+  const all: SearchTerm[][] = [];
+  const none: SearchTerm[] = [];
+  let group: SearchTerm[] = [];
   let pendingOr = false;
   // Repeated terms add cost and nothing else: `a* a* a*` is `a*`, `x OR x` is `x`.
   const flush = () => {
-    const alternatives = [...new Set(group)];
-    const expr = alternatives.length > 1 ? `(${alternatives.join(' OR ')})` : alternatives[0];
-    if (expr && !positives.includes(expr)) positives.push(expr);
+    const alternatives = group.filter((t, i) => group.findIndex((u) => sameTerm(t, u)) === i);
+    if (alternatives.length && !all.some((g) => sameGroup(g, alternatives))) all.push(alternatives);
     group = [];
   };
   for (const t of tokens) {
@@ -118,26 +132,24 @@ export function compileQuery(input: string): string {
       pendingOr = true;
       continue;
     }
-    const expr = `${quote(t.text)}${t.prefix ? '*' : ''}`;
+    const term: SearchTerm = { text: t.text, prefix: t.prefix, phrase: t.phrase };
     if (t.negate) {
       if (pendingOr) throw new QueryError('OR cannot be followed by an excluded word');
-      if (!negatives.includes(expr)) negatives.push(expr);
+      if (!none.some((n) => sameTerm(n, term))) none.push(term);
       continue;
     }
     if (pendingOr) {
-      group.push(expr);
+      group.push(term);
       pendingOr = false;
     } else {
       flush();
-      group.push(expr);
+      group.push(term);
     }
   }
   if (pendingOr) throw new QueryError('OR needs a word on both sides, e.g. offerte OR factuur');
   flush();
-  if (positives.length === 0) {
-    throw new QueryError(negatives.length ? 'A query needs at least one word to look for, not only excluded words' : 'Type at least one word to search for');
+  if (all.length === 0) {
+    throw new QueryError(none.length ? 'A query needs at least one word to look for, not only excluded words' : 'Type at least one word to search for');
   }
-  let expr = positives.join(' AND ');
-  for (const n of negatives) expr = `${expr} NOT ${n}`;
-  return expr;
+  return { all, none };
 }

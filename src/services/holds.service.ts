@@ -2,10 +2,11 @@ import { customersRepository } from '../db/customers.repository.js';
 import type { Database, Queryable } from '../db/database.js';
 import { documentsRepository } from '../db/documents.repository.js';
 import { holdsRepository, type HoldRow } from '../db/holds.repository.js';
+import { searchRepository } from '../db/search.repository.js';
 import { usersRepository } from '../db/users.repository.js';
 import { newId } from '../domain/ids.js';
 import type { Principal } from '../domain/roles.js';
-import { compileQuery, QueryError } from '../domain/search-query.js';
+import { parseQuery, QueryError, type SearchQuery } from '../domain/search-query.js';
 import { Conflict, Invalid, NotFound, UnknownReference } from '../errors.js';
 import type { AuditService } from './audit.service.js';
 import { nowIso, type Clock } from './clock.js';
@@ -46,10 +47,10 @@ export class HoldsService {
   async place(input: PlaceHoldInput, actor: Principal): Promise<HoldView & { documentIds: string[] }> {
     const given = [input.customerId !== undefined, input.documentIds !== undefined, input.query !== undefined].filter(Boolean).length;
     if (given !== 1) throw new Invalid('Give exactly one of customerId, documentIds or query', undefined, 'invalid_hold_scope');
-    let match: string | null = null;
+    let match: SearchQuery | null = null;
     if (input.query?.text) {
       try {
-        match = compileQuery(input.query.text);
+        match = parseQuery(input.query.text);
       } catch (err) {
         if (err instanceof QueryError) throw new Invalid(err.message, { text: input.query.text }, 'invalid_query');
         throw err;
@@ -77,7 +78,7 @@ export class HoldsService {
         const f = input.query!;
         if (f.customerId) await this.requireCustomer(q, f.customerId);
         if (match) {
-          const rows = await holdsRepository.matchText(q, match, { customerId: f.customerId ?? null, type: f.type ?? null, from: f.from ?? null, to: f.to ?? null }, MAX_TEXT_MATCHES + 1);
+          const rows = await searchRepository.matchText(q, match, { customerId: f.customerId ?? null, type: f.type ?? null, from: f.from ?? null, to: f.to ?? null }, MAX_TEXT_MATCHES + 1);
           if (rows.length > MAX_TEXT_MATCHES) throw new Invalid(`The text matches more than ${MAX_TEXT_MATCHES} documents; narrow it down`, undefined, 'hold_too_wide');
           documentIds = rows.map((r) => r.id);
         }

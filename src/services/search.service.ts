@@ -1,6 +1,6 @@
 import { QueryInterrupted, type Database } from '../db/database.js';
 import { MARK_CLOSE, MARK_OPEN, searchRepository, type SearchFilters } from '../db/search.repository.js';
-import { compileQuery, QueryError } from '../domain/search-query.js';
+import { parseQuery, QueryError, type SearchQuery } from '../domain/search-query.js';
 import type { Principal } from '../domain/roles.js';
 import { seesRestricted } from '../domain/restriction.js';
 import { Invalid, SearchTimeout } from '../errors.js';
@@ -38,9 +38,9 @@ export class SearchService {
   ) {}
 
   async search(query: string, filters: SearchFilters, page: { limit: number; offset: number }, actor: Principal, signal?: AbortSignal) {
-    let match: string;
+    let match: SearchQuery;
     try {
-      match = compileQuery(query);
+      match = parseQuery(query);
     } catch (err) {
       if (err instanceof QueryError) throw new Invalid(err.message, { query }, err.code);
       throw err;

@@ -7,13 +7,15 @@ import type { Queryable } from '../../src/db/database.js';
 import { Database } from '../../src/db/database.js';
 import { migrate } from '../../src/db/migrate.js';
 import { MARK_CLOSE, MARK_OPEN, TOTAL_CAP, searchRepository, type SearchFilters } from '../../src/db/search.repository.js';
-import { compileQuery } from '../../src/domain/search-query.js';
+import { toFts5Match } from '../../src/db/search-fts5.js';
+import { parseQuery, type SearchQuery } from '../../src/domain/search-query.js';
 
 /**
  * The query plans before issue 15, kept verbatim as the reference: the faster plans must return
  * exactly the same totals, rows, order, scores and snippets.
  */
-async function searchBefore(q: Queryable, match: string, f: SearchFilters, limit: number, offset: number) {
+async function searchBefore(q: Queryable, query: SearchQuery, f: SearchFilters, limit: number, offset: number) {
+  const match = toFts5Match(query);
   const parts = ['d.destroyed_at IS NULL'];
   const wargs: unknown[] = [];
   if (f.customerId) (parts.push('d.customer_id = ?'), wargs.push(f.customerId));
@@ -103,7 +105,7 @@ describe('searchRepository.search query plans (issue 15)', () => {
   for (const f of filters) {
     it(`given 3,000 documents when searched with filters ${JSON.stringify(f)} then every query returns exactly what the old plan returned`, async () => {
       for (const text of queries) {
-        const match = compileQuery(text);
+        const match = parseQuery(text);
         for (const [limit, offset] of [[20, 0], [20, 20], [500, 0]] as const) {
           const now = await searchRepository.search(db, match, f, limit, offset);
           const was = await searchBefore(db, match, f, limit, offset);
@@ -114,11 +116,11 @@ describe('searchRepository.search query plans (issue 15)', () => {
   }
 
   it('given a generated set when searched then the comparison is not vacuous (hits, ties and filters all occur)', async () => {
-    const all = await searchRepository.search(db, compileQuery('factuur'), {}, 500, 0);
+    const all = await searchRepository.search(db, parseQuery('factuur'), {}, 500, 0);
     assert.ok(all.total > 100);
     const scores = all.rows.map((r) => r.score);
     assert.ok(new Set(scores).size < scores.length, 'equal scores occur');
-    const sla = await searchRepository.search(db, compileQuery('factuur'), { type: 'sla' }, 500, 0);
+    const sla = await searchRepository.search(db, parseQuery('factuur'), { type: 'sla' }, 500, 0);
     assert.ok(sla.total > 0 && sla.total < all.total && sla.rows.every((r) => r.type === 'sla'));
   });
 });

@@ -1,0 +1,19 @@
+import type { SearchQuery, SearchTerm } from '../domain/search-query.js';
+
+function quote(s: string): string {
+  return `"${s.replace(/"/g, '""')}"`;
+}
+
+const term = (t: SearchTerm) => `${quote(t.text)}${t.prefix ? '*' : ''}`;
+
+/**
+ * Compiles a query tree to an FTS5 MATCH expression. Every term is a quoted string, so nothing a
+ * user typed can be read as FTS5 syntax (NEAR, column filters, ^).
+ *
+ *     toFts5Match(parseQuery('offerte OR factuur -verlopen')) // '("offerte" OR "factuur") NOT "verlopen"'
+ */
+export function toFts5Match(query: SearchQuery): string {
+  let expr = query.all.map((g) => (g.length > 1 ? `(${g.map(term).join(' OR ')})` : term(g[0]!))).join(' AND ');
+  for (const n of query.none) expr = `${expr} NOT ${term(n)}`;
+  return expr;
+}

@@ -10,6 +10,7 @@ const HealthSchema = z.object({
   objectStore: z.object({ kind: z.enum(['local', 's3']), reachable: z.boolean(), error: z.string().optional() }).optional(),
   queue: z.object({ queued: z.number().int(), running: z.number().int(), failed: z.number().int() }).nullable().optional(),
   draining: z.boolean().optional(),
+  activeJobs: z.number().int().optional(),
 });
 
 export function metaRoutes(version: string, health?: HealthService) {

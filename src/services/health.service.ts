@@ -14,6 +14,8 @@ export type Health = {
   queue: { queued: number; running: number; failed: number } | null;
   /** A worker that received SIGTERM: it takes no new jobs and finishes the ones it runs. */
   draining: boolean;
+  /** Jobs this process is running right now (0 for `api`). */
+  activeJobs: number;
 };
 
 // No object has this name: a stat of it costs one round trip and answers null when the store is up.
@@ -47,6 +49,8 @@ export class HealthService {
       queue: JobQueuePort;
       role: ProcessRole;
       version: string;
+      /** The jobs this process runs right now (the job runner's list). */
+      activeJobs?: () => number;
       timeoutMs?: number;
       cacheMs?: number;
       now?: () => number;
@@ -59,12 +63,11 @@ export class HealthService {
     this.cached = null;
   }
 
-  check(): Promise<Health> {
+  async check(): Promise<Health> {
     const now = (this.deps.now ?? Date.now)();
-    if (this.cached && now - this.cached.at < (this.deps.cacheMs ?? 1000)) return this.cached.value;
-    const value = this.probe();
-    this.cached = { at: now, value };
-    return value;
+    if (!this.cached || now - this.cached.at >= (this.deps.cacheMs ?? 1000)) this.cached = { at: now, value: this.probe() };
+    // The process's own jobs are counted fresh: that costs nothing and a drain watches it fall.
+    return { ...(await this.cached.value), activeJobs: this.deps.activeJobs?.() ?? 0 };
   }
 
   private async probe(): Promise<Health> {
@@ -82,6 +85,6 @@ export class HealthService {
       ),
     ]);
     const ok = database.reachable && objectStore.reachable && !this.drainingFlag;
-    return { status: ok ? 'ok' : 'unavailable', version, role, database, objectStore, queue: depth, draining: this.drainingFlag };
+    return { status: ok ? 'ok' : 'unavailable', version, role, database, objectStore, queue: depth, draining: this.drainingFlag, activeJobs: 0 };
   }
 }

@@ -105,6 +105,7 @@ describe(HealthService.name, () => {
     const counts = (await t.dl.queue.counts()).byStatus;
     assert.deepEqual(body.queue, { queued: counts.queued, running: counts.running, failed: counts.failed });
     assert.equal(body.draining, false);
+    assert.equal(body.activeJobs, t.dl.runner.activeJobs().length);
   });
 
   it('given the S3 object store goes down when health is asked then it answers 503 and says the object store is unreachable', async () => {
@@ -208,6 +209,7 @@ describe('DOSSIER_ROLE api and worker on one SQLite data dir', () => {
   it('given a worker in the middle of OCR when it gets SIGTERM then it takes no new job, finishes the running one and exits 0', async () => {
     const running = await uploadScan(api, 'lopend', 4);
     await waitStatus(api, running, ['processing']);
+    assert.equal((await health(worker.url)).body.activeJobs, 1, 'the worker reports the job it runs');
     const next = await uploadScan(api, 'volgend', 1);
     worker.child.kill('SIGTERM');
     assert.equal(await exitOf(worker), 0);

@@ -224,7 +224,7 @@ export const ENV_DOCS: Record<keyof z.infer<typeof EnvSchema>, string> = {
   DOSSIER_SEARCH_CONNECTIONS: 'Read connections reserved for search (searches that run at once); other reads never wait behind them.',
   DOSSIER_SEARCH_RATE_LIMIT: 'Searches per user per minute (429 with `Retry-After` past it); 0 turns the limit off.',
   DOSSIER_WEBHOOK_ALLOW: 'Internal addresses webhooks may reach anyway, comma-separated CIDR ranges (e.g. `10.0.0.0/8,127.0.0.1/32`).',
-  DOSSIER_AUDIT_KEY: 'Secret (32+ characters) that keys the audit hashes and signs checkpoints; default: `<data dir>/audit.key`, created with mode 0600.',
+  DOSSIER_AUDIT_KEY: 'Secret (32+ characters) that keys the audit hashes and signs checkpoints; default: `<data dir>/audit.key`, created with mode 0600. `hex:` followed by 64 hex digits gives the key\'s bytes, e.g. `hex:` and the content of a data dir\'s `audit.key` after migrating to PostgreSQL.',
   DOSSIER_AUDIT_CHECKPOINTS: 'Append-only file of signed audit checkpoints (default `<data dir>/audit-checkpoints.jsonl`, or with PostgreSQL and S3 objects under `audit-checkpoints/` in the bucket); best on other storage than the database.',
   DOSSIER_AUDIT_CHECKPOINT_SECONDS: 'How soon after new audit events a signed checkpoint is written: events newer than the last checkpoint could be cut off unnoticed.',
   DOSSIER_INBOX_DIR: 'The scanner drop folder (default `<data dir>/inbox`); a mounted SMB/NFS share works, it is polled.',

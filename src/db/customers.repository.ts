@@ -58,7 +58,7 @@ export const customersRepository = {
     const like = `%${text.replace(/[%_\\]/g, (m) => `\\${m}`)}%`;
     return q.all<CustomerRow>(
       `SELECT * FROM customers
-       WHERE id LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\' OR kvk LIKE ? ESCAPE '\\' OR postcode LIKE ? ESCAPE '\\'
+       WHERE lower(id) LIKE lower(?) ESCAPE '\\' OR lower(name) LIKE lower(?) ESCAPE '\\' OR lower(kvk) LIKE lower(?) ESCAPE '\\' OR lower(postcode) LIKE lower(?) ESCAPE '\\'
        ORDER BY name LIMIT ?`,
       [like, like, like, like, limit],
     );

@@ -21,7 +21,8 @@ export function jsonArrayValues(q: Pick<Queryable, 'dialect'>, as: 'text' | 'int
 
 /**
  * The larger of two values, NULL when either is NULL: SQLite's scalar MAX(a, b). PostgreSQL's
- * GREATEST would skip a NULL instead, so it is guarded to mean the same.
+ * GREATEST would skip a NULL instead, so it is guarded to mean the same. The expressions appear
+ * twice on PostgreSQL: they must not hold `?` parameters (named `$x` ones are fine).
  */
 export function max2(q: Pick<Queryable, 'dialect'>, a: string, b: string): string {
   if (q.dialect === 'sqlite') return `MAX(${a}, ${b})`;

@@ -1,6 +1,5 @@
 import type { CustomerInput, CustomerRow } from './customers.repository.js';
 import type { Queryable } from './database.js';
-import { max2 } from './dialect.js';
 import { customerValues } from './customers.repository.js';
 
 export type ImportRow = {
@@ -53,8 +52,8 @@ export const importsRepository = {
   /** Counters and errors, written in the transaction of the batch they count. */
   async saveProgress(q: Queryable, id: string, c: ImportCounts, errors: string) {
     await q.run(
-      `UPDATE customer_imports SET done_rows = ?, created = ?, updated = ?, unchanged = ?, failed = ?, errors = ?, total_rows = ${max2(q, 'total_rows', 'CAST(? AS INTEGER)')} WHERE id = ?`,
-      [c.done_rows, c.created, c.updated, c.unchanged, c.failed, errors, c.done_rows, id],
+      `UPDATE customer_imports SET done_rows = ?, created = ?, updated = ?, unchanged = ?, failed = ?, errors = ?, total_rows = CASE WHEN total_rows > ? THEN total_rows ELSE ? END WHERE id = ?`,
+      [c.done_rows, c.created, c.updated, c.unchanged, c.failed, errors, c.done_rows, c.done_rows, id],
     );
   },
   async markDone(q: Queryable, id: string, now: string) {

@@ -34,7 +34,8 @@ export const overviewRepository = {
     if (f.to) (where.push('COALESCE(d.doc_date, substr(d.created_at, 1, 10)) <= ?'), params.push(f.to));
     if (f.q) {
       const like = `%${likeEscape(f.q)}%`;
-      where.push("(d.title LIKE ? ESCAPE '\\' OR d.barcode LIKE ? ESCAPE '\\' OR d.original_name LIKE ? ESCAPE '\\' OR d.id = ?)");
+      // lower() on both sides: SQLite's LIKE ignores (ASCII) case, PostgreSQL's does not.
+      where.push("(lower(d.title) LIKE lower(?) ESCAPE '\\' OR lower(d.barcode) LIKE lower(?) ESCAPE '\\' OR lower(d.original_name) LIKE lower(?) ESCAPE '\\' OR d.id = ?)");
       params.push(like, like, like, f.q);
     }
     if (f.hideRestricted) where.push(notRestricted('d.customer_id'));

@@ -59,6 +59,22 @@ export const pgJobsRepository = {
     );
   },
 
+  /**
+   * Schedules a delivery for every queued job that has none waiting: jobs copied in from an
+   * embedded instance (migrate-to-postgres), or queued by hand. One statement, however many.
+   */
+  async deliverUndelivered(q: Queryable): Promise<number> {
+    const r = await q.get<{ n: number }>(
+      `SELECT COUNT(*) AS n FROM graphile_worker.add_jobs(ARRAY(
+         SELECT ROW(j.kind, json_build_object('id', j.id), NULL, GREATEST(now(), CAST(j.run_after AS TIMESTAMPTZ)), ?, j.id, NULL, NULL)::graphile_worker.job_spec
+         FROM jobs j
+         WHERE j.status = 'queued'
+           AND NOT EXISTS (SELECT 1 FROM graphile_worker.jobs g WHERE g.key = j.id AND g.attempts < g.max_attempts)))`,
+      [GRAPHILE_MAX_ATTEMPTS],
+    );
+    return r?.n ?? 0;
+  },
+
   /** This process is alive, with these graphile pools. */
   async beat(q: Queryable, runnerId: string, poolIds: string[]): Promise<void> {
     await q.run(

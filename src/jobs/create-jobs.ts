@@ -21,8 +21,8 @@ export async function createJobs(
 ): Promise<{ queue: JobQueuePort; runner: JobRunnerPort }> {
   if (db instanceof PgDatabase) {
     await installJobSchema(db, opts.logger);
-    const queue = new PgJobQueue({ db, clock: opts.clock });
-    return { queue, runner: new PgJobRunner({ db, queue, logger: opts.logger, workerTimeoutMs: opts.workerTimeoutMs }) };
+    const queue = new PgJobQueue({ db, clock: opts.clock, workerTimeoutMs: opts.workerTimeoutMs });
+    return { queue, runner: new PgJobRunner({ db, queue, logger: opts.logger }) };
   }
   const queue = new JobQueue({ db, clock: opts.clock });
   return { queue, runner: new JobRunner({ queue, logger: opts.logger }) };

@@ -9,7 +9,7 @@ import type { JobContext } from '../../src/jobs/worker-pool.js';
 import type { CouponsService } from '../../src/services/coupons.service.js';
 import { IntakeSplitService, type SplitPayload } from '../../src/services/intake-split.service.js';
 import { addNoise, rotate } from '../helpers/degrade-image.js';
-import { textOf, upload, waitFinal } from '../helpers/ingest-helpers.js';
+import { textOf, upload, waitFinal, waitIngestIdle } from '../helpers/ingest-helpers.js';
 import { makeTextPdf, renderScan, toImagePdf } from '../helpers/scan-samples.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
@@ -129,6 +129,8 @@ describe(IntakeSplitService.name, () => {
     const batches = await t.dl.db.all('SELECT id FROM coupon_batches');
     assert.equal(batches.length, 1);
     const { stack_sha256 } = (await t.dl.db.get<{ stack_sha256: string }>('SELECT stack_sha256 FROM intake_splits WHERE document_id = ?', [parentId]))!;
+    // The split is visible once its transaction commits; the stack file goes just after that.
+    await waitIngestIdle(t);
     assert.equal(await t.dl.store.stat(stack_sha256), null, 'the stack itself is not kept: destroying a part reaches every copy');
   });
 

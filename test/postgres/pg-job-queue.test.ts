@@ -221,6 +221,39 @@ describe(PgJobQueue.name, () => {
     }
   });
 
+  it('given a live runner with a job in hand when another process starts and recovers then the job is left alone, and a queued job copied in without a delivery gets one', async () => {
+    const runner = newRunner();
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let started = false;
+    runner.register('held', async () => {
+      started = true;
+      await held;
+    });
+    runner.register('copied', async () => undefined);
+    await runner.start({ concurrency: 2 });
+    try {
+      const { id } = await queue.enqueue(db, { kind: 'held', payload: {} });
+      await until(() => started, 10_000, 'held job started');
+      // As migrate-to-postgres leaves it: a queued record and no graphile job.
+      const now = new Date().toISOString();
+      await db.run(
+        `INSERT INTO jobs (id, kind, payload, status, attempts, max_attempts, run_after, progress, created_at, updated_at)
+         VALUES ('job_copied_1', 'copied', '{}', 'queued', 0, 5, ?, '{}', ?, ?)`,
+        [now, now, now],
+      );
+      assert.deepEqual(await queue.recoverStale(0), { requeued: 1, failed: 0 });
+      assert.equal((await queue.get(id))?.status, 'running', 'a live runner keeps its job');
+      await until(async () => (await queue.get('job_copied_1'))?.status === 'done', 10_000, 'copied job done');
+      release();
+      await until(async () => (await queue.get(id))?.status === 'done', 10_000, 'held job done');
+      assert.equal((await queue.get(id))?.attempts, 1);
+    } finally {
+      release();
+      await runner.stop({ graceMs: 1000 });
+    }
+  });
+
   it('given two runner processes on one database when 60 jobs are queued then every job runs exactly once and both processes took work', async () => {
     const ids = await db.tx(async (q) => {
       const out: string[] = [];

@@ -33,12 +33,15 @@ export class PgJobQueue implements JobQueuePort {
   private readonly db: Database;
   private readonly clock: Clock;
   private readonly random: () => number;
+  /** Silence after which a runner's jobs are taken back (DOSSIER_JOB_WORKER_TIMEOUT_MS). */
+  readonly workerTimeoutMs: number;
 
-  constructor(deps: { db: Database; clock: Clock; random?: () => number }) {
+  constructor(deps: { db: Database; clock: Clock; random?: () => number; workerTimeoutMs?: number }) {
     if (deps.db.dialect !== 'postgres') throw new Error('PgJobQueue needs a PostgreSQL database');
     this.db = deps.db;
     this.clock = deps.clock;
     this.random = deps.random ?? Math.random;
+    this.workerTimeoutMs = deps.workerTimeoutMs ?? 30_000;
     this.record = new JobQueue(deps);
   }
 
@@ -49,6 +52,8 @@ export class PgJobQueue implements JobQueuePort {
    *     await db.tx((q) => queue.enqueue(q, { kind: 'ocr', payload: { documentId: 'doc_1' }, idempotencyKey: 'ocr:doc_1' }))
    */
   async enqueue(q: Queryable, job: NewJob): Promise<{ id: string; created: boolean }> {
+    // Outside a transaction the record and its delivery still go in together, or neither.
+    if (q === this.db) return this.db.tx((t) => this.enqueue(t, job));
     const r = await this.record.enqueue(q, job);
     if (r.created) {
       const delayMs = job.runAfter ? job.runAfter.getTime() - this.clock.now().getTime() : 0;
@@ -129,11 +134,14 @@ export class PgJobQueue implements JobQueuePort {
     });
   }
 
-  /** The timeout of recoverStale, set by the runner's configuration (DOSSIER_JOB_WORKER_TIMEOUT_MS). */
-  workerTimeoutMs = 30_000;
-
-  recoverStale(_olderThanMs: number): Promise<{ requeued: number; failed: number }> {
-    return this.recoverDead(this.workerTimeoutMs);
+  /**
+   * At start-up: the jobs of dead runners (recoverDead with DOSSIER_JOB_WORKER_TIMEOUT_MS), and a
+   * delivery for queued jobs without one (copied from an embedded instance, or queued by hand).
+   */
+  async recoverStale(_olderThanMs: number): Promise<{ requeued: number; failed: number }> {
+    const r = await this.recoverDead(this.workerTimeoutMs);
+    const delivered = await this.db.tx((q) => pgJobsRepository.deliverUndelivered(q));
+    return { requeued: r.requeued + delivered, failed: r.failed };
   }
 
   progress(id: string, p: JobProgress): Promise<boolean> {

@@ -45,7 +45,7 @@ export type PgJobRunnerOptions = {
   workerId?: string;
   /** How often this process says it is alive (and looks for dead ones). */
   heartbeatMs?: number;
-  /** Silence after which another process takes this one's jobs back (DOSSIER_JOB_WORKER_TIMEOUT_MS). */
+  /** Silence after which another process takes this one's jobs back (default: the queue's, DOSSIER_JOB_WORKER_TIMEOUT_MS). */
   workerTimeoutMs?: number;
   /** graphile-worker's poll when LISTEN/NOTIFY is quiet (jobs that became due, e.g. after backoff). */
   pollMs?: number;
@@ -84,10 +84,9 @@ export class PgJobRunner implements JobRunnerPort {
     this.queue = opts.queue;
     this.logger = opts.logger;
     this.workerId = opts.workerId ?? `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
-    this.workerTimeoutMs = opts.workerTimeoutMs ?? 30_000;
+    this.workerTimeoutMs = opts.workerTimeoutMs ?? opts.queue.workerTimeoutMs;
     this.heartbeatMs = opts.heartbeatMs ?? Math.max(100, Math.floor(this.workerTimeoutMs / 4));
     this.pollMs = opts.pollMs ?? 1000;
-    this.queue.workerTimeoutMs = this.workerTimeoutMs;
   }
 
   register<P = unknown>(kind: string, handler: JobHandler<P>): this {

@@ -6,7 +6,8 @@
  * once, and the audit chain must verify.
  *
  * PostgreSQL: the run's server in the --postgres pass (DOSSIER_TEST_PG_URL), else a private one
- * started here (scripts/postgres-server.mjs).
+ * started here (scripts/postgres-server.mjs). In test/postgres so `npm test` runs it once, in its
+ * PostgreSQL pass: on SQLite there is nothing different to prove.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';

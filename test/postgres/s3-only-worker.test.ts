@@ -3,7 +3,8 @@
  * database and the object store. The API takes in a stack with a separator sheet (split, then
  * ingest), a coupon batch and a background customer import while no worker runs; then the API
  * is stopped and its data dir deleted, so nothing it wrote to disk is left. A worker with a data
- * dir of its own, and a second API on a third, must finish all of it.
+ * dir of its own, and a second API on a third, must finish all of it. PostgreSQL as in
+ * multi-process.test.ts: the run's server, or a private one when run on its own.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';

@@ -116,10 +116,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * PostgreSQL behind the Database port (issue #13), for any number of API and worker processes on
- * one server. Transactions are SERIALIZABLE and run again on a serialization failure, so code
- * written for SQLite's single writer (read, decide, write) stays correct when many processes
- * write at once; `fn` must therefore not have effects outside the database that cannot be
- * repeated. Expensive reads (`interruptible`) use a pool of their own and are cancelled on the
+ * one server. Transactions take turns (a cluster-wide advisory lock, like SQLite's one writer),
+ * are SERIALIZABLE against single statements outside them, and run again on a serialization
+ * failure, so code written for SQLite's single writer (read, decide, write) stays correct when
+ * many processes write at once; `fn` must therefore be short and not have effects outside the
+ * database that cannot be repeated. Reads, OCR and everything else run in parallel. Expensive reads (`interruptible`) use a pool of their own and are cancelled on the
  * server (`pg_cancel_backend`) when their budget runs out or the client goes away.
  *
  *     const db = await PgDatabase.open('postgres://dossier@db/dossier');
@@ -171,7 +172,14 @@ export class PgDatabase implements Database {
     for (let attempt = 1; ; attempt++) {
       const client = await this.pool.connect();
       let broken = false;
+      let locked = false;
       try {
+        // Write transactions take turns across every process, as SQLite's one writer does: taken
+        // before BEGIN, so the snapshot is made after the previous writer committed. Without it,
+        // many audited reads at once (each chains one row onto the newest) abort each other
+        // round after round until some run out of retries. Reads outside tx() never wait for it.
+        await client.query('SELECT pg_advisory_lock(7253003)');
+        locked = true;
         await client.query('BEGIN ISOLATION LEVEL SERIALIZABLE');
         const result = await fn(wrap(client));
         await client.query('COMMIT');
@@ -184,6 +192,8 @@ export class PgDatabase implements Database {
         }
         throw err;
       } finally {
+        if (locked && !broken) await client.query('SELECT pg_advisory_unlock(7253003)').catch(() => (broken = true));
+        // A connection that could not roll back or unlock is closed, which ends its lock too.
         client.release(broken);
       }
     }

@@ -72,6 +72,23 @@ describe(PgDatabase.name, () => {
     assert.equal((await db.get<{ n: number }>('SELECT n FROM counter WHERE id = ?', ['c']))!.n, 20);
   });
 
+  it('given two hundred transactions that each read, then chain a row onto the newest (as every audited read does), when run at once, then all commit and the chain has no gap or fork', async () => {
+    await db.exec('CREATE TABLE chain (seq INTEGER PRIMARY KEY, prev INTEGER NOT NULL)');
+    await Promise.all(
+      Array.from({ length: 200 }, () =>
+        db.tx(async (q) => {
+          await q.get('SELECT COUNT(*) AS n FROM items');
+          await q.get('SELECT pg_advisory_xact_lock(42)');
+          const last = await q.get<{ seq: number }>('SELECT seq FROM chain ORDER BY seq DESC LIMIT 1');
+          await q.run('INSERT INTO chain (seq, prev) VALUES (?, ?)', [(last?.seq ?? 0) + 1, last?.seq ?? 0]);
+        }),
+      ),
+    );
+    const rows = await db.all<{ seq: number; prev: number }>('SELECT seq, prev FROM chain ORDER BY seq');
+    assert.deepEqual(rows.map((r) => r.seq), Array.from({ length: 200 }, (_, i) => i + 1));
+    assert.ok(rows.every((r) => r.prev === r.seq - 1));
+  });
+
   it('given an endless read on an interruptible connection, when its budget runs out, then it rejects at once and the server stops the statement', async () => {
     const t0 = performance.now();
     await assert.rejects(

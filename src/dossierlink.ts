@@ -82,6 +82,8 @@ import { ThumbnailService } from './services/thumbnail.service.js';
 import { intakeRoutes } from './http/intake.routes.js';
 import { IntakeSplitService, SPLIT_JOB } from './services/intake-split.service.js';
 import { MAIL_JOB, MailIntakeService } from './services/mail-intake.service.js';
+import { HealthService } from './services/health.service.js';
+import { RECOVER_EVERY_MS, runsJobs, SHARED_QUEUE_STALE_MS, workerApp } from './process-roles.js';
 
 export type Services = ReturnType<typeof buildServices>;
 
@@ -232,7 +234,7 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
     const services = { ...base, ...intakeServices(db, store, queue, clock, base, config, logger) };
     await services.audit.init();
     // The OCR engine starts its workers on first use, so an instance that never OCRs costs nothing.
-    if (!opts.ocr && config.ocrEngine === 'native' && !(await findNativeTesseract())) {
+    if (!opts.ocr && runsJobs(config.role) && config.ocrEngine === 'native' && !(await findNativeTesseract())) {
       throw new Error('DOSSIER_OCR_ENGINE=native but no `tesseract` binary was found (apt-get install tesseract-ocr)');
     }
     const ocr =
@@ -274,9 +276,11 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
     runner.register(MAIL_JOB, (job, ctx) => services.mailIntake.runJob(job as Parameters<MailIntakeService['runJob']>[0], ctx));
     runner.register('coupons', createCouponsHandler({ db, store, coupons: services.coupons, reader: createBarcodeReader(), clock, logger }));
     const restriction = new RestrictionGuard(db, services.audit);
-    const app = createApp({
+    const health = new HealthService({ db, store, queue, role: config.role, version: VERSION, activeJobs: () => runner.activeJobs().length });
+    const authenticate = (t: string) => services.users.authenticate(t);
+    const app = config.role === 'worker' ? workerApp({ health, version: VERSION, logger, jsonLimitBytes: config.jsonLimitBytes, authenticate }) : createApp({
       routes: [
-        ...metaRoutes(VERSION),
+        ...metaRoutes(VERSION, health),
         ...usersRoutes(services.users, services.sessions),
         ...accountsRoutes({ ...services, cookieSecure: config.accounts.cookieSecure }),
         ...customersRoutes(services.customers),
@@ -327,7 +331,9 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
     const inbox = new InboxWatcher(config.dataDir, services.intake, db, new RegExp(config.customerPattern), logger, config.inboxPollMs, {
       dir: config.inboxDir,
       stableMs: config.inboxStableMs,
+      shared: config.role === 'worker',
     });
+    let recoverTimer: NodeJS.Timeout | undefined;
     return {
       config,
       clock,
@@ -340,9 +346,13 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
       runner,
       ocr,
       app,
+      health,
       /** Recovers what a crash left behind, then starts processing jobs on every OCR worker. */
       async startWorkers() {
-        const recovered = await services.pipeline.recoverAfterRestart();
+        // An `api` process stores and queues; workers run the jobs, schedules and background intake.
+        if (!runsJobs(config.role)) return;
+        const shared = config.role === 'worker';
+        const recovered = await services.pipeline.recoverAfterRestart(shared ? SHARED_QUEUE_STALE_MS : 0);
         if (recovered.requeued || recovered.failed) logger.info(recovered, 'recovered jobs left by a previous run');
         // One job more than OCR workers: while a job archives, detects and indexes (no OCR), the
         // next job's pages already keep that worker busy.
@@ -358,9 +368,16 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
         sweepTimer.unref();
         if (config.inbox) await inbox.start();
         services.mailIntake.start();
+        if (shared) {
+          // Jobs of a worker that vanished (SIGKILL, lost machine) go back to the queue for the others.
+          recoverTimer = setInterval(() => void services.pipeline.recoverAfterRestart(SHARED_QUEUE_STALE_MS).catch((err) => logger.error({ err }, 'could not recover stale jobs')), RECOVER_EVERY_MS);
+          recoverTimer.unref();
+        }
       },
       /** Stops taking work, lets running jobs finish within the grace period, then closes everything. */
       async close(graceMs = config.shutdownGraceMs) {
+        health.markDraining();
+        clearInterval(recoverTimer);
         clearInterval(dailyTimer);
         clearInterval(sweepTimer);
         await inbox.stop();

@@ -19,7 +19,8 @@ async function main() {
   const logger = pino({ level: config.logLevel });
   const dl = await openDossierlink(config, { logger });
 
-  if (config.demo && (await isEmpty(dl))) {
+  // A worker never seeds: the demo set is loaded once, by the process that serves it.
+  if (config.demo && config.role !== 'worker' && (await isEmpty(dl))) {
     logger.info('empty data dir: loading the demo data set (DOSSIER_DEMO=off to skip)');
     await seedDemo(dl);
   }
@@ -31,7 +32,7 @@ async function main() {
   });
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
-  logger.info({ port, dataDir: config.dataDir, objectStore: config.objectStore.kind, version: VERSION }, 'Dossierlink listening');
+  logger.info({ port, dataDir: config.dataDir, objectStore: config.objectStore.kind, role: config.role, version: VERSION }, 'Dossierlink listening');
 
   await dl.startWorkers();
 
@@ -51,7 +52,11 @@ async function main() {
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down: finishing requests');
+    // A worker drains: it takes no new job, lets running ones finish within the grace period and gives the rest back.
+    logger.info({ signal, role: config.role, runningJobs: dl.runner.activeJobs().length }, 'shutting down: finishing requests and jobs');
+    dl.health.markDraining();
+    // A worker stops claiming at once rather than after its HTTP server closed; close() below awaits the same drain.
+    if (config.role === 'worker') void dl.runner.drain({ graceMs: config.shutdownGraceMs });
     const force = setTimeout(() => {
       logger.warn('grace period over: closing remaining connections');
       server.closeAllConnections();

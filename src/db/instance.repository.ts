@@ -8,3 +8,10 @@ export const instanceRepository = {
     return (row?.n ?? 0) === 0;
   },
 };
+
+/** Readiness (issue #13): the cheapest statement that proves the database answers. */
+export const healthRepository = {
+  async ping(q: Queryable): Promise<void> {
+    await q.get<{ one: number }>('SELECT 1 AS one');
+  },
+};

@@ -16,6 +16,14 @@ export type InboxOptions = {
   stableMs?: number;
   /** Milliseconds now; tests pass their own. */
   now?: () => number;
+  /**
+   * Other processes poll the same folder (`DOSSIER_ROLE=worker`, issue #13): a file in
+   * `.processing/` may be one they are taking right now, so only claims older than
+   * `staleClaimMs` go back to the inbox, at start and on every poll (a peer may have died).
+   */
+  shared?: boolean;
+  /** Age of a claim after which it counts as left by a crashed process (shared folders only); default 15 minutes. */
+  staleClaimMs?: number;
 };
 
 /**
@@ -31,6 +39,8 @@ export class InboxWatcher {
   private readonly seen = new Map<string, { sig: string; since: number }>();
   private readonly stableMs: number;
   private readonly now: () => number;
+  private readonly shared: boolean;
+  private readonly staleClaimMs: number;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   readonly dir: string;
@@ -47,6 +57,8 @@ export class InboxWatcher {
     this.dir = opts.dir ?? path.join(dataDir, 'inbox');
     this.stableMs = opts.stableMs ?? 0;
     this.now = opts.now ?? Date.now;
+    this.shared = opts.shared ?? false;
+    this.staleClaimMs = opts.staleClaimMs ?? 15 * 60_000;
   }
 
   private get processing() {
@@ -60,7 +72,7 @@ export class InboxWatcher {
     await mkdir(this.processing, { recursive: true });
     await mkdir(this.rejected, { recursive: true });
     // Files a crash left half-taken go back to the inbox.
-    for (const name of await readdir(this.processing)) await rename(path.join(this.processing, name), path.join(this.dir, name));
+    await this.returnStaleClaims();
     this.timer = setInterval(() => void this.pollOnce(), this.pollMs);
     this.timer.unref();
   }
@@ -77,7 +89,25 @@ export class InboxWatcher {
     return this.running;
   }
 
+  /**
+   * Puts claims a crashed process left in `.processing/` back. Alone on the folder every claim is
+   * such a leftover; shared, only one whose rename (ctime) is older than `staleClaimMs`: taking a
+   * file is seconds, and should a slow take be returned anyway, intake knows the bytes by their
+   * hash and answers with the same document.
+   */
+  private async returnStaleClaims(): Promise<void> {
+    for (const name of await readdir(this.processing).catch(() => [] as string[])) {
+      const claimed = path.join(this.processing, name);
+      if (this.shared) {
+        const st = await stat(claimed).catch(() => null);
+        if (!st || Date.now() - st.ctimeMs < this.staleClaimMs) continue;
+      }
+      await rename(claimed, path.join(this.dir, name)).catch(() => undefined);
+    }
+  }
+
   private async scan(): Promise<void> {
+    if (this.shared) await this.returnStaleClaims();
     const entries = await readdir(this.dir, { withFileTypes: true }).catch(() => []);
     const present = new Set<string>();
     for (const e of entries) {

@@ -20,8 +20,9 @@ export class PipelineService {
     private readonly clock: Clock,
   ) {}
 
-  async recoverAfterRestart(): Promise<{ requeued: number; failed: number; documentsFailed: number; documentsRequeued: number }> {
-    const jobs = await this.queue.recoverStale(0);
+  async recoverAfterRestart(olderThanMs = 0): Promise<{ requeued: number; failed: number; documentsFailed: number; documentsRequeued: number }> {
+    // 0 when this process is the queue's only user; a shared queue passes a lock age (see process-roles.ts).
+    const jobs = await this.queue.recoverStale(olderThanMs);
     const now = nowIso(this.clock);
     return this.db.tx(async (q) => {
       const documentsFailed = await documentsRepository.failWhereIngestFailed(q, now);

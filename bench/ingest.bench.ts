@@ -25,9 +25,9 @@ import { LETTER_LINES, renderScan, toJpeg, type ScanOptions } from '../test/help
 const LANGS = ['nld', 'eng'];
 const KINDS: ScanOptions[] = [{ dpi: 300 }, { dpi: 300, heightIn: 11.69 }, { dpi: 300, noise: 0.002 }, { dpi: 300, skewDeg: 2 }, { dpi: 300, rotate: 180 }, { dpi: 200 }, { dpi: 600 }];
 
-type Page = { lines: string[]; image: GreyImage; jpeg: Buffer };
+export type Page = { lines: string[]; image: GreyImage; jpeg: Buffer };
 
-async function makePages(n: number): Promise<Page[]> {
+export async function makePages(n: number): Promise<Page[]> {
   const pages: Page[] = [];
   for (let i = 0; i < n; i++) {
     // Each page differs (its own page line), so no upload is an exact duplicate of another.

@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: speed and memory figures, each printed with a reference measured in the
  * same run on the same machine, so the ratios mean something on a busy or slow box.
- * Options: BENCH_DOCS (search index size, default 100000), BENCH_ONLY=search,mailing,ocr,sync,upload,ingest,dossier,
+ * Options: BENCH_DOCS (search index size, default 100000), BENCH_ONLY=search,mailing,ocr,sync,upload,ingest,dossier,migrate,
  * BENCH_SEARCH_ENGINES (default sqlite,postgres: the search section on both engines, PostgreSQL on a private server).
  */
 import { benchSearch } from './search.bench.js';
@@ -22,6 +22,7 @@ const sections: Section[] = [
   { name: 'upload', run: async () => (await import('./upload.bench.js')).benchUpload() },
   { name: 'ingest', run: async () => (await import('./ingest.bench.js')).benchIngest() },
   { name: 'dossier', run: async () => (await import('./dossier.bench.js')).benchDossier() },
+  { name: 'migrate', run: async () => (await import('./migrate.bench.js')).benchMigrate() },
 ];
 
 const only = process.env.BENCH_ONLY?.split(',');

@@ -25,6 +25,9 @@ Commands:
   revoke-token <id>                             Revoke an API token; its next request gets 401
   disposal-report [--before YYYY-MM-DD] [--format text|csv|json]
                                                  Documents whose retention ends before the date (default today)
+  migrate-to-postgres [--to <postgres-url>] [--batch-size N]
+                                                 Copy this (stopped) instance into PostgreSQL and the S3 bucket of DOSSIER_S3_*,
+                                                 resumably, then verify counts, checksums and the audit chain (target: --to or DOSSIER_DATABASE_URL)
   help                                           This text
 
 The data dir comes from DOSSIER_DATA_DIR (default ./storage).
@@ -43,6 +46,8 @@ async function main(argv: string[]): Promise<number> {
       out: { type: 'string' },
       before: { type: 'string' },
       days: { type: 'string' },
+      to: { type: 'string' },
+      'batch-size': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -64,7 +69,7 @@ async function main(argv: string[]): Promise<number> {
     return dl;
   };
   try {
-    const ctx: CommandContext = { open, args, options: values, out: process.stdout, err: process.stderr };
+    const ctx: CommandContext = { open, args, options: values, out: process.stdout, err: process.stderr, config };
     return await command(ctx);
   } finally {
     await (dl as Dossierlink | null)?.close(0);

@@ -92,6 +92,7 @@ const EnvSchema = z.object({
     .optional(),
   DOSSIER_DATABASE_POOL: z.coerce.number().int().min(1).max(200).default(10),
   DOSSIER_ROLE: z.enum(['all', 'api', 'worker']).default('all'),
+  DOSSIER_JOB_WORKER_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
 });
 
 export type Config = {
@@ -99,6 +100,8 @@ export type Config = {
   database: { url: string | null; poolSize: number };
   /** `api` serves HTTP and runs no jobs, `worker` runs jobs and serves only health, `all` both (the default). */
   role: 'all' | 'api' | 'worker';
+  /** PostgreSQL job runners: silence after which another process takes a runner's jobs back (its heartbeat is a quarter of it). */
+  jobs: { workerTimeoutMs: number };
   port: number;
   host: string;
   dataDir: string;
@@ -221,7 +224,7 @@ export const ENV_DOCS: Record<keyof z.infer<typeof EnvSchema>, string> = {
   DOSSIER_SEARCH_CONNECTIONS: 'Read connections reserved for search (searches that run at once); other reads never wait behind them.',
   DOSSIER_SEARCH_RATE_LIMIT: 'Searches per user per minute (429 with `Retry-After` past it); 0 turns the limit off.',
   DOSSIER_WEBHOOK_ALLOW: 'Internal addresses webhooks may reach anyway, comma-separated CIDR ranges (e.g. `10.0.0.0/8,127.0.0.1/32`).',
-  DOSSIER_AUDIT_KEY: 'Secret (32+ characters) that keys the audit hashes and signs checkpoints; default: `<data dir>/audit.key`, created with mode 0600.',
+  DOSSIER_AUDIT_KEY: 'Secret (32+ characters) that keys the audit hashes and signs checkpoints; default: `<data dir>/audit.key`, created with mode 0600. `hex:` followed by 64 hex digits gives the key\'s bytes, e.g. `hex:` and the content of a data dir\'s `audit.key` after migrating to PostgreSQL.',
   DOSSIER_AUDIT_CHECKPOINTS: 'Append-only file of signed audit checkpoints (default `<data dir>/audit-checkpoints.jsonl`, or with PostgreSQL and S3 objects under `audit-checkpoints/` in the bucket); best on other storage than the database.',
   DOSSIER_AUDIT_CHECKPOINT_SECONDS: 'How soon after new audit events a signed checkpoint is written: events newer than the last checkpoint could be cut off unnoticed.',
   DOSSIER_INBOX_DIR: 'The scanner drop folder (default `<data dir>/inbox`); a mounted SMB/NFS share works, it is polled.',
@@ -242,6 +245,7 @@ export const ENV_DOCS: Record<keyof z.infer<typeof EnvSchema>, string> = {
   DOSSIER_DATABASE_URL: 'PostgreSQL 15+ (`postgres://user:pass@host/db`) for metadata, search and jobs of many processes; unset: the embedded SQLite file (see "Scaling out").',
   DOSSIER_DATABASE_POOL: 'PostgreSQL connections per process (besides `DOSSIER_SEARCH_CONNECTIONS`).',
   DOSSIER_ROLE: '`all` (default: HTTP and jobs in one process), `api` (HTTP only) or `worker` (jobs only, plus `/api/health`); see "Scaling out".',
+  DOSSIER_JOB_WORKER_TIMEOUT_MS: 'PostgreSQL: a job process silent this long (SIGKILLed, frozen, cut off) has its jobs taken back by another; it beats every quarter of it.',
 };
 
 export class ConfigError extends Error {}
@@ -286,6 +290,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     database: { url: e.DOSSIER_DATABASE_URL ?? null, poolSize: e.DOSSIER_DATABASE_POOL },
     role: e.DOSSIER_ROLE,
+    jobs: { workerTimeoutMs: e.DOSSIER_JOB_WORKER_TIMEOUT_MS },
     port: e.PORT,
     host: e.HOST,
     dataDir,

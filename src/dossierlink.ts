@@ -30,8 +30,8 @@ import { createNativeTesseractEngine, findNativeTesseract } from './adapters/ocr
 import type { OcrEngine } from './adapters/ocr/ocr-engine.js';
 import { ingestRoutes } from './http/ingest.routes.js';
 import { createIngestHandler, type ArchiveBuilder } from './jobs/ingest.job.js';
-import { JobQueue } from './jobs/job-queue.js';
-import { JobRunner } from './jobs/worker-pool.js';
+import { createJobs } from './jobs/create-jobs.js';
+import type { JobQueuePort } from './services/job-queue.port.js';
 import { IntakeService } from './services/intake.service.js';
 import { PipelineService } from './services/pipeline.service.js';
 import { SearchService } from './services/search.service.js';
@@ -85,7 +85,7 @@ import { MAIL_JOB, MailIntakeService } from './services/mail-intake.service.js';
 
 export type Services = ReturnType<typeof buildServices>;
 
-function buildServices(db: Database, store: ObjectStore, config: Config, clock: Clock, queue: JobQueue, logger?: Logger, seal?: AuditSeal) {
+function buildServices(db: Database, store: ObjectStore, config: Config, clock: Clock, queue: JobQueuePort, logger?: Logger, seal?: AuditSeal) {
   const audit = new AuditService(db, clock, seal);
   const scopes = new ScopesService(db, config.defaultScopes);
   const intake = new IntakeService(db, store, queue, audit, scopes, clock, undefined, new Preflight({ maxPages: config.maxPages, concurrency: config.preflightConcurrency }), config.intakeBarcodes);
@@ -126,7 +126,7 @@ function buildServices(db: Database, store: ObjectStore, config: Config, clock: 
 }
 
 /** Barcodes in every intake and e-mail intake (issue 18). */
-function intakeServices(db: Database, store: ObjectStore, queue: JobQueue, clock: Clock, services: Services, config: Config, logger?: Logger) {
+function intakeServices(db: Database, store: ObjectStore, queue: JobQueuePort, clock: Clock, services: Services, config: Config, logger?: Logger) {
   const intakeSplit = new IntakeSplitService({
     db,
     store,
@@ -144,7 +144,7 @@ function intakeServices(db: Database, store: ObjectStore, queue: JobQueue, clock
 }
 
 /** CRM integration: customer imports and merges, outbox webhooks, the delta feed (issue #10). */
-function integrationServices(db: Database, store: ObjectStore, queue: JobQueue, audit: AuditService, clock: Clock, config: Config, logger?: Logger) {
+function integrationServices(db: Database, store: ObjectStore, queue: JobQueuePort, audit: AuditService, clock: Clock, config: Config, logger?: Logger) {
   return {
     imports: new ImportService(db, store, queue, audit, clock, config.customerPattern, logger),
     merge: new MergeService(db, audit, clock, config.customerPattern),
@@ -218,7 +218,8 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
     if (applied.length) logger.info({ applied }, 'database migrated');
     const store = createObjectStore(config.objectStore);
     await store.init();
-    const queue = new JobQueue({ db, clock });
+    // The engine's queue: graphile-worker on PostgreSQL, the embedded queue on SQLite (issue #13).
+    const { queue, runner } = await createJobs(db, { clock, logger, workerTimeoutMs: config.jobs.workerTimeoutMs });
     // The audit key and checkpoints live outside the database, so whoever can write it cannot rewrite history (issue #14).
     const seal: AuditSeal = {
       key: await loadAuditKey({ configured: config.audit.key, file: config.audit.keyFile, logger }),
@@ -239,7 +240,6 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
       (config.ocrEngine === 'native'
         ? createNativeTesseractEngine({ langs: config.ocrLangs, workers: config.ocrWorkers, logger })
         : createTesseractOcrEngine({ langs: config.ocrLangs, workers: config.ocrWorkers, logger }));
-    const runner = new JobRunner({ queue, logger });
     // Dates move on, so states do too (an SLA expires): once a day every document's class is rechecked.
     runner.register('reclassify-daily', async () => {
       await services.classification.daily({ id: 'system', name: 'Daily reclassification', roles: ['admin'] });
@@ -346,7 +346,9 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
         if (recovered.requeued || recovered.failed) logger.info(recovered, 'recovered jobs left by a previous run');
         // One job more than OCR workers: while a job archives, detects and indexes (no OCR), the
         // next job's pages already keep that worker busy.
-        runner.start({ concurrency: Math.max(1, ocr.workers) + 1 });
+        // On PostgreSQL OCR-heavy ingest has a pool of its own, so imports, sweeps and intake splits
+        // neither wait behind it nor take its slots; the embedded runner keeps one shared pool.
+        await runner.start({ concurrency: Math.max(1, ocr.workers) + 1, groups: [{ name: 'ocr', kinds: ['ingest'], concurrency: Math.max(1, ocr.workers) + 1 }] });
         services.webhooks.start();
         await scheduleDaily();
         dailyTimer = setInterval(() => void scheduleDaily().catch((err) => logger.error({ err }, 'could not schedule the daily pass')), 3_600_000);

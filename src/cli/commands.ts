@@ -10,6 +10,7 @@ import { ChangesService, csvCell } from '../services/changes.service.js';
 import { today } from '../services/clock.js';
 import { progressBar } from './progress.js';
 import { ACCOUNT_COMMANDS } from './accounts.commands.js';
+import type { Config } from '../config.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, problems: 3 } as const;
 
@@ -19,7 +20,9 @@ export type CommandContext = {
   /** Opens the data dir; commands check their arguments first, so a usage error costs nothing. */
   open(): Promise<Dossierlink>;
   args: string[];
-  options: { 'dry-run'?: boolean; json?: boolean; since?: string; format?: string; out?: string; before?: string; days?: string };
+  options: { 'dry-run'?: boolean; json?: boolean; since?: string; format?: string; out?: string; before?: string; days?: string; to?: string; 'batch-size'?: string };
+  /** The parsed environment, for commands that do not open the instance (migrate-to-postgres). */
+  config: Config;
   out: NodeJS.WritableStream;
   err: NodeJS.WritableStream;
 };
@@ -172,3 +175,5 @@ export const COMMANDS: Record<string, (ctx: CommandContext) => Promise<number>> 
 };
 // Account commands (issue #16) live in their own file; added here so `COMMANDS` stays the one list.
 Object.assign(COMMANDS, ACCOUNT_COMMANDS);
+// The migration (issue #13) loads pg, minio and cli-progress only when it runs.
+COMMANDS['migrate-to-postgres'] = async (ctx) => (await import('./migrate.commands.js')).MIGRATE_COMMANDS['migrate-to-postgres']!(ctx);

@@ -86,3 +86,15 @@ async function migratePg(db: PgDatabase, dir: string): Promise<string[]> {
     return done;
   });
 }
+
+/** The schema versions this build ships for an engine (the migration to PostgreSQL compares them with a data dir's). */
+export async function shippedVersions(dialect: 'sqlite' | 'postgres'): Promise<number[]> {
+  const files = await readdir(dialect === 'postgres' ? PG_MIGRATIONS_DIR : MIGRATIONS_DIR);
+  return files.filter((f) => /^\d{3}_[a-z0-9_]+\.sql$/.test(f)).map((f) => Number(f.slice(0, 3))).sort((a, b) => a - b);
+}
+
+/** The PostgreSQL schema scripts this build ships, concatenated (what they create and seed). */
+export async function pgSchemaSql(): Promise<string> {
+  const files = (await readdir(PG_MIGRATIONS_DIR)).filter((f) => /^\d{3}_[a-z0-9_]+\.sql$/.test(f)).sort();
+  return (await Promise.all(files.map((f) => readFile(`${PG_MIGRATIONS_DIR}/${f}`, 'utf8')))).join('\n');
+}

@@ -13,6 +13,8 @@ export function notRestricted(customerColumn: string): string {
 
 /** The same for FTS rowids: documents of restricted customers, by rowid. */
 export const RESTRICTED_DOCUMENT_ROWIDS = 'SELECT d.rowid FROM documents d WHERE d.customer_id IN (SELECT id FROM customers WHERE restricted <> 0)';
+/** The same by document id (PostgreSQL's search index is keyed by id). */
+export const RESTRICTED_DOCUMENT_IDS = 'SELECT d.id FROM documents d WHERE d.customer_id IN (SELECT id FROM customers WHERE restricted <> 0)';
 
 export const restrictionRepository = {
   async customerRestricted(q: Queryable, customerId: string): Promise<boolean> {

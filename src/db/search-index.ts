@@ -40,6 +40,8 @@ export interface SearchIndex {
   search(q: Queryable, query: SearchQuery, f: SearchFilters, limit: number, offset: number): Promise<SearchResult>;
   /** Live documents matching a query and a hold's filters, by id, for freezing a text hold. */
   matchText(q: Queryable, query: SearchQuery, f: HoldTextFilters, limit: number): Promise<{ id: string }[]>;
+  /** Whether a document has an index entry (a destroyed one must not). */
+  indexed(q: Queryable, documentId: string): Promise<boolean>;
   /** How many documents are indexed. */
   count(q: Queryable): Promise<number>;
   /** Live documents that have page text or an index entry: the ones a full-text rebuild touches. */

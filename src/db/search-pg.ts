@@ -1,6 +1,6 @@
 import type { SearchQuery, SearchTerm } from '../domain/search-query.js';
 import type { Queryable } from './database.js';
-import { notRestricted } from './restriction.repository.js';
+import { notRestricted, RESTRICTED_DOCUMENT_IDS } from './restriction.repository.js';
 import { MARK_CLOSE, MARK_OPEN, TOTAL_CAP, type SearchFilters, type SearchIndex, type SearchRow } from './search-index.js';
 
 /** The text search configuration of migrations-pg/002_search.sql (`simple` behind `unaccent`). */
@@ -92,25 +92,27 @@ export const postgresSearchIndex: SearchIndex = {
     const from = hasFilters(f)
       ? `document_search s JOIN documents d ON d.id = s.document_id WHERE s.tsv @@ to_tsquery('${CONFIG}', $q) AND ${w.sql}`
       : `document_search s WHERE s.tsv @@ to_tsquery('${CONFIG}', $q)${
-          f.hideRestricted ? ` AND s.document_id NOT IN (SELECT d.id FROM documents d WHERE NOT ${notRestricted('d.customer_id')})` : ''
+          f.hideRestricted ? ` AND s.document_id NOT IN (${RESTRICTED_DOCUMENT_IDS})` : ''
         }`;
-    const counted = await q.get<{ n: number }>(`SELECT COUNT(*) AS n FROM (SELECT 1 FROM ${from} LIMIT ${TOTAL_CAP + 1}) m`, args);
-    const n = counted?.n ?? 0;
-    const total = Math.min(n, TOTAL_CAP);
     // Within one dossier hits come newest first (as in SQLite, where ranking a customer's few
     // documents would cost the whole posting list of a common word); elsewhere by rank, the
-    // document id breaking ties so pages never overlap.
+    // document id breaking ties so pages never overlap. Ranking reads every match anyway, so the
+    // same pass counts them (a window count): one walk over the matches instead of two.
     const top = f.customerId
-      ? await q.all<{ id: string; score: number }>(
-          `SELECT s.document_id AS id, 0 AS score FROM ${from} ORDER BY COALESCE(d.doc_date, '') DESC, d.rowid DESC LIMIT $limit OFFSET $offset`,
+      ? await q.all<{ id: string; score: number; n: number }>(
+          `SELECT s.document_id AS id, 0 AS score, COUNT(*) OVER () AS n FROM ${from} ORDER BY COALESCE(d.doc_date, '') DESC, d.rowid DESC LIMIT $limit OFFSET $offset`,
           { ...args, limit, offset },
         )
-      : await q.all<{ id: string; score: number }>(
-          `SELECT s.document_id AS id, -ts_rank('${WEIGHTS}', s.tsv, to_tsquery('${CONFIG}', $q), 1) AS score FROM ${from}
+      : await q.all<{ id: string; score: number; n: number }>(
+          `SELECT s.document_id AS id, -ts_rank('${WEIGHTS}', s.tsv, to_tsquery('${CONFIG}', $q), 1) AS score, COUNT(*) OVER () AS n FROM ${from}
            ORDER BY score, s.document_id LIMIT $limit OFFSET $offset`,
           { ...args, limit, offset },
         );
+    // A page past the last hit has no row to carry the count: count on its own (up to the cap).
+    const n = top.length ? top[0]!.n : ((await q.get<{ n: number }>(`SELECT COUNT(*) AS n FROM (SELECT 1 FROM ${from} LIMIT ${TOTAL_CAP + 1}) m`, args))?.n ?? 0);
+    const total = Math.min(n, TOTAL_CAP);
     if (top.length === 0) return { total, totalCapped: n > TOTAL_CAP, rows: [] };
+    // The ids are given for both tables, so each is read by its key (else the planner may hash-join a scan of every document).
     const rows = await q.all<Omit<SearchRow, 'score'> & { before: string; pos: number; after: string }>(
       `SELECT d.id, d.customer_id, d.type, d.class, d.title, d.doc_date, h.snippet,
               right(substr(s.body, 1, GREATEST(strpos(s.body, h.plain) - 1, 0)), 64) AS before, strpos(s.body, h.plain) AS pos,
@@ -118,7 +120,7 @@ export const postgresSearchIndex: SearchIndex = {
        FROM document_search s JOIN documents d ON d.id = s.document_id
        CROSS JOIN LATERAL (SELECT ts_headline('${CONFIG}', s.body, to_tsquery('${CONFIG}', $q), $options) AS snippet) hl
        CROSS JOIN LATERAL (SELECT hl.snippet, replace(replace(hl.snippet, $open, ''), $close, '') AS plain) h
-       WHERE s.document_id = ANY(CAST($ids AS TEXT[]))`,
+       WHERE s.document_id = ANY(CAST($ids AS TEXT[])) AND d.id = ANY(CAST($ids AS TEXT[]))`,
       { q: tsq, options: HEADLINE, open: MARK_OPEN, close: MARK_CLOSE, ids: top.map((t) => t.id) },
     );
     const byId = new Map(rows.map((r) => [r.id, r]));
@@ -150,6 +152,10 @@ export const postgresSearchIndex: SearchIndex = {
        WHERE s.tsv @@ to_tsquery('${CONFIG}', $q) AND ${where.join(' AND ')} ORDER BY d.id LIMIT $limit`,
       args,
     );
+  },
+
+  async indexed(q, documentId) {
+    return Boolean(await q.get('SELECT 1 AS x FROM document_search WHERE document_id = ?', [documentId]));
   },
 
   count(q) {

@@ -113,6 +113,10 @@ export const sqliteSearchIndex: SearchIndex = {
     );
   },
 
+  async indexed(q, documentId) {
+    return Boolean(await q.get('SELECT 1 AS x FROM document_fts WHERE rowid = (SELECT rowid FROM documents WHERE id = ?)', [documentId]));
+  },
+
   count(q) {
     return q.get<{ n: number }>('SELECT COUNT(*) AS n FROM document_fts').then((r) => r?.n ?? 0);
   },

@@ -22,6 +22,7 @@ export const searchRepository: SearchIndex = {
   remove: (q, documentId) => searchIndexFor(q).remove(q, documentId),
   search: (q, query, f, limit, offset) => searchIndexFor(q).search(q, query, f, limit, offset),
   matchText: (q, query, f, limit) => searchIndexFor(q).matchText(q, query, f, limit),
+  indexed: (q, documentId) => searchIndexFor(q).indexed(q, documentId),
   count: (q) => searchIndexFor(q).count(q),
   countReindexable: (q) => searchIndexFor(q).countReindexable(q),
   reindexBatchAfter: (q, afterRowid, limit) => searchIndexFor(q).reindexBatchAfter(q, afterRowid, limit),

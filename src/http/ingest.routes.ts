@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Request, Response, NextFunction } from 'express';
 import { DOCUMENT_TYPES } from '../domain/document.js';
 import { AppError, Invalid, toHttpError } from '../errors.js';
-import type { JobQueue } from '../jobs/job-queue.js';
+import type { JobQueuePort } from '../services/job-queue.port.js';
 import type { IntakeService } from '../services/intake.service.js';
 import type { SearchService } from '../services/search.service.js';
 import type { PipelineService } from '../services/pipeline.service.js';
@@ -78,7 +78,7 @@ async function redactRestrictedJobs<J extends { payload: unknown; lastError: str
 export function ingestRoutes(deps: {
   intake: IntakeService;
   search: SearchService;
-  queue: JobQueue;
+  queue: JobQueuePort;
   /** GDPR art. 18: jobs on a restricted customer's document are shown without their details. */
   restriction?: RestrictionGuard;
   pipeline: PipelineService;

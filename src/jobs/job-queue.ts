@@ -1,37 +1,14 @@
 import type { Database, Queryable } from '../db/database.js';
 import { JOB_STATUSES, jobsRepository, type JobRow, type JobStatus } from '../db/jobs.repository.js';
 import { newId } from '../domain/ids.js';
-import { AppError, Invalid } from '../errors.js';
+import { Invalid } from '../errors.js';
 import type { Clock } from '../services/clock.js';
+import type { Job, JobCounts, JobFilter, JobProgress, JobQueuePort, NewJob } from '../services/job-queue.port.js';
+import { isPermanentFailure } from '../services/job-queue.port.js';
 
-export type { JobStatus } from '../db/jobs.repository.js';
-
-export type JobProgress = { done: number; total: number; note?: string };
-
-/** A job as the queue hands it out; `attempts` counts the current run once claimed. */
-export type Job<P = unknown> = {
-  id: string;
-  kind: string;
-  payload: P;
-  status: JobStatus;
-  attempts: number;
-  maxAttempts: number;
-  runAfter: string;
-  lockedBy: string | null;
-  lockedAt: string | null;
-  lastError: string | null;
-  progress: JobProgress | null;
-  idempotencyKey: string | null;
-  createdAt: string;
-  updatedAt: string;
-};
-
-export type NewJob = { kind: string; payload: object; idempotencyKey?: string; maxAttempts?: number; runAfter?: Date };
-
-export type JobCounts = {
-  byStatus: Record<JobStatus, number>;
-  byKind: Record<string, Record<JobStatus, number>>;
-};
+// The types and the permanent-failure rule moved to the port (issue #13); kept importable from here.
+export type { Job, JobCounts, JobProgress, JobStatus, NewJob } from '../services/job-queue.port.js';
+export { isPermanentFailure, PermanentJobError } from '../services/job-queue.port.js';
 
 const DEFAULT_MAX_ATTEMPTS = 5;
 const MAX_BACKOFF_MS = 10 * 60_000;
@@ -50,33 +27,14 @@ export function retryDelayMs(attempts: number, random: () => number = Math.rando
   return Math.round(base / 2 + (random() * base) / 2);
 }
 
-/**
- * A failure that cannot succeed on retry (a damaged file, one locked with a password): the job
- * fails at once with its reason instead of spending its remaining attempts. Throw it from a
- * handler, or throw a 4xx AppError about the input (`Invalid`, `UnsupportedMediaType`,
- * `UnknownReference`), which counts the same.
- *
- *     throw new PermanentJobError('The PDF is damaged: no page tree');
- */
-export class PermanentJobError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'PermanentJobError';
-  }
-}
-
-/** Whether retrying `err` is pointless: see PermanentJobError. Timeouts, I/O and 5xx errors stay retryable. */
-export function isPermanentFailure(err: unknown): boolean {
-  if (err instanceof PermanentJobError) return true;
-  return err instanceof AppError && [400, 413, 415, 422].includes(err.status);
-}
-
-function describeError(error: Error): string {
+/** last_error as stored: the stack, cut at MAX_ERROR_CHARS. */
+export function describeError(error: Error): string {
   const text = error.stack ?? `${error.name}: ${error.message}`;
   return text.length > MAX_ERROR_CHARS ? `${text.slice(0, MAX_ERROR_CHARS)}…` : text;
 }
 
-function toJob<P>(row: JobRow): Job<P> {
+/** A jobs row as the port's Job (JSON columns parsed). */
+export function toJob<P>(row: JobRow): Job<P> {
   const progress = JSON.parse(row.progress) as Partial<JobProgress>;
   return {
     id: row.id,
@@ -96,7 +54,7 @@ function toJob<P>(row: JobRow): Job<P> {
   };
 }
 
-const emptyCounts = (): Record<JobStatus, number> => ({ queued: 0, running: 0, done: 0, failed: 0 });
+export const emptyCounts = (): Record<JobStatus, number> => ({ queued: 0, running: 0, done: 0, failed: 0 });
 
 /**
  * The durable job queue in SQLite. Delivery is at least once: a job can run again after a crash,
@@ -106,7 +64,7 @@ const emptyCounts = (): Record<JobStatus, number> => ({ queued: 0, running: 0, d
  *     const queue = new JobQueue({ db, clock });
  *     await db.tx((q) => queue.enqueue(q, { kind: 'ocr', payload: { documentId }, idempotencyKey: `ocr:${documentId}` }));
  */
-export class JobQueue {
+export class JobQueue implements JobQueuePort {
   private readonly db: Database;
   private readonly clock: Clock;
   private readonly random: () => number;
@@ -279,7 +237,7 @@ export class JobQueue {
    *
    *     await queue.list({ status: 'failed', limit: 50, offset: 0 })
    */
-  async list(f: { status?: JobStatus; kind?: string; limit: number; offset: number }): Promise<Job[]> {
+  async list(f: JobFilter): Promise<Job[]> {
     if (f.status && !JOB_STATUSES.includes(f.status)) throw new Invalid('Unknown job status', { status: f.status });
     const limit = Math.min(500, Math.max(1, Math.floor(f.limit)));
     const offset = Math.max(0, Math.floor(f.offset));

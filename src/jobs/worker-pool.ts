@@ -2,24 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import { isPermanentFailure, type Job, type JobQueue } from './job-queue.js';
+import type { Job, JobHandler, JobRunnerPort, StartOptions } from '../services/job-queue.port.js';
+import { isPermanentFailure, type JobQueue } from './job-queue.js';
 
-export type JobContext = {
-  /** Aborted when the runner stops and the grace period is over; stop work and throw. */
-  signal: AbortSignal;
-  /** Records progress on the job row (`queue.get(id).progress`); failures to record are logged, not thrown. */
-  progress(done: number, total: number, note?: string): Promise<void>;
-  /** Adds fields (numbers, no document text) to the job's one log line, e.g. time per stage. */
-  annotate?(fields: Record<string, unknown>): void;
-};
-
-/**
- * Does the work of one job kind. Delivery is at least once: after a crash, a retry or a lost lock
- * the same job runs again, possibly after part of its work was done, so a handler must be
- * idempotent (upsert by key, check state before acting, write results under content hashes).
- * Throwing fails the run (retried with backoff until max attempts).
- */
-export type JobHandler<P = unknown> = (job: Job<P>, ctx: JobContext) => Promise<void>;
+// The handler types moved to the port (issue #13); kept importable from here.
+export type { JobContext, JobHandler } from '../services/job-queue.port.js';
 
 /** How one run ended, as logged: `lost` = the lock was taken over meanwhile, nothing was written. */
 export type JobOutcome = 'done' | 'retry' | 'failed' | 'interrupted' | 'lost' | 'abandoned' | 'settle_error';
@@ -61,7 +48,7 @@ const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  *     runner.start({ concurrency: 2 });
  *     await runner.stop({ graceMs: 10_000 });
  */
-export class JobRunner {
+export class JobRunner implements JobRunnerPort {
   readonly workerId: string;
   private readonly queue: JobQueue;
   private readonly logger?: Logger;
@@ -96,10 +83,11 @@ export class JobRunner {
 
   /**
    * Starts `concurrency` claim loops. Call `queue.recoverStale(…)` before, at process start.
+   * `groups` are not used here: one embedded process shares one pool of loops over every kind.
    *
    *     runner.start({ concurrency: 2 });
    */
-  start({ concurrency }: { concurrency: number }): void {
+  start({ concurrency }: StartOptions): void {
     if (this.session) throw new Error('JobRunner is already running');
     if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error('concurrency must be a positive integer');
     const s: Session = {
@@ -153,6 +141,11 @@ export class JobRunner {
       this.logger?.warn({ jobs: [...s.active.keys()], worker: this.workerId }, 'jobs ignored abort; left running for recoverStale');
     })();
     return this.stopped;
+  }
+
+  /** A worker's SIGTERM: `stop` with its grace period. */
+  drain({ graceMs }: { graceMs: number }): Promise<void> {
+    return this.stop({ graceMs });
   }
 
   private async loop(s: Session): Promise<void> {

@@ -7,7 +7,7 @@ import { newId } from '../domain/ids.js';
 import type { CouponUnit } from '../domain/mailing.js';
 import type { Principal } from '../domain/roles.js';
 import { Conflict, Invalid, NotFound } from '../errors.js';
-import type { JobQueue } from '../jobs/job-queue.js';
+import type { JobQueuePort } from './job-queue.port.js';
 import type { AuditService } from './audit.service.js';
 import { nowIso, type Clock } from './clock.js';
 import type { IncomingFile, IntakeService } from './intake.service.js';
@@ -40,7 +40,7 @@ export class CouponBatches {
   constructor(
     private readonly db: Database,
     private readonly store: ObjectStore,
-    private readonly queue: JobQueue,
+    private readonly queue: JobQueuePort,
     private readonly intake: IntakeService,
     private readonly audit: AuditService,
     private readonly clock: Clock,

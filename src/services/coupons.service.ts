@@ -10,7 +10,7 @@ import type { Principal } from '../domain/roles.js';
 import { Conflict, Invalid, NotFound, Restricted, UnknownReference } from '../errors.js';
 import { seesRestricted } from '../domain/restriction.js';
 import { restrictionRepository } from '../db/restriction.repository.js';
-import type { JobQueue } from '../jobs/job-queue.js';
+import type { JobQueuePort } from './job-queue.port.js';
 import type { AuditService } from './audit.service.js';
 import { nowIso, today, type Clock } from './clock.js';
 import { buildDocument } from './document-records.js';
@@ -57,7 +57,7 @@ export class CouponsService {
   constructor(
     private readonly db: Database,
     private readonly store: ObjectStore,
-    private readonly queue: JobQueue,
+    private readonly queue: JobQueuePort,
     private readonly intake: IntakeService,
     private readonly audit: AuditService,
     private readonly status: StatusService,

@@ -5,7 +5,7 @@ import { documentsRepository, type DocumentRow } from '../db/documents.repositor
 import type { Classification, DocumentView, TraceStep } from '../domain/document.js';
 import type { Principal } from '../domain/roles.js';
 import { Conflict, NotFound } from '../errors.js';
-import type { JobQueue } from '../jobs/job-queue.js';
+import type { JobQueuePort } from './job-queue.port.js';
 import type { AuditService } from './audit.service.js';
 import { nowIso, type Clock } from './clock.js';
 import { toDocumentView } from './documents.service.js';
@@ -29,7 +29,7 @@ export class DigitiseService {
   constructor(
     private readonly db: Database,
     private readonly store: ObjectStore,
-    private readonly queue: JobQueue,
+    private readonly queue: JobQueuePort,
     private readonly audit: AuditService,
     private readonly clock: Clock,
     private readonly intake: IntakeService,

@@ -7,7 +7,7 @@ import type { CustomerInput } from '../db/customers.repository.js';
 import { newId } from '../domain/ids.js';
 import type { Principal } from '../domain/roles.js';
 import { Invalid, NotFound, UnsupportedMediaType } from '../errors.js';
-import type { Job, JobQueue } from '../jobs/job-queue.js';
+import type { Job, JobQueuePort } from './job-queue.port.js';
 import type { AuditService } from './audit.service.js';
 import { nowIso, type Clock } from './clock.js';
 import { recomputeRetentionForCustomer, triggerAttributesChanged } from './retention.service.js';
@@ -77,7 +77,7 @@ export class ImportService {
   constructor(
     private readonly db: Database,
     private readonly store: ObjectStore,
-    private readonly queue: JobQueue,
+    private readonly queue: JobQueuePort,
     private readonly audit: AuditService,
     private readonly clock: Clock,
     customerPattern: string,

@@ -28,8 +28,8 @@ import { parseBarcode } from '../domain/barcode.js';
 import { DOCUMENT_TYPES } from '../domain/document.js';
 import { coverCode, needsSplit, parseCoverCode, splitStack, type IntakePage, type IntakePart } from '../domain/intake-split.js';
 import { UnknownReference } from '../errors.js';
-import type { Job, JobQueue } from '../jobs/job-queue.js';
-import type { JobContext } from '../jobs/worker-pool.js';
+import type { Job, JobQueuePort } from './job-queue.port.js';
+import type { JobContext } from './job-queue.port.js';
 import type { AuditService } from './audit.service.js';
 import { nowIso, type Clock } from './clock.js';
 import type { CouponsService } from './coupons.service.js';
@@ -52,7 +52,7 @@ export type PartResult = { documentId?: string; batchId?: string; duplicateOf?: 
 export type SplitDeps = {
   db: Database;
   store: ObjectStore;
-  queue: JobQueue;
+  queue: JobQueuePort;
   audit: AuditService;
   scopes: ScopesService;
   clock: Clock;

@@ -6,7 +6,7 @@ import { intakeSplitsRepository } from '../db/intake-splits.repository.js';
 import type { DocumentView } from '../domain/document.js';
 import type { Principal } from '../domain/roles.js';
 import { Conflict, UnknownReference } from '../errors.js';
-import type { JobQueue } from '../jobs/job-queue.js';
+import type { JobQueuePort } from './job-queue.port.js';
 import type { AuditService } from './audit.service.js';
 import type { Clock } from './clock.js';
 import { buildDocument } from './document-records.js';
@@ -40,7 +40,7 @@ export class IntakeService {
   constructor(
     private readonly db: Database,
     private readonly store: ObjectStore,
-    private readonly queue: JobQueue,
+    private readonly queue: JobQueuePort,
     private readonly audit: AuditService,
     private readonly scopes: ScopesService,
     private readonly clock: Clock,

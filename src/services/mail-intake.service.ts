@@ -21,8 +21,8 @@ import { mailMessagesRepository, type MailMessageRow } from '../db/mail-messages
 import { mailDomain, matchSender } from '../domain/mail-sender.js';
 import type { Principal } from '../domain/roles.js';
 import { AppError } from '../errors.js';
-import type { Job, JobQueue } from '../jobs/job-queue.js';
-import type { JobContext } from '../jobs/worker-pool.js';
+import type { Job, JobQueuePort } from './job-queue.port.js';
+import type { JobContext } from './job-queue.port.js';
 import type { AuditService } from './audit.service.js';
 import { nowIso, type Clock } from './clock.js';
 import type { IntakeService } from './intake.service.js';
@@ -40,7 +40,7 @@ export type PollReport = { at: string; ok: boolean; error: string | null; seen: 
 type Deps = {
   db: Database;
   store: ObjectStore;
-  queue: JobQueue;
+  queue: JobQueuePort;
   audit: AuditService;
   intake: IntakeService;
   clock: Clock;

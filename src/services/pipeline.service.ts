@@ -1,7 +1,7 @@
 import type { Database } from '../db/database.js';
 import { documentsRepository } from '../db/documents.repository.js';
 import { NotFound, Conflict } from '../errors.js';
-import type { JobQueue } from '../jobs/job-queue.js';
+import type { JobQueuePort } from './job-queue.port.js';
 import type { AuditService } from './audit.service.js';
 import { nowIso, type Clock } from './clock.js';
 import type { Principal } from '../domain/roles.js';
@@ -15,7 +15,7 @@ import type { Principal } from '../domain/roles.js';
 export class PipelineService {
   constructor(
     private readonly db: Database,
-    private readonly queue: JobQueue,
+    private readonly queue: JobQueuePort,
     private readonly audit: AuditService,
     private readonly clock: Clock,
   ) {}

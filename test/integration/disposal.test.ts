@@ -4,6 +4,7 @@ import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { makeTextPdf } from '../../src/adapters/pdf/text-pdf.js';
+import { searchRepository } from '../../src/db/search.repository.js';
 import { makeBarcode } from '../../src/domain/barcode.js';
 import type { DocumentView } from '../../src/domain/document.js';
 import { fakeClock } from '../../src/services/clock.js';
@@ -155,7 +156,7 @@ describe('disposal: intake to destruction', () => {
     for (const g of digitalGone) {
       for (const s of g.sha) assert.equal(await exists(objectPath(t.dataDir, s)), false, `object ${s} removed`);
       assert.equal((await t.dl.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM document_pages WHERE document_id = ?', [g.id]))!.n, 0);
-      assert.equal(await indexEntries(t, g.id), 0);
+      assert.equal(await searchRepository.indexed(t.dl.db, g.id), false);
       assert.equal((await t.api('GET', `/api/documents/${g.id}`, { as: 'compliance' })).status, 404);
       const tomb = await t.dl.db.get<{ title: string; fields: string; classification: string; destroyed_at: string }>('SELECT title, fields, classification, destroyed_at FROM documents WHERE id = ?', [g.id]);
       assert.match(tomb!.title, /^\[destroyed /);
@@ -265,7 +266,7 @@ describe('disposal: intake to destruction', () => {
     assert.equal(exec.summary.destroyed, 1);
     for (const s of [row.original_sha256, row.archive_sha256].filter((x): x is string => Boolean(x))) assert.equal(await exists(objectPath(t.dataDir, s)), false);
     assert.deepEqual(await searchIds(t, 'zuidvleugel'), []);
-    assert.equal(await indexEntries(t, invoice.id), 0);
+    assert.equal(await searchRepository.indexed(t.dl.db, invoice.id), false);
   });
 
   it('given the whole walk when the audit log is read then every step is an event and the chain holds', async () => {
@@ -278,12 +279,3 @@ describe('disposal: intake to destruction', () => {
     assert.equal((await json<{ ok: boolean }>(await t.api('GET', '/api/audit/verify', { as: 'compliance' }))).ok, true);
   });
 });
-
-/** The document's entries in the full-text index of either engine (FTS5 rows by rowid, PostgreSQL's document_search by id). */
-async function indexEntries(t: TestApp, documentId: string): Promise<number> {
-  const sql =
-    t.dl.db.dialect === 'postgres'
-      ? 'SELECT COUNT(*) AS n FROM document_search WHERE document_id = ?'
-      : 'SELECT COUNT(*) AS n FROM document_fts WHERE rowid = (SELECT rowid FROM documents WHERE id = ?)';
-  return (await t.dl.db.get<{ n: number }>(sql, [documentId]))!.n;
-}

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { extractPdfText } from '../../src/adapters/pdf/pdf-text.js';
 import type { DocumentView } from '../../src/domain/document.js';
 import { computeCer } from '../../src/domain/text-metrics.js';
-import { upload, waitFinal, textOf, searchIds } from '../helpers/ingest-helpers.js';
+import { upload, waitFinal, textOf, searchIds, waitIngestIdle } from '../helpers/ingest-helpers.js';
 import {
   LETTER_TEXT,
   makeEncryptedPdf,
@@ -205,6 +205,8 @@ describe('dynamic document ingest', () => {
   });
 
   describe('bad uploads', () => {
+    // The batch above is final before its jobs have stored the thumbnails: count objects after them.
+    before(() => waitIngestIdle(t));
     const state = async () => ({
       docs: (await t.dl.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM documents'))!.n,
       jobs: (await t.dl.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM jobs'))!.n,

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { DocumentView } from '../../src/domain/document.js';
+import { closePgAdmin, freshPgDatabase } from '../helpers/postgres.js';
 import { renderScan, toImagePdf } from '../helpers/scan-samples.js';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 
@@ -20,11 +21,17 @@ describe('crash and restart', () => {
   after(async () => {
     await server?.stop('SIGKILL');
     await rm(dataDir, { recursive: true, force: true });
+    await closePgAdmin();
   });
 
   it('given documents being OCRd when the process is killed and started again then every accepted document reaches a final status with its text', async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'dossierlink-restart-'));
-    const env = { DOSSIER_DATA_DIR: dataDir, DOSSIER_ADMIN_TOKEN: TOKEN, DOSSIER_DEMO: 'off', DOSSIER_OCR_WORKERS: '1' };
+    // The PostgreSQL pass runs it on a database of its own; a killed runner's jobs come back after its heartbeat timeout.
+    const pgUrl = await freshPgDatabase();
+    const pgEnv: Record<string, string> = pgUrl
+      ? { DOSSIER_DATABASE_URL: pgUrl, DOSSIER_AUDIT_KEY: 'test-audit-key-for-the-postgresql-pass-0123456789', DOSSIER_JOB_WORKER_TIMEOUT_MS: '3000' }
+      : {};
+    const env = { DOSSIER_DATA_DIR: dataDir, DOSSIER_ADMIN_TOKEN: TOKEN, DOSSIER_DEMO: 'off', DOSSIER_OCR_WORKERS: '1', ...pgEnv };
     server = await startServerProcess(env);
     await fetch(`${server.url}/api/customers/KL-000123`, {
       method: 'PUT',
@@ -64,7 +71,8 @@ describe('crash and restart', () => {
       assert.equal(text.split('\f').length, 3, 'three pages of text, none doubled');
       assert.match(text, /Klantnummer/);
     }
-    assert.match(server.output(), /recovered jobs left by a previous run/);
+    // SQLite: at start-up, the only process. PostgreSQL: at start-up or at a later beat, once the killed process's heartbeat is overdue.
+    assert.match(server.output(), pgUrl ? /recovered jobs (left by a previous run|of a runner that stopped beating)/ : /recovered jobs left by a previous run/);
     // A document is final before its job has made the thumbnail: wait for the jobs to end, then each ran once to done.
     const url = server.url;
     const ingestJobs = async () => ((await (await fetch(`${url}/api/jobs?kind=ingest`, { headers: auth })).json()) as { jobs: { status: string }[] }).jobs;

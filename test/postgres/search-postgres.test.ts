@@ -98,6 +98,7 @@ describe('PostgreSQL search index', () => {
   it('given a phrase when searched then the words must stand together and in order', async () => {
     assert.deepEqual(ids((await find('"service level"')).rows), ['doc_sla']);
     assert.equal((await find('"level service"')).total, 0);
+    assert.equal((await find('"onderhoud jaarlijks"')).total, 0, 'a phrase does not run from the title into the text, as FTS5 columns do not');
     assert.deepEqual(ids((await find('"dertig dagen"')).rows), ['doc_invoice', 'doc_quote']);
   });
 
@@ -181,6 +182,8 @@ describe('PostgreSQL search index', () => {
     }
     const paged = [...(await find('koelunit', {}, pg, 2, 0)).rows, ...(await find('koelunit', {}, pg, 2, 2)).rows, ...(await find('koelunit', {}, pg, 2, 4)).rows];
     assert.deepEqual(paged.map((r) => r.id), (await find('koelunit', {}, pg, 6, 0)).rows.map((r) => r.id), 'pages follow one order');
+    const past = await find('koelunit', {}, pg, 20, 40);
+    assert.deepEqual([past.total, past.rows.length], [6, 0], 'a page past the end still says how many there are');
   });
 
   it('given a legal hold by text when matched then both engines freeze the same documents', async () => {
@@ -196,11 +199,92 @@ describe('PostgreSQL search index', () => {
     await pg.run("UPDATE documents SET destroyed_at = '2026-02-01' WHERE id = 'doc_long'");
     assert.equal(await searchRepository.countReindexable(pg), before - 1);
     assert.equal(await searchRepository.removeOrphans(pg), 1);
+    assert.deepEqual([await searchRepository.indexed(pg, 'doc_long'), await searchRepository.indexed(pg, 'doc_quote')], [false, true]);
     assert.equal((await find('lange')).total, 0);
     const walk = await searchRepository.reindexBatchAfter(pg, 0, 100);
     assert.deepEqual(ids(walk), ids(DOCS.filter((d) => d.id !== 'doc_long')));
     await searchRepository.index(pg, 'doc_quote', 'Offerte vriescel', 'Nu over een vriescel.');
     assert.equal((await find('koelunit', { customerId: 'KL-000001' })).rows.some((r) => r.id === 'doc_quote'), false, 'reindexing replaces the entry');
     assert.deepEqual(ids((await find('vriescel')).rows), ['doc_quote']);
+  });
+});
+
+const WORDS = 'factuur offerte totaal klant contract service storing monteur btw bedrag levering order geldig prijs kalender kabel kader karton kameel financiële'.split(' ');
+const TYPES = ['quote', 'invoice', 'sla', 'letter'];
+
+/** The generated set of search-plans.test.ts (few words, many ties, every filter), smaller: the same in both engines. */
+async function fillGenerated(db: Database, n: number): Promise<void> {
+  let s = 7;
+  const r = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  await db.tx(async (q) => {
+    for (let c = 0; c < 12; c++) await q.run("INSERT INTO customers (id, name, restricted, created_at, updated_at) VALUES (?, ?, ?, '2026-01-01', '2026-01-01')", [`KL-${String(c).padStart(6, '0')}`, `Klant ${c}`, c === 5 ? 1 : 0]);
+    for (let i = 0; i < n; i++) {
+      const id = `doc_g${i}`;
+      const date = r() < 0.1 ? null : `20${10 + Math.floor(r() * 16)}-0${1 + Math.floor(r() * 9)}-1${Math.floor(r() * 9)}`;
+      await q.run(
+        `INSERT INTO documents (id, customer_id, type, class, status, title, doc_date, fields, classification, destroyed_at,
+           retention_legal_basis, retention_trigger, retention_period, retention_disposition, source, created_at, updated_at)
+         VALUES (?, ?, ?, ?, 'ready', ?, ?, '{}', '{}', ?, 'x', 'document-date', 'P7Y', 'destroy', 'test', '2026-01-01', '2026-01-01')`,
+        [id, `KL-${String(Math.floor(r() * 12)).padStart(6, '0')}`, TYPES[i % TYPES.length], r() < 0.3 ? 'static' : 'dynamic', `Document ${WORDS[i % WORDS.length]}`, date, r() < 0.03 ? '2026-02-01' : null],
+      );
+      const text = Array.from({ length: 3 + Math.floor(r() * 12) }, () => WORDS[Math.floor(r() * WORDS.length)]).join(' ');
+      await searchRepository.index(q, id, `Document ${WORDS[i % WORDS.length]}`, text);
+    }
+  });
+}
+
+describe('PostgreSQL search index against SQLite on a generated set', () => {
+  let pg: PgDatabase;
+  let lite: SqliteDatabase;
+  let dir: string;
+  before(async () => {
+    pg = await PgDatabase.open((await freshPgDatabase())!, { poolSize: 4, searchConnections: 1 });
+    await migrate(pg);
+    dir = await mkdtemp(path.join(tmpdir(), 'dossierlink-search-pg-gen-'));
+    lite = await SqliteDatabase.open(path.join(dir, 'db.sqlite'));
+    await migrate(lite);
+    await fillGenerated(pg, 1200);
+    await fillGenerated(lite, 1200);
+  });
+  after(async () => {
+    await pg?.close();
+    await lite?.close();
+    await closePgAdmin();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const queries = ['factuur', 'ka*', 'kab*', 'offerte totaal', '"factuur totaal"', 'storing OR kameel', 'financiele', 'klant -btw', 'nergens'];
+  const filters: SearchFilters[] = [
+    {},
+    { hideRestricted: true },
+    { customerId: 'KL-000003' },
+    { customerId: 'KL-000004', type: 'invoice' },
+    { type: 'sla' },
+    { type: 'quote', from: '2015-01-01' },
+    { from: '2012-01-01', to: '2019-12-31', hideRestricted: true },
+    { class: 'static' },
+    { type: 'letter', class: 'dynamic', to: '2020-06-30' },
+  ];
+  for (const f of filters) {
+    it(`given 1,200 documents in both engines when searched with filters ${JSON.stringify(f)} then totals and hits are the same`, async () => {
+      for (const text of queries) {
+        // Every hit (the set is smaller than the page), so the sets compare although each engine ranks its own way.
+        const [a, b] = [await searchRepository.search(pg, parseQuery(text), f, 2000, 0), await searchRepository.search(lite, parseQuery(text), f, 2000, 0)];
+        const what = `${text} ${JSON.stringify(f)}`;
+        assert.equal(a.total, b.total, what);
+        if (f.customerId) assert.deepEqual(a.rows.map((r) => r.id), b.rows.map((r) => r.id), what);
+        else assert.deepEqual(ids(a.rows), ids(b.rows), what);
+        assert.ok(a.rows.every((r) => r.snippet.length > 0), what);
+      }
+    });
+  }
+
+  it('given the generated set when searched then the comparison is not vacuous (hits, filters and capped pages occur)', async () => {
+    const all = await searchRepository.search(pg, parseQuery('factuur'), {}, 500, 0);
+    assert.ok(all.total > 300, String(all.total));
+    const sla = await searchRepository.search(pg, parseQuery('factuur'), { type: 'sla' }, 500, 0);
+    assert.ok(sla.total > 0 && sla.total < all.total && sla.rows.every((r) => r.type === 'sla'));
+    const hidden = await searchRepository.search(pg, parseQuery('factuur'), { hideRestricted: true }, 500, 0);
+    assert.ok(hidden.total < all.total && hidden.rows.every((r) => r.customer_id !== 'KL-000005'));
   });
 });

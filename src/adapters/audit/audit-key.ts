@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
  * database's backups are not.
  */
 export async function loadAuditKey(opts: { configured?: string; file: string; logger?: Logger }): Promise<Buffer> {
-  if (opts.configured) return Buffer.from(opts.configured, 'utf8');
+  if (opts.configured) return parseAuditKey(opts.configured);
   try {
     const text = (await readFile(opts.file, 'utf8')).trim();
     const s = await stat(opts.file);
@@ -36,4 +36,27 @@ export async function loadAuditKey(opts: { configured?: string; file: string; lo
   }
   opts.logger?.info({ file: opts.file }, 'audit key created');
   return key;
+}
+
+/**
+ * The key in `DOSSIER_AUDIT_KEY`: its UTF-8 bytes, or with a `hex:` prefix the bytes the hex
+ * digits spell. The prefix lets processes on PostgreSQL use the key a data dir's `audit.key`
+ * file holds (random bytes, written as hex), so a migrated audit log still verifies (issue #13).
+ *
+ *     parseAuditKey(`hex:${(await readFile('storage/audit.key', 'utf8')).trim()}`)
+ */
+export function parseAuditKey(configured: string): Buffer {
+  const hex = /^hex:([0-9a-fA-F]{64})$/.exec(configured.trim());
+  return hex ? Buffer.from(hex[1]!, 'hex') : Buffer.from(configured, 'utf8');
+}
+
+/** The key a data dir's `audit.key` file holds, or null when there is none; never creates one. */
+export async function readAuditKeyFile(file: string): Promise<Buffer | null> {
+  try {
+    const text = (await readFile(file, 'utf8')).trim();
+    return /^[0-9a-f]{64}$/.test(text) ? Buffer.from(text, 'hex') : null;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
 }

@@ -34,14 +34,17 @@ CREATE TABLE document_search (
 );
 CREATE INDEX document_search_tsv ON document_search USING gin (tsv);
 
--- The weighted vector of a (normalised) title and text. A tsvector holds at most 1 MB; a text
--- past that (a very long scan) is indexed by its first 250,000 characters instead of failing the
--- ingest transaction it is part of.
+-- The weighted vector of a (normalised) title and text. In FTS5 they are two columns and a phrase
+-- never runs from the title into the text; `||` numbers the text on from the title's last word,
+-- so a placeholder lexeme ('-', never a word of normalised text) takes one position between them
+-- and is deleted again: "factuur totaal" does not match title "… factuur" + text "totaal …".
+-- A tsvector holds at most 1 MB; a text past that (a very long scan) is indexed by its first
+-- 250,000 characters instead of failing the ingest transaction it is part of.
 CREATE FUNCTION document_search_vector(title TEXT, body TEXT) RETURNS tsvector
 LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
-  RETURN setweight(to_tsvector('dossierlink', title), 'A') || setweight(to_tsvector('dossierlink', body), 'B');
+  RETURN ts_delete(setweight(to_tsvector('dossierlink', title), 'A') || '''-'':1'::tsvector || setweight(to_tsvector('dossierlink', body), 'B'), '-');
 EXCEPTION WHEN program_limit_exceeded THEN
-  RETURN setweight(to_tsvector('dossierlink', left(title, 10000)), 'A') || setweight(to_tsvector('dossierlink', left(body, 250000)), 'B');
+  RETURN ts_delete(setweight(to_tsvector('dossierlink', left(title, 10000)), 'A') || '''-'':1'::tsvector || setweight(to_tsvector('dossierlink', left(body, 250000)), 'B'), '-');
 END
 $$;

@@ -10,9 +10,9 @@ import { closePgAdmin, freshPgDatabase } from '../helpers/postgres.js';
 
 // Runs in the PostgreSQL pass: the PostgreSQL schema (migrations-pg) against the SQLite one it mirrors.
 
-/** Tables only one engine has, each for its own search index, and the real rowid columns PostgreSQL adds. */
+/** Tables only one engine has (each its own search index; PostgreSQL's outbox counter and job runners), and the real rowid columns PostgreSQL adds. */
 const SQLITE_ONLY = /^(document_fts.*|sqlite_.*|schema_migrations)$/;
-const PG_ONLY = new Set(['document_search', 'outbox_counter', 'schema_migrations']);
+const PG_ONLY = new Set(['document_search', 'outbox_counter', 'schema_migrations', 'job_runners']);
 const PG_ROWID_TABLES = new Set(['documents', 'jobs', 'mail_message_documents']);
 
 const doc = (id: string, customerId: string | null) => [

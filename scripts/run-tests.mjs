@@ -4,7 +4,7 @@
 // and runs the same tests with every app on a database of its own there (issue #13).
 // A test with no timeout of its own fails after 10 minutes instead of holding CI until its limit.
 import { spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 function collect(p, out) {
@@ -27,6 +27,14 @@ const files = (targets.length ? targets : ['test'])
 if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);
+}
+// A file that never opens the database (an engine test, or one that opens SQLite on purpose) says
+// so in its first lines, `// postgres-pass: skip (why)`, and the PostgreSQL pass does not run it twice.
+const skipInPg = (f) => /^\/\/ postgres-pass: skip/m.test(readFileSync(f, 'utf8').split('\n').slice(0, 5).join('\n'));
+if (postgres) {
+  const skipped = files.filter(skipInPg);
+  if (skipped.length) console.log(`# PostgreSQL pass leaves out ${skipped.length} files that do not use the database: ${skipped.join(', ')}`);
+  files.splice(0, files.length, ...files.filter((f) => !skipInPg(f)));
 }
 const env = { ...process.env, DOSSIER_LOG_LEVEL: process.env.DOSSIER_LOG_LEVEL ?? 'silent' };
 let server = null;

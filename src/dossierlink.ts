@@ -7,6 +7,7 @@ import type { ObjectStore } from './adapters/object-store/object-store.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { openDatabase } from './db/open-database.js';
+import { instanceRepository } from './db/instance.repository.js';
 import { S3CheckpointLog } from './adapters/audit/s3-checkpoint-log.js';
 import { migrate } from './db/migrate.js';
 import { createApp } from './http/app.js';
@@ -218,6 +219,11 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
   try {
     const applied = await migrate(db);
     if (applied.length) logger.info({ applied }, 'database migrated');
+    // Lists and cursors order text byte by byte, as SQLite does, only in a C-collated PostgreSQL database.
+    const collation = await instanceRepository.collation(db);
+    if (collation && !['C', 'POSIX'].includes(collation)) {
+      logger.warn({ collation }, 'the PostgreSQL database does not sort text byte by byte (LC_COLLATE C): lists may order differently than on SQLite; see the README, "Scaling out"');
+    }
     const store = createObjectStore(config.objectStore);
     await store.init();
     // The engine's queue: graphile-worker on PostgreSQL, the embedded queue on SQLite (issue #13).

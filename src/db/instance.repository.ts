@@ -7,6 +7,11 @@ export const instanceRepository = {
     const row = await q.get<{ n: number }>('SELECT (SELECT COUNT(*) FROM customers) + (SELECT COUNT(*) FROM users) AS n');
     return (row?.n ?? 0) === 0;
   },
+  /** PostgreSQL: the database's collation (`C` orders text byte by byte, as SQLite does); null on SQLite. */
+  async collation(q: Queryable): Promise<string | null> {
+    if (q.dialect !== 'postgres') return null;
+    return (await q.get<{ collate: string }>('SELECT datcollate AS collate FROM pg_database WHERE datname = current_database()'))?.collate ?? null;
+  },
 };
 
 /** Readiness (issue #13): the cheapest statement that proves the database answers. */

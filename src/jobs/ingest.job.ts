@@ -142,7 +142,15 @@ async function finish(
 
   let customerId = row.customer_id;
   let customerConfidence = 1;
+  const before = { trace: trace.length, problems: problems.length, fields: { ...fields } };
   await db.tx(async (q) => {
+    // PostgreSQL runs a transaction again after a conflict: each try starts from the same state.
+    trace.length = before.trace;
+    problems.length = before.problems;
+    for (const k of Object.keys(fields)) delete (fields as Record<string, unknown>)[k];
+    Object.assign(fields, before.fields);
+    customerId = row.customer_id;
+    customerConfidence = 1;
     if (!customerId) {
       const found = d.customerNumber ? await customersRepository.get(q, d.customerNumber.value) : undefined;
       // Without a usable customer number: KvK, postcode + name, or a letterhead learned in review.

@@ -1,3 +1,4 @@
+// postgres-pass: skip (the checkpoint log on S3 alone, no database)
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Client } from 'minio';

@@ -1,3 +1,4 @@
+// postgres-pass: skip (the barcode engine alone, no database)
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { createBarcodeReader, centre } from '../../src/adapters/barcode/barcode-reader.js';

@@ -1,3 +1,4 @@
+// postgres-pass: skip (the detectors over OCR, no database)
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { formatReport, runEvaluation } from '../../scripts/evaluate-detection.js';

@@ -1,3 +1,4 @@
+// postgres-pass: skip (the OCR engine alone, no database)
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { imagePages } from '../../src/adapters/image/image-pages.js';

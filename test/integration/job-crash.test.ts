@@ -1,3 +1,4 @@
+// postgres-pass: skip (the SQLite queue on purpose; test/postgres/pg-job-queue.test.ts covers PostgreSQL)
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';

@@ -1,3 +1,4 @@
+// postgres-pass: skip (the SQLite queue on purpose; test/postgres/pg-job-queue.test.ts covers PostgreSQL)
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

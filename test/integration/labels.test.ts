@@ -1,3 +1,4 @@
+// postgres-pass: skip (label PDFs and the barcode engine, no database)
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { PDFDocument } from 'pdf-lib';

@@ -1,3 +1,4 @@
+// postgres-pass: skip (the object stores alone, no database)
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, open, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';

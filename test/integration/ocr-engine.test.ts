@@ -1,3 +1,4 @@
+// postgres-pass: skip (the OCR engine alone, no database)
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { imagePages, rotateGrey } from '../../src/adapters/image/image-pages.js';

@@ -1,3 +1,4 @@
+// postgres-pass: skip (the PDF engines alone, no database)
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fileTypeFromBuffer } from 'file-type';

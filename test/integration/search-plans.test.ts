@@ -1,3 +1,4 @@
+// postgres-pass: skip (SQLite's FTS5 plans on purpose; test/postgres/search-postgres.test.ts covers PostgreSQL)
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -1,5 +1,6 @@
 // Runs the test suite with Node's own test runner (TypeScript through tsx).
 // Usage: node scripts/run-tests.mjs [--postgres] [dir-or-file ...]   (default: test/, without test/postgres)
+//        node scripts/run-tests.mjs --both   (what npm test runs: both passes at once)
 // --postgres starts one private PostgreSQL server for the whole run (scripts/postgres-server.mjs)
 // and runs the same tests with every app on a database of its own there (issue #13).
 // A test with no timeout of its own fails after 10 minutes instead of holding CI until its limit.
@@ -18,6 +19,24 @@ function collect(p, out) {
 }
 
 const args = process.argv.slice(2);
+
+// --both (npm test): the SQLite pass of everything and the PostgreSQL pass of the integration suite
+// and test/postgres at the same time, one per core (each runs its files one by one); the
+// PostgreSQL pass's report is printed after the first, not interleaved with it.
+if (args[0] === '--both') {
+  const self = new URL(import.meta.url).pathname;
+  const sqlite = spawn(process.execPath, [self], { stdio: 'inherit' });
+  const pg = spawn(process.execPath, [self, '--postgres', 'test/postgres', 'test/integration'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const out = [];
+  pg.stdout.on('data', (d) => out.push(d));
+  pg.stderr.on('data', (d) => out.push(d));
+  const done = (c) => new Promise((resolve) => c.on('exit', (code, sig) => resolve(code ?? (sig ? 1 : 0))));
+  for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => (sqlite.kill(sig), pg.kill(sig)));
+  const [a, b] = await Promise.all([done(sqlite), done(pg)]);
+  process.stdout.write(`\n# ===== PostgreSQL pass =====\n${Buffer.concat(out).toString('utf8')}`);
+  console.log(`# SQLite pass exit ${a}, PostgreSQL pass exit ${b}`);
+  process.exit(a || b);
+}
 const postgres = args.includes('--postgres');
 const targets = args.filter((a) => a !== '--postgres');
 // test/postgres holds tests of PostgreSQL itself: they need the server, so only the --postgres pass runs them.

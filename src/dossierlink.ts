@@ -282,7 +282,7 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
     runner.register(MAIL_JOB, (job, ctx) => services.mailIntake.runJob(job as Parameters<MailIntakeService['runJob']>[0], ctx));
     runner.register('coupons', createCouponsHandler({ db, store, coupons: services.coupons, reader: createBarcodeReader(), clock, logger }));
     const restriction = new RestrictionGuard(db, services.audit);
-    const health = new HealthService({ db, store, queue, role: config.role, version: VERSION, activeJobs: () => runner.activeJobs().length });
+    const health = new HealthService({ db, store, queue, role: config.role, version: VERSION, activeJobs: () => runner.activeJobs().length, logger });
     const authenticate = (t: string) => services.users.authenticate(t);
     const app = config.role === 'worker' ? workerApp({ health, version: VERSION, logger, jsonLimitBytes: config.jsonLimitBytes, authenticate }) : createApp({
       routes: [

@@ -28,7 +28,8 @@ export const auditRepository = {
     return q.get<{ keyed_from_seq: number; key_id: string; created_at: string }>('SELECT keyed_from_seq, key_id, created_at FROM audit_keying WHERE id = 1');
   },
   insertKeying(q: Queryable, keyedFromSeq: number, keyId: string, at: string) {
-    return q.run('INSERT INTO audit_keying (id, keyed_from_seq, key_id, created_at) VALUES (1, ?, ?, ?)', [keyedFromSeq, keyId, at]);
+    // Processes started together on a new database may both try: the first one's row stands.
+    return q.run('INSERT INTO audit_keying (id, keyed_from_seq, key_id, created_at) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO NOTHING', [keyedFromSeq, keyId, at]);
   },
   /** Rows in chain order, a page at a time, for verification without loading the whole log. */
   page(q: Queryable, afterSeq: number, limit: number) {

@@ -114,6 +114,22 @@ function wrap(client: Client): Queryable {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Runs async critical sections one after another (not re-entrant, like SQLite's writer lock). */
+class Mutex {
+  private tail: Promise<void> = Promise.resolve();
+  async lock<T>(fn: () => Promise<T>): Promise<T> {
+    const prev = this.tail;
+    let release!: () => void;
+    this.tail = new Promise<void>((r) => (release = r));
+    await prev;
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  }
+}
+
 /**
  * PostgreSQL behind the Database port (issue #13), for any number of API and worker processes on
  * one server. Transactions take turns (a cluster-wide advisory lock, like SQLite's one writer),
@@ -129,6 +145,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export class PgDatabase implements Database {
   readonly dialect = 'postgres' as const;
   private readonly q: Queryable;
+  private readonly writers = new Mutex();
   private closed = false;
 
   private constructor(
@@ -140,7 +157,15 @@ export class PgDatabase implements Database {
   }
 
   static async open(url: string, opts: { poolSize?: number; searchConnections?: number; applicationName?: string } = {}): Promise<PgDatabase> {
-    const common = { connectionString: url, application_name: opts.applicationName ?? 'dossierlink' };
+    // keepAlive and an idle-in-transaction limit: a machine lost mid-transaction (not a clean
+    // SIGKILL) must not keep its session, and with it the write lock, for the kernel's two hours.
+    const common = {
+      connectionString: url,
+      application_name: opts.applicationName ?? 'dossierlink',
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+      options: '-c idle_in_transaction_session_timeout=60000',
+    };
     const pool = new pg.Pool({ ...common, max: opts.poolSize ?? 10 });
     const searchPool = new pg.Pool({ ...common, max: Math.max(1, opts.searchConnections ?? 2) });
     // An idle client that loses its server (restart, failover) must not crash the process.
@@ -168,8 +193,17 @@ export class PgDatabase implements Database {
     await this.pool.query(sql);
   }
 
-  async tx<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
+  /**
+   * One transaction of this process at a time waits for the cluster-wide lock: the others wait
+   * here, without a connection, so waiting writers never take the pool from reads and health.
+   */
+  tx<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
+    return this.writers.lock(() => this.txLocked(fn));
+  }
+
+  private async txLocked<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
+      let retry = false;
       const client = await this.pool.connect();
       let broken = false;
       let locked = false;
@@ -186,16 +220,15 @@ export class PgDatabase implements Database {
         return result;
       } catch (err) {
         await client.query('ROLLBACK').catch(() => (broken = true));
-        if (retryable(err) && attempt < MAX_TX_ATTEMPTS) {
-          await sleep(Math.random() * 5 * attempt);
-          continue;
-        }
-        throw err;
+        if (!(retryable(err) && attempt < MAX_TX_ATTEMPTS)) throw err;
+        retry = true;
       } finally {
         if (locked && !broken) await client.query('SELECT pg_advisory_unlock(7253003)').catch(() => (broken = true));
         // A connection that could not roll back or unlock is closed, which ends its lock too.
         client.release(broken);
       }
+      // The back-off is slept with the lock and the connection given back, not holding them.
+      if (retry) await sleep(Math.random() * 5 * attempt);
     }
   }
 
@@ -255,7 +288,8 @@ export class PgDatabase implements Database {
     } finally {
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onCancel);
-      client?.release();
+      // A cancel sent late must not hit the next search on this connection: close it instead.
+      client?.release(reason !== null);
     }
   }
 

@@ -71,9 +71,15 @@ export class AuditService {
     const at = nowIso(this.clock);
     const pinned = await this.db.tx(async (q) => {
       const last = await auditRepository.last(q);
-      await auditRepository.insertKeying(q, (last?.seq ?? 0) + 1, keyId(key), at);
-      return { seq: last?.seq ?? 0, hash: last?.hash ?? GENESIS_HASH };
+      const inserted = (await auditRepository.insertKeying(q, (last?.seq ?? 0) + 1, keyId(key), at)).changes > 0;
+      // Another process started at the same moment keyed first: take its starting point.
+      const row = inserted ? null : await auditRepository.keying(q);
+      return { seq: last?.seq ?? 0, hash: last?.hash ?? GENESIS_HASH, keyedFrom: row?.keyed_from_seq ?? null };
     });
+    if (pinned.keyedFrom !== null) {
+      this.keyedFrom = pinned.keyedFrom;
+      return;
+    }
     this.keyedFrom = pinned.seq + 1;
     await this.seal.checkpoints.append(signCheckpoint(key, { kind: 'genesis', seq: pinned.seq, hash: pinned.hash, keyedFrom: this.keyedFrom, at }));
     this.lastCheckpointSeq = pinned.seq;

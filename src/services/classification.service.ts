@@ -49,7 +49,10 @@ export class ClassificationService {
       if (rows.length === 0) break;
       afterRowid = rows[rows.length - 1].rowid;
       // One transaction per batch: a crash loses at most a batch, and a re-run picks it up.
+      const snapshot = structuredClone(report);
       await this.db.tx(async (q) => {
+        // PostgreSQL may run this again after a conflict: each try counts from the same report.
+        Object.assign(report, structuredClone(snapshot));
         const changes: { id: string; from: string; to: string }[] = [];
         for (const row of rows) {
           report.checked++;

@@ -65,17 +65,20 @@ export class DisposalExecution {
       const batch = await retentionRepository.pendingItems(this.db, id, BATCH, after);
       if (batch.length === 0) break;
       after = batch[batch.length - 1].document_id;
-      const objects = await this.db.tx(async (q) => {
+      // Counted after the commit: PostgreSQL may run the callback again after a conflict.
+      const { objects, outcomes } = await this.db.tx(async (q) => {
         const toDelete: string[] = [];
+        const outcomes: (keyof typeof summary)[] = [];
         for (const item of batch) {
           const r = await this.executeItem(q, start.d, item, day, actor);
-          summary[r.outcome]++;
+          outcomes.push(r.outcome);
           toDelete.push(...r.objects);
         }
-        done += batch.length;
-        await retentionRepository.updateDisposal(q, id, ['executing'], { progress: JSON.stringify({ done, total: start.total }) });
-        return toDelete;
+        await retentionRepository.updateDisposal(q, id, ['executing'], { progress: JSON.stringify({ done: done + batch.length, total: start.total }) });
+        return { objects: toDelete, outcomes };
       });
+      for (const o of outcomes) summary[o]++;
+      done += batch.length;
       // Objects go after the commit (as in DestructionService.destroy); `delete` is idempotent.
       for (const h of objects) await this.store.delete(h);
       summary.objectsRemoved += objects.length;

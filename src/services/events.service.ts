@@ -159,7 +159,9 @@ async function raiseRetentionDue(db: Database, clock: Clock): Promise<number> {
     const rows = await retentionRepository.dueUnannounced(db, day, 500);
     if (rows.length === 0) return raised;
     const before = raised;
-    await db.tx(async (q) => {
+    // Counted from the callback's result: PostgreSQL may run it again after a conflict.
+    raised += await db.tx(async (q) => {
+      let n = 0;
       for (const r of rows) {
         const id = await emit(q, {
           type: 'retention.due',
@@ -171,8 +173,9 @@ async function raiseRetentionDue(db: Database, clock: Clock): Promise<number> {
           dedupeKey: `retention.due:${r.id}:${r.ends_on}`,
           data: { endsOn: r.ends_on, disposition: r.disposition, legalBasis: r.legal_basis },
         });
-        if (id) raised++;
+        if (id) n++;
       }
+      return n;
     });
     // Nothing new in a whole batch means the query and the keys disagree: stop rather than spin.
     if (raised === before) return raised;

@@ -28,7 +28,11 @@ function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
-const reason = (err: unknown) => (err instanceof Error ? err.message : String(err)).slice(0, 200);
+// /api/health needs no token: say what failed, never the driver's words (host names, user names, bucket).
+const reason = (err: unknown) => {
+  const m = err instanceof Error ? err.message : '';
+  return /did not answer within/.test(m) ? m : 'the request failed (details in the server log)';
+};
 
 /**
  * Readiness per process role (issue #13): a load balancer or orchestrator asks `/api/health`
@@ -54,6 +58,8 @@ export class HealthService {
       timeoutMs?: number;
       cacheMs?: number;
       now?: () => number;
+      /** Where the driver's own words about a failed probe go (the answer leaves them out). */
+      logger?: { warn(obj: object, msg: string): void };
     },
   ) {}
 
@@ -77,8 +83,8 @@ export class HealthService {
     const objectStore: Health['objectStore'] = { kind: store.kind, reachable: true };
     let depth: Health['queue'] = null;
     await Promise.all([
-      within(healthRepository.ping(db), ms, 'the database').catch((err) => Object.assign(database, { reachable: false, error: reason(err) })),
-      within(store.stat(PROBE), ms, 'the object store').catch((err) => Object.assign(objectStore, { reachable: false, error: reason(err) })),
+      within(healthRepository.ping(db), ms, 'the database').catch((err) => (this.deps.logger?.warn({ err: String(err) }, 'health: the database did not answer'), Object.assign(database, { reachable: false, error: reason(err) }))),
+      within(store.stat(PROBE), ms, 'the object store').catch((err) => (this.deps.logger?.warn({ err: String(err) }, 'health: the object store did not answer'), Object.assign(objectStore, { reachable: false, error: reason(err) }))),
       within(queue.counts(), ms, 'the job queue').then(
         (c) => (depth = { queued: c.byStatus.queued, running: c.byStatus.running, failed: c.byStatus.failed }),
         () => undefined,

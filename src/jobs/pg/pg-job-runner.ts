@@ -270,14 +270,20 @@ export class PgJobRunner implements JobRunnerPort {
   }
 
   /** Says this process is alive, then hands back the jobs of runners that are not. */
+  private beating = false;
   private async beat(s: Session): Promise<void> {
-    if (s.stopping) return;
+    // One beat at a time; it is one upsert outside tx(), so it never queues behind the write lock
+    // (a late beat would make a live runner look dead and its jobs run twice).
+    if (s.stopping || this.beating) return;
+    this.beating = true;
     try {
-      await this.db.tx((q) => pgJobsRepository.beat(q, this.workerId, s.poolIds));
+      await pgJobsRepository.beat(this.db, this.workerId, s.poolIds);
       const recovered = await this.queue.recoverDead(this.workerTimeoutMs);
       if (recovered.requeued || recovered.failed) this.logger?.warn({ ...recovered, worker: this.workerId }, 'recovered jobs of a runner that stopped beating');
     } catch (err) {
       this.logger?.warn({ err: errorForLog(asError(err)), worker: this.workerId }, 'job heartbeat failed');
+    } finally {
+      this.beating = false;
     }
   }
 }

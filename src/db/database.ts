@@ -19,8 +19,8 @@ export interface Queryable {
   all<T>(sql: string, params?: Params): Promise<T[]>;
 }
 
-/** Serialises async critical sections; sqlite3 has one writer and transactions must not interleave. */
-class Mutex {
+/** Serialises async critical sections (not re-entrant): SQLite's one writer, PostgreSQL's queue of writers per process. */
+export class Mutex {
   private tail: Promise<void> = Promise.resolve();
   async lock<T>(fn: () => Promise<T>): Promise<T> {
     const prev = this.tail;

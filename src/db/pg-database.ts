@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { QueryInterrupted, type Database, type Params, type Queryable, type RunResult } from './database.js';
+import { Mutex, QueryInterrupted, type Database, type Params, type Queryable, type RunResult } from './database.js';
 
 // The schema keeps SQLite's shapes (TEXT dates, INTEGER flags), so answers must too: counts and
 // sums come back as numbers, not strings, and booleans of EXISTS or comparisons as 1/0.
@@ -114,21 +114,6 @@ function wrap(client: Client): Queryable {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Runs async critical sections one after another (not re-entrant, like SQLite's writer lock). */
-class Mutex {
-  private tail: Promise<void> = Promise.resolve();
-  async lock<T>(fn: () => Promise<T>): Promise<T> {
-    const prev = this.tail;
-    let release!: () => void;
-    this.tail = new Promise<void>((r) => (release = r));
-    await prev;
-    try {
-      return await fn();
-    } finally {
-      release();
-    }
-  }
-}
 
 /**
  * PostgreSQL behind the Database port (issue #13), for any number of API and worker processes on

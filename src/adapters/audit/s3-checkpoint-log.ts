@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { Client } from 'minio';
+import type { Client } from 'minio';
 import type { Checkpoint } from '../../domain/audit-chain.js';
-import type { S3ObjectStoreConfig } from '../object-store/s3.object-store.js';
+import { s3Client, type S3ObjectStoreConfig } from '../object-store/s3.object-store.js';
 import type { CheckpointLog } from './checkpoint-log.js';
 
 const PREFIX = 'audit-checkpoints/';
@@ -18,16 +18,7 @@ export class S3CheckpointLog implements CheckpointLog {
   readonly where: string;
 
   constructor(private readonly cfg: Pick<S3ObjectStoreConfig, 'endPoint' | 'bucket' | 'accessKey' | 'secretKey' | 'region'>) {
-    const url = new URL(cfg.endPoint);
-    const useSSL = url.protocol === 'https:';
-    this.client = new Client({
-      endPoint: url.hostname,
-      port: url.port ? Number(url.port) : useSSL ? 443 : 80,
-      useSSL,
-      accessKey: cfg.accessKey,
-      secretKey: cfg.secretKey,
-      region: cfg.region,
-    });
+    this.client = s3Client(cfg);
     this.where = `s3://${cfg.bucket}/${PREFIX}`;
   }
 

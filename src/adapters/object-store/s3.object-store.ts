@@ -26,6 +26,21 @@ const DEFAULT_PART_SIZE = 16 * MiB;
 const MIN_PART_SIZE = 5 * MiB;
 const MAX_PARTS = 10_000;
 
+/** A minio client for an S3 endpoint URL (also used by the audit checkpoint log in the same bucket). */
+export function s3Client(cfg: Pick<S3ObjectStoreConfig, 'endPoint' | 'accessKey' | 'secretKey' | 'region'>): Client {
+  const url = new URL(cfg.endPoint);
+  const useSSL = url.protocol === 'https:';
+  return new Client({
+    endPoint: url.hostname,
+    port: url.port ? Number(url.port) : useSSL ? 443 : 80,
+    useSSL,
+    accessKey: cfg.accessKey,
+    secretKey: cfg.secretKey,
+    // A fixed region spares a GetBucketLocation round trip before the first request.
+    region: cfg.region,
+  });
+}
+
 /**
  * Content-addressed store in an S3 bucket, keyed `sha256/ab/cd/<sha>`.
  * @example const store = new S3ObjectStore({ endPoint: 'http://127.0.0.1:9000', bucket: 'dossiers', accessKey, secretKey, region: 'us-east-1' });
@@ -40,20 +55,11 @@ export class S3ObjectStore implements ObjectStore {
   constructor(cfg: S3ObjectStoreConfig) {
     const url = new URL(cfg.endPoint);
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Invalid(`S3 endPoint must be http(s): ${cfg.endPoint}`);
-    const useSSL = url.protocol === 'https:';
     this.partSize = cfg.partSize ?? DEFAULT_PART_SIZE;
     if (this.partSize < MIN_PART_SIZE) throw new Invalid(`S3 partSize must be at least ${MIN_PART_SIZE} bytes`);
     this.bucket = cfg.bucket;
     this.region = cfg.region;
-    this.client = new Client({
-      endPoint: url.hostname,
-      port: url.port ? Number(url.port) : useSSL ? 443 : 80,
-      useSSL,
-      accessKey: cfg.accessKey,
-      secretKey: cfg.secretKey,
-      // A fixed region spares a GetBucketLocation round trip before the first request.
-      region: cfg.region,
-    });
+    this.client = s3Client(cfg);
   }
 
   async init(): Promise<void> {

@@ -9,7 +9,7 @@ import type { ObjectStore } from '../adapters/object-store/object-store.js';
 import { keyId } from '../domain/audit-chain.js';
 import { redactUrl } from '../domain/copy-plan.js';
 import { auditRepository } from '../db/audit.repository.js';
-import { pgSchemaSql, shippedVersions } from '../db/migrate.js';
+import { appliedVersions, pgSchemaSql, shippedVersions } from '../db/migrate.js';
 import { PgDatabase } from '../db/pg-database.js';
 import { SourceInUse, SqliteSource } from '../db/sqlite-source.js';
 import { MigrateToPostgresService, MigrationInterrupted, MigrationRefused, type MigrationPhase, type MigrationReport } from '../services/migrate-to-postgres.service.js';
@@ -127,7 +127,7 @@ async function migrateToPostgres(ctx: CommandContext): Promise<number> {
     const audit = await sourceAuditKey(source, config.audit.key, config.audit.keyFile);
     target = await openTarget(url);
     const pgShipped = await shippedVersions('postgres');
-    const pgHave = (await target.all<{ version: number }>('SELECT version FROM schema_migrations').catch(() => [])).map((r) => r.version);
+    const pgHave = await appliedVersions(target);
     if (pgHave.some((v) => !pgShipped.includes(v))) throw new MigrationRefused(`The target database has a newer Dossierlink schema (versions ${pgHave.join(', ')}) than this one knows: use an empty database or the newer version.`);
 
     const objectsRoot = path.join(config.dataDir, 'objects');

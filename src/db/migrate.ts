@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import type { Database } from './database.js';
+import type { Database, Queryable } from './database.js';
 import type { PgDatabase } from './pg-database.js';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
@@ -97,4 +97,9 @@ export async function shippedVersions(dialect: 'sqlite' | 'postgres'): Promise<n
 export async function pgSchemaSql(): Promise<string> {
   const files = (await readdir(PG_MIGRATIONS_DIR)).filter((f) => /^\d{3}_[a-z0-9_]+\.sql$/.test(f)).sort();
   return (await Promise.all(files.map((f) => readFile(`${PG_MIGRATIONS_DIR}/${f}`, 'utf8')))).join('\n');
+}
+
+/** The schema versions a database has applied; none when it has no schema yet. */
+export async function appliedVersions(q: Queryable): Promise<number[]> {
+  return (await q.all<{ version: number }>('SELECT version FROM schema_migrations').catch(() => [])).map((r) => r.version);
 }

@@ -236,6 +236,8 @@ describe('web interface e-mail intake with a mailbox', { skip: skip || (dovecotP
       assert.ok(i < 3 && /Temporary/i.test(text), `the mailbox read: ${text}`); // a busy Dovecot's auth, as above
       await new Promise((r) => setTimeout(r, 1000));
     }
+    // The message table is redrawn after the poll result shows: wait for its rows, then count.
+    await page.locator('tr.mail-message[data-status=queued]').nth(1).waitFor();
     assert.equal(await page.locator('tr.mail-message[data-status=queued]').count(), 2);
     // The second message's stored copy is lost before its job runs: it cannot succeed (as in test/integration/mail-intake.test.ts).
     const st = (await (await app.api('GET', '/api/mail-intake', { as: 'mailroom' })).json()) as { messages: { messageId: string; eml: { sha256: string } }[] };

@@ -3,6 +3,7 @@ import pino from 'pino';
 import { ConfigError, loadConfig } from './config.js';
 import { isEmpty, readDemoTokens, seedDemo } from './demo/demo-seed.js';
 import { openDossierlink } from './dossierlink.js';
+import { listen } from './http/server.js';
 import { VERSION } from './version.js';
 
 async function main() {
@@ -25,11 +26,7 @@ async function main() {
     await seedDemo(dl);
   }
 
-  const server: Server = dl.app.listen(config.port, config.host);
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
-  });
+  const server: Server = await listen(dl.app, config.port, config.host);
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   logger.info({ port, dataDir: config.dataDir, objectStore: config.objectStore.kind, role: config.role, version: VERSION }, 'Dossierlink listening');

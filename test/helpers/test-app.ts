@@ -8,6 +8,7 @@ import { openDossierlink, type Dossierlink } from '../../src/dossierlink.js';
 import type { Role } from '../../src/domain/roles.js';
 import type { Clock } from '../../src/services/clock.js';
 import { freshPgDatabase } from './postgres.js';
+import { listen } from '../../src/http/server.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
@@ -62,8 +63,7 @@ export async function startTestApp(opts: { env?: Record<string, string>; clock?:
     return { username: u?.username ?? '', password: u?.password ?? '' };
   };
   const logins = { mailroom: loginOf('mailroom'), crm: loginOf('crm'), compliance: loginOf('compliance'), compliance2: loginOf('compliance', 1), admin: loginOf('admin') };
-  const server: Server = dl.app.listen(0, '127.0.0.1');
-  await new Promise<void>((r) => server.once('listening', () => r()));
+  const server: Server = await listen(dl.app, 0, '127.0.0.1');
   const addr = server.address();
   const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
   return {

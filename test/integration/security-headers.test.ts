@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
+import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
@@ -22,6 +23,21 @@ describe('security headers', () => {
     t = await startTestApp({ demo: false });
   });
   after(() => t.close());
+
+  it('given a keep-alive connection when a response is sent then the server keeps it open 65 s, past a proxy\'s usual 60 s idle, so a reused connection is not reset', async () => {
+    const agent = new http.Agent({ keepAlive: true });
+    try {
+      const header = await new Promise<string | undefined>((resolve, reject) => {
+        http.get(`${t.url}/api/health`, { agent }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.headers['keep-alive'] as string | undefined));
+        }).on('error', reject);
+      });
+      assert.equal(header, 'timeout=65');
+    } finally {
+      agent.destroy();
+    }
+  });
 
   const answers = () => [
     ['the web UI', t.api('GET', '/')],

@@ -75,7 +75,8 @@ describe('fuzz', () => {
       });
       return { status: res.status, body: await res.text() };
     } catch (err) {
-      return { status: -1, body: String(err) };
+      // The cause says what the network did (reset, closed, timed out): "fetch failed" alone does not.
+      return { status: -1, body: `${String(err)} (${String((err as Error).cause ?? 'no cause')})` };
     }
   };
 

@@ -193,6 +193,22 @@ describe(`${RestrictionGuard.name} on the mailroom's routes`, () => {
       assert.equal(admin.body.parts[0].customerId, RESTRICTED);
     });
 
+    it('given a coupon review item about a restricted customer when the mailroom resolves it by its id then 403 restricted, audited; other items and admin resolve', async () => {
+      await t.dl.db.run("INSERT INTO coupon_batches (id, status, page_count, created_at) VALUES ('cb_m', 'done', 2, '2026-01-01T00:00:00Z')");
+      for (const [id, unit, cust] of [['cm_r', 1, RESTRICTED], ['cm_o', 2, OTHER]] as const) {
+        await t.dl.db.run(
+          "INSERT INTO coupon_reviews (id, batch_id, unit, pages, reason, hint_customer_id, image_sha256, original_sha256, original_mime, original_size, status, created_at) VALUES (?, 'cb_m', ?, '[1]', 'unreadable', ?, ?, ?, 'application/pdf', 1, 'open', '2026-01-01T00:00:00Z')",
+          [id, unit, cust, scanned.sha256, scanned.sha256],
+        );
+      }
+      const discard = { action: 'discard', note: 'unreadable' };
+      refused(await call('POST', '/api/coupons/review/cm_r', 'mailroom', discard), 'resolve a restricted coupon');
+      const audit = await t.dl.services.audit.query({ customerId: RESTRICTED, action: 'restricted.refused' }, 50);
+      assert.ok(audit.some((e) => e.subjectId === 'cm_r'));
+      assert.equal((await call('POST', '/api/coupons/review/cm_o', 'mailroom', discard)).status, 200);
+      assert.equal((await call('POST', '/api/coupons/review/cm_r', 'admin', discard)).status, 200);
+    });
+
     it('given a file taken in before for a restricted customer when the mailroom uploads it again then 403 restricted instead of the document; admin gets the duplicate', async () => {
       const bytes = await t.dl.store.getBuffer(scanned.sha256);
       const upload = async (as: 'mailroom' | 'admin') => {

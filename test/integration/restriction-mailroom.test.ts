@@ -275,6 +275,15 @@ describe(`${RestrictionGuard.name} on the mailroom's routes`, () => {
       namesNothing(r.body, 'cancelled request');
     });
 
+    it('given a restricted customer\'s document in a bulk correction by CRM then that one fails with restricted and is unchanged, the others are corrected', async () => {
+      const r = await call('POST', '/api/documents/bulk', 'crm', { ids: [scanned.id, otherPaper.id], set: { title: 'Gecorrigeerd' } });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      assert.equal(r.body.updated, 1);
+      assert.deepEqual(r.body.failed.map((f: Json) => [f.id, f.error.code]), [[scanned.id, 'restricted']]);
+      namesNothing(r.body, 'bulk answer');
+      assert.equal((await t.dl.db.get<{ title: string }>('SELECT title FROM documents WHERE id = ?', [scanned.id]))!.title, scanned.title);
+    });
+
     it('given a disposal with restricted paper to transfer when the mailroom confirms another item then the disposal it gets back hides the restricted item\'s title and customer; compliance sees them', async () => {
       const r = await call('POST', `/api/disposals/${transfer.disposalId}/transfer`, 'mailroom', { documentId: transfer.otherDoc, recipient: 'Regionaal Archief Utrecht', reference: 'RAU-1' });
       assert.equal(r.status, 200, JSON.stringify(r.body));

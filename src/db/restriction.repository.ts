@@ -34,6 +34,22 @@ export const restrictionRepository = {
     const rows = await q.all<{ id: string }>(`SELECT id FROM documents WHERE id IN (${ids.map(() => '?').join(',')}) AND NOT ${notRestricted('customer_id')}`, ids);
     return new Set(rows.map((r) => r.id));
   },
+  /**
+   * Which of these e-mail messages are about a restricted customer: matched to one, carrying one
+   * of its documents, or sent from its exact address (a message still queued or failed is not
+   * matched yet, but its sender already names the customer).
+   */
+  async restrictedMailMessagesAmong(q: Queryable, ids: string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows = await q.all<{ id: string }>(
+      `SELECT m.id FROM mail_messages m WHERE m.id IN (${ids.map(() => '?').join(',')}) AND (
+         NOT ${notRestricted('m.customer_id')}
+         OR EXISTS (SELECT 1 FROM mail_message_documents l JOIN documents d ON d.id = l.document_id WHERE l.message_id = m.id AND NOT ${notRestricted('d.customer_id')})
+         OR (m.sender IS NOT NULL AND lower(trim(m.sender)) IN (SELECT lower(trim(email)) FROM customers WHERE restricted <> 0 AND email IS NOT NULL)))`,
+      ids,
+    );
+    return new Set(rows.map((r) => r.id));
+  },
   /** Which of these customers are restricted. */
   async restrictedAmong(q: Queryable, ids: string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set();

@@ -46,7 +46,7 @@ const JobView = z.object({
   lastError: z.string().nullable(),
   progress: z.object({ done: z.number(), total: z.number(), note: z.string().optional() }).nullable(),
   payload: z.unknown(),
-  restricted: z.boolean().optional().describe('The job works on a restricted customer\'s document (GDPR art. 18): error text, progress note and payload other than the id are hidden; it can still be retried'),
+  restricted: z.boolean().optional().describe('The job works on a restricted customer\'s document (GDPR art. 18): error text, progress note and payload other than the document or message id are hidden; it can still be retried'),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
@@ -62,16 +62,21 @@ async function redactRestrictedJobs<J extends { payload: unknown; lastError: str
   restriction: RestrictionGuard | undefined,
 ): Promise<(J & { restricted?: boolean })[]> {
   if (!restriction) return jobs;
-  const docOf = (j: J) => {
-    const id = (j.payload as { documentId?: unknown } | null)?.documentId;
+  // A job names its subject by a document id (ingest, split) or an e-mail message id (mail-message).
+  const idOf = (j: J, key: 'documentId' | 'messageId') => {
+    const id = (j.payload as Record<string, unknown> | null)?.[key];
     return typeof id === 'string' ? id : null;
   };
-  const hidden = await restriction.hiddenDocuments(principal, jobs.map(docOf).filter((id): id is string => id !== null));
+  const present = (id: string | null): id is string => id !== null;
+  const hiddenDocs = await restriction.hiddenDocuments(principal, jobs.map((j) => idOf(j, 'documentId')).filter(present));
+  const hiddenMail = await restriction.hiddenMailMessages(principal, jobs.map((j) => idOf(j, 'messageId')).filter(present));
   return jobs.map((j) => {
-    const id = docOf(j);
-    if (!id || !hidden.has(id)) return j;
+    const doc = idOf(j, 'documentId');
+    const mail = idOf(j, 'messageId');
+    const payload = doc && hiddenDocs.has(doc) ? { documentId: doc } : mail && hiddenMail.has(mail) ? { messageId: mail } : null;
+    if (!payload) return j;
     const progress = j.progress ? { ...j.progress, note: undefined } : null;
-    return { ...j, payload: { documentId: id }, lastError: j.lastError === null ? null : 'hidden: the customer\'s processing is restricted (GDPR art. 18)', progress, restricted: true };
+    return { ...j, payload, lastError: j.lastError === null ? null : 'hidden: the customer\'s processing is restricted (GDPR art. 18)', progress, restricted: true };
   });
 }
 
@@ -120,6 +125,9 @@ export function ingestRoutes(deps: {
           const name = decodeFileName(f.originalname);
           try {
             const r = await deps.intake.accept({ path: f.path, originalName: name, size: f.size }, parsed.data, principal, 'upload');
+            // An exact duplicate answers with the document taken in before: a restricted customer's is
+            // not shown (403 restricted, audited), only that the file is known (GDPR art. 18).
+            if (r.duplicate) await deps.restriction?.assertDocument(principal, r.document.id);
             if (single) return new Reply(r.duplicate ? 200 : 202, r.document, r.duplicate ? { 'X-Duplicate-Of': r.document.id } : {});
             results.documents.push({ file: name, duplicate: r.duplicate, document: r.document });
           } catch (err) {
@@ -186,7 +194,8 @@ export function ingestRoutes(deps: {
       summary: 'Operator: put a failed job back in the queue with fresh attempts',
       params: z.object({ id: SafeId }),
       response: { status: 200, schema: JobView },
-      handler: async ({ params, principal }) => deps.pipeline.retry(params.id, principal),
+      // The job comes back as in GET /api/jobs: a restricted customer's without its details (GDPR art. 18).
+      handler: async ({ params, principal }) => (await redactRestrictedJobs([await deps.pipeline.retry(params.id, principal)], principal, deps.restriction))[0],
     }),
   ];
 }

@@ -23,8 +23,18 @@ export function intakeRoutes(deps: { split: IntakeSplitService; mail: MailIntake
         limit: z.coerce.number().int().min(1).max(500).default(50),
         offset: z.coerce.number().int().min(0).default(0),
       }),
-      response: { status: 200, schema: z.object({ enabled: z.boolean(), mailbox: z.unknown(), lastPoll: z.unknown(), counts: z.record(z.string(), z.number()), messages: z.array(z.unknown()) }) },
-      handler: async ({ query }) => deps.mail.status(query),
+      response: {
+        status: 200,
+        schema: z.object({
+          enabled: z.boolean(),
+          mailbox: z.unknown(),
+          lastPoll: z.unknown(),
+          counts: z.record(z.string(), z.number()),
+          messages: z.array(z.unknown()).describe('a message about a restricted customer (GDPR art. 18) has `restricted: true` and, for roles other than compliance and admin, no sender, subject, Message-ID, customer, attachment names or error text'),
+        }),
+      },
+      // GDPR art. 18: a restricted customer's message stays listed without what names it (see MailIntakeService.status).
+      handler: async ({ query, principal }) => deps.mail.status(query, principal),
     }),
     route({
       method: 'post',
@@ -66,11 +76,22 @@ export function intakeRoutes(deps: { split: IntakeSplitService; mail: MailIntake
           documentId: z.string(),
           split: z.boolean(),
           stack: z.object({ sha256: z.string(), mime: z.string(), pages: z.number(), sheets: z.number() }).nullable(),
-          parts: z.array(z.object({ partNo: z.number(), kind: z.string(), pages: z.array(z.number()) }).passthrough()),
+          parts: z.array(
+            z
+              .object({
+                partNo: z.number(),
+                kind: z.string(),
+                pages: z.array(z.number()),
+                restricted: z.boolean().optional().describe('the part went to a restricted customer (GDPR art. 18): its customer and sheet code are hidden from roles other than compliance and admin'),
+              })
+              .passthrough(),
+          ),
           createdAt: z.string().nullable(),
         }),
       },
-      handler: async ({ params }) => deps.split.describe(params.id),
+      // GDPR art. 18: the stack of a restricted customer is refused; its other parts are shown without naming one.
+      reads: { document: 'id' },
+      handler: async ({ params, principal }) => deps.split.describe(params.id, principal),
     }),
   ];
 }

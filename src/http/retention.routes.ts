@@ -67,6 +67,7 @@ const DisposalItemSchema = z.object({
   locationPath: z.string().nullable(),
   title: z.string().nullable().optional().describe('the live document\'s title (null once destroyed)'),
   location: LocationRefSchema.nullable().optional().describe('where the paper is now: a place, or checked out to a person with dueBackOn'),
+  restricted: z.boolean().optional().describe('a restricted customer\'s item (GDPR art. 18): title, customer and notes hidden from roles other than compliance and admin'),
 });
 
 const DisposalSummary = z.object({
@@ -130,6 +131,24 @@ export function retentionRoutes(deps: { retention: RetentionService; holds: Hold
   const pickList = async (id: string, principal: Principal) => {
     const list = await disposals.pickList(id);
     return deps.restriction ? { ...list, items: await deps.restriction.redactPaper(principal, list.items, '') } : list;
+  };
+  // The mailroom confirming a transfer gets the disposal back: a restricted customer's items without
+  // title, customer or notes, and an erasure disposal of a restricted customer without its customer
+  // and reason (GDPR art. 18). Compliance and admin see everything.
+  const redactDisposal = async <D extends { customerId: string | null; reason: string; items: { documentId: string; title?: string | null; customerId: string | null; decisionNote: string | null; note: string | null }[] }>(
+    d: D,
+    principal: Principal,
+  ): Promise<D> => {
+    const r = deps.restriction;
+    if (!r) return d;
+    const hidden = await r.hiddenDocuments(principal, d.items.map((i) => i.documentId));
+    const hideCustomer = await r.hidesCustomer(principal, d.customerId);
+    if (hidden.size === 0 && !hideCustomer) return d;
+    return {
+      ...d,
+      ...(hideCustomer ? { customerId: null, reason: '' } : {}),
+      items: d.items.map((i) => (hidden.has(i.documentId) ? { ...i, title: null, customerId: null, decisionNote: null, note: null, restricted: true } : i)),
+    };
   };
   return [
     // ------------------------------------------------------------------ retention
@@ -375,7 +394,7 @@ export function retentionRoutes(deps: { retention: RetentionService; holds: Hold
       params: IdParams,
       body: z.object({ documentId: SafeId, recipient: z.string().trim().min(2).max(300), reference: z.string().trim().min(1).max(300) }).strict(),
       response: { status: 200, schema: DisposalSchema },
-      handler: async ({ params, body, principal }) => disposals.transfer(params.id, body, principal),
+      handler: async ({ params, body, principal }) => redactDisposal(await disposals.transfer(params.id, body, principal), principal),
     }),
     route({
       method: 'get',

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { renderPickListPdf } from '../adapters/pdf/pick-list.pdf.js';
 import { Invalid } from '../errors.js';
 import type { DigitiseService } from '../services/digitise.service.js';
-import type { InventoryService } from '../services/inventory.service.js';
+import type { AuditReport, InventoryService } from '../services/inventory.service.js';
 import type { RequestsService } from '../services/requests.service.js';
 import type { TrackingService } from '../services/tracking.service.js';
 import { Reply, route } from './route.js';
@@ -11,6 +11,7 @@ import { DocumentSchema, IdParams, IsoDate, LocationRefSchema } from './schemas.
 import { decodeFileName, multipartUpload, uploadedFiles } from './upload.js';
 import type { RestrictionGuard } from '../services/restriction.guard.js';
 import { seesRestricted } from '../domain/restriction.js';
+import type { Principal } from '../domain/roles.js';
 
 /** What a hand scanner types; parseBarcode copes with stray white space and lower case. */
 export const ScannedCode = z.string().max(64).describe('A Dossierlink barcode as scanned, e.g. D0000000014');
@@ -73,6 +74,7 @@ const RequestView = z
     closedAt: z.string().nullable(),
     closedBy: z.string().nullable(),
     location: LocationRefSchema.nullable(),
+    restricted: z.boolean().optional().describe('a restricted customer\'s paper (GDPR art. 18): title, customer and note hidden from roles other than compliance and admin'),
   })
   .meta({ id: 'PaperRequest' });
 const PickListSchema = z.object({
@@ -147,6 +149,25 @@ export function trackingRoutes(deps: {
   restriction?: RestrictionGuard;
 }) {
   const { tracking, requests, inventory } = deps;
+  // An audit report names missing and misplaced paper: a restricted customer's without title (GDPR art. 18).
+  const redactAudit = async <A extends { report: AuditReport | null }>(a: A, principal: Principal): Promise<A> => {
+    const r = deps.restriction;
+    if (!a.report || !r) return a;
+    const report = a.report;
+    return {
+      ...a,
+      report: {
+        ...report,
+        missing: await r.redactPaper(principal, report.missing, null),
+        misplaced: await r.redactPaper(principal, report.misplaced, null),
+        unexpected: await r.redactPaper(principal, report.unexpected, null),
+        unknown: await r.redactPaper(principal, report.unknown, null),
+      },
+    };
+  };
+  // A request shown back (cancelled) names its paper: a restricted customer's without title or customer.
+  const redactRequest = async <R extends { documentId: string; title: string; customerId: string | null }>(req: R, principal: Principal): Promise<R & { restricted?: boolean }> =>
+    (await deps.restriction?.hiddenDocuments(principal, [req.documentId]))?.has(req.documentId) ? { ...req, title: '', customerId: null, note: null, restricted: true } : req;
   const upload = multipartUpload(deps.uploadTmpDir, deps.maxUploadBytes);
   return [
     route({
@@ -177,11 +198,17 @@ export function trackingRoutes(deps: {
           customerId: z.string().nullable(),
           location: LocationRefSchema.nullable(),
           history: z.array(HistoryEntry),
+          restricted: z.boolean().optional().describe('a restricted customer\'s paper (GDPR art. 18): title, customer and movement notes hidden from the mailroom; other roles but compliance and admin get 403 restricted'),
         }),
       },
       handler: async ({ params, principal }) => {
         const item = await tracking.item(params.barcode);
         await deps.restriction?.assertCustomer(principal, item.customerId, { storage: true });
+        // The mailroom that stores restricted paper still finds where it is and moves it, but as on
+        // its other paper lists without title, customer or movement notes (GDPR art. 18).
+        if (await deps.restriction?.hidesCustomer(principal, item.customerId)) {
+          return { ...item, title: '', customerId: null, history: item.history.map((m) => ({ ...m, note: null })), restricted: true };
+        }
         return item;
       },
     }),
@@ -233,22 +260,7 @@ export function trackingRoutes(deps: {
       summary: 'An inventory audit: progress, and its report once finished',
       params: IdParams,
       response: { status: 200, schema: AuditView },
-      handler: async ({ params, principal }) => {
-        const a = await inventory.get(params.id);
-        if (!a.report || !deps.restriction) return a;
-        const r = deps.restriction;
-        const report = a.report;
-        return {
-          ...a,
-          report: {
-            ...report,
-            missing: await r.redactPaper(principal, report.missing, null),
-            misplaced: await r.redactPaper(principal, report.misplaced, null),
-            unexpected: await r.redactPaper(principal, report.unexpected, null),
-            unknown: await r.redactPaper(principal, report.unknown, null),
-          },
-        };
-      },
+      handler: async ({ params, principal }) => redactAudit(await inventory.get(params.id), principal),
     }),
     route({
       method: 'post',
@@ -278,7 +290,7 @@ export function trackingRoutes(deps: {
       params: IdParams,
       body: z.object({ correct: z.boolean().default(false) }).strict(),
       response: { status: 200, schema: AuditView },
-      handler: async ({ params, body, principal }) => inventory.finish(params.id, body, principal),
+      handler: async ({ params, body, principal }) => redactAudit(await inventory.finish(params.id, body, principal), principal),
     }),
     route({
       method: 'post',
@@ -313,7 +325,7 @@ export function trackingRoutes(deps: {
       summary: 'Cancel an open request (the requester or the mailroom)',
       params: IdParams,
       response: { status: 200, schema: RequestView },
-      handler: async ({ params, principal }) => requests.cancel(params.id, principal),
+      handler: async ({ params, principal }) => redactRequest(await requests.cancel(params.id, principal), principal),
     }),
     route({
       method: 'get',

@@ -243,14 +243,18 @@ export class CouponsService {
   async reviewImage(id: string, actor: Principal): Promise<Buffer> {
     const r = await mailingsRepository.getReview(this.db, id);
     if (!r) throw new NotFound('review item', id);
-    // GDPR art. 18: the page shows a restricted customer's coupon; only compliance and admin see it.
+    await this.assertNotRestricted(id, actor);
+    await this.audit.recordNow({ actorId: actor.id, action: 'coupon.review-view', subjectType: 'coupon-review', subjectId: id });
+    return this.store.getBuffer(r.image_sha256);
+  }
+
+  /** GDPR art. 18: a review item about a restricted customer (left out of the list) is only for compliance and admin; audited refusal. */
+  private async assertNotRestricted(id: string, actor: Principal): Promise<void> {
     const customerId = await mailingsRepository.reviewCustomer(this.db, id);
     if (customerId && !seesRestricted(actor) && (await restrictionRepository.customerRestricted(this.db, customerId))) {
       await this.audit.recordNow({ actorId: actor.id, action: 'restricted.refused', subjectType: 'coupon-review', subjectId: id, customerId });
       throw new Restricted('This coupon belongs to a customer whose processing is restricted (GDPR art. 18); only compliance may see it');
     }
-    await this.audit.recordNow({ actorId: actor.id, action: 'coupon.review-view', subjectType: 'coupon-review', subjectId: id });
-    return this.store.getBuffer(r.image_sha256);
   }
 
   /**
@@ -261,6 +265,8 @@ export class CouponsService {
   async resolve(id: string, a: ResolveAction, actor: Principal) {
     const review = await mailingsRepository.getReview(this.db, id);
     if (!review) throw new NotFound('review item', id);
+    // The item the mailroom cannot list or see is not resolved by its id either (its answer names the customer).
+    await this.assertNotRestricted(id, actor);
     let letter: LetterWithMailing | undefined;
     if (a.action === 'code') {
       const code = this.letterCode(a.barcode);

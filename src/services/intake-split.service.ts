@@ -23,9 +23,12 @@ import { customersRepository } from '../db/customers.repository.js';
 import type { Database, Queryable } from '../db/database.js';
 import { documentsRepository, type DocumentRow } from '../db/documents.repository.js';
 import { intakeSplitsRepository } from '../db/intake-splits.repository.js';
+import { restrictionRepository } from '../db/restriction.repository.js';
 import { mailingsRepository } from '../db/mailings.repository.js';
 import { parseBarcode } from '../domain/barcode.js';
 import { DOCUMENT_TYPES } from '../domain/document.js';
+import { seesRestricted } from '../domain/restriction.js';
+import type { Principal } from '../domain/roles.js';
 import { coverCode, needsSplit, parseCoverCode, splitStack, type IntakePage, type IntakePart } from '../domain/intake-split.js';
 import { UnknownReference } from '../errors.js';
 import type { Job, JobQueuePort } from './job-queue.port.js';
@@ -337,15 +340,36 @@ export class IntakeSplitService {
     return { code, pdf };
   }
 
-  /** Where the pages of a split stack went, for the operator. */
-  async describe(documentId: string) {
-    const split = await intakeSplitsRepository.get(this.deps.db, documentId);
-    const parts = await intakeSplitsRepository.parts(this.deps.db, documentId);
+  /**
+   * Where the pages of a split stack went, for the operator.
+   *
+   * GDPR art. 18, for everyone but compliance and admin (`actor`): the route refuses the stack of a
+   * restricted customer (403); a part that became (or duplicates) a restricted customer's document,
+   * or was assigned to one, keeps its pages, kind and document id (the operator still sees where
+   * the pages went; opening the document is refused) but loses its customer and the sheet code
+   * that names it, and is marked `restricted: true`.
+   */
+  async describe(documentId: string, actor?: Principal) {
+    const { db } = this.deps;
+    const split = await intakeSplitsRepository.get(db, documentId);
+    const rows = await intakeSplitsRepository.parts(db, documentId);
+    const parts = rows.map((p) => ({ partNo: p.part_no, kind: p.kind, pages: JSON.parse(p.pages) as number[], ...(JSON.parse(p.result) as PartResult) }));
+    const docsOf = (p: PartResult) => [p.documentId, p.duplicateOf].filter((id): id is string => typeof id === 'string');
+    const [hiddenDocs, hiddenCustomers] = seesRestricted(actor)
+      ? [new Set<string>(), new Set<string>()]
+      : await Promise.all([
+          restrictionRepository.restrictedDocumentsAmong(db, [...new Set(parts.flatMap(docsOf))]),
+          restrictionRepository.restrictedAmong(db, [...new Set(parts.flatMap((p) => (p.customerId ? [p.customerId] : [])))]),
+        ]);
     return {
       documentId,
       split: Boolean(split),
       stack: split ? { sha256: split.stack_sha256, mime: split.stack_mime, pages: split.page_count, sheets: split.sheets } : null,
-      parts: parts.map((p) => ({ partNo: p.part_no, kind: p.kind, pages: JSON.parse(p.pages) as number[], ...(JSON.parse(p.result) as PartResult) })),
+      parts: parts.map((p) =>
+        docsOf(p).some((id) => hiddenDocs.has(id)) || (p.customerId && hiddenCustomers.has(p.customerId))
+          ? { ...p, customerId: null, ...(p.sheet !== undefined ? { sheet: null } : {}), restricted: true }
+          : p,
+      ),
       createdAt: split?.created_at ?? null,
     };
   }

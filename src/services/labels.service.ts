@@ -12,6 +12,7 @@ import type { AuditService } from './audit.service.js';
 import { nowIso, type Clock } from './clock.js';
 import { defaultTitle } from './document-records.js';
 import { placeRef } from './documents.service.js';
+import { RestrictionGuard } from './restriction.guard.js';
 import { parseItemCode } from './tracking.service.js';
 
 /** Enough for a day's post or a move of an archive; more is a batch job, not a request. */
@@ -21,17 +22,26 @@ export type LabelOptions = { layout: string; startAt?: number; outline?: boolean
 
 /** Barcode labels for paper and places, and sheets of pre-printed blank codes. */
 export class LabelsService {
+  /**
+   * GDPR art. 18: a document label prints the customer and title, so it is refused (403
+   * `restricted`, audited) for a restricted customer's paper to everyone but compliance and admin,
+   * whichever way it is asked for: by document, in a sheet by id or code, or by code as a place label.
+   */
+  private readonly restriction: RestrictionGuard;
+
   constructor(
     private readonly db: Database,
     private readonly audit: AuditService,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.restriction = new RestrictionGuard(db, audit);
+  }
 
   async documentLabel(documentId: string, opts: LabelOptions, actor: Principal): Promise<{ pdf: Uint8Array; barcode: string }> {
     const doc = await documentsRepository.get(this.db, documentId);
     if (!doc) throw new NotFound('document', documentId);
     if (!doc.barcode) throw new Conflict('This document has no barcode: only registered paper gets a label', { documentId }, 'no_barcode');
-    const label = await this.documentContent(this.db, doc);
+    const label = await this.documentContent(this.db, doc, actor);
     const pdf = await renderLabelsPdf([label], opts);
     await this.recordPrint(actor, [doc.barcode], opts.layout);
     return { pdf, barcode: doc.barcode };
@@ -39,7 +49,7 @@ export class LabelsService {
 
   async placeLabel(raw: string, opts: LabelOptions, actor: Principal): Promise<{ pdf: Uint8Array; barcode: string }> {
     const code = parseItemCode(raw);
-    const label = await this.codeContent(this.db, code.code);
+    const label = await this.codeContent(this.db, code.code, actor);
     const pdf = await renderLabelsPdf([label], opts);
     await this.recordPrint(actor, [code.code], opts.layout);
     return { pdf, barcode: code.code };
@@ -53,9 +63,9 @@ export class LabelsService {
       const doc = await documentsRepository.get(this.db, id);
       if (!doc) throw new NotFound('document', id);
       if (!doc.barcode) throw new Conflict(`Document ${id} has no barcode: only registered paper gets a label`, { documentId: id }, 'no_barcode');
-      labels.push(await this.documentContent(this.db, doc));
+      labels.push(await this.documentContent(this.db, doc, actor));
     }
-    for (const raw of input.barcodes ?? []) labels.push(await this.codeContent(this.db, parseItemCode(raw).code));
+    for (const raw of input.barcodes ?? []) labels.push(await this.codeContent(this.db, parseItemCode(raw).code, actor));
     if (labels.length === 0) throw new Invalid('Give documentIds or barcodes to print', undefined, 'no_labels');
     if (labels.length > MAX_LABELS_PER_REQUEST) throw new Invalid(`At most ${MAX_LABELS_PER_REQUEST} labels per request`, { count: labels.length }, 'too_many_labels');
     const pdf = await renderLabelsPdf(labels, { layout: input.layout, startAt: input.startAt, outline: input.outline, onProgress });
@@ -89,7 +99,8 @@ export class LabelsService {
   }
 
   /** A document label: customer in bold, then type and date, then the title. */
-  private async documentContent(q: Queryable, doc: DocumentRow): Promise<LabelContent> {
+  private async documentContent(q: Queryable, doc: DocumentRow, actor: Principal): Promise<LabelContent> {
+    await this.restriction.assertDocument(actor, doc.id);
     const customer = doc.customer_id ? await customersRepository.get(q, doc.customer_id) : undefined;
     const kind = defaultTitle(doc.type, {});
     return {
@@ -98,10 +109,10 @@ export class LabelsService {
     };
   }
 
-  private async codeContent(q: Queryable, code: string): Promise<LabelContent> {
+  private async codeContent(q: Queryable, code: string, actor: Principal): Promise<LabelContent> {
     if (code.startsWith('D')) {
       const doc = await documentsRepository.byBarcode(q, code);
-      if (doc) return this.documentContent(q, doc);
+      if (doc) return this.documentContent(q, doc, actor);
       const reserved = await blankCodesRepository.get(q, code);
       if (reserved && !reserved.document_id) throw new AppError(409, 'unregistered_blank_code', `${code} is a blank code not yet used: it was printed once and is not printed again`);
       throw new NotFound('document with barcode', code);

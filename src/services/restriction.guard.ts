@@ -33,6 +33,12 @@ export class RestrictionGuard {
     return restrictionRepository.restrictedDocumentsAmong(this.db, [...new Set(documentIds)]);
   }
 
+  /** Of these e-mail messages, the ones about a restricted customer this principal may not see (empty for compliance and admin). */
+  async hiddenMailMessages(p: Principal | undefined, messageIds: string[]): Promise<Set<string>> {
+    if (seesRestricted(p)) return new Set();
+    return restrictionRepository.restrictedMailMessagesAmong(this.db, [...new Set(messageIds)]);
+  }
+
   /**
    * Paper lists the mailroom works from (inventory reports, disposal pick lists): a restricted
    * customer's item stays (storing and handling the paper is allowed) but its title and customer

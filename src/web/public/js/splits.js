@@ -38,6 +38,7 @@ export function splitParts(split, { currentId } = {}) {
         { class: 'split-part', dataset: { kind: p.kind, documentId: id ?? '' } },
         h('strong', {}, `${label} · ${pagesText(p.pages)}`),
         p.customerId ? ` · ${p.customerId}` : '',
+        p.restricted ? [' · ', h('span', { class: 'badge warn' }, t('customers.restricted'))] : '',
         p.type ? ` · ${typeName(p.type)}` : '',
         p.duplicateOf ? ` · ${t('upload.duplicate')}` : '',
         p.note ? h('span', { class: 'muted' }, ` · ${p.note}`) : '',

@@ -27,7 +27,8 @@ export async function render(main, { query, navigate }) {
           { label: t('mail.received'), cell: (m) => fmtDateTime(m.receivedAt ?? m.createdAt) },
           { label: t('mail.status'), cell: (m) => badge(t(`mail.status.${m.status}`), TONE[m.status] ?? 'neutral') },
           { label: t('mail.sender'), cell: (m) => [m.sender ?? '—', h('div', { class: 'small' }, m.subject ?? '')] },
-          { label: t('common.customer'), cell: (m) => m.customerId ?? h('span', { class: 'muted' }, t('upload.noCustomer')) },
+          // A restricted customer's message (GDPR art. 18) comes without sender, subject and customer: say why.
+          { label: t('common.customer'), cell: (m) => (m.restricted ? badge(t('customers.restricted'), 'warn') : (m.customerId ?? h('span', { class: 'muted' }, t('upload.noCustomer')))) },
           { label: t('mail.documents'), cell: documents },
           { label: t('mail.problems'), cell: problems },
         ],

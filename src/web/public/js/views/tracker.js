@@ -266,7 +266,7 @@ export async function render(main, { query, navigate }) {
           replace(
             out,
             h('h3', {}, h('code', {}, r.barcode), ' ', r.title),
-            h('dl', { class: 'kv' }, h('dt', {}, t('scan.where')), h('dd', {}, r.location ? r.location.path : t('scan.notFiled')), r.location?.dueBackOn ? [h('dt', {}, t('scan.dueBack')), h('dd', {}, fmtDate(r.location.dueBackOn))] : null, h('dt', {}, t('common.customer')), h('dd', {}, r.customerId ?? '—')),
+            h('dl', { class: 'kv' }, h('dt', {}, t('scan.where')), h('dd', {}, r.location ? r.location.path : t('scan.notFiled')), r.location?.dueBackOn ? [h('dt', {}, t('scan.dueBack')), h('dd', {}, fmtDate(r.location.dueBackOn))] : null, h('dt', {}, t('common.customer')), h('dd', {}, r.restricted ? badge(t('customers.restricted'), 'warn') : (r.customerId ?? '—'))),
             h('h3', {}, t('scan.history')),
             table(
               [

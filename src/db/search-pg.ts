@@ -9,6 +9,9 @@ const CONFIG = 'dossierlink';
 /** Title weighs A, text B: {D, C, B, A} = {0, 0, 1/3, 1}, a title hit 3x a text hit, as bm25(3, 1) in SQLite. */
 const WEIGHTS = '{0, 0, 0.3333, 1}';
 
+/** Lower is better, as bm25: the rank (normalised by the document's length, 1) negated. */
+const RANK = `-ts_rank('${WEIGHTS}', s.tsv, to_tsquery('${CONFIG}', $q), 1)`;
+
 /**
  * ts_headline options giving SQLite's snippet(…, 16) shape: one fragment of at most 16 words
  * around the best match, marked with the same private-use characters. Short words count (FTS5 has
@@ -112,12 +115,13 @@ export const postgresSearchIndex: SearchIndex = {
           { ...args, limit, offset },
         )
       : await q.all<{ id: string; score: number; n: number }>(
-          // OFFSET 0 keeps the subquery whole, so each match is ranked as it is read and the
-          // window buffers (id, score) pairs; flattened, the planner ranks above the window and
-          // the window buffers every matching vector instead (to disk past work_mem: 3x slower).
-          `SELECT id, score, COUNT(*) OVER () AS n
-           FROM (SELECT s.document_id AS id, -ts_rank('${WEIGHTS}', s.tsv, to_tsquery('${CONFIG}', $q), 1) AS score FROM ${from} OFFSET 0) m
-           ORDER BY score, id LIMIT $limit OFFSET $offset`,
+          // The count's window is ordered by the rank over the whole frame: that makes the planner
+          // rank each match below the window, in parallel workers when it uses them, and buffer
+          // (id, score) pairs. With a bare COUNT(*) OVER () it ranks above the window, which then
+          // buffers every matching vector (to disk past work_mem), and a subquery to prevent that
+          // cannot run in parallel: at 100k documents `ka*` (92k matches) 1.6 s -> 0.3 s.
+          `SELECT s.document_id AS id, ${RANK} AS score, COUNT(*) OVER (ORDER BY ${RANK} ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS n
+           FROM ${from} ORDER BY score, s.document_id LIMIT $limit OFFSET $offset`,
           { ...args, limit, offset },
         );
     // A page past the last hit has no row to carry the count: count on its own (up to the cap).

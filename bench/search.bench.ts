@@ -190,6 +190,9 @@ export async function benchSearch(n = 100_000, engines = (process.env.BENCH_SEAR
     out.postgres = pg;
     out.postgresSearchP95Ms = pg.searchP95Ms;
     if (typeof out.searchP95Ms === 'number') out.ratioP95PostgresVsSqlite = Math.round(((pg.searchP95Ms as number) / out.searchP95Ms) * 100) / 100;
+    // Per query shape too (issue #15): the target holds for every shape, not only over all of them.
+    const lite = out.p95ByQueryMs as Record<string, number> | undefined;
+    if (lite) out.ratioP95ByQueryPostgresVsSqlite = Object.fromEntries(Object.entries(pg.p95ByQueryMs as Record<string, number>).map(([k, v]) => [k, Math.round((v / lite[k]!) * 100) / 100]));
   }
   return out;
 }

@@ -12,7 +12,7 @@ import { closePgAdmin, freshPgDatabase } from '../helpers/postgres.js';
 
 /** Tables only one engine has (each its own search index; PostgreSQL's outbox counter and job runners), and the real rowid columns PostgreSQL adds. */
 const SQLITE_ONLY = /^(document_fts.*|sqlite_.*|schema_migrations)$/;
-const PG_ONLY = new Set(['document_search', 'outbox_counter', 'schema_migrations', 'job_runners']);
+const PG_ONLY = new Set(['document_search', 'document_search_text', 'outbox_counter', 'schema_migrations', 'job_runners']);
 const PG_ROWID_TABLES = new Set(['documents', 'jobs', 'mail_message_documents']);
 
 const doc = (id: string, customerId: string | null) => [

@@ -10,6 +10,7 @@ import { migrate } from '../../src/db/migrate.js';
 import { MARK_CLOSE, MARK_OPEN, TOTAL_CAP, searchRepository, type SearchFilters } from '../../src/db/search.repository.js';
 import { toFts5Match } from '../../src/db/search-fts5.js';
 import { parseQuery, type SearchQuery } from '../../src/domain/search-query.js';
+import { fillSearchIndex } from '../helpers/search-corpus.js';
 
 /**
  * The query plans before issue 15, kept verbatim as the reference: the faster plans must return
@@ -146,5 +147,34 @@ describe('searchRepository.search query plans (issue 15)', () => {
     assert.ok(new Set(scores).size < scores.length, 'equal scores occur');
     const sla = await searchRepository.search(db, parseQuery('factuur'), { type: 'sla' }, 500, 0);
     assert.ok(sla.total > 0 && sla.total < all.total && sla.rows.every((r) => r.type === 'sla'));
+  });
+});
+
+describe('searchRepository.search for one customer past the total cap (issue 15)', () => {
+  let dir: string;
+  let db: Database;
+  before(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'dossierlink-search-cap-'));
+    db = await Database.open(path.join(dir, 'db.sqlite'));
+    await migrate(db);
+    await db.run("INSERT INTO customers (id, name, created_at, updated_at) VALUES ('KL-000777', 'Groot', '2026-01-01', '2026-01-01')");
+    // Every title is "Brief <n>": `brief` matches every document, past the cap.
+    await fillSearchIndex(db, TOTAL_CAP + 200, { customerId: 'KL-000777', words: 10 });
+  });
+  after(async () => {
+    await db?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('given more matching documents than the cap when one customer is searched then total, cap flag and every page are what the old plan returned', async () => {
+    const f = { customerId: 'KL-000777', hideRestricted: true };
+    for (const text of ['brief']) {
+      // The first page comes from one pass; a page past the cap from the count and ranking passes.
+      for (const [limit, offset] of [[20, 0], [20, TOTAL_CAP - 5]] as const) {
+        const now = await searchRepository.search(db, parseQuery(text), f, limit, offset);
+        assert.deepEqual(now, await searchBefore(db, parseQuery(text), f, limit, offset), `${text} limit ${limit} offset ${offset}`);
+        assert.ok(now.totalCapped && now.total === TOTAL_CAP && now.rows.length === limit, `${text} is capped`);
+      }
+    }
   });
 });

@@ -104,11 +104,13 @@ export const sqliteSearchIndex: SearchIndex = {
     const total = Math.min(n, TOTAL_CAP);
     if (top.length === 0) return { total, totalCapped: n > TOTAL_CAP, rows: [] };
     // Snippets for the page only. `rowid IN (…)` seeks each hit, and FTS5 sets the MATCH up again
-    // per seek: cheap for plain words and indexed 2-3 letter prefixes, but a longer prefix is
-    // expanded over all its words each time (20 x 0.5 ms for "kalo*" at 100k). Such a query with
-    // an uncapped count is answered by one walk over its matches instead (10 -> 2 ms); `+rowid`
-    // keeps the rowids out of the index.
-    const walk = n <= TOTAL_CAP && [...query.all.flat(), ...query.none].some((t) => t.prefix);
+    // per seek: cheap for plain words and the 2-3 letter prefixes it indexes (migration 003), but
+    // another prefix is expanded over all its words each time, which costs as much as walking its
+    // matches (20 x 0.5 ms for "kalo*" at 100k, 20 x 5 ms at 1M). Such a query, or any prefix
+    // query with an uncapped count, is answered by one walk over its matches instead (10 -> 2 ms
+    // at 100k); `+rowid` keeps the rowids out of the index.
+    const prefixes = [...query.all.flat(), ...query.none].filter((t) => t.prefix);
+    const walk = prefixes.length > 0 && (n <= TOTAL_CAP || prefixes.some((t) => ![2, 3].includes([...t.text].length)));
     const rows = await q.all<SearchRow & { rowid: number }>(
       `SELECT d.rowid AS rowid, d.id, d.customer_id, d.type, d.class, d.title, d.doc_date,
               snippet(document_fts, 1, '${MARK_OPEN}', '${MARK_CLOSE}', '…', 16) AS snippet

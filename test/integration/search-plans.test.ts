@@ -10,6 +10,7 @@ import { migrate } from '../../src/db/migrate.js';
 import { MARK_CLOSE, MARK_OPEN, TOTAL_CAP, searchRepository, type SearchFilters } from '../../src/db/search.repository.js';
 import { toFts5Match } from '../../src/db/search-fts5.js';
 import { parseQuery, type SearchQuery } from '../../src/domain/search-query.js';
+import { fillSearchIndex } from '../helpers/search-corpus.js';
 
 /**
  * The query plans before issue 15, kept verbatim as the reference: the faster plans must return
@@ -24,8 +25,12 @@ async function searchBefore(q: Queryable, query: SearchQuery, f: SearchFilters, 
   if (f.class) (parts.push('d.class = ?'), wargs.push(f.class));
   if (f.from) (parts.push('d.doc_date >= ?'), wargs.push(f.from));
   if (f.to) (parts.push('d.doc_date <= ?'), wargs.push(f.to));
-  const w = parts.join(' AND ');
   const filtered = parts.length > 1;
+  // Restriction as it was first written: by customer, on the documents table, and without other
+  // filters a list of rowids beside the index (destroyed documents are no longer in the index).
+  if (f.hideRestricted) parts.push('(d.customer_id IS NULL OR d.customer_id NOT IN (SELECT id FROM customers WHERE restricted <> 0))');
+  const w = parts.join(' AND ');
+  const hide = f.hideRestricted ? ' AND rowid NOT IN (SELECT d.rowid FROM documents d WHERE d.customer_id IN (SELECT id FROM customers WHERE restricted <> 0))' : '';
   let matches: string;
   let args: unknown[];
   let order: string;
@@ -39,7 +44,7 @@ async function searchBefore(q: Queryable, query: SearchQuery, f: SearchFilters, 
     matches = filtered
       ? `SELECT document_fts.rowid AS rowid, bm25(document_fts, 3.0, 1.0) AS score FROM document_fts
          JOIN documents d NOT INDEXED ON d.rowid = document_fts.rowid WHERE document_fts MATCH ? AND ${w}`
-      : `SELECT rowid, bm25(document_fts, 3.0, 1.0) AS score FROM document_fts WHERE document_fts MATCH ?`;
+      : `SELECT rowid, bm25(document_fts, 3.0, 1.0) AS score FROM document_fts WHERE document_fts MATCH ?${hide}`;
     args = [match, ...(filtered ? wargs : [])];
     order = 'score';
   }
@@ -92,7 +97,8 @@ describe('searchRepository.search query plans (issue 15)', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const queries = ['factuur', 'ka*', 'kab*', 'offerte totaal', '"factuur totaal"', 'storing OR kameel', 'nergens'];
+  // Prefixes of 2-3 letters use FTS5's prefix indexes, longer ones are expanded word by word.
+  const queries = ['factuur', 'ka*', 'kab*', 'kame*', 'factuur -kale*', 'offerte totaal', '"factuur totaal"', 'storing OR kameel', 'nergens'];
   const filters: SearchFilters[] = [
     {},
     { customerId: 'KL-000003' },
@@ -103,18 +109,36 @@ describe('searchRepository.search query plans (issue 15)', () => {
     { class: 'static' },
     { type: 'letter', class: 'dynamic', to: '2020-06-30' },
   ];
-  for (const f of filters) {
-    it(`given 3,000 documents when searched with filters ${JSON.stringify(f)} then every query returns exactly what the old plan returned`, async () => {
-      for (const text of queries) {
-        const match = parseQuery(text);
-        for (const [limit, offset] of [[20, 0], [20, 20], [500, 0]] as const) {
-          const now = await searchRepository.search(db, match, f, limit, offset);
-          const was = await searchBefore(db, match, f, limit, offset);
-          assert.deepEqual(now, was, `${text} ${JSON.stringify(f)} limit ${limit} offset ${offset}`);
-        }
+  // What a user without the compliance role searches with: restricted customers hidden.
+  const hiding: SearchFilters[] = [{ hideRestricted: true }, { customerId: 'KL-000005', hideRestricted: true }, { type: 'quote', from: '2015-01-01', hideRestricted: true }];
+  async function sameAsBefore(f: SearchFilters) {
+    for (const text of queries) {
+      const match = parseQuery(text);
+      for (const [limit, offset] of [[20, 0], [20, 20], [500, 0]] as const) {
+        const now = await searchRepository.search(db, match, f, limit, offset);
+        const was = await searchBefore(db, match, f, limit, offset);
+        assert.deepEqual(now, was, `${text} ${JSON.stringify(f)} limit ${limit} offset ${offset}`);
       }
+    }
+  }
+  for (const f of [...filters, ...hiding]) {
+    it(`given 3,000 documents when searched with filters ${JSON.stringify(f)} then every query returns exactly what the old plan returned`, async () => {
+      await sameAsBefore(f);
     });
   }
+
+  it('given a restricted customer when searched hiding restricted customers then every query returns exactly what the old plan returned, without that customer', async () => {
+    await db.run("UPDATE customers SET restricted = 1 WHERE id = 'KL-000005'");
+    try {
+      for (const f of hiding) await sameAsBefore(f);
+      const shown = await searchRepository.search(db, parseQuery('factuur'), { hideRestricted: true }, 500, 0);
+      const all = await searchRepository.search(db, parseQuery('factuur'), {}, 500, 0);
+      assert.ok(shown.total < all.total && shown.rows.every((r) => r.customer_id !== 'KL-000005'), 'the restricted customer is hidden');
+      assert.equal((await searchRepository.search(db, parseQuery('factuur'), { customerId: 'KL-000005', hideRestricted: true }, 20, 0)).total, 0);
+    } finally {
+      await db.run("UPDATE customers SET restricted = 0 WHERE id = 'KL-000005'");
+    }
+  });
 
   it('given a generated set when searched then the comparison is not vacuous (hits, ties and filters all occur)', async () => {
     const all = await searchRepository.search(db, parseQuery('factuur'), {}, 500, 0);
@@ -123,5 +147,34 @@ describe('searchRepository.search query plans (issue 15)', () => {
     assert.ok(new Set(scores).size < scores.length, 'equal scores occur');
     const sla = await searchRepository.search(db, parseQuery('factuur'), { type: 'sla' }, 500, 0);
     assert.ok(sla.total > 0 && sla.total < all.total && sla.rows.every((r) => r.type === 'sla'));
+  });
+});
+
+describe('searchRepository.search for one customer past the total cap (issue 15)', () => {
+  let dir: string;
+  let db: Database;
+  before(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'dossierlink-search-cap-'));
+    db = await Database.open(path.join(dir, 'db.sqlite'));
+    await migrate(db);
+    await db.run("INSERT INTO customers (id, name, created_at, updated_at) VALUES ('KL-000777', 'Groot', '2026-01-01', '2026-01-01')");
+    // Every title is "Brief <n>": `brief` matches every document, past the cap.
+    await fillSearchIndex(db, TOTAL_CAP + 200, { customerId: 'KL-000777', words: 10 });
+  });
+  after(async () => {
+    await db?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('given more matching documents than the cap when one customer is searched then total, cap flag and every page are what the old plan returned', async () => {
+    const f = { customerId: 'KL-000777', hideRestricted: true };
+    for (const text of ['brief']) {
+      // The first page comes from one pass; a page past the cap from the count and ranking passes.
+      for (const [limit, offset] of [[20, 0], [20, TOTAL_CAP - 5]] as const) {
+        const now = await searchRepository.search(db, parseQuery(text), f, limit, offset);
+        assert.deepEqual(now, await searchBefore(db, parseQuery(text), f, limit, offset), `${text} limit ${limit} offset ${offset}`);
+        assert.ok(now.totalCapped && now.total === TOTAL_CAP && now.rows.length === limit, `${text} is capped`);
+      }
+    }
   });
 });

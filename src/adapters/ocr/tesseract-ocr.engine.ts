@@ -179,7 +179,7 @@ export function createTesseractOcrEngine(opts: TesseractOcrOptions = {}): OcrEng
     if (failed) throw failed.reason;
     const results = settled.map((r) => ({ ...(r as PromiseFulfilledResult<Omit<OcrResult, 'rotation'>>).value, rotation }));
     if (plan.bands.length > 1) log?.debug?.({ bands: plan.bands.length }, 'ocr page read in bands');
-    return joinBands(plan, results);
+    return { ...joinBands(plan, results), timings: { orientationMs: 0, ocrMs: 0, passes: 1, bands: plan.bands.length } };
   }
 
   /** One tesseract call; aborts and timeouts kill the worker (wasm cannot be interrupted). */

@@ -97,6 +97,8 @@ async function service(pages: Page[], dense: Page, engine: 'tesseract-js' | 'nat
     await dl.startWorkers();
     // Workers start on first use: warm every one up so start-up is not counted (nor is it for the CLI's reference).
     await Promise.all(Array.from({ length: dl.ocr.workers }, () => dl.ocr.recognize(renderScan({ dpi: 100, lines: ['warm up'] }))));
+    // The dense page comes alone, as after a quiet spell (a page right after another is not split into bands).
+    await new Promise((r) => setTimeout(r, 1600));
     const upload = async (p: Page, i: number) => {
       const file = path.join(dir, `upload-${engine}-${i}.jpg`);
       await writeFile(file, p.jpeg);

@@ -101,14 +101,19 @@ describe(planBands.name, () => {
 describe('tesseract.js engine reading one page in bands', () => {
   const bandLog: number[] = [];
   const logger = { warn: () => undefined, debug: (o: object) => void ('bands' in o && bandLog.push(Number(o.bands))) };
-  const two = createTesseractOcrEngine({ langs: ['nld', 'eng'], workers: 2, logger });
+  const two = createTesseractOcrEngine({ langs: ['nld', 'eng'], workers: 2, logger, bandsAfterQuietMs: 300 });
   const one = createTesseractOcrEngine({ langs: ['nld', 'eng'], workers: 1 });
   after(() => Promise.all([two.terminate(), one.terminate()]));
 
   it('given a dense page alone with a worker idle when read then it is read in bands with the same text and page-coordinate word boxes as in one piece', async () => {
     // Start the second worker first, so it is idle when the page comes.
     await Promise.all([two.recognize(renderScan({ dpi: 100, lines: ['warm'] })), two.recognize(renderScan({ dpi: 100, lines: ['up'] }))]);
+    // Right after another page: a stream of pages, read whole.
     bandLog.length = 0;
+    await two.recognize(dense);
+    assert.deepEqual(bandLog, [], 'a page right after another is not split');
+    // A page alone after a quiet spell: split.
+    await new Promise((r) => setTimeout(r, 400));
     const [banded, whole] = await Promise.all([two.recognize(dense), one.recognize(dense)]);
     assert.deepEqual(bandLog, [2], 'read in two bands');
     const truth = DENSE_LINES.join('\n');

@@ -27,6 +27,12 @@ export type TesseractOcrOptions = {
   langPath?: string;
   createTimeoutMs?: number;
   pageTimeoutMs?: number;
+  /**
+   * A page is read in bands on idle workers only when no other page finished in this many ms:
+   * pages arriving one after another (a batch) keep every core busy with their other stages
+   * (decoding, barcodes), and splitting them measurably cost throughput. Default 1500.
+   */
+  bandsAfterQuietMs?: number;
 };
 
 /**
@@ -49,6 +55,9 @@ export function createTesseractOcrEngine(opts: TesseractOcrOptions = {}): OcrEng
   const createTimeoutMs = opts.createTimeoutMs ?? 60_000;
   const pageTimeoutMs = opts.pageTimeoutMs ?? 180_000;
   const log = opts.logger;
+  const quietMs = opts.bandsAfterQuietMs ?? 1500;
+  /** When the last page finished (its lease ended): pages in a stream do not get split. */
+  let lastPageEnd = -Infinity;
   const all = new Set<Slot>();
   const idle: Slot[] = [];
   const waiting: { resolve: (s: Slot) => void; reject: (e: unknown) => void }[] = [];
@@ -147,10 +156,11 @@ export function createTesseractOcrEngine(opts: TesseractOcrOptions = {}): OcrEng
 
   /**
    * Other workers idle right now, taken for the bands of one page. Only when nobody waits for a
-   * worker: with a queue of pages every worker is busy on a page of its own, which pays better.
+   * worker and no page finished just before: with a queue or a stream of pages every worker is
+   * busy on a page of its own, which pays better.
    */
   function borrowIdle(n: number): Slot[] {
-    if (waiting.length > 0 || terminated) return [];
+    if (waiting.length > 0 || terminated || performance.now() - lastPageEnd < quietMs) return [];
     return idle.splice(Math.max(0, idle.length - n), n);
   }
 
@@ -222,6 +232,7 @@ export function createTesseractOcrEngine(opts: TesseractOcrOptions = {}): OcrEng
       try {
         return await readPageOn(slot, image, o.signal);
       } finally {
+        lastPageEnd = performance.now();
         release(slot);
       }
     },

@@ -3,7 +3,9 @@
  * queue, rasterise, orientation, OCR, archive, detection, index) against the native
  * `tesseract` CLI doing OCR only on the same pages, cores and traineddata, in the same run.
  * Prints where the service's time goes, stage by stage, from the jobs' own log lines.
- * Options: BENCH_INGEST_PAGES (default 8).
+ * Options: BENCH_INGEST_PAGES (default 8); BENCH_INGEST_DENSE_ONLY=1 times only the one dense
+ * page (service and CLI, interleaved, BENCH_INGEST_DENSE_RUNS times each, default 3) and prints
+ * that page's own stage breakdown, for work on per-page latency without the batch.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -44,7 +46,7 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.le
 const r1 = (n: number) => Math.round(n * 10) / 10;
 
 /** The reference: the CLI on the decoded pages, one single-threaded process per core, OCR only. */
-async function nativeOcrOnly(bin: string, pages: Page[], densePage: Page, procs: number) {
+async function nativeOcrOnly(bin: string, pages: Page[], densePage: Page, procs: number, denseOnly = false) {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'dossierlink-bench-native-'));
   try {
     const require = createRequire(import.meta.url);
@@ -69,6 +71,7 @@ async function nativeOcrOnly(bin: string, pages: Page[], densePage: Page, procs:
     // One page alone first: the per-page latency of a dense A4 page.
     writeFileSync(path.join(dir, 'dense.pgm'), toPgm(densePage.image));
     const dense = await run(path.join(dir, 'dense.pgm'));
+    if (denseOnly) return { pagesPerMinute: 0, denseMs: dense.ms, cer: 0, cerUpright: 0, denseCer: computeCer(densePage.lines.join('\n'), dense.text) };
     const results: { ms: number; text: string }[] = new Array(files.length);
     let next = 0;
     const t0 = performance.now();
@@ -77,14 +80,14 @@ async function nativeOcrOnly(bin: string, pages: Page[], densePage: Page, procs:
     const cers = results.map((r, i) => computeCer(pages[i]!.lines.join('\n'), r.text));
     // The CLI without the OSD model cannot turn pages: its CER on the pages fed in upright is the fair one.
     const upright = cers.filter((_, i) => !KINDS[i % KINDS.length]!.rotate);
-    return { pagesPerMinute: (files.length / wallMs) * 60_000, denseMs: dense.ms, cer: mean(cers), cerUpright: mean(upright) };
+    return { pagesPerMinute: (files.length / wallMs) * 60_000, denseMs: dense.ms, cer: mean(cers), cerUpright: mean(upright), denseCer: computeCer(densePage.lines.join('\n'), dense.text) };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
 /** The whole service: pages uploaded through intake, timed until every document is final. */
-async function service(pages: Page[], dense: Page, engine: 'tesseract-js' | 'native') {
+async function service(pages: Page[], dense: Page, engine: 'tesseract-js' | 'native', denseOnly = false) {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'dossierlink-bench-ingest-'));
   const lines: Record<string, unknown>[] = [];
   const sink = new Writable({ write(chunk, _enc, cb) { for (const l of String(chunk).split('\n')) if (l.includes('"msg":"job"')) lines.push(JSON.parse(l)); cb(); } });
@@ -94,6 +97,8 @@ async function service(pages: Page[], dense: Page, engine: 'tesseract-js' | 'nat
     await dl.startWorkers();
     // Workers start on first use: warm every one up so start-up is not counted (nor is it for the CLI's reference).
     await Promise.all(Array.from({ length: dl.ocr.workers }, () => dl.ocr.recognize(renderScan({ dpi: 100, lines: ['warm up'] }))));
+    // The dense page comes alone, as after a quiet spell (a page right after another is not split into bands).
+    await new Promise((r) => setTimeout(r, 1600));
     const upload = async (p: Page, i: number) => {
       const file = path.join(dir, `upload-${engine}-${i}.jpg`);
       await writeFile(file, p.jpeg);
@@ -111,6 +116,16 @@ async function service(pages: Page[], dense: Page, engine: 'tesseract-js' | 'nat
     const denseId = await upload(dense, -1);
     await waitFinal([denseId]);
     const denseMs = performance.now() - t;
+    const denseText = (await dl.db.all<{ text: string }>('SELECT text FROM document_pages WHERE document_id = ? ORDER BY page_no', [denseId])).map((r) => r.text).join('\n');
+    const denseCer = computeCer(dense.lines.join('\n'), denseText);
+    if (denseOnly) {
+      for (let i = 0; i < 200 && !lines.some((l) => l.documentId === denseId); i++) await new Promise((r) => setTimeout(r, 10));
+      const job = lines.find((l) => l.documentId === denseId);
+      // The barcode split job runs before ingest (only one document is in flight here).
+      const split = lines.find((l) => l.kind === 'split');
+      const denseStages = { ...((job?.stages as Record<string, number>) ?? {}), queueWait: Number(job?.queueWaitMs ?? 0), job: Number(job?.ms ?? 0), splitJob: Number(split?.ms ?? 0), splitQueueWait: Number(split?.queueWaitMs ?? 0) };
+      return { pagesPerMinute: 0, denseMs, denseCer, cer: 0, failed: 0, stagesMsPerPage: {}, denseStages };
+    }
     lines.length = 0;
     t = performance.now();
     const ids: string[] = [];
@@ -131,7 +146,7 @@ async function service(pages: Page[], dense: Page, engine: 'tesseract-js' | 'nat
     const perPage = Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, r1(v / pages.length)]));
     perPage.queueWait = r1(mean(mine.map((l) => Number(l.queueWaitMs ?? 0))));
     perPage.job = r1(mean(mine.map((l) => Number(l.ms ?? 0))));
-    return { pagesPerMinute: (pages.length / wallMs) * 60_000, denseMs, cer, failed, stagesMsPerPage: perPage };
+    return { pagesPerMinute: (pages.length / wallMs) * 60_000, denseMs, denseCer, cer, failed, stagesMsPerPage: perPage, denseStages: {} as Record<string, number> };
   } finally {
     await dl.close();
     await rm(dir, { recursive: true, force: true });
@@ -150,6 +165,7 @@ export async function benchIngest(n = Number(process.env.BENCH_INGEST_PAGES ?? 8
   const denseImage = renderScan({ dpi: 300, heightIn: 11.69, lines: denseLines, seed: 99 });
   const dense: Page = { lines: denseLines, image: denseImage, jpeg: await toJpeg(denseImage) };
   const bin = await findNativeTesseract();
+  if (process.env.BENCH_INGEST_DENSE_ONLY === '1') return benchDenseOnly(dense, bin, Number(process.env.BENCH_INGEST_DENSE_RUNS ?? 3));
   // The machine is shared: each path runs twice, interleaved, and keeps its better run, so a
   // burst of someone else's load does not decide the ratio.
   type Run = { pagesPerMinute: number; denseMs: number };
@@ -184,4 +200,27 @@ export async function benchIngest(n = Number(process.env.BENCH_INGEST_PAGES ?? 8
     stagesMsPerPageTesseractJs: ours.stagesMsPerPage,
     stagesMsPerPageNative: oursNative?.stagesMsPerPage ?? null,
   };
+}
+
+/** One dense page alone, service (tesseract.js) and CLI interleaved, every run printed so the spread shows. */
+async function benchDenseOnly(dense: Page, bin: string | null | undefined, runs: number): Promise<Record<string, unknown>> {
+  const rows: Record<string, unknown>[] = [];
+  for (let i = 0; i < runs; i++) {
+    const ours = await service([], dense, 'tesseract-js', true);
+    const cli = bin ? await nativeOcrOnly(bin, [], dense, 1, true) : undefined;
+    const load = os.loadavg()[0]!;
+    const row = {
+      serviceMs: Math.round(ours.denseMs),
+      cliMs: cli ? Math.round(cli.denseMs) : null,
+      ratio: cli ? Math.round((ours.denseMs / cli.denseMs) * 100) / 100 : null,
+      cerService: Number(ours.denseCer.toFixed(4)),
+      cerCli: cli ? Number(cli.denseCer.toFixed(4)) : null,
+      load1: Math.round(load * 10) / 10,
+      stages: Object.fromEntries(Object.entries(ours.denseStages).map(([k, v]) => [k, r1(v)])),
+    };
+    console.error(JSON.stringify(row));
+    rows.push(row);
+  }
+  const ratios = rows.map((r) => r.ratio).filter((r): r is number => typeof r === 'number');
+  return { runs: rows, ratioMin: ratios.length ? Math.min(...ratios) : null, ratioMax: ratios.length ? Math.max(...ratios) : null };
 }

@@ -134,6 +134,7 @@ export async function extractText(
       addStage(stages, 'orientation', result.timings.orientationMs);
       addStage(stages, 'ocr', result.timings.ocrMs);
       addStage(stages, 'ocrPasses', result.timings.passes);
+      if (result.timings.bands) addStage(stages, 'ocrBands', result.timings.bands);
     }
     pages.push({ pageNo, text: result.text, source: 'ocr', confidence: result.confidence });
     const shown =

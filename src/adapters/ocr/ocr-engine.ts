@@ -24,7 +24,8 @@ export type OcrResult = {
   timings?: OcrTimings;
 };
 
-export type OcrTimings = { orientationMs: number; ocrMs: number; passes: number };
+/** `bands`: how many pieces the kept pass was read in side by side (1: the page in one piece). */
+export type OcrTimings = { orientationMs: number; ocrMs: number; passes: number; bands?: number };
 
 export type OcrOptions = { signal?: AbortSignal };
 

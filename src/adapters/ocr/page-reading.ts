@@ -40,7 +40,7 @@ export async function readPage(pass: OcrPass, image: GreyImage, log?: PageReadin
   const orientationMs = performance.now() - t0;
   let passes = 0;
   const counted: OcrPass = (img, rotation, denoise) => (passes++, pass(img, rotation, denoise));
-  const done = (r: OcrResult): OcrResult => ({ ...r, timings: { orientationMs, ocrMs: performance.now() - t0 - orientationMs, passes } });
+  const done = (r: OcrResult): OcrResult => ({ ...r, timings: { orientationMs, ocrMs: performance.now() - t0 - orientationMs, passes, ...(r.timings?.bands ? { bands: r.timings.bands } : {}) } });
 
   let best = await counted(image, guess.rotation, false);
   if (guess.glyphs < MIN_GLYPHS_FOR_RETRY) return done(best);

@@ -1,6 +1,8 @@
 /**
  * OCR with tesseract.js (WebAssembly), fully offline: a lazily grown pool of workers, each
  * leased for a whole page so orientation and noise retries run back to back on one worker.
+ * Workers idle at the moment a page is read help with it: the page is cut into bands at
+ * whitespace and read side by side (page-bands.ts), so a page alone is not held to one core.
  */
 import { createRequire } from 'node:module';
 import { existsSync, mkdtempSync, rmSync, symlinkSync, copyFileSync } from 'node:fs';
@@ -9,6 +11,7 @@ import path from 'node:path';
 import Tesseract from 'tesseract.js';
 import { despeckle, rotateGrey } from '../image/image-pages.js';
 import type { GreyImage } from '../pdf/pdf-render.js';
+import { cropGrey, joinBands, planBands, type BandPlan } from './page-bands.js';
 import { readPage } from './page-reading.js';
 import type { OcrEngine, OcrOptions, OcrResult, OcrWord, Rotation } from './ocr-engine.js';
 
@@ -24,6 +27,12 @@ export type TesseractOcrOptions = {
   langPath?: string;
   createTimeoutMs?: number;
   pageTimeoutMs?: number;
+  /**
+   * A page is read in bands on idle workers only when no other page finished in this many ms:
+   * pages arriving one after another (a batch) keep every core busy with their other stages
+   * (decoding, barcodes), and splitting them measurably cost throughput. Default 1500.
+   */
+  bandsAfterQuietMs?: number;
 };
 
 /**
@@ -46,6 +55,9 @@ export function createTesseractOcrEngine(opts: TesseractOcrOptions = {}): OcrEng
   const createTimeoutMs = opts.createTimeoutMs ?? 60_000;
   const pageTimeoutMs = opts.pageTimeoutMs ?? 180_000;
   const log = opts.logger;
+  const quietMs = opts.bandsAfterQuietMs ?? 1500;
+  /** When the last page finished (its lease ended): pages in a stream do not get split. */
+  let lastPageEnd = -Infinity;
   const all = new Set<Slot>();
   const idle: Slot[] = [];
   const waiting: { resolve: (s: Slot) => void; reject: (e: unknown) => void }[] = [];
@@ -142,12 +154,48 @@ export function createTesseractOcrEngine(opts: TesseractOcrOptions = {}): OcrEng
     }
   }
 
-  /** One recognition pass at a rotation; aborts and timeouts kill the worker (wasm cannot be interrupted). */
+  /**
+   * Other workers idle right now, taken for the bands of one page. Only when nobody waits for a
+   * worker and no page finished just before: with a queue or a stream of pages every worker is
+   * busy on a page of its own, which pays better.
+   */
+  function borrowIdle(n: number): Slot[] {
+    if (waiting.length > 0 || terminated || performance.now() - lastPageEnd < quietMs) return [];
+    return idle.splice(Math.max(0, idle.length - n), n);
+  }
+
+  /**
+   * One recognition pass at a rotation. The page is read in bands cut at whitespace, one per
+   * worker that is idle at this moment (one band, the text area, when none is), and the bands
+   * joined back in page coordinates.
+   */
   async function pass(slot: Slot, image: GreyImage, rotation: Rotation, denoise: boolean, signal?: AbortSignal): Promise<OcrResult> {
     signal?.throwIfAborted();
     let page = rotateGrey(image, rotation);
     if (denoise) page = despeckle(page);
-    const job = slot.worker.recognize(toPgm(page), denoise ? DENOISE_PARAMS : {}, { text: true, blocks: true });
+    const helpers = borrowIdle(max - 1);
+    let plan: BandPlan;
+    try {
+      plan = planBands(page, 1 + helpers.length);
+    } catch (err) {
+      helpers.forEach(release);
+      throw err;
+    }
+    helpers.splice(plan.bands.length - 1).forEach(release);
+    const slots = [slot, ...helpers];
+    const settled = await Promise.allSettled(plan.bands.map((b, i) => recognizeOn(slots[i]!, cropGrey(page, b), denoise, signal)));
+    helpers.forEach(release);
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const results = settled.map((r) => ({ ...(r as PromiseFulfilledResult<Omit<OcrResult, 'rotation'>>).value, rotation }));
+    if (plan.bands.length > 1) log?.debug?.({ bands: plan.bands.length }, 'ocr page read in bands');
+    return { ...joinBands(plan, results), timings: { orientationMs: 0, ocrMs: 0, passes: 1, bands: plan.bands.length } };
+  }
+
+  /** One tesseract call; aborts and timeouts kill the worker (wasm cannot be interrupted). */
+  async function recognizeOn(slot: Slot, image: GreyImage, denoise: boolean, signal?: AbortSignal): Promise<Omit<OcrResult, 'rotation'>> {
+    signal?.throwIfAborted();
+    const job = slot.worker.recognize(toPgm(image), denoise ? DENOISE_PARAMS : {}, { text: true, blocks: true });
     let timer: NodeJS.Timeout | undefined;
     let onAbort: (() => void) | undefined;
     let stop: ((e: Error) => void) | undefined;
@@ -161,7 +209,7 @@ export function createTesseractOcrEngine(opts: TesseractOcrOptions = {}): OcrEng
           inflight.add((stop = reject));
         }),
       ]);
-      return { text: data.text.trim(), confidence: Math.round(data.confidence), rotation, words: collectWords(data) };
+      return { text: data.text.trim(), confidence: Math.round(data.confidence), words: collectWords(data) };
     } catch (err) {
       slot.broken = true;
       throw err;
@@ -184,6 +232,7 @@ export function createTesseractOcrEngine(opts: TesseractOcrOptions = {}): OcrEng
       try {
         return await readPageOn(slot, image, o.signal);
       } finally {
+        lastPageEnd = performance.now();
         release(slot);
       }
     },

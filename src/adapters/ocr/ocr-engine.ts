@@ -3,6 +3,7 @@
  * the text) that any engine behind it can use. The tesseract.js engine is one implementation.
  */
 import { downscaleGrey } from '../image/image-pages.js';
+import { otsuThreshold } from '../image/otsu.js';
 import type { GreyImage } from '../pdf/pdf-render.js';
 
 export type Rotation = 0 | 90 | 180 | 270;
@@ -82,27 +83,9 @@ export function guessTextOrientation(img: GreyImage): OrientationGuess {
 /** Otsu threshold; returns 1 for ink. Scans are usually bimodal, so one global cut is enough here. */
 function binarize(img: GreyImage): Uint8Array {
   const data = img.data;
-  const n = data.length;
-  const hist = new Uint32Array(256);
-  for (let i = 0; i < n; i++) hist[data[i]!]!++;
-  let sumAll = 0;
-  for (let i = 0; i < 256; i++) sumAll += i * hist[i]!;
-  let wB = 0;
-  let sumB = 0;
-  let best = 0;
-  let threshold = 128;
-  for (let t = 0; t < 256; t++) {
-    wB += hist[t]!;
-    if (wB === 0 || wB === n) continue;
-    sumB += t * hist[t]!;
-    const between = wB * (n - wB) * (sumB / wB - (sumAll - sumB) / (n - wB)) ** 2;
-    if (between > best) {
-      best = between;
-      threshold = t;
-    }
-  }
-  const out = new Uint8Array(n);
-  for (let i = 0; i < n; i++) out[i] = data[i]! <= threshold ? 1 : 0;
+  const threshold = otsuThreshold(data);
+  const out = new Uint8Array(data.length);
+  for (let i = 0; i < data.length; i++) out[i] = data[i]! <= threshold ? 1 : 0;
   return out;
 }
 

@@ -9,6 +9,7 @@
  * lone glyph (a page number) still counts. Blank margins around the text are left out of every
  * band: reading them costs tesseract time (a third of it on a half-empty A4) and yields nothing.
  */
+import { otsuThreshold } from '../image/otsu.js';
 import type { GreyImage } from '../pdf/pdf-render.js';
 import type { OcrResult, OcrWord } from './ocr-engine.js';
 
@@ -35,7 +36,8 @@ export function planBands(img: GreyImage, maxBands: number): BandPlan {
   const { width: w, height: h, data } = img;
   const whole: BandPlan = { bands: [{ x0: 0, y0: 0, x1: w, y1: h }], paragraphBreaks: [] };
   if (w < 16 || h < 16) return whole;
-  const threshold = otsuThreshold(data);
+  // Every 7th pixel (a prime, so no column pattern of the page lines up with it) gives the same cut.
+  const threshold = otsuThreshold(data, 7);
   // Scale from the width: an A4 page is ~8.3 in wide at whatever resolution it came in.
   const minRun = Math.min(10, Math.max(4, Math.round(w / 400)));
   const minGap = Math.max(6, Math.round(w / 350));
@@ -164,31 +166,6 @@ function hasGutter(cols: Uint8Array, min: number): boolean {
     } else run++;
   }
   return false;
-}
-
-/** Otsu's threshold over the grey histogram; pixels at or below it are ink. */
-function otsuThreshold(data: Uint8Array): number {
-  // Every 7th pixel (a prime, so no column pattern of the page lines up with it) gives the same cut.
-  const hist = new Float64Array(256);
-  let n = 0;
-  for (let i = 0; i < data.length; i += 7, n++) hist[data[i]!]!++;
-  let sumAll = 0;
-  for (let i = 0; i < 256; i++) sumAll += i * hist[i]!;
-  let wB = 0;
-  let sumB = 0;
-  let best = -1;
-  let threshold = 127;
-  for (let t = 0; t < 256; t++) {
-    wB += hist[t]!;
-    if (wB === 0 || wB === n) continue;
-    sumB += t * hist[t]!;
-    const between = wB * (n - wB) * (sumB / wB - (sumAll - sumB) / (n - wB)) ** 2;
-    if (between > best) {
-      best = between;
-      threshold = t;
-    }
-  }
-  return threshold;
 }
 
 /** The band's pixels as an image of its own (rows are copied once; tesseract needs them contiguous). */

@@ -263,4 +263,26 @@ describe('web interface e-mail intake with a mailbox', { skip: skip || (dovecotP
     await page.locator('#main[data-ready=jobs]').waitFor({ state: 'attached' });
     assert.deepEqual(s.errors, []);
   });
+
+  it('given the customer of a processed message is restricted when the mailroom opens e-mail intake then the row says beperkt, without sender, subject or attachment names', async () => {
+    const st = (await (await app.api('GET', '/api/mail-intake', { as: 'admin' })).json()) as { messages: { status: string; customerId: string | null }[] };
+    const customerId = st.messages.find((m) => m.status === 'done')!.customerId!;
+    const r = await app.api('POST', `/api/customers/${customerId}/restriction`, { as: 'compliance', json: { restricted: true, reason: 'Customer contests the accuracy of the data' } });
+    assert.equal(r.status, 200, await r.text());
+    try {
+      const { page } = s!;
+      await page.goto(`${app.url}/#/mail-intake`);
+      await page.locator('#main[data-ready=mail-intake]').waitFor({ state: 'attached' });
+      const done = page.locator('tr.mail-message[data-status=done]');
+      await done.waitFor();
+      const text = (await done.textContent()) ?? '';
+      assert.match(text, /beperkt/);
+      assert.doesNotMatch(text, /Factuur 2026-1188|factuur-2026-1188\.pdf|voorwaarden\.docx|@/, 'nothing that names the mail or its sender');
+      assert.match((await done.locator('.skipped').textContent()) ?? '', /bijlage zonder naam.*Dit soort bestand wordt niet ondersteund/, 'the reason still in Dutch, from its code');
+      await screenshot(page, 'mailroom-mail-intake-restricted');
+      assert.deepEqual(s!.errors, []);
+    } finally {
+      await app.api('POST', `/api/customers/${customerId}/restriction`, { as: 'compliance', json: { restricted: false, reason: 'Data corrected' } });
+    }
+  });
 });

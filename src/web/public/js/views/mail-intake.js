@@ -78,9 +78,10 @@ export async function render(main, { query, navigate }) {
   function problems(m) {
     const out = [];
     // The reason in the user's language when its code has a text (error.<code>), else as the server said it.
-    const reason = (s) => (s.code && t(`error.${s.code}`) !== `error.${s.code}` ? t(`error.${s.code}`) : s.reason);
+    // A restricted customer's message (GDPR art. 18) comes without its server-side texts: say so in the user's language.
+    const reason = (s) => (s.code && t(`error.${s.code}`) !== `error.${s.code}` ? t(`error.${s.code}`) : m.restricted ? t('mail.hidden') : s.reason);
     if (m.skipped?.length) out.push(h('ul', { class: 'plain small skipped' }, m.skipped.map((s) => h('li', {}, t('mail.skipped', { name: s.name ?? t('mail.noName'), reason: reason(s) })))));
-    if (m.error) out.push(h('div', { class: 'error small' }, m.error));
+    if (m.error) out.push(h('div', { class: 'error small' }, m.restricted ? t('mail.hidden') : m.error));
     if (m.status === 'failed') {
       const job = m.job ? t('mail.attempts', { n: m.job.attempts, max: m.job.maxAttempts }) : '';
       out.push(h('div', { class: 'small' }, job, job ? ' · ' : '', h('a', { href: '#/jobs?status=failed', class: 'mail-retry' }, t('mail.toJobs'))));

@@ -99,6 +99,17 @@ export async function pgSchemaSql(): Promise<string> {
   return (await Promise.all(files.map((f) => readFile(`${PG_MIGRATIONS_DIR}/${f}`, 'utf8')))).join('\n');
 }
 
+/**
+ * Tables a PostgreSQL schema script fills itself (`INSERT INTO counter …`), outside function
+ * bodies: on a fresh target they hold rows already, which is not a sign of another instance.
+ *
+ *     seededTables("CREATE TABLE c (…); INSERT INTO c (id, value) VALUES (1, 0);") // Set {'c'}
+ */
+export function seededTables(sql: string): Set<string> {
+  const plain = sql.replace(/\$\$[\s\S]*?\$\$/g, '').replace(/--[^\n]*/g, '');
+  return new Set([...plain.matchAll(/\bINSERT\s+INTO\s+"?([A-Za-z_][A-Za-z0-9_]*)"?/gi)].map((m) => m[1]!.toLowerCase()));
+}
+
 /** The schema versions a database has applied; none when it has no schema yet. */
 export async function appliedVersions(q: Queryable): Promise<number[]> {
   return (await q.all<{ version: number }>('SELECT version FROM schema_migrations').catch(() => [])).map((r) => r.version);

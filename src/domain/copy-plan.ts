@@ -128,17 +128,6 @@ export function planCopy(source: PlanSourceTable[], target: PlanTargetTable[], f
   return { steps: order.map((n) => steps.get(n)!), problems };
 }
 
-/**
- * Tables a PostgreSQL schema script fills itself (`INSERT INTO counter …`), outside function
- * bodies: on a fresh target they hold rows already, which is not a sign of another instance.
- *
- *     seededTables("CREATE TABLE c (…); INSERT INTO c (id, value) VALUES (1, 0);") // Set {'c'}
- */
-export function seededTables(sql: string): Set<string> {
-  const plain = sql.replace(/\$\$[\s\S]*?\$\$/g, '').replace(/--[^\n]*/g, '');
-  return new Set([...plain.matchAll(/\bINSERT\s+INTO\s+"?([A-Za-z_][A-Za-z0-9_]*)"?/gi)].map((m) => m[1]!.toLowerCase()));
-}
-
 /** `postgres://user:secret@host/db` without the password, for messages and logs. */
 export function redactUrl(url: string): string {
   try {

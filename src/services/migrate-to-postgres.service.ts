@@ -4,9 +4,9 @@ import path from 'node:path';
 import type { CheckpointLog } from '../adapters/audit/checkpoint-log.js';
 import { objectKey, type ObjectStore } from '../adapters/object-store/object-store.js';
 import type { Checkpoint } from '../domain/audit-chain.js';
-import { planCopy, seededTables, type CopyPlan, type CopyStep } from '../domain/copy-plan.js';
+import { planCopy, type CopyPlan, type CopyStep } from '../domain/copy-plan.js';
 import { documentsRepository } from '../db/documents.repository.js';
-import { migrate } from '../db/migrate.js';
+import { migrate, seededTables } from '../db/migrate.js';
 import { objectRefsRepository } from '../db/object-refs.repository.js';
 import { pgCopyTargetRepository as target } from '../db/pg-copy-target.repository.js';
 import type { PgDatabase } from '../db/pg-database.js';
@@ -109,12 +109,12 @@ export class MigrateToPostgresService {
     await migrate(db).catch((err: Error) => {
       throw new MigrationRefused(`Cannot create the Dossierlink schema in the target database: ${err.message}`);
     });
-    const plan = planCopy(sourceTables, await target.tables(db), await target.foreignKeys(db), seededTables(this.d.targetSchemaSql));
+    const seeded = seededTables(this.d.targetSchemaSql);
+    const plan = planCopy(sourceTables, await target.tables(db), await target.foreignKeys(db), seeded);
     if (plan.problems.length) {
       throw new MigrationRefused(`The PostgreSQL schema does not match the embedded database (is this Dossierlink's version the one that made the data dir?):\n  ${plan.problems.join('\n  ')}`);
     }
     if (!state) {
-      const seeded = seededTables(this.d.targetSchemaSql);
       const filled: string[] = [];
       for (const t of await target.tables(db)) {
         if (seeded.has(t.name)) continue;

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseAuditKey } from '../../src/adapters/audit/audit-key.js';
-import { planCopy, redactUrl, seededTables, type PlanTargetTable } from '../../src/domain/copy-plan.js';
+import { seededTables } from '../../src/db/migrate.js';
+import { planCopy, redactUrl, type PlanTargetTable } from '../../src/domain/copy-plan.js';
 
 const col = (name: string, o: Partial<PlanTargetTable['columns'][number]> = {}) => ({ name, notNull: false, hasDefault: false, identity: null, ...o });
 const src = (name: string, cols: string[]) => ({ name, columns: cols.map((c) => ({ name: c })), hasRowid: true });

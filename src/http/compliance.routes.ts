@@ -3,7 +3,7 @@ import { OUTPUT_LANGS } from '../domain/output-language.js';
 import type { ComplianceReportService } from '../services/compliance-report.service.js';
 import type { SubjectRightsService } from '../services/subject-rights.service.js';
 import { contentDisposition } from './documents.routes.js';
-import { DisposalSchema } from './retention.routes.js';
+import { DisposalSchema } from './disposals.routes.js';
 import { Reply, route } from './route.js';
 import { CustomerSchema } from './schemas.js';
 

@@ -108,3 +108,9 @@ export const StatusVariableSchema = z
   .meta({ id: 'StatusVariable' });
 
 export const RoleSchema = z.enum(ROLES);
+
+/** A reason a person gives for a decision (a hold, a disposal, a cancellation): kept in the audit trail. */
+export const Reason = z.string().trim().min(3).max(1000);
+
+/** Who did something, as the retention and disposal records name them. */
+export const Person = z.object({ id: z.string(), name: z.string() });

@@ -11,11 +11,7 @@ import { instanceRepository } from './db/instance.repository.js';
 import { S3CheckpointLog } from './adapters/audit/s3-checkpoint-log.js';
 import { migrate } from './db/migrate.js';
 import { createApp } from './http/app.js';
-import { auditRoutes } from './http/audit.routes.js';
-import { customersRoutes } from './http/customers.routes.js';
-import { documentsRoutes } from './http/documents.routes.js';
-import { metaRoutes } from './http/meta.routes.js';
-import { usersRoutes } from './http/users.routes.js';
+import { apiRoutes } from './http/api-routes.js';
 import { AuditService, type AuditSeal } from './services/audit.service.js';
 import { loadAuditKey } from './adapters/audit/audit-key.js';
 import { FileCheckpointLog } from './adapters/audit/checkpoint-log.js';
@@ -29,7 +25,6 @@ import { VERSION } from './version.js';
 import { createTesseractOcrEngine } from './adapters/ocr/tesseract-ocr.engine.js';
 import { createNativeTesseractEngine, findNativeTesseract } from './adapters/ocr/native-tesseract.engine.js';
 import type { OcrEngine } from './adapters/ocr/ocr-engine.js';
-import { ingestRoutes } from './http/ingest.routes.js';
 import { createIngestHandler, type ArchiveBuilder } from './jobs/ingest.job.js';
 import { createJobs } from './jobs/create-jobs.js';
 import type { JobQueuePort } from './services/job-queue.port.js';
@@ -40,11 +35,7 @@ import { InboxWatcher } from './services/inbox.watcher.js';
 import { ClassificationService } from './services/classification.service.js';
 import { ReviewService } from './services/review.service.js';
 import { DestructionService } from './services/destruction.service.js';
-import { classificationRoutes } from './http/classification.routes.js';
 import { buildArchivePdf } from './adapters/pdf/archive-pdf.js';
-import { labelsRoutes } from './http/labels.routes.js';
-import { locationsRoutes } from './http/locations.routes.js';
-import { trackingRoutes } from './http/tracking.routes.js';
 import { DigitiseService } from './services/digitise.service.js';
 import { InventoryService } from './services/inventory.service.js';
 import { LabelsService } from './services/labels.service.js';
@@ -52,24 +43,19 @@ import { LocationsService } from './services/locations.service.js';
 import { RequestsService } from './services/requests.service.js';
 import { TrackingService } from './services/tracking.service.js';
 import { createBarcodeReader } from './adapters/barcode/barcode-reader.js';
-import { mailingsRoutes } from './http/mailings.routes.js';
 import { createCouponsHandler } from './jobs/coupons.job.js';
 import { CouponsService } from './services/coupons.service.js';
 import { MailingsService } from './services/mailings.service.js';
 import { StatusService } from './services/status.service.js';
-import { complianceRoutes } from './http/compliance.routes.js';
-import { retentionRoutes } from './http/retention.routes.js';
 import { ComplianceReportService } from './services/compliance-report.service.js';
 import { DisposalService } from './services/disposal.service.js';
 import { HoldsService } from './services/holds.service.js';
 import { RetentionService } from './services/retention.service.js';
 import { SubjectRightsService } from './services/subject-rights.service.js';
-import { integrationRoutes } from './http/integration.routes.js';
 import { ChangesService } from './services/changes.service.js';
 import { IMPORT_JOB, ImportService } from './services/import.service.js';
 import { MergeAwareCustomersService, MergeService } from './services/merge.service.js';
 import { WebhooksService } from './services/webhooks.service.js';
-import { accountsRoutes } from './http/accounts.routes.js';
 import { ApiTokensService } from './services/api-tokens.service.js';
 import { OidcService } from './services/oidc.service.js';
 import { SessionsService } from './services/sessions.service.js';
@@ -77,16 +63,16 @@ import { SignInService } from './services/sign-in.service.js';
 import { Preflight } from './services/preflight.js';
 import { OBJECT_SWEEP_JOB, ObjectSweepService } from './services/object-sweep.service.js';
 import { RestrictionGuard } from './services/restriction.guard.js';
-import { overviewRoutes } from './http/overview.routes.js';
 import { OverviewService } from './services/overview.service.js';
 import { ThumbnailService } from './services/thumbnail.service.js';
-import { intakeRoutes } from './http/intake.routes.js';
 import { IntakeSplitService, SPLIT_JOB } from './services/intake-split.service.js';
 import { MAIL_JOB, MailIntakeService } from './services/mail-intake.service.js';
 import { HealthService } from './services/health.service.js';
 import { RECOVER_EVERY_MS, runsJobs, SHARED_QUEUE_STALE_MS, workerApp } from './process-roles.js';
 
 export type Services = ReturnType<typeof buildServices>;
+/** Every service of an instance, the intake ones included: what the API's routes are built from. */
+export type AllServices = Services & ReturnType<typeof intakeServices>;
 
 function buildServices(db: Database, store: ObjectStore, config: Config, clock: Clock, queue: JobQueuePort, logger?: Logger, seal?: AuditSeal) {
   const audit = new AuditService(db, clock, seal);
@@ -285,47 +271,7 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
     const health = new HealthService({ db, store, queue, role: config.role, version: VERSION, activeJobs: () => runner.activeJobs().length, logger });
     const authenticate = (t: string) => services.users.authenticate(t);
     const app = config.role === 'worker' ? workerApp({ health, version: VERSION, logger, jsonLimitBytes: config.jsonLimitBytes, authenticate }) : createApp({
-      routes: [
-        ...metaRoutes(VERSION, health),
-        ...usersRoutes(services.users, services.sessions),
-        ...accountsRoutes({ ...services, cookieSecure: config.accounts.cookieSecure }),
-        ...customersRoutes(services.customers),
-        ...documentsRoutes(services.documents, services.paper, services.destruction),
-        ...auditRoutes(services.audit),
-        ...retentionRoutes({ retention: services.retention, holds: services.holds, disposals: services.disposals, restriction }),
-        ...complianceRoutes({ subjectRights: services.subjectRights, report: services.complianceReport }),
-        ...classificationRoutes({ scopes: services.scopes, classification: services.classification, review: services.review }),
-        ...ingestRoutes({
-          intake: services.intake,
-          search: services.search,
-          queue,
-          pipeline: services.pipeline,
-          uploadTmpDir: path.join(config.dataDir, 'tmp', 'uploads'),
-          maxUploadBytes: config.maxUploadBytes,
-          searchRatePerMinute: config.search.ratePerMinute,
-          restriction,
-        }),
-        ...locationsRoutes(services.locations, services.labels),
-        ...labelsRoutes(services.labels),
-        ...trackingRoutes({
-          tracking: services.tracking,
-          requests: services.requests,
-          inventory: services.inventory,
-          digitise: services.digitise,
-          uploadTmpDir: path.join(config.dataDir, 'tmp', 'uploads'),
-          maxUploadBytes: config.maxUploadBytes,
-          restriction,
-        }),
-        ...mailingsRoutes({
-          mailings: services.mailings,
-          coupons: services.coupons,
-          uploadTmpDir: path.join(config.dataDir, 'tmp', 'uploads'),
-          maxUploadBytes: config.maxUploadBytes,
-        }),
-        ...integrationRoutes({ db, ...services, uploadTmpDir: path.join(config.dataDir, 'tmp', 'uploads'), maxUploadBytes: config.maxUploadBytes }),
-        ...overviewRoutes(services.overview, services.thumbnails),
-        ...intakeRoutes({ split: services.intakeSplit, mail: services.mailIntake }),
-      ],
+      routes: apiRoutes(services, { db, queue, config, health, restriction }),
       authenticate: (t) => services.users.authenticate(t),
       authenticateSession: (id) => services.sessions.resolve(id),
       logger,

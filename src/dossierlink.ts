@@ -253,6 +253,7 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
         customerPattern: new RegExp(config.customerPattern),
         buildArchive: opts.buildArchive ?? buildArchivePdf,
         logger,
+        codes: services.intakeSplit,
         afterIngest: (id) => services.thumbnails.afterIngest(id),
       }),
     );

@@ -25,8 +25,28 @@ import type { ScopesService } from '../services/scopes.service.js';
 import { events } from '../services/events.service.js';
 import { isPermanentFailure, type Job } from './job-queue.js';
 import { roundedStages, timed, type StageTimings } from '../services/stage-timings.js';
+import type { GreyImage } from '../adapters/pdf/pdf-render.js';
+import { needsSplit, type IntakePage } from '../domain/intake-split.js';
 
-export type IngestPayload = { documentId: string };
+/**
+ * `readCodes`: a single-page intake whose barcodes (separator and cover sheets, paper labels,
+ * reply coupons) have not been read. Its page is decoded once, and its codes are read while OCR
+ * runs instead of in a `split` job before it (issue 15: that job and its second decode were a
+ * third of a dense page's latency). A page with a code goes on as the `split` job would take it.
+ */
+export type IngestPayload = { documentId: string; readCodes?: boolean };
+
+/** The intake's barcode reading, for `readCodes` (implemented by IntakeSplitService). */
+export type IntakeCodesPort = {
+  alreadySplit(documentId: string): Promise<boolean>;
+  readPage(pageNo: number, image: GreyImage): Promise<IntakePage>;
+  readPages(bytes: Uint8Array, mime: string, ctx: JobCtx): Promise<IntakePage[]>;
+  /** `ctx.last`: the job's last attempt, after which a stack that could not be split is marked failed. */
+  splitRead(documentId: string, pages: IntakePage[], ctx: JobCtx & { last: boolean }): Promise<void>;
+};
+
+/** Why OCR was stopped: the page carries a code, so it is split rather than ingested. */
+class CodesFound extends Error {}
 
 /** Builds the searchable archive copy: the original's pages, with scanned ones replaced by image + invisible text. */
 export type ArchiveBuilder = (input: { original: Uint8Array; mime: string; pageCount: number; ocrPages: OcrPage[] }) => Promise<Uint8Array | null>;
@@ -41,6 +61,8 @@ export type IngestDeps = {
   customerPattern: RegExp;
   buildArchive: ArchiveBuilder;
   logger?: Logger;
+  /** Reads a single-page intake's barcodes alongside OCR (`readCodes` payloads). */
+  codes?: IntakeCodesPort;
   /** Called once the document is final (the overview's thumbnail); must not throw. */
   afterIngest?: (documentId: string) => Promise<void>;
 };
@@ -48,7 +70,7 @@ export type IngestDeps = {
 /** Below these, a person confirms in review rather than the system guessing. */
 export const AUTO_ACCEPT = { type: 0.7, customer: 0.9, ocrConfidence: 45 };
 
-type JobCtx = {
+export type JobCtx = {
   signal: AbortSignal;
   progress(done: number, total: number, note?: string): Promise<void> | void;
   annotate?(fields: Record<string, unknown>): void;
@@ -66,16 +88,55 @@ export function createIngestHandler(deps: IngestDeps) {
     const row = await documentsRepository.get(db, job.payload.documentId);
     if (!row || row.status === 'ready' || row.status === 'needs_review' || row.status === 'failed') return;
     if (!row.original_sha256 || !row.original_mime) throw new Error('document has no original to ingest');
+    const codes = job.payload.readCodes ? deps.codes : undefined;
+    // Split by its codes on an earlier attempt: its parts have jobs of their own.
+    if (codes && (await codes.alreadySplit(row.id))) return;
     await documentsRepository.update(db, row.id, { status: 'processing' }, nowIso(clock));
     // Where the time goes (issue 15): one set of stage timings on the job's log line.
     let stages: StageTimings = {};
+    // OCR stops early when the page turns out to carry a code; the job's own abort stops it too.
+    const ocrStop = new AbortController();
+    const stopOcr = () => ocrStop.abort(ctx.signal.reason);
+    ctx.signal.addEventListener('abort', stopOcr, { once: true });
+    let handedOver = false;
     try {
       const original = new Uint8Array(await timed(stages, 'load', () => store.getBuffer(row.original_sha256!)));
       // An e-invoice (bare UBL, or CII inside a Factur-X PDF): key points from its XML; a bare XML is read through its rendering.
       const eInvoice = await readEInvoice(original, row.original_mime);
       const readable = eInvoice?.rendered ?? original;
       const readableMime = eInvoice?.rendered ? 'application/pdf' : row.original_mime;
-      const extraction = await extractText(readable, readableMime, deps.ocr, { signal: ctx.signal, onProgress: ctx.progress });
+      let codesRead: Promise<IntakePage[]> | undefined;
+      const readCodes = ({ pageNo, image }: { pageNo: number; image: GreyImage }) => {
+        codesRead ??= timed(stages, 'codes', () => codes!.readPage(pageNo, image)).then(
+          (page) => {
+            if (page.kind !== 'plain') ocrStop.abort(new CodesFound());
+            return [page];
+          },
+          (err: unknown) => {
+            // As in the `split` job: a page whose codes cannot be read is ingested whole.
+            deps.logger?.warn({ err, documentId: row.id }, 'page could not be read for barcodes; ingested whole');
+            return [];
+          },
+        );
+      };
+      const extraction = await extractText(readable, readableMime, deps.ocr, { signal: ocrStop.signal, onProgress: ctx.progress, ...(codes ? { onPageImage: readCodes } : {}) }).catch(
+        (err: unknown) => {
+          if (ocrStop.signal.reason instanceof CodesFound && !ctx.signal.aborted) return null;
+          throw err;
+        },
+      );
+      if (codes) {
+        // A page OCR did not decode (a born-digital PDF's text layer) is read for codes here.
+        const pages = codesRead ? await codesRead : await timed(stages, 'codes', () => codes.readPages(original, row.original_mime!, ctx));
+        if (needsSplit(pages)) {
+          await documentsRepository.update(db, row.id, { status: 'queued' }, nowIso(clock));
+          handedOver = true;
+          await codes.splitRead(row.id, pages, { ...ctx, last: job.attempts >= job.maxAttempts });
+          ctx.annotate?.({ documentId: row.id, split: true, stages: roundedStages(stages) });
+          return;
+        }
+      }
+      if (!extraction) throw new Error('OCR stopped for a code that was not there');
       stages = { ...stages, ...extraction.stages };
       ctx.signal.throwIfAborted();
       const mime = row.original_mime;
@@ -93,6 +154,8 @@ export function createIngestHandler(deps: IngestDeps) {
       // The overview's thumbnail is made once, here; it never fails the document.
       await deps.afterIngest?.(row.id);
     } catch (err) {
+      // Splitting decides the status of what it made, and of the document on its last attempt.
+      if (handedOver) throw err;
       // The last attempt marks the document failed, so it reaches a final status and shows in the operator view.
       if ((job.attempts >= job.maxAttempts || isPermanentFailure(err)) && !ctx.signal.aborted) {
         await documentsRepository.update(db, row.id, { status: 'failed', error: (err as Error).message.slice(0, 500) }, nowIso(clock));
@@ -100,6 +163,8 @@ export function createIngestHandler(deps: IngestDeps) {
         await documentsRepository.update(db, row.id, { status: 'queued' }, nowIso(clock));
       }
       throw err;
+    } finally {
+      ctx.signal.removeEventListener('abort', stopOcr);
     }
   };
 }

@@ -91,7 +91,12 @@ export async function extractText(
   bytes: Uint8Array,
   mime: string,
   ocr: OcrEngine,
-  opts: { signal?: AbortSignal; onProgress?: ProgressFn } = {},
+  opts: {
+    signal?: AbortSignal;
+    onProgress?: ProgressFn;
+    /** Each page image that goes to OCR, once OCR has it: other reading of the same pixels (codes) overlaps OCR instead of decoding again. */
+    onPageImage?: (page: { pageNo: number; image: GreyImage }) => void;
+  } = {},
 ): Promise<Extraction> {
   const pages: PageText[] = [];
   const ocrPages: OcrPage[] = [];
@@ -129,7 +134,9 @@ export async function extractText(
   const original = total === 1 ? await originalJpegIfUsable(bytes, mime) : null;
   await boundedMap(timedStream(stream, stages), Math.max(1, ocr.workers), async ({ pageNo, image, dpi }) => {
     opts.signal?.throwIfAborted();
-    const result = await ocr.recognize(image, { signal: opts.signal });
+    const recognizing = ocr.recognize(image, { signal: opts.signal });
+    opts.onPageImage?.({ pageNo, image });
+    const result = await recognizing;
     if (result.timings) {
       addStage(stages, 'orientation', result.timings.orientationMs);
       addStage(stages, 'ocr', result.timings.ocrMs);

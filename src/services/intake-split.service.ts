@@ -75,25 +75,57 @@ export class IntakeSplitService {
     if (await intakeSplitsRepository.get(db, documentId)) return;
     const parent = await documentsRepository.get(db, documentId);
     if (!parent) return;
+    await this.splitOrFail(job.payload, parent, { ...ctx, last: job.attempts >= job.maxAttempts });
+  }
+
+  private async splitOrFail(payload: SplitPayload, parent: DocumentRow, ctx: JobContext & { last: boolean }, read?: IntakePage[]): Promise<void> {
+    const { db } = this.deps;
     try {
-      await this.split(job.payload, parent, ctx);
+      await this.split(payload, parent, ctx, read);
     } catch (err) {
       // The last attempt marks the stack's document failed, so it reaches a final status and shows in the operator view.
       // Not once the document became a part of the stack: then its own ingest job decides its status.
-      const now = await documentsRepository.get(db, documentId);
-      if (job.attempts >= job.maxAttempts && !ctx.signal.aborted && now?.original_sha256 === job.payload.sha256 && now.status === 'queued') {
-        await documentsRepository.update(db, documentId, { status: 'failed', error: `splitting by barcodes failed: ${(err as Error).message}`.slice(0, 500) }, nowIso(this.deps.clock));
+      const now = await documentsRepository.get(db, parent.id);
+      const madePart = (await intakeSplitsRepository.parts(db, parent.id)).some((p) => (JSON.parse(p.result) as PartResult).documentId === parent.id);
+      if (ctx.last && !ctx.signal.aborted && !madePart && now?.original_sha256 === payload.sha256 && now.status === 'queued') {
+        await documentsRepository.update(db, parent.id, { status: 'failed', error: `splitting by barcodes failed: ${(err as Error).message}`.slice(0, 500) }, nowIso(this.deps.clock));
       }
       throw err;
     }
   }
 
-  private async split({ documentId, sha256, mime }: SplitPayload, parent: DocumentRow, ctx: JobContext): Promise<void> {
+  /** True once the stack was split (recorded with its parts): a re-run has nothing left to do. */
+  async alreadySplit(documentId: string): Promise<boolean> {
+    return Boolean(await intakeSplitsRepository.get(this.deps.db, documentId));
+  }
+
+  /**
+   * Splits a single-page intake whose codes the ingest job read while OCR ran (see ingest.job.ts):
+   * the same parts, rows and jobs as the `split` job, from the pages already read.
+   */
+  async splitRead(documentId: string, pages: IntakePage[], ctx: JobContext & { last: boolean }): Promise<void> {
+    const parent = await documentsRepository.get(this.deps.db, documentId);
+    // Without codes the ingest job that read them goes on itself (`split` would queue its key again).
+    if (!needsSplit(pages) || !parent?.original_sha256 || !parent.original_mime) return;
+    await this.splitOrFail({ documentId, sha256: parent.original_sha256, mime: parent.original_mime }, parent, ctx, pages);
+  }
+
+  /**
+   * The codes on one page already decoded (for OCR): one decoder pass, as `readPages` does, on the
+   * page shrunk to the width codes read well at.
+   */
+  async readPage(pageNo: number, image: GreyImage): Promise<IntakePage> {
+    const shown = image.width > MAX_READ_WIDTH ? downscaleGrey(image, Math.ceil(image.width / MAX_READ_WIDTH)) : image;
+    const hits = await this.deps.reader.read(shown, { formats: ['Code128', 'QRCode'], retry: false });
+    return this.resolve(pageNo, hits.map((h) => h.text));
+  }
+
+  private async split({ documentId, sha256, mime }: SplitPayload, parent: DocumentRow, ctx: JobContext, read?: IntakePage[]): Promise<void> {
     const { db, store } = this.deps;
     const bytes = new Uint8Array(await store.getBuffer(sha256));
     let pages: IntakePage[];
     try {
-      pages = await this.readPages(bytes, mime, ctx, parent.page_count ?? 0);
+      pages = read ?? (await this.readPages(bytes, mime, ctx, parent.page_count ?? 0));
     } catch (err) {
       if (ctx.signal.aborted) throw err;
       // A page the renderer cannot read is the ingest job's to report, with its reason; do not split.

@@ -127,13 +127,15 @@ export class IntakeService {
       );
       doc.page_count = pageCount;
       await documentsRepository.insert(q, doc);
-      // The split job reads the pages' barcodes first (separator/cover sheets, labels, coupons), then queues the ingest.
+      // The split job reads a stack's barcodes first (separator/cover sheets, labels, coupons), then
+      // queues the ingest. A single page is read for codes by its ingest job, alongside OCR, from the
+      // one decode of its pixels (issue 15); a bare e-invoice (XML) has no pages to read codes from.
+      const readCodes = this.barcodes && mime !== XML_MIME;
       await this.queue.enqueue(
         q,
-        // A bare e-invoice (XML) has no pages to read codes from.
-        this.barcodes && mime !== XML_MIME
+        readCodes && pageCount !== 1
           ? { kind: SPLIT_JOB, payload: { documentId: doc.id, sha256: stored.sha256, mime }, idempotencyKey: `split:${doc.id}` }
-          : { kind: 'ingest', payload: { documentId: doc.id }, idempotencyKey: `ingest:${doc.id}` },
+          : { kind: 'ingest', payload: { documentId: doc.id, ...(readCodes ? { readCodes: true } : {}) }, idempotencyKey: `ingest:${doc.id}` },
       );
       await this.audit.record(q, {
         actorId: actor.id,

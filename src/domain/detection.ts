@@ -31,11 +31,26 @@ export function fold(s: string): string {
 }
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const keywordRes = new Map<string, RegExp>();
-function keywordRe(k: string): RegExp {
-  let re = keywordRes.get(k);
-  if (!re) keywordRes.set(k, (re = new RegExp(`(?<![\\p{L}\\p{N}])${escapeRe(fold(k))}(?![\\p{L}\\p{N}])`, 'gu')));
-  return re;
+const keywordRes = new Map<string, { re: RegExp; literal: string }>();
+function keyword(k: string): { re: RegExp; literal: string } {
+  let kw = keywordRes.get(k);
+  if (!kw) {
+    const literal = fold(k);
+    keywordRes.set(k, (kw = { re: new RegExp(`(?<![\\p{L}\\p{N}])${escapeRe(literal)}(?![\\p{L}\\p{N}])`, 'gu'), literal }));
+  }
+  return kw;
+}
+
+/**
+ * Times a keyword stands as a word of its own in folded text. Text without the letters is not
+ * given to the regex: V8 drops compiled regexps in major GCs, and recompiling every keyword's
+ * (Unicode classes in look-arounds) cost tens of ms per page.
+ */
+function keywordHits(folded: string, k: string): number {
+  const { re, literal } = keyword(k);
+  if (!folded.includes(literal)) return 0;
+  re.lastIndex = 0;
+  return folded.match(re)?.length ?? 0;
 }
 
 const MONTHS: Record<string, number> = {
@@ -87,7 +102,7 @@ function detectType(text: string, learned?: LearnedHints): Detected<string> {
     let score = 0;
     const evidence: string[] = [];
     for (const [k, w] of Object.entries(r.keywords)) {
-      const hits = folded.match(keywordRe(k))?.length ?? 0;
+      const hits = keywordHits(folded, k);
       if (hits) {
         score += w * Math.min(hits, 3);
         evidence.push(k);
@@ -104,8 +119,7 @@ function detectType(text: string, learned?: LearnedHints): Detected<string> {
       evidence.push('number format');
     }
     for (const [word, weight] of Object.entries(learned?.typeKeywords?.[type] ?? {})) {
-      if (keywordRe(word).test(folded)) {
-        keywordRe(word).lastIndex = 0;
+      if (keywordHits(folded, word) > 0) {
         score += weight;
         evidence.push(`learned "${word}"`);
       }

@@ -39,7 +39,7 @@ export type IngestPayload = { documentId: string; readCodes?: boolean };
 /** The intake's barcode reading, for `readCodes` (implemented by IntakeSplitService). */
 export type IntakeCodesPort = {
   alreadySplit(documentId: string): Promise<boolean>;
-  readPage(pageNo: number, image: GreyImage): Promise<IntakePage>;
+  readPage(pageNo: number, image: GreyImage, dpi?: number): Promise<IntakePage>;
   readPages(bytes: Uint8Array, mime: string, ctx: JobCtx): Promise<IntakePage[]>;
   /** `ctx.last`: the job's last attempt, after which a stack that could not be split is marked failed. */
   splitRead(documentId: string, pages: IntakePage[], ctx: JobCtx & { last: boolean }): Promise<void>;
@@ -106,8 +106,8 @@ export function createIngestHandler(deps: IngestDeps) {
       const readable = eInvoice?.rendered ?? original;
       const readableMime = eInvoice?.rendered ? 'application/pdf' : row.original_mime;
       let codesRead: Promise<IntakePage[]> | undefined;
-      const readCodes = ({ pageNo, image }: { pageNo: number; image: GreyImage }) => {
-        codesRead ??= timed(stages, 'codes', () => codes!.readPage(pageNo, image)).then(
+      const readCodes = ({ pageNo, image, dpi }: { pageNo: number; image: GreyImage; dpi: number | undefined }) => {
+        codesRead ??= timed(stages, 'codes', () => codes!.readPage(pageNo, image, dpi)).then(
           (page) => {
             if (page.kind !== 'plain') ocrStop.abort(new CodesFound());
             return [page];

@@ -95,7 +95,7 @@ export async function extractText(
     signal?: AbortSignal;
     onProgress?: ProgressFn;
     /** Each page image that goes to OCR, once OCR has it: other reading of the same pixels (codes) overlaps OCR instead of decoding again. */
-    onPageImage?: (page: { pageNo: number; image: GreyImage }) => void;
+    onPageImage?: (page: { pageNo: number; image: GreyImage; dpi: number | undefined }) => void;
   } = {},
 ): Promise<Extraction> {
   const pages: PageText[] = [];
@@ -135,7 +135,7 @@ export async function extractText(
   await boundedMap(timedStream(stream, stages), Math.max(1, ocr.workers), async ({ pageNo, image, dpi }) => {
     opts.signal?.throwIfAborted();
     const recognizing = ocr.recognize(image, { signal: opts.signal });
-    opts.onPageImage?.({ pageNo, image });
+    opts.onPageImage?.({ pageNo, image, dpi });
     const result = await recognizing;
     if (result.timings) {
       addStage(stages, 'orientation', result.timings.orientationMs);

@@ -13,7 +13,7 @@ import { objectRefsRepository } from '../db/object-refs.repository.js';
 import { PDFDict, PDFDocument, PDFName } from 'pdf-lib';
 import type { Logger } from 'pino';
 import type { BarcodeReader } from '../adapters/barcode/barcode-reader.js';
-import { downscaleGrey, imagePages } from '../adapters/image/image-pages.js';
+import { downscaleGrey, imagePages, resizeGrey } from '../adapters/image/image-pages.js';
 import type { ObjectStore } from '../adapters/object-store/object-store.js';
 import { renderCoverSheetPdf } from '../adapters/pdf/cover-sheet.pdf.js';
 import { pageSubset } from '../adapters/pdf/page-subset.js';
@@ -111,11 +111,17 @@ export class IntakeSplitService {
   }
 
   /**
-   * The codes on one page already decoded (for OCR): one decoder pass, as `readPages` does, on the
-   * page shrunk to the width codes read well at.
+   * The codes on one page already decoded (for OCR): one decoder pass, as `readPages` does.
    */
-  async readPage(pageNo: number, image: GreyImage): Promise<IntakePage> {
-    const shown = image.width > MAX_READ_WIDTH ? downscaleGrey(image, Math.ceil(image.width / MAX_READ_WIDTH)) : image;
+  async readPage(pageNo: number, image: GreyImage, dpi?: number): Promise<IntakePage> {
+    // At SPLIT_READ_DPI, as a stack's PDF pages are read: less than half the decoder's work at
+    // 300 dpi, scaled by libvips off the main thread, which then stays free for OCR's messages.
+    const shown =
+      dpi && dpi > SPLIT_READ_DPI * 1.2
+        ? await resizeGrey(image, (image.width * SPLIT_READ_DPI) / dpi)
+        : image.width > MAX_READ_WIDTH
+          ? downscaleGrey(image, Math.ceil(image.width / MAX_READ_WIDTH))
+          : image;
     const hits = await this.deps.reader.read(shown, { formats: ['Code128', 'QRCode'], retry: false });
     return this.resolve(pageNo, hits.map((h) => h.text));
   }

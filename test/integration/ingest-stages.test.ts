@@ -46,7 +46,7 @@ describe('ingest job log line', () => {
     assert.equal(line.outcome, 'done');
     assert.equal(lines.filter((l) => l.msg === 'job' && l.documentId === document.id).length, 1);
     const stages = line.stages as Record<string, number>;
-    for (const k of ['load', 'preflight', 'rasterise', 'orientation', 'ocr', 'archive', 'detection', 'index', 'finish']) {
+    for (const k of ['load', 'preflight', 'rasterise', 'codes', 'orientation', 'ocr', 'archive', 'detection', 'index', 'finish']) {
       assert.equal(typeof stages[k], 'number', `stage ${k} in ${JSON.stringify(stages)}`);
       assert.ok(stages[k]! >= 0);
     }

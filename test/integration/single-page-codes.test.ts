@@ -88,6 +88,20 @@ describe('a single page read for codes by its ingest job', () => {
     assert.equal(split?.page_count, 1, 'the split is recorded as the split job records it');
   });
 
+  it('given a 300 dpi scan of labelled paper when uploaded then its label is read on the page scaled to 200 dpi and the paper is digitised', async () => {
+    const paper = await json<DocumentView>(await t.api('POST', '/api/documents/paper', { as: 'mailroom', json: { customerId: 'KL-000124', type: 'order', title: 'Order OB-5120' } }), 201);
+    const label = await pdfOf(t, `/api/documents/${paper.id}/label.pdf?layout=single-62x29`);
+    const scan = addNoise(
+      rotate(stick(renderScan({ dpi: 300, lines: ['ORDERBEVESTIGING OB-5120', 'Klantnummer: KL-000124'], heightIn: 3.2 }), await renderPdfPage(label, 1, 300), 1650, 45), -0.6),
+      { speckle: 0.002, sigma: 8, seed: 9 },
+    );
+    const uploaded = await json<DocumentView>(await upload(t, await toJpeg(scan, 85, 300), 'order-300dpi.jpg'), 202);
+    await waitGone(t, uploaded.id);
+    const doc = await waitFinal(t, paper.id);
+    assert.equal(doc.barcode, paper.barcode);
+    assert.match(await textOf(t, paper.id), /OB-5120/);
+  });
+
   it('given one plain scanned page after that when uploaded then its one ingest job reads codes and text and it is ready', async () => {
     const res = await upload(t, await jpeg(renderScan({ dpi: DPI, lines: ['FACTUUR 2026-0977', 'Klantnummer: KL-000123', 'Bedrag: 310,00 euro'], heightIn: 3.2 })), 'factuur.jpg');
     const uploaded = await json<DocumentView>(res, 202);

@@ -197,6 +197,19 @@ export function despeckle(img: GreyImage): GreyImage {
   return { width: w, height: h, data: out };
 }
 
+/**
+ * Grey pixels scaled to `width` (aspect kept) by libvips, off the main thread: for reading codes
+ * beside OCR, where a synchronous scale would hold up the OCR workers' messages.
+ */
+export async function resizeGrey(img: GreyImage, width: number): Promise<GreyImage> {
+  const { data, info } = await sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), { raw: { width: img.width, height: img.height, channels: 1 } })
+    .resize({ width: Math.max(1, Math.round(width)) })
+    .toColourspace('b-w')
+    .raw({ depth: 'uchar' })
+    .toBuffer({ resolveWithObject: true });
+  return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+}
+
 /** Box-filter downscale by an integer factor (a cheap, alias-free preview for page analysis). */
 export function downscaleGrey(img: GreyImage, factor: number): GreyImage {
   const f = Math.max(1, Math.floor(factor));

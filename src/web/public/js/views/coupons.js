@@ -113,7 +113,7 @@ export async function render(main, { me } = {}) {
                   'button',
                   { type: 'button', class: 'item', onclick: () => openItem(it) },
                   h('div', { class: 'item-title' }, t(`coupons.reason.${it.reason}`), ' ', it.code ? h('code', {}, it.code) : null),
-                  meta('div', t('coupons.pagesList', { pages: it.pages.join(', ') }), fmtDateTime(it.createdAt)),
+                  meta('div', it.pages.length ? t('coupons.pagesList', { pages: it.pages.join(', ') }) : null, fmtDateTime(it.createdAt)),
                 ),
               ),
             )

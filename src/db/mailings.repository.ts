@@ -29,6 +29,8 @@ export type LetterRow = {
   reply_document_id: string | null;
   reply_batch_id: string | null;
   reply_unit: number | null;
+  /** Set when the mailing was marked as sent while the addressee was restricted (GDPR art. 18): not sent. */
+  withheld_at: string | null;
 };
 
 /** A letter with what printing and CSV need of its customer. */
@@ -59,22 +61,24 @@ export type CouponPageRow = {
   answer: string | null;
   ticks: string | null;
   unit: number | null;
-  outcome: 'received' | 'duplicate' | 'unknown' | 'unreadable' | 'invalid' | 'separator' | 'attached' | null;
+  outcome: 'received' | 'duplicate' | 'unknown' | 'unreadable' | 'invalid' | 'separator' | 'attached' | 'restricted' | null;
 };
-export type ReviewReason = 'unreadable' | 'unknown' | 'duplicate' | 'invalid' | 'multiple';
+/** `restricted`: a coupon held because its customer's processing is restricted (GDPR art. 18). */
+export type ReviewReason = 'unreadable' | 'unknown' | 'duplicate' | 'invalid' | 'multiple' | 'restricted';
 export type ReviewRow = {
   id: string;
-  batch_id: string;
+  /** NULL for a coupon held from a single (keyboard-wedge) scan: no batch, image or scanned original. */
+  batch_id: string | null;
   unit: number;
   pages: string;
   reason: ReviewReason;
   code: string | null;
   answer: string | null;
   hint_customer_id: string | null;
-  image_sha256: string;
-  original_sha256: string;
-  original_mime: string;
-  original_size: number;
+  image_sha256: string | null;
+  original_sha256: string | null;
+  original_mime: string | null;
+  original_size: number | null;
   status: 'open' | 'resolved' | 'discarded';
   resolution: string | null;
   resolved_by: string | null;
@@ -202,6 +206,16 @@ export const mailingsRepository = {
     return res.changes;
   },
 
+  /** Marks these letters of a mailing as withheld (GDPR art. 18: their addressee is restricted). */
+  async markWithheld(q: Queryable, mailingId: string, barcodes: string[], at: string): Promise<void> {
+    if (barcodes.length === 0) return;
+    await q.run(`UPDATE mailing_letters SET withheld_at = ? WHERE mailing_id = ? AND barcode IN (${jsonArrayValues(q)}) AND withheld_at IS NULL`, [at, mailingId, JSON.stringify(barcodes)]);
+  },
+
+  async withheldCount(q: Queryable, mailingId: string): Promise<number> {
+    return (await q.get<{ n: number }>('SELECT COUNT(*) AS n FROM mailing_letters WHERE mailing_id = ? AND withheld_at IS NOT NULL', [mailingId]))!.n;
+  },
+
   async markSent(q: Queryable, id: string, at: string, by: string): Promise<number> {
     return (await q.run('UPDATE mailings SET sent_at = ?, sent_by = ? WHERE id = ? AND sent_at IS NULL', [at, by, id])).changes;
   },
@@ -298,6 +312,11 @@ export const mailingsRepository = {
 
   getReview(q: Queryable, id: string) {
     return q.get<ReviewRow>('SELECT * FROM coupon_reviews WHERE id = ?', [id]);
+  },
+
+  /** The open hold of a letter's coupon (reason `restricted`), if it was held before. */
+  openHold(q: Queryable, code: string) {
+    return q.get<ReviewRow>("SELECT * FROM coupon_reviews WHERE code = ? AND status = 'open' AND reason = 'restricted' ORDER BY created_at LIMIT 1", [code]);
   },
 
   listReviews(q: Queryable, f: { status?: ReviewRow['status']; batchId?: string; limit: number; offset: number; hideRestricted?: boolean }) {

@@ -43,14 +43,15 @@ const Mailing = z.object({
   createdBy: z.string().nullable(),
   sentAt: z.string().nullable(),
   replies: z.object({ total: z.number(), byAnswer: z.record(z.string(), z.number()) }),
+  withheld: z.number().describe('letters withheld when the mailing was marked as sent: their addressee was restricted (GDPR art. 18), so they were not sent and got no `letter-sent`'),
 });
 const Letter = z.object({ seq: z.number(), customerId: z.string(), barcode: z.string() });
 
 const ReviewItem = z.object({
   id: z.string(),
-  batchId: z.string(),
+  batchId: z.string().nullable().describe('null for a coupon held from a single scan'),
   pages: z.array(z.number()),
-  reason: z.enum(['unreadable', 'unknown', 'duplicate', 'invalid', 'multiple']),
+  reason: z.enum(['unreadable', 'unknown', 'duplicate', 'invalid', 'multiple', 'restricted']).describe('`restricted`: held because the customer\'s processing is restricted (GDPR art. 18); only compliance and admin see it'),
   code: z.string().nullable(),
   answer: z.string().nullable(),
   hintCustomerId: z.string().nullable(),
@@ -164,7 +165,7 @@ export function mailingsRoutes(deps: { mailings: MailingsService; coupons: Coupo
       path: '/api/mailings/:id/sent',
       access: ['crm', 'mailroom'],
       tag: 'mailings',
-      summary: 'Mark the mailing as sent: status `letter-sent` on every addressee (once; 409 after that)',
+      summary: 'Mark the mailing as sent: status `letter-sent` on every addressee (once; 409 after that). A letter whose addressee is restricted (GDPR art. 18) is withheld instead: not sent, no status, counted in `withheld`; audited',
       params: IdParams,
       query: z.object({ sentOn: IsoDate.optional() }),
       response: { status: 200, schema: Mailing },
@@ -175,11 +176,23 @@ export function mailingsRoutes(deps: { mailings: MailingsService; coupons: Coupo
       path: '/api/coupons/scan',
       access: ['mailroom'],
       tag: 'coupons',
-      summary: 'A keyboard-wedge scan of a reply coupon: sets `reply-received` and links the paper coupon. 400 invalid code, 422 unknown, 409 already received',
+      summary:
+        'A keyboard-wedge scan of a reply coupon: sets `reply-received` and links the paper coupon. 400 invalid code, 422 unknown, 409 already received. ' +
+        'A coupon of a restricted customer (GDPR art. 18) is held instead: `held: true, restricted: true` and the review item\'s id, no customer, answer or status; audited',
       body: z.object({ barcode: LetterCode, answer: AnswerId.optional() }).strict(),
       response: {
         status: 200,
-        schema: z.object({ barcode: z.string(), mailingId: z.string(), customerId: z.string(), answer: z.string().nullable(), documentId: z.string(), status: z.string() }),
+        schema: z.object({
+          barcode: z.string(),
+          mailingId: z.string(),
+          customerId: z.string().nullable(),
+          answer: z.string().nullable(),
+          documentId: z.string().nullable(),
+          status: z.string().nullable(),
+          held: z.literal(true).optional().describe('the coupon was held for compliance, nothing was recorded on the customer'),
+          restricted: z.literal(true).optional(),
+          reviewId: z.string().optional().describe('the held review item (only compliance and admin open it)'),
+        }),
       },
       handler: async ({ body, principal }) => coupons.scan(body, principal),
     }),
@@ -206,14 +219,14 @@ export function mailingsRoutes(deps: { mailings: MailingsService; coupons: Coupo
       summary: 'A coupon batch: status, progress, what each page was, and its review items',
       params: IdParams,
       response: { status: 200, schema: Batch },
-      handler: async ({ params }) => coupons.batch(params.id),
+      handler: async ({ params, principal }) => coupons.batch(params.id, { hideRestricted: !seesRestricted(principal) }),
     }),
     route({
       method: 'get',
       path: '/api/coupons/review',
       access: ['mailroom', 'compliance'],
       tag: 'coupons',
-      summary: 'Coupon pages waiting for a person: unreadable, unknown code, already received, invalid',
+      summary: 'Coupon pages waiting for a person: unreadable, unknown code, already received, invalid; and coupons held for compliance (restricted customer, shown to compliance and admin only)',
       query: z.object({
         status: z.enum(['open', 'resolved', 'discarded']).default('open'),
         batchId: z.string().max(64).optional(),
@@ -237,9 +250,11 @@ export function mailingsRoutes(deps: { mailings: MailingsService; coupons: Coupo
     route({
       method: 'post',
       path: '/api/coupons/review/:id',
-      access: ['mailroom'],
+      access: ['mailroom', 'compliance'],
       tag: 'coupons',
-      summary: 'Resolve a review item: {action:"code", barcode} typed from the coupon, {action:"customer", customerId, mailingId?}, or {action:"discard", note?}',
+      summary:
+        'Resolve a review item: {action:"code", barcode} typed from the coupon, {action:"customer", customerId, mailingId?}, or {action:"discard", note?}. ' +
+        'A reply for a restricted customer is not recorded (409 still_restricted) until the restriction is lifted; a held item is discarded or applied by compliance',
       params: IdParams,
       body: Resolve,
       response: { status: 200, schema: ReviewItem },

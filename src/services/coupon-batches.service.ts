@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { ObjectStore, StoredObject } from '../adapters/object-store/object-store.js';
 import type { Database, Queryable } from '../db/database.js';
+import { restrictionRepository } from '../db/restriction.repository.js';
 import { mailingsRepository, type BatchRow, type CouponPageRow, type ReviewReason } from '../db/mailings.repository.js';
 import { newId } from '../domain/ids.js';
 import type { CouponUnit } from '../domain/mailing.js';
@@ -112,7 +113,8 @@ export class CouponBatches {
     return id;
   }
 
-  async batch(id: string) {
+  /** `hideRestricted`: a held coupon's answer (GDPR art. 18) is left out, its outcome `restricted` says why. */
+  async batch(id: string, opts: { hideRestricted?: boolean } = {}) {
     const b = await mailingsRepository.getBatch(this.db, id);
     if (!b) throw new NotFound('coupon batch', id);
     const job = b.job_id ? await this.queue.get(b.job_id) : null;
@@ -127,7 +129,16 @@ export class CouponBatches {
       job: job ? { id: job.id, status: job.status, attempts: job.attempts, lastError: job.lastError } : null,
       summary: JSON.parse(b.summary) as Record<string, number>,
       files: files.map((f) => ({ fileNo: f.file_no, name: f.name, mime: f.mime, pages: f.page_count })),
-      pages: pages.map((p) => ({ pageNo: p.page_no, fileNo: p.file_no, filePage: p.file_page, kind: p.kind, code: p.code, answer: p.answer, unit: p.unit, outcome: p.outcome })),
+      pages: pages.map((p) => ({
+        pageNo: p.page_no,
+        fileNo: p.file_no,
+        filePage: p.file_page,
+        kind: p.kind,
+        code: p.code,
+        answer: opts.hideRestricted && p.outcome === 'restricted' ? null : p.answer,
+        unit: p.unit,
+        outcome: p.outcome,
+      })),
       reviews: reviews.map((r) => ({ id: r.id, pages: JSON.parse(r.pages) as number[], reason: r.reason, status: r.status })),
       createdAt: b.created_at,
       finishedAt: b.finished_at,
@@ -176,11 +187,12 @@ export class CouponBatches {
         });
         await this.audit.record(q, {
           actorId,
-          action: 'coupon.review-open',
+          // A held coupon (GDPR art. 18) is audited as such, like one held from a single scan.
+          action: why === 'restricted' ? 'coupon.held' : 'coupon.review-open',
           subjectType: 'coupon-review',
           subjectId: reviewId,
           customerId: letter?.customer_id ?? null,
-          details: { batchId: batch.id, pages: unit.pages, reason: why, code: unit.code },
+          details: { batchId: batch.id, pages: unit.pages, reason: why, code: unit.code, ...(why === 'restricted' ? { via: 'batch', reviewId } : {}) },
         });
         await mailingsRepository.setPageOutcome(q, batch.id, unit.pages, unit.unit, why === 'multiple' ? 'invalid' : why);
         return why === 'multiple' ? 'invalid' : why;
@@ -188,6 +200,8 @@ export class CouponBatches {
       if (reason) return openReview(reason);
       const fresh = (await mailingsRepository.letterByBarcode(q, letter!.barcode))!;
       if (fresh.replied_at) return openReview('duplicate');
+      // GDPR art. 18: a restricted customer's coupon is kept and held for compliance, its status not set.
+      if (await restrictionRepository.customerRestricted(q, fresh.customer_id)) return openReview('restricted');
       const ticks = key?.ticks ? (JSON.parse(key.ticks) as { note?: string }) : {};
       await this.receive(q, fresh, { via: 'batch', answer: key?.answer ?? null, note: ticks.note, original, actorId, batchId: batch.id, unit: unit.unit });
       await mailingsRepository.setPageOutcome(q, batch.id, [unit.keyPage], unit.unit, 'received');

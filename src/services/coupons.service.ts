@@ -13,6 +13,7 @@ import { restrictionRepository } from '../db/restriction.repository.js';
 import type { JobQueuePort } from './job-queue.port.js';
 import type { AuditService } from './audit.service.js';
 import { nowIso, today, type Clock } from './clock.js';
+import { newId } from '../domain/ids.js';
 import { buildDocument } from './document-records.js';
 import type { IncomingFile, IntakeService } from './intake.service.js';
 import { loadTemplates } from './mailings.service.js';
@@ -23,6 +24,18 @@ import { CouponBatches } from './coupon-batches.service.js';
 /** What a returned coupon is kept as: the page(s) by content hash. */
 export type CouponOriginal = { sha256: string; mime: string; size: number; pages: number };
 export type ReplyVia = 'batch' | 'scan' | 'review';
+/** What a single scan answers: the reply recorded, or (GDPR art. 18) the coupon held without naming its customer. */
+export type ScanOutcome = {
+  barcode: string;
+  mailingId: string;
+  customerId: string | null;
+  answer: string | null;
+  documentId: string | null;
+  status: string | null;
+  restricted?: true;
+  held?: true;
+  reviewId?: string;
+};
 export type ResolveAction =
   | { action: 'code'; barcode: string; answer?: string }
   | { action: 'customer'; customerId: string; mailingId?: string; answer?: string }
@@ -122,6 +135,16 @@ export class CouponsService {
       documentId?: string;
     },
   ): Promise<{ documentId: string }> {
+    // GDPR art. 18: setting a restricted customer's status is processing. The scan and the batch
+    // job hold such a coupon instead (holdCoupon); applying a held or other review item waits until
+    // compliance has lifted the restriction.
+    if (await restrictionRepository.customerRestricted(q, letter.customer_id)) {
+      throw new Conflict(
+        `The customer of letter ${letter.barcode} is restricted (GDPR art. 18): its reply is not recorded until the restriction is lifted; the coupon can be discarded meanwhile`,
+        { barcode: letter.barcode },
+        'still_restricted',
+      );
+    }
     const date = today(this.clock);
     const template = (await loadTemplates()).get(letter.template);
     const label = template?.coupon.answers.find((a) => a.id === r.answer)?.label ?? null;
@@ -194,16 +217,59 @@ export class CouponsService {
    * scanned) to the dossier. 400 for a code that is not a valid letter code, 422 for an unknown
    * one, 409 for a coupon already received.
    */
-  async scan(input: { barcode: string; answer?: string }, actor: Principal) {
+  async scan(input: { barcode: string; answer?: string }, actor: Principal): Promise<ScanOutcome> {
     const code = this.letterCode(input.barcode);
     return this.db.tx(async (q) => {
       const letter = await mailingsRepository.letterByBarcode(q, code);
       if (!letter) throw new UnknownReference(`No mailing letter has the code ${code}`, { barcode: code }, 'unknown_letter');
-      if (letter.replied_at) throw this.alreadyReceived(letter);
+      const restricted = await restrictionRepository.customerRestricted(q, letter.customer_id);
+      if (letter.replied_at) {
+        // The 409 names the customer and its answer: not to whom may not see a restricted customer.
+        if (restricted && !seesRestricted(actor)) throw new Conflict(`The coupon of letter ${letter.barcode} was already received`, { barcode: letter.barcode, restricted: true }, 'already_received');
+        throw this.alreadyReceived(letter);
+      }
       await this.checkAnswer(letter, input.answer);
+      if (restricted) return this.holdScan(q, letter, input.answer ?? null, actor);
       const { documentId } = await this.receive(q, letter, { via: 'scan', answer: input.answer ?? null, original: null, actorId: actor.id });
       return { barcode: code, mailingId: letter.mailing_id, customerId: letter.customer_id, answer: input.answer ?? null, documentId, status: STATUS_REPLY_RECEIVED };
     });
+  }
+
+  /**
+   * GDPR art. 18: a scanned coupon of a restricted customer is stored, not processed. It is held in
+   * the review queue (reason `restricted`, which only compliance and admin see and resolve), the
+   * status is not set, and the scanner is told only that it is held (the paper goes to compliance).
+   * Scanning it again answers with the same hold.
+   */
+  private async holdScan(q: Queryable, letter: LetterWithMailing, answer: string | null, actor: Principal): Promise<ScanOutcome> {
+    const held = { barcode: letter.barcode, mailingId: letter.mailing_id, customerId: null, answer: null, documentId: null, status: null, restricted: true as const, held: true as const };
+    const earlier = await mailingsRepository.openHold(q, letter.barcode);
+    if (earlier) return { ...held, reviewId: earlier.id };
+    const reviewId = newId('rev', this.clock.now().getTime());
+    await mailingsRepository.insertReview(q, {
+      id: reviewId,
+      batch_id: null,
+      unit: 0,
+      pages: '[]',
+      reason: 'restricted',
+      code: letter.barcode,
+      answer,
+      hint_customer_id: null,
+      image_sha256: null,
+      original_sha256: null,
+      original_mime: null,
+      original_size: null,
+      created_at: nowIso(this.clock),
+    });
+    await this.audit.record(q, {
+      actorId: actor.id,
+      action: 'coupon.held',
+      subjectType: 'letter',
+      subjectId: letter.barcode,
+      customerId: letter.customer_id,
+      details: { via: 'scan', reviewId, mailingId: letter.mailing_id, answer },
+    });
+    return { ...held, reviewId };
   }
 
   // ------------------------------------------------------------------ batches (coupon-batches.service.ts)
@@ -218,8 +284,8 @@ export class CouponsService {
     return this.batches.batchFromStack(q, file, actorId, jobKey);
   }
 
-  batch(id: string) {
-    return this.batches.batch(id);
+  batch(id: string, opts: { hideRestricted?: boolean } = {}) {
+    return this.batches.batch(id, opts);
   }
 
   /** Pass 2 of the batch job for one unit (see CouponBatches.applyUnit). */
@@ -244,6 +310,8 @@ export class CouponsService {
     const r = await mailingsRepository.getReview(this.db, id);
     if (!r) throw new NotFound('review item', id);
     await this.assertNotRestricted(id, actor);
+    // A coupon held from a single scan has no image: its paper is with the mailroom.
+    if (!r.image_sha256) throw new NotFound('image of review item', id);
     await this.audit.recordNow({ actorId: actor.id, action: 'coupon.review-view', subjectType: 'coupon-review', subjectId: id });
     return this.store.getBuffer(r.image_sha256);
   }
@@ -295,7 +363,9 @@ export class CouponsService {
         const { documentId } = await this.receive(q, fresh, {
           via: 'review',
           answer,
-          original: { sha256: current.original_sha256, mime: current.original_mime, size: current.original_size, pages: (JSON.parse(current.pages) as number[]).length },
+          original: current.original_sha256
+            ? { sha256: current.original_sha256, mime: current.original_mime!, size: current.original_size!, pages: (JSON.parse(current.pages) as number[]).length }
+            : null,
           actorId: actor.id,
         });
         resolution = { action: a.action, barcode: fresh.barcode, customerId: fresh.customer_id, mailingId: fresh.mailing_id, answer, documentId };

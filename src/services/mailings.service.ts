@@ -81,7 +81,8 @@ export function loadTemplates(): Promise<Map<string, LetterTemplate>> {
 
 export type MailingInput = { name: string; template?: string; customerIds?: string[]; filter?: CustomerFilter };
 
-export function toMailingView(m: MailingRow, replies: { answer: string | null; n: number }[] = []) {
+/** `withheld`: letters not sent because their addressee was restricted when the mailing was marked as sent (GDPR art. 18). */
+export function toMailingView(m: MailingRow, replies: { answer: string | null; n: number }[] = [], withheld = 0) {
   const byAnswer: Record<string, number> = {};
   let total = 0;
   for (const r of replies) {
@@ -98,6 +99,7 @@ export function toMailingView(m: MailingRow, replies: { answer: string | null; n
     createdBy: m.created_by,
     sentAt: m.sent_at,
     replies: { total, byAnswer },
+    withheld,
   };
 }
 
@@ -200,7 +202,7 @@ export class MailingsService {
   /** `actor`: letters of restricted customers are left out for roles other than compliance and admin (GDPR art. 18). */
   async get(id: string, opts: { letters?: boolean; actor?: Principal } = {}) {
     const m = await this.row(id);
-    const view = toMailingView(m, await mailingsRepository.replyCounts(this.db, id));
+    const view = toMailingView(m, await mailingsRepository.replyCounts(this.db, id), await mailingsRepository.withheldCount(this.db, id));
     if (!opts.letters) return view;
     const all = await mailingsRepository.letters(this.db, id);
     const hidden = opts.actor ? await this.restrictedCustomers(opts.actor, all.map((l) => l.customer_id)) : new Set<string>();
@@ -211,6 +213,7 @@ export class MailingsService {
       repliedAt: l.replied_at,
       answer: l.answer,
       replyDocumentId: l.reply_document_id,
+      ...(l.withheld_at ? { withheld: true, withheldAt: l.withheld_at } : {}),
     }));
     return { ...view, letters };
   }
@@ -218,7 +221,7 @@ export class MailingsService {
   async list(limit: number, offset: number) {
     const rows = await mailingsRepository.list(this.db, limit, offset);
     const out = [];
-    for (const m of rows) out.push(toMailingView(m, await mailingsRepository.replyCounts(this.db, m.id)));
+    for (const m of rows) out.push(toMailingView(m, await mailingsRepository.replyCounts(this.db, m.id), await mailingsRepository.withheldCount(this.db, m.id)));
     return out;
   }
 
@@ -294,6 +297,11 @@ export class MailingsService {
   /**
    * Marks the mailing as sent: status variable `letter-sent` on every addressee, in one transaction
    * with the audit events. Only once (409 after that).
+   *
+   * GDPR art. 18: recording that a letter went to a restricted customer is processing, and its
+   * letter was left out of printing for everyone but compliance. Such a letter is withheld: not
+   * marked sent, no `letter-sent`, counted in `withheld` and audited (`mailing.withheld`) on the
+   * customer. Lifting the restriction later does not send it.
    */
   async markSent(id: string, actor: Principal, sentOn?: string) {
     const started = performance.now();
@@ -305,7 +313,21 @@ export class MailingsService {
         throw new Conflict(`Mailing ${id} was already marked as sent on ${m.sent_at}`, { sentAt: m.sent_at }, 'already_sent');
       }
       const date = sentOn ?? today(this.clock);
-      const letters = await mailingsRepository.letters(q, id);
+      const all = await mailingsRepository.letters(q, id);
+      const restricted = await restrictionRepository.restrictedAmong(q, [...new Set(all.map((l) => l.customer_id))]);
+      const letters = all.filter((l) => !restricted.has(l.customer_id));
+      const withheld = all.filter((l) => restricted.has(l.customer_id));
+      await mailingsRepository.markWithheld(q, id, withheld.map((l) => l.barcode), at);
+      for (const l of withheld) {
+        await this.audit.record(q, {
+          actorId: actor.id,
+          action: 'mailing.withheld',
+          subjectType: 'letter',
+          subjectId: l.barcode,
+          customerId: l.customer_id,
+          details: { mailingId: id, seq: l.seq, reason: 'restricted' },
+        });
+      }
       for (const l of letters) {
         await this.status.set(q, {
           customerId: l.customer_id,
@@ -316,10 +338,10 @@ export class MailingsService {
           source: `mailing:${id}`,
         });
       }
-      await this.audit.record(q, { actorId: actor.id, action: 'mailing.sent', subjectType: 'mailing', subjectId: id, details: { letters: letters.length, date } });
-      return { ...m, sent_at: at, sent_by: actor.id };
+      await this.audit.record(q, { actorId: actor.id, action: 'mailing.sent', subjectType: 'mailing', subjectId: id, details: { letters: letters.length, withheld: withheld.length, date } });
+      return { ...m, sent_at: at, sent_by: actor.id, withheld: withheld.length };
     });
     this.logger?.info({ mailingId: id, letters: result.letter_count, ms: Math.round(performance.now() - started) }, 'mailing marked as sent');
-    return toMailingView(result, await mailingsRepository.replyCounts(this.db, id));
+    return toMailingView(result, await mailingsRepository.replyCounts(this.db, id), result.withheld);
   }
 }

@@ -259,7 +259,7 @@ const MATRIX: Record<string, Row> = {
   'GET /api/coupons/batches/:id': { allowed: ['mailroom', 'crm', 'compliance'], sample: async ({ t, n }) => ({ path: `/api/coupons/batches/${(await mailingFx.review(t, n)).batchId}` }) },
   'GET /api/coupons/review': { allowed: ['mailroom', 'compliance'] },
   'GET /api/coupons/review/:id/image': { allowed: ['mailroom', 'compliance'], sample: async ({ t, n }) => ({ path: `/api/coupons/review/${(await mailingFx.review(t, n)).id}/image` }) },
-  'POST /api/coupons/review/:id': { allowed: ['mailroom'], sample: async ({ t, n }) => ({ path: `/api/coupons/review/${(await mailingFx.review(t, n)).id}`, json: { action: 'discard' } }) },
+  'POST /api/coupons/review/:id': { allowed: ['mailroom', 'compliance'], sample: async ({ t, n }) => ({ path: `/api/coupons/review/${(await mailingFx.review(t, n)).id}`, json: { action: 'discard' } }) },
   'POST /api/separator-sheets': { allowed: ['mailroom'], sample: () => ({ json: {} }) },
   'POST /api/imports/customers': { allowed: ['crm'], sample: ({ n }) => ({ form: integrationFx.csvForm(n) }) },
   'GET /api/imports': { allowed: ['crm'] },

@@ -391,6 +391,8 @@ describe(RestrictionGuard.name, () => {
       'post /api/requests/:id/cancel', 'post /api/disposals/:id/transfer', 'post /api/coupons/review/:id',
       // each id goes through the correction check, a restricted one fails with `restricted` (restriction-mailroom.test.ts)
       'post /api/documents/bulk',
+      // restriction-processing.test.ts: a restricted customer's letter is withheld, its coupon held (not processed, answer names no one)
+      'post /api/mailings/:id/sent', 'post /api/coupons/scan',
     ]);
     const exempt: Record<string, string> = {
       'delete /api/session': 'the caller\'s own session',
@@ -406,8 +408,6 @@ describe(RestrictionGuard.name, () => {
       'post /api/tracking/audits': 'starts an audit: the place, no report yet',
       'post /api/tracking/audits/:id/scans': 'per code only recorded/rejected and where it was found; no title or customer',
       'post /api/mailings': 'a restricted customer cannot be mailed (422 not_mailable)',
-      'post /api/mailings/:id/sent': 'answers with the mailing\'s counts only',
-      'post /api/coupons/scan': 'the mailroom holds the paper coupon and typed its code; the answer is that letter\'s reply. Whether a restricted customer\'s reply may still be recorded is a compliance decision (follow-up), as in coupon batches',
       'post /api/coupons/batches': 'accepts a scanned stack; the answer is the batch with page counts',
       'post /api/separator-sheets': 'prints a sheet for a customer number the caller typed; reads no documents',
       'post /api/disposals/:id/shred': 'answers with the barcode, ids and counts only',

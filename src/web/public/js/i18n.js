@@ -1334,3 +1334,6 @@ Object.assign(DICT.en, DAILY.en);
 import { INTAKE } from './i18n-intake.js';
 Object.assign(DICT.nl, INTAKE.nl);
 Object.assign(DICT.en, INTAKE.en);
+import { RESTRICTION } from './i18n-restriction.js';
+Object.assign(DICT.nl, RESTRICTION.nl);
+Object.assign(DICT.en, RESTRICTION.en);

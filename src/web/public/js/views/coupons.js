@@ -6,7 +6,9 @@ import { t } from '../i18n.js';
 import { customerPicker, scanField } from '../widgets.js';
 import { announce, badge, errorText, fmtDateTime, header, poll, statusBadge, table, unavailable, meta } from '../ui.js';
 
-export async function render(main) {
+export async function render(main, { me } = {}) {
+  // Compliance opens this screen for the coupons held for it (GDPR art. 18); scanning and uploading are the mailroom's.
+  const scans = !me || me.roles.includes('mailroom') || me.roles.includes('admin');
   const disposers = [];
   let answers = [];
   try {
@@ -28,6 +30,13 @@ export async function render(main) {
     onScan: async (code) => {
       try {
         const r = await api('POST', '/api/coupons/scan', { json: { barcode: code, answer: scanAnswer.value || undefined } });
+        if (r.held) {
+          // A restricted customer's coupon: nothing recorded, and nothing here names the customer.
+          const text = t('coupons.held', { code: r.barcode });
+          scanLog.prepend(h('li', { class: 'held' }, text));
+          announce(text, 'warn');
+          return;
+        }
         const text = t('coupons.scanned', { code: r.barcode, customer: r.customerId, answer: r.answer ?? '—' });
         scanLog.prepend(h('li', {}, text));
         announce(text, 'ok');
@@ -104,7 +113,7 @@ export async function render(main) {
                   'button',
                   { type: 'button', class: 'item', onclick: () => openItem(it) },
                   h('div', { class: 'item-title' }, t(`coupons.reason.${it.reason}`), ' ', it.code ? h('code', {}, it.code) : null),
-                  meta('div', t('coupons.pagesList', { pages: it.pages.join(', ') }), fmtDateTime(it.createdAt)),
+                  meta('div', it.pages.length ? t('coupons.pagesList', { pages: it.pages.join(', ') }) : null, fmtDateTime(it.createdAt)),
                 ),
               ),
             )
@@ -171,6 +180,8 @@ export async function render(main) {
       ),
     );
     code.focus();
+    // A coupon held from a single scan has no page image: its paper is with the mailroom.
+    if (!it.batchId) return replace(img, h('p', { class: 'muted', id: 'coupon-no-image' }, t('coupons.noImage')));
     try {
       const { blob } = await fetchBlob('GET', `/api/coupons/review/${it.id}/image`);
       if (imgUrl) URL.revokeObjectURL(imgUrl);
@@ -203,6 +214,7 @@ export async function render(main) {
             { label: t('coupons.mailing'), cell: (m) => [m.name, h('div', { class: 'muted small' }, m.id)] },
             { label: t('coupons.letters'), class: 'num', cell: (m) => String(m.letterCount) },
             { label: t('coupons.sent'), cell: (m) => (m.sentAt ? fmtDateTime(m.sentAt) : badge(t('coupons.notSent'), 'neutral')) },
+            { label: t('coupons.withheld'), class: 'num', cell: (m) => String(m.withheld ?? 0) },
             { label: t('coupons.replies'), class: 'num', cell: (m) => String(m.replies.total) },
             { label: t('coupons.byAnswer'), cell: (m) => Object.entries(m.replies.byAnswer).map(([k, v]) => `${k}: ${v}`).join(', ') || '—' },
           ],
@@ -220,13 +232,13 @@ export async function render(main) {
     h(
       'div',
       { class: 'grid' },
-      h('div', { class: 'card' }, h('h2', {}, t('coupons.single')), field(t('coupons.answer'), scanAnswer, t('coupons.answerHint')), scan.el, scanLog),
-      h('div', { class: 'card' }, h('h2', {}, t('coupons.upload')), h('p', { class: 'muted' }, t('coupons.uploadHelp')), field(t('coupons.files'), files), h('button', { type: 'button', class: 'primary', id: 'coupon-send', onclick: sendBatch }, t('coupons.send')), bar, batchOut),
+      scans ? h('div', { class: 'card' }, h('h2', {}, t('coupons.single')), field(t('coupons.answer'), scanAnswer, t('coupons.answerHint')), scan.el, scanLog) : null,
+      scans ? h('div', { class: 'card' }, h('h2', {}, t('coupons.upload')), h('p', { class: 'muted' }, t('coupons.uploadHelp')), field(t('coupons.files'), files), h('button', { type: 'button', class: 'primary', id: 'coupon-send', onclick: sendBatch }, t('coupons.send')), bar, batchOut) : null,
     ),
     h('div', { class: 'card', id: 'coupon-review' }, h('h2', {}, t('coupons.review')), h('div', { class: 'split' }, reviewList, reviewDetail)),
     h('div', { class: 'card' }, h('h2', {}, t('coupons.mailings')), mailingsOut),
   );
-  scan.input.focus();
+  if (scans) scan.input.focus();
   loadReview();
   loadMailings();
   return () => disposers.forEach((d) => d());

@@ -87,6 +87,7 @@ export async function render(main, { navigate }) {
             { label: t('ml.repliesCol'), class: 'num', cell: (m) => String(m.replies.total) },
             { label: t('ml.createdCol'), cell: (m) => fmtDateTime(m.createdAt) },
             { label: t('ml.sentCol'), cell: (m) => (m.sentAt ? fmtDateTime(m.sentAt) : '—') },
+            { label: t('ml.withheldCol'), class: 'num', cell: (m) => (m.withheld ? h('span', { title: t('ml.withheld', { n: m.withheld }) }, String(m.withheld)) : '0') },
           ],
           r.mailings,
           { empty: t('ml.none') },

@@ -111,11 +111,15 @@ export class MailIntakeService {
     // A pass waiting on an unresponsive server is cut off rather than holding up shutdown; what it took is safe.
     this.client?.close();
     await this.running?.catch(() => undefined);
-    // Given back, so another worker reads on at its next round instead of waiting for the lease to expire.
-    if (this.holding && this.deps.config) {
-      this.holding = false;
-      await this.deps.db.tx((q) => leasesRepository.release(q, leaseName(this.deps.config!), this.holderId)).catch((err: unknown) => this.deps.logger?.warn({ err }, 'mailbox lease not given back; it expires'));
-    }
+    await this.giveBack();
+  }
+
+  /** Given back, so another worker reads on at its next round instead of waiting for the lease to expire. */
+  private async giveBack(): Promise<void> {
+    const cfg = this.deps.config;
+    if (!this.holding || !cfg) return;
+    this.holding = false;
+    await this.deps.db.tx((q) => leasesRepository.release(q, leaseName(cfg), this.holderId)).catch((err: unknown) => this.deps.logger?.warn({ err }, 'mailbox lease not given back; it expires'));
   }
 
   /**
@@ -125,7 +129,13 @@ export class MailIntakeService {
   async pollIfHolder(): Promise<PollReport | null> {
     const cfg = this.deps.config;
     if (!cfg || this.stopped) return null;
-    return (await this.holdLease(cfg)) ? this.pollOnce() : null;
+    if (!(await this.holdLease(cfg))) return null;
+    // stop() came while the lease was being taken: give it straight back.
+    if (this.stopped) {
+      await this.giveBack();
+      return null;
+    }
+    return this.pollOnce();
   }
 
   /** Takes or renews this mailbox's lease for LEASE_ROUNDS intervals; false while another process holds it. */

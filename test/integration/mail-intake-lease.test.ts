@@ -124,4 +124,22 @@ describe(`${MailIntakeService.name} with several worker processes`, { skip }, ()
     assert.equal(r.queued, 1);
     assert.equal((await t.dl.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM mail_messages'))!.n, 4, 'each message taken once');
   });
+
+  it('given a long pass when an interval goes by then the holder renews its lease, and a pass that finds it taken over stops reading', async () => {
+    const current = (await t.dl.services.mailIntake.status({ limit: 1, offset: 0 })).lease!.holder;
+    const h = workers.find((w) => w.holderId === current)!;
+    clock.set(new Date(clock.now().getTime() + 2 * INTERVAL_MS));
+    await deliver(5);
+    const pass = await h.pollOnce();
+    assert.ok(pass.seen >= 1);
+    const renewed = (await h.status({ limit: 1, offset: 0 })).lease!;
+    assert.equal(Date.parse(renewed.expiresAt), clock.now().getTime() + LEASE_ROUNDS * INTERVAL_MS, 'renewed within the pass');
+    // Silent past its lease: a new worker takes over, and the old holder's next pass reads nothing.
+    clock.set(new Date(clock.now().getTime() + (LEASE_ROUNDS + 1) * INTERVAL_MS));
+    const c = worker('worker-c');
+    assert.ok(await c.pollIfHolder());
+    const late = await h.pollOnce();
+    assert.equal(late.ok, true);
+    assert.equal(late.seen, 0, 'it stopped at the first message: the lease is worker-c\'s');
+  });
 });

@@ -65,10 +65,6 @@ export const importsRepository = {
   async requeue(q: Queryable, id: string, error: string) {
     await q.run("UPDATE customer_imports SET status = 'queued', error = ? WHERE id = ?", [error, id]);
   },
-  async othersUsing(q: Queryable, sha256: string, id: string): Promise<number> {
-    const r = await q.get<{ n: number }>("SELECT COUNT(*) AS n FROM customer_imports WHERE file_sha256 = ? AND id <> ? AND status IN ('queued','running')", [sha256, id]);
-    return r?.n ?? 0;
-  },
 
   customers(q: Queryable, ids: string[]) {
     if (ids.length === 0) return Promise.resolve([] as CustomerRow[]);

@@ -15,6 +15,8 @@ const REFERENCES: { name: string; select: string }[] = [
   { name: 'coupon review original', select: 'SELECT original_sha256 AS sha256 FROM coupon_reviews WHERE original_sha256 IS NOT NULL' },
   { name: 'e-mail message', select: 'SELECT eml_sha256 AS sha256 FROM mail_messages WHERE destroyed_at IS NULL' },
   { name: 'document thumbnail', select: 'SELECT sha256 FROM document_thumbnails' },
+  // An e-invoice's XML pulled out of a Factur-X / ZUGFeRD PDF is an object of its own (destruction removes these rows).
+  { name: 'document file', select: 'SELECT sha256 FROM document_files' },
   { name: 'import file', select: "SELECT file_sha256 AS sha256 FROM customer_imports WHERE status IN ('queued','running')" },
 ];
 

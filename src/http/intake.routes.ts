@@ -29,6 +29,10 @@ export function intakeRoutes(deps: { split: IntakeSplitService; mail: MailIntake
           enabled: z.boolean(),
           mailbox: z.unknown(),
           lastPoll: z.unknown(),
+          lease: z
+            .object({ holder: z.string(), thisProcess: z.boolean(), acquiredAt: z.string(), renewedAt: z.string(), expiresAt: z.string() })
+            .nullable()
+            .describe('which process reads the mailbox on schedule (host/pid/id; with several workers one at a time), null before the first scheduled read'),
           counts: z.record(z.string(), z.number()),
           messages: z.array(z.unknown()).describe('a message about a restricted customer (GDPR art. 18) has `restricted: true` and, for roles other than compliance and admin, no sender, subject, Message-ID, customer, attachment names or error text'),
         }),

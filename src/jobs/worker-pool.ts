@@ -3,13 +3,14 @@ import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { Job, JobHandler, JobRunnerPort, StartOptions } from '../services/job-queue.port.js';
-import { isPermanentFailure, type JobQueue } from './job-queue.js';
+import type { JobQueue } from './job-queue.js';
+import { asError, errorForLog, logRun, queueWaitMs, settleRun, waitOrAbort, type JobOutcome } from './job-settle.js';
 
 // The handler types moved to the port (issue #13); kept importable from here.
 export type { JobContext, JobHandler } from '../services/job-queue.port.js';
 
-/** How one run ended, as logged: `lost` = the lock was taken over meanwhile, nothing was written. */
-export type JobOutcome = 'done' | 'retry' | 'failed' | 'interrupted' | 'lost' | 'abandoned' | 'settle_error';
+// Moved to job-settle.ts, shared with PostgreSQL's runner; kept importable from here.
+export type { JobOutcome } from './job-settle.js';
 
 type Session = {
   stopping: boolean;
@@ -19,21 +20,6 @@ type Session = {
   heartbeat: NodeJS.Timeout;
   unsubscribe: () => void;
 };
-
-const asError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));
-// Logs carry the error class and a short message only: messages can echo payload or document text.
-const errorForLog = (e: Error) => ({ name: e.name, message: e.message.slice(0, 200) });
-
-/** Resolves true if `p` settles within `ms`, false otherwise; never leaves a timer behind. */
-async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((r) => (timer = setTimeout(() => r(false), Math.max(0, ms))));
-  try {
-    return await Promise.race([p.then(() => true), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -133,10 +119,7 @@ export class JobRunner implements JobRunnerPort {
       s.unsubscribe();
       clearInterval(s.heartbeat);
       this.notify();
-      const all = Promise.all(s.loops);
-      if (await settlesWithin(all, graceMs)) return;
-      for (const c of s.active.values()) c.abort(new Error('job runner stopping'));
-      if (await settlesWithin(all, abandonMs)) return;
+      if (await waitOrAbort(Promise.all(s.loops), s.active, graceMs, abandonMs)) return;
       s.abandoned = true;
       this.logger?.warn({ jobs: [...s.active.keys()], worker: this.workerId }, 'jobs ignored abort; left running for recoverStale');
     })();
@@ -189,8 +172,7 @@ export class JobRunner implements JobRunnerPort {
     const controller = new AbortController();
     s.active.set(job.id, controller);
     const started = performance.now();
-    // How long the job sat ready in the queue before a loop took it (runAfter is when it became due).
-    const queueWaitMs = Math.max(0, Date.now() - Date.parse(job.runAfter));
+    const waited = queueWaitMs(job);
     const annotations: Record<string, unknown> = {};
     let error: Error | null = null;
     try {
@@ -209,12 +191,7 @@ export class JobRunner implements JobRunnerPort {
     }
     let outcome: JobOutcome;
     try {
-      if (s.abandoned) outcome = 'abandoned';
-      else if (!error) outcome = (await this.queue.complete(job.id, this.workerId)) ? 'done' : 'lost';
-      else if (controller.signal.aborted && s.stopping)
-        outcome = (await this.queue.release(job.id, this.workerId, 'interrupted by shutdown')) ? 'interrupted' : 'lost';
-      else if (await this.queue.fail(job.id, this.workerId, error)) outcome = job.attempts >= job.maxAttempts || isPermanentFailure(error) ? 'failed' : 'retry';
-      else outcome = 'lost';
+      outcome = await settleRun(this.queue, this.workerId, job, { error, abandoned: s.abandoned, interruptedByStop: controller.signal.aborted && s.stopping });
     } catch (err) {
       // The database refused the final write: the job stays running and recoverStale picks it up.
       outcome = 'settle_error';
@@ -222,19 +199,7 @@ export class JobRunner implements JobRunnerPort {
     } finally {
       s.active.delete(job.id);
     }
-    const line = {
-      kind: job.kind,
-      id: job.id,
-      attempt: job.attempts,
-      ms: Math.round(performance.now() - started),
-      queueWaitMs: Number.isFinite(queueWaitMs) ? queueWaitMs : undefined,
-      outcome,
-      ...annotations,
-      ...(error ? { err: errorForLog(error) } : {}),
-    };
-    if (outcome === 'done') this.logger?.info(line, 'job');
-    else if (outcome === 'failed' || outcome === 'settle_error') this.logger?.error(line, 'job');
-    else this.logger?.warn(line, 'job');
+    logRun(this.logger, job, { outcome, error, ms: performance.now() - started, queueWaitMs: waited, annotations });
   }
 
   private beat(s: Session): void {

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { ObjectStore } from '../adapters/object-store/object-store.js';
 import type { Database, Queryable } from '../db/database.js';
 import { importsRepository, type ImportCounts, type ImportRow } from '../db/imports.repository.js';
+import { objectRefsRepository } from '../db/object-refs.repository.js';
 import type { CustomerInput } from '../db/customers.repository.js';
 import { newId } from '../domain/ids.js';
 import type { Principal } from '../domain/roles.js';
@@ -279,9 +280,12 @@ export class ImportService {
     errors.splice(0, errors.length, ...kept);
   }
 
-  /** The stored upload goes once the import is over: it holds personal data nobody needs any more. */
+  /**
+   * The stored upload goes once the import is over (this row, now done, no longer counts): it holds
+   * personal data nobody needs any more, unless another row (a running import) keeps the same bytes.
+   */
   private async forgetFile(row: ImportRow) {
-    if (!(await importsRepository.othersUsing(this.db, row.file_sha256, row.id))) await this.store.delete(row.file_sha256).catch((err: unknown) => this.logger?.warn({ err: { message: (err as Error).message } }, 'import file not removed'));
+    if (!(await objectRefsRepository.isReferenced(this.db, row.file_sha256))) await this.store.delete(row.file_sha256).catch((err: unknown) => this.logger?.warn({ err: { message: (err as Error).message } }, 'import file not removed'));
   }
 
   async get(id: string): Promise<ImportView> {

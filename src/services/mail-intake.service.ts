@@ -7,9 +7,16 @@
  * (flagged or moved) only once its job is done; a job that keeps failing leaves the message in
  * the mailbox and is reported (GET /api/mail-intake, GET /api/jobs?kind=mail-message) for an
  * operator to retry.
+ *
+ * With several worker processes (DOSSIER_ROLE=worker) one of them reads a mailbox at a time: the
+ * scheduled pass first takes or renews a lease on it in the database (leases.repository.ts), valid
+ * for LEASE_ROUNDS poll intervals. The others skip their rounds while it runs and take it over once
+ * it has expired (the holder died) or was given back (the holder stopped). An operator's "read now"
+ * reads at once in whichever process it reaches: rare, and safe as messages are keyed by Message-ID.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { ImapFlow, type FetchMessageObject } from 'imapflow';
 import { simpleParser, type ParsedMail } from 'mailparser';
@@ -17,6 +24,7 @@ import type { Logger } from 'pino';
 import type { ObjectStore } from '../adapters/object-store/object-store.js';
 import type { ImapConfig } from '../config.js';
 import type { Database } from '../db/database.js';
+import { leasesRepository } from '../db/leases.repository.js';
 import { mailMessagesRepository, type MailMessageRow } from '../db/mail-messages.repository.js';
 import { restrictionRepository } from '../db/restriction.repository.js';
 import { mailDomain, matchSender } from '../domain/mail-sender.js';
@@ -40,6 +48,9 @@ const HIDDEN = 'hidden: the customer\'s processing is restricted (GDPR art. 18)'
 
 const MAILBOX: Principal = { id: 'email', name: 'E-mail intake', roles: ['mailroom'] };
 
+/** A mailbox's lease lasts this many poll intervals: a holder that misses two rounds in a row is taken over. */
+export const LEASE_ROUNDS = 3;
+
 export type PollReport = { at: string; ok: boolean; error: string | null; seen: number; queued: number; marked: number };
 
 type Deps = {
@@ -54,7 +65,12 @@ type Deps = {
   /** The same limit as an upload (DOSSIER_MAX_UPLOAD_MB). */
   maxFileBytes: number;
   logger?: Logger;
+  /** Who this process is on the mailbox's lease; host/pid/random by default. */
+  holderId?: string;
 };
+
+/** Who reads the mailbox on schedule, for the operator (several worker processes: only one at a time). */
+export type MailboxLease = { holder: string; thisProcess: boolean; acquiredAt: string; renewedAt: string; expiresAt: string };
 
 const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
 
@@ -64,8 +80,14 @@ export class MailIntakeService {
   private next: Promise<PollReport> | null = null;
   private last: PollReport | null = null;
   private client: ImapFlow | null = null;
+  private holding = false;
+  private renewedAt = 0;
+  private stopped = false;
+  readonly holderId: string;
 
-  constructor(private readonly deps: Deps) {}
+  constructor(private readonly deps: Deps) {
+    this.holderId = deps.holderId ?? `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
+  }
 
   get enabled(): boolean {
     return this.deps.config !== null;
@@ -75,7 +97,8 @@ export class MailIntakeService {
   start(): void {
     const cfg = this.deps.config;
     if (!cfg || this.timer) return;
-    const tick = () => void this.pollOnce().catch(() => undefined);
+    this.stopped = false;
+    const tick = () => void this.pollIfHolder().catch((err: unknown) => this.deps.logger?.warn({ err }, 'mailbox lease could not be taken; will try again'));
     this.timer = setInterval(tick, cfg.intervalMs);
     this.timer.unref();
     setImmediate(tick);
@@ -84,9 +107,60 @@ export class MailIntakeService {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.stopped = true;
     // A pass waiting on an unresponsive server is cut off rather than holding up shutdown; what it took is safe.
     this.client?.close();
     await this.running?.catch(() => undefined);
+    await this.giveBack();
+  }
+
+  /** Given back, so another worker reads on at its next round instead of waiting for the lease to expire. */
+  private async giveBack(): Promise<void> {
+    const cfg = this.deps.config;
+    if (!this.holding || !cfg) return;
+    this.holding = false;
+    await this.deps.db.tx((q) => leasesRepository.release(q, leaseName(cfg), this.holderId)).catch((err: unknown) => this.deps.logger?.warn({ err }, 'mailbox lease not given back; it expires'));
+  }
+
+  /**
+   * The scheduled pass: reads the mailbox when this process holds its lease (taking or renewing it
+   * first), else null: another process reads it this round.
+   */
+  async pollIfHolder(): Promise<PollReport | null> {
+    const cfg = this.deps.config;
+    if (!cfg || this.stopped) return null;
+    if (!(await this.holdLease(cfg))) return null;
+    // stop() came while the lease was being taken: give it straight back.
+    if (this.stopped) {
+      await this.giveBack();
+      return null;
+    }
+    return this.pollOnce();
+  }
+
+  /** Takes or renews this mailbox's lease for LEASE_ROUNDS intervals; false while another process holds it. */
+  private async holdLease(cfg: ImapConfig): Promise<boolean> {
+    const name = leaseName(cfg);
+    const now = this.deps.clock.now();
+    const { held, before } = await this.deps.db.tx(async (q) => {
+      const before = await leasesRepository.get(q, name);
+      const held = await leasesRepository.acquire(q, { name, holder: this.holderId, now: now.toISOString(), expiresAt: new Date(now.getTime() + LEASE_ROUNDS * cfg.intervalMs).toISOString() });
+      return { held, before };
+    });
+    if (held && !this.holding) this.deps.logger?.info({ mailbox: cfg.mailbox, holder: this.holderId, previous: before && before.holder !== this.holderId ? before.holder : null }, 'this process now reads the mailbox');
+    if (!held && this.holding) this.deps.logger?.warn({ mailbox: cfg.mailbox, holder: before?.holder }, 'the mailbox lease expired and another process took it over');
+    this.holding = held;
+    if (held) this.renewedAt = now.getTime();
+    return held;
+  }
+
+  /**
+   * Within a long pass (a full mailbox after downtime), the holder renews its lease every interval,
+   * so no other worker takes over and reads alongside; a pass that finds it lost stops.
+   */
+  private async stillHolder(cfg: ImapConfig): Promise<boolean> {
+    if (!this.holding || this.deps.clock.now().getTime() - this.renewedAt < cfg.intervalMs) return true;
+    return this.holdLease(cfg);
   }
 
   /**
@@ -120,6 +194,7 @@ export class MailIntakeService {
       try {
         const uids = (await client.search({ unKeyword: PROCESSED_KEYWORD }, { uid: true })) || [];
         for (const uid of uids) {
+          if (!(await this.stillHolder(cfg))) break;
           report.seen++;
           // The envelope first: a message known by its Message-ID (queued, or failed and reported) is not downloaded again.
           const head = await client.fetchOne(String(uid), { uid: true, envelope: true }, { uid: true });
@@ -326,8 +401,10 @@ export class MailIntakeService {
           : shown,
       );
     }
+    const lease = cfg ? await leasesRepository.get(db, leaseName(cfg)) : undefined;
     return {
       enabled: Boolean(cfg),
+      lease: lease ? ({ holder: lease.holder, thisProcess: lease.holder === this.holderId, acquiredAt: lease.acquired_at, renewedAt: lease.renewed_at, expiresAt: lease.expires_at } satisfies MailboxLease) : null,
       mailbox: cfg ? { host: cfg.host, port: cfg.port, secure: cfg.secure, user: cfg.user, mailbox: cfg.mailbox, processed: cfg.processed, moveTo: cfg.processed === 'move' ? cfg.moveTo : null, intervalMs: cfg.intervalMs } : null,
       lastPoll: this.last,
       counts,
@@ -352,6 +429,9 @@ async function attachmentsOf(parsed: ParsedMail, depth = 0, out: { files: MailFi
   }
   return out;
 }
+
+/** The lease's name: one per mailbox, so workers reading different mailboxes do not wait on each other. */
+const leaseName = (cfg: ImapConfig) => `imap:${cfg.user}@${cfg.host}:${cfg.port}/${cfg.mailbox}`;
 
 /** The message's key: its Message-ID, or the whole message when it has none (then an identical copy is the same message). */
 export function messageKey(messageId: string | undefined, source: Uint8Array | null): string {

@@ -3,7 +3,7 @@ import type { ListedObject, ObjectStore } from '../adapters/object-store/object-
 import type { Database } from '../db/database.js';
 import { objectRefsRepository } from '../db/object-refs.repository.js';
 
-/** Objects removed per transaction: the writer lock is held while they are re-checked and removed. */
+/** Objects re-checked per transaction (the writer lock is held for the checks), then removed after its commit. */
 const BATCH = 100;
 
 export const OBJECT_SWEEP_JOB = 'object-sweep';
@@ -11,23 +11,26 @@ export const OBJECT_SWEEP_JOB = 'object-sweep';
 /**
  * Removes objects of the store that no row refers to: left by a write that failed after storing
  * its file, by a crash between a destruction's commit and its deletes, or by a job whose result
- * never committed. Each candidate is checked again inside a write transaction just before it is
- * removed, so a row committed meanwhile keeps its object; the grace period covers the moment
- * between storing an object and committing the row that refers to it.
+ * never committed. Each candidate is checked again in a write transaction (it takes its turn
+ * after every writer before it, so a row committed meanwhile keeps its object); the deletes run
+ * after that transaction, so the write lock is never held over an S3 round trip and a check that
+ * fails or rolls back deletes nothing. The grace period covers the moment between storing an
+ * object and committing the row that refers to it. (A writer that found the object already
+ * stored, by its hash, and commits its row between the check and the delete loses it; that was
+ * so with the delete inside the transaction too, as its put came before both.)
  *
  *     await removeIfUnreferenced(db, store, [stored.sha256]); // after a refused write
  */
 export async function removeIfUnreferenced(db: Database, store: ObjectStore, hashes: string[]): Promise<string[]> {
   if (hashes.length === 0) return [];
-  return db.tx(async (q) => {
-    const removed: string[] = [];
-    for (const h of new Set(hashes)) {
-      if (await objectRefsRepository.isReferenced(q, h)) continue;
-      await store.delete(h);
-      removed.push(h);
-    }
-    return removed;
+  const unreferenced = await db.tx(async (q) => {
+    const out: string[] = [];
+    for (const h of new Set(hashes)) if (!(await objectRefsRepository.isReferenced(q, h))) out.push(h);
+    return out;
   });
+  // `delete` is idempotent: one that fails here is left for the next sweep.
+  for (const h of unreferenced) await store.delete(h);
+  return unreferenced;
 }
 
 export class ObjectSweepService {

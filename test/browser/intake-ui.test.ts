@@ -250,6 +250,8 @@ describe('web interface e-mail intake with a mailbox', { skip: skip || (dovecotP
       assert.ok(i < 60, 'the messages were never processed');
       await new Promise((r) => setTimeout(r, 500));
     }
+    // The scheduled read took the mailbox's lease (one worker of several reads it): the screen names this process.
+    assert.match((await page.locator('#mail-lease').textContent()) ?? '', /\/\d+\/.* · dit proces · toegewezen tot/);
     const done = page.locator('tr.mail-message[data-status=done]');
     assert.match((await done.textContent()) ?? '', /Factuur 2026-1188/);
     assert.equal(await done.locator('a[href^="#/document/"]', { hasText: 'factuur-2026-1188.pdf' }).count(), 1);

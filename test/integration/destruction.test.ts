@@ -57,6 +57,21 @@ describe('destroying a document', () => {
     assert.ok(!dossier.documents.some((d) => d.id === doc.id), 'gone from the dossier');
   });
 
+  it('given a document whose file was also uploaded as a coupon batch when destroyed then the object stays for the batch', async () => {
+    const png = await toPng(renderScan({ dpi: 200, lines: ['Brief over de warmtepomp', 'Klantnummer: KL-000127'] }));
+    const shared = await waitFinal(t, ((await (await upload(t, png, 'warmtepomp.png')).json()) as DocumentView).id);
+    const fd = new FormData();
+    fd.append('file', new Blob([new Uint8Array(png)], { type: 'image/png' }), 'antwoordkaarten.png');
+    assert.equal((await t.api('POST', '/api/coupons/batches', { as: 'mailroom', body: fd })).status, 202);
+    const sha = shared.original!.sha256;
+    assert.ok(await t.dl.db.get('SELECT 1 FROM coupon_batch_files WHERE sha256 = ?', [sha]), 'the batch keeps the same bytes');
+    const res = await t.api('DELETE', `/api/documents/${shared.id}?reason=${encodeURIComponent('uploaded twice')}`, { as: 'admin' });
+    assert.equal(res.status, 200);
+    const tomb = (await res.json()) as { removedObjects: string[]; keptObjects: string[] };
+    assert.ok(!tomb.removedObjects.includes(sha) && tomb.keptObjects.includes(sha), JSON.stringify(tomb));
+    assert.ok(await exists(objectPath(t.dataDir, sha)), 'the coupon batch can still be read');
+  });
+
   it('given a destroyed document when destroyed again then 404', async () => {
     assert.equal((await t.api('DELETE', `/api/documents/${doc.id}?reason=again`, { as: 'admin' })).status, 404);
   });

@@ -68,6 +68,8 @@ describe('e-invoices and key points through the pipeline', () => {
     assert.equal(kept?.name, 'factur-x.xml');
     assert.notEqual(kept?.sha256, doc.original?.sha256);
     assert.equal(await (await t.api('GET', `/api/documents/${doc.id}/file?variant=e-invoice`, { as: 'compliance' })).text(), ciiXml());
+    const orphans = (await t.dl.services.objectSweep.unreferenced(0)).map((o) => o.sha256);
+    assert.ok(!orphans.includes(kept!.sha256), 'the hourly sweep must not take the kept XML for an orphan');
     const destroyed = await t.api('DELETE', `/api/documents/${doc.id}?reason=test`, { as: 'admin' });
     assert.equal(destroyed.status, 200);
     assert.ok(((await destroyed.json()) as { removedObjects: string[] }).removedObjects.includes(kept!.sha256), 'the kept XML is destroyed with the document');

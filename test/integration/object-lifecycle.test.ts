@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { DocumentView } from '../../src/domain/document.js';
-import { OBJECT_SWEEP_JOB } from '../../src/services/object-sweep.service.js';
+import { OBJECT_SWEEP_JOB, ObjectSweepService } from '../../src/services/object-sweep.service.js';
 import { upload, waitFinal, waitIngestIdle } from '../helpers/ingest-helpers.js';
 import { makeTextPdf } from '../helpers/scan-samples.js';
 import { startS3Server, type S3TestServer } from '../helpers/s3-server.js';
@@ -122,5 +122,29 @@ describe('the object sweep on S3', () => {
     const left = await stored(t);
     assert.ok(left.has(kept));
     for (const o of orphans) assert.ok(!left.has(o));
+  });
+
+  it('given the sweep\'s transaction fails at its commit when it runs then no object is deleted, and the next sweep removes the orphan', async () => {
+    const orphan = (await t.dl.store.putBuffer(Buffer.from('orphan of a failed sweep'))).sha256;
+    // The real database, whose transactions run their callback whole and then fail as a refused COMMIT (or a
+    // PostgreSQL serialization failure before its re-run) would: what the callback did is rolled back.
+    const db = t.dl.db;
+    const commitFails = new Proxy(db, {
+      get(target, prop) {
+        if (prop === 'tx') {
+          return (fn: (q: unknown) => Promise<unknown>) =>
+            target.tx(async (q) => {
+              await fn(q);
+              throw new Error('could not serialize access: commit refused');
+            });
+        }
+        const v = Reflect.get(target, prop) as unknown;
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    await assert.rejects(new ObjectSweepService(commitFails, t.dl.store).sweep(0), /commit refused/);
+    assert.ok((await stored(t)).has(orphan), 'a delete inside the failed transaction would have taken it');
+    assert.equal((await t.dl.services.objectSweep.sweep(0)).removed, 1);
+    assert.ok(!(await stored(t)).has(orphan));
   });
 });

@@ -6,8 +6,8 @@ import { run, type JobHelpers, type Runner, type TaskList, type WorkerEvents } f
 import type { Logger } from 'pino';
 import type { Database } from '../../db/database.js';
 import { pgJobsRepository } from '../../db/pg-jobs.repository.js';
-import { isPermanentFailure, type Job, type JobHandler, type JobRunnerPort, type StartOptions } from '../../services/job-queue.port.js';
-import type { JobOutcome } from '../worker-pool.js';
+import type { Job, JobHandler, JobRunnerPort, StartOptions } from '../../services/job-queue.port.js';
+import { asError, errorForLog, logRun, queueWaitMs, settleRun, waitOrAbort, type JobOutcome } from '../job-settle.js';
 import { graphileLogger, graphilePool, type GraphilePool } from './graphile-pool.js';
 import type { PgJobQueue } from './pg-job-queue.js';
 
@@ -23,20 +23,6 @@ type Session = {
   pool: GraphilePool;
   beat: NodeJS.Timeout;
 };
-
-const asError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));
-// Logs carry the error class and a short message only: messages can echo payload or document text.
-const errorForLog = (e: Error) => ({ name: e.name, message: e.message.slice(0, 200) });
-
-async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((r) => (timer = setTimeout(() => r(false), Math.max(0, ms))));
-  try {
-    return await Promise.race([p.then(() => true), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 export type PgJobRunnerOptions = {
   db: Database & { url: string };
@@ -180,14 +166,11 @@ export class PgJobRunner implements JobRunnerPort {
       s.stopping = true;
       clearInterval(s.beat);
       const all = Promise.allSettled(s.runners.map((r) => r.stop()));
-      if (!(await settlesWithin(all, graceMs))) {
-        for (const c of s.active.values()) c.abort(new Error('job runner stopping'));
-        if (!(await settlesWithin(all, abandonMs))) {
-          s.abandoned = true;
-          s.giveUp();
-          this.logger?.warn({ jobs: [...s.active.keys()], worker: this.workerId }, 'jobs ignored abort; left running for another runner to recover');
-          await all;
-        }
+      if (!(await waitOrAbort(all, s.active, graceMs, abandonMs))) {
+        s.abandoned = true;
+        s.giveUp();
+        this.logger?.warn({ jobs: [...s.active.keys()], worker: this.workerId }, 'jobs ignored abort; left running for another runner to recover');
+        await all;
       }
       await this.db.tx((q) => pgJobsRepository.forget(q, this.workerId)).catch((err: unknown) => {
         this.logger?.warn({ err: errorForLog(asError(err)), worker: this.workerId }, 'job runner row not removed; others recover it after the timeout');
@@ -219,7 +202,7 @@ export class PgJobRunner implements JobRunnerPort {
     const controller = new AbortController();
     s.active.set(job.id, controller);
     const started = performance.now();
-    const queueWaitMs = Math.max(0, Date.now() - Date.parse(job.runAfter));
+    const waited = queueWaitMs(job);
     const annotations: Record<string, unknown> = {};
     let error: Error | null = null;
     try {
@@ -240,12 +223,7 @@ export class PgJobRunner implements JobRunnerPort {
     }
     let outcome: JobOutcome = 'settle_error';
     try {
-      if (s.abandoned) outcome = 'abandoned';
-      else if (!error) outcome = (await this.queue.complete(job.id, this.workerId)) ? 'done' : 'lost';
-      else if (controller.signal.aborted && s.stopping)
-        outcome = (await this.queue.release(job.id, this.workerId, 'interrupted by shutdown')) ? 'interrupted' : 'lost';
-      else if (await this.queue.fail(job.id, this.workerId, error)) outcome = job.attempts >= job.maxAttempts || isPermanentFailure(error) ? 'failed' : 'retry';
-      else outcome = 'lost';
+      outcome = await settleRun(this.queue, this.workerId, job, { error, abandoned: s.abandoned, interruptedByStop: controller.signal.aborted && s.stopping });
     } catch (err) {
       // The database refused the final write: graphile retries this delivery with its backoff.
       outcome = 'settle_error';
@@ -253,19 +231,7 @@ export class PgJobRunner implements JobRunnerPort {
       throw err;
     } finally {
       s.active.delete(job.id);
-      const line = {
-        kind: job.kind,
-        id: job.id,
-        attempt: job.attempts,
-        ms: Math.round(performance.now() - started),
-        queueWaitMs: Number.isFinite(queueWaitMs) ? queueWaitMs : undefined,
-        outcome,
-        ...annotations,
-        ...(error ? { err: errorForLog(error) } : {}),
-      };
-      if (outcome === 'done') this.logger?.info(line, 'job');
-      else if (outcome === 'failed' || outcome === 'settle_error') this.logger?.error(line, 'job');
-      else this.logger?.warn(line, 'job');
+      logRun(this.logger, job, { outcome, error, ms: performance.now() - started, queueWaitMs: waited, annotations });
     }
   }
 

@@ -64,6 +64,8 @@ export async function render(main, { query, navigate }) {
         h('dt', {}, t('mail.interval')), h('dd', {}, t('mail.everySeconds', { n: Math.round(mb.intervalMs / 1000) })),
         h('dt', {}, t('mail.lastPoll')),
         h('dd', { id: 'mail-last-poll' }, last ? [fmtDateTime(last.at), ' · ', last.ok ? badge(t('mail.pollOk'), 'ok') : badge(t('mail.pollFailed'), 'bad'), last.error ? h('span', { class: 'error small' }, ` ${last.error}`) : '', last.ok ? ` · ${t('mail.pollCounts', last)}` : ''] : t('mail.neverPolled')),
+        // With several worker processes one reads the mailbox; "last read" above is this process's own.
+        ...(r.lease ? [h('dt', {}, t('mail.readBy')), h('dd', { id: 'mail-lease' }, h('code', {}, r.lease.holder), r.lease.thisProcess ? ` · ${t('mail.thisProcess')}` : '', h('span', { class: 'muted small' }, ` · ${t('mail.leaseUntil', { at: fmtDateTime(r.lease.expiresAt) })}`))] : []),
       ),
     );
     box.dataset.enabled = 'true';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { PDFDocument } from 'pdf-lib';
 import { createBarcodeReader } from '../../src/adapters/barcode/barcode-reader.js';
-import { renderPdfPage, type GreyImage } from '../../src/adapters/pdf/pdf-render.js';
+import { renderPdfPage } from '../../src/adapters/pdf/pdf-render.js';
 import type { DocumentView } from '../../src/domain/document.js';
 import type { Job } from '../../src/jobs/job-queue.js';
 import type { JobContext } from '../../src/jobs/worker-pool.js';
@@ -11,33 +11,13 @@ import { IntakeSplitService, type SplitPayload } from '../../src/services/intake
 import { addNoise, rotate } from '../helpers/degrade-image.js';
 import { textOf, upload, waitFinal, waitIngestIdle } from '../helpers/ingest-helpers.js';
 import { makeTextPdf, renderScan, toImagePdf } from '../helpers/scan-samples.js';
+import { json, pdfOf, stick } from '../helpers/stack-helpers.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
 /** The mailroom's scanner: 200 dpi, JPEG inside a PDF. */
 const DPI = 200;
 
 type Split = { split: boolean; stack: { pages: number; sheets: number } | null; parts: { partNo: number; kind: string; pages: number[]; documentId?: string; batchId?: string; customerId?: string | null; type?: string | null }[] };
-
-async function json<T>(res: Response, status: number): Promise<T> {
-  const text = await res.text();
-  assert.equal(res.status, status, text);
-  return JSON.parse(text) as T;
-}
-
-async function pdfOf(t: TestApp, path: string, init: { method?: string; json?: unknown } = {}): Promise<Uint8Array> {
-  const res = await t.api(init.method ?? 'GET', path, { as: 'mailroom', json: init.json });
-  assert.ok(res.status === 200 || res.status === 201, `${path}: ${res.status}`);
-  return new Uint8Array(await res.arrayBuffer());
-}
-
-/** Sticks `label` on `page` at (x, y): ink wins, as a printed sticker on paper. */
-function stick(page: GreyImage, label: GreyImage, x: number, y: number): GreyImage {
-  const out = new Uint8Array(page.data);
-  for (let r = 0; r < label.height && y + r < page.height; r++) {
-    for (let c = 0; c < label.width && x + c < page.width; c++) out[(y + r) * page.width + x + c] = Math.min(out[(y + r) * page.width + x + c]!, label.data[r * label.width + c]!);
-  }
-  return { ...page, data: out };
-}
 
 const page = (lines: string[], seed: number) => addNoise(rotate(renderScan({ dpi: DPI, lines, heightIn: 3.2 }), seed % 2 ? 1.2 : -0.8), { speckle: 0.002, sigma: 8, seed });
 

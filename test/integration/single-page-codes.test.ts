@@ -5,6 +5,7 @@ import type { DocumentView } from '../../src/domain/document.js';
 import { addNoise, rotate } from '../helpers/degrade-image.js';
 import { textOf, upload, waitFinal, waitIngestIdle } from '../helpers/ingest-helpers.js';
 import { renderScan, toJpeg } from '../helpers/scan-samples.js';
+import { json, pdfOf, stick } from '../helpers/stack-helpers.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
 // Issue 15: a single page is read for codes by its ingest job, alongside OCR and from the one
@@ -12,27 +13,6 @@ import { startTestApp, type TestApp } from '../helpers/test-app.js';
 // change: labelled paper is digitised, a coupon settled, a lone sheet dropped.
 
 const DPI = 200;
-
-async function json<T>(res: Response, status: number): Promise<T> {
-  const text = await res.text();
-  assert.equal(res.status, status, text);
-  return JSON.parse(text) as T;
-}
-
-async function pdfOf(t: TestApp, path: string, init: { method?: string; json?: unknown } = {}): Promise<Uint8Array> {
-  const res = await t.api(init.method ?? 'GET', path, { as: 'mailroom', json: init.json });
-  assert.ok(res.status === 200 || res.status === 201, `${path}: ${res.status}`);
-  return new Uint8Array(await res.arrayBuffer());
-}
-
-/** Sticks `label` on `page` at (x, y): ink wins, as a printed sticker on paper. */
-function stick(page: GreyImage, label: GreyImage, x: number, y: number): GreyImage {
-  const out = new Uint8Array(page.data);
-  for (let r = 0; r < label.height && y + r < page.height; r++) {
-    for (let c = 0; c < label.width && x + c < page.width; c++) out[(y + r) * page.width + x + c] = Math.min(out[(y + r) * page.width + x + c]!, label.data[r * label.width + c]!);
-  }
-  return { ...page, data: out };
-}
 
 const jpeg = (img: GreyImage) => toJpeg(img, 85, DPI);
 

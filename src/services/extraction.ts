@@ -1,6 +1,6 @@
 import sharp from 'sharp';
-import { countImagePages, imagePages, orientationPreview, rotateGrey } from '../adapters/image/image-pages.js';
-import { guessTextOrientation, ORIENTATION_SIDE, type OcrEngine, type OcrResult } from '../adapters/ocr/ocr-engine.js';
+import { countImagePages, imagePages, rotateGrey } from '../adapters/image/image-pages.js';
+import type { OcrEngine, OcrResult } from '../adapters/ocr/ocr-engine.js';
 import { renderPdfPages, type GreyImage } from '../adapters/pdf/pdf-render.js';
 import { extractPdfText } from '../adapters/pdf/pdf-text.js';
 import type { PageText } from '../db/documents.repository.js';
@@ -71,15 +71,6 @@ async function boundedMap<T, R>(items: AsyncIterable<T>, limit: number, work: (i
   return results;
 }
 
-function timedSync<T>(stages: StageTimings, stage: string, fn: () => T): T {
-  const started = performance.now();
-  try {
-    return fn();
-  } finally {
-    addStage(stages, stage, performance.now() - started);
-  }
-}
-
 /** Counts the time spent producing each page image (PDF rendering, image decoding) as 'rasterise'. */
 async function* timedStream<T>(items: AsyncIterable<T>, stages: StageTimings): AsyncGenerator<T> {
   const it = items[Symbol.asyncIterator]();
@@ -141,18 +132,9 @@ export async function extractText(
   }
 
   const original = total === 1 ? await originalJpegIfUsable(bytes, mime) : null;
-  // A single image's orientation is guessed from a small copy decoded beside the full page, while
-  // the main thread would otherwise wait for that decode; the engine then starts reading at once.
-  const early =
-    mime !== 'application/pdf' && total === 1
-      ? orientationPreview(bytes, { maxSide: ORIENTATION_SIDE, ocrDpi: OCR_DPI })
-          .then((preview) => (preview ? timedSync(stages, 'orientation', () => guessTextOrientation(preview)) : undefined))
-          .catch(() => undefined)
-      : undefined;
   await boundedMap(timedStream(stream, stages), Math.max(1, ocr.workers), async ({ pageNo, image, dpi }) => {
     opts.signal?.throwIfAborted();
-    const orientation = await early;
-    const recognizing = ocr.recognize(image, { signal: opts.signal, ...(orientation ? { orientation } : {}) });
+    const recognizing = ocr.recognize(image, { signal: opts.signal });
     opts.onPageImage?.({ pageNo, image, dpi });
     const result = await recognizing;
     if (result.timings) {

@@ -55,37 +55,6 @@ export async function* imagePages(bytes: Uint8Array, opts: ImagePagesOptions = {
   }
 }
 
-/**
- * A single-page image shrunk so its longer side is at most `maxSide`, decoded with the same
- * orientation and grey as `imagePages` gives OCR (`ocrDpi` as there), to the size that page would
- * be shrunk to by whole factors: what the orientation guess reads, decoded beside the full page
- * (a JPEG shrinks while decoding) instead of after it. Null for several pages, or when the page
- * is small enough to guess on as it is.
- */
-export async function orientationPreview(bytes: Uint8Array, opts: { maxSide: number; ocrDpi?: number; maxPixels?: number }): Promise<GreyImage | null> {
-  const maxPixels = opts.maxPixels ?? MAX_IMAGE_PIXELS;
-  const info = await probe(bytes, maxPixels);
-  if (info.pages !== 1) return null;
-  const shrink = opts.ocrDpi && info.dpi ? Math.max(1, Math.floor(info.dpi / opts.ocrDpi)) : 1;
-  const turned = (info.orientation ?? 1) >= 5;
-  const [w, h] = (turned ? [info.height, info.width] : [info.width, info.height]).map((n) => (shrink > 1 ? Math.max(1, Math.round(n / shrink)) : n)) as [number, number];
-  const f = Math.ceil(Math.max(w, h) / opts.maxSide);
-  if (f <= 1) return null;
-  try {
-    const { data, info: out } = await sharp(bytes, { pages: 1, limitInputPixels: maxPixels, failOn: 'error' })
-      .autoOrient()
-      .resize({ width: Math.max(1, Math.floor(w / f)), height: Math.max(1, Math.floor(h / f)), fit: 'fill' })
-      .flatten({ background: '#ffffff' })
-      .toColourspace('b-w')
-      .raw({ depth: 'uchar' })
-      .toBuffer({ resolveWithObject: true });
-    if (out.channels !== 1) return null;
-    return { width: out.width, height: out.height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
-  } catch (err) {
-    throw toImageError(err);
-  }
-}
-
 /** Decodes a single page (1-based) to grey pixels. */
 export async function decodeImagePage(bytes: Uint8Array, pageNo = 1, maxPixels = MAX_IMAGE_PIXELS): Promise<GreyImage> {
   const info = await probe(bytes, maxPixels);

@@ -145,7 +145,7 @@ export function createNativeTesseractEngine(opts: NativeTesseractOptions = {}): 
     workers: max,
     recognize(image: GreyImage, o: OcrOptions = {}): Promise<OcrResult> {
       // A page holds its slot through its retries, as a tesseract.js worker is leased per page.
-      return slot(() => readPage((img, rotation, denoise) => pass(img, rotation, denoise, o.signal), image, opts.logger, o.orientation), o.signal);
+      return slot(() => readPage((img, rotation, denoise) => pass(img, rotation, denoise, o.signal), image, opts.logger), o.signal);
     },
     async terminate(): Promise<void> {
       terminated = true;

@@ -28,11 +28,7 @@ export type OcrResult = {
 /** `bands`: how many pieces the kept pass was read in side by side (1: the page in one piece). */
 export type OcrTimings = { orientationMs: number; ocrMs: number; passes: number; bands?: number };
 
-/**
- * `orientation`: the page's orientation already guessed (`guessTextOrientation`) from a small
- * copy decoded beside the full one, so the engine need not guess it before reading.
- */
-export type OcrOptions = { signal?: AbortSignal; orientation?: OrientationGuess };
+export type OcrOptions = { signal?: AbortSignal };
 
 /** An OCR engine; implementations pool their workers, so call `recognize` concurrently. */
 export interface OcrEngine {
@@ -41,9 +37,6 @@ export interface OcrEngine {
   readonly workers: number;
   terminate(): Promise<void>;
 }
-
-/** The longer side, in pixels, of the copy the orientation guess reads (a whole-factor shrink of the page). */
-export const ORIENTATION_SIDE = 1800;
 
 export type OrientationGuess = {
   /** Clockwise rotation that makes the text upright. */
@@ -67,7 +60,7 @@ export type OrientationGuess = {
  */
 export function guessTextOrientation(img: GreyImage): OrientationGuess {
   // About 150 dpi for an A4 page: enough to resolve an x-height, cheap to scan.
-  const small = downscaleGrey(img, Math.ceil(Math.max(img.width, img.height) / ORIENTATION_SIDE));
+  const small = downscaleGrey(img, Math.ceil(Math.max(img.width, img.height) / 1800));
   const { width: w, height: h } = small;
   const glyphs = keepGlyphs(components(binarize(small), w, h), h);
   if (glyphs.length < 4) return { rotation: 0, lineCertainty: 0, flipCertainty: 0, glyphs: glyphs.length };

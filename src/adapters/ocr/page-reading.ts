@@ -5,7 +5,7 @@
  * tesseract.js and native engines read pages the same way and compare like for like.
  */
 import type { GreyImage } from '../pdf/pdf-render.js';
-import { guessTextOrientation, type OcrResult, type OrientationGuess, type Rotation } from './ocr-engine.js';
+import { guessTextOrientation, type OcrResult, type Rotation } from './ocr-engine.js';
 
 /** One recognition pass of `image` turned clockwise by `rotation`, despeckled first if `denoise`. */
 export type OcrPass = (image: GreyImage, rotation: Rotation, denoise: boolean) => Promise<OcrResult>;
@@ -34,9 +34,9 @@ function turn(r: Rotation, by: 90 | 180 | 270): Rotation {
  * despeckled copy, keeping the best-scoring reading. The result carries what it cost.
  * @example const r = await readPage((img, rot, dn) => onePass(img, rot, dn), page);
  */
-export async function readPage(pass: OcrPass, image: GreyImage, log?: PageReadingLogger, guessed?: OrientationGuess): Promise<OcrResult> {
+export async function readPage(pass: OcrPass, image: GreyImage, log?: PageReadingLogger): Promise<OcrResult> {
   const t0 = performance.now();
-  const guess = guessed ?? guessTextOrientation(image);
+  const guess = guessTextOrientation(image);
   const orientationMs = performance.now() - t0;
   let passes = 0;
   const counted: OcrPass = (img, rotation, denoise) => (passes++, pass(img, rotation, denoise));

@@ -13,7 +13,7 @@ import { despeckle, rotateGrey } from '../image/image-pages.js';
 import type { GreyImage } from '../pdf/pdf-render.js';
 import { cropGrey, joinBands, planBands, type BandPlan } from './page-bands.js';
 import { readPage } from './page-reading.js';
-import type { OcrEngine, OcrOptions, OcrResult, OcrWord, OrientationGuess, Rotation } from './ocr-engine.js';
+import type { OcrEngine, OcrOptions, OcrResult, OcrWord, Rotation } from './ocr-engine.js';
 
 /** The subset of a pino logger we use; never given document text. */
 export type OcrLogger = { warn(obj: object, msg?: string): void; debug?(obj: object, msg?: string): void };
@@ -221,8 +221,8 @@ export function createTesseractOcrEngine(opts: TesseractOcrOptions = {}): OcrEng
   }
 
   /** The shared page-reading policy (orientation, retries) over this engine's passes. */
-  function readPageOn(slot: Slot, image: GreyImage, signal?: AbortSignal, orientation?: OrientationGuess): Promise<OcrResult> {
-    return readPage((img, rotation, denoise) => pass(slot, img, rotation, denoise, signal), image, log, orientation);
+  function readPageOn(slot: Slot, image: GreyImage, signal?: AbortSignal): Promise<OcrResult> {
+    return readPage((img, rotation, denoise) => pass(slot, img, rotation, denoise, signal), image, log);
   }
 
   return {
@@ -230,7 +230,7 @@ export function createTesseractOcrEngine(opts: TesseractOcrOptions = {}): OcrEng
     async recognize(image: GreyImage, o: OcrOptions = {}): Promise<OcrResult> {
       const slot = await acquire(o.signal);
       try {
-        return await readPageOn(slot, image, o.signal, o.orientation);
+        return await readPageOn(slot, image, o.signal);
       } finally {
         lastPageEnd = performance.now();
         release(slot);

@@ -8,15 +8,12 @@
  * the mailbox and is reported (GET /api/mail-intake, GET /api/jobs?kind=mail-message) for an
  * operator to retry.
  *
- * With several worker processes (DOSSIER_ROLE=worker) one of them reads a mailbox at a time: the
- * scheduled pass first takes or renews a lease on it in the database (leases.repository.ts), valid
- * for LEASE_ROUNDS poll intervals. The others skip their rounds while it runs and take it over once
- * it has expired (the holder died) or was given back (the holder stopped). An operator's "read now"
- * reads at once in whichever process it reaches: rare, and safe as messages are keyed by Message-ID.
+ * With several worker processes one of them reads a mailbox on schedule (mailbox-lease.ts). An
+ * operator's "read now" reads at once in whichever process it reaches: rare, and safe as messages
+ * are keyed by Message-ID.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import path from 'node:path';
 import { ImapFlow, type FetchMessageObject } from 'imapflow';
 import { simpleParser, type ParsedMail } from 'mailparser';
@@ -24,7 +21,6 @@ import type { Logger } from 'pino';
 import type { ObjectStore } from '../adapters/object-store/object-store.js';
 import type { ImapConfig } from '../config.js';
 import type { Database } from '../db/database.js';
-import { leasesRepository } from '../db/leases.repository.js';
 import { mailMessagesRepository, type MailMessageRow } from '../db/mail-messages.repository.js';
 import { restrictionRepository } from '../db/restriction.repository.js';
 import { mailDomain, matchSender } from '../domain/mail-sender.js';
@@ -32,6 +28,8 @@ import { seesRestricted } from '../domain/restriction.js';
 import type { Principal } from '../domain/roles.js';
 import { AppError } from '../errors.js';
 import type { Job, JobQueuePort } from './job-queue.port.js';
+import { MailboxLease } from './mailbox-lease.js';
+export { LEASE_ROUNDS } from './mailbox-lease.js';
 import type { JobContext } from './job-queue.port.js';
 import type { AuditService } from './audit.service.js';
 import { nowIso, type Clock } from './clock.js';
@@ -47,9 +45,6 @@ export const PROCESSED_KEYWORD = '$Dossierlink';
 const HIDDEN = 'hidden: the customer\'s processing is restricted (GDPR art. 18)';
 
 const MAILBOX: Principal = { id: 'email', name: 'E-mail intake', roles: ['mailroom'] };
-
-/** A mailbox's lease lasts this many poll intervals: a holder that misses two rounds in a row is taken over. */
-export const LEASE_ROUNDS = 3;
 
 export type PollReport = { at: string; ok: boolean; error: string | null; seen: number; queued: number; marked: number };
 
@@ -69,9 +64,6 @@ type Deps = {
   holderId?: string;
 };
 
-/** Who reads the mailbox on schedule, for the operator (several worker processes: only one at a time). */
-export type MailboxLease = { holder: string; thisProcess: boolean; acquiredAt: string; renewedAt: string; expiresAt: string };
-
 const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
 
 export class MailIntakeService {
@@ -80,13 +72,17 @@ export class MailIntakeService {
   private next: Promise<PollReport> | null = null;
   private last: PollReport | null = null;
   private client: ImapFlow | null = null;
-  private holding = false;
-  private renewedAt = 0;
   private stopped = false;
-  readonly holderId: string;
+  /** One process at a time reads on schedule (mailbox-lease.ts); null without a mailbox. */
+  private readonly lease: MailboxLease | null;
 
   constructor(private readonly deps: Deps) {
-    this.holderId = deps.holderId ?? `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
+    this.lease = deps.config ? new MailboxLease(deps, deps.config, deps.holderId) : null;
+  }
+
+  /** Who this process is on the mailbox's lease. */
+  get holderId(): string {
+    return this.lease?.holderId ?? '';
   }
 
   get enabled(): boolean {
@@ -111,15 +107,7 @@ export class MailIntakeService {
     // A pass waiting on an unresponsive server is cut off rather than holding up shutdown; what it took is safe.
     this.client?.close();
     await this.running?.catch(() => undefined);
-    await this.giveBack();
-  }
-
-  /** Given back, so another worker reads on at its next round instead of waiting for the lease to expire. */
-  private async giveBack(): Promise<void> {
-    const cfg = this.deps.config;
-    if (!this.holding || !cfg) return;
-    this.holding = false;
-    await this.deps.db.tx((q) => leasesRepository.release(q, leaseName(cfg), this.holderId)).catch((err: unknown) => this.deps.logger?.warn({ err }, 'mailbox lease not given back; it expires'));
+    await this.lease?.giveBack();
   }
 
   /**
@@ -127,40 +115,14 @@ export class MailIntakeService {
    * first), else null: another process reads it this round.
    */
   async pollIfHolder(): Promise<PollReport | null> {
-    const cfg = this.deps.config;
-    if (!cfg || this.stopped) return null;
-    if (!(await this.holdLease(cfg))) return null;
+    if (!this.lease || this.stopped) return null;
+    if (!(await this.lease.hold())) return null;
     // stop() came while the lease was being taken: give it straight back.
     if (this.stopped) {
-      await this.giveBack();
+      await this.lease.giveBack();
       return null;
     }
     return this.pollOnce();
-  }
-
-  /** Takes or renews this mailbox's lease for LEASE_ROUNDS intervals; false while another process holds it. */
-  private async holdLease(cfg: ImapConfig): Promise<boolean> {
-    const name = leaseName(cfg);
-    const now = this.deps.clock.now();
-    const { held, before } = await this.deps.db.tx(async (q) => {
-      const before = await leasesRepository.get(q, name);
-      const held = await leasesRepository.acquire(q, { name, holder: this.holderId, now: now.toISOString(), expiresAt: new Date(now.getTime() + LEASE_ROUNDS * cfg.intervalMs).toISOString() });
-      return { held, before };
-    });
-    if (held && !this.holding) this.deps.logger?.info({ mailbox: cfg.mailbox, holder: this.holderId, previous: before && before.holder !== this.holderId ? before.holder : null }, 'this process now reads the mailbox');
-    if (!held && this.holding) this.deps.logger?.warn({ mailbox: cfg.mailbox, holder: before?.holder }, 'the mailbox lease expired and another process took it over');
-    this.holding = held;
-    if (held) this.renewedAt = now.getTime();
-    return held;
-  }
-
-  /**
-   * Within a long pass (a full mailbox after downtime), the holder renews its lease every interval,
-   * so no other worker takes over and reads alongside; a pass that finds it lost stops.
-   */
-  private async stillHolder(cfg: ImapConfig): Promise<boolean> {
-    if (!this.holding || this.deps.clock.now().getTime() - this.renewedAt < cfg.intervalMs) return true;
-    return this.holdLease(cfg);
   }
 
   /**
@@ -194,7 +156,7 @@ export class MailIntakeService {
       try {
         const uids = (await client.search({ unKeyword: PROCESSED_KEYWORD }, { uid: true })) || [];
         for (const uid of uids) {
-          if (!(await this.stillHolder(cfg))) break;
+          if (this.lease && !(await this.lease.stillHeld())) break;
           report.seen++;
           // The envelope first: a message known by its Message-ID (queued, or failed and reported) is not downloaded again.
           const head = await client.fetchOne(String(uid), { uid: true, envelope: true }, { uid: true });
@@ -401,10 +363,9 @@ export class MailIntakeService {
           : shown,
       );
     }
-    const lease = cfg ? await leasesRepository.get(db, leaseName(cfg)) : undefined;
     return {
       enabled: Boolean(cfg),
-      lease: lease ? ({ holder: lease.holder, thisProcess: lease.holder === this.holderId, acquiredAt: lease.acquired_at, renewedAt: lease.renewed_at, expiresAt: lease.expires_at } satisfies MailboxLease) : null,
+      lease: (await this.lease?.view()) ?? null,
       mailbox: cfg ? { host: cfg.host, port: cfg.port, secure: cfg.secure, user: cfg.user, mailbox: cfg.mailbox, processed: cfg.processed, moveTo: cfg.processed === 'move' ? cfg.moveTo : null, intervalMs: cfg.intervalMs } : null,
       lastPoll: this.last,
       counts,
@@ -431,7 +392,6 @@ async function attachmentsOf(parsed: ParsedMail, depth = 0, out: { files: MailFi
 }
 
 /** The lease's name: one per mailbox, so workers reading different mailboxes do not wait on each other. */
-const leaseName = (cfg: ImapConfig) => `imap:${cfg.user}@${cfg.host}:${cfg.port}/${cfg.mailbox}`;
 
 /** The message's key: its Message-ID, or the whole message when it has none (then an identical copy is the same message). */
 export function messageKey(messageId: string | undefined, source: Uint8Array | null): string {

@@ -1,10 +1,9 @@
 import type { ObjectStore } from '../adapters/object-store/object-store.js';
-import { renderSeparatorSheetPdf } from '../adapters/pdf/separator-sheet.pdf.js';
 import { customersRepository } from '../db/customers.repository.js';
 import type { Database, Queryable } from '../db/database.js';
 import { documentsRepository } from '../db/documents.repository.js';
 import { mailingsRepository, type BatchRow, type CouponPageRow, type LetterWithMailing, type ReviewRow } from '../db/mailings.repository.js';
-import { BARCODE_PROBLEM_TEXT, makeBarcode, parseBarcode } from '../domain/barcode.js';
+import { BARCODE_PROBLEM_TEXT, parseBarcode } from '../domain/barcode.js';
 import { STATUS_REPLY_RECEIVED, type CouponUnit } from '../domain/mailing.js';
 import type { Principal } from '../domain/roles.js';
 import { Conflict, Invalid, NotFound, Restricted, UnknownReference } from '../errors.js';
@@ -20,6 +19,7 @@ import { loadTemplates } from './mailings.service.js';
 import type { ScopesService } from './scopes.service.js';
 import type { StatusService } from './status.service.js';
 import { CouponBatches } from './coupon-batches.service.js';
+import { createSeparatorSheet, type SeparatorSheetInput } from './separator-sheets.js';
 
 /** What a returned coupon is kept as: the page(s) by content hash. */
 export type CouponOriginal = { sha256: string; mime: string; size: number; pages: number };
@@ -385,26 +385,8 @@ export class CouponsService {
 
   // ------------------------------------------------------------------ separator sheets
 
-  /**
-   * A printable separator sheet with a new S code; with a customer and/or type it is a cover sheet
-   * that assigns them to the pages that follow it. `copies` pages carry the same code.
-   */
-  async separatorSheet(input: { customerId?: string; type?: string; copies?: number }, actor: Principal) {
-    return this.db.tx(async (q) => {
-      const customer = input.customerId ? await customersRepository.get(q, input.customerId) : undefined;
-      if (input.customerId && !customer) throw new UnknownReference(`customer ${JSON.stringify(input.customerId)} does not exist`, { customerId: input.customerId }, 'unknown_customer');
-      const barcode = makeBarcode('separator', await mailingsRepository.reserve(q, 'barcode.separator', 1));
-      await mailingsRepository.insertSeparator(q, { barcode, customer_id: input.customerId ?? null, type: input.type ?? null, created_by: actor.id, created_at: nowIso(this.clock) });
-      await this.audit.record(q, {
-        actorId: actor.id,
-        action: 'separator.create',
-        subjectType: 'separator',
-        subjectId: barcode,
-        customerId: input.customerId ?? null,
-        details: { type: input.type ?? null, copies: input.copies ?? 1 },
-      });
-      const pdf = await renderSeparatorSheetPdf({ barcode, customer: customer ? { id: customer.id, name: customer.name } : null, type: input.type ?? null, copies: input.copies ?? 1 });
-      return { barcode, pdf };
-    });
+  /** A printable separator (or cover) sheet with a new S code (see separator-sheets.ts). */
+  separatorSheet(input: SeparatorSheetInput, actor: Principal) {
+    return createSeparatorSheet({ db: this.db, audit: this.audit, clock: this.clock }, input, actor);
   }
 }

@@ -84,7 +84,8 @@ export function createTesseractOcrEngine(opts: TesseractOcrOptions = {}): OcrEng
       gzip: true,
       // Without a handler a failed job throws inside tesseract.js and takes the process down.
       errorHandler: (err: unknown) => {
-        log?.warn({ err: String(err) }, 'tesseract worker reported an error');
+        if (terminated) log?.debug?.({ err: String(err) }, 'tesseract worker reported an error while the engine stopped');
+        else log?.warn({ err: String(err) }, 'tesseract worker reported an error');
         failed?.(err);
       },
     }, INIT_CONFIG);
@@ -108,20 +109,37 @@ export function createTesseractOcrEngine(opts: TesseractOcrOptions = {}): OcrEng
     return slot;
   }
 
+  /**
+   * Starts a worker, counted while it starts. `terminate()` cannot see a worker still starting:
+   * one that finishes starting afterwards is stopped here, and the traineddata folder it reads
+   * from is removed only once no worker is starting (removed under it, the load fails).
+   */
+  async function startWorker(): Promise<Slot> {
+    creating++;
+    try {
+      const slot = await spawn();
+      if (terminated) {
+        void slot.worker.terminate().catch(() => undefined);
+        throw new Error('OCR engine terminated');
+      }
+      return slot;
+    } catch (err) {
+      throw terminated ? new Error('OCR engine terminated') : err;
+    } finally {
+      creating--;
+      if (terminated && creating === 0) removeLangDir();
+    }
+  }
+
   async function acquire(signal?: AbortSignal): Promise<Slot> {
     signal?.throwIfAborted();
     if (terminated) throw new Error('OCR engine terminated');
     const free = idle.pop();
     if (free) return free;
     if (all.size + creating < max) {
-      creating++;
-      try {
-        const slot = await spawn();
-        all.add(slot);
-        return slot;
-      } finally {
-        creating--;
-      }
+      const slot = await startWorker();
+      all.add(slot);
+      return slot;
     }
     return new Promise<Slot>((resolve, reject) => {
       const entry = { resolve, reject };
@@ -147,10 +165,7 @@ export function createTesseractOcrEngine(opts: TesseractOcrOptions = {}): OcrEng
     // Hand the freed capacity to someone who is waiting, with a fresh worker.
     const next = waiting.shift();
     if (next && !terminated) {
-      creating++;
-      spawn()
-        .then((s) => (all.add(s), next.resolve(s)), next.reject)
-        .finally(() => creating--);
+      startWorker().then((s) => (all.add(s), next.resolve(s)), next.reject);
     }
   }
 
@@ -243,7 +258,7 @@ export function createTesseractOcrEngine(opts: TesseractOcrOptions = {}): OcrEng
       idle.length = 0;
       await Promise.all([...all].map((s) => s.worker.terminate().catch(() => undefined)));
       all.clear();
-      removeLangDir();
+      if (creating === 0) removeLangDir();
       process.removeListener('exit', removeLangDir);
     },
   };

@@ -95,8 +95,9 @@ async function service(pages: Page[], dense: Page, engine: 'tesseract-js' | 'nat
   const actor = { id: 'system', name: 'bench', roles: ['mailroom' as const] };
   try {
     await dl.startWorkers();
-    // Workers start on first use: warm every one up so start-up is not counted (nor is it for the CLI's reference).
-    await Promise.all(Array.from({ length: dl.ocr.workers }, () => dl.ocr.recognize(renderScan({ dpi: 100, lines: ['warm up'] }))));
+    // As the service does when it starts (main.ts): every worker started and page reading run hot,
+    // so start-up is not counted (nor is it for the CLI's reference, a native binary).
+    if (!(await dl.warmUp())?.ok) throw new Error('page reading did not warm up');
     // The dense page comes alone, as after a quiet spell (a page right after another is not split into bands).
     await new Promise((r) => setTimeout(r, 1600));
     const upload = async (p: Page, i: number) => {

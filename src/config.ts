@@ -21,6 +21,7 @@ const EnvSchema = z.object({
   DOSSIER_OCR_WORKERS: z.coerce.number().int().min(0).max(64).optional(),
   DOSSIER_OCR_LANGS: z.string().regex(/^[a-z_]+(\+[a-z_]+)*$/).default('nld+eng'),
   DOSSIER_OCR_ENGINE: z.enum(['tesseract-js', 'native']).default('tesseract-js'),
+  DOSSIER_OCR_WARMUP: flag(true),
   DOSSIER_CUSTOMER_PATTERN: z.string().default('KL-\\d{6}'),
   DOSSIER_SCOPES: z.string().regex(/^(sales|care|loyalty)(,(sales|care|loyalty))*$/).default('sales,care'),
   DOSSIER_OBJECT_STORE: z.enum(['local', 's3']).default('local'),
@@ -113,6 +114,8 @@ export type Config = {
   ocrWorkers?: number;
   ocrLangs: string[];
   ocrEngine: 'tesseract-js' | 'native';
+  /** Warm page reading up when a job process starts (main.ts). */
+  ocrWarmUp: boolean;
   customerPattern: string;
   defaultScopes: string[];
   objectStore:
@@ -192,6 +195,7 @@ export const ENV_DOCS: Record<keyof z.infer<typeof EnvSchema>, string> = {
   DOSSIER_OCR_WORKERS: 'OCR worker count (default: number of cores).',
   DOSSIER_OCR_LANGS: 'OCR languages, `+`-separated (offline traineddata packages).',
   DOSSIER_OCR_ENGINE: '`tesseract-js` (embedded, offline) or `native` (the installed `tesseract` CLI, same traineddata).',
+  DOSSIER_OCR_WARMUP: 'A job process reads a generated page on every OCR worker when it starts, so the first real scan is not slowed by start-up (`off` to skip).',
   DOSSIER_CUSTOMER_PATTERN: 'Regular expression of a CRM customer number.',
   DOSSIER_SCOPES: 'Active CRM scopes on first start, comma-separated (`sales,care,loyalty`).',
   DOSSIER_OBJECT_STORE: '`local` (files under the data dir) or `s3` (S3/MinIO).',
@@ -302,6 +306,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ocrWorkers: e.DOSSIER_OCR_WORKERS,
     ocrLangs: e.DOSSIER_OCR_LANGS.split('+'),
     ocrEngine: e.DOSSIER_OCR_ENGINE,
+    ocrWarmUp: e.DOSSIER_OCR_WARMUP,
     customerPattern: e.DOSSIER_CUSTOMER_PATTERN,
     defaultScopes: e.DOSSIER_SCOPES.split(','),
     objectStore,

@@ -65,6 +65,7 @@ import { OBJECT_SWEEP_JOB, ObjectSweepService } from './services/object-sweep.se
 import { RestrictionGuard } from './services/restriction.guard.js';
 import { OverviewService } from './services/overview.service.js';
 import { ThumbnailService } from './services/thumbnail.service.js';
+import { warmUpReading, type WarmUpReport } from './services/reading-warm-up.js';
 import { IntakeSplitService, SPLIT_JOB } from './services/intake-split.service.js';
 import { MAIL_JOB, MailIntakeService } from './services/mail-intake.service.js';
 import { HealthService } from './services/health.service.js';
@@ -287,6 +288,7 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
       shared: config.role === 'worker',
     });
     let recoverTimer: NodeJS.Timeout | undefined;
+    let warming: Promise<WarmUpReport | null> | undefined;
     return {
       config,
       clock,
@@ -326,6 +328,15 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
           recoverTimer = setInterval(() => void services.pipeline.recoverAfterRestart(SHARED_QUEUE_STALE_MS).catch((err) => logger.error({ err }, 'could not recover stale jobs')), RECOVER_EVERY_MS);
           recoverTimer.unref();
         }
+      },
+      /**
+       * Starts every OCR worker and runs page reading hot on a generated page (reading-warm-up.ts),
+       * once; main.ts calls it after `startWorkers` unless DOSSIER_OCR_WARMUP=off. Null where this
+       * process runs no jobs. Never rejects.
+       */
+      warmUp(): Promise<WarmUpReport | null> {
+        warming ??= runsJobs(config.role) ? warmUpReading({ ocr, reader: createBarcodeReader(), logger }) : Promise.resolve(null);
+        return warming;
       },
       /** Stops taking work, lets running jobs finish within the grace period, then closes everything. */
       async close(graceMs = config.shutdownGraceMs) {

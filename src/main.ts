@@ -32,6 +32,8 @@ async function main() {
   logger.info({ port, dataDir: config.dataDir, objectStore: config.objectStore.kind, role: config.role, version: VERSION }, 'Dossierlink listening');
 
   await dl.startWorkers();
+  // In the background: the first scan after a start would otherwise pay the OCR workers' start-up.
+  if (config.ocrWarmUp) void dl.warmUp();
 
   const tokens = config.demo ? await readDemoTokens(config.dataDir) : null;
   if (tokens) {

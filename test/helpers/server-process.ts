@@ -11,7 +11,8 @@ export type ServerProcess = { url: string; child: ChildProcess; output: () => st
  */
 export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DOSSIER_LOG_LEVEL: 'info', ...env },
+    // Warming OCR up costs each start a page read on every worker: only the test of it asks for it.
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DOSSIER_LOG_LEVEL: 'info', DOSSIER_OCR_WARMUP: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -7,13 +7,11 @@
  * recompiled) on the same two cores OCR needs.
  */
 import type { Logger } from 'pino';
-import type { BarcodeReader } from '../adapters/barcode/barcode-reader.js';
-import { resizeGrey } from '../adapters/image/image-pages.js';
 import type { OcrEngine } from '../adapters/ocr/ocr-engine.js';
 import { renderPdfPages, type GreyImage } from '../adapters/pdf/pdf-render.js';
 import { makeTextPdf } from '../adapters/pdf/text-pdf.js';
+import type { IntakeCodesPort } from '../jobs/ingest.job.js';
 import { OCR_DPI } from './extraction.js';
-import { SPLIT_READ_DPI } from './intake-codes.js';
 
 /** A short letter in both OCR languages: enough lines that every worker runs its recognisers hot. */
 const WARM_UP_LINES = [
@@ -36,17 +34,16 @@ async function warmUpPage(): Promise<GreyImage> {
 
 /**
  * Reads one generated page on every OCR worker at once (which starts them all) and reads it for
- * codes as intake does. Never throws: a failure is logged and the first real page simply pays
+ * codes through the single-page intake's own path (`IntakeCodesPort.readPage`). Never throws: a failure is logged and the first real page simply pays
  * the start-up, as it would without warming.
- * @example void warmUpReading({ ocr, reader, logger });
+ * @example void warmUpReading({ ocr, codes: services.intakeSplit, logger });
  */
-export async function warmUpReading(deps: { ocr: OcrEngine; reader: BarcodeReader; logger?: Logger }): Promise<WarmUpReport> {
+export async function warmUpReading(deps: { ocr: OcrEngine; codes: Pick<IntakeCodesPort, 'readPage'>; logger?: Logger }): Promise<WarmUpReport> {
   const started = performance.now();
   const workers = Math.max(1, deps.ocr.workers);
   try {
     const page = await warmUpPage();
-    const codes = resizeGrey(page, (page.width * SPLIT_READ_DPI) / OCR_DPI).then((small) => deps.reader.read(small, { formats: ['Code128', 'QRCode'], retry: false }));
-    await Promise.all([...Array.from({ length: workers }, () => deps.ocr.recognize(page)), codes]);
+    await Promise.all([...Array.from({ length: workers }, () => deps.ocr.recognize(page)), deps.codes.readPage(1, page, OCR_DPI)]);
     const report = { ms: Math.round(performance.now() - started), workers, ok: true };
     deps.logger?.info(report, 'page reading warmed up');
     return report;

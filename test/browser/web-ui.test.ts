@@ -156,8 +156,13 @@ describe('web interface', { skip }, () => {
     assert.equal(item.location?.barcode, 'L0000000041', 'the tracker has the paper on the shelf');
     // A scan while focus is on a button (not in a field) still lands in the scan field.
     await page.locator('.mode-switch button').first().focus();
-    await page.keyboard.type('C0000000017', { delay: 5 });
-    await page.keyboard.press('Enter');
+    // The keys as a scanner sends them, all within milliseconds, in one go: typed one CDP round
+    // trip at a time they could arrive further apart than the 150 ms a scanner never takes on a
+    // loaded CI machine, and then rightly read as a person typing (a flaky failure).
+    await page.evaluate((code) => {
+      const at = document.activeElement ?? document.body;
+      for (const key of [...code, 'Enter']) at.dispatchEvent(new KeyboardEvent('keydown', { key, bubbles: true, cancelable: true }));
+    }, 'C0000000017');
     await page.locator('#scan-log li', { hasText: 'C0000000017' }).first().waitFor();
     await shot(page, 'mailroom-tracker');
     noErrors(s);

@@ -239,8 +239,14 @@ export class PgDatabase implements Database {
     let reason: 'timeout' | 'cancelled' | null = null;
     let client: pg.PoolClient | null = null;
     let running = 0;
+    // The budget also bounds the wait for a connection (all busy, or a slow connect on a loaded
+    // server): a search does not hang there past its budget.
+    let giveUp: ((err: Error) => void) | undefined;
+    const stopped = new Promise<never>((_, reject) => (giveUp = reject));
+    stopped.catch(() => undefined);
     const stop = (why: 'timeout' | 'cancelled') => {
       reason ??= why;
+      giveUp?.(new QueryInterrupted(reason));
       // Cancelling on the server stops the statement itself, not just our wait for it.
       if (client && running > 0) void this.pool.query('SELECT pg_cancel_backend($1)', [(client as unknown as { processID: number }).processID]).catch(() => undefined);
     };
@@ -250,7 +256,14 @@ export class PgDatabase implements Database {
     opts.signal?.addEventListener('abort', onCancel, { once: true });
     try {
       if (reason) throw new QueryInterrupted(reason);
-      client = await this.searchPool.connect();
+      const connecting = this.searchPool.connect();
+      try {
+        client = await Promise.race([connecting, stopped]);
+      } catch (err) {
+        // Given up while connecting: the connection, once it comes, goes back unused.
+        void connecting.then((c) => c.release(), () => undefined);
+        throw err;
+      }
       if (reason) throw new QueryInterrupted(reason);
       const base = wrap(client);
       const guarded = async <R>(p: () => Promise<R>): Promise<R> => {

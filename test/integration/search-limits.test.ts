@@ -73,7 +73,9 @@ describe(SearchService.name, () => {
       const queued = await timed(() => search('factuur'));
       assert.equal(queued.value.status, 503);
       assert.equal(queued.value.body.error.code, 'search_timeout');
-      assert.ok(queued.ms < 2500, `gave up after ${Math.round(queued.ms)} ms`);
+      // Its 300 ms budget, not the hog's 2.5 s: on PostgreSQL the wait for the one search
+      // connection was not bounded, and the 503 came only when the hog let go (~2.5 s).
+      assert.ok(queued.ms < 1500, `gave up after ${Math.round(queued.ms)} ms`);
     } finally {
       t.dl.services.search.limits.timeoutMs = 3000;
     }

@@ -42,6 +42,25 @@ export async function makePages(n: number): Promise<Page[]> {
   return pages;
 }
 
+/**
+ * CPU seconds used so far by this process (worker threads included) and, separately, by its
+ * waited-for children (the CLI, the native engine): Linux's /proc/self/stat, null elsewhere.
+ */
+function cpuSeconds(): { self: number; children: number; sys: number } | null {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const hz = 100; // USER_HZ on Linux
+    // Fields 14-17 (utime, stime, cutime, cstime), counted from after the command name.
+    const [ut, st, cut, cst] = [f[11], f[12], f[13], f[14]].map((x) => Number(x) / hz) as [number, number, number, number];
+    return { self: ut + st, children: cut + cst, sys: st + cst };
+  } catch {
+    return null;
+  }
+}
+const cpuDelta = (a: ReturnType<typeof cpuSeconds>, b: ReturnType<typeof cpuSeconds>) =>
+  a && b ? { self: b.self - a.self, children: b.children - a.children, sys: b.sys - a.sys } : null;
+
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 const r1 = (n: number) => Math.round(n * 10) / 10;
 
@@ -71,16 +90,19 @@ async function nativeOcrOnly(bin: string, pages: Page[], densePage: Page, procs:
     // One page alone first: the per-page latency of a dense A4 page.
     writeFileSync(path.join(dir, 'dense.pgm'), toPgm(densePage.image));
     const dense = await run(path.join(dir, 'dense.pgm'));
-    if (denseOnly) return { pagesPerMinute: 0, denseMs: dense.ms, cer: 0, cerUpright: 0, denseCer: computeCer(densePage.lines.join('\n'), dense.text) };
+    if (denseOnly) return { pagesPerMinute: 0, cpuMsPerPage: null, sysMsPerPage: null, denseMs: dense.ms, cer: 0, cerUpright: 0, denseCer: computeCer(densePage.lines.join('\n'), dense.text) };
     const results: { ms: number; text: string }[] = new Array(files.length);
     let next = 0;
     const t0 = performance.now();
+    const cpu0 = cpuSeconds();
     await Promise.all(Array.from({ length: procs }, async () => { while (next < files.length) { const i = next++; results[i] = await run(files[i]!); } }));
     const wallMs = performance.now() - t0;
+    const cpu = cpuDelta(cpu0, cpuSeconds());
     const cers = results.map((r, i) => computeCer(pages[i]!.lines.join('\n'), r.text));
     // The CLI without the OSD model cannot turn pages: its CER on the pages fed in upright is the fair one.
     const upright = cers.filter((_, i) => !KINDS[i % KINDS.length]!.rotate);
-    return { pagesPerMinute: (files.length / wallMs) * 60_000, denseMs: dense.ms, cer: mean(cers), cerUpright: mean(upright), denseCer: computeCer(densePage.lines.join('\n'), dense.text) };
+    const cpuMsPerPage = cpu ? Math.round(((cpu.self + cpu.children) / files.length) * 1000) : null;
+    return { pagesPerMinute: (files.length / wallMs) * 60_000, cpuMsPerPage, sysMsPerPage: cpu ? Math.round((cpu.sys / files.length) * 1000) : null, denseMs: dense.ms, cer: mean(cers), cerUpright: mean(upright), denseCer: computeCer(densePage.lines.join('\n'), dense.text) };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -125,14 +147,16 @@ async function service(pages: Page[], dense: Page, engine: 'tesseract-js' | 'nat
       // The barcode split job runs before ingest (only one document is in flight here).
       const split = lines.find((l) => l.kind === 'split');
       const denseStages = { ...((job?.stages as Record<string, number>) ?? {}), queueWait: Number(job?.queueWaitMs ?? 0), job: Number(job?.ms ?? 0), splitJob: Number(split?.ms ?? 0), splitQueueWait: Number(split?.queueWaitMs ?? 0) };
-      return { pagesPerMinute: 0, denseMs, denseCer, cer: 0, failed: 0, stagesMsPerPage: {}, denseStages };
+      return { pagesPerMinute: 0, cpuMsPerPage: null, sysMsPerPage: null, denseMs, denseCer, cer: 0, failed: 0, stagesMsPerPage: {}, denseStages };
     }
     lines.length = 0;
     t = performance.now();
     const ids: string[] = [];
+    const cpu0 = cpuSeconds();
     for (const [i, p] of pages.entries()) ids.push(await upload(p, i));
     await waitFinal(ids);
     const wallMs = performance.now() - t;
+    const cpu = cpuDelta(cpu0, cpuSeconds());
     // A job's log line is written just after its document turns final: wait for all of them.
     const jobLines = () => lines.filter((l) => l.kind === 'ingest' && ids.includes(String(l.documentId)));
     for (let i = 0; i < 200 && jobLines().length < ids.length; i++) await new Promise((r) => setTimeout(r, 10));
@@ -147,7 +171,8 @@ async function service(pages: Page[], dense: Page, engine: 'tesseract-js' | 'nat
     const perPage = Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, r1(v / pages.length)]));
     perPage.queueWait = r1(mean(mine.map((l) => Number(l.queueWaitMs ?? 0))));
     perPage.job = r1(mean(mine.map((l) => Number(l.ms ?? 0))));
-    return { pagesPerMinute: (pages.length / wallMs) * 60_000, denseMs, denseCer, cer, failed, stagesMsPerPage: perPage, denseStages: {} as Record<string, number> };
+    const cpuMsPerPage = cpu ? Math.round(((cpu.self + cpu.children) / pages.length) * 1000) : null;
+    return { pagesPerMinute: (pages.length / wallMs) * 60_000, cpuMsPerPage, sysMsPerPage: cpu ? Math.round((cpu.sys / pages.length) * 1000) : null, denseMs, denseCer, cer, failed, stagesMsPerPage: perPage, denseStages: {} as Record<string, number> };
   } finally {
     await dl.close();
     await rm(dir, { recursive: true, force: true });
@@ -169,8 +194,9 @@ export async function benchIngest(n = Number(process.env.BENCH_INGEST_PAGES ?? 8
   if (process.env.BENCH_INGEST_DENSE_ONLY === '1') return benchDenseOnly(dense, bin, Number(process.env.BENCH_INGEST_DENSE_RUNS ?? 3));
   // The machine is shared: each path runs twice, interleaved, and keeps its better run, so a
   // burst of someone else's load does not decide the ratio.
-  type Run = { pagesPerMinute: number; denseMs: number };
-  const better = <T extends Run>(a: T, b: T): T => ({ ...a, pagesPerMinute: Math.max(a.pagesPerMinute, b.pagesPerMinute), denseMs: Math.min(a.denseMs, b.denseMs) });
+  type Run = { pagesPerMinute: number; denseMs: number; cpuMsPerPage: number | null };
+  const least = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.min(a, b));
+  const better = <T extends Run>(a: T, b: T): T => ({ ...a, pagesPerMinute: Math.max(a.pagesPerMinute, b.pagesPerMinute), denseMs: Math.min(a.denseMs, b.denseMs), cpuMsPerPage: least(a.cpuMsPerPage, b.cpuMsPerPage) });
   let ours = await service(pages, dense, 'tesseract-js');
   let cli = bin ? await nativeOcrOnly(bin, pages, dense, cores) : undefined;
   let oursNative = bin ? await service(pages, dense, 'native') : undefined;
@@ -188,6 +214,11 @@ export async function benchIngest(n = Number(process.env.BENCH_INGEST_PAGES ?? 8
     cliOcrOnlyPagesPerMin: cli ? Math.round(cli.pagesPerMinute) : null,
     ratioServiceTesseractJsToCli: ratio(ours.pagesPerMinute, cli?.pagesPerMinute),
     ratioServiceNativeToCli: oursNative ? ratio(oursNative.pagesPerMinute, cli?.pagesPerMinute) : null,
+    // CPU per page (user + sys, all threads and child processes): what the machine pays, load or not.
+    cpuMsPerPageServiceTesseractJs: ours.cpuMsPerPage,
+    cpuMsPerPageServiceNative: oursNative?.cpuMsPerPage ?? null,
+    cpuMsPerPageCli: cli?.cpuMsPerPage ?? null,
+    sysMsPerPage: { serviceTesseractJs: ours.sysMsPerPage, serviceNative: oursNative?.sysMsPerPage ?? null, cli: cli?.sysMsPerPage ?? null },
     denseA4MsServiceTesseractJs: Math.round(ours.denseMs),
     denseA4MsServiceNative: oursNative ? Math.round(oursNative.denseMs) : null,
     denseA4MsCli: cli ? Math.round(cli.denseMs) : null,

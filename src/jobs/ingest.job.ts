@@ -94,9 +94,13 @@ export function createIngestHandler(deps: IngestDeps) {
     await documentsRepository.update(db, row.id, { status: 'processing' }, nowIso(clock));
     // Where the time goes (issue 15): one set of stage timings on the job's log line.
     let stages: StageTimings = {};
-    // OCR stops early when the page turns out to carry a code; the job's own abort stops it too.
+    // The job's own abort stops OCR at once. A page that turns out to carry a code stops it
+    // between passes instead (the pass under way finishes, its result dropped: cheaper than
+    // restarting a tesseract.js worker) and the job goes on without waiting for it.
     const ocrStop = new AbortController();
     const stopOcr = () => ocrStop.abort(ctx.signal.reason);
+    const codesStop = new AbortController();
+    const codesFound = new Promise<null>((resolve) => codesStop.signal.addEventListener('abort', () => resolve(null), { once: true }));
     ctx.signal.addEventListener('abort', stopOcr, { once: true });
     let handedOver = false;
     try {
@@ -109,7 +113,7 @@ export function createIngestHandler(deps: IngestDeps) {
       const readCodes = ({ pageNo, image, dpi }: { pageNo: number; image: GreyImage; dpi: number | undefined }) => {
         codesRead ??= timed(stages, 'codes', () => codes!.readPage(pageNo, image, dpi)).then(
           (page) => {
-            if (page.kind !== 'plain') ocrStop.abort(new CodesFound());
+            if (page.kind !== 'plain') codesStop.abort(new CodesFound());
             return [page];
           },
           (err: unknown) => {
@@ -119,12 +123,15 @@ export function createIngestHandler(deps: IngestDeps) {
           },
         );
       };
-      const extraction = await extractText(readable, readableMime, deps.ocr, { signal: ocrStop.signal, onProgress: ctx.progress, ...(codes ? { onPageImage: readCodes } : {}) }).catch(
+      const extracting = extractText(readable, readableMime, deps.ocr, { signal: ocrStop.signal, until: codesStop.signal, onProgress: ctx.progress, ...(codes ? { onPageImage: readCodes } : {}) }).catch(
         (err: unknown) => {
-          if (ocrStop.signal.reason instanceof CodesFound && !ctx.signal.aborted) return null;
+          if (codesStop.signal.aborted && !ctx.signal.aborted) return null;
           throw err;
         },
       );
+      const extraction = await Promise.race([extracting, codesFound]);
+      // Left to finish its pass after a code was found; its end, or its failure, is of no interest.
+      if (extraction === null) extracting.catch(() => undefined);
       if (codes) {
         // A page OCR did not decode (a born-digital PDF's text layer) is read for codes here.
         const pages = codesRead ? await codesRead : await timed(stages, 'codes', () => codes.readPages(original, row.original_mime!, ctx));

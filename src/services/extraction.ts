@@ -93,6 +93,8 @@ export async function extractText(
   ocr: OcrEngine,
   opts: {
     signal?: AbortSignal;
+    /** Stops OCR between passes: a pass already running finishes (see `OcrOptions.until`). */
+    until?: AbortSignal;
     onProgress?: ProgressFn;
     /** Each page image that goes to OCR, once OCR has it: other reading of the same pixels (codes) overlaps OCR instead of decoding again. */
     onPageImage?: (page: { pageNo: number; image: GreyImage; dpi: number | undefined }) => void;
@@ -134,7 +136,8 @@ export async function extractText(
   const original = total === 1 ? await originalJpegIfUsable(bytes, mime) : null;
   await boundedMap(timedStream(stream, stages), Math.max(1, ocr.workers), async ({ pageNo, image, dpi }) => {
     opts.signal?.throwIfAborted();
-    const recognizing = ocr.recognize(image, { signal: opts.signal });
+    opts.until?.throwIfAborted();
+    const recognizing = ocr.recognize(image, { signal: opts.signal, until: opts.until });
     opts.onPageImage?.({ pageNo, image, dpi });
     const result = await recognizing;
     if (result.timings) {

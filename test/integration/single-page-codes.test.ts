@@ -106,6 +106,10 @@ describe('a single page read for codes by its ingest job', () => {
     const letter = mailing.letters[0]!;
     const letters = await pdfOf(t, `/api/mailings/${mailing.id}/letters.pdf`);
     const coupon = addNoise(rotate(await renderPdfPage(letters, 1, DPI), -1.2), { speckle: 0.003, sigma: 10, seed: 6 });
+    // Every OCR worker running before the coupon comes, so a restart because of it would show.
+    const ocr = t.dl.ocr as typeof t.dl.ocr & { workersStarted: number };
+    await Promise.all(Array.from({ length: ocr.workers }, () => ocr.recognize(renderScan({ dpi: 100, lines: ['Warm'] }))));
+    const started = ocr.workersStarted;
     const uploaded = await json<DocumentView>(await upload(t, await jpeg(coupon), 'antwoordcoupon.jpg'), 202);
     await waitGone(t, uploaded.id);
     const until = Date.now() + 120_000;
@@ -116,6 +120,13 @@ describe('a single page read for codes by its ingest job', () => {
       await new Promise((r) => setTimeout(r, 200));
     }
     assert.deepEqual((await jobsOf(t, uploaded.id)).map((j) => j.kind), ['ingest']);
+    // OCR, started beside the code reading, was left to finish its pass rather than killed:
+    // the next page is read by the same workers, not by restarted (and cold) ones.
+    const next = await json<DocumentView>(await upload(t, await jpeg(renderScan({ dpi: DPI, lines: ['Brief na de coupon', 'Klantnummer: KL-000126'] })), 'brief.jpg'), 202);
+    assert.notEqual((await waitFinal(t, next.id)).status, 'failed');
+    assert.match(await textOf(t, next.id), /na de coupon/);
+    await Promise.all(Array.from({ length: ocr.workers }, () => ocr.recognize(renderScan({ dpi: 100, lines: ['Warm'] }))));
+    assert.equal(ocr.workersStarted, started, 'no OCR worker was restarted for the coupon');
   });
 
   it('given a born-digital cover sheet PDF alone when uploaded then its codes are read from the text-layer page and nothing is left to ingest', async () => {

@@ -145,7 +145,9 @@ export function createNativeTesseractEngine(opts: NativeTesseractOptions = {}): 
     workers: max,
     recognize(image: GreyImage, o: OcrOptions = {}): Promise<OcrResult> {
       // A page holds its slot through its retries, as a tesseract.js worker is leased per page.
-      return slot(() => readPage((img, rotation, denoise) => pass(img, rotation, denoise, o.signal), image, opts.logger), o.signal);
+      // Killing a CLI process costs nothing (each pass is a process of its own): `until` stops it as `signal` does.
+      const stop = o.signal && o.until ? AbortSignal.any([o.signal, o.until]) : (o.signal ?? o.until);
+      return slot(() => readPage((img, rotation, denoise) => pass(img, rotation, denoise, stop), image, opts.logger), stop);
     },
     async terminate(): Promise<void> {
       terminated = true;

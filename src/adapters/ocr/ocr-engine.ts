@@ -28,7 +28,13 @@ export type OcrResult = {
 /** `bands`: how many pieces the kept pass was read in side by side (1: the page in one piece). */
 export type OcrTimings = { orientationMs: number; ocrMs: number; passes: number; bands?: number };
 
-export type OcrOptions = { signal?: AbortSignal };
+/**
+ * `signal` stops the page at once, a pass mid-way included (a tesseract.js worker is then
+ * restarted: WebAssembly cannot be interrupted). `until` stops it between passes: a pass
+ * already running is finished and its result dropped, which costs far less than a restart
+ * when the page is wanted no longer (a page found to be a coupon while OCR reads it).
+ */
+export type OcrOptions = { signal?: AbortSignal; until?: AbortSignal };
 
 /** An OCR engine; implementations pool their workers, so call `recognize` concurrently. */
 export interface OcrEngine {

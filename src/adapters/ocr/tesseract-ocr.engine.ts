@@ -49,7 +49,7 @@ type Slot = { worker: Tesseract.Worker; broken: boolean };
  * Creates the engine; workers start on first use and are reused until `terminate()`.
  * @example const ocr = createTesseractOcrEngine({ langs: ['nld', 'eng'] }); const { text } = await ocr.recognize(page);
  */
-export function createTesseractOcrEngine(opts: TesseractOcrOptions = {}): OcrEngine {
+export function createTesseractOcrEngine(opts: TesseractOcrOptions = {}): OcrEngine & { readonly workersStarted: number } {
   const langs = opts.langs ?? ['nld', 'eng'];
   const max = Math.max(1, opts.workers ?? os.availableParallelism());
   const createTimeoutMs = opts.createTimeoutMs ?? 60_000;
@@ -64,6 +64,8 @@ export function createTesseractOcrEngine(opts: TesseractOcrOptions = {}): OcrEng
   /** Rejecters of passes in flight, so `terminate()` settles them instead of leaving callers hanging. */
   const inflight = new Set<(e: Error) => void>();
   let creating = 0;
+  /** Workers started since creation: restarts after an abort or a failure show here. */
+  let workersStarted = 0;
   let terminated = false;
   let langDir: { path: string; temp: boolean } | undefined;
   const removeLangDir = () => {
@@ -77,6 +79,7 @@ export function createTesseractOcrEngine(opts: TesseractOcrOptions = {}): OcrEng
       process.once('exit', removeLangDir);
     }
     const started = performance.now();
+    workersStarted++;
     let failed: ((e: unknown) => void) | undefined;
     const creation = Tesseract.createWorker(langs, Tesseract.OEM.LSTM_ONLY, {
       langPath: langDir.path,
@@ -184,8 +187,9 @@ export function createTesseractOcrEngine(opts: TesseractOcrOptions = {}): OcrEng
    * worker that is idle at this moment (one band, the text area, when none is), and the bands
    * joined back in page coordinates.
    */
-  async function pass(slot: Slot, image: GreyImage, rotation: Rotation, denoise: boolean, signal?: AbortSignal): Promise<OcrResult> {
+  async function pass(slot: Slot, image: GreyImage, rotation: Rotation, denoise: boolean, signal?: AbortSignal, until?: AbortSignal): Promise<OcrResult> {
     signal?.throwIfAborted();
+    until?.throwIfAborted();
     let page = rotateGrey(image, rotation);
     if (denoise) page = despeckle(page);
     const helpers = borrowIdle(max - 1);
@@ -236,16 +240,20 @@ export function createTesseractOcrEngine(opts: TesseractOcrOptions = {}): OcrEng
   }
 
   /** The shared page-reading policy (orientation, retries) over this engine's passes. */
-  function readPageOn(slot: Slot, image: GreyImage, signal?: AbortSignal): Promise<OcrResult> {
-    return readPage((img, rotation, denoise) => pass(slot, img, rotation, denoise, signal), image, log);
+  function readPageOn(slot: Slot, image: GreyImage, signal?: AbortSignal, until?: AbortSignal): Promise<OcrResult> {
+    return readPage((img, rotation, denoise) => pass(slot, img, rotation, denoise, signal, until), image, log);
   }
 
   return {
     workers: max,
+    get workersStarted() {
+      return workersStarted;
+    },
     async recognize(image: GreyImage, o: OcrOptions = {}): Promise<OcrResult> {
-      const slot = await acquire(o.signal);
+      // Waiting for a worker ends on either signal: nothing runs yet.
+      const slot = await acquire(o.signal && o.until ? AbortSignal.any([o.signal, o.until]) : (o.signal ?? o.until));
       try {
-        return await readPageOn(slot, image, o.signal);
+        return await readPageOn(slot, image, o.signal, o.until);
       } finally {
         lastPageEnd = performance.now();
         release(slot);

@@ -34,3 +34,14 @@ export function min2(q: Pick<Queryable, 'dialect'>, a: string, b: string): strin
   if (q.dialect === 'sqlite') return `MIN(${a}, ${b})`;
   return `CASE WHEN (${a}) IS NULL OR (${b}) IS NULL THEN NULL ELSE LEAST(${a}, ${b}) END`;
 }
+
+/**
+ * The text of one top-level key of a JSON object stored in a TEXT column, NULL when the column or
+ * the key is. `key` is a constant of the caller, never input.
+ *
+ *     `SELECT ${jsonText(q, 'resolution', 'customerId')} FROM coupon_reviews`
+ */
+export function jsonText(q: Pick<Queryable, 'dialect'>, column: string, key: string): string {
+  if (q.dialect === 'sqlite') return `json_extract(${column}, '$.${key}')`;
+  return `(CAST(${column} AS json) ->> '${key}')`;
+}

@@ -4,7 +4,7 @@ import { jsonArrayValues } from './dialect.js';
 import { notRestricted } from './restriction.repository.js';
 
 /** Whom a coupon review item is about: the separator sheet's customer, else the letter whose code was read. */
-const REVIEW_CUSTOMER = 'COALESCE(coupon_reviews.hint_customer_id, (SELECT ml.customer_id FROM mailing_letters ml WHERE ml.barcode = coupon_reviews.code))';
+export const REVIEW_CUSTOMER = 'COALESCE(coupon_reviews.hint_customer_id, (SELECT ml.customer_id FROM mailing_letters ml WHERE ml.barcode = coupon_reviews.code))';
 
 export type MailingRow = {
   id: string;

@@ -74,6 +74,9 @@ export function complianceRoutes(deps: { subjectRights: SubjectRightsService; re
             }),
           ),
           other: z.array(z.object({ code: z.string().optional(), what: z.string(), count: z.number().nullable(), action: z.enum(['remove', 'keep']), basis: z.string().nullable(), why: z.string() })),
+          couponReviews: z
+            .object({ remove: z.number(), keep: z.number() })
+            .describe("the customer's coupon review items (scanned reply coupons): removed when the erasure is executed, kept while a legal hold covers them"),
           disposal: DisposalSchema.nullable(),
         }),
       },

@@ -181,7 +181,16 @@ export function disposalRoutes(deps: { disposals: DisposalService; restriction?:
       response: {
         status: 200,
         schema: z.object({
-          summary: z.object({ destroyed: z.number(), extended: z.number(), skipped: z.number(), waiting: z.number(), awaitingShredding: z.number(), awaitingTransfer: z.number(), objectsRemoved: z.number() }),
+          summary: z.object({
+            destroyed: z.number(),
+            extended: z.number(),
+            skipped: z.number(),
+            waiting: z.number(),
+            awaitingShredding: z.number(),
+            awaitingTransfer: z.number(),
+            objectsRemoved: z.number(),
+            couponReviewsRemoved: z.number().describe("an erasure's first run: the customer's coupon review items removed (their objects are in objectsRemoved)"),
+          }),
           disposal: DisposalSchema,
         }),
       },

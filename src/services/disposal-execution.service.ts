@@ -11,6 +11,7 @@ import type { AuditService } from './audit.service.js';
 import { nowIso, today, type Clock } from './clock.js';
 import type { DestructionService } from './destruction.service.js';
 import { locateDocument } from './documents.service.js';
+import { removeIfUnreferenced } from './object-sweep.service.js';
 import { eraseCustomerDataInTx } from './subject-rights.service.js';
 import { parseItemCode } from './tracking.service.js';
 import { disposalView, requireDisposal } from './disposal-view.js';
@@ -41,15 +42,24 @@ export class DisposalExecution {
    */
   async execute(id: string, actor: Principal) {
     const erased: string[] = [];
+    const reviewObjects: string[] = [];
+    let couponReviewsRemoved = 0;
     const start = await this.db.tx(async (q) => {
       erased.length = 0; // a retried transaction starts over
+      reviewObjects.length = 0;
+      couponReviewsRemoved = 0;
       const d = await requireDisposal(q, id);
       if (d.status === 'proposed') throw new Conflict('A second compliance officer must approve the disposal first', { status: d.status }, 'not_approved');
       if (d.status !== 'approved' && d.status !== 'executing') throw new Conflict(`The disposal is ${d.status}`, { status: d.status }, 'not_executable');
       const first = d.status === 'approved';
       if (first) {
         await retentionRepository.updateDisposal(q, id, ['approved'], { status: 'executing', executed_by: actor.id, executed_at: nowIso(this.clock) });
-        if (d.kind === 'erasure' && d.customer_id) erased.push(...(await eraseCustomerDataInTx(q, this.audit, this.clock, d.customer_id, id, actor)).objects);
+        if (d.kind === 'erasure' && d.customer_id) {
+          const r = await eraseCustomerDataInTx(q, this.audit, this.clock, d.customer_id, id, actor);
+          erased.push(...r.objects);
+          reviewObjects.push(...r.reviewObjects);
+          couponReviewsRemoved = r.couponReviews.removed;
+        }
       }
       const total = (await retentionRepository.items(q, id)).filter((i) => i.status === 'pending').length;
       await this.audit.record(q, { actorId: actor.id, action: 'disposal.execute', subjectType: 'disposal', subjectId: id, customerId: d.customer_id, details: { run: first ? 'first' : 'again', pending: total } });
@@ -57,7 +67,9 @@ export class DisposalExecution {
     });
     // The erased customer's stored e-mails (.eml) go after the commit, as documents' objects do.
     for (const h of erased) await this.store.delete(h);
-    const summary = { destroyed: 0, extended: 0, skipped: 0, waiting: 0, awaitingShredding: 0, awaitingTransfer: 0, objectsRemoved: erased.length };
+    // Its coupon review items' images and scans may be shared (a reply-coupon document, a batch file): re-checked.
+    const reviewRemoved = await removeIfUnreferenced(this.db, this.store, reviewObjects);
+    const summary = { destroyed: 0, extended: 0, skipped: 0, waiting: 0, awaitingShredding: 0, awaitingTransfer: 0, objectsRemoved: erased.length + reviewRemoved.length, couponReviewsRemoved };
     const day = today(this.clock);
     let after = '';
     let done = 0;

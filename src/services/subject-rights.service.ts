@@ -17,15 +17,25 @@ import type { AuditService } from './audit.service.js';
 import { nowIso, today, type Clock } from './clock.js';
 import { toCustomerView } from './customers.service.js';
 import { destroyMailMessagesInTx } from './mail-message-destruction.js';
+import { couponReviewsForErasure, destroyCouponReviewsInTx } from './coupon-review-erasure.js';
 import type { DisposalService } from './disposal.service.js';
 import { SubjectAccessExport } from './subject-access-export.service.js';
 
 /**
  * Erasure's part beyond documents, run when an erasure disposal is executed (after four eyes):
- * status variables and learned letterhead phrases go; the customer record is pseudonymised when no
- * kept document refers to it, else processing is restricted to storage.
+ * status variables, learned letterhead phrases and coupon review items (unless a legal hold keeps
+ * them) go; the customer record is pseudonymised when no kept document refers to it, else
+ * processing is restricted to storage. `objects` are unreferenced already (delete them after the
+ * commit); `reviewObjects` go through removeIfUnreferenced after the commit.
  */
-export async function eraseCustomerDataInTx(q: Queryable, audit: AuditService, clock: Clock, customerId: string, disposalId: string, actor: Principal): Promise<{ objects: string[] }> {
+export async function eraseCustomerDataInTx(
+  q: Queryable,
+  audit: AuditService,
+  clock: Clock,
+  customerId: string,
+  disposalId: string,
+  actor: Principal,
+): Promise<{ objects: string[]; reviewObjects: string[]; couponReviews: { removed: number; held: number } }> {
   const now = nowIso(clock);
   const extras = await retentionRepository.eraseCustomerExtras(q, customerId);
   const going = new Set((await retentionRepository.items(q, disposalId)).map((i) => i.document_id));
@@ -34,7 +44,13 @@ export async function eraseCustomerDataInTx(q: Queryable, audit: AuditService, c
   // disposal goes with the last of them (DestructionService); one that carries a kept document stays.
   const mail = await erasableMessages(q, customerId);
   const objects = await destroyMailMessagesInTx(q, audit, mail.remove, { actorId: actor.id, customerId, reason: `erasure ${disposalId}`, now });
-  if (kept.length === 0) await retentionRepository.pseudonymiseCustomer(q, customerId, now);
+  // Coupon review items hold the scan of the customer's coupon: they go unless a hold keeps them
+  // (rechecked here, as documents are: a hold placed after approval counts).
+  const reviews = await couponReviewsForErasure(q, customerId);
+  const reviewObjects = await destroyCouponReviewsInTx(q, audit, reviews.remove, { actorId: actor.id, customerId, reason: `erasure ${disposalId}` });
+  // Held review items name the customer as kept documents do: the record stays, restricted.
+  const keepRecord = kept.length > 0 || reviews.held.length > 0;
+  if (!keepRecord) await retentionRepository.pseudonymiseCustomer(q, customerId, now);
   else await retentionRepository.setRestricted(q, customerId, true, now);
   await audit.record(q, {
     actorId: actor.id,
@@ -42,9 +58,18 @@ export async function eraseCustomerDataInTx(q: Queryable, audit: AuditService, c
     subjectType: 'customer',
     subjectId: customerId,
     customerId,
-    details: { disposalId, ...extras, keptDocuments: kept.length, pseudonymised: kept.length === 0, restricted: kept.length > 0, mailMessagesRemoved: mail.remove.length },
+    details: {
+      disposalId,
+      ...extras,
+      keptDocuments: kept.length,
+      pseudonymised: !keepRecord,
+      restricted: keepRecord,
+      mailMessagesRemoved: mail.remove.length,
+      couponReviewsRemoved: reviews.remove.length,
+      couponReviewsHeld: reviews.held.map((h) => ({ id: h.review.id, holds: h.holds })),
+    },
   });
-  return { objects };
+  return { objects, reviewObjects, couponReviews: { removed: reviews.remove.length, held: reviews.held.length } };
 }
 
 /** The customer's stored e-mails: those no live document came from (removable now) and those that carry one. */
@@ -137,18 +162,25 @@ export class SubjectRightsService {
       });
     }
     const kept = items.filter((i) => i.action === 'keep').length;
+    const reviews = await couponReviewsForErasure(this.db, customerId);
     const statuses = await statusRepository.byCustomer(this.db, customerId);
     const letters = await retentionRepository.lettersForCustomer(this.db, customerId);
     const others: ErasureOther[] = [
       { code: 'status_variables', what: 'status variables and their history', count: statuses.length, action: 'remove', basis: null, why: 'no legal obligation to keep them' },
       { code: 'learned_phrases', what: 'letterhead phrases learned to recognise the customer', count: null, action: 'remove', basis: null, why: 'derived data with no obligation to keep it' },
-      kept
-        ? { code: 'customer_record_kept', what: 'customer record (name, contact data)', count: 1, action: 'keep', basis: 'GDPR art. 17(3)(b)/(e), as the kept documents', why: `${kept} kept document(s) refer to it; processing is restricted to storage (art. 18) until they go` }
+      kept || reviews.held.length
+        ? { code: 'customer_record_kept', what: 'customer record (name, contact data)', count: 1, action: 'keep', basis: 'GDPR art. 17(3)(b)/(e), as the kept documents', why: `${kept} kept document(s)${reviews.held.length ? ` and ${reviews.held.length} held coupon review item(s)` : ''} refer to it; processing is restricted to storage (art. 18) until they go` }
         : { code: 'customer_record_pseudonymised', what: 'customer record (name, contact data)', count: 1, action: 'remove', basis: null, why: 'pseudonymised (the number stays for tombstones and the audit log); erase it in the CRM too, which is leading, or the next sync restores it' },
       { code: 'letters', what: 'letters mailed and replies', count: letters.length, action: 'keep', basis: null, why: 'not removed by Dossierlink yet (mailing records); remove or anonymise them by hand if no obligation applies' },
       { code: 'audit_log', what: 'audit log events about the customer', count: null, action: 'keep', basis: 'GDPR art. 5(2) accountability; art. 17(3)(b)/(e)', why: 'the tamper-evident log proves lawful processing; it holds identifiers, no document content' },
       { code: 'tombstones', what: 'tombstones of destroyed documents', count: null, action: 'keep', basis: 'GDPR art. 5(2) accountability', why: 'proof of destruction: id, type, dates and schedule, no content' },
     ];
+    if (reviews.remove.length) {
+      others.push({ code: 'coupon_reviews', what: 'coupon review items (scanned reply coupons that needed a person, open or resolved)', count: reviews.remove.length, action: 'remove', basis: null, why: 'no legal obligation to keep them: a reply recorded from one is kept as its reply-coupon document, under that document\'s own retention' });
+    }
+    for (const h of reviews.held) {
+      others.push({ code: 'coupon_review_held', what: `coupon review item ${h.review.id}`, count: 1, action: 'keep', basis: 'GDPR art. 17(3)(e): establishment, exercise or defence of legal claims (legal hold)', why: `under legal hold ${h.holds.join(', ')}; kept until the hold is released` });
+    }
     const mail = await erasableMessages(this.db, customerId);
     const action = new Map(items.map((i) => [i.documentId, i.action]));
     if (mail.remove.length) {
@@ -170,10 +202,12 @@ export class SubjectRightsService {
       summary: `${items.length - kept} of ${items.length} document(s) can be removed, ${kept} must be kept`,
       documents: items,
       other: others,
+      /** Coupon review items of the customer: removed when the erasure is executed, or kept by a legal hold. */
+      couponReviews: { remove: reviews.remove.length, keep: reviews.held.length },
       disposal: null as Awaited<ReturnType<DisposalService['get']>> | null,
     };
     if (input.dryRun) {
-      await this.audit.recordNow({ actorId: actor.id, action: 'customer.erasure-dry-run', subjectType: 'customer', subjectId: customerId, customerId, details: { remove: items.length - kept, keep: kept } });
+      await this.audit.recordNow({ actorId: actor.id, action: 'customer.erasure-dry-run', subjectType: 'customer', subjectId: customerId, customerId, details: { remove: items.length - kept, keep: kept, couponReviews: report.couponReviews } });
       return report;
     }
     const disposalId = await this.db.tx(async (q) => {
@@ -191,7 +225,7 @@ export class SubjectRightsService {
         subjectType: 'customer',
         subjectId: customerId,
         customerId,
-        details: { reason: input.reason, disposalId: id, remove: rows.length, keep: items.filter((i) => i.action === 'keep').map((i) => ({ id: i.documentId, until: i.until, basis: i.basis })) },
+        details: { reason: input.reason, disposalId: id, remove: rows.length, couponReviews: report.couponReviews, keep: items.filter((i) => i.action === 'keep').map((i) => ({ id: i.documentId, until: i.until, basis: i.basis })) },
       });
       return id;
     });

@@ -62,6 +62,7 @@ import { SessionsService } from './services/sessions.service.js';
 import { SignInService } from './services/sign-in.service.js';
 import { Preflight } from './services/preflight.js';
 import { OBJECT_SWEEP_JOB, ObjectSweepService } from './services/object-sweep.service.js';
+import { GuardedObjectStore } from './services/object-guard.js';
 import { RestrictionGuard } from './services/restriction.guard.js';
 import { OverviewService } from './services/overview.service.js';
 import { ThumbnailService } from './services/thumbnail.service.js';
@@ -211,7 +212,8 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
     if (collation && !['C', 'POSIX'].includes(collation)) {
       logger.warn({ collation }, 'the PostgreSQL database does not sort text byte by byte (LC_COLLATE C): lists may order differently than on SQLite; see the README, "Scaling out"');
     }
-    const store = createObjectStore(config.objectStore);
+    // Every put pins its hash first, so a deletion running at the same moment cannot take the object a write relies on.
+    const store = new GuardedObjectStore(createObjectStore(config.objectStore), db, { logger });
     await store.init();
     // The engine's queue: graphile-worker on PostgreSQL, the embedded queue on SQLite (issue #13).
     const { queue, runner } = await createJobs(db, { clock, logger, workerTimeoutMs: config.jobs.workerTimeoutMs });

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile, chmod } from 'node:fs/promises';
 import path from 'node:path';
+import type { StoredObject } from '../adapters/object-store/object-store.js';
 import { makeTextPdf } from '../adapters/pdf/text-pdf.js';
 import { customersRepository } from '../db/customers.repository.js';
 import type { Queryable } from '../db/database.js';
@@ -21,6 +22,7 @@ import type { Dossierlink } from '../dossierlink.js';
 import { nowIso, today } from '../services/clock.js';
 import { buildDocument } from '../services/document-records.js';
 import { placeRef } from '../services/documents.service.js';
+import { releasePins } from '../services/object-guard.js';
 
 type DemoDoc = {
   paper?: boolean;
@@ -88,7 +90,7 @@ export async function seedDemo(dl: Dossierlink): Promise<DemoTokens> {
   }
   const scopes = await dl.services.scopes.active();
   // Object-store writes happen first: if seeding dies half-way, only unreferenced content-addressed blobs remain.
-  const pdfs = new Map<DemoDoc, { sha256: string; size: number }>();
+  const pdfs = new Map<DemoDoc, StoredObject>();
   for (const d of data.documents) {
     if (d.paper || !d.text) continue;
     const bytes = await makeTextPdf([d.text], { title: d.title });
@@ -97,6 +99,8 @@ export async function seedDemo(dl: Dossierlink): Promise<DemoTokens> {
   }
   await dl.db.tx(async (q) => {
     const now = nowIso(dl.clock);
+    // The documents below refer to the PDFs from this commit on: their writes' pins can go.
+    await releasePins(q, ...pdfs.values());
     for (const c of data.customers) await customersRepository.upsert(q, c.id, c, now);
     const locIds = new Map<string, string>();
     for (const l of data.locations) {

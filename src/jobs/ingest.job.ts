@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { ObjectStore } from '../adapters/object-store/object-store.js';
+import type { ObjectStore, StoredObject } from '../adapters/object-store/object-store.js';
 import type { OcrEngine } from '../adapters/ocr/ocr-engine.js';
 import type { Database } from '../db/database.js';
 import { customersRepository } from '../db/customers.repository.js';
@@ -23,6 +23,7 @@ import { extractText, type OcrPage } from '../services/extraction.js';
 import { UNCLASSIFIED } from '../services/intake.service.js';
 import type { ScopesService } from '../services/scopes.service.js';
 import { events } from '../services/events.service.js';
+import { releasePins } from '../services/object-guard.js';
 import { isPermanentFailure, type Job } from './job-queue.js';
 import { roundedStages, timed, type StageTimings } from '../services/stage-timings.js';
 import type { GreyImage } from '../adapters/pdf/pdf-render.js';
@@ -149,14 +150,13 @@ export function createIngestHandler(deps: IngestDeps) {
       const mime = row.original_mime;
       const archive = eInvoice?.rendered ?? (await timed(stages, 'archive', () => deps.buildArchive({ original, mime, pageCount: extraction.pageCount, ocrPages: extraction.ocrPages })));
       // A born-digital PDF is already searchable: it is its own archive copy.
-      const archiveSha = archive
-        ? (await timed(stages, 'archive', () => store.putBuffer(archive, { contentType: 'application/pdf' }))).sha256
-        : row.original_mime === 'application/pdf'
-          ? row.original_sha256
-          : null;
-      const xmlSha = !eInvoice ? null : eInvoice.rendered ? row.original_sha256 : (await store.putBuffer(eInvoice.xml, { contentType: 'application/xml' })).sha256;
+      const archiveStored = archive ? await timed(stages, 'archive', () => store.putBuffer(archive, { contentType: 'application/pdf' })) : null;
+      const archiveSha = archiveStored ? archiveStored.sha256 : row.original_mime === 'application/pdf' ? row.original_sha256 : null;
+      const xmlStored = eInvoice && !eInvoice.rendered ? await store.putBuffer(eInvoice.xml, { contentType: 'application/xml' }) : null;
+      const xmlSha = !eInvoice ? null : eInvoice.rendered ? row.original_sha256 : xmlStored!.sha256;
       const text = extraction.pages.map((p) => p.text).join('\n\n');
-      await finish(deps, row, { ...extraction, text, archiveSha, eInvoice: eInvoice && xmlSha ? { invoice: eInvoice.invoice, name: eInvoice.name, sha256: xmlSha } : undefined }, stages);
+      const eInvoiceFile = eInvoice && xmlSha ? { invoice: eInvoice.invoice, name: eInvoice.name, sha256: xmlSha } : undefined;
+      await finish(deps, row, { ...extraction, text, archiveSha, eInvoice: eInvoiceFile, stored: [archiveStored, xmlStored] }, stages);
       ctx.annotate?.({ documentId: row.id, pages: extraction.pageCount, ocrPages: extraction.ocrPages.length, stages: roundedStages(stages) });
       // The overview's thumbnail is made once, here; it never fails the document.
       await deps.afterIngest?.(row.id);
@@ -179,7 +179,7 @@ export function createIngestHandler(deps: IngestDeps) {
 async function finish(
   deps: IngestDeps,
   row: DocumentRow,
-  r: { pageCount: number; pages: { pageNo: number; text: string; source: 'text-layer' | 'ocr' | 'manual'; confidence: number | null }[]; text: string; archiveSha: string | null; layout?: LayoutPage[]; eInvoice?: { invoice: EInvoice; name: string | null; sha256: string } },
+  r: { pageCount: number; pages: { pageNo: number; text: string; source: 'text-layer' | 'ocr' | 'manual'; confidence: number | null }[]; text: string; archiveSha: string | null; layout?: LayoutPage[]; eInvoice?: { invoice: EInvoice; name: string | null; sha256: string }; stored?: (StoredObject | null)[] },
   stages: StageTimings = {},
 ) {
   const { db, clock } = deps;
@@ -216,6 +216,8 @@ async function finish(
   let customerConfidence = 1;
   const before = { trace: trace.length, problems: problems.length, fields: { ...fields } };
   await db.tx(async (q) => {
+    // The rows below refer to the archive copy and the XML from this commit on: their writes' pins can go.
+    await releasePins(q, ...(r.stored ?? []));
     // PostgreSQL runs a transaction again after a conflict: each try starts from the same state.
     trace.length = before.trace;
     problems.length = before.problems;

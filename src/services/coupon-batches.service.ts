@@ -12,7 +12,7 @@ import type { JobQueuePort } from './job-queue.port.js';
 import type { AuditService } from './audit.service.js';
 import { nowIso, type Clock } from './clock.js';
 import type { IncomingFile, IntakeService } from './intake.service.js';
-import { removeIfUnreferenced } from './object-sweep.service.js';
+import { releasePins, removeIfUnreferenced } from './object-guard.js';
 import { safeFileName } from '../domain/file-names.js';
 import type { CouponOriginal, CouponsService } from './coupons.service.js';
 
@@ -74,7 +74,7 @@ export class CouponBatches {
     const refused = async (err: unknown): Promise<never> => {
       // Files must not outlive the batch they were stored for.
       const created = stored.filter((s) => s.obj.created).map((s) => s.obj.sha256);
-      await removeIfUnreferenced(this.db, this.store, created).catch(() => undefined);
+      await removeIfUnreferenced(this.db, this.store, created, { ownPins: stored.map((s) => s.obj) }).catch(() => undefined);
       throw err;
     };
     await this.db.tx(async (q) => {
@@ -83,6 +83,7 @@ export class CouponBatches {
         if (earlier) throw duplicateUpload(s.f.originalName, earlier.batch_id);
       }
       const now = nowIso(this.clock);
+      await releasePins(q, ...stored.map((s) => s.obj));
       await mailingsRepository.insertBatch(
         q,
         { id, status: 'queued', page_count: pageCount, job_id: null, created_by: actor.id, created_at: now },

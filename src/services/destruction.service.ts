@@ -11,6 +11,7 @@ import { AppError, Conflict, NotFound } from '../errors.js';
 import type { AuditService } from './audit.service.js';
 import { nowIso, type Clock } from './clock.js';
 import { events } from './events.service.js';
+import { removeIfUnreferenced } from './object-guard.js';
 import { destroyMailMessagesInTx } from './mail-message-destruction.js';
 
 export type Tombstone = { id: string; destroyedAt: string; removedObjects: string[]; keptObjects: string[] };
@@ -105,8 +106,9 @@ export class DestructionService {
       return { row: r, ...(await this.destroyInTx(q, r, actor, reason)) };
     });
     // Objects go after the commit: a crash in between leaves an unreferenced blob, never a row
-    // pointing at nothing. `delete` is idempotent, so a retry finishes the job.
-    for (const h of objects) await this.store.delete(h);
+    // pointing at nothing. `delete` is idempotent, so a retry finishes the job. One that a write is
+    // storing again right now (the same bytes) stays until the sweep finds it unreferenced.
+    await removeIfUnreferenced(this.db, this.store, objects);
     return { id: row.id, destroyedAt: nowIso(this.clock), removedObjects: objects, keptObjects: kept };
   }
 }

@@ -10,7 +10,7 @@ import type { AuditService } from './audit.service.js';
 import { nowIso, type Clock } from './clock.js';
 import { toDocumentView } from './documents.service.js';
 import type { IncomingFile, IntakeService } from './intake.service.js';
-import { removeIfUnreferenced } from './object-sweep.service.js';
+import { releasePins, removeIfUnreferenced } from './object-guard.js';
 import { safeFileName } from '../domain/file-names.js';
 
 const RULE = 'digitised on demand';
@@ -46,7 +46,7 @@ export class DigitiseService {
     const why = reason?.trim() || 'paper requested often enough to scan it';
     const refused = async (err: unknown): Promise<never> => {
       // Files must not outlive the write they were stored for.
-      if (stored.created) await removeIfUnreferenced(this.db, this.store, [stored.sha256]).catch(() => undefined);
+      if (stored.created) await removeIfUnreferenced(this.db, this.store, [stored.sha256], { ownPins: [stored] }).catch(() => undefined);
       throw err;
     };
     return this.db.tx(async (q) => {
@@ -56,6 +56,7 @@ export class DigitiseService {
       const same = await documentsRepository.bySha256(q, stored.sha256);
       if (same) throw new Conflict(`This file is already the scan of document ${same.id}`, { documentId: same.id }, 'duplicate_file');
       await this.attachScan(q, row, { sha256: stored.sha256, mime, name: file.originalName, size: stored.size, pageCount }, why, actor.id, `ingest:${row.id}`);
+      await releasePins(q, stored);
       return toDocumentView(q, (await documentsRepository.get(q, row.id))!);
     }).catch(refused);
   }

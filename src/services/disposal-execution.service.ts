@@ -11,7 +11,7 @@ import type { AuditService } from './audit.service.js';
 import { nowIso, today, type Clock } from './clock.js';
 import type { DestructionService } from './destruction.service.js';
 import { locateDocument } from './documents.service.js';
-import { removeIfUnreferenced } from './object-sweep.service.js';
+import { removeIfUnreferenced } from './object-guard.js';
 import { eraseCustomerDataInTx } from './subject-rights.service.js';
 import { parseItemCode } from './tracking.service.js';
 import { disposalView, requireDisposal } from './disposal-view.js';
@@ -66,7 +66,7 @@ export class DisposalExecution {
       return { d, total };
     });
     // The erased customer's stored e-mails (.eml) go after the commit, as documents' objects do.
-    for (const h of erased) await this.store.delete(h);
+    await removeIfUnreferenced(this.db, this.store, erased);
     // Its coupon review items' images and scans may be shared (a reply-coupon document, a batch file): re-checked.
     const reviewRemoved = await removeIfUnreferenced(this.db, this.store, reviewObjects);
     const summary = { destroyed: 0, extended: 0, skipped: 0, waiting: 0, awaitingShredding: 0, awaitingTransfer: 0, objectsRemoved: erased.length + reviewRemoved.length, couponReviewsRemoved };
@@ -92,7 +92,7 @@ export class DisposalExecution {
       for (const o of outcomes) summary[o]++;
       done += batch.length;
       // Objects go after the commit (as in DestructionService.destroy); `delete` is idempotent.
-      for (const h of objects) await this.store.delete(h);
+      await removeIfUnreferenced(this.db, this.store, objects);
       summary.objectsRemoved += objects.length;
       this.logger?.info({ disposalId: id, done, total: start.total }, 'disposal progress');
     }
@@ -205,7 +205,7 @@ export class DisposalExecution {
       });
       return { item: (await retentionRepository.item(q, id, doc.id))!, already: false, objects: r.objects };
     });
-    for (const h of result.objects) await this.store.delete(h);
+    await removeIfUnreferenced(this.db, this.store, result.objects);
     const completed = await this.completeIfDone(id, actor);
     const remaining = (await retentionRepository.itemCounts(this.db, id)).filter((c) => c.status === 'pending' && c.medium === 'paper').reduce((s, c) => s + c.n, 0);
     return { disposalId: id, barcode: code.code, documentId: result.item.document_id, status: result.item.status, already: result.already, paperRemaining: remaining, completed };
@@ -240,7 +240,7 @@ export class DisposalExecution {
       });
       return r.objects;
     });
-    for (const h of result) await this.store.delete(h);
+    await removeIfUnreferenced(this.db, this.store, result);
     await this.completeIfDone(id, actor);
     return this.get(id);
   }

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { ObjectStore } from '../adapters/object-store/object-store.js';
 import type { Database, Queryable } from '../db/database.js';
 import { importsRepository, type ImportCounts, type ImportRow } from '../db/imports.repository.js';
-import { objectRefsRepository } from '../db/object-refs.repository.js';
+import { removeIfUnreferenced } from './object-guard.js';
 import type { CustomerInput } from '../db/customers.repository.js';
 import { newId } from '../domain/ids.js';
 import type { Principal } from '../domain/roles.js';
@@ -285,7 +285,7 @@ export class ImportService {
    * personal data nobody needs any more, unless another row (a running import) keeps the same bytes.
    */
   private async forgetFile(row: ImportRow) {
-    if (!(await objectRefsRepository.isReferenced(this.db, row.file_sha256))) await this.store.delete(row.file_sha256).catch((err: unknown) => this.logger?.warn({ err: { message: (err as Error).message } }, 'import file not removed'));
+    await removeIfUnreferenced(this.db, this.store, [row.file_sha256], { logger: this.logger }).catch((err: unknown) => this.logger?.warn({ err: { message: (err as Error).message } }, 'import file not removed'));
   }
 
   async get(id: string): Promise<ImportView> {

@@ -1,4 +1,4 @@
-import { objectRefsRepository } from '../db/object-refs.repository.js';
+import { releasePins, removeIfUnreferenced } from './object-guard.js';
 /**
  * Barcodes in every intake: before a stack taken in by upload, batch upload, the scanner inbox or
  * e-mail is OCR'd, every page is read for Dossierlink codes. Separator and cover sheets split it
@@ -163,7 +163,7 @@ export class IntakeSplitService {
     // The stack is not kept once split: its pages live on in the parts (PDF pages copied as they
     // are), so destroying a part later reaches every copy. Only after the split is recorded: until
     // then a re-run needs the stack.
-    if (!(await objectRefsRepository.isReferenced(db, sha256))) await store.delete(sha256);
+    await removeIfUnreferenced(db, store, [sha256], { logger: this.deps.logger });
     await ctx.progress(pages.length, pages.length, `split into ${made.length} part(s)`);
     this.deps.logger?.info({ documentId, pages: pages.length, parts: made.length, sheets }, 'intake stack split');
   }
@@ -186,6 +186,8 @@ export class IntakeSplitService {
     const key = `split:${parent.id}:${partNo}`;
     const actorId = parent.created_by ?? 'system';
     return db.tx(async (q) => {
+      // From this commit on the part's row (or the one made before) keeps its pages' object, or nothing needs it.
+      await releasePins(q, stored);
       const again = await intakeSplitsRepository.part(q, parent.id, partNo);
       if (again) return { kind: again.kind, pages: JSON.parse(again.pages) as number[], result: JSON.parse(again.result) as PartResult };
       let kind: 'document' | 'paper' | 'coupon' | 'duplicate' = part.kind;

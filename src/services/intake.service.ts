@@ -1,4 +1,4 @@
-import type { ObjectStore } from '../adapters/object-store/object-store.js';
+import type { ObjectStore, StoredObject } from '../adapters/object-store/object-store.js';
 import type { Database, Queryable } from '../db/database.js';
 import { customersRepository } from '../db/customers.repository.js';
 import { documentsRepository, type DocumentRow } from '../db/documents.repository.js';
@@ -12,7 +12,7 @@ import type { Clock } from './clock.js';
 import { buildDocument } from './document-records.js';
 import { XML_MIME } from './e-invoice-intake.js';
 import { toDocumentView } from './documents.service.js';
-import { removeIfUnreferenced } from './object-sweep.service.js';
+import { releasePins, removeIfUnreferenced } from './object-guard.js';
 import { ACCEPTED_MIME, Preflight } from './preflight.js';
 import type { ScopesService } from './scopes.service.js';
 import { safeFileName } from '../domain/file-names.js';
@@ -79,7 +79,7 @@ export class IntakeService {
     // fails, the object goes again unless another row uses the same bytes.
     const stored = await this.store.putFile(file.path, { contentType: mime });
     const result = await this.record(file, meta, actor, source, mime, pageCount, stored).catch(async (err: unknown) => {
-      if (stored.created) await removeIfUnreferenced(this.db, this.store, [stored.sha256]).catch(() => undefined);
+      if (stored.created) await removeIfUnreferenced(this.db, this.store, [stored.sha256], { ownPins: [stored] }).catch(() => undefined);
       throw err;
     });
     // A refused write of the same bytes may have removed the object between our put and our
@@ -96,9 +96,11 @@ export class IntakeService {
     source: 'upload' | 'inbox' | 'email',
     mime: (typeof ACCEPTED_MIME)[number],
     pageCount: number,
-    stored: { sha256: string; size: number },
+    stored: StoredObject,
   ): Promise<IntakeResult> {
     return this.db.tx(async (q) => {
+      // From this commit on a row keeps the object (the new one, or the duplicate's), or this write needs it no more: its pin can go.
+      await releasePins(q, stored);
       const existing = (await documentsRepository.bySha256(q, stored.sha256)) ?? (await this.splitStack(q, stored.sha256, file.originalName));
       if (existing) {
         await this.audit.record(q, {

@@ -29,6 +29,7 @@ import type { Principal } from '../domain/roles.js';
 import { AppError } from '../errors.js';
 import type { Job, JobQueuePort } from './job-queue.port.js';
 import { MailboxLease } from './mailbox-lease.js';
+import { releasePins } from './object-guard.js';
 export { LEASE_ROUNDS } from './mailbox-lease.js';
 import type { JobContext } from './job-queue.port.js';
 import type { AuditService } from './audit.service.js';
@@ -201,6 +202,8 @@ export class MailIntakeService {
     const id = messageKey(msg.envelope?.messageId, source);
     const stored = await store.putBuffer(source, { contentType: 'message/rfc822' });
     return db.tx(async (q) => {
+      // The row (this one or one before it) keeps the .eml from this commit on.
+      await releasePins(q, stored);
       const existing = await mailMessagesRepository.get(q, id);
       if (existing) return existing;
       const now = nowIso(clock);

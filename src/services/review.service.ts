@@ -15,6 +15,7 @@ import { decide, defaultTitle } from './document-records.js';
 import { toDocumentView } from './documents.service.js';
 import { UNCLASSIFIED } from './intake.service.js';
 import { events } from './events.service.js';
+import { removeIfUnreferenced } from './object-guard.js';
 import type { ScopesService } from './scopes.service.js';
 import type { DestructionService } from './destruction.service.js';
 import { seesRestricted } from '../domain/restriction.js';
@@ -116,7 +117,7 @@ export class ReviewService {
     if (outcome.kind === 'discarded') {
       // After the commit, as in DestructionService.destroy: a crash in between leaves an
       // unreferenced object for the sweep, never a row pointing at nothing.
-      for (const h of outcome.objects) await this.store.delete(h);
+      await removeIfUnreferenced(this.db, this.store, outcome.objects);
       return outcome.discarded;
     }
     return outcome.view;

@@ -5,7 +5,7 @@ import type { Database } from '../db/database.js';
 import { documentsRepository } from '../db/documents.repository.js';
 import { overviewRepository, type ThumbnailRow } from '../db/overview.repository.js';
 import { nowIso, type Clock } from './clock.js';
-import { removeIfUnreferenced } from './object-sweep.service.js';
+import { releasePins, removeIfUnreferenced } from './object-guard.js';
 
 /**
  * Thumbnails of first pages: made once (at ingest, or on first request for documents from before
@@ -35,10 +35,11 @@ export class ThumbnailService {
       const now = await documentsRepository.get(q, documentId);
       if (!now || now.destroyed_at) return false;
       await overviewRepository.putThumbnail(q, { document_id: documentId, sha256: stored.sha256, mime: t.mime, width: t.width, height: t.height, created_at: nowIso(this.clock) });
+      await releasePins(q, stored);
       return true;
     });
     // ...and its image goes at once, not after the sweep's grace period: it is a copy of the first page.
-    if (!kept) await removeIfUnreferenced(this.db, this.store, [stored.sha256]);
+    if (!kept) await removeIfUnreferenced(this.db, this.store, [stored.sha256], { ownPins: [stored] });
     return (await overviewRepository.thumbnail(this.db, documentId)) ?? null;
   }
 

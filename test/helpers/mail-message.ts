@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mailMessagesRepository } from '../../src/db/mail-messages.repository.js';
 import { messageKey } from '../../src/services/mail-intake.service.js';
+import { releasePins } from '../../src/services/object-guard.js';
 import type { TestApp } from './test-app.js';
 
 /**
@@ -20,6 +21,7 @@ export async function storeMailMessage(t: TestApp, r: { customerId: string | nul
   const id = messageKey(messageId, null);
   const now = new Date().toISOString();
   await t.dl.db.tx(async (q) => {
+    await releasePins(q, stored);
     await mailMessagesRepository.insert(q, { id, message_id: messageId, mailbox: 'INBOX', uid: 1, sender, subject, eml_sha256: stored.sha256, eml_size: stored.size, status: 'queued', job_id: null, received_at: now, created_at: now, updated_at: now });
     for (const d of r.documentIds) await mailMessagesRepository.linkDocument(q, id, d, 'factuur.pdf', false);
     await mailMessagesRepository.finish(q, id, { customerId: r.customerId, skipped: '[]', now });

@@ -75,7 +75,8 @@ describe('files do not outlive their documents', () => {
 
   it('given objects no row refers to when the sweep job runs then they are removed and every referenced object stays', async () => {
     await waitIngestIdle(t);
-    const orphan = await t.dl.store.putBuffer(Buffer.from('left by a crash between store and commit'));
+    // Straight into the store: a crash long ago left it, and its write's pin has expired since.
+    const orphan = await t.dl.store.inner.putBuffer(Buffer.from('left by a crash between store and commit'));
     const referencedBefore = (await t.dl.db.all<{ sha: string }>('SELECT original_sha256 AS sha FROM documents WHERE original_sha256 IS NOT NULL AND destroyed_at IS NULL')).map((r) => r.sha);
     assert.ok(referencedBefore.length > 0);
     assert.deepEqual((await t.dl.services.objectSweep.unreferenced(0)).map((o) => o.sha256), [orphan.sha256]);
@@ -113,7 +114,7 @@ describe('the object sweep on S3', () => {
     const res = await upload(t, await makeTextPdf([LETTER]), 'offerte.pdf', { customerId: 'KL-000124' });
     assert.equal(res.status, 202);
     const kept = ((await res.json()) as DocumentView).original!.sha256;
-    const orphans = [await t.dl.store.putBuffer(Buffer.from('orphan one')), await t.dl.store.putBuffer(Buffer.from('orphan two'))].map((o) => o.sha256);
+    const orphans = [await t.dl.store.inner.putBuffer(Buffer.from('orphan one')), await t.dl.store.inner.putBuffer(Buffer.from('orphan two'))].map((o) => o.sha256);
     const refused = await upload(t, await makeTextPdf([['Onbekend', 'KL-999997']]), 'onbekend.pdf', { customerId: 'KL-999997' });
     assert.equal(refused.status, 422);
     assert.deepEqual((await t.dl.services.objectSweep.unreferenced(0)).map((o) => o.sha256).sort(), [...orphans].sort());
@@ -125,7 +126,7 @@ describe('the object sweep on S3', () => {
   });
 
   it('given the sweep\'s transaction fails at its commit when it runs then no object is deleted, and the next sweep removes the orphan', async () => {
-    const orphan = (await t.dl.store.putBuffer(Buffer.from('orphan of a failed sweep'))).sha256;
+    const orphan = (await t.dl.store.inner.putBuffer(Buffer.from('orphan of a failed sweep'))).sha256;
     // The real database, whose transactions run their callback whole and then fail as a refused COMMIT (or a
     // PostgreSQL serialization failure before its re-run) would: what the callback did is rolled back.
     const db = t.dl.db;

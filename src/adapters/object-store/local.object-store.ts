@@ -4,7 +4,7 @@ import { chmod, link, mkdir, open, readdir, readFile, rename, rm, stat, unlink }
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { NotFound, Invalid } from '../../errors.js';
-import { objectKey, SHA256_HEX, type ListedObject, type ObjectStore, type StoredObject } from './object-store.js';
+import { objectKey, SHA256_HEX, type ListedObject, type ObjectStore, type PutOptions, type StoredObject } from './object-store.js';
 
 /** Temp files older than this are leftovers of a crash: no live write takes an hour. */
 const STALE_TEMP_MS = 60 * 60 * 1000;
@@ -36,7 +36,7 @@ export class LocalObjectStore implements ObjectStore {
     }
   }
 
-  async putFile(filePath: string): Promise<StoredObject> {
+  async putFile(filePath: string, opts?: PutOptions): Promise<StoredObject> {
     const tmp = this.tempPath();
     const out = await open(tmp, 'wx', 0o600);
     const hash = createHash('sha256');
@@ -55,11 +55,19 @@ export class LocalObjectStore implements ObjectStore {
       throw err;
     }
     await out.close();
-    return this.commit(tmp, hash.digest('hex'), size);
+    const sha256 = hash.digest('hex');
+    try {
+      await opts?.beforePlace?.(sha256);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
+    return this.commit(tmp, sha256, size);
   }
 
-  async putBuffer(bytes: Buffer | Uint8Array): Promise<StoredObject> {
+  async putBuffer(bytes: Buffer | Uint8Array, opts?: PutOptions): Promise<StoredObject> {
     const sha256 = createHash('sha256').update(bytes).digest('hex');
+    await opts?.beforePlace?.(sha256);
     // Cheap dedup before touching the disk: the bytes are already in memory.
     if (await this.stat(sha256)) return { sha256, size: bytes.length, created: false };
     const tmp = this.tempPath();

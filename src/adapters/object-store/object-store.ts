@@ -1,7 +1,21 @@
 import type { Readable } from 'node:stream';
 
-/** An object written to the store: its content hash is its key. */
-export type StoredObject = { sha256: string; size: number; created: boolean };
+/**
+ * An object written to the store: its content hash is its key. `pin` names the write's pin
+ * (src/services/object-guard.ts) when the store is guarded: `releasePins` in the transaction that
+ * writes the row referring to the object ends it at once instead of at its expiry.
+ */
+export type StoredObject = { sha256: string; size: number; created: boolean; pin?: string };
+
+/** Options of a put. */
+export type PutOptions = {
+  contentType?: string;
+  /**
+   * Called once the hash is known and before the store looks whether the object is there already
+   * (and so decides `created`); the put waits for it. Where the guard pins the hash.
+   */
+  beforePlace?: (sha256: string) => Promise<void>;
+};
 
 /**
  * Content-addressed object store. Every object's key is the sha256 of its bytes, so the same bytes
@@ -13,8 +27,8 @@ export interface ObjectStore {
   /** Creates buckets/folders. Safe to call more than once. */
   init(): Promise<void>;
   /** Streams a file into the store; hashes while copying. Idempotent for the same bytes. */
-  putFile(filePath: string, opts?: { contentType?: string }): Promise<StoredObject>;
-  putBuffer(bytes: Buffer | Uint8Array, opts?: { contentType?: string }): Promise<StoredObject>;
+  putFile(filePath: string, opts?: PutOptions): Promise<StoredObject>;
+  putBuffer(bytes: Buffer | Uint8Array, opts?: PutOptions): Promise<StoredObject>;
   /** Throws NotFound (src/errors.ts) when the object is missing. */
   getStream(sha256: string): Promise<Readable>;
   getBuffer(sha256: string): Promise<Buffer>;

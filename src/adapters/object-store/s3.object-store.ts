@@ -4,7 +4,7 @@ import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { Client } from 'minio';
 import { Conflict, Invalid, NotFound } from '../../errors.js';
-import { objectKey, SHA256_HEX, type ListedObject, type ObjectStore, type StoredObject } from './object-store.js';
+import { objectKey, SHA256_HEX, type ListedObject, type ObjectStore, type PutOptions, type StoredObject } from './object-store.js';
 
 /** Connection settings for an S3-compatible server (AWS S3, MinIO, ...). */
 export type S3ObjectStoreConfig = {
@@ -72,9 +72,10 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  async putFile(filePath: string, opts?: { contentType?: string }): Promise<StoredObject> {
+  async putFile(filePath: string, opts?: PutOptions): Promise<StoredObject> {
     // The key is the hash, so the file is read twice: once to name it, once to upload it.
     const { sha256, size } = await hashFile(filePath);
+    await opts?.beforePlace?.(sha256);
     if (await this.stat(sha256)) return { sha256, size, created: false };
     if (size <= this.partSize) {
       const handle = await open(filePath, 'r');
@@ -87,9 +88,10 @@ export class S3ObjectStore implements ObjectStore {
     return { sha256, size, created: true };
   }
 
-  async putBuffer(bytes: Buffer | Uint8Array, opts?: { contentType?: string }): Promise<StoredObject> {
+  async putBuffer(bytes: Buffer | Uint8Array, opts?: PutOptions): Promise<StoredObject> {
     const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const sha256 = createHash('sha256').update(buf).digest('hex');
+    await opts?.beforePlace?.(sha256);
     if (await this.stat(sha256)) return { sha256, size: buf.length, created: false };
     await this.client.putObject(this.bucket, objectKey(sha256), buf, buf.length, meta(opts));
     return { sha256, size: buf.length, created: true };

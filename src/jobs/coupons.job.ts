@@ -19,7 +19,7 @@ import { parseBarcode } from '../domain/barcode.js';
 import { LETTER_LAYOUT, couponFrame, decideAnswer, groupCouponPages, readTickBoxes, tickBoxMm, type CouponUnit, type PageKind } from '../domain/mailing.js';
 import type { Clock } from '../services/clock.js';
 import { nowIso } from '../services/clock.js';
-import type { CouponOriginal, CouponsService } from '../services/coupons.service.js';
+import type { CouponImage, CouponOriginal, CouponsService } from '../services/coupons.service.js';
 import type { JobContext } from './worker-pool.js';
 import type { Job } from './job-queue.js';
 
@@ -219,11 +219,11 @@ async function unitOriginal(
   }
   const pdf = await out.save();
   const stored = await store.putBuffer(pdf, { contentType: 'application/pdf' });
-  return { sha256: stored.sha256, mime: 'application/pdf', size: stored.size, pages: src.length };
+  return { sha256: stored.sha256, mime: 'application/pdf', size: stored.size, pages: src.length, ...(stored.pin ? { pin: stored.pin } : {}) };
 }
 
 /** The page as a PNG of about REVIEW_IMAGE_DPI for the reviewer; stored by content hash. */
-async function pageImage(s: PageSource, fileBytes: (f: BatchFileRow) => Promise<Uint8Array>, store: ObjectStore): Promise<string> {
+async function pageImage(s: PageSource, fileBytes: (f: BatchFileRow) => Promise<Uint8Array>, store: ObjectStore): Promise<CouponImage> {
   const data = await fileBytes(s.file);
   let image: GreyImage;
   if (s.file.mime === 'application/pdf') image = await renderPdfPage(data, s.filePage, REVIEW_IMAGE_DPI);
@@ -233,5 +233,6 @@ async function pageImage(s: PageSource, fileBytes: (f: BatchFileRow) => Promise<
     const factor = Math.floor(image.width / 1000);
     if (factor >= 2) image = downscaleGrey(image, factor);
   }
-  return (await store.putBuffer(await greyToPng(image), { contentType: 'image/png' })).sha256;
+  const stored = await store.putBuffer(await greyToPng(image), { contentType: 'image/png' });
+  return { sha256: stored.sha256, ...(stored.pin ? { pin: stored.pin } : {}) };
 }

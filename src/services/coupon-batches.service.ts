@@ -14,7 +14,7 @@ import { nowIso, type Clock } from './clock.js';
 import type { IncomingFile, IntakeService } from './intake.service.js';
 import { releasePins, removeIfUnreferenced } from './object-guard.js';
 import { safeFileName } from '../domain/file-names.js';
-import type { CouponOriginal, CouponsService } from './coupons.service.js';
+import type { CouponImage, CouponOriginal, CouponsService } from './coupons.service.js';
 
 /** Pages one coupon batch may hold; a bigger stack is split by the operator. */
 export const MAX_BATCH_PAGES = 5_000;
@@ -155,7 +155,7 @@ export class CouponBatches {
     batch: BatchRow,
     unit: CouponUnit,
     pages: CouponPageRow[],
-    make: { original(): Promise<CouponOriginal>; image(): Promise<string> },
+    make: { original(): Promise<CouponOriginal>; image(): Promise<CouponImage> },
   ): Promise<CouponPageRow['outcome']> {
     const mine = pages.filter((p) => unit.pages.includes(p.page_no));
     if (mine.length && mine.every((p) => p.outcome)) return mine.find((p) => p.page_no === unit.keyPage)?.outcome ?? mine[0]!.outcome;
@@ -165,11 +165,35 @@ export class CouponBatches {
     const reason: ReviewReason | null =
       unit.kind === 'letter' ? (!letter ? 'unknown' : letter.replied_at ? 'duplicate' : null) : unit.kind === 'multiple' ? 'multiple' : unit.kind === 'none' ? 'unreadable' : 'invalid';
     const original = await make.original();
-    let image = reason ? await make.image() : null;
+    // The page image is stored before the transaction, never inside it: a store write does not
+    // hold the write lock over an S3 round trip, and the object guard's pin is a transaction of
+    // its own. Made up front where a review is sure or likely (a duplicate, a restricted
+    // customer); otherwise the transaction asks for it and runs again with it.
+    const likely = letter && (letter.replied_at !== null || (await restrictionRepository.customerRestricted(this.db, letter.customer_id)));
+    let image = reason || likely ? await make.image() : null;
     const hint = unit.separator ? ((await mailingsRepository.separator(this.db, unit.separator))?.customer_id ?? null) : null;
+    for (;;) {
+      try {
+        return await this.settleUnit(batch, unit, { key, letter, reason, original, image, hint, actorId });
+      } catch (err) {
+        if (!(err instanceof ImageNeeded) || image !== null) throw err;
+        image = await make.image();
+      }
+    }
+  }
+
+  /** The transaction of `applyUnit`: throws ImageNeeded when a review needs the page image it was not given. */
+  private settleUnit(
+    batch: BatchRow,
+    unit: CouponUnit,
+    c: { key: CouponPageRow | undefined; letter: Awaited<ReturnType<typeof mailingsRepository.letterByBarcode>>; reason: ReviewReason | null; original: CouponOriginal; image: CouponImage | null; hint: string | null; actorId: string },
+  ): Promise<CouponPageRow['outcome']> {
+    const { key, letter, reason, original, image, hint, actorId } = c;
     return this.db.tx(async (q) => {
+      // The rows below refer to the unit's original and image from this commit on: their writes' pins can go.
+      await releasePins(q, original, image);
       const openReview = async (why: ReviewReason) => {
-        image ??= await make.image();
+        if (image === null) throw new ImageNeeded();
         const reviewId = newId('rev', this.clock.now().getTime());
         await mailingsRepository.insertReview(q, {
           id: reviewId,
@@ -180,7 +204,7 @@ export class CouponBatches {
           code: unit.code,
           answer: key?.answer ?? null,
           hint_customer_id: hint,
-          image_sha256: image,
+          image_sha256: image.sha256,
           original_sha256: original.sha256,
           original_mime: original.mime,
           original_size: original.size,
@@ -212,3 +236,6 @@ export class CouponBatches {
     });
   }
 }
+
+/** A coupon turned out to need review inside the transaction: its page image is stored, then the transaction runs again. */
+class ImageNeeded extends Error {}

@@ -22,7 +22,10 @@ import { CouponBatches } from './coupon-batches.service.js';
 import { createSeparatorSheet, type SeparatorSheetInput } from './separator-sheets.js';
 
 /** What a returned coupon is kept as: the page(s) by content hash. */
-export type CouponOriginal = { sha256: string; mime: string; size: number; pages: number };
+/** `pin`: the object guard's pin of the write that stored it (object-guard.ts), given back when its row commits. */
+export type CouponOriginal = { sha256: string; mime: string; size: number; pages: number; pin?: string };
+/** A coupon page image as stored (its pin given back when the review row commits). */
+export type CouponImage = { sha256: string; pin?: string };
 export type ReplyVia = 'batch' | 'scan' | 'review';
 /** What a single scan answers: the reply recorded, or (GDPR art. 18) the coupon held without naming its customer. */
 export type ScanOutcome = {
@@ -293,7 +296,7 @@ export class CouponsService {
     batch: BatchRow,
     unit: CouponUnit,
     pages: CouponPageRow[],
-    make: { original(): Promise<CouponOriginal>; image(): Promise<string> },
+    make: { original(): Promise<CouponOriginal>; image(): Promise<CouponImage> },
   ): Promise<CouponPageRow['outcome']> {
     return this.batches.applyUnit(batch, unit, pages, make);
   }

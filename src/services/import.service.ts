@@ -12,6 +12,7 @@ import type { Job, JobQueuePort } from './job-queue.port.js';
 import type { AuditService } from './audit.service.js';
 import { nowIso, type Clock } from './clock.js';
 import { recomputeRetentionForCustomer, triggerAttributesChanged } from './retention.service.js';
+import { releasePins } from './object-guard.js';
 import {
   applyPatch,
   detectDelimiter,
@@ -105,10 +106,12 @@ export class ImportService {
     }
     const total = estimateRows(input.bytes, format);
     const sha256 = createHash('sha256').update(input.bytes).digest('hex');
-    await this.store.putBuffer(input.bytes, { contentType: format === 'csv' ? 'text/csv' : 'application/x-ndjson' });
+    const stored = await this.store.putBuffer(input.bytes, { contentType: format === 'csv' ? 'text/csv' : 'application/x-ndjson' });
     const id = newId('imp', this.clock.now().getTime());
     const background = input.background ?? total > INLINE_MAX_ROWS;
     await this.db.tx(async (q) => {
+      // The import's row refers to its file from this commit on: the write's pin can go.
+      await releasePins(q, stored);
       await importsRepository.insert(q, {
         id,
         dry_run: input.dryRun ? 1 : 0,

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { ObjectStore } from '../adapters/object-store/object-store.js';
 import type { Database, Queryable } from '../db/database.js';
 import { importsRepository, type ImportCounts, type ImportRow } from '../db/imports.repository.js';
-import { removeIfUnreferenced } from './object-guard.js';
+import { releasePins, removeIfUnreferenced } from './object-guard.js';
 import type { CustomerInput } from '../db/customers.repository.js';
 import { newId } from '../domain/ids.js';
 import type { Principal } from '../domain/roles.js';
@@ -12,7 +12,6 @@ import type { Job, JobQueuePort } from './job-queue.port.js';
 import type { AuditService } from './audit.service.js';
 import { nowIso, type Clock } from './clock.js';
 import { recomputeRetentionForCustomer, triggerAttributesChanged } from './retention.service.js';
-import { releasePins } from './object-guard.js';
 import {
   applyPatch,
   detectDelimiter,

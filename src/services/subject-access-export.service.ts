@@ -164,6 +164,8 @@ export class SubjectAccessExport {
     }));
     const letters = (await retentionRepository.lettersForCustomer(this.db, customerId)).map((l) => ({
       barcode: l.barcode,
+      // The number the letter went to: a merged-away number when the mailing reached both customers.
+      customerId: l.customer_id,
       mailing: l.mailing_name,
       sentAt: l.sent_at,
       repliedAt: l.replied_at,

@@ -1,3 +1,4 @@
+import { SUBJECT, subjectParams } from './data-subject.js';
 import type { Queryable } from './database.js';
 import { jsonArrayValues, jsonText } from './dialect.js';
 import { holdCovers } from './holds.repository.js';
@@ -9,15 +10,7 @@ import { REVIEW_CUSTOMER, type ReviewRow } from './mailings.repository.js';
  * sheet's customer, else the letter whose code was read). One owner per item, so an item never
  * goes into two customers' exports or erasures.
  */
-const owner = (q: Queryable) => `COALESCE(${jsonText(q, 'coupon_reviews.resolution', 'customerId')}, ${REVIEW_CUSTOMER})`;
-
-/**
- * The customer numbers that are one data subject: the number itself and every number merged into
- * it (merges re-point earlier ones to the survivor, so one step finds them all). A merge moves only
- * open items' separator hints and leaves the letter of a mailing that reached both on the merged
- * number; items that name it still belong to the survivor. Takes the number twice.
- */
-const SUBJECT = 'WITH subject(id) AS (SELECT CAST(? AS TEXT) UNION SELECT merged_id FROM customer_merges WHERE into_id = ?)';
+export const reviewOwner = (q: Pick<Queryable, 'dialect'>) => `COALESCE(${jsonText(q, 'coupon_reviews.resolution', 'customerId')}, ${REVIEW_CUSTOMER})`;
 
 /**
  * Coupon review items by the customer they are about, for the subject-access export and erasure
@@ -27,8 +20,8 @@ export const couponReviewSubjectsRepository = {
   /** Every review item of a customer (open, resolved, discarded), oldest first. */
   ofCustomer(q: Queryable, customerId: string) {
     return q.all<ReviewRow>(
-      `${SUBJECT} SELECT coupon_reviews.* FROM coupon_reviews WHERE ${owner(q)} IN (SELECT id FROM subject) ORDER BY coupon_reviews.created_at, coupon_reviews.id`,
-      [customerId, customerId],
+      `${SUBJECT} SELECT coupon_reviews.* FROM coupon_reviews WHERE ${reviewOwner(q)} IN (SELECT id FROM subject) ORDER BY coupon_reviews.created_at, coupon_reviews.id`,
+      subjectParams(customerId),
     );
   },
 
@@ -49,9 +42,9 @@ export const couponReviewSubjectsRepository = {
              AND (h.q_from IS NULL OR ${day} >= h.q_from)
              AND (h.q_to IS NULL OR ${day} <= h.q_to))
          OR EXISTS (SELECT 1 FROM documents d WHERE d.id = ${jsonText(q, 'coupon_reviews.resolution', 'documentId')} AND ${holdCovers('h', 'd')}))
-       WHERE ${owner(q)} IN (SELECT id FROM subject)
+       WHERE ${reviewOwner(q)} IN (SELECT id FROM subject)
        ORDER BY coupon_reviews.id, h.id`,
-      [customerId, customerId],
+      subjectParams(customerId),
     );
   },
 

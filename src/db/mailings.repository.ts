@@ -62,6 +62,8 @@ export type CouponPageRow = {
   ticks: string | null;
   unit: number | null;
   outcome: 'received' | 'duplicate' | 'unknown' | 'unreadable' | 'invalid' | 'separator' | 'attached' | 'restricted' | null;
+  /** Set when an erasure (GDPR art. 17) blanked the page's readings: code, answer and ticks are NULL. */
+  erased_at: string | null;
 };
 /** `restricted`: a coupon held because its customer's processing is restricted (GDPR art. 18). */
 export type ReviewReason = 'unreadable' | 'unknown' | 'duplicate' | 'invalid' | 'multiple' | 'restricted';
@@ -271,7 +273,7 @@ export const mailingsRepository = {
   },
 
   /** Stores what was read on a page; a page read before (job re-run) keeps its first reading. */
-  async insertPage(q: Queryable, p: Omit<CouponPageRow, 'unit' | 'outcome'>): Promise<void> {
+  async insertPage(q: Queryable, p: Omit<CouponPageRow, 'unit' | 'outcome' | 'erased_at'>): Promise<void> {
     await q.run(
       `INSERT INTO coupon_pages (batch_id, page_no, file_no, file_page, kind, code, answer, ticks) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(batch_id, page_no) DO NOTHING`,

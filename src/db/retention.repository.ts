@@ -1,3 +1,4 @@
+import { SUBJECT, subjectParams } from './data-subject.js';
 import type { Queryable } from './database.js';
 import { max2 } from './dialect.js';
 import { HOLD, type DocumentRow } from './documents.repository.js';
@@ -298,12 +299,15 @@ export const retentionRepository = {
     );
   },
 
-  /** Letters mailed to a customer and their replies. */
+  /**
+   * Letters mailed to a customer and their replies, including those left on numbers merged into it
+   * (a mailing that reached both keeps the merged number's letter on that number; see SUBJECT).
+   */
   lettersForCustomer(q: Queryable, customerId: string) {
-    return q.all<{ barcode: string; mailing_id: string; mailing_name: string; sent_at: string | null; replied_at: string | null; answer: string | null; reply_via: string | null; reply_document_id: string | null }>(
-      `SELECT l.barcode, l.mailing_id, m.name AS mailing_name, m.sent_at, l.replied_at, l.answer, l.reply_via, l.reply_document_id
-       FROM mailing_letters l JOIN mailings m ON m.id = l.mailing_id WHERE l.customer_id = ? ORDER BY m.created_at, l.barcode`,
-      [customerId],
+    return q.all<{ barcode: string; customer_id: string; mailing_id: string; mailing_name: string; sent_at: string | null; replied_at: string | null; answer: string | null; reply_via: string | null; reply_document_id: string | null }>(
+      `${SUBJECT} SELECT l.barcode, l.customer_id, l.mailing_id, m.name AS mailing_name, m.sent_at, l.replied_at, l.answer, l.reply_via, l.reply_document_id
+       FROM mailing_letters l JOIN mailings m ON m.id = l.mailing_id WHERE l.customer_id IN (SELECT id FROM subject) ORDER BY m.created_at, l.barcode`,
+      subjectParams(customerId),
     );
   },
 

@@ -77,6 +77,9 @@ export function complianceRoutes(deps: { subjectRights: SubjectRightsService; re
           couponReviews: z
             .object({ remove: z.number(), keep: z.number() })
             .describe("the customer's coupon review items (scanned reply coupons): removed when the erasure is executed, kept while a legal hold covers them"),
+          couponPages: z
+            .object({ remove: z.number(), keep: z.number() })
+            .describe("the readings (code, answer, ticks) of the customer's coupon pages in returned batches: blanked when the erasure is executed (the page stays in its batch, marked erased), kept while a legal hold covers them"),
           disposal: DisposalSchema.nullable(),
         }),
       },

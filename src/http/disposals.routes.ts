@@ -190,6 +190,7 @@ export function disposalRoutes(deps: { disposals: DisposalService; restriction?:
             awaitingTransfer: z.number(),
             objectsRemoved: z.number(),
             couponReviewsRemoved: z.number().describe("an erasure's first run: the customer's coupon review items removed (their objects are in objectsRemoved)"),
+            couponPagesErased: z.number().describe("an erasure's first run: the customer's coupon pages whose readings (code, answer, ticks) were blanked"),
           }),
           disposal: DisposalSchema,
         }),

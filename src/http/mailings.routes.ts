@@ -74,7 +74,18 @@ const Batch = z.object({
   pageCount: z.number(),
   progress: z.object({ done: z.number(), total: z.number(), note: z.string().optional() }).nullable(),
   summary: z.record(z.string(), z.number()),
-  pages: z.array(z.object({ pageNo: z.number(), kind: z.string(), code: z.string().nullable(), answer: z.string().nullable(), outcome: z.string().nullable() }).passthrough()),
+  pages: z.array(
+    z
+      .object({
+        pageNo: z.number(),
+        kind: z.string(),
+        code: z.string().nullable(),
+        answer: z.string().nullable(),
+        outcome: z.string().nullable(),
+        erased: z.boolean().optional().describe("true when an erasure (GDPR art. 17) blanked the page's readings: code and answer are null"),
+      })
+      .passthrough(),
+  ),
   reviews: z.array(z.object({ id: z.string(), pages: z.array(z.number()), reason: z.string(), status: z.string() })),
 }).passthrough();
 

@@ -139,6 +139,8 @@ export class CouponBatches {
         answer: opts.hideRestricted && p.outcome === 'restricted' ? null : p.answer,
         unit: p.unit,
         outcome: p.outcome,
+        // The page stays listed after an erasure blanked its readings (GDPR art. 17).
+        erased: p.erased_at !== null,
       })),
       reviews: reviews.map((r) => ({ id: r.id, pages: JSON.parse(r.pages) as number[], reason: r.reason, status: r.status })),
       createdAt: b.created_at,

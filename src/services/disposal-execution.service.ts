@@ -44,10 +44,12 @@ export class DisposalExecution {
     const erased: string[] = [];
     const reviewObjects: string[] = [];
     let couponReviewsRemoved = 0;
+    let couponPagesErased = 0;
     const start = await this.db.tx(async (q) => {
       erased.length = 0; // a retried transaction starts over
       reviewObjects.length = 0;
       couponReviewsRemoved = 0;
+      couponPagesErased = 0;
       const d = await requireDisposal(q, id);
       if (d.status === 'proposed') throw new Conflict('A second compliance officer must approve the disposal first', { status: d.status }, 'not_approved');
       if (d.status !== 'approved' && d.status !== 'executing') throw new Conflict(`The disposal is ${d.status}`, { status: d.status }, 'not_executable');
@@ -59,6 +61,7 @@ export class DisposalExecution {
           erased.push(...r.objects);
           reviewObjects.push(...r.reviewObjects);
           couponReviewsRemoved = r.couponReviews.removed;
+          couponPagesErased = r.couponPages.erased;
         }
       }
       const total = (await retentionRepository.items(q, id)).filter((i) => i.status === 'pending').length;
@@ -69,7 +72,7 @@ export class DisposalExecution {
     await removeIfUnreferenced(this.db, this.store, erased);
     // Its coupon review items' images and scans may be shared (a reply-coupon document, a batch file): re-checked.
     const reviewRemoved = await removeIfUnreferenced(this.db, this.store, reviewObjects);
-    const summary = { destroyed: 0, extended: 0, skipped: 0, waiting: 0, awaitingShredding: 0, awaitingTransfer: 0, objectsRemoved: erased.length + reviewRemoved.length, couponReviewsRemoved };
+    const summary = { destroyed: 0, extended: 0, skipped: 0, waiting: 0, awaitingShredding: 0, awaitingTransfer: 0, objectsRemoved: erased.length + reviewRemoved.length, couponReviewsRemoved, couponPagesErased };
     const day = today(this.clock);
     let after = '';
     let done = 0;

@@ -1,8 +1,9 @@
 import type { ZipFile } from 'yazl';
 import type { ObjectStore } from '../adapters/object-store/object-store.js';
+import { couponPageSubjectsRepository } from '../db/coupon-page-subjects.repository.js';
 import { couponReviewSubjectsRepository } from '../db/coupon-review-subjects.repository.js';
 import type { Queryable } from '../db/database.js';
-import type { ReviewRow } from '../db/mailings.repository.js';
+import type { CouponPageRow, ReviewRow } from '../db/mailings.repository.js';
 import type { OutputLang } from '../domain/output-language.js';
 
 const EXT: Record<string, string> = { 'application/pdf': 'pdf', 'image/png': 'png', 'image/jpeg': 'jpg', 'image/tiff': 'tif' };
@@ -117,5 +118,66 @@ export function couponReviewsIndex(lang: OutputLang, items: CouponReviewExport[]
       .map((c) => `<td>${c}</td>`)
       .join('');
   const html = `<h2>${esc(T.heading)} (${items.length})</h2><table><tr>${T.cols.map((c) => `<th>${esc(c)}</th>`).join('')}</tr>${items.map((i) => `<tr>${cells(i)}</tr>`).join('')}</table>`;
+  return { files: T.files, readme, html };
+}
+
+/** The words the export uses for coupon page readings, in the export's language. */
+export const COUPON_PAGE_TEXTS = {
+  nl: {
+    files: ['  coupon-pages.json      per pagina van een teruggestuurde stapel antwoordcoupons: wat er gelezen is (code, antwoord, aangekruiste vakjes)'],
+    count: (n: number) => `Gelezen couponpagina’s: ${n} (coupon-pages.json).`,
+    heading: 'Gelezen couponpagina’s',
+    cols: ['Stapel binnen', 'Stapel', 'Pagina', 'Soort', 'Code', 'Antwoord', 'Uitkomst'],
+  },
+  en: {
+    files: ['  coupon-pages.json      per page of a returned stack of reply coupons: what was read (code, answer, tick boxes)'],
+    count: (n: number) => `Coupon pages read: ${n} (coupon-pages.json).`,
+    heading: 'Coupon pages read',
+    cols: ['Stack received', 'Stack', 'Page', 'Kind', 'Code', 'Answer', 'Outcome'],
+  },
+};
+
+/** One page of a returned coupon batch as the export shows it (coupon-pages.json). */
+export type CouponPageExport = {
+  batchId: string;
+  batchReceivedAt: string;
+  pageNo: number;
+  fileNo: number;
+  filePage: number;
+  kind: CouponPageRow['kind'];
+  code: string | null;
+  answer: string | null;
+  /** Ink density per tick box as read (and a note, if any), as the job stored it. */
+  ticks: unknown;
+  unit: number | null;
+  outcome: CouponPageRow['outcome'];
+  /** The review item the page is part of, if any (its scan is under coupon-reviews/). */
+  reviewId: string | null;
+};
+
+/** The readings of the customer's coupon pages (and those of numbers merged into it), erased ones left out. */
+export async function couponPagesForExport(q: Queryable, customerId: string): Promise<CouponPageExport[]> {
+  return (await couponPageSubjectsRepository.ofCustomer(q, customerId)).map((p) => ({
+    batchId: p.batch_id,
+    batchReceivedAt: p.batch_created_at,
+    pageNo: p.page_no,
+    fileNo: p.file_no,
+    filePage: p.file_page,
+    kind: p.kind,
+    code: p.code,
+    answer: p.answer,
+    ticks: p.ticks ? (JSON.parse(p.ticks) as unknown) : null,
+    unit: p.unit,
+    outcome: p.outcome,
+    reviewId: p.review_id,
+  }));
+}
+
+/** The README lines and index.html section of the coupon page readings. */
+export function couponPagesIndex(lang: OutputLang, pages: CouponPageExport[], esc: (s: unknown) => string) {
+  const T = COUPON_PAGE_TEXTS[lang];
+  const readme = [T.count(pages.length)];
+  const cells = (p: CouponPageExport) => [p.batchReceivedAt, p.batchId, p.pageNo, p.kind, p.code, p.answer, p.outcome].map((c) => `<td>${esc(c)}</td>`).join('');
+  const html = `<h2>${esc(T.heading)} (${pages.length})</h2><table><tr>${T.cols.map((c) => `<th>${esc(c)}</th>`).join('')}</tr>${pages.map((p) => `<tr>${cells(p)}</tr>`).join('')}</table>`;
   return { files: T.files, readme, html };
 }

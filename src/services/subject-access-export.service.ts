@@ -15,7 +15,7 @@ import type { AuditService } from './audit.service.js';
 import { nowIso, type Clock } from './clock.js';
 import { toCustomerView } from './customers.service.js';
 import { toDocumentView } from './documents.service.js';
-import { addCouponReviews, couponReviewsForExport, couponReviewsIndex } from './subject-access-coupons.js';
+import { addCouponReviews, couponPagesForExport, couponPagesIndex, couponReviewsForExport, couponReviewsIndex } from './subject-access-coupons.js';
 
 const README_RIGHTS_NL = [
   'Uw rechten (AVG art. 15-22): u kunt ons vragen gegevens te corrigeren (art. 16), te wissen (art. 17)',
@@ -164,6 +164,8 @@ export class SubjectAccessExport {
     }));
     const letters = (await retentionRepository.lettersForCustomer(this.db, customerId)).map((l) => ({
       barcode: l.barcode,
+      // The number the letter went to: a merged-away number when the mailing reached both customers.
+      customerId: l.customer_id,
       mailing: l.mailing_name,
       sentAt: l.sent_at,
       repliedAt: l.replied_at,
@@ -187,7 +189,8 @@ export class SubjectAccessExport {
       });
     }
     const reviews = await couponReviewsForExport(this.db, this.store, customerId);
-    const counts = { couponReviews: reviews.items.length, mailMessages: messages.length, documents: docs.length, paper: docs.filter((d) => d.barcode).length, originals: docs.filter((d) => d.original_sha256).length, statuses: statuses.length, letters: letters.length, accessLog: 0 };
+    const couponPages = await couponPagesForExport(this.db, customerId);
+    const counts = { couponReviews: reviews.items.length, couponPages: couponPages.length, mailMessages: messages.length, documents: docs.length, paper: docs.filter((d) => d.barcode).length, originals: docs.filter((d) => d.original_sha256).length, statuses: statuses.length, letters: letters.length, accessLog: 0 };
     // The export itself is an access: recorded first, so it is in the log it ships.
     await this.audit.recordNow({ actorId: actor.id, action: 'customer.subject-access', subjectType: 'customer', subjectId: customerId, customerId, details: { ...counts, generatedAt } });
     const names = new Map<string, string>();
@@ -238,6 +241,7 @@ export class SubjectAccessExport {
     }
     addCouponReviews(zip, this.store, reviews, mtime);
     originals.push(...reviews.stored);
+    zip.addBuffer(json(couponPages), 'coupon-pages.json', { mtime });
     zip.addBuffer(json(messages), 'e-mails.json', { mtime });
     zip.addBuffer(json(customer), 'customer.json', { mtime });
     zip.addBuffer(json(views), 'documents.json', { mtime });
@@ -246,6 +250,7 @@ export class SubjectAccessExport {
     zip.addBuffer(json(log), 'access-log.json', { mtime });
 
     const couponIndex = couponReviewsIndex(lang, reviews.items, reviews.stored, esc);
+    const pageIndex = couponPagesIndex(lang, couponPages, esc);
     const paper = views.filter((v) => v.barcode);
     const kept = (v: DocumentView) => v.retention.endsOn ?? L.after(v.retention.period, v.retention.trigger);
     const lines = [
@@ -255,6 +260,7 @@ export class SubjectAccessExport {
       L.holds,
       ...L.files,
       ...couponIndex.files,
+      ...pageIndex.files,
       '',
       L.count(docs.length, counts.originals, paper.length),
       '',
@@ -265,6 +271,8 @@ export class SubjectAccessExport {
       ...(paper.length ? paper.map((v) => `  ${v.barcode}  ${v.title}  ${L.at} ${v.location?.path ?? L.notFiled}`) : [`  ${L.none}`]),
       '',
       ...couponIndex.readme,
+      '',
+      ...pageIndex.readme,
       '',
       ...(originals.some((o) => !o.present) ? [L.missing, ...originals.filter((o) => !o.present).map((o) => `  ${o.path} (sha256 ${o.sha})`), ''] : []),
       L.log(log.length),
@@ -294,6 +302,7 @@ ${views
 <h2>${esc(L.statuses)} (${statuses.length})</h2><table>${head(L.statusCols)}${statuses.map((s) => row_([esc(s.name), esc(s.value), esc(s.setAt)])).join('')}</table>
 <h2>${esc(L.letters)} (${letters.length})</h2><table>${head(L.letterCols)}${letters.map((l) => row_([esc(l.mailing), esc(l.barcode), esc(l.sentAt), esc(l.repliedAt ? `${l.repliedAt} ${l.answer ?? ''}` : '')])).join('')}</table>
 ${couponIndex.html}
+${pageIndex.html}
 <h2>${esc(L.access)} (${log.length})</h2><table>${head(L.accessCols)}${log.map((e) => row_([esc(e.at), esc(e.by), esc(e.action), esc(`${e.subjectType} ${e.subjectId ?? ''}`)])).join('')}</table>
 <p>${L.rights.map(esc).join(' ')}</p></body></html>\n`;
     zip.addBuffer(Buffer.from(html, 'utf8'), 'index.html', { mtime });

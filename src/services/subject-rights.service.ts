@@ -17,6 +17,7 @@ import type { AuditService } from './audit.service.js';
 import { nowIso, today, type Clock } from './clock.js';
 import { toCustomerView } from './customers.service.js';
 import { destroyMailMessagesInTx } from './mail-message-destruction.js';
+import { couponPagesForErasure, eraseCouponPagesInTx, heldPagesByBatch } from './coupon-page-erasure.js';
 import { couponReviewsForErasure, destroyCouponReviewsInTx } from './coupon-review-erasure.js';
 import type { DisposalService } from './disposal.service.js';
 import { SubjectAccessExport } from './subject-access-export.service.js';
@@ -35,7 +36,7 @@ export async function eraseCustomerDataInTx(
   customerId: string,
   disposalId: string,
   actor: Principal,
-): Promise<{ objects: string[]; reviewObjects: string[]; couponReviews: { removed: number; held: number } }> {
+): Promise<{ objects: string[]; reviewObjects: string[]; couponReviews: { removed: number; held: number }; couponPages: { erased: number; held: number } }> {
   const now = nowIso(clock);
   const extras = await retentionRepository.eraseCustomerExtras(q, customerId);
   const going = new Set((await retentionRepository.items(q, disposalId)).map((i) => i.document_id));
@@ -47,9 +48,12 @@ export async function eraseCustomerDataInTx(
   // Coupon review items hold the scan of the customer's coupon: they go unless a hold keeps them
   // (rechecked here, as documents are: a hold placed after approval counts).
   const reviews = await couponReviewsForErasure(q, customerId);
+  // The pages' readings follow their review item: found before the items go (an item decides whose they are).
+  const pages = await couponPagesForErasure(q, customerId, reviews.held);
   const reviewObjects = await destroyCouponReviewsInTx(q, audit, reviews.remove, { actorId: actor.id, customerId, reason: `erasure ${disposalId}` });
-  // Held review items name the customer as kept documents do: the record stays, restricted.
-  const keepRecord = kept.length > 0 || reviews.held.length > 0;
+  const pagesErased = await eraseCouponPagesInTx(q, audit, pages.remove, { actorId: actor.id, customerId, reason: `erasure ${disposalId}`, now });
+  // Held review items and page readings name the customer as kept documents do: the record stays, restricted.
+  const keepRecord = kept.length > 0 || reviews.held.length > 0 || pages.held.length > 0;
   if (!keepRecord) await retentionRepository.pseudonymiseCustomer(q, customerId, now);
   else await retentionRepository.setRestricted(q, customerId, true, now);
   await audit.record(q, {
@@ -67,9 +71,11 @@ export async function eraseCustomerDataInTx(
       mailMessagesRemoved: mail.remove.length,
       couponReviewsRemoved: reviews.remove.length,
       couponReviewsHeld: reviews.held.map((h) => ({ id: h.review.id, holds: h.holds })),
+      couponPagesErased: pagesErased,
+      couponPagesHeld: heldPagesByBatch(pages.held),
     },
   });
-  return { objects, reviewObjects, couponReviews: { removed: reviews.remove.length, held: reviews.held.length } };
+  return { objects, reviewObjects, couponReviews: { removed: reviews.remove.length, held: reviews.held.length }, couponPages: { erased: pagesErased, held: pages.held.length } };
 }
 
 /** The customer's stored e-mails: those no live document came from (removable now) and those that carry one. */
@@ -163,13 +169,15 @@ export class SubjectRightsService {
     }
     const kept = items.filter((i) => i.action === 'keep').length;
     const reviews = await couponReviewsForErasure(this.db, customerId);
+    const pages = await couponPagesForErasure(this.db, customerId, reviews.held);
+    const heldRefs = reviews.held.length + pages.held.length;
     const statuses = await statusRepository.byCustomer(this.db, customerId);
     const letters = await retentionRepository.lettersForCustomer(this.db, customerId);
     const others: ErasureOther[] = [
       { code: 'status_variables', what: 'status variables and their history', count: statuses.length, action: 'remove', basis: null, why: 'no legal obligation to keep them' },
       { code: 'learned_phrases', what: 'letterhead phrases learned to recognise the customer', count: null, action: 'remove', basis: null, why: 'derived data with no obligation to keep it' },
-      kept || reviews.held.length
-        ? { code: 'customer_record_kept', what: 'customer record (name, contact data)', count: 1, action: 'keep', basis: 'GDPR art. 17(3)(b)/(e), as the kept documents', why: `${kept} kept document(s)${reviews.held.length ? ` and ${reviews.held.length} held coupon review item(s)` : ''} refer to it; processing is restricted to storage (art. 18) until they go` }
+      kept || heldRefs
+        ? { code: 'customer_record_kept', what: 'customer record (name, contact data)', count: 1, action: 'keep', basis: 'GDPR art. 17(3)(b)/(e), as the kept documents', why: `${kept} kept document(s)${reviews.held.length ? ` and ${reviews.held.length} held coupon review item(s)` : ''}${pages.held.length ? ` and ${pages.held.length} held coupon page reading(s)` : ''} refer to it; processing is restricted to storage (art. 18) until they go` }
         : { code: 'customer_record_pseudonymised', what: 'customer record (name, contact data)', count: 1, action: 'remove', basis: null, why: 'pseudonymised (the number stays for tombstones and the audit log); erase it in the CRM too, which is leading, or the next sync restores it' },
       { code: 'letters', what: 'letters mailed and replies', count: letters.length, action: 'keep', basis: null, why: 'not removed by Dossierlink yet (mailing records); remove or anonymise them by hand if no obligation applies' },
       { code: 'audit_log', what: 'audit log events about the customer', count: null, action: 'keep', basis: 'GDPR art. 5(2) accountability; art. 17(3)(b)/(e)', why: 'the tamper-evident log proves lawful processing; it holds identifiers, no document content' },
@@ -180,6 +188,12 @@ export class SubjectRightsService {
     }
     for (const h of reviews.held) {
       others.push({ code: 'coupon_review_held', what: `coupon review item ${h.review.id}`, count: 1, action: 'keep', basis: 'GDPR art. 17(3)(e): establishment, exercise or defence of legal claims (legal hold)', why: `under legal hold ${h.holds.join(', ')}; kept until the hold is released` });
+    }
+    if (pages.remove.length) {
+      others.push({ code: 'coupon_pages', what: 'coupon page readings (code, answer and tick readings of each page of a returned coupon batch)', count: pages.remove.length, action: 'remove', basis: null, why: 'no legal obligation to keep them: the reply is recorded on the letter and its reply-coupon document; the page stays in its batch, marked erased' });
+    }
+    for (const h of heldPagesByBatch(pages.held)) {
+      others.push({ code: 'coupon_pages_held', what: `coupon page readings of batch ${h.batchId}, page(s) ${h.pages.join(', ')}`, count: h.pages.length, action: 'keep', basis: 'GDPR art. 17(3)(e): establishment, exercise or defence of legal claims (legal hold)', why: `under legal hold ${h.holds.join(', ')}; kept until the hold is released` });
     }
     const mail = await erasableMessages(this.db, customerId);
     const action = new Map(items.map((i) => [i.documentId, i.action]));
@@ -204,10 +218,12 @@ export class SubjectRightsService {
       other: others,
       /** Coupon review items of the customer: removed when the erasure is executed, or kept by a legal hold. */
       couponReviews: { remove: reviews.remove.length, keep: reviews.held.length },
+      /** The readings of the customer's coupon pages: blanked when the erasure is executed, or kept by a legal hold. */
+      couponPages: { remove: pages.remove.length, keep: pages.held.length },
       disposal: null as Awaited<ReturnType<DisposalService['get']>> | null,
     };
     if (input.dryRun) {
-      await this.audit.recordNow({ actorId: actor.id, action: 'customer.erasure-dry-run', subjectType: 'customer', subjectId: customerId, customerId, details: { remove: items.length - kept, keep: kept, couponReviews: report.couponReviews } });
+      await this.audit.recordNow({ actorId: actor.id, action: 'customer.erasure-dry-run', subjectType: 'customer', subjectId: customerId, customerId, details: { remove: items.length - kept, keep: kept, couponReviews: report.couponReviews, couponPages: report.couponPages } });
       return report;
     }
     const disposalId = await this.db.tx(async (q) => {
@@ -225,7 +241,7 @@ export class SubjectRightsService {
         subjectType: 'customer',
         subjectId: customerId,
         customerId,
-        details: { reason: input.reason, disposalId: id, remove: rows.length, couponReviews: report.couponReviews, keep: items.filter((i) => i.action === 'keep').map((i) => ({ id: i.documentId, until: i.until, basis: i.basis })) },
+        details: { reason: input.reason, disposalId: id, remove: rows.length, couponReviews: report.couponReviews, couponPages: report.couponPages, keep: items.filter((i) => i.action === 'keep').map((i) => ({ id: i.documentId, until: i.until, basis: i.basis })) },
       });
       return id;
     });

@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+// @ts-expect-error plain browser ES module without types: a data object of texts
+import { DAILY } from '../../src/web/public/js/i18n-daily.js';
+
+const root = path.resolve(import.meta.dirname, '../..');
+
+/** The action list of the web audit page's filter (views/audit.js touches the DOM on import, so it is read as text). */
+async function filterActions(): Promise<string[]> {
+  const src = await readFile(path.join(root, 'src/web/public/js/views/audit.js'), 'utf8');
+  const list = /const ACTIONS = \[([^\]]*)\]/.exec(src)?.[1];
+  assert.ok(list, 'ACTIONS found in views/audit.js');
+  return [...list.matchAll(/'([^']+)'/g)].map((m) => m[1]!);
+}
+
+/** Every audit action the server records as a literal `action: '…'`. */
+async function recordedActions(): Promise<Set<string>> {
+  const out = new Set<string>();
+  for (const f of await readdir(path.join(root, 'src'), { recursive: true })) {
+    if (!f.endsWith('.ts')) continue;
+    for (const m of (await readFile(path.join(root, 'src', f), 'utf8')).matchAll(/action: '([a-z][a-z.-]+)'/g)) out.add(m[1]!);
+  }
+  return out;
+}
+
+/** The web audit page's action filter: every destruction and erasure is listed, each with a Dutch and an English label. */
+describe('audit page action filter', () => {
+  it('given the destructions and erasures the server audits when the filter list is read then each is in it', async () => {
+    const listed = new Set(await filterActions());
+    const destructive = [...(await recordedActions())].filter((a) => /destroy|erase$/.test(a)).sort();
+    assert.ok(destructive.includes('mail.message-destroy') && destructive.includes('coupon.review-destroy'), destructive.join(', '));
+    assert.deepEqual(destructive.filter((a) => !listed.has(a)), [], 'destructions missing from the audit filter');
+  });
+
+  it('given the filter list when labelled then every action has a Dutch and an English label', async () => {
+    const texts = DAILY as Record<'nl' | 'en', Record<string, string>>;
+    for (const a of await filterActions()) {
+      for (const lang of ['nl', 'en'] as const) assert.equal(typeof texts[lang][`audit.act.${a}`], 'string', `${lang} label for ${a}`);
+    }
+  });
+});

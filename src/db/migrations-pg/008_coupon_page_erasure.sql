@@ -1,4 +1,4 @@
--- The same as SQLite's 020_coupon_page_erasure.sql: erased page readings, and indexes to find a
+-- The same as SQLite's 021_coupon_page_erasure.sql: erased page readings, and indexes to find a
 -- customer's coupon pages.
 ALTER TABLE coupon_pages ADD COLUMN erased_at TEXT;
 CREATE INDEX coupon_pages_code ON coupon_pages(code);

@@ -1,5 +1,5 @@
 import { reviewOwner } from './coupon-review-subjects.repository.js';
-import { SUBJECT, subjectParams } from './data-subject.js';
+import { holdKeepsReplyCoupon, SUBJECT, subjectParams } from './data-subject.js';
 import type { Queryable } from './database.js';
 import { jsonArrayValues } from './dialect.js';
 import { holdCovers } from './holds.repository.js';
@@ -68,12 +68,7 @@ export const couponPageSubjectsRepository = {
     return q.all<{ batch_id: string; page_no: number; hold_id: string }>(
       `${o.with} SELECT p.batch_id, p.page_no, h.id AS hold_id ${o.from}
        JOIN legal_holds h ON h.released_at IS NULL AND (
-         (h.kind = 'customer' AND h.customer_id IN (SELECT id FROM subject))
-         OR (h.kind = 'query' AND h.q_text IS NULL
-             AND (h.customer_id IS NULL OR h.customer_id IN (SELECT id FROM subject))
-             AND (h.q_type IS NULL OR h.q_type = 'reply-coupon')
-             AND (h.q_from IS NULL OR ${day} >= h.q_from)
-             AND (h.q_to IS NULL OR ${day} <= h.q_to))
+         ${holdKeepsReplyCoupon(day)}
          OR EXISTS (SELECT 1 FROM mailing_letters rl JOIN documents d ON d.id = rl.reply_document_id
                     WHERE rl.reply_batch_id = p.batch_id AND rl.reply_unit = p.unit AND ${holdCovers('h', 'd')}))
        WHERE coupon_reviews.id IS NULL AND ${o.where}

@@ -1,4 +1,4 @@
-import { SUBJECT, subjectParams } from './data-subject.js';
+import { holdKeepsReplyCoupon, SUBJECT, subjectParams } from './data-subject.js';
 import type { Queryable } from './database.js';
 import { jsonArrayValues, jsonText } from './dialect.js';
 import { holdCovers } from './holds.repository.js';
@@ -35,12 +35,7 @@ export const couponReviewSubjectsRepository = {
     const day = 'substr(coupon_reviews.created_at, 1, 10)';
     return q.all<{ review_id: string; hold_id: string }>(
       `${SUBJECT} SELECT coupon_reviews.id AS review_id, h.id AS hold_id FROM coupon_reviews JOIN legal_holds h ON h.released_at IS NULL AND (
-         (h.kind = 'customer' AND h.customer_id IN (SELECT id FROM subject))
-         OR (h.kind = 'query' AND h.q_text IS NULL
-             AND (h.customer_id IS NULL OR h.customer_id IN (SELECT id FROM subject))
-             AND (h.q_type IS NULL OR h.q_type = 'reply-coupon')
-             AND (h.q_from IS NULL OR ${day} >= h.q_from)
-             AND (h.q_to IS NULL OR ${day} <= h.q_to))
+         ${holdKeepsReplyCoupon(day)}
          OR EXISTS (SELECT 1 FROM documents d WHERE d.id = ${jsonText(q, 'coupon_reviews.resolution', 'documentId')} AND ${holdCovers('h', 'd')}))
        WHERE ${reviewOwner(q)} IN (SELECT id FROM subject)
        ORDER BY coupon_reviews.id, h.id`,

@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import sqlite3 from 'sqlite3';
 
 export type Params = unknown[] | Record<string, unknown>;
@@ -18,28 +17,6 @@ export interface Queryable {
   run(sql: string, params?: Params): Promise<RunResult>;
   get<T>(sql: string, params?: Params): Promise<T | undefined>;
   all<T>(sql: string, params?: Params): Promise<T[]>;
-}
-
-/** The async work of a transaction's callback, while that transaction is open. */
-const openTx = new AsyncLocalStorage<{ open: boolean }>();
-
-/**
- * True in work a transaction's callback runs, or started, while that transaction is still open:
- * a `tx()` asked for there waits for the open one, which on SQLite (one writer, not re-entrant)
- * and PostgreSQL (one writer queue per process) never ends if the callback awaits it.
- */
-export function inTransaction(): boolean {
-  return openTx.getStore()?.open === true;
-}
-
-/** Runs a transaction's callback marked as inside it (`inTransaction`), unmarked once it settles. */
-export async function asTransaction<T>(fn: () => Promise<T>): Promise<T> {
-  const mark = { open: true };
-  try {
-    return await openTx.run(mark, fn);
-  } finally {
-    mark.open = false;
-  }
 }
 
 /** Serialises async critical sections (not re-entrant): SQLite's one writer, PostgreSQL's queue of writers per process. */
@@ -291,7 +268,7 @@ export class SqliteDatabase implements Database {
       const w = this.writer;
       await w.exec('BEGIN IMMEDIATE');
       try {
-        const result = await asTransaction(() => fn(w));
+        const result = await fn(w);
         await w.exec('COMMIT');
         return result;
       } catch (err) {

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { asTransaction, Mutex, QueryInterrupted, type Database, type Params, type Queryable, type RunResult } from './database.js';
+import { Mutex, QueryInterrupted, type Database, type Params, type Queryable, type RunResult } from './database.js';
 
 // The schema keeps SQLite's shapes (TEXT dates, INTEGER flags), so answers must too: counts and
 // sums come back as numbers, not strings, and booleans of EXISTS or comparisons as 1/0.
@@ -200,7 +200,7 @@ export class PgDatabase implements Database {
         await client.query('SELECT pg_advisory_lock(7253003)');
         locked = true;
         await client.query('BEGIN ISOLATION LEVEL SERIALIZABLE');
-        const result = await asTransaction(() => fn(wrap(client)));
+        const result = await fn(wrap(client));
         await client.query('COMMIT');
         return result;
       } catch (err) {

@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { ListedObject, ObjectStore, PutOptions, StoredObject } from '../adapters/object-store/object-store.js';
-import { inTransaction, type Database, type Queryable } from '../db/database.js';
+import type { Database, Queryable } from '../db/database.js';
 import { objectPinsRepository } from '../db/object-pins.repository.js';
 import { objectRefsRepository } from '../db/object-refs.repository.js';
 
@@ -120,9 +120,6 @@ export class GuardedObjectStore implements ObjectStore {
   /** W1 and W2 of the protocol: pins `sha256`, then waits out a deletion of it. Returns the pin. */
   private async pin(sha256: string): Promise<string> {
     const holder = randomUUID();
-    // The pin is a transaction of its own: asked for inside an open one it waits for that one,
-    // which hangs for good if the open one awaits this put. Said loudly, as it is a bug to fix.
-    if (inTransaction()) this.opts.logger?.error({ sha256, stack: new Error('put inside a transaction').stack }, 'an object is stored inside a database transaction: store it before the transaction');
     const started = performance.now();
     const pinMs = this.opts.pinMs ?? PIN_MS;
     const waitMs = this.opts.claimWaitMs ?? CLAIM_WAIT_MS;

@@ -1,10 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import pino from 'pino';
 import type { ObjectStore } from '../../src/adapters/object-store/object-store.js';
-import { inTransaction } from '../../src/db/database.js';
 import { mailMessagesRepository } from '../../src/db/mail-messages.repository.js';
 import { objectPinsRepository } from '../../src/db/object-pins.repository.js';
 import type { DocumentView } from '../../src/domain/document.js';
@@ -164,32 +161,3 @@ raceSuite('S3 store', () => ({
   DOSSIER_S3_SECRET_KEY: s3.secretKey,
   DOSSIER_S3_BUCKET: 'race-test',
 }));
-
-describe('a store write asked for inside a database transaction', () => {
-  let t: TestApp;
-  before(async () => {
-    t = await startTestApp();
-  });
-  after(() => t.close());
-
-  it('given work inside a transaction when it stores an object then the guard says so in the log, and work after the commit is not marked', async () => {
-    const lines: { msg: string; stack?: string }[] = [];
-    const sink = new Writable({ write: (c, _e, cb) => (lines.push(JSON.parse(String(c))), cb()) });
-    const store = new GuardedObjectStore(t.dl.store.inner, t.dl.db, { logger: pino({ level: 'error' }, sink) });
-    assert.equal(inTransaction(), false);
-    let later: Promise<boolean> | undefined;
-    let inside: Promise<unknown> | undefined;
-    await t.dl.db.tx(async () => {
-      assert.equal(inTransaction(), true);
-      // Not awaited here: awaited, the pin's own transaction would wait for this one for good.
-      inside = store.putBuffer(bytes('stored from inside a transaction'));
-      later = new Promise((r) => setTimeout(r, 50)).then(() => inTransaction());
-    });
-    assert.equal(await later, false, 'work started in the transaction is unmarked once it committed');
-    await inside;
-    assert.ok(lines.some((l) => /inside a database transaction/.test(l.msg) && /put inside a transaction/.test(l.stack ?? '')), JSON.stringify(lines));
-    lines.length = 0;
-    await store.putBuffer(bytes('stored outside'));
-    assert.deepEqual(lines, []);
-  });
-});

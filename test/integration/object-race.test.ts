@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
+import pino from 'pino';
 import type { ObjectStore } from '../../src/adapters/object-store/object-store.js';
 import { mailMessagesRepository } from '../../src/db/mail-messages.repository.js';
 import { objectPinsRepository } from '../../src/db/object-pins.repository.js';
@@ -161,3 +163,29 @@ raceSuite('S3 store', () => ({
   DOSSIER_S3_SECRET_KEY: s3.secretKey,
   DOSSIER_S3_BUCKET: 'race-test',
 }));
+
+describe('a store write asked for inside a database transaction', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp();
+  });
+  after(() => t.close());
+
+  it('given a put that waits for an open transaction when it has waited long then the log says so with where it came from, and a put outside says nothing', async () => {
+    const lines: { msg: string; stack?: string }[] = [];
+    const sink = new Writable({ write: (c, _e, cb) => (lines.push(JSON.parse(String(c))), cb()) });
+    const store = new GuardedObjectStore(t.dl.store.inner, t.dl.db, { logger: pino({ level: 'error' }, sink), lockWaitWarnMs: 100 });
+    let inside: Promise<unknown> | undefined;
+    await t.dl.db.tx(async () => {
+      // Not awaited: awaited, the pin's own transaction would wait for this one for good.
+      inside = store.putBuffer(bytes('stored from inside a transaction'));
+      await new Promise((r) => setTimeout(r, 400));
+    });
+    await inside;
+    assert.ok(lines.some((l) => /inside a database transaction/.test(l.msg) && /object put waiting/.test(l.stack ?? '')), JSON.stringify(lines));
+    lines.length = 0;
+    await store.putBuffer(bytes('stored outside'));
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(lines, []);
+  });
+});

@@ -211,8 +211,11 @@ describe('DOSSIER_ROLE api and worker on one SQLite data dir', () => {
     const running = await uploadScan(api, 'lopend', 4);
     await waitStatus(api, running, ['processing']);
     assert.equal((await health(worker.url)).body.activeJobs, 1, 'the worker reports the job it runs');
-    const next = await uploadScan(api, 'volgend', 1);
     worker.child.kill('SIGTERM');
+    // A job that arrives once it drains stays queued. (Uploaded before the signal, a worker with a
+    // free slot may rightly have taken it already: that raced on a loaded machine.)
+    for (const until = Date.now() + 10_000; !/shutting down/.test(worker.output()); await sleep(20)) assert.ok(Date.now() < until, 'the worker did not start shutting down');
+    const next = await uploadScan(api, 'volgend', 1);
     assert.equal(await exitOf(worker), 0);
     const d = await doc(api, running);
     assert.ok(DONE.includes(d.status), `the running job finished within the grace period, not ${d.status}`);

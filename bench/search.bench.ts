@@ -176,7 +176,9 @@ export async function benchSearch(n = 100_000, engines = (process.env.BENCH_SEAR
     const keep = process.env.BENCH_SEARCH_FILE;
     const dir = keep ? null : await mkdtemp(path.join(tmpdir(), 'dossierlink-bench-'));
     const file = keep ?? path.join(dir!, 'bench.sqlite');
-    const db = await Database.open(file);
+    // As many search connections as the service opens by default (DOSSIER_SEARCH_CONNECTIONS):
+    // a search that matches most of the index ranks its matches in slices on the idle ones.
+    const db = await Database.open(file, { searchConnections: Number(process.env.DOSSIER_SEARCH_CONNECTIONS ?? 2) });
     try {
       await migrate(db);
       const have = (await db.get<{ n: number }>("SELECT COUNT(*) AS n FROM documents WHERE source = 'bench'"))!.n;

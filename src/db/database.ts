@@ -17,6 +17,13 @@ export interface Queryable {
   run(sql: string, params?: Params): Promise<RunResult>;
   get<T>(sql: string, params?: Params): Promise<T | undefined>;
   all<T>(sql: string, params?: Params): Promise<T[]>;
+  /**
+   * Only on an interruptible (search) connection of the embedded engine: runs `fn` with up to
+   * `max` more connections of the same pool that are idle right now (none when all are busy; it
+   * never waits for one), under the same budget and interruption, to split one costly read
+   * across cores. Each goes back to the pool once `fn` has settled and its statements stopped.
+   */
+  withSpare?<R>(max: number, fn: (spare: Queryable[]) => Promise<R>): Promise<R>;
 }
 
 /** Serialises async critical sections (not re-entrant): SQLite's one writer, PostgreSQL's queue of writers per process. */
@@ -76,6 +83,11 @@ class ReadPool {
       signal.addEventListener('abort', w.onAbort, { once: true });
       this.waiters.push(w);
     });
+  }
+
+  /** Up to `max` connections that are idle now, without waiting (only idle ones, so no waiter is passed over). */
+  takeIdle(max: number): sqlite3.Database[] {
+    return this.idle.splice(Math.max(0, this.idle.length - max), max);
   }
 
   release(conn: sqlite3.Database): void {
@@ -218,21 +230,47 @@ export class SqliteDatabase implements Database {
     const why = () => reason ?? 'cancelled';
     try {
       const conn = await this.searchPool.acquire(ac.signal, why);
-      const interrupt = () => conn.interrupt();
-      ac.signal.addEventListener('abort', interrupt, { once: true });
-      const base = wrap(conn);
-      const guarded = <R>(p: () => Promise<R>): Promise<R> => {
-        if (reason) return Promise.reject(new QueryInterrupted(reason));
-        return p().catch((err: Error & { code?: string }) => {
-          throw reason || err.code === 'SQLITE_INTERRUPT' ? new QueryInterrupted(why()) : err;
-        });
+      const readOnly = (c: sqlite3.Database, track?: Set<Promise<unknown>>): Queryable => {
+        const base = wrap(c);
+        const guarded = <R>(p: () => Promise<R>): Promise<R> => {
+          if (reason) return Promise.reject(new QueryInterrupted(reason));
+          const running = p().catch((err: Error & { code?: string }) => {
+            throw reason || err.code === 'SQLITE_INTERRUPT' ? new QueryInterrupted(why()) : err;
+          });
+          if (track) {
+            const settled = running.then(() => undefined, () => undefined);
+            track.add(settled);
+            void settled.then(() => track.delete(settled));
+          }
+          return running;
+        };
+        return {
+          dialect: 'sqlite',
+          run: () => Promise.reject(new Error('interruptible connections are read-only')),
+          get: (sql, params) => guarded(() => base.get(sql, params)),
+          all: (sql, params) => guarded(() => base.all(sql, params)),
+        };
       };
-      const work = fn({
-        dialect: 'sqlite',
-        run: () => Promise.reject(new Error('interruptible connections are read-only')),
-        get: (sql, params) => guarded(() => base.get(sql, params)),
-        all: (sql, params) => guarded(() => base.all(sql, params)),
-      });
+      const interruptAll = new Set<sqlite3.Database>([conn]);
+      const interrupt = () => interruptAll.forEach((c) => c.interrupt());
+      ac.signal.addEventListener('abort', interrupt, { once: true });
+      const withSpare = async <R>(max: number, use: (spare: Queryable[]) => Promise<R>): Promise<R> => {
+        const taken = reason ? [] : this.searchPool.takeIdle(max);
+        const running = new Set<Promise<unknown>>();
+        taken.forEach((c) => interruptAll.add(c));
+        try {
+          return await use(taken.map((c) => readOnly(c, running)));
+        } finally {
+          // Handed back once their statements have stopped (a slice may still run when another failed).
+          void Promise.all([...running]).finally(() => {
+            for (const c of taken) {
+              interruptAll.delete(c);
+              this.searchPool.release(c);
+            }
+          });
+        }
+      };
+      const work = fn({ ...readOnly(conn), withSpare });
       // The connection is handed back only once the statement has stopped, never while it still runs.
       void work.then(
         () => undefined,

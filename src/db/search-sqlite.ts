@@ -2,6 +2,7 @@ import type { SearchQuery } from '../domain/search-query.js';
 import type { Queryable } from './database.js';
 import { RESTRICTED_DOCUMENT_ROWIDS } from './restriction.repository.js';
 import { toFts5Match } from './search-fts5.js';
+import { rankSliced } from './search-sqlite-slices.js';
 import { MARK_CLOSE, MARK_OPEN, TOTAL_CAP, type SearchFilters, type SearchIndex, type SearchRow } from './search-index.js';
 
 /**
@@ -99,7 +100,10 @@ export const sqliteSearchIndex: SearchIndex = {
       top = all.slice(offset, offset + limit);
     } else {
       n = (await q.get<{ n: number }>(`SELECT COUNT(*) AS n FROM (${matches.replace(/, bm25\(document_fts, 3\.0, 1\.0\) AS score/, '')} LIMIT ${TOTAL_CAP + 1})`, args))?.n ?? 0;
-      top = await q.all<{ rowid: number; score: number }>(`${matches} ORDER BY ${order} LIMIT ? OFFSET ?`, [...args, limit, offset]);
+      // Past the cap, ranking dominates (bm25 for every match): split it across idle connections.
+      top = !f.customerId && n > TOTAL_CAP
+        ? await rankSliced(q, matches, args, limit, offset)
+        : await q.all<{ rowid: number; score: number }>(`${matches} ORDER BY ${order} LIMIT ? OFFSET ?`, [...args, limit, offset]);
     }
     const total = Math.min(n, TOTAL_CAP);
     if (top.length === 0) return { total, totalCapped: n > TOTAL_CAP, rows: [] };

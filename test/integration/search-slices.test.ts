@@ -1,0 +1,139 @@
+// postgres-pass: skip (ranking in rowid slices is the embedded engine's; PostgreSQL has parallel query of its own)
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Database, QueryInterrupted, type Params, type Queryable, type SqliteDatabase } from '../../src/db/database.js';
+import { migrate } from '../../src/db/migrate.js';
+import { searchRepository, TOTAL_CAP, type SearchFilters } from '../../src/db/search.repository.js';
+import { parseQuery } from '../../src/domain/search-query.js';
+import { fillSearchIndex } from '../helpers/search-corpus.js';
+
+type Seen = { spareStatements: string[]; spareOffered: number[]; onSpareStatement?: () => void };
+
+/** A search on `db` that records what its connection was asked to run on spare connections. */
+async function search(db: SqliteDatabase, text: string, f: SearchFilters, limit: number, offset: number, seen?: Seen, signal?: AbortSignal) {
+  return db.interruptible((q) => {
+    const spy: Queryable = !seen || !q.withSpare
+      ? q
+      : {
+          ...q,
+          withSpare: (max, fn) =>
+            q.withSpare!(max, (spare) => {
+              seen.spareOffered.push(spare.length);
+              return fn(spare.map((s) => ({ ...s, all: <T>(sql: string, p?: Params) => {
+                const running = s.all<T>(sql, p);
+                seen.spareStatements.push(sql);
+                seen.onSpareStatement?.();
+                return running;
+              } })));
+            }),
+        };
+    return searchRepository.search(spy, parseQuery(text), f, limit, offset);
+  }, { timeoutMs: 20_000, signal });
+}
+
+const key = (r: Awaited<ReturnType<typeof search>>) => ({ total: r.total, capped: r.totalCapped, rows: r.rows.map((x) => `${x.id} ${x.score} ${x.snippet}`) });
+
+describe('a search matching most of the index ranked in slices on idle search connections (issue 15)', () => {
+  let dir: string;
+  let two: SqliteDatabase;
+  let one: SqliteDatabase;
+
+  before(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'dossierlink-slices-'));
+    const file = path.join(dir, 'x.sqlite');
+    const db = await Database.open(file);
+    await migrate(db);
+    await db.run("INSERT INTO customers (id, name, created_at, updated_at) VALUES ('KL-1', 'Klant', '2026-01-01', '2026-01-01'), ('KL-2', 'Beperkt', '2026-01-01', '2026-01-01')");
+    // Past the total cap, so the ranking (not the count) is what costs; common words match most documents.
+    const n = TOTAL_CAP + 6_000;
+    await fillSearchIndex(db, n, { customerId: 'KL-1', words: 100 });
+    // Equal scores on both sides of the middle rowid: identical documents early, in the middle and last.
+    await db.tx(async (q) => {
+      for (const i of [3, 4, Math.floor(n / 2) - 1, Math.floor(n / 2), Math.floor(n / 2) + 1, n - 2, n - 1]) {
+        await searchRepository.index(q, `doc_corpus${i}`, 'Gelijk', 'de de de klant gelijkluidend');
+      }
+      // A restricted customer's documents in both halves (GDPR art. 18: hidden from who may not see them).
+      await q.run("UPDATE documents SET customer_id = 'KL-2', type = 'invoice' WHERE id IN ('doc_corpus10', ?, ?)", [`doc_corpus${n - 10}`, `doc_corpus${Math.floor(n / 2) + 5}`]);
+      await q.run("UPDATE customers SET restricted = 1 WHERE id = 'KL-2'");
+      await q.run("UPDATE documents SET type = 'invoice', doc_date = '2024-03-01' WHERE rowid % 5 <> 0");
+    });
+    await db.close();
+    one = await Database.open(file, { searchConnections: 1 });
+    two = await Database.open(file, { searchConnections: 2 });
+  });
+
+  after(async () => {
+    await one?.close();
+    await two?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const cases: [string, SearchFilters][] = [
+    ['de', {}],
+    ['de', { hideRestricted: true }],
+    ['klant OR datum', {}],
+    ['de klant', { type: 'invoice' }],
+    ['de', { type: 'invoice', from: '2024-01-01', hideRestricted: true }],
+    ['de', { class: 'dynamic' }],
+  ];
+  for (const [text, f] of cases) {
+    it(`given two connections when "${text}" ${JSON.stringify(f)} is searched then it is ranked in slices with the totals, hits, order, scores and snippets of one connection`, async () => {
+      for (const [limit, offset] of [[20, 0], [50, 0], [20, 40], [100, 2_000], [20, TOTAL_CAP - 10]] as const) {
+        const seen: Seen = { spareStatements: [], spareOffered: [] };
+        const sliced = await search(two, text, f, limit, offset, seen);
+        const whole = await search(one, text, f, limit, offset);
+        assert.ok(whole.totalCapped, 'the case must match past the cap, or it tests nothing');
+        assert.deepEqual(seen.spareOffered, [1], 'one spare connection was used');
+        assert.match(seen.spareStatements.join('\n'), /rowid BETWEEN \? AND \?/);
+        assert.deepEqual(key(sliced), key(whole), `limit ${limit} offset ${offset}`);
+        assert.equal(sliced.rows.length, limit);
+      }
+    });
+  }
+
+  it('given documents with equal scores in both slices when searched then they come in rowid order, as unsliced', async () => {
+    const seen: Seen = { spareStatements: [], spareOffered: [] };
+    const sliced = await search(two, 'gelijkluidend OR de', {}, 7, 0, seen);
+    const whole = await search(one, 'gelijkluidend OR de', {}, 7, 0);
+    assert.deepEqual(seen.spareOffered, [1]);
+    assert.equal(new Set(sliced.rows.map((r) => r.score)).size, 1, 'the seven identical documents tie');
+    assert.deepEqual(sliced.rows.map((r) => r.id), whole.rows.map((r) => r.id));
+    const order = sliced.rows.map((r) => Number(r.id.replace('doc_corpus', '')));
+    assert.deepEqual(order, [...order].sort((a, b) => a - b));
+  });
+
+  it('given a search under the cap when searched then it runs as one statement (slicing pays only for many matches)', async () => {
+    const seen: Seen = { spareStatements: [], spareOffered: [] };
+    const r = await search(two, 'gelijkluidend', {}, 20, 0, seen);
+    assert.equal(r.total, 7);
+    assert.deepEqual(seen.spareOffered, []);
+  });
+
+  it('given the other connection busy with a search when a large search runs then it ranks unsliced with the same answer', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const busy = two.interruptible(async () => held, { timeoutMs: 20_000 });
+    const seen: Seen = { spareStatements: [], spareOffered: [] };
+    const r = await search(two, 'de', {}, 20, 0, seen);
+    release();
+    await busy;
+    assert.deepEqual(seen.spareOffered, [0]);
+    assert.deepEqual(key(r), key(await search(one, 'de', {}, 20, 0)));
+  });
+
+  it('given a sliced search stopped while its slices run when it is stopped then both connections are interrupted and handed back', async () => {
+    // The client goes away once the spare connection's slice has started.
+    const ac = new AbortController();
+    const started: Seen = { spareStatements: [], spareOffered: [], onSpareStatement: () => ac.abort() };
+    await assert.rejects(search(two, 'de OR klant OR datum OR totaal OR offerte OR factuur', {}, 20, 0, started, ac.signal), QueryInterrupted);
+    assert.deepEqual(started.spareOffered, [1], 'it was stopped while sliced');
+    // Both connections come back: two searches run side by side again, and a large one slices.
+    const seen: Seen = { spareStatements: [], spareOffered: [] };
+    await search(two, 'de', {}, 20, 0, seen);
+    assert.deepEqual(seen.spareOffered, [1]);
+    await Promise.all([search(two, 'de', {}, 5, 0), search(two, 'klant', {}, 5, 0)]);
+  });
+});

@@ -38,7 +38,7 @@ async function main(dbFile: string): Promise<void> {
 }
 
 // Imported by the test for its constants; only run when executed as the child.
-if (process.argv[1]?.endsWith('job-crash-child.ts')) {
+if (/job-crash-child\.[jt]s$/.test(process.argv[1] ?? '')) {
   const file = process.argv[2];
   if (!file) {
     process.stderr.write('usage: job-crash-child.ts <db-file>\n');

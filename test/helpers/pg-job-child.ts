@@ -30,7 +30,7 @@ async function main(url: string, name: string, workerTimeoutMs: number): Promise
   process.stdout.write('ready\n');
 }
 
-if (process.argv[1]?.endsWith('pg-job-child.ts')) {
+if (/pg-job-child\.[jt]s$/.test(process.argv[1] ?? '')) {
   const [url, name, timeout] = process.argv.slice(2);
   if (!url || !name) {
     process.stderr.write('usage: pg-job-child.ts <database-url> <runner-name> [worker-timeout-ms]\n');

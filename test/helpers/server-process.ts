@@ -1,7 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-
-const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+import { nodeEntry } from './entry.js';
 
 export type ServerProcess = { url: string; child: ChildProcess; output: () => string; stop(signal?: NodeJS.Signals): Promise<number | null> };
 
@@ -10,7 +8,7 @@ export type ServerProcess = { url: string; child: ChildProcess; output: () => st
  * and resolves once it listens. Used by tests that kill it and start it again.
  */
 export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+  const child = spawn(process.execPath, nodeEntry('src/main.ts'), {
     // Warming OCR up costs each start a page read on every worker: only the test of it asks for it.
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DOSSIER_LOG_LEVEL: 'info', DOSSIER_OCR_WARMUP: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

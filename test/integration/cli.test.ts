@@ -8,6 +8,7 @@ import { loadConfig } from '../../src/config.js';
 import { seedDemo } from '../../src/demo/demo-seed.js';
 import { openDossierlink } from '../../src/dossierlink.js';
 import { tamperWithAudit } from '../helpers/audit-tamper.js';
+import { nodeEntry } from '../helpers/entry.js';
 
 type Run = { code: number; stdout: string; stderr: string };
 
@@ -22,7 +23,7 @@ describe('cli', () => {
     new Promise<Run>((resolve) => {
       execFile(
         process.execPath,
-        ['--import', 'tsx', 'src/cli.ts', ...args],
+        [...nodeEntry('src/cli.ts'), ...args],
         { cwd: process.cwd(), env: { ...process.env, DOSSIER_DATA_DIR: dataDir, DOSSIER_LOG_LEVEL: 'silent' }, timeout: 60_000 },
         (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
       );

@@ -6,23 +6,22 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { Database } from '../../src/db/database.js';
 import { migrate } from '../../src/db/migrate.js';
 import { JobQueue } from '../../src/jobs/job-queue.js';
 import { JobRunner } from '../../src/jobs/worker-pool.js';
 import { systemClock } from '../../src/services/clock.js';
 import { CRASH_KIND, EFFECTS_TABLE, JOB_COUNT } from '../helpers/job-crash-child.js';
+import { nodeEntry, REPO_ROOT } from '../helpers/entry.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CHILD = fileURLToPath(new URL('../helpers/job-crash-child.ts', import.meta.url));
+const CHILD = nodeEntry('test/helpers/job-crash-child.ts');
 const KILL_AFTER_EFFECTS = 5;
 
 /** Runs the child until it has produced `effects` handler effects, then SIGKILLs it mid-handler. */
 function runChildAndKill(dbFile: string, effects: number, timeoutMs = 15_000): Promise<{ seen: string[] }> {
   return new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', CHILD, dbFile], {
-      cwd: ROOT,
+    const child: ChildProcess = spawn(process.execPath, [...CHILD, dbFile], {
+      cwd: REPO_ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const seen: string[] = [];

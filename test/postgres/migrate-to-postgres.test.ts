@@ -13,6 +13,7 @@ import { migrate } from '../../src/db/migrate.js';
 import { PgDatabase } from '../../src/db/pg-database.js';
 import { seedDemo } from '../../src/demo/demo-seed.js';
 import { openDossierlink, type Dossierlink } from '../../src/dossierlink.js';
+import { nodeEntry } from '../helpers/entry.js';
 import { closePgAdmin, freshPgDatabase } from '../helpers/postgres.js';
 import { startS3Server, type S3TestServer } from '../helpers/s3-server.js';
 
@@ -37,7 +38,7 @@ describe('migrate-to-postgres', () => {
   const cliEnv = (extra: Record<string, string>) => ({ ...process.env, DOSSIER_DATA_DIR: dataDir, DOSSIER_LOG_LEVEL: 'silent', ...extra });
   const cli = (args: string[], extra: Record<string, string> = {}) =>
     new Promise<Run>((resolve) => {
-      execFile(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'migrate-to-postgres', ...args], { env: cliEnv(extra), timeout: 120_000 }, (err, stdout, stderr) =>
+      execFile(process.execPath, [...nodeEntry('src/cli.ts'), 'migrate-to-postgres', ...args], { env: cliEnv(extra), timeout: 120_000 }, (err, stdout, stderr) =>
         resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
       );
     });
@@ -195,7 +196,7 @@ describe('migrate-to-postgres', () => {
     // Small batches so the copy takes long enough to be caught in the middle: once stopped with Ctrl-C, once killed.
     const copiedSoFar = () => tableRows(url, 'SELECT COALESCE(SUM(copied), 0)::int AS n FROM migration_from_sqlite_tables').then((r) => r[0].n as number, () => 0);
     const stopAt = async (rows: number, signal: NodeJS.Signals) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'migrate-to-postgres', '--to', url, '--batch-size', '2'], { env: cliEnv(s3Env('resumed')), stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [...nodeEntry('src/cli.ts'), 'migrate-to-postgres', '--to', url, '--batch-size', '2'], { env: cliEnv(s3Env('resumed')), stdio: ['ignore', 'pipe', 'pipe'] });
       let stderr = '';
       child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
       const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
@@ -269,7 +270,7 @@ describe('migrate-to-postgres', () => {
 
   it('given an unfinished migration when the old instance is used before the next run then the next run refuses to mix the two states', async () => {
     const url = (await freshPgDatabase())!;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'migrate-to-postgres', '--to', url, '--batch-size', '1'], { env: cliEnv(s3Env('changed')), stdio: 'ignore' });
+    const child = spawn(process.execPath, [...nodeEntry('src/cli.ts'), 'migrate-to-postgres', '--to', url, '--batch-size', '1'], { env: cliEnv(s3Env('changed')), stdio: 'ignore' });
     const exited = new Promise((r) => child.once('exit', r));
     for (let t = Date.now(); Date.now() - t < 60_000; await new Promise((r) => setTimeout(r, 20))) {
       const n = await tableRows(url, 'SELECT COALESCE(SUM(copied), 0)::int AS n FROM migration_from_sqlite_tables').then((r) => r[0].n as number, () => 0);

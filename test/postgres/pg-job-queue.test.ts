@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { migrate } from '../../src/db/migrate.js';
 import { PgDatabase } from '../../src/db/pg-database.js';
 import { retryDelayMs } from '../../src/jobs/job-queue.js';
@@ -12,12 +11,12 @@ import { PgJobRunner } from '../../src/jobs/pg/pg-job-runner.js';
 import { systemClock } from '../../src/services/clock.js';
 import { PermanentJobError } from '../../src/services/job-queue.port.js';
 import { CHILD_EFFECTS, CHILD_KIND } from '../helpers/pg-job-child.js';
+import { nodeEntry, REPO_ROOT } from '../helpers/entry.js';
 import { closePgAdmin, freshPgDatabase } from '../helpers/postgres.js';
 
 // Runs in the PostgreSQL pass (`node scripts/run-tests.mjs --postgres test/postgres/pg-job-queue.test.ts`).
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CHILD = fileURLToPath(new URL('../helpers/pg-job-child.ts', import.meta.url));
+const CHILD = nodeEntry('test/helpers/pg-job-child.ts');
 const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 async function until(check: () => Promise<boolean> | boolean, ms = 10_000, what = 'condition'): Promise<void> {
@@ -32,7 +31,7 @@ type Child = { proc: ChildProcess; effects: string[]; exited: Promise<{ code: nu
 
 /** Starts a job process (test/helpers/pg-job-child.ts) and resolves once it takes jobs. */
 async function startChild(url: string, name: string, workerTimeoutMs: number): Promise<Child> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', CHILD, url, name, String(workerTimeoutMs)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [...CHILD, url, name, String(workerTimeoutMs)], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const effects: string[] = [];

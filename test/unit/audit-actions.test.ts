@@ -4,8 +4,9 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 // @ts-expect-error plain browser ES module without types: a data object of texts
 import { DAILY } from '../../src/web/public/js/i18n-daily.js';
+import { REPO_ROOT } from '../helpers/entry.js';
 
-const root = path.resolve(import.meta.dirname, '../..');
+const root = REPO_ROOT;
 
 /** The action list of the web audit page's filter (views/audit.js touches the DOM on import, so it is read as text). */
 async function filterActions(): Promise<string[]> {

@@ -16,18 +16,18 @@ import { createHash } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ImapFlow, type FetchMessageObject } from 'imapflow';
-import { simpleParser, type ParsedMail } from 'mailparser';
+import { simpleParser } from 'mailparser';
 import type { Logger } from 'pino';
 import type { ObjectStore } from '../adapters/object-store/object-store.js';
 import type { ImapConfig } from '../config.js';
 import type { Database } from '../db/database.js';
 import { mailMessagesRepository, type MailMessageRow } from '../db/mail-messages.repository.js';
-import { restrictionRepository } from '../db/restriction.repository.js';
 import { mailDomain, matchSender } from '../domain/mail-sender.js';
-import { seesRestricted } from '../domain/restriction.js';
 import type { Principal } from '../domain/roles.js';
 import { AppError } from '../errors.js';
 import type { Job, JobQueuePort } from './job-queue.port.js';
+import { attachmentsOf } from './mail-attachments.js';
+import { mailIntakeView } from './mail-intake-view.js';
 import { MailboxLease } from './mailbox-lease.js';
 import { releasePins } from './object-guard.js';
 export { LEASE_ROUNDS } from './mailbox-lease.js';
@@ -41,9 +41,6 @@ export type MailPayload = { messageId: string };
 
 /** Set on a message once its attachments are documents; the poll leaves such messages alone. */
 export const PROCESSED_KEYWORD = '$Dossierlink';
-
-/** What a redacted field of a restricted customer's message says instead (GDPR art. 18). */
-const HIDDEN = 'hidden: the customer\'s processing is restricted (GDPR art. 18)';
 
 const MAILBOX: Principal = { id: 'email', name: 'E-mail intake', roles: ['mailroom'] };
 
@@ -312,89 +309,14 @@ export class MailIntakeService {
 
   /**
    * For the operator: configuration (no password), the last poll, counts and messages with their
-   * documents and errors.
-   *
-   * GDPR art. 18, for everyone but compliance and admin (`actor`): a message about a restricted
-   * customer (matched to it, carrying one of its documents, or sent from its address) stays in
-   * the list, so the mailroom still sees that it arrived, which documents it became (their ids
-   * only: opening one is refused) and whether its job failed (to retry it), but nothing that names
-   * the customer or says what the mail is about: sender, subject, Message-ID, customer, attachment
-   * names, skip reasons and error text are blanked, and it is marked `restricted: true`.
+   * documents and errors, restricted customers' messages blanked for all but compliance and admin
+   * (mail-intake-view.ts).
    */
   async status(f: { status?: MailMessageRow['status']; limit: number; offset: number }, actor?: Principal) {
     const { db, queue } = this.deps;
-    const cfg = this.deps.config;
-    const counts = { queued: 0, done: 0, failed: 0 };
-    for (const c of await mailMessagesRepository.counts(db)) counts[c.status] = c.n;
-    const rows = await mailMessagesRepository.list(db, f);
-    const hidden = seesRestricted(actor) ? new Set<string>() : await restrictionRepository.restrictedMailMessagesAmong(db, rows.map((m) => m.id));
-    const messages = [];
-    for (const m of rows) {
-      const job = m.job_id ? await queue.get(m.job_id) : null;
-      const documents = (await mailMessagesRepository.documents(db, m.id)).map((d) => ({ documentId: d.document_id, name: d.name, duplicate: d.duplicate === 1 }));
-      const skipped = JSON.parse(m.skipped) as { name?: string | null; reason?: string; code?: string }[];
-      const shown = {
-        id: m.id,
-        messageId: m.message_id,
-        sender: m.sender,
-        subject: m.subject,
-        receivedAt: m.received_at,
-        status: m.status,
-        customerId: m.customer_id,
-        documents,
-        skipped: skipped as unknown[],
-        error: m.error,
-        job: job ? { id: job.id, status: job.status, attempts: job.attempts, maxAttempts: job.maxAttempts, runAfter: job.runAfter } : null,
-        eml: { sha256: m.eml_sha256 as string | null, size: m.eml_size },
-        markedAt: m.marked_at,
-        createdAt: m.created_at,
-      };
-      messages.push(
-        hidden.has(m.id)
-          ? {
-              ...shown,
-              messageId: null,
-              sender: null,
-              subject: null,
-              customerId: null,
-              documents: documents.map((d) => ({ ...d, name: null })),
-              skipped: skipped.map((x) => ({ name: null, code: x.code, reason: HIDDEN })),
-              error: m.error === null ? null : HIDDEN,
-              eml: { sha256: null, size: m.eml_size },
-              restricted: true,
-            }
-          : shown,
-      );
-    }
-    return {
-      enabled: Boolean(cfg),
-      lease: (await this.lease?.view()) ?? null,
-      mailbox: cfg ? { host: cfg.host, port: cfg.port, secure: cfg.secure, user: cfg.user, mailbox: cfg.mailbox, processed: cfg.processed, moveTo: cfg.processed === 'move' ? cfg.moveTo : null, intervalMs: cfg.intervalMs } : null,
-      lastPoll: this.last,
-      counts,
-      messages,
-    };
+    return mailIntakeView(db, queue, this.deps.config, { lease: (await this.lease?.view()) ?? null, lastPoll: this.last }, f, actor);
   }
 }
-
-type MailFile = { name: string | null; content: Buffer; related: boolean };
-
-/** The attachments, those of messages forwarded as attachments included (three levels deep), and who sent those. */
-async function attachmentsOf(parsed: ParsedMail, depth = 0, out: { files: MailFile[]; forwardedFrom: string[] } = { files: [], forwardedFrom: [] }) {
-  for (const att of parsed.attachments) {
-    if (att.contentType === 'message/rfc822' && depth < 3) {
-      const inner = await simpleParser(att.content);
-      const from = inner.from?.value?.[0]?.address;
-      if (from) out.forwardedFrom.push(from);
-      await attachmentsOf(inner, depth + 1, out);
-      continue;
-    }
-    out.files.push({ name: att.filename ?? null, content: att.content, related: att.related === true });
-  }
-  return out;
-}
-
-/** The lease's name: one per mailbox, so workers reading different mailboxes do not wait on each other. */
 
 /** The message's key: its Message-ID, or the whole message when it has none (then an identical copy is the same message). */
 export function messageKey(messageId: string | undefined, source: Uint8Array | null): string {

@@ -87,4 +87,14 @@ export const couponPageSubjectsRepository = {
     );
     return r.changes;
   },
+
+  /** Whether any of these pages of one batch has been erased (read inside the transaction that would settle them). */
+  async anyErased(q: Queryable, batchId: string, pageNos: number[]): Promise<boolean> {
+    if (pageNos.length === 0) return false;
+    const r = await q.get<{ x: number }>(
+      `SELECT 1 AS x FROM coupon_pages WHERE batch_id = ? AND erased_at IS NOT NULL AND page_no IN (${jsonArrayValues(q, 'integer')}) LIMIT 1`,
+      [batchId, JSON.stringify(pageNos)],
+    );
+    return r !== undefined;
+  },
 };

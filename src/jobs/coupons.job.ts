@@ -145,16 +145,19 @@ export function createCouponsHandler(deps: CouponsDeps) {
         offset += file.page_count;
       }
 
-      // Pass 2: group and settle.
+      // Pass 2: group and settle. Pages erased since they were read (GDPR art. 17) are left out:
+      // their readings are gone, and nothing is to be made of them (see applyUnit).
       const rows = await mailingsRepository.pages(db, batch.id);
-      const units = groupCouponPages(rows.map((r) => ({ pageNo: r.page_no, kind: r.kind, code: r.code })));
-      const separators = rows.filter((r) => r.kind === 'separator' && !r.outcome).map((r) => r.page_no);
+      const live = rows.filter((r) => !r.erased_at);
+      const units = groupCouponPages(live.map((r) => ({ pageNo: r.page_no, kind: r.kind, code: r.code })));
+      const separators = live.filter((r) => r.kind === 'separator' && !r.outcome).map((r) => r.page_no);
       if (separators.length) await db.tx((q) => mailingsRepository.setPageOutcome(q, batch.id, separators, null, 'separator'));
       const artefacts = {
         original: (u: CouponUnit) => unitOriginal(u, sources, fileBytes, pdfDoc, store),
         image: (u: CouponUnit) => pageImage(sources.get(u.keyPage)!, fileBytes, store),
       };
       const summary: Record<string, number> = { units: units.length, separators: separators.length };
+      if (live.length < rows.length) summary.erasedPages = rows.length - live.length;
       for (const u of units) {
         ctx.signal.throwIfAborted();
         const outcome = await deps.coupons.applyUnit(batch, u, rows, { original: () => artefacts.original(u), image: () => artefacts.image(u) });

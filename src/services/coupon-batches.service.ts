@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { ObjectStore, StoredObject } from '../adapters/object-store/object-store.js';
+import { couponPageSubjectsRepository } from '../db/coupon-page-subjects.repository.js';
 import type { Database, Queryable } from '../db/database.js';
 import { restrictionRepository } from '../db/restriction.repository.js';
 import { mailingsRepository, type BatchRow, type CouponPageRow, type ReviewReason } from '../db/mailings.repository.js';
@@ -151,7 +152,10 @@ export class CouponBatches {
   /**
    * Pass 2 of the batch job for one unit: a coupon with a known, open code is received; anything
    * else becomes a review item with the page image. Idempotent: a unit whose pages already have
-   * an outcome is left alone, and outcome and effect commit together.
+   * an outcome is left alone, and outcome and effect commit together. A unit with a page erased
+   * (GDPR art. 17) before it was settled (the job resumed after the erasure, or the erasure
+   * committed while the job ran) is left unsettled: with its readings gone it would otherwise
+   * become an "unknown" review item keeping the erased customer's page image, owned by nobody.
    */
   async applyUnit(
     batch: BatchRow,
@@ -161,6 +165,7 @@ export class CouponBatches {
   ): Promise<CouponPageRow['outcome']> {
     const mine = pages.filter((p) => unit.pages.includes(p.page_no));
     if (mine.length && mine.every((p) => p.outcome)) return mine.find((p) => p.page_no === unit.keyPage)?.outcome ?? mine[0]!.outcome;
+    if (mine.some((p) => p.erased_at)) return null;
     const key = mine.find((p) => p.page_no === unit.keyPage);
     const actorId = system(batch.created_by);
     const letter = unit.kind === 'letter' && unit.code ? await mailingsRepository.letterByBarcode(this.db, unit.code) : undefined;
@@ -194,6 +199,8 @@ export class CouponBatches {
     return this.db.tx(async (q) => {
       // The rows below refer to the unit's original and image from this commit on: their writes' pins can go.
       await releasePins(q, original, image);
+      // Erased since the pages were read: nothing is made of them (the sweep removes the unused objects).
+      if (await couponPageSubjectsRepository.anyErased(q, batch.id, unit.pages)) return null;
       const openReview = async (why: ReviewReason) => {
         if (image === null) throw new ImageNeeded();
         const reviewId = newId('rev', this.clock.now().getTime());

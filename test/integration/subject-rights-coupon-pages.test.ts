@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { renderPdfPage, renderPdfPages, type GreyImage } from '../../src/adapters/pdf/pdf-render.js';
-import type { CouponPageRow } from '../../src/db/mailings.repository.js';
+import type { BatchRow, CouponPageRow } from '../../src/db/mailings.repository.js';
 import type { DisposalView } from '../../src/services/disposal.service.js';
 import { tick } from '../helpers/coupon-marks.js';
 import { toImagePdf } from '../helpers/scan-samples.js';
@@ -163,5 +163,48 @@ describe('subject rights over coupon page readings', () => {
     assert.deepEqual(await pageRows(), before, 'held readings are untouched');
     const audit = (await t.dl.services.audit.query({ customerId: E, action: 'customer.erase' }, 5))[0]!;
     assert.deepEqual(audit.details.couponPagesHeld, [{ batchId, pages: [8], holds: [hold.id] }]);
+  });
+
+  it('given pages erased before the coupons job settled them (it resumed after the erasure) when it settles the batch then nothing is made of them: no review item keeps their image', async () => {
+    // A's coupon and note (pages 2-3, erased above) as a crash between reading and settling leaves
+    // them: read, no outcome. Their readings are gone, so they would group as an unknown letter.
+    await t.dl.db.run('UPDATE coupon_pages SET outcome = NULL, unit = NULL WHERE batch_id = ? AND page_no IN (2, 3)', [batchId]);
+    await t.dl.db.run("UPDATE coupon_batches SET status = 'processing' WHERE id = ?", [batchId]);
+    const reviews = async () => (await t.dl.db.all<{ id: string; batch_id: string }>('SELECT id, batch_id FROM coupon_reviews')).filter((r) => r.batch_id === batchId).map((r) => r.id);
+    const reviewsBefore = await reviews();
+
+    // Settling that unit directly: refused before any artefact is made.
+    const batch = (await t.dl.db.get<BatchRow>('SELECT * FROM coupon_batches WHERE id = ?', [batchId]))!;
+    const unit = { unit: 2, pages: [2, 3], keyPage: 2, kind: 'letter' as const, code: null, separator: null };
+    const made: string[] = [];
+    const outcome = await t.dl.services.coupons.applyUnit(batch, unit, await pageRows(), {
+      original: async () => (made.push('original'), Promise.reject(new Error('no original is made of erased pages'))),
+      image: async () => (made.push('image'), Promise.reject(new Error('no image is made of erased pages'))),
+    });
+    assert.deepEqual([outcome, made], [null, []]);
+    // The erasure committed after the job read the rows (they still look unerased): the settling
+    // transaction reads the pages again and makes nothing of them.
+    const stale = (await pageRows()).map((r) => ({ ...r, erased_at: null }));
+    const late = await t.dl.services.coupons.applyUnit(batch, unit, stale, {
+      original: async () => ({ sha256: 'f'.repeat(64), mime: 'application/pdf', size: 1, pages: 2 }),
+      image: async () => ({ sha256: 'e'.repeat(64) }),
+    });
+    assert.equal(late, null);
+    assert.deepEqual(await reviews(), reviewsBefore, 'no review item refers to the erased pages');
+
+    // The job run again over the batch: it finishes, counts the erased pages, and opens no review item.
+    await t.dl.db.tx((q) => t.dl.queue.enqueue(q, { kind: 'coupons', payload: { batchId }, idempotencyKey: `coupons:${batchId}:resumed` }));
+    for (const until = Date.now() + 60_000; ; ) {
+      const b = await json<BatchView & { summary?: Record<string, number> }>(await t.api('GET', `/api/coupons/batches/${batchId}`, { as: 'mailroom' }));
+      if (b.status === 'done') break;
+      assert.notEqual(b.status, 'failed');
+      assert.ok(Date.now() < until, 'batch still running');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.deepEqual(await reviews(), reviewsBefore, 'no review item was opened for the erased pages');
+    const rows = await pageRows();
+    assert.deepEqual([rows[1]!.outcome, rows[2]!.outcome, rows[1]!.code], [null, null, null]);
+    const summary = JSON.parse((await t.dl.db.get<{ summary: string }>('SELECT summary FROM coupon_batches WHERE id = ?', [batchId]))!.summary) as Record<string, number>;
+    assert.equal(summary.erasedPages, 4, 'pages 1, 2, 3 and 6 were left out as erased');
   });
 });

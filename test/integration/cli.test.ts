@@ -1,3 +1,4 @@
+// postgres-pass: skip (the CLI and its app open a SQLite data dir in either pass; test/postgres/migrate-to-postgres.test.ts runs the CLI on PostgreSQL)
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';

@@ -1,3 +1,4 @@
+// postgres-pass: skip (its app opens the embedded SQLite default in either pass: running it again here tests nothing new)
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

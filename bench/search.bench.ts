@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { loadConfig } from '../src/config.js';
 import { Database } from '../src/db/database.js';
 import { migrate } from '../src/db/migrate.js';
 import { PgDatabase } from '../src/db/pg-database.js';
@@ -176,9 +177,10 @@ export async function benchSearch(n = 100_000, engines = (process.env.BENCH_SEAR
     const keep = process.env.BENCH_SEARCH_FILE;
     const dir = keep ? null : await mkdtemp(path.join(tmpdir(), 'dossierlink-bench-'));
     const file = keep ?? path.join(dir!, 'bench.sqlite');
-    // As many search connections as the service opens by default (DOSSIER_SEARCH_CONNECTIONS):
-    // a search that matches most of the index ranks its matches in slices on the idle ones.
-    const db = await Database.open(file, { searchConnections: Number(process.env.DOSSIER_SEARCH_CONNECTIONS ?? 2) });
+    // The search connections the service opens by default (DOSSIER_SEARCH_CONNECTIONS, and
+    // DOSSIER_SEARCH_SLICES: a search matching most of the index ranks in slices on those).
+    const { search } = loadConfig({ DOSSIER_DATA_DIR: path.dirname(file), ...process.env });
+    const db = await Database.open(file, { searchConnections: search.connections, sliceConnections: search.slices });
     try {
       await migrate(db);
       const have = (await db.get<{ n: number }>("SELECT COUNT(*) AS n FROM documents WHERE source = 'bench'"))!.n;

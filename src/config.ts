@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { parseAllowList, type AllowList } from './domain/address-policy.js';
@@ -56,6 +57,7 @@ const EnvSchema = z.object({
   DOSSIER_SWEEP_GRACE_HOURS: z.coerce.number().min(0).max(24 * 365).default(24),
   DOSSIER_SEARCH_TIMEOUT_MS: z.coerce.number().int().min(10).max(600_000).default(3000),
   DOSSIER_SEARCH_CONNECTIONS: z.coerce.number().int().min(1).max(16).default(2),
+  DOSSIER_SEARCH_SLICES: z.coerce.number().int().min(0).max(15).default(Math.min(15, Math.max(0, availableParallelism() - 1))),
   DOSSIER_SEARCH_RATE_LIMIT: z.coerce.number().int().min(0).default(60),
   DOSSIER_WEBHOOK_ALLOW: z
     .string()
@@ -148,7 +150,7 @@ export type Config = {
   preflightConcurrency: number;
   sweepGraceMs: number;
   /** Issue #14: what one search may cost and how often a user may search (0 = unlimited). */
-  search: { timeoutMs: number; connections: number; ratePerMinute: number };
+  search: { timeoutMs: number; connections: number; slices: number; ratePerMinute: number };
   /** Internal address ranges webhooks may reach anyway (on-premise receivers). */
   webhookAllow: AllowList;
   /** The audit seal (issue #14): a key and a checkpoint log, both outside the database. */
@@ -225,7 +227,8 @@ export const ENV_DOCS: Record<keyof z.infer<typeof EnvSchema>, string> = {
   DOSSIER_PREFLIGHT_CONCURRENCY: 'Uploads checked at once; a few more wait, beyond that 503 with Retry-After.',
   DOSSIER_SWEEP_GRACE_HOURS: 'Age after which an object no row refers to is removed from the object store by the hourly sweep.',
   DOSSIER_SEARCH_TIMEOUT_MS: 'Time budget of one search; past it the query is interrupted and answers 503 `search_timeout`.',
-  DOSSIER_SEARCH_CONNECTIONS: 'Read connections reserved for search (searches that run at once); other reads never wait behind them. On the embedded engine a search matching more than 10,000 documents ranks them in slices on the ones idle at that moment (one per core is a good value).',
+  DOSSIER_SEARCH_CONNECTIONS: 'Read connections reserved for search (searches that run at once); other reads never wait behind them.',
+  DOSSIER_SEARCH_SLICES: 'Embedded engine: read connections on which a search matching more than 10,000 documents ranks part of them at once, beside its own (default: the cores but one; 0 turns it off). Only searches ranking in slices use them, so no search waits for them.',
   DOSSIER_SEARCH_RATE_LIMIT: 'Searches per user per minute (429 with `Retry-After` past it); 0 turns the limit off.',
   DOSSIER_WEBHOOK_ALLOW: 'Internal addresses webhooks may reach anyway, comma-separated CIDR ranges (e.g. `10.0.0.0/8,127.0.0.1/32`).',
   DOSSIER_AUDIT_KEY: 'Secret (32+ characters) that keys the audit hashes and signs checkpoints; default: `<data dir>/audit.key`, created with mode 0600. `hex:` followed by 64 hex digits gives the key\'s bytes, e.g. `hex:` and the content of a data dir\'s `audit.key` after migrating to PostgreSQL.',
@@ -326,7 +329,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxPages: e.DOSSIER_MAX_PAGES,
     preflightConcurrency: e.DOSSIER_PREFLIGHT_CONCURRENCY,
     sweepGraceMs: Math.round(e.DOSSIER_SWEEP_GRACE_HOURS * 3_600_000),
-    search: { timeoutMs: e.DOSSIER_SEARCH_TIMEOUT_MS, connections: e.DOSSIER_SEARCH_CONNECTIONS, ratePerMinute: e.DOSSIER_SEARCH_RATE_LIMIT },
+    search: { timeoutMs: e.DOSSIER_SEARCH_TIMEOUT_MS, connections: e.DOSSIER_SEARCH_CONNECTIONS, slices: e.DOSSIER_SEARCH_SLICES, ratePerMinute: e.DOSSIER_SEARCH_RATE_LIMIT },
     webhookAllow: parseAllowList(e.DOSSIER_WEBHOOK_ALLOW),
     audit: {
       key: e.DOSSIER_AUDIT_KEY,

@@ -19,9 +19,9 @@ export interface Queryable {
   all<T>(sql: string, params?: Params): Promise<T[]>;
   /**
    * Only on an interruptible (search) connection of the embedded engine: runs `fn` with up to
-   * `max` more connections of the same pool that are idle right now (none when all are busy; it
+   * `max` of the pool's slice connections that are idle right now (none when all are busy; it
    * never waits for one), under the same budget and interruption, to split one costly read
-   * across cores. Each goes back to the pool once `fn` has settled and its statements stopped.
+   * across cores. Each goes back once `fn` has settled and its statements stopped.
    */
   withSpare?<R>(max: number, fn: (spare: Queryable[]) => Promise<R>): Promise<R>;
 }
@@ -56,14 +56,21 @@ export class QueryInterrupted extends Error {
  * Read-only connections of their own for expensive reads (full-text search). One statement at a
  * time per connection, handed out in turn: node-sqlite3 would otherwise park every queued query on
  * a libuv thread waiting for the connection's mutex, and enough of those starve every other
- * connection (and fs) of threads.
+ * connection (and fs) of threads. Beside them, `slices`: connections only a running read takes,
+ * when idle, to split its work (`withSpare`), so a search ranking in slices never holds a
+ * connection another search is waiting for.
  */
 class ReadPool {
   private readonly idle: sqlite3.Database[];
+  private readonly idleSlices: sqlite3.Database[];
   private readonly waiters: { resolve: (c: sqlite3.Database) => void; reject: (e: Error) => void; signal: AbortSignal; onAbort: () => void }[] = [];
 
-  constructor(readonly conns: sqlite3.Database[]) {
+  constructor(
+    readonly conns: sqlite3.Database[],
+    readonly slices: sqlite3.Database[] = [],
+  ) {
     this.idle = [...conns];
+    this.idleSlices = [...slices];
   }
 
   acquire(signal: AbortSignal, reason: () => 'timeout' | 'cancelled'): Promise<sqlite3.Database> {
@@ -85,12 +92,16 @@ class ReadPool {
     });
   }
 
-  /** Up to `max` connections that are idle now, without waiting (only idle ones, so no waiter is passed over). */
-  takeIdle(max: number): sqlite3.Database[] {
-    return this.idle.splice(Math.max(0, this.idle.length - max), max);
+  /** Up to `max` slice connections that are idle now, without waiting. */
+  takeSlices(max: number): sqlite3.Database[] {
+    return this.idleSlices.splice(Math.max(0, this.idleSlices.length - max), max);
   }
 
   release(conn: sqlite3.Database): void {
+    if (this.slices.includes(conn)) {
+      this.idleSlices.push(conn);
+      return;
+    }
     const w = this.waiters.shift();
     if (!w) {
       this.idle.push(conn);
@@ -182,20 +193,27 @@ export class SqliteDatabase implements Database {
     return wrap(this.readerConn);
   }
 
-  /** `searchConnections`: how many interruptible readers to open (the most expensive reads that run at once). */
-  static async open(file: string, opts: { searchConnections?: number } = {}): Promise<SqliteDatabase> {
+  /**
+   * `searchConnections`: how many interruptible readers to open (the most expensive reads that run
+   * at once); `sliceConnections`: how many more, which only such a read may take to split its work.
+   */
+  static async open(file: string, opts: { searchConnections?: number; sliceConnections?: number } = {}): Promise<SqliteDatabase> {
     const writerConn = await openConnection(file, sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE);
     const w = wrap(writerConn);
     await w.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;');
     const readerConn = await openConnection(file, sqlite3.OPEN_READWRITE);
     await wrap(readerConn).exec('PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA query_only = ON;');
-    const searchConns: sqlite3.Database[] = [];
-    for (let i = 0; i < Math.max(1, opts.searchConnections ?? 1); i++) {
-      const c = await openConnection(file, sqlite3.OPEN_READONLY);
-      await wrap(c).exec('PRAGMA busy_timeout = 10000; PRAGMA query_only = ON;');
-      searchConns.push(c);
-    }
-    return new SqliteDatabase(file, writerConn, readerConn, new ReadPool(searchConns));
+    const readOnly = async (n: number) => {
+      const out: sqlite3.Database[] = [];
+      for (let i = 0; i < n; i++) {
+        const c = await openConnection(file, sqlite3.OPEN_READONLY);
+        await wrap(c).exec('PRAGMA busy_timeout = 10000; PRAGMA query_only = ON;');
+        out.push(c);
+      }
+      return out;
+    };
+    const searchConns = await readOnly(Math.max(1, opts.searchConnections ?? 1));
+    return new SqliteDatabase(file, writerConn, readerConn, new ReadPool(searchConns, await readOnly(Math.max(0, opts.sliceConnections ?? 0))));
   }
 
   run(sql: string, params?: Params): Promise<RunResult> {
@@ -255,7 +273,7 @@ export class SqliteDatabase implements Database {
       const interrupt = () => interruptAll.forEach((c) => c.interrupt());
       ac.signal.addEventListener('abort', interrupt, { once: true });
       const withSpare = async <R>(max: number, use: (spare: Queryable[]) => Promise<R>): Promise<R> => {
-        const taken = reason ? [] : this.searchPool.takeIdle(max);
+        const taken = reason ? [] : this.searchPool.takeSlices(max);
         const running = new Set<Promise<unknown>>();
         taken.forEach((c) => interruptAll.add(c));
         try {
@@ -322,8 +340,9 @@ export class SqliteDatabase implements Database {
     await this.lock.lock(async () => {
       await new Promise<void>((r, j) => this.readerConn.close((e) => (e ? j(e) : r())));
       // A search still running would keep its connection from closing: stop it first.
-      for (const c of this.searchPool.conns) c.interrupt();
-      for (const c of this.searchPool.conns) await new Promise<void>((r, j) => c.close((e) => (e ? j(e) : r())));
+      const all = [...this.searchPool.conns, ...this.searchPool.slices];
+      for (const c of all) c.interrupt();
+      for (const c of all) await new Promise<void>((r, j) => c.close((e) => (e ? j(e) : r())));
       await new Promise<void>((r, j) => this.writerConn.close((e) => (e ? j(e) : r())));
     });
   }

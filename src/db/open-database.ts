@@ -17,5 +17,5 @@ export function openDatabase(config: Pick<Config, 'database' | 'dataDir' | 'sear
       applicationName: `dossierlink-${config.role}`,
     });
   }
-  return SqliteDatabase.open(path.join(config.dataDir, 'dossierlink.sqlite'), { searchConnections: config.search.connections });
+  return SqliteDatabase.open(path.join(config.dataDir, 'dossierlink.sqlite'), { searchConnections: config.search.connections, sliceConnections: config.search.slices });
 }

@@ -36,7 +36,7 @@ async function search(db: SqliteDatabase, text: string, f: SearchFilters, limit:
 
 const key = (r: Awaited<ReturnType<typeof search>>) => ({ total: r.total, capped: r.totalCapped, rows: r.rows.map((x) => `${x.id} ${x.score} ${x.snippet}`) });
 
-describe('a search matching most of the index ranked in slices on idle search connections (issue 15)', () => {
+describe('a search matching most of the index ranked in slices on an idle slice connection (issue 15)', () => {
   let dir: string;
   let two: SqliteDatabase;
   let one: SqliteDatabase;
@@ -62,7 +62,7 @@ describe('a search matching most of the index ranked in slices on idle search co
     });
     await db.close();
     one = await Database.open(file, { searchConnections: 1 });
-    two = await Database.open(file, { searchConnections: 2 });
+    two = await Database.open(file, { searchConnections: 2, sliceConnections: 1 });
   });
 
   after(async () => {
@@ -80,7 +80,7 @@ describe('a search matching most of the index ranked in slices on idle search co
     ['de', { class: 'dynamic' }],
   ];
   for (const [text, f] of cases) {
-    it(`given two connections when "${text}" ${JSON.stringify(f)} is searched then it is ranked in slices with the totals, hits, order, scores and snippets of one connection`, async () => {
+    it(`given a slice connection when "${text}" ${JSON.stringify(f)} is searched then it is ranked in slices with the totals, hits, order, scores and snippets of one connection`, async () => {
       for (const [limit, offset] of [[20, 0], [50, 0], [20, 40], [100, 2_000], [20, TOTAL_CAP - 10]] as const) {
         const seen: Seen = { spareStatements: [], spareOffered: [] };
         const sliced = await search(two, text, f, limit, offset, seen);
@@ -112,15 +112,22 @@ describe('a search matching most of the index ranked in slices on idle search co
     assert.deepEqual(seen.spareOffered, []);
   });
 
-  it('given the other connection busy with a search when a large search runs then it ranks unsliced with the same answer', async () => {
+  it('given the slice connection busy with another search when a large search runs then it neither waits nor slices, and answers the same', async () => {
+    // Another search ranking in slices holds a search connection and the slice connection.
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
-    const busy = two.interruptible(async () => held, { timeoutMs: 20_000 });
+    let holding!: () => void;
+    const holds = new Promise<void>((r) => (holding = r));
+    const busy = two.interruptible((q) => q.withSpare!(1, async (spare) => (assert.equal(spare.length, 1), holding(), held)), { timeoutMs: 20_000 });
+    await holds;
     const seen: Seen = { spareStatements: [], spareOffered: [] };
+    const began = Date.now();
     const r = await search(two, 'de', {}, 20, 0, seen);
+    const tookMs = Date.now() - began;
     release();
     await busy;
-    assert.deepEqual(seen.spareOffered, [0]);
+    assert.deepEqual(seen.spareOffered, [0], 'ranked in one statement');
+    assert.ok(tookMs < 10_000, `it ran on the other search connection at once (${tookMs} ms)`);
     assert.deepEqual(key(r), key(await search(one, 'de', {}, 20, 0)));
   });
 
@@ -130,10 +137,15 @@ describe('a search matching most of the index ranked in slices on idle search co
     const started: Seen = { spareStatements: [], spareOffered: [], onSpareStatement: () => ac.abort() };
     await assert.rejects(search(two, 'de OR klant OR datum OR totaal OR offerte OR factuur', {}, 20, 0, started, ac.signal), QueryInterrupted);
     assert.deepEqual(started.spareOffered, [1], 'it was stopped while sliced');
-    // Both connections come back: two searches run side by side again, and a large one slices.
-    const seen: Seen = { spareStatements: [], spareOffered: [] };
-    await search(two, 'de', {}, 20, 0, seen);
-    assert.deepEqual(seen.spareOffered, [1]);
+    // Both come back once their statements have stopped (the caller got its answer at once):
+    // two searches run side by side again, and a large one slices again.
+    let sliced = false;
+    for (const until = Date.now() + 5_000; !sliced && Date.now() < until; await new Promise((r) => setTimeout(r, 20))) {
+      const seen: Seen = { spareStatements: [], spareOffered: [] };
+      await search(two, 'de', {}, 20, 0, seen);
+      sliced = seen.spareOffered[0] === 1;
+    }
+    assert.ok(sliced, 'the slice connection came back');
     await Promise.all([search(two, 'de', {}, 5, 0), search(two, 'klant', {}, 5, 0)]);
   });
 });

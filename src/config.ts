@@ -98,6 +98,9 @@ const EnvSchema = z.object({
   DOSSIER_JOB_WORKER_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
 });
 
+/** The environment variables the service reads, as parsed (their meaning: config-docs.ts). */
+export type EnvVars = z.infer<typeof EnvSchema>;
+
 export type Config = {
   /** PostgreSQL (issue #13) when set; otherwise the embedded SQLite file in the data dir. */
   database: { url: string | null; poolSize: number };
@@ -182,77 +185,6 @@ export type ImapConfig = {
   processed: 'flag' | 'move';
   moveTo: string;
   maxAttempts: number;
-};
-
-/** Environment variables with their meaning, for the README and `--help`. Kept beside the schema so they cannot drift. */
-export const ENV_DOCS: Record<keyof z.infer<typeof EnvSchema>, string> = {
-  PORT: 'HTTP port (0 picks a free one).',
-  HOST: 'Interface to listen on.',
-  DOSSIER_DATA_DIR: 'Data directory: SQLite file, local object store, inbox.',
-  DOSSIER_ADMIN_TOKEN: 'Bearer token that is always an admin (bootstrap for scripts).',
-  DOSSIER_DEMO: 'Load the demo data set into an empty data dir (`off` to skip).',
-  DOSSIER_LOG_LEVEL: 'pino log level.',
-  DOSSIER_MAX_UPLOAD_MB: 'Largest accepted upload per file, in MiB.',
-  DOSSIER_JSON_LIMIT_KB: 'Largest accepted JSON body, in KiB.',
-  DOSSIER_OCR_WORKERS: 'OCR worker count (default: number of cores).',
-  DOSSIER_OCR_LANGS: 'OCR languages, `+`-separated (offline traineddata packages).',
-  DOSSIER_OCR_ENGINE: '`tesseract-js` (embedded, offline) or `native` (the installed `tesseract` CLI, same traineddata).',
-  DOSSIER_OCR_WARMUP: 'A job process reads a generated page on every OCR worker when it starts, so the first real scan is not slowed by start-up (`off` to skip).',
-  DOSSIER_CUSTOMER_PATTERN: 'Regular expression of a CRM customer number.',
-  DOSSIER_SCOPES: 'Active CRM scopes on first start, comma-separated (`sales,care,loyalty`).',
-  DOSSIER_OBJECT_STORE: '`local` (files under the data dir) or `s3` (S3/MinIO).',
-  DOSSIER_S3_ENDPOINT: 'S3 endpoint URL, e.g. `http://127.0.0.1:9000`.',
-  DOSSIER_S3_BUCKET: 'S3 bucket (created if missing).',
-  DOSSIER_S3_ACCESS_KEY: 'S3 access key.',
-  DOSSIER_S3_SECRET_KEY: 'S3 secret key.',
-  DOSSIER_S3_REGION: 'S3 region.',
-  DOSSIER_INBOX: 'Watch `<data dir>/inbox` for scanner drop-off.',
-  DOSSIER_SHUTDOWN_GRACE_MS: 'How long shutdown waits for requests and jobs to finish.',
-  DOSSIER_SESSION_IDLE_MINUTES: 'A signed-in session ends after this many minutes without a request.',
-  DOSSIER_SESSION_MAX_HOURS: 'A signed-in session ends this many hours after sign-in, however active.',
-  DOSSIER_COOKIE_SECURE: 'Session cookie `Secure` flag: `auto` (when the request came over https), `on` (behind a TLS proxy) or `off`.',
-  DOSSIER_SIGNIN_LIMIT: 'Failed sign-ins per account within the window before 429.',
-  DOSSIER_SIGNIN_ADDRESS_LIMIT: 'Failed sign-ins per client address within the window before 429.',
-  DOSSIER_SIGNIN_WINDOW_MINUTES: 'Window of the sign-in limits, in minutes.',
-  DOSSIER_SIGNIN_DELAY_MS: 'Extra delay per failed sign-in after the third, up to 10 s.',
-  DOSSIER_DESTROY_GRACE_HOURS: 'An admin alone may destroy a document this many hours after registration (a mistaken upload); later only a four-eyes disposal.',
-  DOSSIER_OIDC_ISSUER: 'OpenID Connect issuer URL; turns single sign-on on (https, or http on loopback).',
-  DOSSIER_OIDC_CLIENT_ID: 'OpenID Connect client id.',
-  DOSSIER_OIDC_CLIENT_SECRET: 'OpenID Connect client secret (leave out for a public client; PKCE is always used).',
-  DOSSIER_OIDC_REDIRECT_URL: 'Callback registered at the provider, e.g. `https://dl.example.com/api/auth/oidc/callback` (default: derived from the request).',
-  DOSSIER_OIDC_ROLE_CLAIM: 'ID-token or userinfo claim holding the groups or roles.',
-  DOSSIER_OIDC_ROLE_MAP: 'Claim value to role, e.g. `DL-Mailroom=mailroom,DL-Compliance=compliance`.',
-  DOSSIER_OIDC_LABEL: 'Text of the single sign-on button.',
-  DOSSIER_MAX_PAGES: 'Most pages one uploaded file may have; more is refused (413 `too_many_pages`) before anything is stored.',
-  DOSSIER_PREFLIGHT_CONCURRENCY: 'Uploads checked at once; a few more wait, beyond that 503 with Retry-After.',
-  DOSSIER_SWEEP_GRACE_HOURS: 'Age after which an object no row refers to is removed from the object store by the hourly sweep.',
-  DOSSIER_SEARCH_TIMEOUT_MS: 'Time budget of one search; past it the query is interrupted and answers 503 `search_timeout`.',
-  DOSSIER_SEARCH_CONNECTIONS: 'Read connections reserved for search (searches that run at once); other reads never wait behind them.',
-  DOSSIER_SEARCH_SLICES: 'Embedded engine: read connections on which a search matching more than 10,000 documents ranks part of them at once, beside its own (default: the cores but one; 0 turns it off). Only searches ranking in slices use them, so no search waits for them.',
-  DOSSIER_SEARCH_RATE_LIMIT: 'Searches per user per minute (429 with `Retry-After` past it); 0 turns the limit off.',
-  DOSSIER_WEBHOOK_ALLOW: 'Internal addresses webhooks may reach anyway, comma-separated CIDR ranges (e.g. `10.0.0.0/8,127.0.0.1/32`).',
-  DOSSIER_AUDIT_KEY: 'Secret (32+ characters) that keys the audit hashes and signs checkpoints; default: `<data dir>/audit.key`, created with mode 0600. `hex:` followed by 64 hex digits gives the key\'s bytes, e.g. `hex:` and the content of a data dir\'s `audit.key` after migrating to PostgreSQL.',
-  DOSSIER_AUDIT_CHECKPOINTS: 'Append-only file of signed audit checkpoints (default `<data dir>/audit-checkpoints.jsonl`, or with PostgreSQL and S3 objects under `audit-checkpoints/` in the bucket); best on other storage than the database.',
-  DOSSIER_AUDIT_CHECKPOINT_SECONDS: 'How soon after new audit events a signed checkpoint is written: events newer than the last checkpoint could be cut off unnoticed.',
-  DOSSIER_INBOX_DIR: 'The scanner drop folder (default `<data dir>/inbox`); a mounted SMB/NFS share works, it is polled.',
-  DOSSIER_INBOX_POLL_MS: 'How often the inbox folder is listed, in ms.',
-  DOSSIER_INBOX_STABLE_MS: 'How long a file\'s size and mtime must stay unchanged before it is taken, in ms (on top of two equal polls).',
-  DOSSIER_INTAKE_BARCODES: 'Read every intake\'s pages for separator and cover sheets, paper labels and reply coupons before OCR (`off` to skip).',
-  DOSSIER_IMAP_URL: 'E-mail intake mailbox as one URL, `imaps://user:password@host:993/INBOX` (`imap://` for plain/STARTTLS); or the variables below.',
-  DOSSIER_IMAP_HOST: 'E-mail intake: IMAP server (enables e-mail intake).',
-  DOSSIER_IMAP_PORT: 'E-mail intake: port (default 993 with TLS, 143 without).',
-  DOSSIER_IMAP_USER: 'E-mail intake: user name.',
-  DOSSIER_IMAP_PASSWORD: 'E-mail intake: password.',
-  DOSSIER_IMAP_MAILBOX: 'E-mail intake: mailbox to read (default `INBOX`).',
-  DOSSIER_IMAP_TLS: 'E-mail intake: TLS from the start (`off`: plain, STARTTLS when offered).',
-  DOSSIER_IMAP_INTERVAL_MS: 'E-mail intake: how often the mailbox is read, in ms.',
-  DOSSIER_IMAP_PROCESSED: 'E-mail intake: a processed message is flagged (`flag`: \\Seen and `$Dossierlink`) or moved (`move`).',
-  DOSSIER_IMAP_MOVE_TO: 'E-mail intake: the folder processed messages move to with `move` (created if missing).',
-  DOSSIER_IMAP_MAX_ATTEMPTS: 'E-mail intake: tries per message before it is reported as failed (the message stays in the mailbox).',
-  DOSSIER_DATABASE_URL: 'PostgreSQL 15+ (`postgres://user:pass@host/db`) for metadata, search and jobs of many processes; unset: the embedded SQLite file (see "Scaling out").',
-  DOSSIER_DATABASE_POOL: 'PostgreSQL connections per process (besides `DOSSIER_SEARCH_CONNECTIONS`).',
-  DOSSIER_ROLE: '`all` (default: HTTP and jobs in one process), `api` (HTTP only) or `worker` (jobs only, plus `/api/health`); see "Scaling out".',
-  DOSSIER_JOB_WORKER_TIMEOUT_MS: 'PostgreSQL: a job process silent this long (SIGKILLed, frozen, cut off) has its jobs taken back by another; it beats every quarter of it.',
 };
 
 export class ConfigError extends Error {}

@@ -44,7 +44,7 @@ export const ENV_DOCS: Record<keyof EnvVars, string> = {
   DOSSIER_SWEEP_GRACE_HOURS: 'Age after which an object no row refers to is removed from the object store by the hourly sweep.',
   DOSSIER_SEARCH_TIMEOUT_MS: 'Time budget of one search; past it the query is interrupted and answers 503 `search_timeout`.',
   DOSSIER_SEARCH_CONNECTIONS: 'Read connections reserved for search (searches that run at once); other reads never wait behind them.',
-  DOSSIER_SEARCH_SLICES: 'Embedded engine: read connections on which a search matching more than 10,000 documents ranks part of them at once, beside its own (default: the cores but one; 0 turns it off). Only searches ranking in slices use them, so no search waits for them.',
+  DOSSIER_SEARCH_SLICES: 'Embedded engine: read connections on which a search matching more than 10,000 documents ranks part of them at once, beside its own (default: the cores but one, at most 7; 0 turns it off). Only searches ranking in slices use them, so no search waits for them.',
   DOSSIER_SEARCH_RATE_LIMIT: 'Searches per user per minute (429 with `Retry-After` past it); 0 turns the limit off.',
   DOSSIER_WEBHOOK_ALLOW: 'Internal addresses webhooks may reach anyway, comma-separated CIDR ranges (e.g. `10.0.0.0/8,127.0.0.1/32`).',
   DOSSIER_AUDIT_KEY: 'Secret (32+ characters) that keys the audit hashes and signs checkpoints; default: `<data dir>/audit.key`, created with mode 0600. `hex:` followed by 64 hex digits gives the key\'s bytes, e.g. `hex:` and the content of a data dir\'s `audit.key` after migrating to PostgreSQL.',

@@ -57,7 +57,7 @@ const EnvSchema = z.object({
   DOSSIER_SWEEP_GRACE_HOURS: z.coerce.number().min(0).max(24 * 365).default(24),
   DOSSIER_SEARCH_TIMEOUT_MS: z.coerce.number().int().min(10).max(600_000).default(3000),
   DOSSIER_SEARCH_CONNECTIONS: z.coerce.number().int().min(1).max(16).default(2),
-  DOSSIER_SEARCH_SLICES: z.coerce.number().int().min(0).max(15).default(Math.min(15, Math.max(0, availableParallelism() - 1))),
+  DOSSIER_SEARCH_SLICES: z.coerce.number().int().min(0).max(7).default(Math.min(7, Math.max(0, availableParallelism() - 1))),
   DOSSIER_SEARCH_RATE_LIMIT: z.coerce.number().int().min(0).default(60),
   DOSSIER_WEBHOOK_ALLOW: z
     .string()

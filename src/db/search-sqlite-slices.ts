@@ -2,13 +2,13 @@ import type { Queryable } from './database.js';
 
 export type Ranked = { rowid: number; score: number };
 
-/** How many slices one ranking is split into at most (one per search connection that is idle). */
+/** How many slices one ranking is split into at most: its own connection and up to 7 idle slice connections (DOSSIER_SEARCH_SLICES is capped to match). */
 export const MAX_SLICES = 8;
 
 /**
- * Ranks a large match set in rowid slices at once, one slice per idle search connection, and
- * merges the slices' top hits: what Lucene's IndexSearcher does over index slices with an
- * executor. bm25 is computed over every match whatever is done (FTS5 has no early termination),
+ * Ranks a large match set in rowid slices at once, one on the search's own connection and one
+ * on each idle slice connection (DOSSIER_SEARCH_SLICES), and merges the slices' top hits: what
+ * Lucene's IndexSearcher does over index slices with an executor. bm25 is computed over every match whatever is done (FTS5 has no early termination),
  * so a near-universal term (`ka*` matches 92% of the documents) costs as much as its matches;
  * two cores rank it in about half the time.
  *
@@ -20,7 +20,7 @@ export const MAX_SLICES = 8;
  * as if it ran a moment earlier or later, as its count already may.
  *
  * `matches` selects `rowid` and `score` from document_fts and ends in its WHERE clause.
- * Falls back to one statement when no other connection is idle (searches running at once).
+ * Falls back to one statement when no slice connection is idle (another search is using them).
  */
 export async function rankSliced(q: Queryable, matches: string, args: unknown[], limit: number, offset: number): Promise<Ranked[]> {
   const whole = () => q.all<Ranked>(`${matches} ORDER BY score LIMIT ? OFFSET ?`, [...args, limit, offset]);

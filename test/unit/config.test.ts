@@ -30,7 +30,7 @@ describe(loadConfig.name, () => {
   });
   it('given the hardening settings when loaded then search limits, the webhook allow-list and the audit seal are parsed', () => {
     const c = loadConfig({ DOSSIER_DATA_DIR: '/srv/dl', DOSSIER_SEARCH_TIMEOUT_MS: '500', DOSSIER_SEARCH_RATE_LIMIT: '0', DOSSIER_WEBHOOK_ALLOW: '10.0.0.0/8, 127.0.0.1' });
-    assert.deepEqual(c.search, { timeoutMs: 500, connections: 2, slices: Math.min(15, availableParallelism() - 1), ratePerMinute: 0 });
+    assert.deepEqual(c.search, { timeoutMs: 500, connections: 2, slices: Math.min(7, availableParallelism() - 1), ratePerMinute: 0 });
     assert.equal(loadConfig({ DOSSIER_SEARCH_SLICES: '0' }).search.slices, 0, 'slices can be turned off');
     assert.throws(() => loadConfig({ DOSSIER_SEARCH_SLICES: '-1' }), /DOSSIER_SEARCH_SLICES/);
     assert.equal(c.webhookAllow.length, 2);

@@ -10,7 +10,7 @@ import { searchRepository, TOTAL_CAP, type SearchFilters } from '../../src/db/se
 import { parseQuery } from '../../src/domain/search-query.js';
 import { fillSearchIndex } from '../helpers/search-corpus.js';
 
-type Seen = { spareStatements: string[]; spareOffered: number[]; onSpareStatement?: () => void };
+type Seen = { spareStatements: string[]; spareOffered: number[]; onSpareStatement?: (sql: string) => void };
 
 /** A search on `db` that records what its connection was asked to run on spare connections. */
 async function search(db: SqliteDatabase, text: string, f: SearchFilters, limit: number, offset: number, seen?: Seen, signal?: AbortSignal) {
@@ -22,12 +22,16 @@ async function search(db: SqliteDatabase, text: string, f: SearchFilters, limit:
           withSpare: (max, fn) =>
             q.withSpare!(max, (spare) => {
               seen.spareOffered.push(spare.length);
-              return fn(spare.map((s) => ({ ...s, all: <T>(sql: string, p?: Params) => {
-                const running = s.all<T>(sql, p);
+              const record = <R>(sql: string, running: R): R => {
                 seen.spareStatements.push(sql);
-                seen.onSpareStatement?.();
+                seen.onSpareStatement?.(sql);
                 return running;
-              } })));
+              };
+              return fn(spare.map((s) => ({
+                ...s,
+                all: <T>(sql: string, p?: Params) => record(sql, s.all<T>(sql, p)),
+                get: <T>(sql: string, p?: Params) => record(sql, s.get<T>(sql, p)),
+              })));
             }),
         };
     return searchRepository.search(spy, parseQuery(text), f, limit, offset);
@@ -40,10 +44,11 @@ describe('a search matching most of the index ranked in slices on an idle slice 
   let dir: string;
   let two: SqliteDatabase;
   let one: SqliteDatabase;
+  let file: string;
 
   before(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'dossierlink-slices-'));
-    const file = path.join(dir, 'x.sqlite');
+    file = path.join(dir, 'x.sqlite');
     const db = await Database.open(file);
     await migrate(db);
     await db.run("INSERT INTO customers (id, name, created_at, updated_at) VALUES ('KL-1', 'Klant', '2026-01-01', '2026-01-01'), ('KL-2', 'Beperkt', '2026-01-01', '2026-01-01')");
@@ -87,9 +92,40 @@ describe('a search matching most of the index ranked in slices on an idle slice 
         const whole = await search(one, text, f, limit, offset);
         assert.ok(whole.totalCapped, 'the case must match past the cap, or it tests nothing');
         assert.deepEqual(seen.spareOffered, [1], 'one spare connection was used');
-        assert.match(seen.spareStatements.join('\n'), /rowid BETWEEN \? AND \?/);
+        assert.match(seen.spareStatements[0]!, /^SELECT COUNT\(\*\)[^]*rowid BETWEEN \? AND \?/);
+        assert.match(seen.spareStatements.at(-1)!, /bm25[^]*rowid BETWEEN \? AND \?/);
         assert.deepEqual(key(sliced), key(whole), `limit ${limit} offset ${offset}`);
         assert.equal(sliced.rows.length, limit);
+      }
+    });
+  }
+
+  // Matches placed by rowid on either side of the split (rowids lo..mid-1 | mid..hi), so each
+  // connection's share of the count (half the cap) falls short, fills or overflows.
+  const counts: [string, number, number][] = [
+    ['all in the first slice, past its share', 7_000, 0],
+    ['all in the second slice, past its share', 0, 7_000],
+    ['in both, exactly the cap', 7_000, TOTAL_CAP - 7_000],
+    ['in both, one past the cap', 7_000, TOTAL_CAP - 7_000 + 1],
+    ['a few in each', 3, 4],
+  ];
+  for (const [where, first, second] of counts) {
+    it(`given matches ${where} when counted in slices then the total is the one of one connection, exact below the cap`, async () => {
+      const w = await Database.open(file);
+      try {
+        const b = (await w.get<{ lo: number; hi: number }>('SELECT min(rowid) AS lo, max(rowid) AS hi FROM documents'))!;
+        const mid = b.lo + Math.ceil((b.hi - b.lo + 1) / 2);
+        await w.run("UPDATE documents SET class = CASE WHEN rowid BETWEEN ? AND ? OR rowid BETWEEN ? AND ? THEN 'static' ELSE 'dynamic' END", [b.lo, b.lo + first - 1, mid, mid + second - 1]);
+        // Every document matches (titles are "Brief …" or "Gelijk"): the class filter alone decides.
+        const seen: Seen = { spareStatements: [], spareOffered: [] };
+        const sliced = await search(two, 'brief OR gelijk', { class: 'static' }, 20, 0, seen);
+        assert.equal(seen.spareOffered[0], 1, 'counted in slices');
+        assert.equal(sliced.total, Math.min(first + second, TOTAL_CAP));
+        assert.equal(sliced.totalCapped, first + second > TOTAL_CAP);
+        assert.deepEqual(key(sliced), key(await search(one, 'brief OR gelijk', { class: 'static' }, 20, 0)));
+      } finally {
+        await w.run("UPDATE documents SET class = 'dynamic'");
+        await w.close();
       }
     });
   }
@@ -105,11 +141,12 @@ describe('a search matching most of the index ranked in slices on an idle slice 
     assert.deepEqual(order, [...order].sort((a, b) => a - b));
   });
 
-  it('given a search under the cap when searched then it runs as one statement (slicing pays only for many matches)', async () => {
+  it('given a search under the cap when searched then it is counted in slices and ranked in one statement (ranking in slices pays only for many matches)', async () => {
     const seen: Seen = { spareStatements: [], spareOffered: [] };
     const r = await search(two, 'gelijkluidend', {}, 20, 0, seen);
     assert.equal(r.total, 7);
-    assert.deepEqual(seen.spareOffered, []);
+    assert.deepEqual(seen.spareOffered, [1]);
+    assert.doesNotMatch(seen.spareStatements.join('\n'), /bm25/);
   });
 
   it('given the slice connection busy with another search when a large search runs then it neither waits nor slices, and answers the same', async () => {
@@ -126,26 +163,29 @@ describe('a search matching most of the index ranked in slices on an idle slice 
     const tookMs = Date.now() - began;
     release();
     await busy;
-    assert.deepEqual(seen.spareOffered, [0], 'ranked in one statement');
+    assert.deepEqual(seen.spareOffered, [0], 'counted and ranked in one statement each');
     assert.ok(tookMs < 10_000, `it ran on the other search connection at once (${tookMs} ms)`);
     assert.deepEqual(key(r), key(await search(one, 'de', {}, 20, 0)));
   });
 
-  it('given a sliced search stopped while its slices run when it is stopped then both connections are interrupted and handed back', async () => {
-    // The client goes away once the spare connection's slice has started.
-    const ac = new AbortController();
-    const started: Seen = { spareStatements: [], spareOffered: [], onSpareStatement: () => ac.abort() };
-    await assert.rejects(search(two, 'de OR klant OR datum OR totaal OR offerte OR factuur', {}, 20, 0, started, ac.signal), QueryInterrupted);
-    assert.deepEqual(started.spareOffered, [1], 'it was stopped while sliced');
-    // Both come back once their statements have stopped (the caller got its answer at once):
-    // two searches run side by side again, and a large one slices again.
-    let sliced = false;
-    for (const until = Date.now() + 5_000; !sliced && Date.now() < until; await new Promise((r) => setTimeout(r, 20))) {
-      const seen: Seen = { spareStatements: [], spareOffered: [] };
-      await search(two, 'de', {}, 20, 0, seen);
-      sliced = seen.spareOffered[0] === 1;
-    }
-    assert.ok(sliced, 'the slice connection came back');
-    await Promise.all([search(two, 'de', {}, 5, 0), search(two, 'klant', {}, 5, 0)]);
-  });
+  for (const [stage, when] of [['counted', /^SELECT COUNT/], ['ranked', /bm25/]] as const) {
+    it(`given a search stopped while it is ${stage} in slices when it is stopped then both connections are interrupted and handed back`, async () => {
+      // The client goes away once the spare connection's slice has started.
+      const ac = new AbortController();
+      const started: Seen = { spareStatements: [], spareOffered: [], onSpareStatement: (sql) => when.test(sql) && ac.abort() };
+      await assert.rejects(search(two, 'de OR klant OR datum OR totaal OR offerte OR factuur', {}, 20, 0, started, ac.signal), QueryInterrupted);
+      assert.deepEqual(started.spareOffered, [1]);
+      assert.match(started.spareStatements.at(-1)!, when, `it was stopped while ${stage} in slices`);
+      // Both come back once their statements have stopped (the caller got its answer at once):
+      // two searches run side by side again, and a large one slices again.
+      let sliced = false;
+      for (const until = Date.now() + 5_000; !sliced && Date.now() < until; await new Promise((r) => setTimeout(r, 20))) {
+        const seen: Seen = { spareStatements: [], spareOffered: [] };
+        await search(two, 'de', {}, 20, 0, seen);
+        sliced = seen.spareOffered[0] === 1;
+      }
+      assert.ok(sliced, 'the slice connection came back');
+      await Promise.all([search(two, 'de', {}, 5, 0), search(two, 'klant', {}, 5, 0)]);
+    });
+  }
 });

@@ -1,12 +1,12 @@
 import type { Database } from '../db/database.js';
-import { documentsRepository } from '../db/documents.repository.js';
+import { documentsRepository, type DocumentRow } from '../db/documents.repository.js';
 import { SCOPE_IDS } from '../domain/classification.js';
 import type { Classification, KeyPoints } from '../domain/document.js';
 import type { Principal } from '../domain/roles.js';
 import { Invalid } from '../errors.js';
 import type { AuditService } from './audit.service.js';
 import { nowIso, today, type Clock } from './clock.js';
-import { decide } from './document-records.js';
+import { decide, type Decision } from './document-records.js';
 import type { ScopesService } from './scopes.service.js';
 import { events } from './events.service.js';
 
@@ -23,6 +23,36 @@ export type ReclassifyReport = {
 };
 
 const BATCH = 500;
+
+/** What `decide` needs of a stored document. Paper that was never scanned stays static. */
+function decisionInput(row: DocumentRow) {
+  return {
+    documentId: row.id,
+    registeredOn: row.created_at.slice(0, 10),
+    customerId: row.customer_id,
+    type: row.type,
+    docDate: row.doc_date,
+    fields: JSON.parse(row.fields) as KeyPoints,
+    forceClass: row.original_sha256 ? undefined : ('static' as const),
+    by: (JSON.parse(row.classification) as Classification).by,
+  };
+}
+
+/** Counts a document whose class the decision changes into the report; true if it does. */
+function count(report: ReclassifyReport, row: DocumentRow, decision: Decision): boolean {
+  if (decision.class === row.class) return false;
+  report.changed++;
+  const to = decision.class;
+  const t = (report.byType[row.type] ??= { toStatic: 0, toDynamic: 0 });
+  if (to === 'static') (report.toStatic++, t.toStatic++);
+  else (report.toDynamic++, t.toDynamic++);
+  if (report.examples.length < 20) {
+    const trace = (JSON.parse(decision.classification) as Classification).trace;
+    const why = trace.filter((s) => s.result === to).map((s) => `${s.scope ? `${s.scope}: ` : ''}${s.evidence ?? s.rule}`).join('; ');
+    report.examples.push({ id: row.id, type: row.type, title: row.title, from: row.class, to, why });
+  }
+  return true;
+}
 
 /**
  * Keeps every document's class in step with the active scopes and with time: a scope change
@@ -48,58 +78,45 @@ export class ClassificationService {
       const rows = await documentsRepository.liveBatchAfter(this.db, afterRowid, BATCH);
       if (rows.length === 0) break;
       afterRowid = rows[rows.length - 1].rowid;
-      // One transaction per batch: a crash loses at most a batch, and a re-run picks it up.
-      const snapshot = structuredClone(report);
-      await this.db.tx(async (q) => {
-        // PostgreSQL may run this again after a conflict: each try counts from the same report.
-        Object.assign(report, structuredClone(snapshot));
-        const changes: { id: string; from: string; to: string }[] = [];
-        for (const row of rows) {
-          report.checked++;
-          const decision = await decide(
-            q,
-            {
-              documentId: row.id,
-              registeredOn: row.created_at.slice(0, 10),
-              customerId: row.customer_id,
-              type: row.type,
-              docDate: row.doc_date,
-              fields: JSON.parse(row.fields) as KeyPoints,
-              forceClass: row.original_sha256 ? undefined : 'static',
-              by: (JSON.parse(row.classification) as Classification).by,
-            },
-            scopes,
-            this.clock,
-          );
-          if (decision.class !== row.class) {
-            report.changed++;
-            const to = decision.class;
-            if (to === 'static') report.toStatic++;
-            else report.toDynamic++;
-            const t = (report.byType[row.type] ??= { toStatic: 0, toDynamic: 0 });
-            if (to === 'static') t.toStatic++;
-            else t.toDynamic++;
-            if (report.examples.length < 20) {
-              const trace = (JSON.parse(decision.classification) as Classification).trace;
-              const why = trace.filter((s) => s.result === to).map((s) => `${s.scope ? `${s.scope}: ` : ''}${s.evidence ?? s.rule}`).join('; ');
-              report.examples.push({ id: row.id, type: row.type, title: row.title, from: row.class, to, why });
+      // Decided outside any transaction: writes (and every audited read, which writes its audit
+      // event) take turns, and deciding 500 documents held that turn for 1-2 s on PostgreSQL, so
+      // opening a dossier waited that long while the daily pass ran (issue #15). Most documents
+      // do not change; only those that do are decided again and written in a short transaction.
+      const changing: DocumentRow[] = [];
+      for (const row of rows) {
+        const decision = await decide(this.db, decisionInput(row), scopes, this.clock);
+        if (opts.dryRun) count(report, row, decision);
+        else if (decision.class !== row.class || decision.retention_ends_on !== row.retention_ends_on) changing.push(row);
+      }
+      report.checked += rows.length;
+      if (changing.length) {
+        // One transaction per batch: a crash loses at most a batch, and a re-run picks it up.
+        const snapshot = structuredClone(report);
+        await this.db.tx(async (q) => {
+          // PostgreSQL may run this again after a conflict: each try counts from the same report.
+          Object.assign(report, structuredClone(snapshot));
+          const changes: { id: string; from: string; to: string }[] = [];
+          for (const seen of changing) {
+            // Read and decided again inside: the document (or its customer) may have changed since.
+            const row = await documentsRepository.get(q, seen.id);
+            if (!row || row.destroyed_at) continue;
+            const decision = await decide(q, decisionInput(row), scopes, this.clock);
+            if (count(report, row, decision)) {
+              changes.push({ id: row.id, from: row.class, to: decision.class });
+              await events.emit(q, { type: 'document.class_changed', subjectType: 'document', subjectId: row.id, customerId: row.customer_id, actorId: opts.actor.id, at: nowIso(this.clock), data: { from: row.class, to: decision.class, reason: opts.reason } });
             }
-            changes.push({ id: row.id, from: row.class, to });
+            if (decision.class !== row.class || decision.retention_ends_on !== row.retention_ends_on) await documentsRepository.update(q, row.id, decision, nowIso(this.clock));
           }
-          if (!opts.dryRun && (decision.class !== row.class || decision.retention_ends_on !== row.retention_ends_on)) {
-            await documentsRepository.update(q, row.id, decision, nowIso(this.clock));
+          if (changes.length) {
+            await this.audit.record(q, {
+              actorId: opts.actor.id,
+              action: 'document.reclassify',
+              subjectType: 'documents',
+              details: { reason: opts.reason, scopes, changes: changes.slice(0, 200), count: changes.length },
+            });
           }
-          if (!opts.dryRun && decision.class !== row.class) await events.emit(q, { type: 'document.class_changed', subjectType: 'document', subjectId: row.id, customerId: row.customer_id, actorId: opts.actor.id, at: nowIso(this.clock), data: { from: row.class, to: decision.class, reason: opts.reason } });
-        }
-        if (!opts.dryRun && changes.length) {
-          await this.audit.record(q, {
-            actorId: opts.actor.id,
-            action: 'document.reclassify',
-            subjectType: 'documents',
-            details: { reason: opts.reason, scopes, changes: changes.slice(0, 200), count: changes.length },
-          });
-        }
-      });
+        });
+      }
       opts.onProgress?.(report.checked);
     }
     const verb = opts.dryRun ? 'would become' : 'became';

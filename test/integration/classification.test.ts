@@ -39,6 +39,55 @@ describe('classification by scope over time', () => {
     await t.dl.services.classification.daily(ADMIN);
   });
 
+  it('given the daily pass when it decides then it holds no write turn for that: none when nothing changes, one for a batch with a change (writes and audited reads never wait behind its reading)', async () => {
+    // Writes take turns (SQLite's one writer; a cluster-wide lock on PostgreSQL), and every
+    // audited read writes its audit event: deciding 500 documents inside a turn held it 1-2 s.
+    const db = t.dl.db;
+    const tx = db.tx;
+    let turns = 0;
+    db.tx = ((fn) => (turns++, tx.call(db, fn))) as typeof db.tx;
+    try {
+      const none = await t.dl.services.classification.daily(ADMIN);
+      assert.equal(none.changed, 0, none.summary);
+      assert.equal(none.checked, (await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM documents WHERE destroyed_at IS NULL'))!.n, 'every document was decided');
+      assert.equal(turns, 0, 'a pass that changes nothing writes nothing');
+      clock.set('2028-01-01T08:00:00Z');
+      const one = await t.dl.services.classification.daily(ADMIN);
+      assert.ok(one.toStatic >= 1, one.summary);
+      assert.equal(turns, 1, 'the batch with the change is written in one turn');
+      assert.equal((await sla()).class, 'static');
+    } finally {
+      db.tx = tx;
+      clock.set('2026-11-23T09:00:00Z');
+      await t.dl.services.classification.daily(ADMIN);
+    }
+    assert.equal((await sla()).class, 'dynamic');
+  });
+
+  it('given a document changed after the daily pass read it when the pass writes then it decides that document again from its current data', async () => {
+    const db = t.dl.db;
+    const { id } = await sla();
+    const row = (await db.get<{ fields: string }>('SELECT fields FROM documents WHERE id = ?', [id]))!;
+    clock.set('2028-01-01T08:00:00Z');
+    const tx = db.tx;
+    // Between the pass's reading and its write, someone extends the SLA to 2029.
+    db.tx = (async (fn) => {
+      db.tx = tx;
+      await tx.call(db, (q) => q.run('UPDATE documents SET fields = ? WHERE id = ?', [JSON.stringify({ ...JSON.parse(row.fields), endsOn: '2029-12-31' }), id]));
+      return tx.call(db, fn);
+    }) as typeof db.tx;
+    try {
+      const report = await t.dl.services.classification.daily(ADMIN);
+      assert.equal((await sla()).class, 'dynamic', 'still current under its new end date');
+      assert.ok(!report.examples.some((e) => e.id === id), JSON.stringify(report.examples));
+    } finally {
+      db.tx = tx;
+      await db.tx((q) => q.run('UPDATE documents SET fields = ? WHERE id = ?', [row.fields, id]));
+      clock.set('2026-11-23T09:00:00Z');
+      await t.dl.services.classification.daily(ADMIN);
+    }
+  });
+
   it('given a scope change when dry-run then it reports what would change and changes nothing', async () => {
     const before = await t.dl.db.all<{ id: string; class: string }>('SELECT id, class FROM documents ORDER BY id');
     const res = await t.api('PUT', '/api/scopes/active?dryRun=true', { as: 'admin', json: { scopes: ['loyalty'] } });

@@ -66,6 +66,27 @@ describe('retention and legal holds', () => {
       assert.equal(run.checked, run.total);
       assert.equal((await dossier('KL-000123')).documents.find((d) => d.id === doc.id)!.retention.endsOn, doc.retention.endsOn);
     });
+    it('given a full recompute when it computes then it holds no write turn for that: one turn, for the batch with the stale date (writes and audited reads never wait behind its reading)', async () => {
+      const doc = (await dossier('KL-000123')).documents.find((d) => d.type === 'invoice')!;
+      const db = t.dl.db;
+      const tx = db.tx;
+      let turns = 0;
+      db.tx = ((fn) => (turns++, tx.call(db, fn))) as typeof db.tx;
+      try {
+        const idle = t.dl.services.retention.startFullRecompute({ id: 'test', name: 'Test', roles: ['compliance'] });
+        await idle.done;
+        assert.equal(t.dl.services.retention.status()!.changed, 0);
+        assert.equal(turns, 0, 'nothing to change, nothing written');
+        await tx.call(db, (q) => q.run("UPDATE documents SET retention_ends_on = '2099-01-01' WHERE id = ?", [doc.id]));
+        const one = t.dl.services.retention.startFullRecompute({ id: 'test', name: 'Test', roles: ['compliance'] });
+        await one.done;
+        const run = t.dl.services.retention.status()!;
+        assert.deepEqual({ changed: run.changed, error: run.error, turns }, { changed: 1, error: null, turns: 1 });
+      } finally {
+        db.tx = tx;
+      }
+      assert.equal((await dossier('KL-000123')).documents.find((d) => d.id === doc.id)!.retention.endsOn, doc.retention.endsOn);
+    });
   });
 
   describe('due list and holds', () => {

@@ -4,6 +4,7 @@ import type { DocumentView } from '../../src/domain/document.js';
 import { fakeClock } from '../../src/services/clock.js';
 import { upload, waitFinal } from '../helpers/ingest-helpers.js';
 import { makeTextPdf } from '../helpers/scan-samples.js';
+import { fillSearchIndex } from '../helpers/search-corpus.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
 type Dossier = { documents: DocumentView[] };
@@ -195,6 +196,33 @@ describe('retention of undated documents', () => {
       assert.equal(after.retention.endsOn, '2033-01-10', 'the daily pass does not move the end date');
     } finally {
       await t.close();
+    }
+  });
+});
+
+describe('a daily pass that changes most documents', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp({ demo: false });
+    await t.dl.db.run("INSERT INTO customers (id, name, created_at, updated_at) VALUES ('KL-1', 'Klant', '2026-01-01', '2026-01-01')");
+    // 120 letters stored as dynamic without a scan: each one becomes static (paper never scanned).
+    await fillSearchIndex(t.dl.db, 120, { customerId: 'KL-1', words: 5 });
+  });
+  after(() => t?.close());
+
+  it('given 120 documents to correct when the daily pass runs then it writes them 20 per transaction, so others get a turn in between', async () => {
+    const db = t.dl.db;
+    const tx = db.tx;
+    let turns = 0;
+    db.tx = ((fn) => (turns++, tx.call(db, fn))) as typeof db.tx;
+    try {
+      const report = await t.dl.services.classification.daily(ADMIN);
+      assert.deepEqual({ checked: report.checked, toStatic: report.toStatic, turns }, { checked: 120, toStatic: 120, turns: 6 });
+      assert.equal((await db.get<{ n: number }>("SELECT COUNT(*) AS n FROM documents WHERE class = 'dynamic'"))!.n, 0);
+      const again = await t.dl.services.classification.daily(ADMIN);
+      assert.deepEqual({ changed: again.changed, turns }, { changed: 0, turns: 6 }, 'a second pass finds nothing to write');
+    } finally {
+      db.tx = tx;
     }
   });
 });

@@ -5,6 +5,7 @@ import { fakeClock } from '../../src/services/clock.js';
 import type { DisposalView } from '../../src/services/disposal.service.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { tamperWithAudit } from '../helpers/audit-tamper.js';
+import { fillSearchIndex } from '../helpers/search-corpus.js';
 
 type Err = { error: { code: string } };
 
@@ -184,5 +185,33 @@ describe('retention and legal holds', () => {
       const report = await json<{ auditLog: { ok: boolean } }>(await t.api('GET', '/api/compliance/report', { as: 'compliance' }));
       assert.equal(report.auditLog.ok, false, 'the compliance report says so too');
     });
+  });
+});
+
+describe('a recompute that changes most documents', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp({ demo: false });
+    await t.dl.db.run("INSERT INTO customers (id, name, created_at, updated_at) VALUES ('KL-1', 'Klant', '2026-01-01', '2026-01-01')");
+    // 120 letters stored with a placeholder schedule ('x', no end date): every one changes.
+    await fillSearchIndex(t.dl.db, 120, { customerId: 'KL-1', words: 5 });
+  });
+  after(() => t?.close());
+
+  it('given 120 documents to correct when the full recompute runs then it writes them 20 per transaction, so others get a turn in between, and audits each', async () => {
+    const db = t.dl.db;
+    const tx = db.tx;
+    let turns = 0;
+    db.tx = ((fn) => (turns++, tx.call(db, fn))) as typeof db.tx;
+    try {
+      await t.dl.services.retention.startFullRecompute({ id: 'test', name: 'Test', roles: ['compliance'] }).done;
+    } finally {
+      db.tx = tx;
+    }
+    const run = t.dl.services.retention.status()!;
+    assert.deepEqual({ checked: run.checked, changed: run.changed, error: run.error, turns }, { checked: 120, changed: 120, error: null, turns: 6 });
+    const events = await t.dl.services.audit.query({ action: 'retention.recompute' });
+    assert.deepEqual(events.map((e) => (e.details as { count: number }).count).sort(), [20, 20, 20, 20, 20, 20]);
+    assert.equal((await db.get<{ n: number }>("SELECT COUNT(*) AS n FROM documents WHERE retention_legal_basis = 'x'"))!.n, 0);
   });
 });

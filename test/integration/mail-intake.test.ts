@@ -189,9 +189,13 @@ describe(MailIntakeService.name, { skip }, () => {
     assert.ok(failed.error, 'the reason is shown');
     assert.equal(failed.job?.status, 'failed');
     assert.equal(failed.job?.attempts, 2, 'retried before it was reported');
-    const p = await poll();
-    assert.equal(p.marked, 3, 'both deliveries of the invoice and the order are marked, the failed one is not');
-    assert.equal(await unprocessed(server, 'facturen'), 1, 'the failed message stays in the mailbox, unmarked');
+    // This pass, or the scheduled one that started with the workers if the jobs were done before it read them.
+    assert.equal((await poll()).ok, true);
+    assert.equal(await unprocessed(server, 'facturen'), 1, 'both deliveries of the invoice and the order are marked; the failed message stays in the mailbox, unmarked');
+    assert.deepEqual(
+      (await t.dl.db.all<{ message_id: string }>('SELECT message_id FROM mail_messages WHERE marked_at IS NOT NULL ORDER BY message_id')).map((r) => r.message_id),
+      ['<bestelling-77@fietsen-oost.nl>', '<factuur-1188@groothandel-noord.nl>'],
+    );
     assert.equal((await status()).counts.failed, 1);
 
     // The operator restores the storage and retries the job: nothing was lost.

@@ -14,6 +14,9 @@ export type AuditEvent = {
   details?: Record<string, unknown>;
 };
 
+/** Events recorded on their own that share one transaction at most (recordNow). */
+const GROUP_MAX = 100;
+
 /** The key and the checkpoint log, both outside the database (issue #14). */
 export type AuditSeal = { key: Buffer; checkpoints: CheckpointLog; logger?: Logger; checkpointEveryMs?: number };
 
@@ -103,9 +106,42 @@ export class AuditService {
     this.scheduleCheckpoint();
   }
 
-  /** Records an event in its own transaction (reads, which change nothing else). */
+  /**
+   * Records an event in a transaction of its own (reads, which change nothing else), resolved once
+   * it has committed. Events recorded while an earlier one waits for its turn or commits share
+   * the next transaction (group commit, as databases do for their logs): writes take turns, and
+   * every read of a dossier, document or search needs one, so under a burst of reads each waited
+   * behind all the others' transactions instead of one.
+   */
   recordNow(e: AuditEvent): Promise<void> {
-    return this.db.tx((q) => this.record(q, e));
+    return new Promise<void>((resolve, reject) => {
+      this.queued.push({ e, resolve, reject });
+      if (!this.flushing) void this.flush();
+    });
+  }
+
+  private queued: { e: AuditEvent; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  private flushing = false;
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.queued.length) {
+        const group = this.queued.splice(0, GROUP_MAX);
+        try {
+          await this.db.tx(async (q) => {
+            for (const g of group) await this.record(q, g.e);
+          });
+          group.forEach((g) => g.resolve());
+        } catch (err) {
+          if (group.length === 1) group[0]!.reject(err);
+          // One event that cannot be stored must not fail the others: each alone, then.
+          else for (const g of group) await this.db.tx((q) => this.record(q, g.e)).then(g.resolve, g.reject);
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
   }
 
   private scheduleCheckpoint(): void {

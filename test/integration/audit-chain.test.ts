@@ -11,6 +11,7 @@ import { migrate } from '../../src/db/migrate.js';
 import { AuditService } from '../../src/services/audit.service.js';
 import { tamperWithAudit } from '../helpers/audit-tamper.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { countWriteTurns } from '../helpers/write-turns.js';
 
 type Verify = {
   ok: boolean;
@@ -242,14 +243,12 @@ describe('audited reads at once', () => {
 
   it('given 30 reads recorded at once when they commit then they share a few transactions, keep their order and the chain verifies, and one event that cannot be stored fails alone', async () => {
     const db = t.dl.db;
-    const tx = db.tx;
-    let turns = 0;
-    db.tx = ((fn) => (turns++, tx.call(db, fn))) as typeof db.tx;
+    const w = countWriteTurns(db);
     const before = (await db.get<{ n: number }>('SELECT COALESCE(MAX(seq), 0) AS n FROM audit_events'))!.n;
     try {
       const reads = Array.from({ length: 30 }, (_, i) => t.dl.services.audit.recordNow({ actorId: 'usr_x', action: 'dossier.view', subjectType: 'customer', subjectId: `KL-${i}` }));
       await Promise.all(reads);
-      assert.ok(turns <= 3, `30 events in ${turns} transactions`);
+      assert.ok(w.turns <= 3, `30 events in ${w.turns} transactions`);
       const rows = await db.all<{ seq: number; subject_id: string }>('SELECT seq, subject_id FROM audit_events WHERE seq > ? ORDER BY seq', [before]);
       assert.deepEqual(rows.map((r) => r.subject_id), Array.from({ length: 30 }, (_, i) => `KL-${i}`), 'in the order they were recorded');
       // details that cannot be stored (JSON has no BigInt) fail their own read, not the others in its group.
@@ -258,7 +257,7 @@ describe('audited reads at once', () => {
       const stored = await db.all<{ subject_id: string }>("SELECT subject_id FROM audit_events WHERE subject_id LIKE 'KL-mixed-%' ORDER BY seq");
       assert.deepEqual(stored.map((r) => r.subject_id), ['KL-mixed-0', 'KL-mixed-2']);
     } finally {
-      db.tx = tx;
+      w.stop();
     }
     assert.equal((await verifyOf(t)).ok, true);
   });

@@ -4,8 +4,8 @@ import type { DocumentView } from '../../src/domain/document.js';
 import { fakeClock } from '../../src/services/clock.js';
 import { upload, waitFinal } from '../helpers/ingest-helpers.js';
 import { makeTextPdf } from '../helpers/scan-samples.js';
-import { fillSearchIndex } from '../helpers/search-corpus.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { countWriteTurns, startAppWithStaleLetters } from '../helpers/write-turns.js';
 
 type Dossier = { documents: DocumentView[] };
 const ADMIN = { id: 'test', name: 'Test', roles: ['admin' as const] };
@@ -44,21 +44,19 @@ describe('classification by scope over time', () => {
     // Writes take turns (SQLite's one writer; a cluster-wide lock on PostgreSQL), and every
     // audited read writes its audit event: deciding 500 documents inside a turn held it 1-2 s.
     const db = t.dl.db;
-    const tx = db.tx;
-    let turns = 0;
-    db.tx = ((fn) => (turns++, tx.call(db, fn))) as typeof db.tx;
+    const w = countWriteTurns(db);
     try {
       const none = await t.dl.services.classification.daily(ADMIN);
       assert.equal(none.changed, 0, none.summary);
       assert.equal(none.checked, (await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM documents WHERE destroyed_at IS NULL'))!.n, 'every document was decided');
-      assert.equal(turns, 0, 'a pass that changes nothing writes nothing');
+      assert.equal(w.turns, 0, 'a pass that changes nothing writes nothing');
       clock.set('2028-01-01T08:00:00Z');
       const one = await t.dl.services.classification.daily(ADMIN);
       assert.ok(one.toStatic >= 1, one.summary);
-      assert.equal(turns, 1, 'the batch with the change is written in one turn');
+      assert.equal(w.turns, 1, 'the batch with the change is written in one turn');
       assert.equal((await sla()).class, 'static');
     } finally {
-      db.tx = tx;
+      w.stop();
       clock.set('2026-11-23T09:00:00Z');
       await t.dl.services.classification.daily(ADMIN);
     }
@@ -203,26 +201,20 @@ describe('retention of undated documents', () => {
 describe('a daily pass that changes most documents', () => {
   let t: TestApp;
   before(async () => {
-    t = await startTestApp({ demo: false });
-    await t.dl.db.run("INSERT INTO customers (id, name, created_at, updated_at) VALUES ('KL-1', 'Klant', '2026-01-01', '2026-01-01')");
-    // 120 letters stored as dynamic without a scan: each one becomes static (paper never scanned).
-    await fillSearchIndex(t.dl.db, 120, { customerId: 'KL-1', words: 5 });
+    t = await startAppWithStaleLetters(120);
   });
   after(() => t?.close());
 
   it('given 120 documents to correct when the daily pass runs then it writes them 20 per transaction, so others get a turn in between', async () => {
-    const db = t.dl.db;
-    const tx = db.tx;
-    let turns = 0;
-    db.tx = ((fn) => (turns++, tx.call(db, fn))) as typeof db.tx;
+    const w = countWriteTurns(t.dl.db);
     try {
       const report = await t.dl.services.classification.daily(ADMIN);
-      assert.deepEqual({ checked: report.checked, toStatic: report.toStatic, turns }, { checked: 120, toStatic: 120, turns: 6 });
-      assert.equal((await db.get<{ n: number }>("SELECT COUNT(*) AS n FROM documents WHERE class = 'dynamic'"))!.n, 0);
+      assert.deepEqual({ checked: report.checked, toStatic: report.toStatic, turns: w.turns }, { checked: 120, toStatic: 120, turns: 6 });
+      assert.equal((await t.dl.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM documents WHERE class = 'dynamic'"))!.n, 0);
       const again = await t.dl.services.classification.daily(ADMIN);
-      assert.deepEqual({ changed: again.changed, turns }, { changed: 0, turns: 6 }, 'a second pass finds nothing to write');
+      assert.deepEqual({ changed: again.changed, turns: w.turns }, { changed: 0, turns: 6 }, 'a second pass finds nothing to write');
     } finally {
-      db.tx = tx;
+      w.stop();
     }
   });
 });

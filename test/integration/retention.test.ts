@@ -5,7 +5,7 @@ import { fakeClock } from '../../src/services/clock.js';
 import type { DisposalView } from '../../src/services/disposal.service.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { tamperWithAudit } from '../helpers/audit-tamper.js';
-import { fillSearchIndex } from '../helpers/search-corpus.js';
+import { countWriteTurns, startAppWithStaleLetters } from '../helpers/write-turns.js';
 
 type Err = { error: { code: string } };
 
@@ -70,21 +70,19 @@ describe('retention and legal holds', () => {
     it('given a full recompute when it computes then it holds no write turn for that: one turn, for the batch with the stale date (writes and audited reads never wait behind its reading)', async () => {
       const doc = (await dossier('KL-000123')).documents.find((d) => d.type === 'invoice')!;
       const db = t.dl.db;
-      const tx = db.tx;
-      let turns = 0;
-      db.tx = ((fn) => (turns++, tx.call(db, fn))) as typeof db.tx;
+      const w = countWriteTurns(db);
       try {
         const idle = t.dl.services.retention.startFullRecompute({ id: 'test', name: 'Test', roles: ['compliance'] });
         await idle.done;
         assert.equal(t.dl.services.retention.status()!.changed, 0);
-        assert.equal(turns, 0, 'nothing to change, nothing written');
-        await tx.call(db, (q) => q.run("UPDATE documents SET retention_ends_on = '2099-01-01' WHERE id = ?", [doc.id]));
+        assert.equal(w.turns, 0, 'nothing to change, nothing written');
+        await db.run("UPDATE documents SET retention_ends_on = '2099-01-01' WHERE id = ?", [doc.id]);
         const one = t.dl.services.retention.startFullRecompute({ id: 'test', name: 'Test', roles: ['compliance'] });
         await one.done;
         const run = t.dl.services.retention.status()!;
-        assert.deepEqual({ changed: run.changed, error: run.error, turns }, { changed: 1, error: null, turns: 1 });
+        assert.deepEqual({ changed: run.changed, error: run.error, turns: w.turns }, { changed: 1, error: null, turns: 1 });
       } finally {
-        db.tx = tx;
+        w.stop();
       }
       assert.equal((await dossier('KL-000123')).documents.find((d) => d.id === doc.id)!.retention.endsOn, doc.retention.endsOn);
     });
@@ -191,27 +189,21 @@ describe('retention and legal holds', () => {
 describe('a recompute that changes most documents', () => {
   let t: TestApp;
   before(async () => {
-    t = await startTestApp({ demo: false });
-    await t.dl.db.run("INSERT INTO customers (id, name, created_at, updated_at) VALUES ('KL-1', 'Klant', '2026-01-01', '2026-01-01')");
-    // 120 letters stored with a placeholder schedule ('x', no end date): every one changes.
-    await fillSearchIndex(t.dl.db, 120, { customerId: 'KL-1', words: 5 });
+    t = await startAppWithStaleLetters(120);
   });
   after(() => t?.close());
 
   it('given 120 documents to correct when the full recompute runs then it writes them 20 per transaction, so others get a turn in between, and audits each', async () => {
-    const db = t.dl.db;
-    const tx = db.tx;
-    let turns = 0;
-    db.tx = ((fn) => (turns++, tx.call(db, fn))) as typeof db.tx;
+    const w = countWriteTurns(t.dl.db);
     try {
       await t.dl.services.retention.startFullRecompute({ id: 'test', name: 'Test', roles: ['compliance'] }).done;
     } finally {
-      db.tx = tx;
+      w.stop();
     }
     const run = t.dl.services.retention.status()!;
-    assert.deepEqual({ checked: run.checked, changed: run.changed, error: run.error, turns }, { checked: 120, changed: 120, error: null, turns: 6 });
+    assert.deepEqual({ checked: run.checked, changed: run.changed, error: run.error, turns: w.turns }, { checked: 120, changed: 120, error: null, turns: 6 });
     const events = await t.dl.services.audit.query({ action: 'retention.recompute' });
     assert.deepEqual(events.map((e) => (e.details as { count: number }).count).sort(), [20, 20, 20, 20, 20, 20]);
-    assert.equal((await db.get<{ n: number }>("SELECT COUNT(*) AS n FROM documents WHERE retention_legal_basis = 'x'"))!.n, 0);
+    assert.equal((await t.dl.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM documents WHERE retention_legal_basis = 'x'"))!.n, 0);
   });
 });

@@ -107,7 +107,9 @@ describe(planBands.name, () => {
 describe('tesseract.js engine reading one page in bands', () => {
   const bandLog: number[] = [];
   const logger = { warn: () => undefined, debug: (o: object) => void ('bands' in o && bandLog.push(Number(o.bands))) };
-  const two = createTesseractOcrEngine({ langs: ['nld', 'eng'], workers: 2, logger, bandsAfterQuietMs: 300 });
+  // The default quiet spell (1.5 s): with 300 ms, a loaded CI host took longer than that to get the
+  // next page from the call to its reading, and split a page that came right after another.
+  const two = createTesseractOcrEngine({ langs: ['nld', 'eng'], workers: 2, logger });
   const one = createTesseractOcrEngine({ langs: ['nld', 'eng'], workers: 1 });
   after(() => Promise.all([two.terminate(), one.terminate()]));
 
@@ -119,7 +121,7 @@ describe('tesseract.js engine reading one page in bands', () => {
     await two.recognize(dense);
     assert.deepEqual(bandLog, [], 'a page right after another is not split');
     // A page alone after a quiet spell: split.
-    await new Promise((r) => setTimeout(r, 400));
+    await new Promise((r) => setTimeout(r, 1_600));
     const [banded, whole] = await Promise.all([two.recognize(dense), one.recognize(dense)]);
     assert.deepEqual(bandLog, [2], 'read in two bands');
     const truth = DENSE_LINES.join('\n');

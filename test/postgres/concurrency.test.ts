@@ -87,7 +87,7 @@ describe('concurrent requests on PostgreSQL while OCR runs', () => {
   after(() => t?.close());
 
   type Result = Awaited<ReturnType<typeof timed>>;
-  type Burst = { all: Result[]; solo: Record<string, number>; budget: number; report: Record<string, { solo: number; p95: number; max: number }>; auditWaitersMax: number; summary: string };
+  type Burst = { all: Result[]; solo: Record<string, number>; budget: number; report: Record<string, { solo: number; p95: number; max: number }>; writersQueuedMax: number; summary: string };
   let burst: Promise<Burst> | undefined;
 
   /** Solo latencies, then ROUNDS bursts of the 20-request mix while OCR reads a three-page scan; measured once, asserted by the tests below. */
@@ -124,22 +124,27 @@ describe('concurrent requests on PostgreSQL while OCR runs', () => {
     const bg = await background(2);
     assert.ok(!['ready', 'needs_review', 'failed'].includes(await statusOf(bg)), 'OCR is busy when the bursts start');
 
-    // While the bursts run: how many transactions at most queue on the audit chain's advisory lock (audit.repository.ts).
-    let auditWaitersMax = 0;
-    let sampling = true;
-    const sampler = (async () => {
-      while (sampling) {
-        const r = await t.dl.db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND objid = 7253002 AND NOT granted`);
-        auditWaitersMax = Math.max(auditWaitersMax, r?.n ?? 0);
-        await sleep(20);
-      }
-    })();
+    // While the bursts run: how many write transactions at most wait for their turn in this process
+    // (writes take turns: each process queues its own before the cluster-wide lock, so pg_locks
+    // shows at most one of them), and the longest wait.
+    const tx = t.dl.db.tx;
+    let queued = 0;
+    let writersQueuedMax = 0;
+    let writerWaitMaxMs = 0;
+    t.dl.db.tx = ((fn) => {
+      const asked = performance.now();
+      let started = false;
+      writersQueuedMax = Math.max(writersQueuedMax, ++queued);
+      return tx.call(t.dl.db, (q) => {
+        if (!started) (started = true, queued--, (writerWaitMaxMs = Math.max(writerWaitMaxMs, performance.now() - asked)));
+        return fn(q);
+      });
+    }) as typeof tx;
     const all: Result[] = [];
     try {
       for (let round = 0; round < ROUNDS; round++) all.push(...(await Promise.all(MIX.map((k) => timed(k)))));
     } finally {
-      sampling = false;
-      await sampler;
+      t.dl.db.tx = tx;
       t.dl.services.search.limits.timeoutMs = 3000;
     }
     const report = Object.fromEntries(
@@ -149,9 +154,9 @@ describe('concurrent requests on PostgreSQL while OCR runs', () => {
       }),
     );
     const timedOut = all.filter((r) => r.kind === 'heavy' && r.status === 503).length;
-    const summary = `budget ${budget} ms; heavy 503 ${timedOut}/${ROUNDS * 5}; audit-lock waiters max ${auditWaitersMax}; ${JSON.stringify(report)}`;
+    const summary = `budget ${budget} ms; heavy 503 ${timedOut}/${ROUNDS * 5}; writers queued max ${writersQueuedMax}, longest wait ${Math.round(writerWaitMaxMs)} ms; ${JSON.stringify(report)}`;
     process.stdout.write(`# concurrency: ${summary}\n`);
-    return { all, solo, budget, report, auditWaitersMax, summary };
+    return { all, solo, budget, report, writersQueuedMax, summary };
   };
 
   it('given OCR busy and 20 requests at once when searches, uploads, moves and reads mix then every one answers correctly and heavy searches past their budget answer 503 search_timeout', { timeout: 120_000 }, async () => {
@@ -179,10 +184,12 @@ describe('concurrent requests on PostgreSQL while OCR runs', () => {
 
   // Not met yet on this machine (issue #13): under the bursts, audited requests (dossier, move,
   // upload) took 0.4-3 s against a solo cost of 10-150 ms, and timed-out heavy searches answered
-  // 0.6-2.9 s after a 0.1-0.2 s budget; /api/me held its bound in 3 runs of 4. The audit chain's
-  // advisory lock is queued on (up to 6 waiters, sampled above), but one run without that lock was
-  // no faster, so CPU contention (app, OCR, PostgreSQL and the client on 2 shared, loaded cores)
-  // is the likelier cause. Kept as a todo so the suite prints the figures on every run.
+  // 0.6-2.9 s after a 0.1-0.2 s budget; /api/me held its bound in 3 runs of 4. Since then the
+  // daily reclassification no longer holds the write turn for seconds and audited reads arriving
+  // together share a transaction (issue #15): dossier, move and upload p95 0.8-1.4 s, and the
+  // bound held in 2 local runs but not on CI. Writers still queue (printed above); with every
+  // statement slow while heavy searches and OCR hold both cores, CPU contention is the likelier
+  // cause. Kept as a todo so the suite prints the figures on every run.
   it('given the same burst when cheap requests run beside heavy searches then none waits more than 10x its solo cost + 250 ms and a timed-out search answers soon after its budget', { todo: 'not met on 2 shared, loaded cores; see the comment' }, async () => {
     const { all, solo, report, budget, summary } = await measure();
     for (const k of CHEAP) {

@@ -43,6 +43,9 @@ export class AuditService {
   private lastCheckpointSeq = -1;
   private checkpointTimer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
+  /** Events waiting for the next group transaction (recordNow), and whether one is under way. */
+  private queued: { e: AuditEvent; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  private flushing = false;
 
   constructor(
     private readonly db: Database,
@@ -119,9 +122,6 @@ export class AuditService {
       if (!this.flushing) void this.flush();
     });
   }
-
-  private queued: { e: AuditEvent; resolve: () => void; reject: (err: unknown) => void }[] = [];
-  private flushing = false;
 
   private async flush(): Promise<void> {
     this.flushing = true;

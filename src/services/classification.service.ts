@@ -6,7 +6,7 @@ import type { Principal } from '../domain/roles.js';
 import { Invalid } from '../errors.js';
 import type { AuditService } from './audit.service.js';
 import { nowIso, today, type Clock } from './clock.js';
-import { decide, type Decision } from './document-records.js';
+import { decide, WRITE_BATCH, type Decision } from './document-records.js';
 import type { ScopesService } from './scopes.service.js';
 import { events } from './events.service.js';
 
@@ -23,11 +23,6 @@ export type ReclassifyReport = {
 };
 
 const BATCH = 500;
-/**
- * Changed documents written per transaction: 500 held the write turn for 1.3-2.6 s on PostgreSQL
- * under load, 50 for 150-450 ms (each is read and decided again inside).
- */
-const WRITE_BATCH = 20;
 
 /** What `decide` needs of a stored document. Paper that was never scanned stays static. */
 function decisionInput(row: DocumentRow) {

@@ -10,6 +10,7 @@ import type { Principal } from '../domain/roles.js';
 import { Conflict, NotFound } from '../errors.js';
 import type { AuditService } from './audit.service.js';
 import { nowIso, type Clock } from './clock.js';
+import { WRITE_BATCH } from './document-records.js';
 import { toDocumentView } from './documents.service.js';
 
 export type RetentionChange = { id: string; type: string; from: string | null; to: string | null };
@@ -99,11 +100,6 @@ export type RecomputeRun = {
 };
 
 const BATCH = 500;
-/**
- * Changed documents written per transaction: 500 held the write turn for 1.3-2.6 s on PostgreSQL
- * under load, 50 for 150-450 ms (each is read and decided again inside).
- */
-const WRITE_BATCH = 20;
 
 /** Retention schedules, the due list, and recomputing retention when trigger data or schedules change. */
 export class RetentionService {

@@ -164,8 +164,9 @@ export function createCouponsHandler(deps: CouponsDeps) {
         if (outcome) summary[outcome] = (summary[outcome] ?? 0) + 1;
       }
       summary.attachedPages = (await mailingsRepository.pages(db, batch.id)).filter((p) => p.outcome === 'attached').length;
-      await db.tx((q) => mailingsRepository.setBatchStatus(q, batch.id, 'done', { summary: JSON.stringify(summary), finishedAt: nowIso(deps.clock) }));
+      // Progress first: a batch read as done between the two writes showed its last page's note.
       await ctx.progress(batch.page_count, batch.page_count, 'done');
+      await db.tx((q) => mailingsRepository.setBatchStatus(q, batch.id, 'done', { summary: JSON.stringify(summary), finishedAt: nowIso(deps.clock) }));
       log?.info({ pages: batch.page_count, ...summary }, 'coupon batch done');
     } catch (err) {
       if (job.attempts >= job.maxAttempts && !ctx.signal.aborted) {

@@ -99,12 +99,18 @@ export async function fillCorpus(db: Database, n: number, batch = n): Promise<nu
  * Times every bench query through the service (query parse, ranking, snippets, filters, audit)
  * and, as references, the engine's bare match count and bare ranked top 20 without filters.
  */
-async function measure(db: Database, bare: { count: string; top20: string; compile: (q: string) => string }) {
+/**
+ * `reference`: the same service on a second handle of the same database, measured right after
+ * each query (the same moment of a shared host); on SQLite, ranking with bm25() instead of bm25d().
+ */
+async function measure(db: Database, bare: { count: string; top20: string; compile: (q: string) => string }, reference?: Database) {
   const search = new SearchService(db, new AuditService(db, systemClock));
+  const refSearch = reference && new SearchService(reference, new AuditService(reference, systemClock));
   const actor = { id: 'bench', name: 'bench', roles: ['crm' as const] };
   const service: number[] = [];
   const floor: number[] = [];
   const perQuery: Record<string, number[]> = {};
+  const perQueryRef: Record<string, number[]> = {};
   const rankedFloor: Record<string, number[]> = {};
   for (let round = 0; round < 25; round++) {
     for (const { q, f } of QUERIES) {
@@ -112,6 +118,11 @@ async function measure(db: Database, bare: { count: string; top20: string; compi
       await search.search(q, f, { limit: 20, offset: 0 }, actor);
       service.push(performance.now() - s);
       (perQuery[`${q} ${JSON.stringify(f)}`] ??= []).push(performance.now() - s);
+      if (refSearch) {
+        s = performance.now();
+        await refSearch.search(q, f, { limit: 20, offset: 0 }, actor);
+        (perQueryRef[`${q} ${JSON.stringify(f)}`] ??= []).push(performance.now() - s);
+      }
       // Reference: the bare match, counted, with no ranking, snippets, filters or audit.
       s = performance.now();
       await db.get(bare.count, [bare.compile(q)]);
@@ -133,6 +144,12 @@ async function measure(db: Database, bare: { count: string; top20: string; compi
     // Medians beside the p95s: on a shared machine a p95 of 25 runs is mostly other processes' spikes.
     p50ByQueryMs: Object.fromEntries(Object.entries(perQuery).map(([k, v]) => [k, r1(percentile(v, 50))])),
     bareTop20P50ByQueryMs: Object.fromEntries(Object.entries(rankedFloor).map(([k, v]) => [k, r1(percentile(v, 50))])),
+    ...(reference && {
+      referenceP95ByQueryMs: Object.fromEntries(Object.entries(perQueryRef).map(([k, v]) => [k, r1(percentile(v, 95))])),
+      ratioP95ByQueryVsReference: Object.fromEntries(
+        Object.entries(perQuery).map(([k, v]) => [k, Math.round((percentile(v, 95) / percentile(perQueryRef[k]!, 95)) * 100) / 100]),
+      ),
+    }),
   };
 }
 
@@ -181,6 +198,7 @@ export async function benchSearch(n = 100_000, engines = (process.env.BENCH_SEAR
     // DOSSIER_SEARCH_SLICES: a search matching most of the index ranks in slices on those).
     const { search } = loadConfig({ DOSSIER_DATA_DIR: path.dirname(file), ...process.env });
     const db = await Database.open(file, { searchConnections: search.connections, sliceConnections: search.slices });
+    let reference: Database | null = null;
     try {
       await migrate(db);
       const have = (await db.get<{ n: number }>("SELECT COUNT(*) AS n FROM documents WHERE source = 'bench'"))!.n;
@@ -188,13 +206,17 @@ export async function benchSearch(n = 100_000, engines = (process.env.BENCH_SEAR
       // Past 100k in batches, so the write-ahead log of one transaction does not grow to gigabytes.
       const indexSeconds = have === n ? 'reused' : await fillCorpus(db, n, Math.min(n, 100_000));
       if (keep) await db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+      // The reference: the same service and connections ranking with SQLite's bm25() (referenceP95ByQueryMs).
+      reference = db.rankingFallback ? null : await Database.open(file, { searchConnections: search.connections, sliceConnections: search.slices, nativeRanking: false });
       const figures = await measure(db, {
         count: 'SELECT COUNT(*) FROM document_fts WHERE document_fts MATCH ?',
         top20: 'SELECT rowid, bm25(document_fts, 3.0, 1.0) AS score FROM document_fts WHERE document_fts MATCH ? ORDER BY score LIMIT 20',
         compile: (q) => toFts5Match(parseQuery(q)),
-      });
-      Object.assign(out, { indexSeconds, ...figures });
+      }, reference ?? undefined);
+      // bm25d (native/dossier_fts.c) when it was built, else SQLite's bm25: the same scores.
+      Object.assign(out, { indexSeconds, ranking: db.rankingFallback ? `bm25 (${db.rankingFallback})` : 'bm25d', ...figures });
     } finally {
+      await reference?.close();
       await db.close();
       if (keep || process.env.BENCH_KEEP) process.stdout.write(`  (kept ${file})\n`);
       else await rm(dir!, { recursive: true, force: true });

@@ -5,7 +5,7 @@ import pino, { type Logger } from 'pino';
 import { createObjectStore } from './adapters/object-store/create-object-store.js';
 import type { ObjectStore } from './adapters/object-store/object-store.js';
 import type { Config } from './config.js';
-import type { Database } from './db/database.js';
+import { SqliteDatabase, type Database } from './db/database.js';
 import { openDatabase } from './db/open-database.js';
 import { instanceRepository } from './db/instance.repository.js';
 import { S3CheckpointLog } from './adapters/audit/s3-checkpoint-log.js';
@@ -207,6 +207,9 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
   try {
     const applied = await migrate(db);
     if (applied.length) logger.info({ applied }, 'database migrated');
+    if (db instanceof SqliteDatabase && db.rankingFallback) {
+      logger.warn({ reason: db.rankingFallback }, 'search ranks with bm25() (same results, slower on queries with many matches); `node scripts/build-native.mjs` builds the faster bm25d()');
+    }
     // Lists and cursors order text byte by byte, as SQLite does, only in a C-collated PostgreSQL database.
     const collation = await instanceRepository.collation(db);
     if (collation && !['C', 'POSIX'].includes(collation)) {

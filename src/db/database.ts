@@ -1,4 +1,5 @@
 import sqlite3 from 'sqlite3';
+import { loadRanking, rankingExtensionPath } from './fts-ranking.js';
 
 export type Params = unknown[] | Record<string, unknown>;
 /** `lastID` is SQLite's rowid of an INSERT; portable code uses `INSERT … RETURNING` instead (PostgreSQL gives 0). */
@@ -24,6 +25,8 @@ export interface Queryable {
    * across cores. Each goes back once `fn` has settled and its statements stopped.
    */
   withSpare?<R>(max: number, fn: (spare: Queryable[]) => Promise<R>): Promise<R>;
+  /** Only on the embedded engine's search connections: bm25d() of native/dossier_fts.c is loaded (src/db/fts-ranking.ts). */
+  readonly bm25d?: boolean;
 }
 
 /** Serialises async critical sections (not re-entrant): SQLite's one writer, PostgreSQL's queue of writers per process. */
@@ -184,6 +187,8 @@ export class SqliteDatabase implements Database {
     private readonly writerConn: sqlite3.Database,
     private readonly readerConn: sqlite3.Database,
     private readonly searchPool: ReadPool,
+    /** Why searches rank with SQLite's bm25() instead of bm25d() (not built, or it did not load); null when bm25d() is loaded. */
+    readonly rankingFallback: string | null = null,
   ) {}
 
   private get writer() {
@@ -196,24 +201,30 @@ export class SqliteDatabase implements Database {
   /**
    * `searchConnections`: how many interruptible readers to open (the most expensive reads that run
    * at once); `sliceConnections`: how many more, which only such a read may take to split its work.
+   * `nativeRanking: false` leaves bm25d() out of them (tests compare it with bm25()).
    */
-  static async open(file: string, opts: { searchConnections?: number; sliceConnections?: number } = {}): Promise<SqliteDatabase> {
+  static async open(file: string, opts: { searchConnections?: number; sliceConnections?: number; nativeRanking?: boolean } = {}): Promise<SqliteDatabase> {
     const writerConn = await openConnection(file, sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE);
     const w = wrap(writerConn);
     await w.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;');
     const readerConn = await openConnection(file, sqlite3.OPEN_READWRITE);
     await wrap(readerConn).exec('PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA query_only = ON;');
+    const extension = opts.nativeRanking === false ? null : rankingExtensionPath();
+    let fallback: string | null = opts.nativeRanking === false ? 'turned off' : extension ? null : 'native/build/dossier_fts.so was not built';
     const readOnly = async (n: number) => {
       const out: sqlite3.Database[] = [];
       for (let i = 0; i < n; i++) {
         const c = await openConnection(file, sqlite3.OPEN_READONLY);
         await wrap(c).exec('PRAGMA busy_timeout = 10000; PRAGMA query_only = ON;');
+        // Every search connection has it or none has: a search's slices rank with one function.
+        if (extension && !fallback) await loadRanking(c, extension).catch((err: Error) => (fallback = `native/build/dossier_fts.so did not load: ${err.message}`));
         out.push(c);
       }
       return out;
     };
     const searchConns = await readOnly(Math.max(1, opts.searchConnections ?? 1));
-    return new SqliteDatabase(file, writerConn, readerConn, new ReadPool(searchConns, await readOnly(Math.max(0, opts.sliceConnections ?? 0))));
+    const sliceConns = await readOnly(Math.max(0, opts.sliceConnections ?? 0));
+    return new SqliteDatabase(file, writerConn, readerConn, new ReadPool(searchConns, sliceConns), fallback);
   }
 
   run(sql: string, params?: Params): Promise<RunResult> {
@@ -264,6 +275,7 @@ export class SqliteDatabase implements Database {
         };
         return {
           dialect: 'sqlite',
+          bm25d: this.rankingFallback === null,
           run: () => Promise.reject(new Error('interruptible connections are read-only')),
           get: (sql, params) => guarded(() => base.get(sql, params)),
           all: (sql, params) => guarded(() => base.all(sql, params)),

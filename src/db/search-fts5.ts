@@ -17,3 +17,14 @@ export function toFts5Match(query: SearchQuery): string {
   for (const n of query.none) expr = `${expr} NOT ${term(n)}`;
   return expr;
 }
+
+/**
+ * The phrases of toFts5Match's expression, each as a MATCH expression of its own, in the order
+ * FTS5 numbers them (as they appear: the groups' terms, then the excluded ones). bm25d() may be
+ * given how many rows match each (native/dossier_fts.c).
+ *
+ *     fts5Phrases(parseQuery('offerte OR factuur -verlopen')) // ['"offerte"', '"factuur"', '"verlopen"']
+ */
+export function fts5Phrases(query: SearchQuery): string[] {
+  return [...query.all.flat(), ...query.none].map(term);
+}

@@ -4,10 +4,12 @@ export type Ranked = { rowid: number; score: number };
 
 /**
  * A statement over a slice's rowid range (inclusive; null: every rowid) selecting `rowid`, and
- * `score` when `ranked`, from document_fts, ending in its WHERE clause. The range is added to that
+ * `score` when `ranked`, from document_fts (possibly joined: its rowid is named
+ * `document_fts.rowid`), ending in its WHERE clause. `hits`: the rows of the whole index matching
+ * each phrase, "n0,n1,…", for a ranking that can be given them (bm25d), else undefined. The range is added to that
  * clause here; a statement may use it too, e.g. to build only its slice of a filter's rowid set.
  */
-export type Matches = (range: [number, number] | null, ranked: boolean) => { sql: string; args: unknown[] };
+export type Matches = (range: [number, number] | null, ranked: boolean, hits?: string) => { sql: string; args: unknown[] };
 
 /** How many slices one ranking is split into at most: its own connection and up to 7 idle slice connections (DOSSIER_SEARCH_SLICES is capped to match). */
 export const MAX_SLICES = 8;
@@ -26,7 +28,7 @@ async function split(q: Queryable, n: number): Promise<[number, number][] | null
 async function countRange(c: Queryable, matches: Matches, range: [number, number], limit: number): Promise<{ n: number; last: number }> {
   const m = matches(range, false);
   const r = await c.get<{ n: number; last: number | null }>(
-    `SELECT COUNT(*) AS n, max(rowid) AS last FROM (${m.sql} AND rowid BETWEEN ? AND ? ORDER BY rowid LIMIT ${limit})`,
+    `SELECT COUNT(*) AS n, max(rowid) AS last FROM (${m.sql} AND document_fts.rowid BETWEEN ? AND ? ORDER BY document_fts.rowid LIMIT ${limit})`,
     [...m.args, ...range],
   );
   return { n: r?.n ?? 0, last: r?.last ?? range[1] };
@@ -54,12 +56,22 @@ async function countRange(c: Queryable, matches: Matches, range: [number, number
  * one slice: a search running beside indexing may rank as if it ran a moment earlier or later,
  * as its count already may.
  */
-export async function countAndRank(q: Queryable, matches: Matches, cap: number, limit: number, offset: number): Promise<{ n: number; top: Ranked[] }> {
+export async function countAndRank(
+  q: Queryable,
+  matches: Matches,
+  cap: number,
+  limit: number,
+  offset: number,
+  phrases?: string[],
+): Promise<{ n: number; top: Ranked[] }> {
   const run = async (conns: Queryable[]) => {
     const ranges = conns.length > 1 ? await split(q, conns.length) : null;
     const n = ranges ? await countIn(conns, ranges, matches, cap) : await countWhole(q, matches, cap);
-    const top = n >= cap && ranges ? await rankIn(conns, ranges, matches, limit, offset) : await rankWhole(q, matches, limit, offset);
-    return { n, top };
+    if (n < cap || !ranges) return { n, top: await rankWhole(q, matches, limit, offset) };
+    // Every slice's ranking needs each phrase's matches in the whole index (its IDF): counted
+    // once here, in the same slices, where each slice's bm25 walked the whole index for them.
+    const hits = phrases ? await countPhrases(conns, ranges, phrases) : undefined;
+    return { n, top: await rankIn(conns, ranges, matches, limit, offset, hits) };
   };
   return q.withSpare ? q.withSpare(MAX_SLICES - 1, (spare) => run([q, ...spare])) : run([q]);
 }
@@ -86,11 +98,26 @@ function rankWhole(q: Queryable, matches: Matches, limit: number, offset: number
   return q.all<Ranked>(`${m.sql} ORDER BY score LIMIT ? OFFSET ?`, [...m.args, limit, offset]);
 }
 
-async function rankIn(conns: Queryable[], ranges: [number, number][], matches: Matches, limit: number, offset: number): Promise<Ranked[]> {
+/** The rows matching each phrase in the whole index, "n0,n1,…": each connection counts its range. */
+async function countPhrases(conns: Queryable[], ranges: [number, number][], phrases: string[]): Promise<string> {
+  const counts = await Promise.all(
+    conns.map(async (c, i) => {
+      const out: number[] = [];
+      for (const p of phrases) {
+        const r = await c.get<{ n: number }>('SELECT COUNT(*) AS n FROM document_fts WHERE document_fts MATCH ? AND rowid BETWEEN ? AND ?', [p, ...ranges[i]!]);
+        out.push(r?.n ?? 0);
+      }
+      return out;
+    }),
+  );
+  return phrases.map((_, k) => counts.reduce((s, c) => s + c[k]!, 0)).join(',');
+}
+
+async function rankIn(conns: Queryable[], ranges: [number, number][], matches: Matches, limit: number, offset: number, hits?: string): Promise<Ranked[]> {
   const parts = await Promise.all(
     conns.map((c, i) => {
-      const m = matches(ranges[i]!, true);
-      return c.all<Ranked>(`${m.sql} AND rowid BETWEEN ? AND ? ORDER BY score LIMIT ?`, [...m.args, ...ranges[i]!, offset + limit]);
+      const m = matches(ranges[i]!, true, hits);
+      return c.all<Ranked>(`${m.sql} AND document_fts.rowid BETWEEN ? AND ? ORDER BY score LIMIT ?`, [...m.args, ...ranges[i]!, offset + limit]);
     }),
   );
   return parts

@@ -1,7 +1,7 @@
 import type { SearchQuery } from '../domain/search-query.js';
 import type { Queryable } from './database.js';
 import { RESTRICTED_DOCUMENT_ROWIDS } from './restriction.repository.js';
-import { toFts5Match } from './search-fts5.js';
+import { fts5Phrases, toFts5Match } from './search-fts5.js';
 import { countAndRank, type Matches } from './search-sqlite-slices.js';
 import { MARK_CLOSE, MARK_OPEN, TOTAL_CAP, type SearchFilters, type SearchIndex, type SearchRow } from './search-index.js';
 
@@ -26,6 +26,20 @@ function where(f: SearchFilters): { sql: string; args: unknown[] } {
   if (f.to) (parts.push('d.doc_date <= ?'), args.push(f.to));
   if (f.hideRestricted) parts.push(notRestrictedRowid('d.rowid'));
   return { sql: parts.join(' AND '), args };
+}
+
+/**
+ * bm25 with the title 3x the text. Where native/dossier_fts.c is loaded, bm25d(): the same
+ * scores (the same code, see that file), with each row's length read from the docsize table by
+ * this query, in rowid order beside the index, instead of by a statement of bm25's own per row.
+ * At 1M documents, ranking "ka*" (920k matches) on one connection: 475 -> 200 ms; "factuur" 85
+ * -> 58 ms. LEFT JOIN keeps the index the outer loop (a docsize row missing: bm25d asks FTS5).
+ * `hits`: each phrase's matches, counted by countAndRank for all its slices at once.
+ */
+function ranking(q: Queryable, hits?: string): { from: string; score: string; args: unknown[] } {
+  return q.bm25d
+    ? { from: 'document_fts LEFT JOIN document_fts_docsize ds ON ds.id = document_fts.rowid', score: 'bm25d(document_fts, ds.sz, ?, 3.0, 1.0)', args: [hits ?? null] }
+    : { from: 'document_fts', score: 'bm25(document_fts, 3.0, 1.0)', args: [] };
 }
 
 function hasFilters(f: SearchFilters): boolean {
@@ -88,21 +102,22 @@ export const sqliteSearchIndex: SearchIndex = {
       // order) and bm25 is only computed for matches inside the set. The restriction rides along
       // in that set (w.sql). Without filters: restricted customers are few, their rowids one
       // short list, so hiding them keeps the index-only plan.
-      const hide = f.hideRestricted ? ` AND ${notRestrictedRowid('rowid')}` : '';
+      const hide = f.hideRestricted ? ` AND ${notRestrictedRowid('document_fts.rowid')}` : '';
       // A slice (countAndRank) builds only its own range of the filter's set: each slice
       // building all of it cost 8 of 63 ms per slice for "contract" + sla + date at 1M.
-      const matches: Matches = (range, rank) => {
-        const cols = rank ? 'rowid, bm25(document_fts, 3.0, 1.0) AS score' : 'rowid';
+      const matches: Matches = (range, rank, hits) => {
+        const { from, score, args } = rank ? ranking(q, hits) : { from: 'document_fts', score: '', args: [] };
+        const cols = rank ? `document_fts.rowid AS rowid, ${score} AS score` : 'document_fts.rowid AS rowid';
         return hasFilters(f)
           ? {
-              sql: `SELECT ${cols} FROM document_fts
-                WHERE document_fts MATCH ? AND +rowid IN (SELECT d.rowid FROM documents d WHERE ${w.sql}${range ? ' AND d.rowid BETWEEN ? AND ?' : ''})`,
-              args: [match, ...w.args, ...(range ?? [])],
+              sql: `SELECT ${cols} FROM ${from}
+                WHERE document_fts MATCH ? AND +document_fts.rowid IN (SELECT d.rowid FROM documents d WHERE ${w.sql}${range ? ' AND d.rowid BETWEEN ? AND ?' : ''})`,
+              args: [...args, match, ...w.args, ...(range ?? [])],
             }
-          : { sql: `SELECT ${cols} FROM document_fts WHERE document_fts MATCH ?${hide}`, args: [match] };
+          : { sql: `SELECT ${cols} FROM ${from} WHERE document_fts MATCH ?${hide}`, args: [...args, match] };
       };
       // Counted, and past the cap ranked (bm25 for every match), in slices across idle connections.
-      ({ n, top } = await countAndRank(q, matches, TOTAL_CAP + 1, limit, offset));
+      ({ n, top } = await countAndRank(q, matches, TOTAL_CAP + 1, limit, offset, q.bm25d ? fts5Phrases(query) : undefined));
     }
     const total = Math.min(n, TOTAL_CAP);
     if (top.length === 0) return { total, totalCapped: n > TOTAL_CAP, rows: [] };

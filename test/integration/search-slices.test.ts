@@ -44,6 +44,7 @@ describe('a search matching most of the index ranked in slices on an idle slice 
   let dir: string;
   let two: SqliteDatabase;
   let one: SqliteDatabase;
+  let plain: SqliteDatabase;
   let file: string;
 
   before(async () => {
@@ -68,9 +69,14 @@ describe('a search matching most of the index ranked in slices on an idle slice 
     await db.close();
     one = await Database.open(file, { searchConnections: 1 });
     two = await Database.open(file, { searchConnections: 2, sliceConnections: 1 });
+    // SQLite's own bm25(), in slices too: bm25d() (native/dossier_fts.c) must give what it gives.
+    plain = await Database.open(file, { searchConnections: 2, sliceConnections: 1, nativeRanking: false });
+    assert.equal(two.rankingFallback, null, 'npm install built native/dossier_fts.c and the search connections loaded it');
+    assert.equal(plain.rankingFallback, 'turned off');
   });
 
   after(async () => {
+    await plain?.close();
     await one?.close();
     await two?.close();
     await rm(dir, { recursive: true, force: true });
@@ -83,6 +89,9 @@ describe('a search matching most of the index ranked in slices on an idle slice 
     ['de klant', { type: 'invoice' }],
     ['de', { type: 'invoice', from: '2024-01-01', hideRestricted: true }],
     ['de', { class: 'dynamic' }],
+    // Several phrases, each with its own IDF: an OR group, a phrase of two words, a prefix, an excluded word.
+    ['"de klant" OR datum* -gelijkluidend', {}],
+    ['de OR het factuur*', { hideRestricted: true }],
   ];
   for (const [text, f] of cases) {
     it(`given a slice connection when "${text}" ${JSON.stringify(f)} is searched then it is ranked in slices with the totals, hits, order, scores and snippets of one connection`, async () => {
@@ -96,6 +105,9 @@ describe('a search matching most of the index ranked in slices on an idle slice 
         assert.match(seen.spareStatements.at(-1)!, /bm25[^]*rowid BETWEEN \? AND \?/);
         assert.deepEqual(key(sliced), key(whole), `limit ${limit} offset ${offset}`);
         assert.equal(sliced.rows.length, limit);
+        // Sliced, bm25d() is given each phrase's matches counted once, in slices (a COUNT per phrase and slice).
+        assert.ok(seen.spareStatements.some((sql) => /^SELECT COUNT\(\*\) AS n FROM document_fts WHERE document_fts MATCH \? AND rowid BETWEEN/.test(sql)));
+        assert.deepEqual(key(await search(plain, text, f, limit, offset)), key(whole), `bm25(), limit ${limit} offset ${offset}`);
       }
     });
   }

@@ -98,19 +98,20 @@ function rankWhole(q: Queryable, matches: Matches, limit: number, offset: number
   return q.all<Ranked>(`${m.sql} ORDER BY score LIMIT ? OFFSET ?`, [...m.args, limit, offset]);
 }
 
-/** The rows matching each phrase in the whole index, "n0,n1,…": each connection counts its range. */
+/**
+ * The rows matching each phrase in the whole index, "n0,n1,…", counted in the slices as a
+ * search's count is. Only up to half the rowid span: bm25's IDF, log((N - n + 0.5) / (n + 0.5)),
+ * is at or below zero from n = N/2 on and then taken as 1e-6 whatever n is, and N (the indexed
+ * rows) is at most the span. So a phrase in half the index or more ("ka*": 92%) is counted to
+ * there and no further (25 -> 13 ms a slice at 1M), with the same scores.
+ */
 async function countPhrases(conns: Queryable[], ranges: [number, number][], phrases: string[]): Promise<string> {
-  const counts = await Promise.all(
-    conns.map(async (c, i) => {
-      const out: number[] = [];
-      for (const p of phrases) {
-        const r = await c.get<{ n: number }>('SELECT COUNT(*) AS n FROM document_fts WHERE document_fts MATCH ? AND rowid BETWEEN ? AND ?', [p, ...ranges[i]!]);
-        out.push(r?.n ?? 0);
-      }
-      return out;
-    }),
-  );
-  return phrases.map((_, k) => counts.reduce((s, c) => s + c[k]!, 0)).join(',');
+  const half = Math.ceil((ranges.at(-1)![1] - ranges[0]![0] + 1) / 2);
+  const counts: number[] = [];
+  for (const p of phrases) {
+    counts.push(await countIn(conns, ranges, () => ({ sql: 'SELECT document_fts.rowid AS rowid FROM document_fts WHERE document_fts MATCH ?', args: [p] }), half));
+  }
+  return counts.join(',');
 }
 
 async function rankIn(conns: Queryable[], ranges: [number, number][], matches: Matches, limit: number, offset: number, hits?: string): Promise<Ranked[]> {

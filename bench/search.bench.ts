@@ -98,8 +98,6 @@ export async function fillCorpus(db: Database, n: number, batch = n): Promise<nu
 /**
  * Times every bench query through the service (query parse, ranking, snippets, filters, audit)
  * and, as references, the engine's bare match count and bare ranked top 20 without filters.
- */
-/**
  * `reference`: the same service on a second handle of the same database, measured right after
  * each query (the same moment of a shared host); on SQLite, ranking with bm25() instead of bm25d().
  */

@@ -15,9 +15,14 @@ import { removeIfUnreferenced } from './object-guard.js';
 import { eraseCustomerDataInTx } from './subject-rights.service.js';
 import { parseItemCode } from './tracking.service.js';
 import { disposalView, requireDisposal } from './disposal-view.js';
+import { WRITE_BATCH } from './document-records.js';
 
-/** Items executed per transaction: a crash loses at most a batch, and progress is visible between them. */
-const BATCH = 50;
+/**
+ * Items executed per transaction: a crash loses at most a batch, progress is visible between
+ * them, and the write turn every other write and audited read waits for is held for one batch
+ * only (WRITE_BATCH, as the whole-index passes).
+ */
+const BATCH = WRITE_BATCH;
 
 /**
  * Execution of an approved disposal: digital copies destroyed in batches, paper shredded per
@@ -81,6 +86,7 @@ export class DisposalExecution {
       if (batch.length === 0) break;
       after = batch[batch.length - 1].document_id;
       // Counted after the commit: PostgreSQL may run the callback again after a conflict.
+      const began = performance.now();
       const { objects, outcomes } = await this.db.tx(async (q) => {
         const toDelete: string[] = [];
         const outcomes: (keyof typeof summary)[] = [];
@@ -97,7 +103,7 @@ export class DisposalExecution {
       // Objects go after the commit (as in DestructionService.destroy); `delete` is idempotent.
       await removeIfUnreferenced(this.db, this.store, objects);
       summary.objectsRemoved += objects.length;
-      this.logger?.info({ disposalId: id, done, total: start.total }, 'disposal progress');
+      this.logger?.info({ disposalId: id, done, total: start.total, batchMs: Math.round(performance.now() - began) }, 'disposal progress');
     }
     await this.completeIfDone(id, actor);
     return { summary, disposal: await this.get(id) };

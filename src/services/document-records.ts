@@ -47,7 +47,8 @@ export type Decision = Pick<
 /**
  * Changed documents a pass over every document (the daily reclassification, a retention
  * recompute) writes per transaction, each read and decided again inside: writes take turns, and
- * 500 held the turn for 1.3-2.6 s on PostgreSQL under load, 50 for 150-450 ms.
+ * 500 held the turn for 1.3-2.6 s on PostgreSQL under load, 50 for 150-450 ms. A disposal's
+ * execution destroys as many per transaction.
  */
 export const WRITE_BATCH = 20;
 

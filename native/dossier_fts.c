@@ -201,9 +201,6 @@ static void bm25dFunction(
   }
 }
 
-#ifdef _WIN32
-__declspec(dllexport)
-#endif
 int sqlite3_dossierfts_init(sqlite3 *db, char **pzErrMsg, const sqlite3_api_routines *pApi){
   fts5_api *pFts5 = 0;
   sqlite3_stmt *pStmt = 0;

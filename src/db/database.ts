@@ -216,7 +216,7 @@ export class SqliteDatabase implements Database {
       for (let i = 0; i < n; i++) {
         const c = await openConnection(file, sqlite3.OPEN_READONLY);
         await wrap(c).exec('PRAGMA busy_timeout = 10000; PRAGMA query_only = ON;');
-        // Every search connection has it or none has: a search's slices rank with one function.
+        // A search's slices must rank with one function: after a failure no connection uses it.
         if (extension && !fallback) await loadRanking(c, extension).catch((err: Error) => (fallback = `native/build/dossier_fts.so did not load: ${err.message}`));
         out.push(c);
       }

@@ -11,7 +11,7 @@ import type sqlite3 from 'sqlite3';
 export function rankingExtensionPath(): string | null {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 4; i++, dir = path.dirname(dir)) {
-    const file = path.join(dir, 'native', 'build', process.platform === 'win32' ? 'dossier_fts.dll' : 'dossier_fts.so');
+    const file = path.join(dir, 'native', 'build', 'dossier_fts.so');
     if (existsSync(file)) return file;
   }
   return null;

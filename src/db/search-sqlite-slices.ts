@@ -5,9 +5,9 @@ export type Ranked = { rowid: number; score: number };
 /**
  * A statement over a slice's rowid range (inclusive; null: every rowid) selecting `rowid`, and
  * `score` when `ranked`, from document_fts (possibly joined: its rowid is named
- * `document_fts.rowid`), ending in its WHERE clause. `hits`: the rows of the whole index matching
- * each phrase, "n0,n1,…", for a ranking that can be given them (bm25d), else undefined. The range is added to that
- * clause here; a statement may use it too, e.g. to build only its slice of a filter's rowid set.
+ * `document_fts.rowid`), ending in its WHERE clause. The range is added to that clause here; a
+ * statement may use it too, e.g. to build only its slice of a filter's rowid set. `hits`: the
+ * rows of the whole index matching each phrase, "n0,n1,…", for a ranking that takes them (bm25d).
  */
 export type Matches = (range: [number, number] | null, ranked: boolean, hits?: string) => { sql: string; args: unknown[] };
 

@@ -311,6 +311,13 @@ export const retentionRepository = {
     );
   },
 
+  /** Blanks the answers read from the replies to these letters; the letters themselves stay. */
+  async eraseLetterAnswers(q: Queryable, barcodes: string[]): Promise<number> {
+    if (barcodes.length === 0) return 0;
+    const r = await q.run(`UPDATE mailing_letters SET answer = NULL WHERE answer IS NOT NULL AND barcode IN (${barcodes.map(() => '?').join(', ')})`, barcodes);
+    return r.changes;
+  },
+
   /** Removes what Dossierlink holds about a customer beyond documents: status variables and learned letterhead phrases. */
   async eraseCustomerExtras(q: Queryable, customerId: string): Promise<{ statusVariables: number; statusHistory: number; aliases: number }> {
     const history = await q.run('DELETE FROM status_history WHERE customer_id = ?', [customerId]);
@@ -329,6 +336,12 @@ export const retentionRepository = {
 
   setRestricted(q: Queryable, customerId: string, restricted: boolean, at: string) {
     return q.run('UPDATE customers SET restricted = ?, updated_at = ? WHERE id = ?', [restricted ? 1 : 0, at, customerId]);
+  },
+
+  heldDocumentIds(q: Queryable, customerId: string) {
+    return q
+      .all<{ id: string; on_hold: number }>(`SELECT d.id, ${HOLD} FROM documents d WHERE d.customer_id = ? AND d.destroyed_at IS NULL`, [customerId])
+      .then((r) => r.filter((x) => Number(x.on_hold) === 1).map((x) => x.id));
   },
 
   liveDocumentIds(q: Queryable, customerId: string) {

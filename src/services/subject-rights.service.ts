@@ -52,6 +52,15 @@ export async function eraseCustomerDataInTx(
   const pages = await couponPagesForErasure(q, customerId, reviews.held);
   const reviewObjects = await destroyCouponReviewsInTx(q, audit, reviews.remove, { actorId: actor.id, customerId, reason: `erasure ${disposalId}` });
   const pagesErased = await eraseCouponPagesInTx(q, audit, pages.remove, { actorId: actor.id, customerId, reason: `erasure ${disposalId}`, now });
+  // The answers read from the customer's replies (merged numbers included) go as the status
+  // variables they set did, unless the reply-coupon document they came with is kept; a document of
+  // this disposal placed on hold since its approval is kept too (its item is skipped).
+  const keptDocs = new Set([...kept, ...(await retentionRepository.heldDocumentIds(q, customerId))]);
+  const answered = (await retentionRepository.lettersForCustomer(q, customerId)).filter((l) => l.answer !== null);
+  const letterAnswersErased = await retentionRepository.eraseLetterAnswers(
+    q,
+    answered.filter((l) => !(l.reply_document_id && keptDocs.has(l.reply_document_id))).map((l) => l.barcode),
+  );
   // Held review items and page readings name the customer as kept documents do: the record stays, restricted.
   const keepRecord = kept.length > 0 || reviews.held.length > 0 || pages.held.length > 0;
   if (!keepRecord) await retentionRepository.pseudonymiseCustomer(q, customerId, now);
@@ -73,6 +82,7 @@ export async function eraseCustomerDataInTx(
       couponReviewsHeld: reviews.held.map((h) => ({ id: h.review.id, holds: h.holds })),
       couponPagesErased: pagesErased,
       couponPagesHeld: heldPagesByBatch(pages.held),
+      letterAnswersErased,
     },
   });
   return { objects, reviewObjects, couponReviews: { removed: reviews.remove.length, held: reviews.held.length }, couponPages: { erased: pagesErased, held: pages.held.length } };
@@ -179,10 +189,20 @@ export class SubjectRightsService {
       kept || heldRefs
         ? { code: 'customer_record_kept', what: 'customer record (name, contact data)', count: 1, action: 'keep', basis: 'GDPR art. 17(3)(b)/(e), as the kept documents', why: `${kept} kept document(s)${reviews.held.length ? ` and ${reviews.held.length} held coupon review item(s)` : ''}${pages.held.length ? ` and ${pages.held.length} held coupon page reading(s)` : ''} refer to it; processing is restricted to storage (art. 18) until they go` }
         : { code: 'customer_record_pseudonymised', what: 'customer record (name, contact data)', count: 1, action: 'remove', basis: null, why: 'pseudonymised (the number stays for tombstones and the audit log); erase it in the CRM too, which is leading, or the next sync restores it' },
-      { code: 'letters', what: 'letters mailed and replies', count: letters.length, action: 'keep', basis: null, why: 'not removed by Dossierlink yet (mailing records); remove or anonymise them by hand if no obligation applies' },
+      { code: 'letters', what: 'letters mailed (barcode, mailing, sent and replied dates)', count: letters.length, action: 'keep', basis: null, why: "the mailing's record of what was sent, for its counts; it names the customer by number only, pseudonymised with the customer record" },
       { code: 'audit_log', what: 'audit log events about the customer', count: null, action: 'keep', basis: 'GDPR art. 5(2) accountability; art. 17(3)(b)/(e)', why: 'the tamper-evident log proves lawful processing; it holds identifiers, no document content' },
       { code: 'tombstones', what: 'tombstones of destroyed documents', count: null, action: 'keep', basis: 'GDPR art. 5(2) accountability', why: 'proof of destruction: id, type, dates and schedule, no content' },
     ];
+    // As eraseLetterAnswers: an answer goes unless the reply-coupon document it came with is kept.
+    const keptDocs = new Set(items.filter((i) => i.action === 'keep').map((i) => i.documentId));
+    const answers = letters.filter((l) => l.answer !== null);
+    const answersKept = answers.filter((l) => l.reply_document_id && keptDocs.has(l.reply_document_id));
+    if (answers.length > answersKept.length) {
+      others.push({ code: 'letter_answers', what: 'answers read from the replies to letters mailed', count: answers.length - answersKept.length, action: 'remove', basis: null, why: 'no legal obligation to keep them, as the status variables they set' });
+    }
+    if (answersKept.length) {
+      others.push({ code: 'letter_answers_kept', what: 'answers read from the replies to letters mailed', count: answersKept.length, action: 'keep', basis: 'as the reply-coupon document(s) they came with', why: `kept with reply-coupon document(s) ${answersKept.map((l) => l.reply_document_id).join(', ')}` });
+    }
     if (reviews.remove.length) {
       others.push({ code: 'coupon_reviews', what: 'coupon review items (scanned reply coupons that needed a person, open or resolved)', count: reviews.remove.length, action: 'remove', basis: null, why: 'no legal obligation to keep them: a reply recorded from one is kept as its reply-coupon document, under that document\'s own retention' });
     }

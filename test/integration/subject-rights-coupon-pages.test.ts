@@ -34,6 +34,8 @@ describe('subject rights over coupon page readings', () => {
   const [A, B, C, D, E] = ['KL-000501', 'KL-000502', 'KL-000503', 'KL-000504', 'KL-000505'];
   let letters: Letter[];
   let batchId: string;
+  const letterRow = (customerId: string) =>
+    t.dl.db.get<{ barcode: string; answer: string | null; replied_at: string | null }>('SELECT barcode, answer, replied_at FROM mailing_letters WHERE customer_id = ?', [customerId]);
   const pageRows = () => t.dl.db.all<CouponPageRow>('SELECT * FROM coupon_pages WHERE batch_id = ? ORDER BY page_no', [batchId]);
   const exportOf = async (id: string) => unzip(Buffer.from(await (await t.api('GET', `/api/customers/${id}/subject-access.zip?lang=en`, { as: 'compliance' })).arrayBuffer()));
   const pagesIn = (files: Map<string, Buffer>) => (JSON.parse(files.get('coupon-pages.json')!.toString()) as PageExport[]).map((p) => p.pageNo);
@@ -118,14 +120,32 @@ describe('subject rights over coupon page readings', () => {
 
   it("given an erasure when executed then the customer's page readings are blanked, audited, another customer's stay, and the batch view still lists every page", async () => {
     const before = await pageRows();
+    // A reply coupon is consent evidence, kept until a year after consent is withdrawn: the answer
+    // read from it is kept with it.
+    const consenting = await json<Erasure>(await t.api('POST', `/api/customers/${A}/erasure`, { as: 'compliance', json: { dryRun: true, reason: 'Request by letter' } }));
+    const keptAnswers = consenting.other.find((o) => o.code === 'letter_answers_kept');
+    assert.deepEqual([keptAnswers?.count, keptAnswers?.action, consenting.other.some((o) => o.code === 'letter_answers')], [1, 'keep', false]);
+    // A withdrew consent long ago: its reply coupons may go, and the answer with them.
+    await json(await t.api('PUT', `/api/customers/${A}`, { as: 'crm', json: { name: `Klant ${A}`, address: 'Dorpsstraat 1', postcode: '9711 AA', city: 'Groningen', attributes: { consentWithdrawnOn: '2024-06-01' } } }));
     const dry = await json<Erasure>(await t.api('POST', `/api/customers/${A}/erasure`, { as: 'compliance', json: { dryRun: true, reason: 'Request by letter' } }));
     assert.deepEqual(dry.couponPages, { remove: 4, keep: 0 });
     const listed = dry.other.find((o) => o.code === 'coupon_pages');
     assert.deepEqual([listed?.count, listed?.action], [4, 'remove']);
     assert.deepEqual(await pageRows(), before, 'a dry run changes nothing');
+    // The answer read from A's reply goes with it (its reply-coupon document is erased too); the letter stays.
+    const answers = dry.other.find((o) => o.code === 'letter_answers');
+    assert.deepEqual([answers?.count, answers?.action], [1, 'remove']);
+    assert.equal(dry.other.find((o) => o.code === 'letters')?.action, 'keep');
+    assert.equal((await letterRow(A))?.answer, 'yes', 'a dry run keeps the answer');
+    const otherLetters = await t.dl.db.all("SELECT * FROM mailing_letters WHERE customer_id <> ? AND customer_id <> ? ORDER BY barcode", [A, C]);
 
     const { erased } = await erase(A);
     assert.equal(erased, 4);
+    const letter = await letterRow(A);
+    assert.deepEqual([letter?.answer, letter?.barcode, Boolean(letter?.replied_at)], [null, letters.find((l) => l.customerId === A)!.barcode, true], "A's letter stays, without the answer");
+    assert.deepEqual(await t.dl.db.all("SELECT * FROM mailing_letters WHERE customer_id <> ? AND customer_id <> ? ORDER BY barcode", [A, C]), otherLetters, "other customers' letters are untouched");
+    const erasedEvent = (await t.dl.services.audit.query({ customerId: A, action: 'customer.erase' }, 5))[0]!;
+    assert.equal(erasedEvent.details.letterAnswersErased, 1);
     const after = await pageRows();
     for (const n of [1, 2, 3, 6]) {
       const r = after[n - 1]!;

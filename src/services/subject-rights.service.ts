@@ -23,6 +23,17 @@ import type { DisposalService } from './disposal.service.js';
 import { SubjectAccessExport } from './subject-access-export.service.js';
 
 /**
+ * The rule for the answers read from a customer's replies on the letters mailed to them: each goes
+ * as the status variables it set do, unless the reply-coupon document it came with is in `kept`.
+ * One rule for the erasure report and its execution.
+ */
+function letterAnswers<L extends { answer: string | null; reply_document_id: string | null }>(letters: L[], kept: Set<string>): { erase: L[]; keep: L[] } {
+  const answered = letters.filter((l) => l.answer !== null);
+  const keptWith = (l: L) => Boolean(l.reply_document_id && kept.has(l.reply_document_id));
+  return { erase: answered.filter((l) => !keptWith(l)), keep: answered.filter(keptWith) };
+}
+
+/**
  * Erasure's part beyond documents, run when an erasure disposal is executed (after four eyes):
  * status variables, learned letterhead phrases and coupon review items (unless a legal hold keeps
  * them) go; the customer record is pseudonymised when no kept document refers to it, else
@@ -52,15 +63,11 @@ export async function eraseCustomerDataInTx(
   const pages = await couponPagesForErasure(q, customerId, reviews.held);
   const reviewObjects = await destroyCouponReviewsInTx(q, audit, reviews.remove, { actorId: actor.id, customerId, reason: `erasure ${disposalId}` });
   const pagesErased = await eraseCouponPagesInTx(q, audit, pages.remove, { actorId: actor.id, customerId, reason: `erasure ${disposalId}`, now });
-  // The answers read from the customer's replies (merged numbers included) go as the status
-  // variables they set did, unless the reply-coupon document they came with is kept; a document of
-  // this disposal placed on hold since its approval is kept too (its item is skipped).
+  // Reply answers (merged numbers included): a document of this disposal placed on hold since its
+  // approval is kept too (its item is skipped).
   const keptDocs = new Set([...kept, ...(await retentionRepository.heldDocumentIds(q, customerId))]);
-  const answered = (await retentionRepository.lettersForCustomer(q, customerId)).filter((l) => l.answer !== null);
-  const letterAnswersErased = await retentionRepository.eraseLetterAnswers(
-    q,
-    answered.filter((l) => !(l.reply_document_id && keptDocs.has(l.reply_document_id))).map((l) => l.barcode),
-  );
+  const answers = letterAnswers(await retentionRepository.lettersForCustomer(q, customerId), keptDocs);
+  const letterAnswersErased = await retentionRepository.eraseLetterAnswers(q, answers.erase.map((l) => l.barcode));
   // Held review items and page readings name the customer as kept documents do: the record stays, restricted.
   const keepRecord = kept.length > 0 || reviews.held.length > 0 || pages.held.length > 0;
   if (!keepRecord) await retentionRepository.pseudonymiseCustomer(q, customerId, now);
@@ -193,15 +200,12 @@ export class SubjectRightsService {
       { code: 'audit_log', what: 'audit log events about the customer', count: null, action: 'keep', basis: 'GDPR art. 5(2) accountability; art. 17(3)(b)/(e)', why: 'the tamper-evident log proves lawful processing; it holds identifiers, no document content' },
       { code: 'tombstones', what: 'tombstones of destroyed documents', count: null, action: 'keep', basis: 'GDPR art. 5(2) accountability', why: 'proof of destruction: id, type, dates and schedule, no content' },
     ];
-    // As eraseLetterAnswers: an answer goes unless the reply-coupon document it came with is kept.
-    const keptDocs = new Set(items.filter((i) => i.action === 'keep').map((i) => i.documentId));
-    const answers = letters.filter((l) => l.answer !== null);
-    const answersKept = answers.filter((l) => l.reply_document_id && keptDocs.has(l.reply_document_id));
-    if (answers.length > answersKept.length) {
-      others.push({ code: 'letter_answers', what: 'answers read from the replies to letters mailed', count: answers.length - answersKept.length, action: 'remove', basis: null, why: 'no legal obligation to keep them, as the status variables they set' });
+    const answers = letterAnswers(letters, new Set(items.filter((i) => i.action === 'keep').map((i) => i.documentId)));
+    if (answers.erase.length) {
+      others.push({ code: 'letter_answers', what: 'answers read from the replies to letters mailed', count: answers.erase.length, action: 'remove', basis: null, why: 'no legal obligation to keep them, as the status variables they set' });
     }
-    if (answersKept.length) {
-      others.push({ code: 'letter_answers_kept', what: 'answers read from the replies to letters mailed', count: answersKept.length, action: 'keep', basis: 'as the reply-coupon document(s) they came with', why: `kept with reply-coupon document(s) ${answersKept.map((l) => l.reply_document_id).join(', ')}` });
+    if (answers.keep.length) {
+      others.push({ code: 'letter_answers_kept', what: 'answers read from the replies to letters mailed', count: answers.keep.length, action: 'keep', basis: 'as the reply-coupon document(s) they came with', why: `kept with reply-coupon document(s) ${answers.keep.map((l) => l.reply_document_id).join(', ')}` });
     }
     if (reviews.remove.length) {
       others.push({ code: 'coupon_reviews', what: 'coupon review items (scanned reply coupons that needed a person, open or resolved)', count: reviews.remove.length, action: 'remove', basis: null, why: 'no legal obligation to keep them: a reply recorded from one is kept as its reply-coupon document, under that document\'s own retention' });

@@ -15,7 +15,12 @@
 **  - each phrase's hits are read per phrase (see bm25dFunction);
 **  - the rows matching each phrase (its IDF) may be given (the third argument, "n0,n1,..." in
 **    FTS5's phrase order) by a caller that counted them once for several statements; NULL
-**    counts them here, as bm25 does.
+**    counts them here, as bm25 does. A count given as "*" says "at least half the rows": bm25
+**    then takes the phrase's IDF as 1e-6 whatever the count, so none is needed;
+**  - bm25d_scored() (SQL) gives the rows bm25d scored on this connection since its last call,
+**    and starts again from 0: a caller that said "*" checks with it that the rows its query
+**    matched were at least half of them (every row a query matches holds each of its required
+**    phrases), without a walk of its own.
 ** The column weights follow, as bm25's arguments.
 **
 ** Loaded into the search connections by src/db/fts-ranking.ts when built (scripts/build-native.mjs,
@@ -27,6 +32,15 @@ SQLITE_EXTENSION_INIT1
 #include <string.h>
 
 #define LARGEST_INT64 ((sqlite3_int64)(((sqlite3_uint64)1 << 63) - 1))
+
+/* Per connection: the rows bm25d scored since bm25d_scored() was last called. A row is counted
+** once however often the query asks for its score (rows come in rowid order in one statement). */
+typedef struct Scored Scored;
+struct Scored {
+  sqlite3_int64 nRow;
+  sqlite3_int64 iLast;  /* rowid last counted */
+  int bAny;             /* iLast is set */
+};
 
 typedef struct Bm25Data Bm25Data;
 struct Bm25Data {
@@ -42,11 +56,16 @@ static int countCb(const Fts5ExtensionApi *pApi, Fts5Context *pFts, void *pUserD
   return SQLITE_OK;
 }
 
-/* Phrase i's count from "n0,n1,...", the rows matching each phrase counted by the caller.
-** SQLITE_ERROR unless it holds one count per phrase. */
+/* Phrase i's count from "n0,n1,...", the rows matching each phrase counted by the caller, or -1
+** for "*" (at least half the rows). SQLITE_ERROR unless it holds one count per phrase. */
 static int givenHits(const unsigned char *z, int nPhrase, int i, sqlite3_int64 *pnHit){
   int k = 0;
   while( z && k<i ){ if( *z==0 ) return SQLITE_ERROR; if( *z++==',' ) k++; }
+  if( z && *z=='*' ){
+    *pnHit = -1;
+    z++;
+    return ((i==nPhrase-1) ? *z!=0 : *z!=',') ? SQLITE_ERROR : SQLITE_OK;
+  }
   if( z==0 || *z<'0' || *z>'9' ) return SQLITE_ERROR;
   *pnHit = 0;
   while( *z>='0' && *z<='9' ){
@@ -88,7 +107,8 @@ static int bm25GetData(const Fts5ExtensionApi *pApi, Fts5Context *pFts, const un
       sqlite3_int64 nHit = 0;
       rc = zHits ? givenHits(zHits, nPhrase, i, &nHit) : pApi->xQueryPhrase(pFts, i, (void*)&nHit, countCb);
       if( rc==SQLITE_OK ){
-        double idf = log( (nRow - nHit + 0.5) / (nHit + 0.5) );
+        /* "*": in at least half the rows, where bm25's idf below is at or under 0. */
+        double idf = nHit<0 ? 0.0 : log( (nRow - nHit + 0.5) / (nHit + 0.5) );
         if( idf<=0.0 ) idf = 1e-6;
         p->aIDF[i] = idf;
       }
@@ -195,10 +215,25 @@ static void bm25dFunction(
           ( aFreq[i] + k1 * (1 - b + b * D / pData->avgdl) )
       );
     }
+    Scored *pScored = (Scored*)pApi->xUserData(pFts);
+    sqlite3_int64 iRowid = pApi->xRowid(pFts);
+    if( !pScored->bAny || pScored->iLast!=iRowid ){
+      pScored->nRow++;
+      pScored->iLast = iRowid;
+      pScored->bAny = 1;
+    }
     sqlite3_result_double(pCtx, -1.0 * score);
   }else{
     sqlite3_result_error_code(pCtx, rc);
   }
+}
+
+/* bm25d_scored(): the rows bm25d scored on this connection since the last call. */
+static void scoredFunction(sqlite3_context *pCtx, int nVal, sqlite3_value **apVal){
+  Scored *p = (Scored*)sqlite3_user_data(pCtx);
+  (void)nVal; (void)apVal;
+  sqlite3_result_int64(pCtx, p->nRow);
+  memset(p, 0, sizeof(*p));
 }
 
 int sqlite3_dossierfts_init(sqlite3 *db, char **pzErrMsg, const sqlite3_api_routines *pApi){
@@ -216,6 +251,17 @@ int sqlite3_dossierfts_init(sqlite3 *db, char **pzErrMsg, const sqlite3_api_rout
     *pzErrMsg = sqlite3_mprintf("bm25d needs FTS5 (fts5_api version 2 or later)");
     return SQLITE_ERROR;
   }
-  if( rc==SQLITE_OK ) rc = pFts5->xCreateFunction(pFts5, "bm25d", 0, bm25dFunction, 0);
+  if( rc==SQLITE_OK ){
+    Scored *pScored = (Scored*)sqlite3_malloc(sizeof(Scored));
+    if( pScored==0 ) return SQLITE_NOMEM;
+    memset(pScored, 0, sizeof(*pScored));
+    /* Freed with the connection, by FTS5, after every statement that could use it. */
+    rc = sqlite3_create_function_v2(db, "bm25d_scored", 0, SQLITE_UTF8|SQLITE_DIRECTONLY, pScored, scoredFunction, 0, 0, 0);
+    if( rc==SQLITE_OK ){
+      rc = pFts5->xCreateFunction(pFts5, "bm25d", pScored, bm25dFunction, sqlite3_free);
+    }else{
+      sqlite3_free(pScored);
+    }
+  }
   return rc;
 }

@@ -28,3 +28,15 @@ export function toFts5Match(query: SearchQuery): string {
 export function fts5Phrases(query: SearchQuery): string[] {
   return [...query.all.flat(), ...query.none].map(term);
 }
+
+/**
+ * Whether each phrase of toFts5Match's expression that is not excluded is in every row it
+ * matches (no OR group), so the query matches at most as many rows as any of them. An excluded
+ * phrase is in none of those rows, so its own count changes no score.
+ *
+ *     requiredPhrases(parseQuery('offerte totaal -verlopen')) // true
+ *     requiredPhrases(parseQuery('offerte OR factuur'))       // false
+ */
+export function requiredPhrases(query: SearchQuery): boolean {
+  return query.all.every((g) => g.length === 1);
+}

@@ -1,7 +1,7 @@
 import type { SearchQuery } from '../domain/search-query.js';
 import type { Queryable } from './database.js';
 import { RESTRICTED_DOCUMENT_ROWIDS } from './restriction.repository.js';
-import { fts5Phrases, toFts5Match } from './search-fts5.js';
+import { fts5Phrases, requiredPhrases, toFts5Match } from './search-fts5.js';
 import { countAndRank, type Matches } from './search-sqlite-slices.js';
 import { MARK_CLOSE, MARK_OPEN, TOTAL_CAP, type SearchFilters, type SearchIndex, type SearchRow } from './search-index.js';
 
@@ -117,7 +117,7 @@ export const sqliteSearchIndex: SearchIndex = {
           : { sql: `SELECT ${cols} FROM ${from} WHERE document_fts MATCH ?${hide}`, args: [...args, match] };
       };
       // Counted, and past the cap ranked (bm25 for every match), in slices across idle connections.
-      ({ n, top } = await countAndRank(q, matches, TOTAL_CAP + 1, limit, offset, q.bm25d ? fts5Phrases(query) : undefined));
+      ({ n, top } = await countAndRank(q, matches, TOTAL_CAP + 1, limit, offset, q.bm25d ? { each: fts5Phrases(query), required: requiredPhrases(query) } : undefined));
     }
     const total = Math.min(n, TOTAL_CAP);
     if (top.length === 0) return { total, totalCapped: n > TOTAL_CAP, rows: [] };

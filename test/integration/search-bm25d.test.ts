@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { Database, type Params, type SqliteDatabase } from '../../src/db/database.js';
 import { migrate } from '../../src/db/migrate.js';
 import { searchRepository } from '../../src/db/search.repository.js';
-import { fts5Phrases, toFts5Match } from '../../src/db/search-fts5.js';
+import { fts5Phrases, requiredPhrases, toFts5Match } from '../../src/db/search-fts5.js';
 import { parseQuery } from '../../src/domain/search-query.js';
 import { fillSearchIndex } from '../helpers/search-corpus.js';
 
@@ -83,9 +83,58 @@ describe('bm25d(): FTS5 bm25 with the row length read by the query (native/dossi
     });
   }
 
+  it('given "*" for each phrase of a query whose required phrases are in half the rows or more when every match is scored then each score is bm25()\'s', async () => {
+    const [{ n: rows }] = await read<{ n: number }>('SELECT COUNT(*) AS n FROM document_fts');
+    const count = async (p: string) => (await read<{ n: number }>('SELECT COUNT(*) AS n FROM document_fts WHERE document_fts MATCH ?', [p]))[0]!.n;
+    const guessed: string[] = [];
+    // An excluded phrase is in no matching row: its count changes no score, however few its rows.
+    for (const text of [...queries, 'de -zeldzaam', 'zeldzaam']) {
+      const query = parseQuery(text);
+      const required = fts5Phrases({ all: query.all, none: [] });
+      const half = requiredPhrases(query) && (await Promise.all(required.map(count))).every((k) => k * 2 >= rows);
+      const stars = fts5Phrases(query).map(() => '*').join(',');
+      const scored = await read<{ rowid: number; ref: number; star: number }>(
+        `SELECT document_fts.rowid AS rowid, bm25(document_fts, 3.0, 1.0) AS ref, bm25d(document_fts, ds.sz, ?, 3.0, 1.0) AS star
+         FROM ${JOIN} WHERE document_fts MATCH ? ORDER BY document_fts.rowid`,
+        [stars, toFts5Match(query)],
+      );
+      if (half) {
+        guessed.push(text);
+        for (const r of scored) assert.equal(r.star, r.ref, `${text}: rowid ${r.rowid}`);
+      } else if (text === 'zeldzaam') {
+        // In few rows its IDF is well above bm25's floor: "*" is not ignored.
+        assert.ok(scored.every((r) => r.star > r.ref), text);
+      }
+    }
+    assert.deepEqual(guessed, ['de', 'factuur', 'de -factuur', 'de -zeldzaam'], 'the queries this tests');
+  });
+
+  it('given rows scored by bm25d() when bm25d_scored() is asked then it gives how many, once each however often a row is scored, and starts again from 0', async () => {
+    // Read on one connection, each statement after the other (as a search's slice does).
+    const counted = await db.interruptible(async (q) => {
+      await q.get('SELECT bm25d_scored() AS n');
+      const [{ n: matches }] = await q.all<{ n: number }>("SELECT COUNT(*) AS n FROM document_fts WHERE document_fts MATCH 'factuur'");
+      await q.all(
+        `SELECT document_fts.rowid AS rowid, bm25d(document_fts, ds.sz, NULL, 3.0, 1.0) AS s, bm25d(document_fts, ds.sz, NULL, 1.0, 1.0) AS t
+         FROM ${JOIN} WHERE document_fts MATCH 'factuur' ORDER BY s LIMIT 5`,
+      );
+      const first = (await q.get<{ n: number }>('SELECT bm25d_scored() AS n'))!.n;
+      const again = (await q.get<{ n: number }>('SELECT bm25d_scored() AS n'))!.n;
+      await q.all(`SELECT bm25d(document_fts, ds.sz, NULL) AS s FROM ${JOIN} WHERE document_fts MATCH 'uniek' AND document_fts.rowid < 30`);
+      const few = (await q.get<{ n: number }>('SELECT bm25d_scored() AS n'))!.n;
+      const [{ n: fewMatches }] = await q.all<{ n: number }>("SELECT COUNT(*) AS n FROM document_fts WHERE document_fts MATCH 'uniek' AND rowid < 30");
+      return { matches, first, again, few, fewMatches };
+    }, { timeoutMs: 20_000 });
+    assert.ok(counted.matches > 100 && counted.fewMatches > 5);
+    assert.deepEqual(counted, { matches: counted.matches, first: counted.matches, again: 0, few: counted.fewMatches, fewMatches: counted.fewMatches });
+  });
+
   it('given phrase counts that are not one number per phrase when ranking then it fails with a clear error', async () => {
     const match = toFts5Match(parseQuery('offerte OR totaal'));
-    for (const hits of ['12', '1,2,3', '1,', 'x,2', '', ',1']) {
+    for (const hits of ['*,*', '*,7', '7,*']) {
+      assert.ok((await read(`SELECT bm25d(document_fts, ds.sz, ?, 3.0, 1.0) AS s FROM ${JOIN} WHERE document_fts MATCH ?`, [hits, match])).length > 0, hits);
+    }
+    for (const hits of ['12', '1,2,3', '1,', 'x,2', '', ',1', '*', '**,1', '*1,2', '1*,2', '*,', '*,*,*']) {
       await assert.rejects(
         read(`SELECT bm25d(document_fts, ds.sz, ?, 3.0, 1.0) AS s FROM ${JOIN} WHERE document_fts MATCH ?`, [hits, match]),
         /bm25d: the phrase counts are not one number per phrase/,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { toFts5Match } from '../../src/db/search-fts5.js';
+import { fts5Phrases, requiredPhrases, toFts5Match } from '../../src/db/search-fts5.js';
 import { QueryError, parseQuery } from '../../src/domain/search-query.js';
 
 /** The tree compiled for SQLite, whose FTS5 form these tests have pinned since the first version. */
@@ -49,6 +49,20 @@ describe(parseQuery.name, () => {
   ] as const) {
     it(`given the malformed query ${JSON.stringify(q.slice(0, 12))} when compiled then a QueryError explains it`, () => {
       assert.throws(() => compileQuery(q), (e: Error) => e instanceof QueryError && msg.test(e.message));
+    });
+  }
+});
+
+describe(requiredPhrases.name, () => {
+  for (const [q, phrases, required] of [
+    ['offerte totaal', ['"offerte"', '"totaal"'], true],
+    ['"factuur datum" ka* -verlopen', ['"factuur datum"', '"ka"*', '"verlopen"'], true],
+    ['offerte OR factuur', ['"offerte"', '"factuur"'], false],
+    ['de (klant OR datum)', ['"de"', '"klant"', '"datum"'], false],
+  ] as const) {
+    it(`given ${JSON.stringify(q)} when its phrases are listed then each is one in FTS5's order, and ${required ? 'each not excluded is in every match' : 'an OR group makes none required'}`, () => {
+      assert.deepEqual(fts5Phrases(parseQuery(q)), phrases);
+      assert.equal(requiredPhrases(parseQuery(q)), required);
     });
   }
 });

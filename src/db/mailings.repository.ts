@@ -50,7 +50,18 @@ export type BatchRow = {
   created_at: string;
   finished_at: string | null;
 };
-export type BatchFileRow = { batch_id: string; file_no: number; sha256: string; mime: string; name: string | null; size: number; page_count: number };
+export type BatchFileRow = {
+  batch_id: string;
+  file_no: number;
+  /** The file as kept: the upload, or once pages were erased from it its redacted copy. */
+  sha256: string;
+  mime: string;
+  name: string | null;
+  size: number;
+  page_count: number;
+  /** The upload's hash once it was replaced by a redacted copy (migration 022), so it is still refused as a duplicate. */
+  original_sha256?: string | null;
+};
 export type CouponPageRow = {
   batch_id: string;
   page_no: number;
@@ -64,6 +75,8 @@ export type CouponPageRow = {
   outcome: 'received' | 'duplicate' | 'unknown' | 'unreadable' | 'invalid' | 'separator' | 'attached' | 'restricted' | null;
   /** Set when an erasure (GDPR art. 17) blanked the page's readings: code, answer and ticks are NULL. */
   erased_at: string | null;
+  /** Set when the erased page was replaced by a placeholder in the batch's stored file (migration 022). */
+  redacted_at?: string | null;
 };
 /** `restricted`: a coupon held because its customer's processing is restricted (GDPR art. 18). */
 export type ReviewReason = 'unreadable' | 'unknown' | 'duplicate' | 'invalid' | 'multiple' | 'restricted';
@@ -258,9 +271,46 @@ export const mailingsRepository = {
     return q.all<BatchFileRow>('SELECT * FROM coupon_batch_files WHERE batch_id = ? ORDER BY file_no', [id]);
   },
 
-  /** The earlier batch a file with these bytes came in with, if any. */
+  /** The earlier batch a file with these bytes came in with, if any (also when its pages were erased from it since). */
   batchWithFile(q: Queryable, sha256: string) {
-    return q.get<{ batch_id: string }>('SELECT batch_id FROM coupon_batch_files WHERE sha256 = ? LIMIT 1', [sha256]);
+    return q.get<{ batch_id: string }>('SELECT batch_id FROM coupon_batch_files WHERE sha256 = ? OR original_sha256 = ? LIMIT 1', [sha256, sha256]);
+  },
+
+  /** Batch files holding erased pages that are still in the stored file. */
+  filesToRedact(q: Queryable) {
+    return q.all<{ batch_id: string; file_no: number }>(
+      'SELECT DISTINCT batch_id, file_no FROM coupon_pages WHERE erased_at IS NOT NULL AND redacted_at IS NULL ORDER BY batch_id, file_no',
+    );
+  },
+
+  batchFile(q: Queryable, batchId: string, fileNo: number) {
+    return q.get<BatchFileRow>('SELECT * FROM coupon_batch_files WHERE batch_id = ? AND file_no = ?', [batchId, fileNo]);
+  },
+
+  /** The erased pages of one batch file (1-based within the file), redacted from it or not yet. */
+  async erasedFilePages(q: Queryable, batchId: string, fileNo: number): Promise<number[]> {
+    const rows = await q.all<{ file_page: number }>(
+      'SELECT file_page FROM coupon_pages WHERE batch_id = ? AND file_no = ? AND erased_at IS NOT NULL ORDER BY file_page',
+      [batchId, fileNo],
+    );
+    return rows.map((r) => r.file_page);
+  },
+
+  /**
+   * Points a batch file at its redacted copy, if it is still `expected` (else nothing changes and
+   * false is returned: another run replaced it first), and marks those pages redacted.
+   */
+  async replaceBatchFile(q: Queryable, f: { batchId: string; fileNo: number; expected: string; sha256: string; mime: string; size: number; pages: number[]; now: string }): Promise<boolean> {
+    const r = await q.run(
+      `UPDATE coupon_batch_files SET original_sha256 = COALESCE(original_sha256, sha256), sha256 = ?, mime = ?, size = ?
+       WHERE batch_id = ? AND file_no = ? AND sha256 = ?`,
+      [f.sha256, f.mime, f.size, f.batchId, f.fileNo, f.expected],
+    );
+    if (r.changes === 0) return false;
+    for (const page of f.pages) {
+      await q.run('UPDATE coupon_pages SET redacted_at = ? WHERE batch_id = ? AND file_no = ? AND file_page = ? AND erased_at IS NOT NULL AND redacted_at IS NULL', [f.now, f.batchId, f.fileNo, page]);
+    }
+    return true;
   },
 
   async setBatchStatus(q: Queryable, id: string, status: BatchRow['status'], extra: { summary?: string; finishedAt?: string } = {}): Promise<void> {

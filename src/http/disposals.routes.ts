@@ -191,6 +191,9 @@ export function disposalRoutes(deps: { disposals: DisposalService; restriction?:
             objectsRemoved: z.number(),
             couponReviewsRemoved: z.number().describe("an erasure's first run: the customer's coupon review items removed (their objects are in objectsRemoved)"),
             couponPagesErased: z.number().describe("an erasure's first run: the customer's coupon pages whose readings (code, answer, ticks) were blanked"),
+            couponBatchFilesRedacted: z
+              .number()
+              .describe('an erasure: stored scans of returned stacks whose erased pages were replaced by placeholder pages (the uploads replaced are in objectsRemoved once nothing else keeps them)'),
           }),
           disposal: DisposalSchema,
         }),

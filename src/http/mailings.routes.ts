@@ -86,6 +86,19 @@ const Batch = z.object({
       })
       .passthrough(),
   ),
+  files: z
+    .array(
+      z
+        .object({
+          fileNo: z.number(),
+          name: z.string().nullable(),
+          mime: z.string(),
+          pages: z.number(),
+          redacted: z.boolean().describe("true once an erasure replaced pages of this file by placeholder pages in the file as kept (the upload's bytes are gone; the same upload is still refused as a duplicate)"),
+        })
+        .passthrough(),
+    )
+    .optional(),
   reviews: z.array(z.object({ id: z.string(), pages: z.array(z.number()), reason: z.string(), status: z.string() })),
 }).passthrough();
 

@@ -130,7 +130,8 @@ export class CouponBatches {
       progress: job?.progress ?? null,
       job: job ? { id: job.id, status: job.status, attempts: job.attempts, lastError: job.lastError } : null,
       summary: JSON.parse(b.summary) as Record<string, number>,
-      files: files.map((f) => ({ fileNo: f.file_no, name: f.name, mime: f.mime, pages: f.page_count })),
+      // `redacted`: erased pages were replaced by placeholders in the file as kept (GDPR art. 17).
+      files: files.map((f) => ({ fileNo: f.file_no, name: f.name, mime: f.mime, pages: f.page_count, redacted: Boolean(f.original_sha256) })),
       pages: pages.map((p) => ({
         pageNo: p.page_no,
         fileNo: p.file_no,

@@ -8,6 +8,7 @@ import { effectiveEnd, executionStep, isComplete, retentionEnded } from '../doma
 import type { Principal } from '../domain/roles.js';
 import { AppError, Conflict, Invalid, NotFound } from '../errors.js';
 import type { AuditService } from './audit.service.js';
+import { redactErasedBatchPages } from './coupon-batch-redaction.js';
 import { nowIso, today, type Clock } from './clock.js';
 import type { DestructionService } from './destruction.service.js';
 import { locateDocument } from './documents.service.js';
@@ -77,7 +78,23 @@ export class DisposalExecution {
     await removeIfUnreferenced(this.db, this.store, erased);
     // Its coupon review items' images and scans may be shared (a reply-coupon document, a batch file): re-checked.
     const reviewRemoved = await removeIfUnreferenced(this.db, this.store, reviewObjects);
-    const summary = { destroyed: 0, extended: 0, skipped: 0, waiting: 0, awaitingShredding: 0, awaitingTransfer: 0, objectsRemoved: erased.length + reviewRemoved.length, couponReviewsRemoved, couponPagesErased };
+    // Its coupon pages' images go from the stored stacks too: each file holding one gets a copy
+    // without them. Also on a run again, which finishes what a crash left after the erasure.
+    const redacted = start.d.kind === 'erasure'
+      ? await redactErasedBatchPages({ db: this.db, store: this.store, audit: this.audit, clock: this.clock, logger: this.logger }, { actorId: actor.id, disposalId: id })
+      : { files: 0, objectsRemoved: [] };
+    const summary = {
+      destroyed: 0,
+      extended: 0,
+      skipped: 0,
+      waiting: 0,
+      awaitingShredding: 0,
+      awaitingTransfer: 0,
+      objectsRemoved: erased.length + reviewRemoved.length + redacted.objectsRemoved.length,
+      couponReviewsRemoved,
+      couponPagesErased,
+      couponBatchFilesRedacted: redacted.files,
+    };
     const day = today(this.clock);
     let after = '';
     let done = 0;

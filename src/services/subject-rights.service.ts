@@ -215,6 +215,8 @@ export class SubjectRightsService {
     }
     if (pages.remove.length) {
       others.push({ code: 'coupon_pages', what: 'coupon page readings (code, answer and tick readings of each page of a returned coupon batch)', count: pages.remove.length, action: 'remove', basis: null, why: 'no legal obligation to keep them: the reply is recorded on the letter and its reply-coupon document; the page stays in its batch, marked erased' });
+      const batches = new Set(pages.remove.map((p) => p.batch_id));
+      others.push({ code: 'coupon_batch_scans', what: `the page images in the stored scans of ${batches.size} returned stack(s)`, count: pages.remove.length, action: 'remove', basis: null, why: "each scan is replaced by a copy with these pages as placeholder pages (other customers' pages unchanged); the upload is deleted once nothing else keeps its bytes" });
     }
     for (const h of heldPagesByBatch(pages.held)) {
       others.push({ code: 'coupon_pages_held', what: `coupon page readings of batch ${h.batchId}, page(s) ${h.pages.join(', ')}`, count: h.pages.length, action: 'keep', basis: 'GDPR art. 17(3)(e): establishment, exercise or defence of legal claims (legal hold)', why: `under legal hold ${h.holds.join(', ')}; kept until the hold is released` });

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { renderPdfPage, renderPdfPages, type GreyImage } from '../../src/adapters/pdf/pdf-render.js';
-import type { BatchRow, CouponPageRow } from '../../src/db/mailings.repository.js';
+import { extractPdfText } from '../../src/adapters/pdf/pdf-text.js';
+import type { BatchFileRow, BatchRow, CouponPageRow } from '../../src/db/mailings.repository.js';
+import { redactErasedBatchPages } from '../../src/services/coupon-batch-redaction.js';
 import type { DisposalView } from '../../src/services/disposal.service.js';
 import { tick } from '../helpers/coupon-marks.js';
 import { toImagePdf } from '../helpers/scan-samples.js';
@@ -42,8 +44,8 @@ describe('subject rights over coupon page readings', () => {
   const erase = async (id: string) => {
     const r = await json<Erasure>(await t.api('POST', `/api/customers/${id}/erasure`, { as: 'compliance', json: { dryRun: false, reason: 'Request by letter' } }));
     await json(await t.api('POST', `/api/disposals/${r.disposal!.id}/approve`, { as: 'compliance2', json: {} }));
-    const exec = await json<{ summary: { couponPagesErased: number } }>(await t.api('POST', `/api/disposals/${r.disposal!.id}/execute`, { as: 'compliance2' }));
-    return { report: r, erased: exec.summary.couponPagesErased };
+    const exec = await json<{ summary: { couponPagesErased: number; couponBatchFilesRedacted: number } }>(await t.api('POST', `/api/disposals/${r.disposal!.id}/execute`, { as: 'compliance2' }));
+    return { report: r, erased: exec.summary.couponPagesErased, redacted: exec.summary.couponBatchFilesRedacted, disposalId: r.disposal!.id };
   };
 
   before(async () => {
@@ -131,6 +133,8 @@ describe('subject rights over coupon page readings', () => {
     assert.deepEqual(dry.couponPages, { remove: 4, keep: 0 });
     const listed = dry.other.find((o) => o.code === 'coupon_pages');
     assert.deepEqual([listed?.count, listed?.action], [4, 'remove']);
+    const scans = dry.other.find((o) => o.code === 'coupon_batch_scans');
+    assert.deepEqual([scans?.count, scans?.action], [4, 'remove'], 'the page images in the stack as kept go too');
     assert.deepEqual(await pageRows(), before, 'a dry run changes nothing');
     // The answer read from A's reply goes with it (its reply-coupon document is erased too); the letter stays.
     const answers = dry.other.find((o) => o.code === 'letter_answers');
@@ -139,8 +143,12 @@ describe('subject rights over coupon page readings', () => {
     assert.equal((await letterRow(A))?.answer, 'yes', 'a dry run keeps the answer');
     const otherLetters = await t.dl.db.all("SELECT * FROM mailing_letters WHERE customer_id <> ? AND customer_id <> ? ORDER BY barcode", [A, C]);
 
-    const { erased } = await erase(A);
+    const upload = (await t.dl.db.get<BatchFileRow>('SELECT * FROM coupon_batch_files WHERE batch_id = ?', [batchId]))!;
+    const uploaded = new Uint8Array(await t.dl.store.getBuffer(upload.sha256));
+
+    const { erased, redacted, disposalId } = await erase(A);
     assert.equal(erased, 4);
+    assert.equal(redacted, 1, 'the stack the pages came in is redacted');
     const letter = await letterRow(A);
     assert.deepEqual([letter?.answer, letter?.barcode, Boolean(letter?.replied_at)], [null, letters.find((l) => l.customerId === A)!.barcode, true], "A's letter stays, without the answer");
     assert.deepEqual(await t.dl.db.all("SELECT * FROM mailing_letters WHERE customer_id <> ? AND customer_id <> ? ORDER BY barcode", [A, C]), otherLetters, "other customers' letters are untouched");
@@ -167,6 +175,41 @@ describe('subject rights over coupon page readings', () => {
     assert.ok(view.pages[4]!.code, "B's page still shows its code");
     assert.deepEqual(pagesIn(await exportOf(A)), [], 'nothing left to export');
     assert.deepEqual(pagesIn(await exportOf(B)), [5]);
+
+    // The stack's scan as kept: A's pages replaced by placeholders, the others as they were; the
+    // upload (which shows A's pages) is gone from the store.
+    const kept = (await t.dl.db.get<BatchFileRow>('SELECT * FROM coupon_batch_files WHERE batch_id = ?', [batchId]))!;
+    assert.notEqual(kept.sha256, upload.sha256);
+    assert.deepEqual([kept.original_sha256, kept.mime, kept.page_count], [upload.sha256, 'application/pdf', 8]);
+    assert.equal(await t.dl.store.stat(upload.sha256), null, 'the upload is deleted');
+    const copy = new Uint8Array(await t.dl.store.getBuffer(kept.sha256));
+    assert.equal(kept.size, copy.length);
+    const text = await extractPdfText(copy);
+    assert.equal(text.pageCount, 8);
+    const dark = (g: GreyImage) => g.data.reduce((n, v) => n + (v < 128 ? 1 : 0), 0);
+    for (let p = 1; p <= 8; p++) {
+      const [was, now] = [await renderPdfPage(uploaded, p, 50), await renderPdfPage(copy, p, 50)];
+      assert.deepEqual([now.width, now.height], [was.width, was.height], `page ${p} keeps its size`);
+      if ([1, 2, 3, 6].includes(p)) {
+        assert.match(text.pages[p - 1]!.text, /Page erased on \d{4}-\d{2}-\d{2} \(GDPR art\. 17\)/, `page ${p} is a placeholder`);
+        assert.ok(dark(now) < dark(was) / 4, `page ${p} no longer shows the scan (${dark(now)} dark pixels, were ${dark(was)})`);
+      } else {
+        assert.ok(Buffer.from(now.data).equals(Buffer.from(was.data)), `page ${p} (another customer's, or nobody's) is as scanned`);
+      }
+    }
+    const [event] = await t.dl.services.audit.query({ action: 'coupon.batch-file-redact' }, 5);
+    assert.deepEqual([event?.subjectId, event?.details], [batchId, { disposalId, fileNo: 1, pages: [1, 2, 3, 6], replaced: upload.sha256, by: kept.sha256 }]);
+    assert.ok((await pageRows()).every((r) => Boolean(r.redacted_at) === Boolean(r.erased_at)), 'each erased page is marked redacted');
+    const withFiles = await json<BatchView & { files: { redacted: boolean }[] }>(await t.api('GET', `/api/coupons/batches/${batchId}`, { as: 'mailroom' }));
+    assert.deepEqual(withFiles.files.map((f) => f.redacted), [true]);
+
+    // The same stack uploaded again is still recognised, and nothing of it is kept.
+    const again = new FormData();
+    again.append('file', new Blob([uploaded], { type: 'application/pdf' }), 'retour-opnieuw.pdf');
+    const refused = await t.api('POST', '/api/coupons/batches', { as: 'mailroom', body: again });
+    assert.equal(refused.status, 409, await refused.clone().text());
+    assert.match(await refused.text(), new RegExp(batchId));
+    assert.equal(await t.dl.store.stat(upload.sha256), null, 'the refused upload left nothing behind');
   });
 
   it('given a legal hold when erasure is executed then the held page readings are kept: with the held review item, or as the held reply-coupon', async () => {
@@ -226,5 +269,19 @@ describe('subject rights over coupon page readings', () => {
     assert.deepEqual([rows[1]!.outcome, rows[2]!.outcome, rows[1]!.code], [null, null, null]);
     const summary = JSON.parse((await t.dl.db.get<{ summary: string }>('SELECT summary FROM coupon_batches WHERE id = ?', [batchId]))!.summary) as Record<string, number>;
     assert.equal(summary.erasedPages, 4, 'pages 1, 2, 3 and 6 were left out as erased');
+  });
+
+  it("given a page erased whose image is still in the stack's scan (the execution stopped after the erasure) when redaction runs again then it is replaced too, and the copy it replaces goes", async () => {
+    const first = (await t.dl.db.get<BatchFileRow>('SELECT * FROM coupon_batch_files WHERE batch_id = ?', [batchId]))!;
+    // B's page, erased in a transaction that committed before the process stopped.
+    await t.dl.db.run("UPDATE coupon_pages SET erased_at = '2026-11-30T12:00:00.000Z' WHERE batch_id = ? AND page_no = 5", [batchId]);
+    const s = t.dl.services;
+    const r = await redactErasedBatchPages({ db: t.dl.db, store: t.dl.store, audit: s.audit, clock: { now: () => new Date() } }, { actorId: 'usr_compliance', disposalId: 'dsp_resumed' });
+    assert.deepEqual(r, { files: 1, objectsRemoved: [first.sha256] });
+    const now = (await t.dl.db.get<BatchFileRow>('SELECT * FROM coupon_batch_files WHERE batch_id = ?', [batchId]))!;
+    assert.equal(now.original_sha256, first.original_sha256, "the upload's hash stays");
+    const text = await extractPdfText(new Uint8Array(await t.dl.store.getBuffer(now.sha256)));
+    assert.deepEqual(text.pages.map((p) => /Page erased/.test(p.text)), [true, true, true, false, true, true, false, false]);
+    assert.deepEqual(await redactErasedBatchPages({ db: t.dl.db, store: t.dl.store, audit: s.audit, clock: { now: () => new Date() } }, { actorId: 'usr_compliance', disposalId: 'dsp_resumed' }), { files: 0, objectsRemoved: [] }, 'nothing left to do');
   });
 });

@@ -4,7 +4,7 @@
  * losslessly. Built without dates, so the same pages always give the same bytes and content hash:
  * a re-run after a crash stores nothing new.
  */
-import { PDFDocument } from 'pdf-lib';
+import { PDFDocument, StandardFonts, rgb } from 'pdf-lib';
 import sharp from 'sharp';
 import { greyToPng, renderPdfPage } from './pdf-render.js';
 
@@ -39,6 +39,52 @@ export async function pageSubset(bytes: Uint8Array, mime: string, pageCount: num
       const meta = await page.metadata();
       const img = await out.embedPng(await page.png({ compressionLevel: 6 }).toBuffer());
       addImagePage(out, img, meta.density && meta.density >= 50 ? meta.density : 200);
+    }
+  }
+  return { bytes: await out.save(), mime: 'application/pdf' };
+}
+
+/** A4 in points: a placeholder's size where the erased page's own is not known. */
+const A4: [number, number] = [595.28, 841.89];
+
+/**
+ * `bytes` with the `erased` pages (1-based) replaced by placeholder pages of the same size
+ * carrying `note` (one line each), every other page kept as pageSubset keeps it: PDF pages copied
+ * as they are, image pages embedded losslessly. Always a PDF of `pageCount` pages, so page numbers
+ * stay what they were. Built without dates: the same input gives the same bytes.
+ *
+ *     await redactPages(stackPdf, 'application/pdf', 8, [2, 3], ['Page erased on 2026-12-01']) // 8 pages, 2 and 3 blank but the note
+ */
+export async function redactPages(bytes: Uint8Array, mime: string, pageCount: number, erased: number[], note: string[]): Promise<PageSubset> {
+  const out = await PDFDocument.create({ updateMetadata: false });
+  const font = await out.embedFont(StandardFonts.Helvetica);
+  const placeholder = ([w, h]: [number, number]) => {
+    const page = out.addPage([w, h]);
+    const size = Math.max(8, Math.min(14, w / 40));
+    note.forEach((line, i) => page.drawText(line, { x: size * 3, y: h - size * 5 - i * size * 1.6, size, font, color: rgb(0.3, 0.3, 0.3) }));
+  };
+  const gone = new Set(erased);
+  if (mime === 'application/pdf') {
+    const source = await PDFDocument.load(bytes, { ignoreEncryption: true, updateMetadata: false }).catch(() => null);
+    for (let p = 1; p <= pageCount; p++) {
+      if (gone.has(p)) {
+        const size = source?.getPage(p - 1).getSize();
+        placeholder(size ? [size.width, size.height] : A4);
+      } else if (source) {
+        const [page] = await out.copyPages(source, [p - 1]);
+        out.addPage(page!);
+      } else {
+        const img = await out.embedPng(await greyToPng(await renderPdfPage(bytes, p, FALLBACK_DPI)));
+        addImagePage(out, img, FALLBACK_DPI);
+      }
+    }
+  } else {
+    for (let p = 1; p <= pageCount; p++) {
+      const page = sharp(bytes, { page: p - 1, pages: 1, limitInputPixels: 100_000_000 });
+      const meta = await page.metadata();
+      const dpi = meta.density && meta.density >= 50 ? meta.density : 200;
+      if (gone.has(p)) placeholder(meta.width && meta.height ? [(meta.width / dpi) * 72, (meta.height / dpi) * 72] : A4);
+      else addImagePage(out, await out.embedPng(await page.png({ compressionLevel: 6 }).toBuffer()), dpi);
     }
   }
   return { bytes: await out.save(), mime: 'application/pdf' };

@@ -1,0 +1,70 @@
+import type { Logger } from 'pino';
+import type { ObjectStore } from '../adapters/object-store/object-store.js';
+import { redactPages } from '../adapters/pdf/page-subset.js';
+import type { Database } from '../db/database.js';
+import { mailingsRepository } from '../db/mailings.repository.js';
+import type { AuditService } from './audit.service.js';
+import { nowIso, today, type Clock } from './clock.js';
+import { releasePins, removeIfUnreferenced } from './object-guard.js';
+
+/**
+ * GDPR art. 17 over the scans of returned stacks. Erasure blanks a customer's coupon page
+ * readings (coupon-page-erasure.ts), but the stack's file, kept by content hash for the coupons
+ * job, still shows those pages, beside other customers' pages. Here each such file gets a copy
+ * with the erased pages replaced by placeholder pages (same size, same page numbers, a note with
+ * the date), the batch file row is pointed at it, and the upload is deleted once no row refers to
+ * its bytes (a reply-coupon document kept as uploaded may still). The upload's hash stays on the
+ * row (`original_sha256`), so the same stack uploaded again is still refused as a duplicate.
+ *
+ * Runs after the erasure's transaction has committed (building a PDF holds no write turn), and
+ * picks up every erased page not yet redacted, so a run cut short by a crash is finished by the
+ * next (an erasure's execution run again). Audited per file as `coupon.batch-file-redact`, with
+ * the pages and both hashes. Returns the files redacted and the objects deleted.
+ */
+export async function redactErasedBatchPages(
+  deps: { db: Database; store: ObjectStore; audit: AuditService; clock: Clock; logger?: Logger },
+  r: { actorId: string; disposalId: string },
+): Promise<{ files: number; objectsRemoved: string[] }> {
+  const { db, store } = deps;
+  let files = 0;
+  const replaced: string[] = [];
+  for (const { batch_id: batchId, file_no: fileNo } of await mailingsRepository.filesToRedact(db)) {
+    const file = await mailingsRepository.batchFile(db, batchId, fileNo);
+    if (!file) continue;
+    const pages = await mailingsRepository.erasedFilePages(db, batchId, fileNo);
+    const day = today(deps.clock);
+    const copy = await redactPages(new Uint8Array(await store.getBuffer(file.sha256)), file.mime, file.page_count, pages, [
+      `Pagina verwijderd op ${day} (AVG art. 17).`,
+      `Page erased on ${day} (GDPR art. 17).`,
+    ]);
+    const stored = await store.putBuffer(copy.bytes, { contentType: copy.mime });
+    const now = nowIso(deps.clock);
+    const done = await db
+      .tx(async (q) => {
+        const ok = await mailingsRepository.replaceBatchFile(q, { batchId, fileNo, expected: file.sha256, sha256: stored.sha256, mime: copy.mime, size: stored.size, pages, now });
+        if (!ok) return false;
+        await releasePins(q, stored);
+        await deps.audit.record(q, {
+          actorId: r.actorId,
+          action: 'coupon.batch-file-redact',
+          subjectType: 'coupon-batch',
+          subjectId: batchId,
+          details: { disposalId: r.disposalId, fileNo, pages, replaced: file.sha256, by: stored.sha256 },
+        });
+        return true;
+      })
+      .catch(async (err: unknown) => {
+        await removeIfUnreferenced(db, store, [stored.sha256], { ownPins: [stored] }).catch(() => undefined);
+        throw err;
+      });
+    if (!done) {
+      // Another run replaced the file meanwhile: its copy stands, this one goes (unless it is the same bytes).
+      await removeIfUnreferenced(db, store, [stored.sha256], { ownPins: [stored] });
+      continue;
+    }
+    files++;
+    replaced.push(file.sha256);
+    deps.logger?.info({ batchId, fileNo, pages: pages.length }, 'erased pages removed from a coupon batch file');
+  }
+  return { files, objectsRemoved: await removeIfUnreferenced(db, store, replaced, { logger: deps.logger }) };
+}

@@ -23,25 +23,34 @@ export async function pageSubset(bytes: Uint8Array, mime: string, pageCount: num
   if (pages.length === pageCount && pages.every((p, i) => p === i + 1)) return { bytes, mime };
   const out = await PDFDocument.create({ updateMetadata: false });
   if (mime === 'application/pdf') {
-    const source = await PDFDocument.load(bytes, { ignoreEncryption: true, updateMetadata: false }).catch(() => null);
-    for (const p of pages) {
-      if (source) {
-        const [page] = await out.copyPages(source, [p - 1]);
-        out.addPage(page!);
-      } else {
-        const img = await out.embedPng(await greyToPng(await renderPdfPage(bytes, p, FALLBACK_DPI)));
-        addImagePage(out, img, FALLBACK_DPI);
-      }
-    }
+    const source = await loadSource(bytes);
+    for (const p of pages) await addPdfPage(out, source, bytes, p);
   } else {
     for (const p of pages) {
-      const page = sharp(bytes, { page: p - 1, pages: 1, limitInputPixels: 100_000_000 });
-      const meta = await page.metadata();
-      const img = await out.embedPng(await page.png({ compressionLevel: 6 }).toBuffer());
-      addImagePage(out, img, meta.density && meta.density >= 50 ? meta.density : 200);
+      const { page, dpi } = await imageFilePage(bytes, p);
+      addImagePage(out, await out.embedPng(await page.png({ compressionLevel: 6 }).toBuffer()), dpi);
     }
   }
   return { bytes: await out.save(), mime: 'application/pdf' };
+}
+
+const loadSource = (bytes: Uint8Array) => PDFDocument.load(bytes, { ignoreEncryption: true, updateMetadata: false }).catch(() => null);
+
+/** Page `p` of a PDF added to `out`: copied as it is, or rasterised where pdf-lib cannot read the file (`source` null). */
+async function addPdfPage(out: PDFDocument, source: PDFDocument | null, bytes: Uint8Array, p: number): Promise<void> {
+  if (source) {
+    const [page] = await out.copyPages(source, [p - 1]);
+    out.addPage(page!);
+  } else {
+    addImagePage(out, await out.embedPng(await greyToPng(await renderPdfPage(bytes, p, FALLBACK_DPI))), FALLBACK_DPI);
+  }
+}
+
+/** Page `p` of an image file, with its resolution (200 dpi where the file gives none or a silly one). */
+async function imageFilePage(bytes: Uint8Array, p: number) {
+  const page = sharp(bytes, { page: p - 1, pages: 1, limitInputPixels: 100_000_000 });
+  const meta = await page.metadata();
+  return { page, dpi: meta.density && meta.density >= 50 ? meta.density : 200, width: meta.width, height: meta.height };
 }
 
 /** A4 in points: a placeholder's size where the erased page's own is not known. */
@@ -65,25 +74,16 @@ export async function redactPages(bytes: Uint8Array, mime: string, pageCount: nu
   };
   const gone = new Set(erased);
   if (mime === 'application/pdf') {
-    const source = await PDFDocument.load(bytes, { ignoreEncryption: true, updateMetadata: false }).catch(() => null);
+    const source = await loadSource(bytes);
     for (let p = 1; p <= pageCount; p++) {
-      if (gone.has(p)) {
-        const size = source?.getPage(p - 1).getSize();
-        placeholder(size ? [size.width, size.height] : A4);
-      } else if (source) {
-        const [page] = await out.copyPages(source, [p - 1]);
-        out.addPage(page!);
-      } else {
-        const img = await out.embedPng(await greyToPng(await renderPdfPage(bytes, p, FALLBACK_DPI)));
-        addImagePage(out, img, FALLBACK_DPI);
-      }
+      const size = gone.has(p) ? source?.getPage(p - 1).getSize() : null;
+      if (gone.has(p)) placeholder(size ? [size.width, size.height] : A4);
+      else await addPdfPage(out, source, bytes, p);
     }
   } else {
     for (let p = 1; p <= pageCount; p++) {
-      const page = sharp(bytes, { page: p - 1, pages: 1, limitInputPixels: 100_000_000 });
-      const meta = await page.metadata();
-      const dpi = meta.density && meta.density >= 50 ? meta.density : 200;
-      if (gone.has(p)) placeholder(meta.width && meta.height ? [(meta.width / dpi) * 72, (meta.height / dpi) * 72] : A4);
+      const { page, dpi, width, height } = await imageFilePage(bytes, p);
+      if (gone.has(p)) placeholder(width && height ? [(width / dpi) * 72, (height / dpi) * 72] : A4);
       else addImagePage(out, await out.embedPng(await page.png({ compressionLevel: 6 }).toBuffer()), dpi);
     }
   }

@@ -9,7 +9,7 @@ import { badge, errorText, fmtDateTime, header, typeName } from '../ui.js';
 /** Reads of one document within this many ms by one person are one "view" (metadata, text, file). */
 const VIEW_WINDOW_MS = 2 * 60_000;
 const READS = new Set(['document.view', 'document.read']);
-const ACTIONS = ['dossier.view', 'document.view', 'document.read', 'documents.list', 'search', 'document.upload', 'document.review', 'document.correct', 'document.register-paper', 'document.destroy', 'mail.message-destroy', 'coupon.review-destroy', 'coupon.page-erase', 'hold.place', 'hold.release', 'disposal.propose', 'disposal.approve', 'disposal.execute', 'disposal.shred', 'customer.subject-access', 'customer.erase', 'customer.restrict', 'customer.unrestrict', 'request.create', 'scopes.change', 'user.create'];
+const ACTIONS = ['dossier.view', 'document.view', 'document.read', 'documents.list', 'search', 'document.upload', 'document.review', 'document.correct', 'document.register-paper', 'document.destroy', 'mail.message-destroy', 'coupon.review-destroy', 'coupon.page-erase', 'coupon.batch-file-redact', 'hold.place', 'hold.release', 'disposal.propose', 'disposal.approve', 'disposal.execute', 'disposal.shred', 'customer.subject-access', 'customer.erase', 'customer.restrict', 'customer.unrestrict', 'request.create', 'scopes.change', 'user.create'];
 
 export function actionName(a) {
   const k = `audit.act.${a}`;

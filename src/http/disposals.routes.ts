@@ -194,6 +194,9 @@ export function disposalRoutes(deps: { disposals: DisposalService; restriction?:
             couponBatchFilesRedacted: z
               .number()
               .describe('an erasure: stored scans of returned stacks whose erased pages were replaced by placeholder pages (the uploads replaced are in objectsRemoved once nothing else keeps them)'),
+            couponBatchFilesNotRedacted: z
+              .number()
+              .describe('an erasure: stored scans that still hold erased pages because they could not be rewritten (logged); executing the disposal again tries again'),
           }),
           disposal: DisposalSchema,
         }),

@@ -82,7 +82,7 @@ export class DisposalExecution {
     // without them. Also on a run again, which finishes what a crash left after the erasure.
     const redacted = start.d.kind === 'erasure'
       ? await redactErasedBatchPages({ db: this.db, store: this.store, audit: this.audit, clock: this.clock, logger: this.logger }, { actorId: actor.id, disposalId: id })
-      : { files: 0, objectsRemoved: [] };
+      : { files: 0, failed: 0, objectsRemoved: [] };
     const summary = {
       destroyed: 0,
       extended: 0,
@@ -94,6 +94,7 @@ export class DisposalExecution {
       couponReviewsRemoved,
       couponPagesErased,
       couponBatchFilesRedacted: redacted.files,
+      couponBatchFilesNotRedacted: redacted.failed,
     };
     const day = today(this.clock);
     let after = '';

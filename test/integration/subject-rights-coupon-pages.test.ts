@@ -277,11 +277,21 @@ describe('subject rights over coupon page readings', () => {
     await t.dl.db.run("UPDATE coupon_pages SET erased_at = '2026-11-30T12:00:00.000Z' WHERE batch_id = ? AND page_no = 5", [batchId]);
     const s = t.dl.services;
     const r = await redactErasedBatchPages({ db: t.dl.db, store: t.dl.store, audit: s.audit, clock: { now: () => new Date() } }, { actorId: 'usr_compliance', disposalId: 'dsp_resumed' });
-    assert.deepEqual(r, { files: 1, objectsRemoved: [first.sha256] });
+    assert.deepEqual(r, { files: 1, failed: 0, objectsRemoved: [first.sha256] });
     const now = (await t.dl.db.get<BatchFileRow>('SELECT * FROM coupon_batch_files WHERE batch_id = ?', [batchId]))!;
     assert.equal(now.original_sha256, first.original_sha256, "the upload's hash stays");
     const text = await extractPdfText(new Uint8Array(await t.dl.store.getBuffer(now.sha256)));
     assert.deepEqual(text.pages.map((p) => /Page erased/.test(p.text)), [true, true, true, false, true, true, false, false]);
-    assert.deepEqual(await redactErasedBatchPages({ db: t.dl.db, store: t.dl.store, audit: s.audit, clock: { now: () => new Date() } }, { actorId: 'usr_compliance', disposalId: 'dsp_resumed' }), { files: 0, objectsRemoved: [] }, 'nothing left to do');
+    const redact = () => redactErasedBatchPages({ db: t.dl.db, store: t.dl.store, audit: s.audit, clock: { now: () => new Date() } }, { actorId: 'usr_compliance', disposalId: 'dsp_resumed' });
+    assert.deepEqual(await redact(), { files: 0, failed: 0, objectsRemoved: [] }, 'nothing left to do');
+
+    // A scan that cannot be read (its object lost) is reported, not thrown: the erasure's
+    // execution goes on, and its pages stay to be redacted by the next run.
+    await t.dl.db.run('UPDATE coupon_batch_files SET sha256 = ? WHERE batch_id = ?', ['0'.repeat(64), batchId]);
+    await t.dl.db.run("UPDATE coupon_pages SET erased_at = '2026-11-30T12:00:00.000Z' WHERE batch_id = ? AND page_no = 7", [batchId]);
+    assert.deepEqual(await redact(), { files: 0, failed: 1, objectsRemoved: [] });
+    assert.equal((await pageRows())[6]!.redacted_at, null, 'page 7 is still to be redacted');
+    await t.dl.db.run('UPDATE coupon_batch_files SET sha256 = ? WHERE batch_id = ?', [now.sha256, batchId]);
+    assert.deepEqual((await redact()).files, 1, 'redacted once the scan is back');
   });
 });

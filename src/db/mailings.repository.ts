@@ -276,43 +276,6 @@ export const mailingsRepository = {
     return q.get<{ batch_id: string }>('SELECT batch_id FROM coupon_batch_files WHERE sha256 = ? OR original_sha256 = ? LIMIT 1', [sha256, sha256]);
   },
 
-  /** Batch files holding erased pages that are still in the stored file. */
-  filesToRedact(q: Queryable) {
-    return q.all<{ batch_id: string; file_no: number }>(
-      'SELECT DISTINCT batch_id, file_no FROM coupon_pages WHERE erased_at IS NOT NULL AND redacted_at IS NULL ORDER BY batch_id, file_no',
-    );
-  },
-
-  batchFile(q: Queryable, batchId: string, fileNo: number) {
-    return q.get<BatchFileRow>('SELECT * FROM coupon_batch_files WHERE batch_id = ? AND file_no = ?', [batchId, fileNo]);
-  },
-
-  /** The erased pages of one batch file (1-based within the file), redacted from it or not yet. */
-  async erasedFilePages(q: Queryable, batchId: string, fileNo: number): Promise<number[]> {
-    const rows = await q.all<{ file_page: number }>(
-      'SELECT file_page FROM coupon_pages WHERE batch_id = ? AND file_no = ? AND erased_at IS NOT NULL ORDER BY file_page',
-      [batchId, fileNo],
-    );
-    return rows.map((r) => r.file_page);
-  },
-
-  /**
-   * Points a batch file at its redacted copy, if it is still `expected` (else nothing changes and
-   * false is returned: another run replaced it first), and marks those pages redacted.
-   */
-  async replaceBatchFile(q: Queryable, f: { batchId: string; fileNo: number; expected: string; sha256: string; mime: string; size: number; pages: number[]; now: string }): Promise<boolean> {
-    const r = await q.run(
-      `UPDATE coupon_batch_files SET original_sha256 = COALESCE(original_sha256, sha256), sha256 = ?, mime = ?, size = ?
-       WHERE batch_id = ? AND file_no = ? AND sha256 = ?`,
-      [f.sha256, f.mime, f.size, f.batchId, f.fileNo, f.expected],
-    );
-    if (r.changes === 0) return false;
-    for (const page of f.pages) {
-      await q.run('UPDATE coupon_pages SET redacted_at = ? WHERE batch_id = ? AND file_no = ? AND file_page = ? AND erased_at IS NOT NULL AND redacted_at IS NULL', [f.now, f.batchId, f.fileNo, page]);
-    }
-    return true;
-  },
-
   async setBatchStatus(q: Queryable, id: string, status: BatchRow['status'], extra: { summary?: string; finishedAt?: string } = {}): Promise<void> {
     await q.run('UPDATE coupon_batches SET status = ?, summary = COALESCE(?, summary), finished_at = COALESCE(?, finished_at) WHERE id = ?', [
       status,

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { ObjectStore } from '../adapters/object-store/object-store.js';
 import { redactPages } from '../adapters/pdf/page-subset.js';
 import type { Database } from '../db/database.js';
-import { mailingsRepository } from '../db/mailings.repository.js';
+import { couponBatchRedactionRepository } from '../db/coupon-batch-redaction.repository.js';
 import type { AuditService } from './audit.service.js';
 import { nowIso, today, type Clock } from './clock.js';
 import { releasePins, removeIfUnreferenced } from './object-guard.js';
@@ -32,7 +32,7 @@ export async function redactErasedBatchPages(
   let files = 0;
   let failed = 0;
   const replaced: string[] = [];
-  for (const { batch_id: batchId, file_no: fileNo } of await mailingsRepository.filesToRedact(db)) {
+  for (const { batch_id: batchId, file_no: fileNo } of await couponBatchRedactionRepository.filesToRedact(db)) {
     try {
       const old = await redactFile(deps, r, batchId, fileNo);
       if (old) {
@@ -55,9 +55,9 @@ async function redactFile(
   fileNo: number,
 ): Promise<string | null> {
   const { db, store } = deps;
-  const file = await mailingsRepository.batchFile(db, batchId, fileNo);
+  const file = await couponBatchRedactionRepository.batchFile(db, batchId, fileNo);
   if (!file) return null;
-  const pages = await mailingsRepository.erasedFilePages(db, batchId, fileNo);
+  const pages = await couponBatchRedactionRepository.erasedFilePages(db, batchId, fileNo);
   const day = today(deps.clock);
   const copy = await redactPages(new Uint8Array(await store.getBuffer(file.sha256)), file.mime, file.page_count, pages, [
     `Pagina verwijderd op ${day} (AVG art. 17).`,
@@ -67,7 +67,7 @@ async function redactFile(
   const now = nowIso(deps.clock);
   const done = await db
     .tx(async (q) => {
-      const ok = await mailingsRepository.replaceBatchFile(q, { batchId, fileNo, expected: file.sha256, sha256: stored.sha256, mime: copy.mime, size: stored.size, pages, now });
+      const ok = await couponBatchRedactionRepository.replaceBatchFile(q, { batchId, fileNo, expected: file.sha256, sha256: stored.sha256, mime: copy.mime, size: stored.size, pages, now });
       if (!ok) return false;
       await releasePins(q, stored);
       await deps.audit.record(q, {

@@ -26,10 +26,7 @@ export async function pageSubset(bytes: Uint8Array, mime: string, pageCount: num
     const source = await loadSource(bytes);
     for (const p of pages) await addPdfPage(out, source, bytes, p);
   } else {
-    for (const p of pages) {
-      const { page, dpi } = await imageFilePage(bytes, p);
-      addImagePage(out, await out.embedPng(await page.png({ compressionLevel: 6 }).toBuffer()), dpi);
-    }
+    for (const p of pages) await addImageFilePage(out, await imageFilePage(bytes, p));
   }
   return { bytes: await out.save(), mime: 'application/pdf' };
 }
@@ -51,6 +48,11 @@ async function imageFilePage(bytes: Uint8Array, p: number) {
   const page = sharp(bytes, { page: p - 1, pages: 1, limitInputPixels: 100_000_000 });
   const meta = await page.metadata();
   return { page, dpi: meta.density && meta.density >= 50 ? meta.density : 200, width: meta.width, height: meta.height };
+}
+
+/** An image file's page added to `out`, embedded losslessly at its resolution. */
+async function addImageFilePage(out: PDFDocument, f: { page: ReturnType<typeof sharp>; dpi: number }): Promise<void> {
+  addImagePage(out, await out.embedPng(await f.page.png({ compressionLevel: 6 }).toBuffer()), f.dpi);
 }
 
 /** A4 in points: a placeholder's size where the erased page's own is not known. */
@@ -76,15 +78,18 @@ export async function redactPages(bytes: Uint8Array, mime: string, pageCount: nu
   if (mime === 'application/pdf') {
     const source = await loadSource(bytes);
     for (let p = 1; p <= pageCount; p++) {
-      const size = gone.has(p) ? source?.getPage(p - 1).getSize() : null;
-      if (gone.has(p)) placeholder(size ? [size.width, size.height] : A4);
-      else await addPdfPage(out, source, bytes, p);
+      if (!gone.has(p)) {
+        await addPdfPage(out, source, bytes, p);
+        continue;
+      }
+      const size = source?.getPage(p - 1).getSize();
+      placeholder(size ? [size.width, size.height] : A4);
     }
   } else {
     for (let p = 1; p <= pageCount; p++) {
-      const { page, dpi, width, height } = await imageFilePage(bytes, p);
-      if (gone.has(p)) placeholder(width && height ? [(width / dpi) * 72, (height / dpi) * 72] : A4);
-      else addImagePage(out, await out.embedPng(await page.png({ compressionLevel: 6 }).toBuffer()), dpi);
+      const f = await imageFilePage(bytes, p);
+      if (!gone.has(p)) await addImageFilePage(out, f);
+      else placeholder(f.width && f.height ? [(f.width / f.dpi) * 72, (f.height / f.dpi) * 72] : A4);
     }
   }
   return { bytes: await out.save(), mime: 'application/pdf' };

@@ -8,7 +8,6 @@ import type { Config } from './config.js';
 import { SqliteDatabase, type Database } from './db/database.js';
 import { openDatabase } from './db/open-database.js';
 import { instanceRepository } from './db/instance.repository.js';
-import { S3CheckpointLog } from './adapters/audit/s3-checkpoint-log.js';
 import { migrate } from './db/migrate.js';
 import { createApp } from './http/app.js';
 import { apiRoutes } from './http/api-routes.js';
@@ -216,7 +215,7 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
       logger.warn({ collation }, 'the PostgreSQL database does not sort text byte by byte (LC_COLLATE C): lists may order differently than on SQLite; see the README, "Scaling out"');
     }
     // Every put pins its hash first, so a deletion running at the same moment cannot take the object a write relies on.
-    const store = new GuardedObjectStore(createObjectStore(config.objectStore), db, { logger });
+    const store = new GuardedObjectStore(await createObjectStore(config.objectStore), db, { logger });
     await store.init();
     // The engine's queue: graphile-worker on PostgreSQL, the embedded queue on SQLite (issue #13).
     const { queue, runner } = await createJobs(db, { clock, logger, workerTimeoutMs: config.jobs.workerTimeoutMs });
@@ -224,7 +223,9 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
     const seal: AuditSeal = {
       key: await loadAuditKey({ configured: config.audit.key, file: config.audit.keyFile, logger }),
       checkpoints:
-        config.audit.checkpoints === 's3' && config.objectStore.kind === 's3' ? new S3CheckpointLog(config.objectStore) : new FileCheckpointLog(config.audit.checkpointFile),
+        config.audit.checkpoints === 's3' && config.objectStore.kind === 's3'
+          ? new (await import('./adapters/audit/s3-checkpoint-log.js')).S3CheckpointLog(config.objectStore)
+          : new FileCheckpointLog(config.audit.checkpointFile),
       checkpointEveryMs: config.audit.checkpointEveryMs,
       logger,
     };

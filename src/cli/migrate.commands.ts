@@ -2,7 +2,6 @@ import path from 'node:path';
 import cliProgress from 'cli-progress';
 import { readAuditKeyFile, parseAuditKey } from '../adapters/audit/audit-key.js';
 import { FileCheckpointLog } from '../adapters/audit/checkpoint-log.js';
-import { S3CheckpointLog } from '../adapters/audit/s3-checkpoint-log.js';
 import { createObjectStore } from '../adapters/object-store/create-object-store.js';
 import { LocalObjectStore } from '../adapters/object-store/local.object-store.js';
 import type { ObjectStore } from '../adapters/object-store/object-store.js';
@@ -136,7 +135,7 @@ async function migrateToPostgres(ctx: CommandContext): Promise<number> {
     const sameStore = config.objectStore.kind === 'local';
     let targetStore: ObjectStore = sourceStore;
     if (config.objectStore.kind === 's3') {
-      targetStore = createObjectStore(config.objectStore);
+      targetStore = await createObjectStore(config.objectStore);
       try {
         await targetStore.init();
       } catch (err) {
@@ -145,7 +144,7 @@ async function migrateToPostgres(ctx: CommandContext): Promise<number> {
     }
     // With PostgreSQL and S3, and no checkpoint file named, the target keeps its checkpoints in the bucket (config.ts).
     const defaultCheckpoints = config.audit.checkpointFile === path.join(config.dataDir, 'audit-checkpoints.jsonl');
-    const targetCheckpoints = config.objectStore.kind === 's3' && defaultCheckpoints ? new S3CheckpointLog(config.objectStore) : null;
+    const targetCheckpoints = config.objectStore.kind === 's3' && defaultCheckpoints ? new (await import('../adapters/audit/s3-checkpoint-log.js')).S3CheckpointLog(config.objectStore) : null;
 
     const service = new MigrateToPostgresService({
       source,

@@ -1,4 +1,4 @@
-import { simpleParser, type ParsedMail } from 'mailparser';
+import type { ParsedMail } from 'mailparser';
 
 export type MailFile = { name: string | null; content: Buffer; related: boolean };
 
@@ -6,6 +6,7 @@ export type MailFile = { name: string | null; content: Buffer; related: boolean 
 export async function attachmentsOf(parsed: ParsedMail, depth = 0, out: { files: MailFile[]; forwardedFrom: string[] } = { files: [], forwardedFrom: [] }) {
   for (const att of parsed.attachments) {
     if (att.contentType === 'message/rfc822' && depth < 3) {
+      const { simpleParser } = await import('mailparser');
       const inner = await simpleParser(att.content);
       const from = inner.from?.value?.[0]?.address;
       if (from) out.forwardedFrom.push(from);

@@ -15,8 +15,9 @@
 import { createHash } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ImapFlow, type FetchMessageObject } from 'imapflow';
-import { simpleParser } from 'mailparser';
+// The IMAP client and the MIME parser are loaded on first use: ~150 modules an instance without a
+// mailbox would read at every start for nothing.
+import type { ImapFlow, FetchMessageObject } from 'imapflow';
 import type { Logger } from 'pino';
 import type { ObjectStore } from '../adapters/object-store/object-store.js';
 import type { ImapConfig } from '../config.js';
@@ -143,6 +144,7 @@ export class MailIntakeService {
     const cfg = this.deps.config;
     const report: PollReport = { at: nowIso(this.deps.clock), ok: true, error: null, seen: 0, queued: 0, marked: 0 };
     if (!cfg) return { ...report, ok: false, error: 'e-mail intake is not configured: set DOSSIER_IMAP_URL or DOSSIER_IMAP_HOST' };
+    const { ImapFlow } = await import('imapflow');
     const client = new ImapFlow({ host: cfg.host, port: cfg.port, secure: cfg.secure, auth: { user: cfg.user, pass: cfg.password }, logger: false, disableAutoIdle: true });
     // A dropped connection is reported by the command that was waiting; without a listener it would crash the process.
     client.on('error', (err: Error) => this.deps.logger?.warn({ err }, 'imap connection error'));
@@ -240,6 +242,7 @@ export class MailIntakeService {
     // A message destroyed while queued (its documents, or its customer, erased) has nothing left to read.
     if (!row || row.status === 'done' || row.destroyed_at) return;
     try {
+      const { simpleParser } = await import('mailparser');
       const parsed = await simpleParser(await store.getBuffer(row.eml_sha256));
       const { files, forwardedFrom } = await attachmentsOf(parsed);
       // A message forwarded as an attachment (by a colleague) is the customer's: its sender counts when the forwarder's does not.

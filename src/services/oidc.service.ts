@@ -1,4 +1,4 @@
-import * as client from 'openid-client';
+import type { Configuration } from 'openid-client';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Principal, Role } from '../domain/roles.js';
@@ -11,6 +11,9 @@ import type { UsersService } from './users.service.js';
 
 type OidcConfig = NonNullable<Config['oidc']>;
 type Pending = { verifier: string; nonce: string; redirectUri: string; at: number };
+
+/** openid-client, loaded at the first sign-in through a provider, not at every start of an instance that has none. */
+const openidClient = () => import('openid-client');
 
 /** How long a browser may spend at the identity provider between the redirect and the callback. */
 const PENDING_MS = 10 * 60_000;
@@ -34,7 +37,7 @@ export function rolesFromClaim(value: unknown, map: Record<string, Role>): Role[
  * is down at start-up does not stop the service.
  */
 export class OidcService {
-  private configuration?: Promise<client.Configuration>;
+  private configuration?: Promise<Configuration>;
   private readonly pending = new Map<string, Pending>();
 
   constructor(
@@ -50,13 +53,13 @@ export class OidcService {
     return this.cfg.label;
   }
 
-  private discover(): Promise<client.Configuration> {
-    this.configuration ??= client
-      .discovery(new URL(this.cfg.issuer), this.cfg.clientId, undefined, this.cfg.clientSecret ? client.ClientSecretPost(this.cfg.clientSecret) : client.None(), {
+  private discover(): Promise<Configuration> {
+    this.configuration ??= openidClient()
+      .then((client) => client.discovery(new URL(this.cfg.issuer), this.cfg.clientId, undefined, this.cfg.clientSecret ? client.ClientSecretPost(this.cfg.clientSecret) : client.None(), {
         // config.ts admits http only for a loopback issuer.
         execute: new URL(this.cfg.issuer).protocol === 'http:' ? [client.allowInsecureRequests] : [],
         timeout: 10,
-      })
+      }))
       .catch((err) => {
         this.configuration = undefined; // try again on the next sign-in
         this.logger?.error({ err }, 'OpenID Connect discovery failed');
@@ -68,6 +71,7 @@ export class OidcService {
   /** The provider's authorization URL for a new sign-in, and the state that binds it to this browser. */
   async begin(fallbackRedirectUri: string): Promise<{ url: string; state: string }> {
     const config = await this.discover();
+    const client = await openidClient();
     const verifier = client.randomPKCECodeVerifier();
     const state = client.randomState();
     const nonce = client.randomNonce();
@@ -101,6 +105,7 @@ export class OidcService {
     this.pending.delete(state);
     if (query.get('error')) throw new AppError(401, 'sso_denied', `The identity provider said: ${query.get('error_description') ?? query.get('error')}`);
     const config = await this.discover();
+    const client = await openidClient();
     const currentUrl = new URL(pending.redirectUri);
     currentUrl.search = query.toString();
     let tokens;

@@ -140,7 +140,7 @@ function contract(name: string, makeStore: () => Promise<Harness>): void {
 
 contract(LocalObjectStore.name, async () => {
   const root = join(scratch, 'local');
-  const store = createObjectStore({ kind: 'local', root });
+  const store = await createObjectStore({ kind: 'local', root });
   assert.ok(store instanceof LocalObjectStore, 'store instanceof LocalObjectStore');
   await store.init();
   return { store, countObjects: async () => (await listFiles(join(root, 'sha256'))).length };
@@ -154,7 +154,7 @@ after(async () => {
 contract(S3ObjectStore.name, async () => {
   s3 = await startS3Server();
   const cfg = { endPoint: s3.endPoint, bucket: 'dossiers-contract', accessKey: s3.accessKey, secretKey: s3.secretKey, region: 'us-east-1' };
-  const store = createObjectStore({ kind: 's3', ...cfg });
+  const store = await createObjectStore({ kind: 's3', ...cfg });
   assert.ok(store instanceof S3ObjectStore, 'store instanceof S3ObjectStore');
   await store.init();
   const client = minioFor(s3);

@@ -1,4 +1,3 @@
-import { PDFDocument as DecryptingPDFDocument, PDFDict, PDFInvalidObject, PDFName, PDFStream } from '@cantoo/pdf-lib';
 import { PDFDocument } from 'pdf-lib';
 import { Invalid } from '../../errors.js';
 import type { OcrPage } from '../../services/extraction.js';
@@ -58,6 +57,9 @@ async function loadSource(bytes: Uint8Array): Promise<PDFDocument> {
     throw new Invalid('The PDF is damaged: its pages cannot be copied into the archive copy', { reason: String((err as Error)?.message ?? err).slice(0, 200) }, 'corrupt_pdf');
   }
   if (!doc.isEncrypted) return doc;
+  // Loaded here, for the rare encrypted file: with its colour library it is ~350 modules that
+  // every process start would otherwise read.
+  const { PDFDocument: DecryptingPDFDocument, PDFDict, PDFInvalidObject, PDFName, PDFStream } = await import('@cantoo/pdf-lib');
   let plain: Uint8Array;
   try {
     const decrypted = await DecryptingPDFDocument.load(bytes, { password: '', updateMetadata: false });

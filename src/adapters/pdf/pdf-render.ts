@@ -1,5 +1,6 @@
 /**
- * Rasterises PDF pages to grey pixels with pdfjs-dist (legacy build, the one that runs in Node).
+ * Rasterises PDF pages to grey pixels with pdfjs-dist (legacy build, the one that runs in Node);
+ * renderPdfPages decodes a scanner's page (one JPEG over the whole page) natively instead.
  * Also owns opening a PDF with pdfjs, so text extraction shares the same offline setup and the
  * same mapping of pdfjs failures onto `Invalid`.
  */
@@ -7,9 +8,10 @@ import { open } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { getDocument, PDFDataRangeTransport, VerbosityLevel } from 'pdfjs-dist/legacy/build/pdf.mjs';
-import type { PDFDocumentProxy } from 'pdfjs-dist/legacy/build/pdf.mjs';
+import type { PDFDocumentProxy, PDFPageProxy } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import sharp from 'sharp';
 import { AppError, Invalid } from '../../errors.js';
+import { decodePageJpeg, openForScans, pageJpeg } from './scanned-page.js';
 
 /** One byte per pixel, row-major, 0 = black .. 255 = white. */
 export type GreyImage = { width: number; height: number; data: Uint8Array };
@@ -91,17 +93,50 @@ export async function renderPdfPage(pdf: Uint8Array, pageNo: number, dpi: number
 export async function* renderPdfPages(
   pdf: Uint8Array,
   opts: { dpi: number; pages?: number[] },
-): AsyncGenerator<{ pageNo: number; image: GreyImage }> {
+): AsyncGenerator<{ pageNo: number; image: GreyImage; decoded?: boolean }> {
   const doc = await openPdfDocument(pdf);
   try {
     const pages = opts.pages ?? Array.from({ length: doc.numPages }, (_, i) => i + 1);
     for (const pageNo of pages) checkPageNo(pageNo, doc.numPages);
+    // A scanner's page (one JPEG over the whole page) is decoded natively instead (scanned-page.ts).
+    const scans = await openForScans(pdf);
     for (const pageNo of pages) {
-      yield { pageNo, image: await renderDocPage(doc, pageNo, opts.dpi) };
+      const decoded = scans && scans.getPageCount() === doc.numPages ? await decodeScannedPage(doc, scans.getPage(pageNo - 1), pageNo, opts.dpi) : null;
+      yield decoded ? { pageNo, image: decoded, decoded: true } : { pageNo, image: await renderDocPage(doc, pageNo, opts.dpi) };
     }
   } finally {
     await doc.destroy();
   }
+}
+
+/**
+ * The page's JPEG decoded at the size pdfjs would render the page at, or null where it must be
+ * rendered (whatever goes wrong here, rendering then says it in its own words).
+ */
+async function decodeScannedPage(doc: PDFDocumentProxy, scanPage: Parameters<typeof pageJpeg>[0], pageNo: number, dpi: number): Promise<GreyImage | null> {
+  try {
+    const found = pageJpeg(scanPage);
+    if (!found) return null;
+    const page = await doc.getPage(pageNo);
+    try {
+      const { width, height } = renderSize(page, dpi);
+      return await decodePageJpeg(found, width, height);
+    } finally {
+      page.cleanup();
+    }
+  } catch {
+    return null;
+  }
+}
+
+/** The pixel size a page is rendered at: `dpi`, lowered where the page would exceed MAX_RENDER_PIXELS. */
+function renderSize(page: PDFPageProxy, dpi: number): { scale: number; width: number; height: number } {
+  let scale = dpi / 72;
+  const base = page.getViewport({ scale: 1 });
+  const pixels = base.width * base.height * scale * scale;
+  if (pixels > MAX_RENDER_PIXELS) scale *= Math.sqrt(MAX_RENDER_PIXELS / pixels);
+  const viewport = page.getViewport({ scale });
+  return { scale, width: Math.max(1, Math.round(viewport.width)), height: Math.max(1, Math.round(viewport.height)) };
 }
 
 /** Number of pages, without rendering anything. */
@@ -192,13 +227,8 @@ async function renderDocPage(doc: PDFDocumentProxy, pageNo: number, dpi: number)
   try {
     const page = await doc.getPage(pageNo);
     try {
-      let scale = dpi / 72;
-      const base = page.getViewport({ scale: 1 });
-      const pixels = base.width * base.height * scale * scale;
-      if (pixels > MAX_RENDER_PIXELS) scale *= Math.sqrt(MAX_RENDER_PIXELS / pixels);
+      const { scale, width, height } = renderSize(page, dpi);
       const viewport = page.getViewport({ scale });
-      const width = Math.max(1, Math.round(viewport.width));
-      const height = Math.max(1, Math.round(viewport.height));
       entry = factory.create(width, height);
       await page.render({
         canvas: entry.canvas as unknown as HTMLCanvasElement,

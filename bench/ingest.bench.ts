@@ -15,6 +15,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
+import { PDFDocument } from 'pdf-lib';
 import pino from 'pino';
 import { findNativeTesseract } from '../src/adapters/ocr/native-tesseract.engine.js';
 import { toPgm } from '../src/adapters/ocr/tesseract-ocr.engine.js';
@@ -27,7 +28,24 @@ import { LETTER_LINES, renderScan, toJpeg, type ScanOptions } from '../test/help
 const LANGS = ['nld', 'eng'];
 const KINDS: ScanOptions[] = [{ dpi: 300 }, { dpi: 300, heightIn: 11.69 }, { dpi: 300, noise: 0.002 }, { dpi: 300, skewDeg: 2 }, { dpi: 300, rotate: 180 }, { dpi: 200 }, { dpi: 600 }];
 
-export type Page = { lines: string[]; image: GreyImage; jpeg: Buffer };
+export type Page = { lines: string[]; image: GreyImage; jpeg: Buffer; dpi: number };
+
+/**
+ * How a page is uploaded: its JPEG; a one-page PDF holding that JPEG over the whole page, as a
+ * scanner writes it (decoded natively, src/adapters/pdf/scanned-page.ts); or the same PDF with
+ * one empty text drawing added, which makes pdfjs render it (the reference for the PDF path).
+ */
+type UploadAs = 'jpeg' | 'pdf' | 'pdf-rendered';
+
+async function scannerPdf(p: Page, rendered: boolean): Promise<Uint8Array> {
+  const doc = await PDFDocument.create();
+  const img = await doc.embedJpg(p.jpeg);
+  const size: [number, number] = [(p.image.width / p.dpi) * 72, (p.image.height / p.dpi) * 72];
+  const page = doc.addPage(size);
+  page.drawImage(img, { x: 0, y: 0, width: size[0], height: size[1] });
+  if (rendered) page.drawText('', { x: 1, y: 1, size: 1 });
+  return doc.save();
+}
 
 export async function makePages(n: number): Promise<Page[]> {
   const pages: Page[] = [];
@@ -37,7 +55,7 @@ export async function makePages(n: number): Promise<Page[]> {
     const kind = KINDS[i % KINDS.length]!;
     const image = renderScan({ ...kind, lines, seed: i + 1 });
     // The scanner's resolution goes into the file, as scanners write it.
-    pages.push({ lines, image, jpeg: await toJpeg(image, 85, kind.dpi ?? 300) });
+    pages.push({ lines, image, jpeg: await toJpeg(image, 85, kind.dpi ?? 300), dpi: kind.dpi ?? 300 });
   }
   return pages;
 }
@@ -109,7 +127,7 @@ async function nativeOcrOnly(bin: string, pages: Page[], densePage: Page, procs:
 }
 
 /** The whole service: pages uploaded through intake, timed until every document is final. */
-async function service(pages: Page[], dense: Page, engine: 'tesseract-js' | 'native', denseOnly = false) {
+async function service(pages: Page[], dense: Page, engine: 'tesseract-js' | 'native', denseOnly = false, as: UploadAs = 'jpeg') {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'dossierlink-bench-ingest-'));
   const lines: Record<string, unknown>[] = [];
   const sink = new Writable({ write(chunk, _enc, cb) { for (const l of String(chunk).split('\n')) if (l.includes('"msg":"job"')) lines.push(JSON.parse(l)); cb(); } });
@@ -123,9 +141,11 @@ async function service(pages: Page[], dense: Page, engine: 'tesseract-js' | 'nat
     // The dense page comes alone, as after a quiet spell (a page right after another is not split into bands).
     await new Promise((r) => setTimeout(r, 1600));
     const upload = async (p: Page, i: number) => {
-      const file = path.join(dir, `upload-${engine}-${i}.jpg`);
-      await writeFile(file, p.jpeg);
-      return (await dl.services.intake.accept({ path: file, originalName: `scan-${i}.jpg`, size: p.jpeg.length }, {}, actor, 'upload')).document.id;
+      const ext = as === 'jpeg' ? 'jpg' : 'pdf';
+      const file = path.join(dir, `upload-${engine}-${i}.${ext}`);
+      const bytes = as === 'jpeg' ? p.jpeg : await scannerPdf(p, as === 'pdf-rendered');
+      await writeFile(file, bytes);
+      return (await dl.services.intake.accept({ path: file, originalName: `scan-${i}.${ext}`, size: bytes.length }, {}, actor, 'upload')).document.id;
     };
     const waitFinal = async (ids: string[]) => {
       for (;;) {
@@ -189,7 +209,7 @@ export async function benchIngest(n = Number(process.env.BENCH_INGEST_PAGES ?? 8
   // Its own page (an upload of a page already in the batch would be an exact duplicate, not ingested again).
   const denseLines = [...LETTER_LINES, 'Referentie BENCH-DENSE'];
   const denseImage = renderScan({ dpi: 300, heightIn: 11.69, lines: denseLines, seed: 99 });
-  const dense: Page = { lines: denseLines, image: denseImage, jpeg: await toJpeg(denseImage) };
+  const dense: Page = { lines: denseLines, image: denseImage, jpeg: await toJpeg(denseImage), dpi: 300 };
   const bin = await findNativeTesseract();
   if (process.env.BENCH_INGEST_DENSE_ONLY === '1') return benchDenseOnly(dense, bin, Number(process.env.BENCH_INGEST_DENSE_RUNS ?? 3));
   // The machine is shared: each path runs twice, interleaved, and keeps its better run, so a
@@ -201,6 +221,11 @@ export async function benchIngest(n = Number(process.env.BENCH_INGEST_PAGES ?? 8
   let cli = bin ? await nativeOcrOnly(bin, pages, dense, cores) : undefined;
   let oursNative = bin ? await service(pages, dense, 'native') : undefined;
   ours = better(ours, await service(pages, dense, 'tesseract-js'));
+  // The same pages as scanner PDFs, decoded natively and (the reference) rendered by pdfjs, interleaved.
+  let pdf = await service(pages, dense, 'tesseract-js', false, 'pdf');
+  let pdfRendered = await service(pages, dense, 'tesseract-js', false, 'pdf-rendered');
+  pdf = better(pdf, await service(pages, dense, 'tesseract-js', false, 'pdf'));
+  pdfRendered = better(pdfRendered, await service(pages, dense, 'tesseract-js', false, 'pdf-rendered'));
   if (bin) {
     cli = better(cli!, await nativeOcrOnly(bin, pages, dense, cores));
     oursNative = better(oursNative!, await service(pages, dense, 'native'));
@@ -228,7 +253,16 @@ export async function benchIngest(n = Number(process.env.BENCH_INGEST_PAGES ?? 8
     cerServiceNative: oursNative ? Number(oursNative.cer.toFixed(4)) : null,
     cerCli: cli ? Number(cli.cer.toFixed(4)) : null,
     cerCliUprightPagesOnly: cli ? Number(cli.cerUpright.toFixed(4)) : null,
-    failed: ours.failed + (oursNative?.failed ?? 0),
+    scannerPdfPagesPerMin: Math.round(pdf.pagesPerMinute),
+    scannerPdfRenderedByPdfjsPagesPerMin: Math.round(pdfRendered.pagesPerMinute),
+    ratioScannerPdfToPdfjsRendering: ratio(pdf.pagesPerMinute, pdfRendered.pagesPerMinute),
+    cpuMsPerPageScannerPdf: pdf.cpuMsPerPage,
+    cpuMsPerPageScannerPdfRenderedByPdfjs: pdfRendered.cpuMsPerPage,
+    rasteriseMsPerPageScannerPdf: (pdf.stagesMsPerPage as Record<string, number>).rasterise ?? null,
+    rasteriseMsPerPageScannerPdfRenderedByPdfjs: (pdfRendered.stagesMsPerPage as Record<string, number>).rasterise ?? null,
+    cerScannerPdf: Number(pdf.cer.toFixed(4)),
+    cerScannerPdfRenderedByPdfjs: Number(pdfRendered.cer.toFixed(4)),
+    failed: ours.failed + (oursNative?.failed ?? 0) + pdf.failed + pdfRendered.failed,
     stagesMsPerPageTesseractJs: ours.stagesMsPerPage,
     stagesMsPerPageNative: oursNative?.stagesMsPerPage ?? null,
   };

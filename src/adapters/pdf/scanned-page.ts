@@ -5,7 +5,8 @@
  * decoding the same bytes. This finds such pages and reads them that way, at the size pdfjs
  * would render them and with the same grey conversion. Anything else on the page (text, vector
  * drawing, annotations, a second image, a mask, a turned page, another colour space or image
- * format) and the caller renders it with pdfjs as before.
+ * format) and the caller renders it with pdfjs as before. (Reading barcodes needs less:
+ * sole-jpeg.ts takes any page whose one image is a JPEG, at the JPEG's own size.)
  */
 import { decodePDFRawStream, PDFArray, PDFDict, PDFDocument, PDFName, PDFNumber, PDFRawStream, type PDFPage } from 'pdf-lib';
 import sharp from 'sharp';

@@ -1,7 +1,9 @@
 /**
  * A scanner's PDF page is usually one JPEG: decoding it natively (sharp) is several times faster
  * than rendering the page with pdfjs, whose JPEG decoder is JavaScript. Used where pages are only
- * read for barcodes (coupon batches, intake stacks).
+ * read for barcodes (coupon batches, intake stacks): any page whose one image is a JPEG, at the
+ * JPEG's own size, wherever it is drawn. OCR needs the pixels where the page puts them, so
+ * renderPdfPages decodes only a JPEG drawn exactly over the whole page (scanned-page.ts).
  */
 import { PDFArray, PDFDict, type PDFDocument, PDFName, PDFRawStream } from 'pdf-lib';
 import sharp from 'sharp';

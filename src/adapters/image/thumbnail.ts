@@ -1,10 +1,11 @@
 /**
  * A small image of a document's first page for the overview, made once and kept in the object
- * store. PDFs are rendered with pdf.js at low resolution; images (PNG, JPEG, multi-page TIFF) are
- * scaled by sharp from their first page.
+ * store. PDFs are rendered with pdf.js at low resolution (a scanner's page is decoded from its
+ * JPEG instead, see scanned-page.ts); images (PNG, JPEG, multi-page TIFF) are scaled by sharp from
+ * their first page.
  */
 import sharp, { type Sharp } from 'sharp';
-import { renderPdfPage } from '../pdf/pdf-render.js';
+import { renderPdfPages, type GreyImage } from '../pdf/pdf-render.js';
 import { MAX_IMAGE_PIXELS } from './image-pages.js';
 
 export const THUMBNAIL_WIDTH = 240;
@@ -17,7 +18,9 @@ export type Thumbnail = { data: Buffer; mime: 'image/webp'; width: number; heigh
 export async function makeThumbnail(bytes: Uint8Array, mime: string): Promise<Thumbnail> {
   let img: Sharp;
   if (mime === 'application/pdf') {
-    const g = await renderPdfPage(bytes, 1, PDF_DPI);
+    let g: GreyImage | undefined;
+    for await (const page of renderPdfPages(bytes, { dpi: PDF_DPI, pages: [1] })) g = page.image;
+    if (!g) throw new Error('the PDF has no first page');
     img = sharp(Buffer.from(g.data.buffer, g.data.byteOffset, g.data.byteLength), { raw: { width: g.width, height: g.height, channels: 1 } });
   } else {
     img = sharp(bytes, { page: 0, limitInputPixels: MAX_IMAGE_PIXELS }).flatten({ background: '#ffffff' });

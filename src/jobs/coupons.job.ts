@@ -136,7 +136,7 @@ export function createCouponsHandler(deps: CouponsDeps) {
           todo = rest;
         }
         if (data && todo.length) {
-          const pages = file.mime === 'application/pdf' ? renderPdfPages(data, { dpi: COUPON_READ_DPI, pages: todo }) : imagePages(data, { pages: todo });
+          const pages = file.mime === 'application/pdf' ? renderPdfPages(data, { dpi: COUPON_READ_DPI, pages: todo, parsed: pdf ?? undefined }) : imagePages(data, { pages: todo });
           for await (const { pageNo: filePage, image } of pages) {
             ctx.signal.throwIfAborted();
             await record(file, offset + filePage, filePage, await readCouponPage(deps.reader, image, answersOf));

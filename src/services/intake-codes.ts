@@ -86,8 +86,8 @@ export class IntakeCodes {
       if (jpeg) yield { pageNo: i + 1, image: jpeg.width > MAX_READ_WIDTH ? downscaleGrey(jpeg, Math.ceil(jpeg.width / MAX_READ_WIDTH)) : jpeg };
       else scanned.push(i + 1);
     }
-    if (scanned.length) yield* renderPdfPages(bytes, { dpi: SPLIT_READ_DPI, pages: scanned });
-    if (drawn.length) yield* renderPdfPages(bytes, { dpi: SPLIT_READ_DPI / 2, pages: drawn });
+    if (scanned.length) yield* renderPdfPages(bytes, { dpi: SPLIT_READ_DPI, pages: scanned, parsed: doc });
+    if (drawn.length) yield* renderPdfPages(bytes, { dpi: SPLIT_READ_DPI / 2, pages: drawn, parsed: doc });
   }
 
   /** What the codes on a page make of it: a sheet first, then a coupon, then a paper label. */

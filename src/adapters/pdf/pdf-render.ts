@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { getDocument, PDFDataRangeTransport, VerbosityLevel } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import type { PDFDocumentProxy, PDFPageProxy } from 'pdfjs-dist/legacy/build/pdf.mjs';
+import type { PDFDocument as PDFLibDocument } from 'pdf-lib';
 import sharp from 'sharp';
 import { AppError, Invalid } from '../../errors.js';
 import { decodePageJpeg, openForScans, pageJpeg } from './scanned-page.js';
@@ -92,14 +93,19 @@ export async function renderPdfPage(pdf: Uint8Array, pageNo: number, dpi: number
  */
 export async function* renderPdfPages(
   pdf: Uint8Array,
-  opts: { dpi: number; pages?: number[] },
+  opts: {
+    dpi: number;
+    pages?: number[];
+    /** The same PDF already parsed with pdf-lib by the caller, so it is not parsed again to find its scanner pages. */
+    parsed?: PDFLibDocument;
+  },
 ): AsyncGenerator<{ pageNo: number; image: GreyImage; decoded?: boolean }> {
   const doc = await openPdfDocument(pdf);
   try {
     const pages = opts.pages ?? Array.from({ length: doc.numPages }, (_, i) => i + 1);
     for (const pageNo of pages) checkPageNo(pageNo, doc.numPages);
     // A scanner's page (one JPEG over the whole page) is decoded natively instead (scanned-page.ts).
-    const scans = await openForScans(pdf);
+    const scans = opts.parsed ? (opts.parsed.isEncrypted ? null : opts.parsed) : await openForScans(pdf);
     for (const pageNo of pages) {
       const decoded = scans && scans.getPageCount() === doc.numPages ? await decodeScannedPage(doc, scans.getPage(pageNo - 1), pageNo, opts.dpi) : null;
       yield decoded ? { pageNo, image: decoded, decoded: true } : { pageNo, image: await renderDocPage(doc, pageNo, opts.dpi) };

@@ -108,7 +108,10 @@ describe(Preflight.name, () => {
       return true;
     });
     const w = await open(fifo, 'w');
-    await w.write('not a pdf at all');
+    // The check may stop reading after the first bytes and close its end: EPIPE then is no failure.
+    await w.write('not a pdf at all').catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+    });
     await w.close();
     assert.notEqual(await slow, 'done', 'the pipe was not a PDF');
     assert.deepEqual(await queued, { mime: 'application/pdf', pageCount: 1 });

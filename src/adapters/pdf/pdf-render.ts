@@ -1,24 +1,25 @@
 /**
- * Rasterises PDF pages to grey pixels with pdfjs-dist (legacy build, the one that runs in Node);
- * renderPdfPages decodes a scanner's page (one JPEG over the whole page) natively instead.
+ * Rasterises PDF pages to grey pixels with pdfjs-dist (legacy build, the one that runs in Node),
+ * in a worker thread (pdf-render.worker.ts): parsing and drawing a page take up to a second of
+ * JavaScript that would otherwise hold every request of the process. renderPdfPages decodes a
+ * scanner's page (one JPEG over the whole page) natively instead, off the event loop as well (sharp).
  * Also owns opening a PDF with pdfjs, so text extraction shares the same offline setup and the
  * same mapping of pdfjs failures onto `Invalid`.
  */
 import { open } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import path from 'node:path';
 import { getDocument, PDFDataRangeTransport, VerbosityLevel } from 'pdfjs-dist/legacy/build/pdf.mjs';
-import type { PDFDocumentProxy, PDFPageProxy } from 'pdfjs-dist/legacy/build/pdf.mjs';
+import type { PDFDocumentProxy } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import type { PDFDocument as PDFLibDocument } from 'pdf-lib';
 import sharp from 'sharp';
 import { AppError, Invalid } from '../../errors.js';
+import { ThreadPool, type PinnedThread } from '../thread-pool.js';
 import { decodePageJpeg, openForScans, pageJpeg } from './scanned-page.js';
 
 /** One byte per pixel, row-major, 0 = black .. 255 = white. */
 export type GreyImage = { width: number; height: number; data: Uint8Array };
-
-/** Beyond this many pixels a page is rendered at a lower dpi rather than exhausting memory (RGBA needs 4x). */
-const MAX_RENDER_PIXELS = 60_000_000;
 
 // Resolved from the installed package so rendering never reaches for a CDN; pdfjs wants trailing slashes.
 const pdfjsRoot = path.dirname(createRequire(import.meta.url).resolve('pdfjs-dist/package.json'));
@@ -31,21 +32,15 @@ const PDFJS_ASSETS = {
   iccUrl: assetDir('iccs'),
 } as const;
 
-/** The slice of pdfjs's canvas factory we use; it is typed as `Object` upstream. */
-type CanvasEntry = {
-  canvas: { width: number; height: number };
-  context: { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } };
-};
-type CanvasFactory = { create(w: number, h: number): CanvasEntry; destroy(entry: CanvasEntry): void };
-
 /**
  * Opens a PDF with pdfjs. The caller must `destroy()` the result (use try/finally).
  * Throws `Invalid` with code 'encrypted_pdf' or 'corrupt_pdf'.
  */
-export async function openPdfDocument(pdf: Uint8Array): Promise<PDFDocumentProxy> {
+export async function openPdfDocument(pdf: Uint8Array, opts: { owned?: boolean } = {}): Promise<PDFDocumentProxy> {
   if (pdf.byteLength === 0) throw new Invalid('The PDF is empty', undefined, 'corrupt_pdf');
-  // pdfjs transfers (detaches) the buffer it is given and refuses Buffers: hand it a private copy.
-  const data = new Uint8Array(pdf);
+  // pdfjs transfers (detaches) the buffer it is given and refuses Buffers: hand it a private copy,
+  // unless `owned`: a plain Uint8Array the caller gives up (one that was transferred to this thread).
+  const data = opts.owned ? pdf : new Uint8Array(pdf);
   const task = getDocument({
     data,
     ...PDFJS_ASSETS,
@@ -73,22 +68,74 @@ export function toPdfError(err: unknown): Error {
 }
 
 /**
+ * Threads rendering pages: one per two cores, at most four (OCR's workers take the others). A
+ * PDF stays in the thread that opened it, so its pages render one at a time, as they did in the
+ * main thread.
+ */
+const renderThreads = new ThreadPool(new URL('./pdf-render.worker.js', import.meta.url), {
+  size: Math.max(1, Math.min(4, Math.floor(os.availableParallelism() / 2))),
+});
+
+/**
+ * A page that takes longer than this to open or draw is not a page pdfjs will finish (a loop in
+ * a damaged or hostile file): its thread is ended and the PDF refused. A dense A4 page at 300 dpi
+ * takes ~1 s; one at 1200 dpi under full load, under a minute.
+ */
+export const RENDER_TIMEOUT_MS = 120_000;
+
+/** A PDF opened in a render thread: its page count, its pages' render sizes and pixels. */
+type RemotePdf = {
+  numPages: number;
+  size(pageNo: number, dpi: number): Promise<{ width: number; height: number }>;
+  render(pageNo: number, dpi: number): Promise<GreyImage>;
+  close(): Promise<void>;
+};
+
+async function openRemote(pdf: Uint8Array): Promise<RemotePdf> {
+  if (pdf.byteLength === 0) throw new Invalid('The PDF is empty', undefined, 'corrupt_pdf');
+  const thread: PinnedThread = renderThreads.pin();
+  const tooSlow = (what: string) => () => new Invalid(`The PDF could not be ${what} within ${RENDER_TIMEOUT_MS / 1000} s; it is damaged or too complex`, undefined, 'pdf_too_complex');
+  try {
+    // A private copy, moved to the thread (pdfjs detaches what it is given).
+    const data = new Uint8Array(pdf);
+    const { doc, numPages } = await thread.call<{ doc: number; numPages: number }>('open', { data }, { transfer: [data.buffer], timeoutMs: RENDER_TIMEOUT_MS, onTimeout: tooSlow('opened') });
+    return {
+      numPages,
+      size: (pageNo, dpi) => thread.call('size', { doc, pageNo, dpi }, { timeoutMs: RENDER_TIMEOUT_MS, onTimeout: tooSlow('read') }),
+      render: (pageNo, dpi) => thread.call('render', { doc, pageNo, dpi }, { timeoutMs: RENDER_TIMEOUT_MS, onTimeout: tooSlow(`drawn (page ${pageNo})`) }),
+      async close() {
+        try {
+          await thread.call('close', { doc }, { timeoutMs: RENDER_TIMEOUT_MS });
+        } catch {
+          // A thread that died took the document with it.
+        } finally {
+          thread.release();
+        }
+      },
+    };
+  } catch (err) {
+    thread.release();
+    throw err;
+  }
+}
+
+/**
  * Renders one page (1-based) to grey pixels.
  * @example const img = await renderPdfPage(bytes, 1, 300);
  */
 export async function renderPdfPage(pdf: Uint8Array, pageNo: number, dpi: number): Promise<GreyImage> {
-  const doc = await openPdfDocument(pdf);
+  const doc = await openRemote(pdf);
   try {
     checkPageNo(pageNo, doc.numPages);
-    return await renderDocPage(doc, pageNo, dpi);
+    return await doc.render(pageNo, dpi);
   } finally {
-    await doc.destroy();
+    await doc.close();
   }
 }
 
 /**
  * Streams rendered pages one by one, so a 500-page PDF never sits in memory; the document is
- * destroyed when the loop ends, also on `break` or a throw.
+ * closed when the loop ends, also on `break` or a throw.
  * @example for await (const { pageNo, image } of renderPdfPages(bytes, { dpi: 200 })) { ... }
  */
 export async function* renderPdfPages(
@@ -100,7 +147,7 @@ export async function* renderPdfPages(
     parsed?: PDFLibDocument;
   },
 ): AsyncGenerator<{ pageNo: number; image: GreyImage; decoded?: boolean }> {
-  const doc = await openPdfDocument(pdf);
+  const doc = await openRemote(pdf);
   try {
     const pages = opts.pages ?? Array.from({ length: doc.numPages }, (_, i) => i + 1);
     for (const pageNo of pages) checkPageNo(pageNo, doc.numPages);
@@ -108,10 +155,10 @@ export async function* renderPdfPages(
     const scans = opts.parsed ? (opts.parsed.isEncrypted ? null : opts.parsed) : await openForScans(pdf);
     for (const pageNo of pages) {
       const decoded = scans && scans.getPageCount() === doc.numPages ? await decodeScannedPage(doc, scans.getPage(pageNo - 1), pageNo, opts.dpi) : null;
-      yield decoded ? { pageNo, image: decoded, decoded: true } : { pageNo, image: await renderDocPage(doc, pageNo, opts.dpi) };
+      yield decoded ? { pageNo, image: decoded, decoded: true } : { pageNo, image: await doc.render(pageNo, opts.dpi) };
     }
   } finally {
-    await doc.destroy();
+    await doc.close();
   }
 }
 
@@ -119,30 +166,15 @@ export async function* renderPdfPages(
  * The page's JPEG decoded at the size pdfjs would render the page at, or null where it must be
  * rendered (whatever goes wrong here, rendering then says it in its own words).
  */
-async function decodeScannedPage(doc: PDFDocumentProxy, scanPage: Parameters<typeof pageJpeg>[0], pageNo: number, dpi: number): Promise<GreyImage | null> {
+async function decodeScannedPage(doc: RemotePdf, scanPage: Parameters<typeof pageJpeg>[0], pageNo: number, dpi: number): Promise<GreyImage | null> {
   try {
     const found = pageJpeg(scanPage);
     if (!found) return null;
-    const page = await doc.getPage(pageNo);
-    try {
-      const { width, height } = renderSize(page, dpi);
-      return await decodePageJpeg(found, width, height);
-    } finally {
-      page.cleanup();
-    }
+    const { width, height } = await doc.size(pageNo, dpi);
+    return await decodePageJpeg(found, width, height);
   } catch {
     return null;
   }
-}
-
-/** The pixel size a page is rendered at: `dpi`, lowered where the page would exceed MAX_RENDER_PIXELS. */
-function renderSize(page: PDFPageProxy, dpi: number): { scale: number; width: number; height: number } {
-  let scale = dpi / 72;
-  const base = page.getViewport({ scale: 1 });
-  const pixels = base.width * base.height * scale * scale;
-  if (pixels > MAX_RENDER_PIXELS) scale *= Math.sqrt(MAX_RENDER_PIXELS / pixels);
-  const viewport = page.getViewport({ scale });
-  return { scale, width: Math.max(1, Math.round(viewport.width)), height: Math.max(1, Math.round(viewport.height)) };
 }
 
 /** Number of pages, without rendering anything. */
@@ -219,46 +251,9 @@ export async function greyToPng(img: GreyImage): Promise<Buffer> {
     .toBuffer();
 }
 
-function checkPageNo(pageNo: number, numPages: number): void {
+/** Throws `Invalid` 'page_out_of_range' unless `pageNo` is a page of the PDF. */
+export function checkPageNo(pageNo: number, numPages: number): void {
   if (!Number.isInteger(pageNo) || pageNo < 1 || pageNo > numPages) {
     throw new Invalid(`Page ${pageNo} does not exist; the PDF has ${numPages} page(s)`, { pageNo, numPages }, 'page_out_of_range');
   }
-}
-
-async function renderDocPage(doc: PDFDocumentProxy, pageNo: number, dpi: number): Promise<GreyImage> {
-  if (!(dpi > 0 && dpi <= 1200)) throw new Invalid(`dpi must be in (0, 1200], got ${dpi}`);
-  // A canvas from a second copy of @napi-rs/canvas crashes pdfjs: always use the document's own factory.
-  const factory = doc.canvasFactory as CanvasFactory;
-  let entry: CanvasEntry | undefined;
-  try {
-    const page = await doc.getPage(pageNo);
-    try {
-      const { scale, width, height } = renderSize(page, dpi);
-      const viewport = page.getViewport({ scale });
-      entry = factory.create(width, height);
-      await page.render({
-        canvas: entry.canvas as unknown as HTMLCanvasElement,
-        canvasContext: entry.context as unknown as CanvasRenderingContext2D,
-        viewport,
-        background: 'white',
-        annotationMode: 1, // ENABLE: draw appearance streams (stamps, filled forms) as printed
-      }).promise;
-      return { width, height, data: rgbaToGrey(entry.context.getImageData(0, 0, width, height).data) };
-    } finally {
-      page.cleanup();
-    }
-  } catch (err) {
-    throw toPdfError(err);
-  } finally {
-    if (entry) factory.destroy(entry);
-  }
-}
-
-/** ITU-R 601 luma in fixed point; fast enough that it is noise next to rendering. */
-function rgbaToGrey(rgba: Uint8ClampedArray): Uint8Array {
-  const out = new Uint8Array(rgba.length >>> 2);
-  for (let i = 0, j = 0; j < out.length; i += 4, j++) {
-    out[j] = (rgba[i]! * 77 + rgba[i + 1]! * 150 + rgba[i + 2]! * 29) >> 8;
-  }
-  return out;
 }

@@ -1,0 +1,213 @@
+/**
+ * A few worker threads for CPU-bound work the event loop must not wait on. pdfjs renders a page
+ * in JavaScript, in one piece: ~0.7 s of an A4 page at 300 dpi during which an embedded
+ * instance answered no request at all (not the UI, not /api/health).
+ *
+ * Calls go by id and their results come back transferred, not copied. A caller that keeps state
+ * in a thread (an open PDF) pins one and calls it alone. A thread is referenced only while it has
+ * calls pending (so a CLI command never stays alive for it, nor exits under a pending call); it
+ * stays warm between calls (pdfjs and ZXing loaded, their code compiled hot), or ends after a quiet
+ * spell where the pool is given one. A thread that dies fails its pending calls with the reason, and the
+ * next call starts a new one; a call past its deadline ends its thread, which is stuck.
+ *
+ * The worker side is `serveThread()` in the entry module given to the pool.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { isMainThread, parentPort, Worker, type Transferable } from 'node:worker_threads';
+import { AppError, Invalid } from '../errors.js';
+
+/** What a thread answers: the value, and which of its buffers move rather than copy. */
+export type ThreadResult = { value: unknown; transfer?: Transferable[] };
+export type ThreadHandlers = Record<string, (args: any) => ThreadResult | Promise<ThreadResult>>;
+
+type Request = { id: number; op: string; args: unknown };
+type SentError = { name: string; message: string; status?: number; code?: string; details?: unknown };
+type Response = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: SentError };
+
+/** The same error on this side: typed errors keep their status, code and details. */
+function received(e: SentError): Error {
+  if (e.status === 400 && e.code) return new Invalid(e.message, e.details, e.code);
+  if (e.status !== undefined && e.code) return new AppError(e.status, e.code, e.message, e.details);
+  const err = new Error(e.message);
+  err.name = e.name;
+  return err;
+}
+
+/**
+ * Answers a pool's calls in a worker thread, one at a time, in the order they came.
+ * @example serveThread({ async double(n: number) { return { value: n * 2 }; } });
+ */
+export function serveThread(handlers: ThreadHandlers): void {
+  if (isMainThread || !parentPort) throw new Error('serveThread() runs in a worker thread');
+  const port = parentPort;
+  let queue = Promise.resolve();
+  port.on('message', (req: Request) => {
+    queue = queue.then(async () => {
+      try {
+        const handler = handlers[req.op];
+        if (!handler) throw new Error(`no such operation: ${req.op}`);
+        const { value, transfer } = await handler(req.args);
+        port.postMessage({ id: req.id, ok: true, value } satisfies Response, transfer ?? []);
+      } catch (err) {
+        const e = err as Error & Partial<AppError>;
+        const error: SentError = err instanceof AppError
+          ? { name: e.name, message: e.message, status: e.status, code: e.code, details: e.details }
+          : { name: e?.name ?? 'Error', message: e?.message ?? String(err) };
+        port.postMessage({ id: req.id, ok: false, error } satisfies Response);
+      }
+    });
+  });
+}
+
+type Pending = { resolve(v: unknown): void; reject(e: Error): void; timer?: NodeJS.Timeout; onTimeout?: () => Error };
+
+class Thread {
+  readonly worker: Worker;
+  readonly pending = new Map<number, Pending>();
+  pins = 0;
+  ended = false;
+  idle?: NodeJS.Timeout;
+
+  constructor(worker: Worker, private readonly onEnd: (t: Thread) => void) {
+    this.worker = worker;
+    worker.unref();
+    worker.on('message', (res: Response) => {
+      const p = this.pending.get(res.id);
+      if (!p) return;
+      this.pending.delete(res.id);
+      clearTimeout(p.timer);
+      this.settled();
+      if (res.ok) p.resolve(res.value);
+      else p.reject(received(res.error));
+    });
+    worker.on('error', (err) => this.end(new Error(`the worker thread failed: ${err.message}`)));
+    worker.on('exit', (code) => this.end(new Error(`the worker thread stopped (exit code ${code})`)));
+  }
+
+  get load(): number {
+    return this.pins + this.pending.size;
+  }
+
+  call(id: number, op: string, args: unknown, transfer: Transferable[], timeoutMs: number | undefined, onTimeout?: () => Error): Promise<unknown> {
+    if (this.ended) return Promise.reject(new Error('the worker thread has stopped'));
+    return new Promise((resolve, reject) => {
+      const p: Pending = { resolve, reject, onTimeout };
+      if (timeoutMs !== undefined) {
+        p.timer = setTimeout(() => {
+          // A call that overran its deadline is stuck in the thread: only ending the thread stops it.
+          this.pending.delete(id);
+          reject(onTimeout?.() ?? new Error(`${op} took longer than ${timeoutMs} ms`));
+          this.end(new Error(`the worker thread was stopped: ${op} took longer than ${timeoutMs} ms`));
+        }, timeoutMs);
+      }
+      this.pending.set(id, p);
+      this.worker.ref();
+      this.worker.postMessage({ id, op, args } satisfies Request, transfer);
+    });
+  }
+
+  /** No call pending: the process need not wait for this thread. */
+  settled(): void {
+    if (this.pending.size === 0) this.worker.unref();
+  }
+
+  end(reason: Error): void {
+    if (this.ended) return;
+    this.ended = true;
+    clearTimeout(this.idle);
+    for (const p of this.pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(reason);
+    }
+    this.pending.clear();
+    void this.worker.terminate();
+    this.onEnd(this);
+  }
+}
+
+/** A thread pinned to one caller, which calls it and releases it when done. */
+export type PinnedThread = {
+  /** Runs `op` in the thread; `timeoutMs` ends the thread when it passes (the error from `onTimeout`). */
+  call<T>(op: string, args?: unknown, opts?: { transfer?: Transferable[]; timeoutMs?: number; onTimeout?: () => Error }): Promise<T>;
+  release(): void;
+};
+
+export type ThreadPoolOptions = {
+  /** Threads at most; callers beyond share them (calls to one thread run one at a time). */
+  size: number;
+  /** A thread with no caller ends after this long; by default it stays (as the same work in the main thread kept its modules loaded). */
+  idleMs?: number;
+};
+
+/**
+ * A pool of worker threads running `entry` (the compiled `.js` beside this module's; from source
+ * under tsx, its `.ts` twin, loaded through tsx in the thread).
+ *
+ *     const pool = new ThreadPool(new URL('./pdf-render.worker.js', import.meta.url), { size: 1 });
+ *     const t = pool.pin();
+ *     try { await t.call('open', { data }, { transfer: [data.buffer] }); } finally { t.release(); }
+ */
+export class ThreadPool {
+  private readonly threads: Thread[] = [];
+  private nextId = 1;
+
+  constructor(
+    private readonly entry: URL,
+    private readonly opts: ThreadPoolOptions,
+  ) {}
+
+  /** The thread with the least work, started when every running one has work and there is room for one more. */
+  pin(): PinnedThread {
+    let t = this.threads.reduce<Thread | undefined>((best, x) => (best && best.load <= x.load ? best : x), undefined);
+    if (!t || (t.load > 0 && this.threads.length < Math.max(1, this.opts.size))) t = this.start();
+    const thread = t;
+    clearTimeout(thread.idle);
+    thread.pins++;
+    let released = false;
+    return {
+      call: <T>(op: string, args?: unknown, o: { transfer?: Transferable[]; timeoutMs?: number; onTimeout?: () => Error } = {}) =>
+        thread.call(this.nextId++, op, args, o.transfer ?? [], o.timeoutMs, o.onTimeout) as Promise<T>,
+      release: () => {
+        if (released) return;
+        released = true;
+        thread.pins--;
+        if (thread.pins === 0 && !thread.ended && this.opts.idleMs !== undefined) {
+          clearTimeout(thread.idle);
+          thread.idle = setTimeout(() => thread.end(new Error('the worker thread ended when idle')), this.opts.idleMs);
+          thread.idle.unref();
+        }
+      },
+    };
+  }
+
+  /** Threads running now (for tests and health). */
+  get running(): number {
+    return this.threads.length;
+  }
+
+  /** Ends every thread; pending calls fail. */
+  async close(): Promise<void> {
+    for (const t of [...this.threads]) t.end(new Error('the worker thread pool was closed'));
+  }
+
+  private start(): Thread {
+    const t = new Thread(spawn(this.entry), (ended) => {
+      const i = this.threads.indexOf(ended);
+      if (i >= 0) this.threads.splice(i, 1);
+    });
+    this.threads.push(t);
+    return t;
+  }
+}
+
+/** The entry as compiled; from source (tsx), its `.ts` loaded through tsx's API in the new thread. */
+function spawn(entry: URL): Worker {
+  const js = fileURLToPath(entry);
+  if (existsSync(js)) return new Worker(entry);
+  const ts = js.replace(/\.js$/, '.ts');
+  if (!existsSync(ts)) throw new Error(`worker thread entry not found: ${js}`);
+  const api = import.meta.resolve('tsx/esm/api');
+  const boot = `const { tsImport } = await import(${JSON.stringify(api)}); await tsImport(${JSON.stringify(ts)}, ${JSON.stringify(entry.href)});`;
+  return new Worker(new URL(`data:text/javascript,${encodeURIComponent(boot)}`));
+}

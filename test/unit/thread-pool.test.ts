@@ -1,0 +1,184 @@
+/**
+ * Worker threads for CPU-bound work (src/adapters/thread-pool.ts), and pdfjs rendering in them:
+ * the event loop keeps answering while a page is drawn.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { after, describe, it } from 'node:test';
+import { PDFDocument } from 'pdf-lib';
+import { renderPdfPage, renderPdfPages } from '../../src/adapters/pdf/pdf-render.js';
+import { ThreadPool } from '../../src/adapters/thread-pool.js';
+import { AppError, Invalid } from '../../src/errors.js';
+import { nodeEntry } from '../helpers/entry.js';
+import { LETTER_LINES, renderScan, toJpeg } from '../helpers/scan-samples.js';
+
+const ENTRY = new URL('../helpers/thread-pool-test.worker.js', import.meta.url);
+const pools: ThreadPool[] = [];
+const pool = (size = 1, idleMs?: number) => {
+  const p = new ThreadPool(ENTRY, { size, idleMs });
+  pools.push(p);
+  return p;
+};
+after(async () => {
+  for (const p of pools) await p.close();
+});
+
+const until = async (ok: () => boolean, ms = 10_000) => {
+  for (const end = Date.now() + ms; !ok(); ) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+
+describe('thread pool', () => {
+  it('given calls when answered then values come back, and bytes the thread moves arrive whole', async () => {
+    const t = pool().pin();
+    try {
+      const echo = await t.call<{ args: unknown; threadId: number }>('echo', { a: [1, 'b'] });
+      assert.deepEqual(echo.args, { a: [1, 'b'] });
+      assert.ok(echo.threadId > 0);
+      const bytes = await t.call<Uint8Array>('bytes', { n: 1_000_000 });
+      assert.ok(bytes instanceof Uint8Array);
+      assert.equal(bytes.length, 1_000_000);
+      assert.equal(bytes[999_999], 7);
+    } finally {
+      t.release();
+    }
+  });
+
+  it('given a typed error in the thread when it fails then the caller gets the same type, status, code and details; other errors keep name and message', async () => {
+    const t = pool().pin();
+    try {
+      const err = await t.call('invalid').then(() => null, (e: unknown) => e);
+      assert.ok(err instanceof Invalid, String(err));
+      assert.equal((err as AppError).status, 400);
+      assert.equal((err as AppError).code, 'bad_thing');
+      assert.deepEqual((err as AppError).details, { field: 'x' });
+      assert.equal((err as Error).message, 'not like that');
+      await assert.rejects(t.call('fail'), (e: Error) => e.name === 'RangeError' && e.message === 'out of range' && !(e instanceof AppError));
+      await assert.rejects(t.call('nope'), /no such operation: nope/);
+      // The thread survives its callers' errors.
+      assert.deepEqual((await t.call<{ args: unknown }>('echo', 1)).args, 1);
+    } finally {
+      t.release();
+    }
+  });
+
+  it('given a thread that dies under a call when it exits then the call fails with the reason and the next call gets a new thread', async () => {
+    const p = pool();
+    const t = p.pin();
+    const first = (await t.call<{ threadId: number }>('echo')).threadId;
+    await assert.rejects(t.call('exit'), /worker thread stopped \(exit code 3\)/);
+    await assert.rejects(t.call('echo'), /has stopped/);
+    t.release();
+    assert.equal(p.running, 0);
+    const t2 = p.pin();
+    try {
+      assert.notEqual((await t2.call<{ threadId: number }>('echo')).threadId, first);
+    } finally {
+      t2.release();
+    }
+  });
+
+  it('given a call past its deadline when it hangs then it fails with the caller\'s error and its thread is ended', async () => {
+    const p = pool();
+    const t = p.pin();
+    const started = Date.now();
+    await assert.rejects(
+      t.call('hang', undefined, { timeoutMs: 300, onTimeout: () => new Invalid('too slow', undefined, 'too_slow') }),
+      (e: unknown) => e instanceof Invalid && e.code === 'too_slow',
+    );
+    assert.ok(Date.now() - started < 5_000);
+    t.release();
+    assert.equal(p.running, 0);
+    const t2 = p.pin();
+    try {
+      assert.equal(await t2.call('sleep', { ms: 10 }), 10);
+    } finally {
+      t2.release();
+    }
+  });
+
+  it('given busy threads when more callers come then threads start up to the size and the rest share the least busy', async () => {
+    const p = pool(2);
+    const a = p.pin();
+    const b = p.pin();
+    const c = p.pin();
+    try {
+      const [ia, ib, ic] = await Promise.all([a, b, c].map(async (t) => (await t.call<{ threadId: number }>('echo')).threadId));
+      assert.equal(p.running, 2);
+      assert.notEqual(ia, ib);
+      assert.ok(ic === ia || ic === ib);
+    } finally {
+      for (const t of [a, b, c]) t.release();
+    }
+  });
+
+  it('given a released thread when it stays idle then it ends', async () => {
+    const p = pool(1, 100);
+    const t = p.pin();
+    await t.call('echo');
+    t.release();
+    t.release(); // twice is once
+    assert.equal(p.running, 1);
+    await until(() => p.running === 0);
+  });
+});
+
+describe('pdfjs rendering in a thread', () => {
+  /** A scan pdfjs must draw itself (an empty text drawing over it keeps it off the JPEG shortcut). */
+  async function heavyPdf(pages: number): Promise<Uint8Array> {
+    const jpeg = await toJpeg(renderScan({ dpi: 300, heightIn: 11.69, lines: LETTER_LINES, seed: 5 }), 85, 300);
+    const doc = await PDFDocument.create();
+    for (let i = 0; i < pages; i++) {
+      const img = await doc.embedJpg(jpeg);
+      const page = doc.addPage([595, 842]);
+      page.drawImage(img, { x: 0, y: 0, width: 595, height: 842 });
+      page.drawText('', { x: 1, y: 1, size: 1 });
+    }
+    return doc.save();
+  }
+
+  it('given a page pdfjs draws when it renders then timers keep firing: the event loop never waits on the drawing', async () => {
+    const pdf = await heavyPdf(1);
+    await renderPdfPage(pdf, 1, 30); // the thread started and pdfjs loaded: what follows is drawing
+    let last = performance.now();
+    let gap = 0;
+    const timer = setInterval(() => {
+      const now = performance.now();
+      gap = Math.max(gap, now - last);
+      last = now;
+    }, 5);
+    const started = performance.now();
+    try {
+      const img = await renderPdfPage(pdf, 1, 400);
+      assert.deepEqual([img.width, img.height], [3306, 4678]);
+    } finally {
+      clearInterval(timer);
+    }
+    const took = performance.now() - started;
+    // In the main thread the JPEG's decoding and the drawing were one block: most of the render.
+    assert.ok(gap < took / 4, `longest wait of a timer ${Math.round(gap)} ms during a render of ${Math.round(took)} ms`);
+  });
+
+  it('given a loop over pages that stops early when broken then the thread is free for the next PDF', async () => {
+    const pdf = await heavyPdf(3);
+    for await (const p of renderPdfPages(pdf, { dpi: 50 })) {
+      assert.equal(p.pageNo, 1);
+      break;
+    }
+    const img = await renderPdfPage(pdf, 3, 50);
+    assert.equal(img.width, 413);
+    await assert.rejects(renderPdfPage(pdf, 4, 50), (e: unknown) => e instanceof Invalid && e.code === 'page_out_of_range');
+    await assert.rejects(renderPdfPage(new TextEncoder().encode('%PDF-1.4 nothing else'), 1, 50), (e: unknown) => e instanceof Invalid && e.code === 'corrupt_pdf');
+  });
+
+  it('given a process whose only work is a render when it runs then it waits for the page and then exits, the idle thread not holding it', async () => {
+    const started = Date.now();
+    const { stdout } = await promisify(execFile)(process.execPath, nodeEntry('test/helpers/thread-pool-child.ts'), { timeout: 60_000 });
+    assert.deepEqual(JSON.parse(stdout.trim()), { width: 200, height: 100 });
+    // The render thread stays (no idle end) but is not referenced without a call: the process ends.
+    assert.ok(Date.now() - started < 30_000, `took ${Date.now() - started} ms`);
+  });
+});

@@ -102,6 +102,28 @@ describe(createBarcodeReader.name, () => {
     assert.deepEqual(await reader.read(textLikePage(2480, 3508)), []);
   });
 
+  it('given an A3 page when ZXing reads it then timers keep firing: the event loop never waits on the reading', async () => {
+    const a3 = textLikePage(3508, 4960);
+    let last = performance.now();
+    let gap = 0;
+    const timer = setInterval(() => {
+      const now = performance.now();
+      gap = Math.max(gap, now - last);
+      last = now;
+    }, 5);
+    const started = performance.now();
+    try {
+      // All three passes (nothing is found): ~1.5 s of WebAssembly and pixel loops, one block each in the main thread.
+      assert.deepEqual(await reader.read(a3), []);
+    } finally {
+      clearInterval(timer);
+    }
+    const took = performance.now() - started;
+    assert.ok(gap < took / 4, `longest wait of a timer ${Math.round(gap)} ms during a read of ${Math.round(took)} ms`);
+    // The caller's pixels are its own still (a copy went to the thread).
+    assert.equal(a3.data.length, 3508 * 4960);
+  });
+
   it('given a blank page when read then the list is empty', async () => {
     assert.deepEqual(await reader.read({ width: 1240, height: 1754, data: new Uint8Array(1240 * 1754).fill(255) }), []);
   });

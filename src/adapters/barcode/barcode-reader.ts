@@ -1,17 +1,21 @@
 /**
- * Reads barcodes from grey pixels with zxing-wasm (ZXing-C++). The WebAssembly binary comes from
- * the installed package, never from the CDN the library defaults to, and is instantiated once per
- * process. A first pass relies on ZXing's own tryHarder / tryRotate / tryDownscale; only when it
+ * Reads barcodes from grey pixels with zxing-wasm (ZXing-C++), in a worker thread
+ * (barcode-reader.worker.ts, src/adapters/thread-pool.ts): one ZXing pass over a 300 dpi page is
+ * 0.1-0.5 s of WebAssembly that would otherwise hold every request of the process. The
+ * WebAssembly binary comes from the installed package, never from the CDN the library defaults
+ * to, and is instantiated once per thread. A first pass relies on ZXing's own tryHarder / tryRotate / tryDownscale; only when it
  * finds too little do we spend time on retries that help scans ZXing alone gives up on: upscaling
  * (low-dpi scans), a median filter plus global threshold (speckle noise).
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import sharp from 'sharp';
 import { prepareZXingModule, readBarcodes, ZXING_WASM_SHA256 } from 'zxing-wasm/reader';
 import type { ReaderOptions, ReadResult } from 'zxing-wasm/reader';
 import type { GreyImage } from '../pdf/pdf-render.js';
+import { ThreadPool } from '../thread-pool.js';
 
 export type { GreyImage };
 
@@ -87,13 +91,39 @@ function loadZxing(): Promise<void> {
   return zxingReady;
 }
 
+/** Threads reading codes: one per two cores, at most four (OCR's workers take the others). */
+const readerThreads = new ThreadPool(new URL('./barcode-reader.worker.js', import.meta.url), {
+  size: Math.max(1, Math.min(4, Math.floor(os.availableParallelism() / 2))),
+});
+
+/** A read that takes this long is stuck in ZXing: its thread is ended. Three passes over an A4 page at 600 dpi take ~10 s. */
+const READ_TIMEOUT_MS = 120_000;
+
 /**
- * Creates a reader; the zxing module is shared by all readers and loaded on first use.
+ * Creates a reader; its reads run in the reader threads, where the zxing module is loaded once.
  *
  *     const reader = createBarcodeReader();
  *     const hits = await reader.read(await renderPdfPage(pdf, 1, 300), { formats: ['Code128'] });
  */
 export function createBarcodeReader(): BarcodeReader {
+  return {
+    async read(image, opts = {}) {
+      checkImage(image);
+      // A copy of exactly the pixels, moved to the thread (the caller keeps its image; a view's
+      // whole underlying buffer would otherwise be cloned).
+      const data = new Uint8Array(image.data);
+      const thread = readerThreads.pin();
+      try {
+        return await thread.call<BarcodeHit[]>('read', { image: { width: image.width, height: image.height, data }, opts }, { transfer: [data.buffer], timeoutMs: READ_TIMEOUT_MS });
+      } finally {
+        thread.release();
+      }
+    },
+  };
+}
+
+/** The reader itself, in the thread that calls it: what the reader threads run. */
+export function createReaderInThisThread(): BarcodeReader {
   return {
     async read(image, opts = {}) {
       checkImage(image);

@@ -9,6 +9,11 @@ import { after, describe, it } from 'node:test';
 import { PDFDocument } from 'pdf-lib';
 import { renderPdfPage, renderPdfPages } from '../../src/adapters/pdf/pdf-render.js';
 import { ThreadPool } from '../../src/adapters/thread-pool.js';
+import { despeckle, rotateGrey } from '../../src/adapters/image/image-pages.js';
+import { guessTextOrientation } from '../../src/adapters/ocr/ocr-engine.js';
+import { cropGrey, planBands } from '../../src/adapters/ocr/page-bands.js';
+import { guessOrientation, prepareBands } from '../../src/adapters/ocr/page-pixels.js';
+import { toPgm } from '../../src/adapters/ocr/pgm.js';
 import { AppError, Invalid } from '../../src/errors.js';
 import { nodeEntry } from '../helpers/entry.js';
 import { LETTER_LINES, renderScan, toJpeg } from '../helpers/scan-samples.js';
@@ -180,5 +185,44 @@ describe('pdfjs rendering in a thread', () => {
     assert.deepEqual(JSON.parse(stdout.trim()), { width: 200, height: 100 });
     // The render thread stays (no idle end) but is not referenced without a call: the process ends.
     assert.ok(Date.now() - started < 30_000, `took ${Date.now() - started} ms`);
+  });
+});
+
+describe('pixel work around OCR in a thread', () => {
+  it('given a page when its orientation is guessed in a thread then the guess is the one made in place', async () => {
+    const page = rotateGrey(renderScan({ dpi: 300, lines: LETTER_LINES, seed: 8 }), 90);
+    const guess = await guessOrientation(page);
+    assert.deepEqual(guess, guessTextOrientation(page));
+    assert.equal(guess.rotation, 270);
+  });
+
+  it('given a large page turned and despeckled when its bands are prepared then the plan and PGMs equal the work in place, and timers keep firing meanwhile', async () => {
+    // A 600 dpi scan: turning, despeckling and planning it are seconds of pixel loops.
+    const page = renderScan({ dpi: 600, lines: LETTER_LINES, seed: 9 });
+    await prepareBands({ width: 64, height: 64, data: new Uint8Array(64 * 64).fill(255) }, 0, false, 1); // the thread is up
+    let last = performance.now();
+    let gap = 0;
+    const timer = setInterval(() => {
+      const now = performance.now();
+      gap = Math.max(gap, now - last);
+      last = now;
+    }, 5);
+    const started = performance.now();
+    let prepared: Awaited<ReturnType<typeof prepareBands>>;
+    try {
+      prepared = await prepareBands(page, 180, true, 2);
+    } finally {
+      clearInterval(timer);
+    }
+    const took = performance.now() - started;
+    assert.ok(gap < took / 4, `longest wait of a timer ${Math.round(gap)} ms while a page was prepared in ${Math.round(took)} ms`);
+    const turned = despeckle(rotateGrey(page, 180));
+    const plan = planBands(turned, 2);
+    assert.deepEqual(prepared.plan, plan);
+    assert.equal(prepared.pgms.length, plan.bands.length);
+    prepared.pgms.forEach((pgm, i) => {
+      assert.ok(Buffer.isBuffer(pgm));
+      assert.ok(pgm.equals(toPgm(cropGrey(turned, plan.bands[i]!))), `band ${i}`);
+    });
   });
 });

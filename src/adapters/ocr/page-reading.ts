@@ -5,7 +5,8 @@
  * tesseract.js and native engines read pages the same way and compare like for like.
  */
 import type { GreyImage } from '../pdf/pdf-render.js';
-import { guessTextOrientation, type OcrResult, type Rotation } from './ocr-engine.js';
+import type { OcrResult, Rotation } from './ocr-engine.js';
+import { guessOrientation } from './page-pixels.js';
 
 /** One recognition pass of `image` turned clockwise by `rotation`, despeckled first if `denoise`. */
 export type OcrPass = (image: GreyImage, rotation: Rotation, denoise: boolean) => Promise<OcrResult>;
@@ -36,7 +37,8 @@ function turn(r: Rotation, by: 90 | 180 | 270): Rotation {
  */
 export async function readPage(pass: OcrPass, image: GreyImage, log?: PageReadingLogger): Promise<OcrResult> {
   const t0 = performance.now();
-  const guess = guessTextOrientation(image);
+  // The guess runs in a pixel thread (page-pixels.ts): the event loop goes on meanwhile.
+  const guess = await guessOrientation(image);
   const orientationMs = performance.now() - t0;
   let passes = 0;
   const counted: OcrPass = (img, rotation, denoise) => (passes++, pass(img, rotation, denoise));

@@ -9,10 +9,13 @@ import { existsSync, mkdtempSync, rmSync, symlinkSync, copyFileSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import Tesseract from 'tesseract.js';
-import { despeckle, rotateGrey } from '../image/image-pages.js';
 import type { GreyImage } from '../pdf/pdf-render.js';
-import { cropGrey, joinBands, planBands, type BandPlan } from './page-bands.js';
+import { joinBands, type BandPlan } from './page-bands.js';
 import { readPage } from './page-reading.js';
+import { prepareBands } from './page-pixels.js';
+import { toPgm } from './pgm.js';
+
+export { toPgm };
 import type { OcrEngine, OcrOptions, OcrResult, OcrWord, Rotation } from './ocr-engine.js';
 
 /** The subset of a pino logger we use; never given document text. */
@@ -190,19 +193,19 @@ export function createTesseractOcrEngine(opts: TesseractOcrOptions = {}): OcrEng
   async function pass(slot: Slot, image: GreyImage, rotation: Rotation, denoise: boolean, signal?: AbortSignal, until?: AbortSignal): Promise<OcrResult> {
     signal?.throwIfAborted();
     until?.throwIfAborted();
-    let page = rotateGrey(image, rotation);
-    if (denoise) page = despeckle(page);
     const helpers = borrowIdle(max - 1);
     let plan: BandPlan;
+    let pgms: Buffer[];
     try {
-      plan = planBands(page, 1 + helpers.length);
+      // Turned, despeckled, planned and written as PGM in a pixel thread (page-pixels.ts).
+      ({ plan, pgms } = await prepareBands(image, rotation, denoise, 1 + helpers.length));
     } catch (err) {
       helpers.forEach(release);
       throw err;
     }
     helpers.splice(plan.bands.length - 1).forEach(release);
     const slots = [slot, ...helpers];
-    const settled = await Promise.allSettled(plan.bands.map((b, i) => recognizeOn(slots[i]!, cropGrey(page, b), denoise, signal)));
+    const settled = await Promise.allSettled(pgms.map((pgm, i) => recognizeOn(slots[i]!, pgm, denoise, signal)));
     helpers.forEach(release);
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
@@ -212,9 +215,9 @@ export function createTesseractOcrEngine(opts: TesseractOcrOptions = {}): OcrEng
   }
 
   /** One tesseract call; aborts and timeouts kill the worker (wasm cannot be interrupted). */
-  async function recognizeOn(slot: Slot, image: GreyImage, denoise: boolean, signal?: AbortSignal): Promise<Omit<OcrResult, 'rotation'>> {
+  async function recognizeOn(slot: Slot, pgm: Buffer, denoise: boolean, signal?: AbortSignal): Promise<Omit<OcrResult, 'rotation'>> {
     signal?.throwIfAborted();
-    const job = slot.worker.recognize(toPgm(image), denoise ? DENOISE_PARAMS : {}, { text: true, blocks: true });
+    const job = slot.worker.recognize(pgm, denoise ? DENOISE_PARAMS : {}, { text: true, blocks: true });
     let timer: NodeJS.Timeout | undefined;
     let onAbort: (() => void) | undefined;
     let stop: ((e: Error) => void) | undefined;
@@ -272,23 +275,6 @@ export function createTesseractOcrEngine(opts: TesseractOcrOptions = {}): OcrEng
   };
 }
 
-/**
- * Binary PGM: Leptonica reads it as is, so handing over grey pixels costs one copy, where PNG
- * encoding a noisy 300 dpi scan takes ~0.4 s and BMP goes through a slow JS re-encode.
- */
-export function toPgm(img: GreyImage): Buffer {
-  const header = Buffer.from(`P5\n${img.width} ${img.height}\n255\n`, 'latin1');
-  const out = Buffer.concat([header, img.data]);
-  // tesseract.js sniffs an EXIF orientation with a regex over the first 500 bytes; pixel values
-  // that happen to match it would rotate the page. Nudge such bytes (invisible in a scan).
-  for (let guard = 0; guard < 50; guard++) {
-    const sniff = out.subarray(0, 500).join(' ');
-    const hit = /1 18 0 3 0 0 0 1 0 \d/.exec(sniff);
-    if (!hit) break;
-    out[sniff.slice(0, hit.index).split(' ').length] = 17; // the "18"
-  }
-  return out;
-}
 
 function collectWords(page: Tesseract.Page): OcrWord[] {
   const words: OcrWord[] = [];

@@ -1,0 +1,49 @@
+/**
+ * The pixel work around an OCR pass, in worker threads (src/adapters/thread-pool.ts): guessing
+ * which way up a page is, turning and despeckling it, planning its bands and writing each band as
+ * the PGM tesseract reads. JavaScript loops over every pixel: ~0.1-0.3 s a 300 dpi page that held
+ * every request of the process while pages were read (the OCR itself runs in tesseract's own
+ * threads or processes).
+ */
+import os from 'node:os';
+import type { GreyImage } from '../pdf/pdf-render.js';
+import { ThreadPool } from '../thread-pool.js';
+import type { OrientationGuess, Rotation } from './ocr-engine.js';
+import type { BandPlan } from './page-bands.js';
+
+/** One thread per two cores, at most four, as the other pixel threads: OCR's workers take the rest. */
+const pixelThreads = new ThreadPool(new URL('./page-pixels.worker.js', import.meta.url), {
+  size: Math.max(1, Math.min(4, Math.floor(os.availableParallelism() / 2))),
+});
+
+/** Pixel work that has not finished in this long is stuck: its thread is ended. A 600 dpi A3 page takes ~2 s. */
+const PIXELS_TIMEOUT_MS = 120_000;
+
+async function call<T>(op: string, image: GreyImage, args: Record<string, unknown> = {}): Promise<T> {
+  // A copy of exactly the page's pixels moves to the thread; the caller keeps its image.
+  const data = new Uint8Array(image.data);
+  const thread = pixelThreads.pin();
+  try {
+    return await thread.call<T>(op, { image: { width: image.width, height: image.height, data }, ...args }, { transfer: [data.buffer], timeoutMs: PIXELS_TIMEOUT_MS });
+  } finally {
+    thread.release();
+  }
+}
+
+/**
+ * guessTextOrientation (ocr-engine.ts) in a pixel thread.
+ * @example const { rotation } = await guessOrientation(page);
+ */
+export function guessOrientation(image: GreyImage): Promise<OrientationGuess> {
+  return call('orientation', image);
+}
+
+/**
+ * The page turned by `rotation`, despeckled when `denoise`, planned in up to `maxBands` bands
+ * (planBands, page-bands.ts), each band as a binary PGM (toPgm): what one tesseract pass reads.
+ * @example const { plan, pgms } = await prepareBands(page, 0, false, 2);
+ */
+export async function prepareBands(image: GreyImage, rotation: Rotation, denoise: boolean, maxBands: number): Promise<{ plan: BandPlan; pgms: Buffer[] }> {
+  const { plan, pgms } = await call<{ plan: BandPlan; pgms: Uint8Array[] }>('bands', image, { rotation, denoise, maxBands });
+  return { plan, pgms: pgms.map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength)) };
+}

@@ -60,10 +60,11 @@ export function serveThread(handlers: ThreadHandlers): void {
   });
 }
 
-type Pending = { resolve(v: unknown): void; reject(e: Error): void; timer?: NodeJS.Timeout; onTimeout?: () => Error };
+type Pending = { op: string; resolve(v: unknown): void; reject(e: Error): void; timeoutMs?: number; onTimeout?: () => Error; timer?: NodeJS.Timeout };
 
 class Thread {
   readonly worker: Worker;
+  /** In the order sent, which is the order the thread answers them in (serveThread). */
   readonly pending = new Map<number, Pending>();
   pins = 0;
   ended = false;
@@ -92,24 +93,34 @@ class Thread {
   call(id: number, op: string, args: unknown, transfer: Transferable[], timeoutMs: number | undefined, onTimeout?: () => Error): Promise<unknown> {
     if (this.ended) return Promise.reject(new Error('the worker thread has stopped'));
     return new Promise((resolve, reject) => {
-      const p: Pending = { resolve, reject, onTimeout };
-      if (timeoutMs !== undefined) {
-        p.timer = setTimeout(() => {
-          // A call that overran its deadline is stuck in the thread: only ending the thread stops it.
-          this.pending.delete(id);
-          reject(onTimeout?.() ?? new Error(`${op} took longer than ${timeoutMs} ms`));
-          this.end(new Error(`the worker thread was stopped: ${op} took longer than ${timeoutMs} ms`));
-        }, timeoutMs);
-      }
-      this.pending.set(id, p);
+      this.pending.set(id, { op, resolve, reject, timeoutMs, onTimeout });
       this.worker.ref();
       this.worker.postMessage({ id, op, args } satisfies Request, transfer);
+      this.armFirst();
     });
+  }
+
+  /**
+   * A call's deadline runs from when the thread starts it, after the calls before it: the first
+   * pending call is the one running. One past its deadline is stuck in the thread, and only
+   * ending the thread stops it.
+   */
+  private armFirst(): void {
+    const first = this.pending.entries().next();
+    if (first.done) return;
+    const [id, p] = first.value;
+    if (p.timeoutMs === undefined || p.timer) return;
+    p.timer = setTimeout(() => {
+      this.pending.delete(id);
+      p.reject(p.onTimeout?.() ?? new Error(`${p.op} took longer than ${p.timeoutMs} ms`));
+      this.end(new Error(`the worker thread was stopped: ${p.op} took longer than ${p.timeoutMs} ms`));
+    }, p.timeoutMs);
   }
 
   /** No call pending: the process need not wait for this thread. */
   settled(): void {
     if (this.pending.size === 0) this.worker.unref();
+    else this.armFirst();
   }
 
   end(reason: Error): void {
@@ -128,7 +139,7 @@ class Thread {
 
 /** A thread pinned to one caller, which calls it and releases it when done. */
 export type PinnedThread = {
-  /** Runs `op` in the thread; `timeoutMs` ends the thread when it passes (the error from `onTimeout`). */
+  /** Runs `op` in the thread; `timeoutMs` (from when the thread starts it) ends the thread when it passes (the error from `onTimeout`). */
   call<T>(op: string, args?: unknown, opts?: { transfer?: Transferable[]; timeoutMs?: number; onTimeout?: () => Error }): Promise<T>;
   release(): void;
 };

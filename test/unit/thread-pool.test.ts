@@ -105,6 +105,22 @@ describe('thread pool', () => {
     }
   });
 
+  it('given a call queued behind a slow one when it waits then its deadline counts from its own start, not from the queue', async () => {
+    const p = pool();
+    const a = p.pin();
+    const b = p.pin();
+    try {
+      const slow = a.call('sleep', { ms: 600 });
+      // Waits ~600 ms behind the sleep, then answers at once: within its 300 ms.
+      const quick = b.call<{ args: unknown }>('echo', 'after', { timeoutMs: 300 });
+      assert.equal(await slow, 600);
+      assert.equal((await quick).args, 'after');
+    } finally {
+      a.release();
+      b.release();
+    }
+  });
+
   it('given busy threads when more callers come then threads start up to the size and the rest share the least busy', async () => {
     const p = pool(2);
     const a = p.pin();

@@ -14,8 +14,9 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { isMainThread, parentPort, Worker, type Transferable } from 'node:worker_threads';
+import { isMainThread, parentPort, Worker, workerData, type Transferable } from 'node:worker_threads';
 import { AppError, Invalid } from '../errors.js';
+import { lowerThisThread } from './background-priority.js';
 
 /** What a thread answers: the value, and which of its buffers move rather than copy. */
 export type ThreadResult = { value: unknown; transfer?: Transferable[] };
@@ -40,6 +41,7 @@ function received(e: SentError): Error {
  */
 export function serveThread(handlers: ThreadHandlers): void {
   if (isMainThread || !parentPort) throw new Error('serveThread() runs in a worker thread');
+  if ((workerData as { background?: boolean } | undefined)?.background) lowerThisThread();
   const port = parentPort;
   let queue = Promise.resolve();
   port.on('message', (req: Request) => {
@@ -147,6 +149,8 @@ export type PinnedThread = {
 export type ThreadPoolOptions = {
   /** Threads at most; callers beyond share them (calls to one thread run one at a time). */
   size: number;
+  /** Run at background priority (background-priority.ts): requests of the process get a core first. */
+  background?: boolean;
   /** A thread with no caller ends after this long; by default it stays (as the same work in the main thread kept its modules loaded). */
   idleMs?: number;
 };
@@ -203,7 +207,7 @@ export class ThreadPool {
   }
 
   private start(): Thread {
-    const t = new Thread(spawn(this.entry), (ended) => {
+    const t = new Thread(spawn(this.entry, { background: this.opts.background ?? false }), (ended) => {
       const i = this.threads.indexOf(ended);
       if (i >= 0) this.threads.splice(i, 1);
     });
@@ -213,12 +217,12 @@ export class ThreadPool {
 }
 
 /** The entry as compiled; from source (tsx), its `.ts` loaded through tsx's API in the new thread. */
-function spawn(entry: URL): Worker {
+function spawn(entry: URL, data: { background: boolean }): Worker {
   const js = fileURLToPath(entry);
-  if (existsSync(js)) return new Worker(entry);
+  if (existsSync(js)) return new Worker(entry, { workerData: data });
   const ts = js.replace(/\.js$/, '.ts');
   if (!existsSync(ts)) throw new Error(`worker thread entry not found: ${js}`);
   const api = import.meta.resolve('tsx/esm/api');
   const boot = `const { tsImport } = await import(${JSON.stringify(api)}); await tsImport(${JSON.stringify(ts)}, ${JSON.stringify(entry.href)});`;
-  return new Worker(new URL(`data:text/javascript,${encodeURIComponent(boot)}`));
+  return new Worker(new URL(`data:text/javascript,${encodeURIComponent(boot)}`), { workerData: data });
 }

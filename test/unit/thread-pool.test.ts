@@ -9,6 +9,9 @@ import { after, describe, it } from 'node:test';
 import { PDFDocument } from 'pdf-lib';
 import { renderPdfPage, renderPdfPages } from '../../src/adapters/pdf/pdf-render.js';
 import { ThreadPool } from '../../src/adapters/thread-pool.js';
+import { BACKGROUND_NICE } from '../../src/adapters/background-priority.js';
+import { createTesseractOcrEngine } from '../../src/adapters/ocr/tesseract-ocr.engine.js';
+import { readdirSync, readFileSync } from 'node:fs';
 import { despeckle, rotateGrey } from '../../src/adapters/image/image-pages.js';
 import { guessTextOrientation } from '../../src/adapters/ocr/ocr-engine.js';
 import { cropGrey, planBands } from '../../src/adapters/ocr/page-bands.js';
@@ -16,6 +19,7 @@ import { guessOrientation, prepareBands } from '../../src/adapters/ocr/page-pixe
 import { toPgm } from '../../src/adapters/ocr/pgm.js';
 import { AppError, Invalid } from '../../src/errors.js';
 import { nodeEntry } from '../helpers/entry.js';
+import { watchTimers } from '../helpers/timer-watch.js';
 import { LETTER_LINES, renderScan, toJpeg } from '../helpers/scan-samples.js';
 
 const ENTRY = new URL('../helpers/thread-pool-test.worker.js', import.meta.url);
@@ -28,6 +32,16 @@ const pool = (size = 1, idleMs?: number) => {
 after(async () => {
   for (const p of pools) await p.close();
 });
+
+/** Pins a thread of `p` for `use`, released after. */
+async function withPinned<T>(p: ThreadPool, use: (t: ReturnType<ThreadPool['pin']>) => Promise<T>): Promise<T> {
+  const t = p.pin();
+  try {
+    return await use(t);
+  } finally {
+    t.release();
+  }
+}
 
 const until = async (ok: () => boolean, ms = 10_000) => {
   for (const end = Date.now() + ms; !ok(); ) {
@@ -78,12 +92,7 @@ describe('thread pool', () => {
     await assert.rejects(t.call('echo'), /has stopped/);
     t.release();
     assert.equal(p.running, 0);
-    const t2 = p.pin();
-    try {
-      assert.notEqual((await t2.call<{ threadId: number }>('echo')).threadId, first);
-    } finally {
-      t2.release();
-    }
+    await withPinned(p, async (t2) => assert.notEqual((await t2.call<{ threadId: number }>('echo')).threadId, first));
   });
 
   it('given a call past its deadline when it hangs then it fails with the caller\'s error and its thread is ended', async () => {
@@ -97,12 +106,7 @@ describe('thread pool', () => {
     assert.ok(Date.now() - started < 5_000);
     t.release();
     assert.equal(p.running, 0);
-    const t2 = p.pin();
-    try {
-      assert.equal(await t2.call('sleep', { ms: 10 }), 10);
-    } finally {
-      t2.release();
-    }
+    await withPinned(p, async (t2) => assert.equal(await t2.call('sleep', { ms: 10 }), 10));
   });
 
   it('given a call queued behind a slow one when it waits then its deadline counts from its own start, not from the queue', async () => {
@@ -147,6 +151,44 @@ describe('thread pool', () => {
   });
 });
 
+/** The nice value of each thread of this process (Linux: /proc/self/task/<tid>/stat, field 19). */
+function threadNices(): number[] {
+  return readdirSync('/proc/self/task').map((tid) => {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+  });
+}
+const atBackground = () => threadNices().filter((n) => n === BACKGROUND_NICE).length;
+
+describe('reading at background priority', { skip: process.platform !== 'linux' && 'per-thread nice values are read from /proc' }, () => {
+  it('given a pool for background work when its thread starts then the OS runs that thread at the background nice value and the process at its own', async () => {
+    const before = atBackground();
+    const mine = threadNices()[0];
+    const p = new ThreadPool(ENTRY, { size: 1, background: true });
+    pools.push(p);
+    await withPinned(p, (t) => t.call('echo'));
+    assert.equal(atBackground(), before + 1);
+    // The main thread (the first task) is untouched: requests keep their priority.
+    assert.equal(threadNices()[0], mine);
+    const plain = pool();
+    await withPinned(plain, (t) => t.call('echo'));
+    assert.equal(atBackground(), before + 1, 'a pool without `background` runs at normal priority');
+  });
+
+  it('given the tesseract.js engine when its workers start then they run at the background nice value', async () => {
+    const before = atBackground();
+    const engine = createTesseractOcrEngine({ workers: 2 });
+    try {
+      const page = renderScan({ dpi: 150, lines: LETTER_LINES.slice(0, 2), seed: 2 });
+      await Promise.all([engine.recognize(page), engine.recognize(page)]);
+      // Two OCR workers, and the pixel thread of the orientation guess when this file had none yet.
+      assert.ok(atBackground() >= before + 2, `${atBackground()} threads at ${BACKGROUND_NICE}, ${before} before`);
+    } finally {
+      await engine.terminate();
+    }
+  });
+});
+
 describe('pdfjs rendering in a thread', () => {
   /** A scan pdfjs must draw itself (an empty text drawing over it keeps it off the JPEG shortcut). */
   async function heavyPdf(pages: number): Promise<Uint8Array> {
@@ -164,21 +206,8 @@ describe('pdfjs rendering in a thread', () => {
   it('given a page pdfjs draws when it renders then timers keep firing: the event loop never waits on the drawing', async () => {
     const pdf = await heavyPdf(1);
     await renderPdfPage(pdf, 1, 30); // the thread started and pdfjs loaded: what follows is drawing
-    let last = performance.now();
-    let gap = 0;
-    const timer = setInterval(() => {
-      const now = performance.now();
-      gap = Math.max(gap, now - last);
-      last = now;
-    }, 5);
-    const started = performance.now();
-    try {
-      const img = await renderPdfPage(pdf, 1, 400);
-      assert.deepEqual([img.width, img.height], [3306, 4678]);
-    } finally {
-      clearInterval(timer);
-    }
-    const took = performance.now() - started;
+    const { value: img, took, gap } = await watchTimers(() => renderPdfPage(pdf, 1, 400));
+    assert.deepEqual([img.width, img.height], [3306, 4678]);
     // In the main thread the JPEG's decoding and the drawing were one block: most of the render.
     assert.ok(gap < took / 4, `longest wait of a timer ${Math.round(gap)} ms during a render of ${Math.round(took)} ms`);
   });
@@ -216,21 +245,7 @@ describe('pixel work around OCR in a thread', () => {
     // A 600 dpi scan: turning, despeckling and planning it are seconds of pixel loops.
     const page = renderScan({ dpi: 600, lines: LETTER_LINES, seed: 9 });
     await prepareBands({ width: 64, height: 64, data: new Uint8Array(64 * 64).fill(255) }, 0, false, 1); // the thread is up
-    let last = performance.now();
-    let gap = 0;
-    const timer = setInterval(() => {
-      const now = performance.now();
-      gap = Math.max(gap, now - last);
-      last = now;
-    }, 5);
-    const started = performance.now();
-    let prepared: Awaited<ReturnType<typeof prepareBands>>;
-    try {
-      prepared = await prepareBands(page, 180, true, 2);
-    } finally {
-      clearInterval(timer);
-    }
-    const took = performance.now() - started;
+    const { value: prepared, took, gap } = await watchTimers(() => prepareBands(page, 180, true, 2));
     assert.ok(gap < took / 4, `longest wait of a timer ${Math.round(gap)} ms while a page was prepared in ${Math.round(took)} ms`);
     const turned = despeckle(rotateGrey(page, 180));
     const plan = planBands(turned, 2);

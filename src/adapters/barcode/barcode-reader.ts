@@ -94,6 +94,7 @@ function loadZxing(): Promise<void> {
 /** Threads reading codes: one per two cores, at most four (OCR's workers take the others). */
 const readerThreads = new ThreadPool(new URL('./barcode-reader.worker.js', import.meta.url), {
   size: Math.max(1, Math.min(4, Math.floor(os.availableParallelism() / 2))),
+  background: true,
 });
 
 /** A read that takes this long is stuck in ZXing: its thread is ended. Three passes over an A4 page at 600 dpi take ~10 s. */

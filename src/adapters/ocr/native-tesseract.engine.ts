@@ -18,6 +18,7 @@ import { despeckle, rotateGrey } from '../image/image-pages.js';
 import type { GreyImage } from '../pdf/pdf-render.js';
 import type { OcrEngine, OcrOptions, OcrResult, OcrWord, Rotation } from './ocr-engine.js';
 import { readPage } from './page-reading.js';
+import { lowerProcess } from '../background-priority.js';
 import { toPgm, type OcrLogger } from './tesseract-ocr.engine.js';
 
 export type NativeTesseractOptions = {
@@ -123,6 +124,8 @@ export function createNativeTesseractEngine(opts: NativeTesseractOptions = {}): 
       // An abort during the page's preparation (temp dir, PGM file) fired before any listener existed.
       if (signal?.aborted) return reject(signal.reason);
       const child = spawn(binary, args, { env: { ...process.env, OMP_THREAD_LIMIT: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
+      // Requests of this process get a core before OCR does (background-priority.ts).
+      lowerProcess(child.pid);
       children.add(child);
       let stderr = '';
       child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString('utf8')).slice(-2000)));

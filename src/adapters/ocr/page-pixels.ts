@@ -14,6 +14,7 @@ import type { BandPlan } from './page-bands.js';
 /** One thread per two cores, at most four, as the other pixel threads: OCR's workers take the rest. */
 const pixelThreads = new ThreadPool(new URL('./page-pixels.worker.js', import.meta.url), {
   size: Math.max(1, Math.min(4, Math.floor(os.availableParallelism() / 2))),
+  background: true,
 });
 
 /** Pixel work that has not finished in this long is stuck: its thread is ended. A 600 dpi A3 page takes ~2 s. */

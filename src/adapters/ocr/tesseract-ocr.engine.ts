@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { existsSync, mkdtempSync, rmSync, symlinkSync, copyFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Tesseract from 'tesseract.js';
 import type { GreyImage } from '../pdf/pdf-render.js';
 import { joinBands, type BandPlan } from './page-bands.js';
@@ -16,6 +17,9 @@ import { prepareBands } from './page-pixels.js';
 import { toPgm } from './pgm.js';
 
 export { toPgm };
+
+/** tesseract-worker.cjs: tesseract.js's worker at background priority (a plain .cjs, beside this file compiled or not). */
+const TESSERACT_WORKER = fileURLToPath(new URL('./tesseract-worker.cjs', import.meta.url));
 import type { OcrEngine, OcrOptions, OcrResult, OcrWord, Rotation } from './ocr-engine.js';
 
 /** The subset of a pino logger we use; never given document text. */
@@ -87,6 +91,8 @@ export function createTesseractOcrEngine(opts: TesseractOcrOptions = {}): OcrEng
     const creation = Tesseract.createWorker(langs, Tesseract.OEM.LSTM_ONLY, {
       langPath: langDir.path,
       cacheMethod: 'none', // else traineddata is written into the working directory
+      // tesseract.js's own worker script, started at background priority (background-priority.ts).
+      workerPath: TESSERACT_WORKER,
       gzip: true,
       // Without a handler a failed job throws inside tesseract.js and takes the process down.
       errorHandler: (err: unknown) => {

@@ -74,6 +74,7 @@ export function toPdfError(err: unknown): Error {
  */
 const renderThreads = new ThreadPool(new URL('./pdf-render.worker.js', import.meta.url), {
   size: Math.max(1, Math.min(4, Math.floor(os.availableParallelism() / 2))),
+  background: true,
 });
 
 /**

@@ -3,8 +3,8 @@
  * (barcode-reader.worker.ts, src/adapters/thread-pool.ts): one ZXing pass over a 300 dpi page is
  * 0.1-0.5 s of WebAssembly that would otherwise hold every request of the process. The
  * WebAssembly binary comes from the installed package, never from the CDN the library defaults
- * to, and is instantiated once per thread. A first pass relies on ZXing's own tryHarder / tryRotate / tryDownscale; only when it
- * finds too little do we spend time on retries that help scans ZXing alone gives up on: upscaling
+ * to, and is instantiated once per thread. A first pass relies on ZXing's own tryHarder /
+ * tryRotate / tryDownscale; only when it finds too little do we spend time on retries that help scans ZXing alone gives up on: upscaling
  * (low-dpi scans), a median filter plus global threshold (speckle noise).
  */
 import { createHash } from 'node:crypto';
@@ -97,7 +97,7 @@ const readerThreads = new ThreadPool(new URL('./barcode-reader.worker.js', impor
   background: true,
 });
 
-/** A read that takes this long is stuck in ZXing: its thread is ended. Three passes over an A4 page at 600 dpi take ~10 s. */
+/** A read that takes this long is stuck in ZXing: its thread is ended. Every pass over an A3 page at 300 dpi takes ~1.5 s. */
 const READ_TIMEOUT_MS = 120_000;
 
 /**

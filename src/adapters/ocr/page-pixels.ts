@@ -17,7 +17,7 @@ const pixelThreads = new ThreadPool(new URL('./page-pixels.worker.js', import.me
   background: true,
 });
 
-/** Pixel work that has not finished in this long is stuck: its thread is ended. A 600 dpi A3 page takes ~2 s. */
+/** Pixel work that has not finished in this long is stuck: its thread is ended. An A4 page at 600 dpi, turned and despeckled, takes ~1 s. */
 const PIXELS_TIMEOUT_MS = 120_000;
 
 async function call<T>(op: string, image: GreyImage, args: Record<string, unknown> = {}): Promise<T> {

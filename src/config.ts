@@ -23,6 +23,7 @@ const EnvSchema = z.object({
   DOSSIER_OCR_LANGS: z.string().regex(/^[a-z_]+(\+[a-z_]+)*$/).default('nld+eng'),
   DOSSIER_OCR_ENGINE: z.enum(['tesseract-js', 'native']).default('tesseract-js'),
   DOSSIER_OCR_WARMUP: flag(true),
+  DOSSIER_READING_NICE: z.coerce.number().int().min(0).max(19).default(10),
   DOSSIER_CUSTOMER_PATTERN: z.string().default('KL-\\d{6}'),
   DOSSIER_SCOPES: z.string().regex(/^(sales|care|loyalty)(,(sales|care|loyalty))*$/).default('sales,care'),
   DOSSIER_OBJECT_STORE: z.enum(['local', 's3']).default('local'),
@@ -121,6 +122,8 @@ export type Config = {
   ocrEngine: 'tesseract-js' | 'native';
   /** Warm page reading up when a job process starts (main.ts). */
   ocrWarmUp: boolean;
+  /** The nice value page reading runs at (src/adapters/background-priority.ts); 0: the requests' own. */
+  readingNice: number;
   customerPattern: string;
   defaultScopes: string[];
   objectStore:
@@ -242,6 +245,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ocrLangs: e.DOSSIER_OCR_LANGS.split('+'),
     ocrEngine: e.DOSSIER_OCR_ENGINE,
     ocrWarmUp: e.DOSSIER_OCR_WARMUP,
+    readingNice: e.DOSSIER_READING_NICE,
     customerPattern: e.DOSSIER_CUSTOMER_PATTERN,
     defaultScopes: e.DOSSIER_SCOPES.split(','),
     objectStore,

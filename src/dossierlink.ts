@@ -5,6 +5,7 @@ import pino, { type Logger } from 'pino';
 import { createObjectStore } from './adapters/object-store/create-object-store.js';
 import type { ObjectStore } from './adapters/object-store/object-store.js';
 import type { Config } from './config.js';
+import { setReadingNice } from './adapters/background-priority.js';
 import { SqliteDatabase, type Database } from './db/database.js';
 import { openDatabase } from './db/open-database.js';
 import { instanceRepository } from './db/instance.repository.js';
@@ -201,6 +202,8 @@ async function restrictToOwner(dataDir: string) {
 export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
   const clock = opts.clock ?? systemClock;
   const logger = opts.logger ?? pino({ level: config.logLevel });
+  // Before any reading thread starts: the nice value they start at (and tesseract-worker.cjs reads the same variable).
+  setReadingNice(config.readingNice);
   await restrictToOwner(config.dataDir);
   const db = await openDatabase(config);
   try {

@@ -16,7 +16,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData, type Transferable } from 'node:worker_threads';
 import { AppError, Invalid } from '../errors.js';
-import { lowerThisThread } from './background-priority.js';
+import { lowerThisThread, readingNice } from './background-priority.js';
 
 /** What a thread answers: the value, and which of its buffers move rather than copy. */
 export type ThreadResult = { value: unknown; transfer?: Transferable[] };
@@ -41,7 +41,8 @@ function received(e: SentError): Error {
  */
 export function serveThread(handlers: ThreadHandlers): void {
   if (isMainThread || !parentPort) throw new Error('serveThread() runs in a worker thread');
-  if ((workerData as { background?: boolean } | undefined)?.background) lowerThisThread();
+  const nice = (workerData as { nice?: number } | undefined)?.nice;
+  if (nice) lowerThisThread(nice);
   const port = parentPort;
   let queue = Promise.resolve();
   port.on('message', (req: Request) => {
@@ -149,7 +150,7 @@ export type PinnedThread = {
 export type ThreadPoolOptions = {
   /** Threads at most; callers beyond share them (calls to one thread run one at a time). */
   size: number;
-  /** Run at background priority (background-priority.ts): requests of the process get a core first. */
+  /** Run at the reading nice value (background-priority.ts): requests of the process get a core first. */
   background?: boolean;
   /** A thread with no caller ends after this long; by default it stays (as the same work in the main thread kept its modules loaded). */
   idleMs?: number;
@@ -207,7 +208,7 @@ export class ThreadPool {
   }
 
   private start(): Thread {
-    const t = new Thread(spawn(this.entry, { background: this.opts.background ?? false }), (ended) => {
+    const t = new Thread(spawn(this.entry, { nice: this.opts.background ? readingNice() : 0 }), (ended) => {
       const i = this.threads.indexOf(ended);
       if (i >= 0) this.threads.splice(i, 1);
     });
@@ -217,7 +218,7 @@ export class ThreadPool {
 }
 
 /** The entry as compiled; from source (tsx), its `.ts` loaded through tsx's API in the new thread. */
-function spawn(entry: URL, data: { background: boolean }): Worker {
+function spawn(entry: URL, data: { nice: number }): Worker {
   const js = fileURLToPath(entry);
   if (existsSync(js)) return new Worker(entry, { workerData: data });
   const ts = js.replace(/\.js$/, '.ts');

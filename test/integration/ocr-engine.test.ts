@@ -108,21 +108,26 @@ describe(createTesseractOcrEngine.name, { concurrency: 2 }, () => {
   });
 
   it('given a page no longer wanted when its reading is stopped between passes then the pass under way finishes and no worker is restarted, unlike a stop at once', async () => {
-    const own = createTesseractOcrEngine({ langs: ['nld', 'eng'], workers: 1 });
+    // Each page is stopped once tesseract is on it (the pixel work before a pass runs in a thread
+    // of its own and may take longer than any fixed delay on a loaded machine).
+    let passStarted: (() => void) | undefined;
+    const logger = { warn() {}, debug: (_: object, msg?: string) => void (msg === 'ocr pass started' && passStarted?.()) };
+    const own = createTesseractOcrEngine({ langs: ['nld', 'eng'], workers: 1, logger });
     try {
       assertReads(await own.recognize(renderScan({ dpi: 150, lines: ['Klantnummer: KL-000123'] })), 'Klantnummer: KL-000123', 0.05);
       assert.equal(own.workersStarted, 1);
       const between = new AbortController();
+      passStarted = () => setTimeout(() => between.abort(new Error('a coupon, not a letter')), 150);
       const pending = own.recognize(renderScan({ dpi: 300, noise: 0.004 }), { until: between.signal });
-      setTimeout(() => between.abort(new Error('a coupon, not a letter')), 150);
       await assert.rejects(pending, /a coupon, not a letter/);
       assertReads(await own.recognize(renderScan({ dpi: 150, lines: ['Klantnummer: KL-000124'] })), 'Klantnummer: KL-000124', 0.05);
       assert.equal(own.workersStarted, 1, 'the worker that finished its pass read the next page');
+      passStarted = undefined;
       await assert.rejects(own.recognize(renderScan({ dpi: 100 }), { until: AbortSignal.abort() }), { name: 'AbortError' });
       // The reference: stopped at once, the worker is killed mid-pass and a new one reads the next page.
       const atOnce = new AbortController();
+      passStarted = () => setTimeout(() => atOnce.abort(new Error('upload cancelled')), 150);
       const killed = own.recognize(renderScan({ dpi: 300, noise: 0.004 }), { signal: atOnce.signal });
-      setTimeout(() => atOnce.abort(new Error('upload cancelled')), 150);
       await assert.rejects(killed, /upload cancelled/);
       assertReads(await own.recognize(renderScan({ dpi: 150, lines: ['Klantnummer: KL-000125'] })), 'Klantnummer: KL-000125', 0.05);
       assert.equal(own.workersStarted, 2);

@@ -11,6 +11,15 @@ describe(loadConfig.name, () => {
     assert.equal(c.objectStore.kind, 'local');
     assert.equal(c.demo, true);
   });
+  it('given DOSSIER_READING_NICE when loaded then reading runs at 10 by default, at the value given within 0-19, and anything else is refused by name', () => {
+    assert.equal(loadConfig({}).readingNice, 10);
+    assert.equal(loadConfig({ DOSSIER_READING_NICE: '0' }).readingNice, 0);
+    assert.equal(loadConfig({ DOSSIER_READING_NICE: '19' }).readingNice, 19);
+    for (const bad of ['20', '-1', '2.5', 'low']) {
+      assert.throws(() => loadConfig({ DOSSIER_READING_NICE: bad }), (e: unknown) => e instanceof ConfigError && /DOSSIER_READING_NICE/.test(e.message), bad);
+    }
+  });
+
   it('given DOSSIER_DEMO=off when loaded then demo is off', () => {
     assert.equal(loadConfig({ DOSSIER_DEMO: 'off' }).demo, false);
   });

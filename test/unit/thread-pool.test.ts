@@ -9,7 +9,7 @@ import { after, describe, it } from 'node:test';
 import { PDFDocument } from 'pdf-lib';
 import { renderPdfPage, renderPdfPages } from '../../src/adapters/pdf/pdf-render.js';
 import { ThreadPool } from '../../src/adapters/thread-pool.js';
-import { BACKGROUND_NICE } from '../../src/adapters/background-priority.js';
+import { BACKGROUND_NICE, setReadingNice } from '../../src/adapters/background-priority.js';
 import { createTesseractOcrEngine } from '../../src/adapters/ocr/tesseract-ocr.engine.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { despeckle, rotateGrey } from '../../src/adapters/image/image-pages.js';
@@ -173,6 +173,27 @@ describe('reading at background priority', { skip: process.platform !== 'linux' 
     const plain = pool();
     await withPinned(plain, (t) => t.call('echo'));
     assert.equal(atBackground(), before + 1, 'a pool without `background` runs at normal priority');
+  });
+
+  it('given another reading nice value when a background thread starts then it runs at that value, and at 0 at normal priority', async () => {
+    const count = (n: number) => threadNices().filter((x) => x === n).length;
+    try {
+      setReadingNice(3);
+      const at3 = count(3);
+      const p = new ThreadPool(ENTRY, { size: 1, background: true });
+      pools.push(p);
+      await withPinned(p, (t) => t.call('echo'));
+      assert.equal(count(3), at3 + 1);
+      setReadingNice(0);
+      const lowered = threadNices().filter((n) => n > 0).length;
+      const q = new ThreadPool(ENTRY, { size: 1, background: true });
+      pools.push(q);
+      await withPinned(q, (t) => t.call('echo'));
+      assert.equal(threadNices().filter((n) => n > 0).length, lowered);
+      assert.throws(() => setReadingNice(20), RangeError);
+    } finally {
+      setReadingNice(BACKGROUND_NICE);
+    }
   });
 
   it('given the tesseract.js engine when its workers start then they run at the background nice value', async () => {

@@ -210,6 +210,12 @@ export function createTesseractOcrEngine(opts: TesseractOcrOptions = {}): OcrEng
       throw err;
     }
     helpers.splice(plan.bands.length - 1).forEach(release);
+    // Stopped while the page was being prepared: no pass is under way yet, so none is started.
+    if (signal?.aborted || until?.aborted) {
+      helpers.forEach(release);
+      signal?.throwIfAborted();
+      until?.throwIfAborted();
+    }
     const slots = [slot, ...helpers];
     const settled = await Promise.allSettled(pgms.map((pgm, i) => recognizeOn(slots[i]!, pgm, denoise, signal)));
     helpers.forEach(release);
@@ -223,6 +229,7 @@ export function createTesseractOcrEngine(opts: TesseractOcrOptions = {}): OcrEng
   /** One tesseract call; aborts and timeouts kill the worker (wasm cannot be interrupted). */
   async function recognizeOn(slot: Slot, pgm: Buffer, denoise: boolean, signal?: AbortSignal): Promise<Omit<OcrResult, 'rotation'>> {
     signal?.throwIfAborted();
+    log?.debug?.({ bytes: pgm.length, denoise }, 'ocr pass started');
     const job = slot.worker.recognize(pgm, denoise ? DENOISE_PARAMS : {}, { text: true, blocks: true });
     let timer: NodeJS.Timeout | undefined;
     let onAbort: (() => void) | undefined;

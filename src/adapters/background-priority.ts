@@ -11,8 +11,8 @@
  *
  * The value is `DOSSIER_READING_NICE` (10; 0 runs reading at the requests' priority, for a host
  * where other busy services would otherwise take most of the cores from it): the configuration
- * sets it here (openDossierlink) before any reading thread starts, and tesseract-worker.cjs reads
- * the same variable.
+ * sets it here (openDossierlink) before any reading thread starts; tesseract-worker.cjs reads it
+ * from the environment.
  */
 import os from 'node:os';
 
@@ -25,6 +25,9 @@ let nice = BACKGROUND_NICE;
 export function setReadingNice(value: number): void {
   if (!Number.isInteger(value) || value < 0 || value > 19) throw new RangeError(`a reading nice value is 0-19, got ${value}`);
   nice = value;
+  // tesseract.js starts its worker threads itself, without workerData: tesseract-worker.cjs reads
+  // the value from the environment, which each new worker thread gets a copy of.
+  process.env.DOSSIER_READING_NICE = String(value);
 }
 
 /** The nice value reading starts at. */

@@ -175,7 +175,7 @@ describe('reading at background priority', { skip: process.platform !== 'linux' 
     assert.equal(atBackground(), before + 1, 'a pool without `background` runs at normal priority');
   });
 
-  it('given another reading nice value when a background thread starts then it runs at that value, and at 0 at normal priority', async () => {
+  it('given another reading nice value when a background thread starts then it runs at that value, and at 0 at normal priority, tesseract.js workers too', async () => {
     const count = (n: number) => threadNices().filter((x) => x === n).length;
     try {
       setReadingNice(3);
@@ -190,6 +190,14 @@ describe('reading at background priority', { skip: process.platform !== 'linux' 
       pools.push(q);
       await withPinned(q, (t) => t.call('echo'));
       assert.equal(threadNices().filter((n) => n > 0).length, lowered);
+      // tesseract.js's workers, started by tesseract.js itself, read it from the environment.
+      const engine = createTesseractOcrEngine({ workers: 1 });
+      try {
+        await engine.recognize(renderScan({ dpi: 150, lines: LETTER_LINES.slice(0, 1), seed: 3 }));
+        assert.equal(threadNices().filter((n) => n > 0).length, lowered);
+      } finally {
+        await engine.terminate();
+      }
       assert.throws(() => setReadingNice(20), RangeError);
     } finally {
       setReadingNice(BACKGROUND_NICE);

@@ -69,7 +69,13 @@ describe('document overview', () => {
   });
 
   it('given an ingested document when its thumbnail is asked twice then it was made at ingest, is a small WebP, and is not made again', async () => {
-    const row = await t.dl.db.get<{ sha256: string; width: number }>('SELECT sha256, width FROM document_thumbnails WHERE document_id = ?', [uploaded.id]);
+    // The ingest job makes it right after the document turns final (the page is drawn in a render
+    // thread): wait for the job, never asking for the thumbnail before it is there.
+    let row: { sha256: string; width: number } | undefined;
+    for (let i = 0; i < 150 && !row; i++) {
+      row = await t.dl.db.get<{ sha256: string; width: number }>('SELECT sha256, width FROM document_thumbnails WHERE document_id = ?', [uploaded.id]);
+      if (!row) await new Promise((r) => setTimeout(r, 200));
+    }
     assert.ok(row, 'the thumbnail was made at ingest');
     assert.ok(row.width <= 240);
     for (let i = 0; i < 2; i++) {

@@ -13,6 +13,7 @@
  * The worker side is `serveThread()` in the entry module given to the pool.
  */
 import { existsSync } from 'node:fs';
+import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData, type Transferable } from 'node:worker_threads';
 import { AppError, Invalid } from '../errors.js';
@@ -148,13 +149,34 @@ export type PinnedThread = {
 };
 
 export type ThreadPoolOptions = {
-  /** Threads at most; callers beyond share them (calls to one thread run one at a time). */
-  size: number;
+  /** Threads at most; callers beyond share them (calls to one thread run one at a time). Default: helperThreads(). */
+  size?: number;
   /** Run at the reading nice value (background-priority.ts): requests of the process get a core first. */
   background?: boolean;
   /** A thread with no caller ends after this long; by default it stays (as the same work in the main thread kept its modules loaded). */
   idleMs?: number;
 };
+
+/**
+ * The default pool size of the service's helper threads (rendering, codes, pixels): one per two
+ * cores, at most four. OCR's workers take the other cores.
+ */
+export function helperThreads(cores = os.availableParallelism()): number {
+  return Math.max(1, Math.min(4, Math.floor(cores / 2)));
+}
+
+/**
+ * A copy of exactly an image's pixels, to move to a thread with `transfer`: the caller keeps its
+ * image, and a view into a larger buffer does not clone that whole buffer.
+ * @example const { image, transfer } = movableImage(page); await pool.run('read', { image }, { transfer });
+ */
+export function movableImage(img: { width: number; height: number; data: Uint8Array | Uint8ClampedArray }): {
+  image: { width: number; height: number; data: Uint8Array };
+  transfer: ArrayBuffer[];
+} {
+  const data = new Uint8Array(img.data);
+  return { image: { width: img.width, height: img.height, data }, transfer: [data.buffer] };
+}
 
 /**
  * A pool of worker threads running `entry` (the compiled `.js` beside this module's; from source
@@ -176,7 +198,7 @@ export class ThreadPool {
   /** The thread with the least work, started when every running one has work and there is room for one more. */
   pin(): PinnedThread {
     let t = this.threads.reduce<Thread | undefined>((best, x) => (best && best.load <= x.load ? best : x), undefined);
-    if (!t || (t.load > 0 && this.threads.length < Math.max(1, this.opts.size))) t = this.start();
+    if (!t || (t.load > 0 && this.threads.length < Math.max(1, this.opts.size ?? helperThreads()))) t = this.start();
     const thread = t;
     clearTimeout(thread.idle);
     thread.pins++;
@@ -195,6 +217,19 @@ export class ThreadPool {
         }
       },
     };
+  }
+
+  /**
+   * One call on the least busy thread, pinned only for that call.
+   * @example const hits = await pool.run<Hit[]>('read', { image }, { transfer });
+   */
+  async run<T>(op: string, args?: unknown, o?: { transfer?: Transferable[]; timeoutMs?: number; onTimeout?: () => Error }): Promise<T> {
+    const thread = this.pin();
+    try {
+      return await thread.call<T>(op, args, o);
+    } finally {
+      thread.release();
+    }
   }
 
   /** Threads running now (for tests and health). */

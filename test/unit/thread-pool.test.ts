@@ -8,14 +8,16 @@ import { promisify } from 'node:util';
 import { after, describe, it } from 'node:test';
 import { PDFDocument } from 'pdf-lib';
 import { renderPdfPage, renderPdfPages } from '../../src/adapters/pdf/pdf-render.js';
-import { ThreadPool } from '../../src/adapters/thread-pool.js';
+import { helperThreads, movableImage, ThreadPool } from '../../src/adapters/thread-pool.js';
 import { BACKGROUND_NICE, setReadingNice } from '../../src/adapters/background-priority.js';
 import { createTesseractOcrEngine } from '../../src/adapters/ocr/tesseract-ocr.engine.js';
 import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { despeckle, rotateGrey } from '../../src/adapters/image/image-pages.js';
 import { guessTextOrientation } from '../../src/adapters/ocr/ocr-engine.js';
 import { cropGrey, planBands } from '../../src/adapters/ocr/page-bands.js';
-import { guessOrientation, prepareBands } from '../../src/adapters/ocr/page-pixels.js';
+import { guessOrientation, prepareBands, preparePage } from '../../src/adapters/ocr/page-pixels.js';
 import { toPgm } from '../../src/adapters/ocr/pgm.js';
 import { AppError, Invalid } from '../../src/errors.js';
 import { nodeEntry } from '../helpers/entry.js';
@@ -51,6 +53,34 @@ const until = async (ok: () => boolean, ms = 10_000) => {
 };
 
 describe('thread pool', () => {
+  it('given a number of cores when the default pool size is asked then it is one thread per two cores, at least one, at most four', () => {
+    assert.deepEqual([1, 2, 3, 4, 7, 8, 16, 64].map((n) => helperThreads(n)), [1, 1, 1, 2, 3, 4, 4, 4]);
+    // Without a size a pool grows to that many threads under load, not more.
+    const p = new ThreadPool(ENTRY, {});
+    pools.push(p);
+    const pins = Array.from({ length: helperThreads() + 2 }, () => p.pin());
+    try {
+      assert.equal(p.running, helperThreads());
+    } finally {
+      for (const t of pins) t.release();
+    }
+  });
+
+  it('given an image that is a view into a larger buffer when it is made movable then exactly its pixels are copied and the original stays usable', async () => {
+    const backing = new Uint8Array(1000).fill(9);
+    const view = backing.subarray(100, 100 + 6 * 4);
+    view.set([1, 2, 3, 4, 5, 6], 0);
+    const { image, transfer } = movableImage({ width: 6, height: 4, data: view });
+    assert.equal(image.data.buffer.byteLength, 24, 'only the image, not the buffer behind the view');
+    assert.deepEqual([...image.data.subarray(0, 6)], [1, 2, 3, 4, 5, 6]);
+    assert.deepEqual(transfer, [image.data.buffer]);
+    // run(): pinned for one call, released after; the moved copy is gone here, the original is not.
+    const echo = await pool().run<{ args: { image: { data: Uint8Array } } }>('echo', { image }, { transfer });
+    assert.deepEqual([...echo.args.image.data.subarray(0, 6)], [1, 2, 3, 4, 5, 6]);
+    assert.equal(image.data.byteLength, 0, 'moved, not copied');
+    assert.equal(view[5], 6);
+  });
+
   it('given calls when answered then values come back, and bytes the thread moves arrive whole', async () => {
     const t = pool().pin();
     try {
@@ -151,11 +181,19 @@ describe('thread pool', () => {
   });
 });
 
-/** The nice value of each thread of this process (Linux: /proc/self/task/<tid>/stat, field 19). */
+/**
+ * The nice value of each thread of this process (Linux: /proc/self/task/<tid>/stat, field 19).
+ * A thread still ending (an idle one a test before ended) may go between the listing and the read.
+ */
 function threadNices(): number[] {
-  return readdirSync('/proc/self/task').map((tid) => {
-    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+  return readdirSync('/proc/self/task').flatMap((tid) => {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    } catch {
+      return [];
+    }
+    return [Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])];
   });
 }
 const atBackground = () => threadNices().filter((n) => n === BACKGROUND_NICE).length;
@@ -202,6 +240,17 @@ describe('reading at background priority', { skip: process.platform !== 'linux' 
     } finally {
       setReadingNice(BACKGROUND_NICE);
     }
+  });
+
+  it('given the installed tesseract.js when our worker entry starts its worker then it runs the script tesseract.js itself would start', () => {
+    // tesseract-worker.cjs requires tesseract.js's worker script by its path inside the package;
+    // an upgrade that moves it must fail here, by name, before OCR fails at start.
+    const require = createRequire(import.meta.url);
+    const ours = readFileSync(fileURLToPath(new URL('../../src/adapters/ocr/tesseract-worker.cjs', import.meta.url)), 'utf8');
+    const wanted = /require\('(tesseract\.js\/[^']+)'\)/.exec(ours)?.[1];
+    assert.ok(wanted, 'tesseract-worker.cjs requires a script of tesseract.js');
+    const defaults = require('tesseract.js/src/worker/node/defaultOptions.js') as { workerPath: string };
+    assert.equal(require.resolve(wanted), defaults.workerPath);
   });
 
   it('given the tesseract.js engine when its workers start then they run at the background nice value', async () => {
@@ -284,5 +333,15 @@ describe('pixel work around OCR in a thread', () => {
       assert.ok(Buffer.isBuffer(pgm));
       assert.ok(pgm.equals(toPgm(cropGrey(turned, plan.bands[i]!))), `band ${i}`);
     });
+  });
+
+  it('given a large page when it is prepared whole for the native engine then its PGM is the page turned and despeckled in place, and timers keep firing meanwhile', async () => {
+    const page = renderScan({ dpi: 600, lines: LETTER_LINES, seed: 10 });
+    await preparePage({ width: 8, height: 8, data: new Uint8Array(64) }, 0, false); // the thread is up
+    const { value: pgm, took, gap } = await watchTimers(() => preparePage(page, 90, true));
+    assert.ok(gap < took / 4, `longest wait of a timer ${Math.round(gap)} ms while a page was prepared in ${Math.round(took)} ms`);
+    assert.ok(Buffer.isBuffer(pgm));
+    assert.ok(pgm.equals(toPgm(despeckle(rotateGrey(page, 90)))));
+    assert.ok((await preparePage(page, 0, false)).equals(toPgm(page)));
   });
 });

@@ -10,12 +10,12 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import os from 'node:os';
 import sharp from 'sharp';
 import { prepareZXingModule, readBarcodes, ZXING_WASM_SHA256 } from 'zxing-wasm/reader';
 import type { ReaderOptions, ReadResult } from 'zxing-wasm/reader';
 import type { GreyImage } from '../pdf/pdf-render.js';
-import { ThreadPool } from '../thread-pool.js';
+import { movableImage, ThreadPool } from '../thread-pool.js';
+import { toPgm } from '../ocr/pgm.js';
 
 export type { GreyImage };
 
@@ -91,11 +91,8 @@ function loadZxing(): Promise<void> {
   return zxingReady;
 }
 
-/** Threads reading codes: one per two cores, at most four (OCR's workers take the others). */
-const readerThreads = new ThreadPool(new URL('./barcode-reader.worker.js', import.meta.url), {
-  size: Math.max(1, Math.min(4, Math.floor(os.availableParallelism() / 2))),
-  background: true,
-});
+/** Threads reading codes, as many as the other helpers (helperThreads): OCR's workers take the other cores. */
+const readerThreads = new ThreadPool(new URL('./barcode-reader.worker.js', import.meta.url), { background: true });
 
 /** A read that takes this long is stuck in ZXing: its thread is ended. Every pass over an A3 page at 300 dpi takes ~1.5 s. */
 const READ_TIMEOUT_MS = 120_000;
@@ -108,17 +105,10 @@ const READ_TIMEOUT_MS = 120_000;
  */
 export function createBarcodeReader(): BarcodeReader {
   return {
-    async read(image, opts = {}) {
-      checkImage(image);
-      // A copy of exactly the pixels, moved to the thread (the caller keeps its image; a view's
-      // whole underlying buffer would otherwise be cloned).
-      const data = new Uint8Array(image.data);
-      const thread = readerThreads.pin();
-      try {
-        return await thread.call<BarcodeHit[]>('read', { image: { width: image.width, height: image.height, data }, opts }, { transfer: [data.buffer], timeoutMs: READ_TIMEOUT_MS });
-      } finally {
-        thread.release();
-      }
+    async read(page, opts = {}) {
+      checkImage(page);
+      const { image, transfer } = movableImage(page);
+      return readerThreads.run<BarcodeHit[]>('read', { image, opts }, { transfer, timeoutMs: READ_TIMEOUT_MS });
     },
   };
 }
@@ -181,14 +171,6 @@ async function readGrey(image: GreyImage, formats: BarcodeFormatName[]): Promise
   }
   const imageData = { data: rgba, width: image.width, height: image.height, colorSpace: 'srgb' } as ImageData;
   return (await readBarcodes(imageData, options)).filter((r) => r.isValid);
-}
-
-function toPgm(image: GreyImage): Uint8Array {
-  const header = new TextEncoder().encode(`P5\n${image.width} ${image.height}\n255\n`);
-  const out = new Uint8Array(header.length + image.data.length);
-  out.set(header);
-  out.set(image.data, header.length);
-  return out;
 }
 
 function toHit(r: ReadResult, pass: ReadPass, scale: number): BarcodeHit {

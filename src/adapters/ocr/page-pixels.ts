@@ -5,30 +5,20 @@
  * every request of the process while pages were read (the OCR itself runs in tesseract's own
  * threads or processes).
  */
-import os from 'node:os';
 import type { GreyImage } from '../pdf/pdf-render.js';
-import { ThreadPool } from '../thread-pool.js';
+import { movableImage, ThreadPool } from '../thread-pool.js';
 import type { OrientationGuess, Rotation } from './ocr-engine.js';
 import type { BandPlan } from './page-bands.js';
 
-/** One thread per two cores, at most four, as the other pixel threads: OCR's workers take the rest. */
-const pixelThreads = new ThreadPool(new URL('./page-pixels.worker.js', import.meta.url), {
-  size: Math.max(1, Math.min(4, Math.floor(os.availableParallelism() / 2))),
-  background: true,
-});
+/** As many threads as the other helpers (helperThreads): OCR's workers take the rest of the cores. */
+const pixelThreads = new ThreadPool(new URL('./page-pixels.worker.js', import.meta.url), { background: true });
 
 /** Pixel work that has not finished in this long is stuck: its thread is ended. An A4 page at 600 dpi, turned and despeckled, takes ~1 s. */
 const PIXELS_TIMEOUT_MS = 120_000;
 
-async function call<T>(op: string, image: GreyImage, args: Record<string, unknown> = {}): Promise<T> {
-  // A copy of exactly the page's pixels moves to the thread; the caller keeps its image.
-  const data = new Uint8Array(image.data);
-  const thread = pixelThreads.pin();
-  try {
-    return await thread.call<T>(op, { image: { width: image.width, height: image.height, data }, ...args }, { transfer: [data.buffer], timeoutMs: PIXELS_TIMEOUT_MS });
-  } finally {
-    thread.release();
-  }
+function call<T>(op: string, page: GreyImage, args: Record<string, unknown> = {}): Promise<T> {
+  const { image, transfer } = movableImage(page);
+  return pixelThreads.run<T>(op, { image, ...args }, { transfer, timeoutMs: PIXELS_TIMEOUT_MS });
 }
 
 /**
@@ -47,4 +37,14 @@ export function guessOrientation(image: GreyImage): Promise<OrientationGuess> {
 export async function prepareBands(image: GreyImage, rotation: Rotation, denoise: boolean, maxBands: number): Promise<{ plan: BandPlan; pgms: Buffer[] }> {
   const { plan, pgms } = await call<{ plan: BandPlan; pgms: Uint8Array[] }>('bands', image, { rotation, denoise, maxBands });
   return { plan, pgms: pgms.map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength)) };
+}
+
+/**
+ * The whole page turned by `rotation`, despeckled when `denoise`, as a binary PGM: what one pass
+ * of the native `tesseract` CLI reads.
+ * @example await writeFile(input, await preparePage(page, 180, false));
+ */
+export async function preparePage(image: GreyImage, rotation: Rotation, denoise: boolean): Promise<Buffer> {
+  const pgm = await call<Uint8Array>('page', image, { rotation, denoise });
+  return Buffer.from(pgm.buffer, pgm.byteOffset, pgm.byteLength);
 }

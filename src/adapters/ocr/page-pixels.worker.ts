@@ -1,5 +1,5 @@
 /**
- * A pixel thread of page-pixels.ts: orientation guesses and band plans of pages, off the
+ * A pixel thread of page-pixels.ts: orientation guesses, band plans and whole pages as PGM, off the
  * service's event loop.
  */
 import { despeckle, rotateGrey } from '../image/image-pages.js';
@@ -12,6 +12,13 @@ import { toPgm } from './pgm.js';
 serveThread({
   orientation({ image }: { image: GreyImage }) {
     return { value: guessTextOrientation(image) };
+  },
+  page({ image, rotation, denoise }: { image: GreyImage; rotation: Rotation; denoise: boolean }) {
+    let page = rotateGrey(image, rotation);
+    if (denoise) page = despeckle(page);
+    const pgm = toPgm(page);
+    const whole = pgm.byteOffset === 0 && pgm.byteLength === pgm.buffer.byteLength ? pgm : new Uint8Array(pgm);
+    return { value: whole, transfer: [whole.buffer as ArrayBuffer] };
   },
   bands({ image, rotation, denoise, maxBands }: { image: GreyImage; rotation: Rotation; denoise: boolean; maxBands: number }) {
     let page = rotateGrey(image, rotation);

@@ -13,4 +13,7 @@ if (Number.isInteger(nice) && nice > 0 && nice <= 19) {
     // Another OS or a sandbox: OCR runs at normal priority.
   }
 }
+// The script tesseract.js itself starts in Node (its src/worker/node/defaultOptions.js workerPath).
+// A path inside the package, not an export: an upgrade that moves it fails the test
+// "…runs the script tesseract.js itself would start" (test/unit/thread-pool.test.ts) by name.
 require('tesseract.js/src/worker-script/node/index.js');

@@ -8,7 +8,6 @@
  */
 import { open } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import os from 'node:os';
 import path from 'node:path';
 import { getDocument, PDFDataRangeTransport, VerbosityLevel } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import type { PDFDocumentProxy } from 'pdfjs-dist/legacy/build/pdf.mjs';
@@ -68,14 +67,11 @@ export function toPdfError(err: unknown): Error {
 }
 
 /**
- * Threads rendering pages: one per two cores, at most four (OCR's workers take the others). A
- * PDF stays in the thread that opened it, so its pages render one at a time, as they did in the
- * main thread.
+ * Threads rendering pages, as many as the other helpers (helperThreads: OCR's workers take the
+ * other cores). A PDF stays in the thread that opened it, so its pages render one at a time, as
+ * they did in the main thread.
  */
-const renderThreads = new ThreadPool(new URL('./pdf-render.worker.js', import.meta.url), {
-  size: Math.max(1, Math.min(4, Math.floor(os.availableParallelism() / 2))),
-  background: true,
-});
+const renderThreads = new ThreadPool(new URL('./pdf-render.worker.js', import.meta.url), { background: true });
 
 /**
  * A page that takes longer than this to open or draw is not a page pdfjs will finish (a loop in

@@ -16,7 +16,6 @@ import { AuditService, type AuditSeal } from './services/audit.service.js';
 import { loadAuditKey } from './adapters/audit/audit-key.js';
 import { FileCheckpointLog } from './adapters/audit/checkpoint-log.js';
 import { systemClock, today, type Clock } from './services/clock.js';
-import { CustomersService } from './services/customers.service.js';
 import { DocumentsService } from './services/documents.service.js';
 import { PaperService } from './services/paper.service.js';
 import { ScopesService } from './services/scopes.service.js';

@@ -10,7 +10,7 @@ import { redactUrl } from '../domain/copy-plan.js';
 import { auditRepository } from '../db/audit.repository.js';
 import { appliedVersions, pgSchemaSql, shippedVersions } from '../db/migrate.js';
 import { PgDatabase } from '../db/pg-database.js';
-import { SourceInUse, SqliteSource } from '../db/sqlite-source.js';
+import { SqliteSource } from '../db/sqlite-source.js';
 import { MigrateToPostgresService, MigrationInterrupted, MigrationRefused, type MigrationPhase, type MigrationReport } from '../services/migrate-to-postgres.service.js';
 import { EXIT, UsageError, type CommandContext } from './commands.js';
 import { progressBar } from './progress.js';

@@ -5,7 +5,7 @@ import type { Principal } from '../domain/roles.js';
 import type { DisposalService } from '../services/disposal.service.js';
 import type { RestrictionGuard } from '../services/restriction.guard.js';
 import { Reply, route } from './route.js';
-import { DocumentSchema, IdParams, IsoDate, LocationRefSchema, Person, Reason, SafeId } from './schemas.js';
+import { IdParams, IsoDate, LocationRefSchema, Person, Reason, SafeId } from './schemas.js';
 
 /** Disposals (retention ended, four eyes): propose, approve, execute, pick lists and certificates of destruction. */
 

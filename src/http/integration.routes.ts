@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { NextFunction, Request, Response } from 'express';
+import type { NextFunction, Request } from 'express';
 import { z } from 'zod';
 import { Invalid, PayloadTooLarge } from '../errors.js';
 import type { ChangesService } from '../services/changes.service.js';

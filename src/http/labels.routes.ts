@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { listLabelLayouts } from '../adapters/pdf/labels.pdf.js';
 import type { LabelsService } from '../services/labels.service.js';
-import { Reply, route, type RouteDef } from './route.js';
+import { Reply, route } from './route.js';
 import { IdParams } from './schemas.js';
 
 const Layout = z.string().max(64).describe('a layout id from GET /api/labels/layouts');

@@ -73,8 +73,8 @@ export class CouponsService {
   constructor(
     private readonly db: Database,
     private readonly store: ObjectStore,
-    private readonly queue: JobQueuePort,
-    private readonly intake: IntakeService,
+    queue: JobQueuePort,
+    intake: IntakeService,
     private readonly audit: AuditService,
     private readonly status: StatusService,
     private readonly scopes: ScopesService,

@@ -6,7 +6,7 @@ import { customersRepository } from '../db/customers.repository.js';
 import type { Database, Queryable } from '../db/database.js';
 import { documentsRepository, type DocumentRow } from '../db/documents.repository.js';
 import { locationsRepository } from '../db/locations.repository.js';
-import { retentionRepository, type DisposalRow, type DueRow } from '../db/retention.repository.js';
+import { retentionRepository, type DueRow } from '../db/retention.repository.js';
 import { effectiveEnd, mediumOf, retentionEnded, type DisposalKind } from '../domain/disposal.js';
 import type { LocationRef } from '../domain/document.js';
 import { newId } from '../domain/ids.js';
@@ -23,7 +23,6 @@ import { disposalView, personOf, requireDisposal, type DisposalView } from './di
 
 /** A disposal larger than this is split: proposals that big are a mistake in the date more often than a plan. */
 export const MAX_ITEMS = 50_000;
-const OPEN: DisposalRow['status'][] = ['proposed', 'approved', 'executing'];
 
 export type ProposeInput = { reason: string; documentIds?: string[]; dueBefore?: string };
 

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { chromiumPath, go, launchBrowser, NO_CHROMIUM, openAs, type UiSession } from '../helpers/browser.js';
+import { chromiumPath, launchBrowser, NO_CHROMIUM, openAs, type UiSession } from '../helpers/browser.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
 const skip = chromiumPath() ? false : NO_CHROMIUM;

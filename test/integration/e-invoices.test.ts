@@ -4,7 +4,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { extractPdfText } from '../../src/adapters/pdf/pdf-text.js';
 import type { DocumentView } from '../../src/domain/document.js';
-import { ciiXml, facturXPdf, SAMPLE_INVOICE, ublXml } from '../helpers/e-invoices.js';
+import { ciiXml, facturXPdf, ublXml } from '../helpers/e-invoices.js';
 import { upload, waitFinal, waitIngestIdle } from '../helpers/ingest-helpers.js';
 import { labelledLayouts, layoutPdf } from '../helpers/labelled-layouts.js';
 import { makeTextPdf } from '../helpers/scan-samples.js';

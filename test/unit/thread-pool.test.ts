@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { after, describe, it } from 'node:test';
-import { PDFDocument } from 'pdf-lib';
+import { PDFDocument, StandardFonts } from 'pdf-lib';
+import { extractPdfText, extractPdfTextHere } from '../../src/adapters/pdf/pdf-text.js';
 import { renderPdfPage, renderPdfPages } from '../../src/adapters/pdf/pdf-render.js';
 import { helperThreads, movableImage, ThreadPool } from '../../src/adapters/thread-pool.js';
 import { BACKGROUND_NICE, setReadingNice } from '../../src/adapters/background-priority.js';
@@ -300,6 +301,29 @@ describe('pdfjs rendering in a thread', () => {
     assert.equal(img.width, 413);
     await assert.rejects(renderPdfPage(pdf, 4, 50), (e: unknown) => e instanceof Invalid && e.code === 'page_out_of_range');
     await assert.rejects(renderPdfPage(new TextEncoder().encode('%PDF-1.4 nothing else'), 1, 50), (e: unknown) => e instanceof Invalid && e.code === 'corrupt_pdf');
+  });
+
+  it('given a long born-digital PDF when its text layer is read then timers keep firing, and the text is what reading it in place gives', async () => {
+    const doc = await PDFDocument.create();
+    const font = await doc.embedFont(StandardFonts.Helvetica);
+    for (let p = 1; p <= 150; p++) {
+      const page = doc.addPage([595, 842]);
+      for (let l = 0; l < 50; l++) page.drawText(`Pagina ${p} regel ${l}: factuur K-${p * 100 + l} totaal 1.234,56 EUR`, { x: 40, y: 800 - l * 15, size: 9, font });
+    }
+    const pdf = await doc.save();
+    const blank = await PDFDocument.create();
+    blank.addPage();
+    await extractPdfText(await blank.save()); // the thread is up and pdfjs loaded
+    const { value: text, took, gap, held } = await watchTimers(() => extractPdfText(pdf));
+    // pdfjs yields between pages, so in the main thread no single wait was long (27-71 ms here),
+    // but timers were late for 270-310 ms of the 700-830 the reading took; in the thread 47-59.
+    assert.ok(held < took / 5 && gap < took / 4, `timers late for ${Math.round(held)} ms (at most ${Math.round(gap)} at once) while 150 pages were read in ${Math.round(took)} ms`);
+    assert.equal(text.pageCount, 150);
+    assert.match(text.pages[149]!.text, /Pagina 150 regel 49: factuur K-15049/);
+    assert.deepEqual(text, await extractPdfTextHere(pdf));
+    assert.equal(pdf.byteLength > 0, true, 'the caller keeps its bytes');
+    await assert.rejects(extractPdfText(new TextEncoder().encode('%PDF-1.4 nothing else')), (e: unknown) => e instanceof Invalid && e.code === 'corrupt_pdf');
+    await assert.rejects(extractPdfText(new Uint8Array(0)), (e: unknown) => e instanceof Invalid && e.code === 'corrupt_pdf');
   });
 
   it('given a process whose only work is a render when it runs then it waits for the page and then exits, the idle thread not holding it', async () => {

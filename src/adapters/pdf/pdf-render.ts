@@ -8,6 +8,7 @@
  */
 import { open } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import type { Transferable } from 'node:worker_threads';
 import path from 'node:path';
 import { getDocument, PDFDataRangeTransport, VerbosityLevel } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import type { PDFDocumentProxy } from 'pdfjs-dist/legacy/build/pdf.mjs';
@@ -88,10 +89,21 @@ type RemotePdf = {
   close(): Promise<void>;
 };
 
+/** The refusal of a PDF pdfjs did not finish `what` (opened, read, drawn) within RENDER_TIMEOUT_MS. */
+const tooSlow = (what: string) => () => new Invalid(`The PDF could not be ${what} within ${RENDER_TIMEOUT_MS / 1000} s; it is damaged or too complex`, undefined, 'pdf_too_complex');
+
+/**
+ * One call of pdf-render.worker.ts on the least busy render thread, for work that opens and
+ * closes its own document there (the text layer, pdf-text.ts).
+ * @example const text = await inRenderThread<PdfText>('text', { data }, [data.buffer], 'read');
+ */
+export function inRenderThread<T>(op: string, args: unknown, transfer: Transferable[], what: string): Promise<T> {
+  return renderThreads.run<T>(op, args, { transfer, timeoutMs: RENDER_TIMEOUT_MS, onTimeout: tooSlow(what) });
+}
+
 async function openRemote(pdf: Uint8Array): Promise<RemotePdf> {
   if (pdf.byteLength === 0) throw new Invalid('The PDF is empty', undefined, 'corrupt_pdf');
   const thread: PinnedThread = renderThreads.pin();
-  const tooSlow = (what: string) => () => new Invalid(`The PDF could not be ${what} within ${RENDER_TIMEOUT_MS / 1000} s; it is damaged or too complex`, undefined, 'pdf_too_complex');
   try {
     // A private copy, moved to the thread (pdfjs detaches what it is given).
     const data = new Uint8Array(pdf);

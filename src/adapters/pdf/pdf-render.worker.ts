@@ -1,12 +1,13 @@
 /**
  * The pdfjs side of pdf-render.ts, in a worker thread (src/adapters/thread-pool.ts): opens a PDF,
- * tells a page's render size and renders pages to grey pixels, so neither parsing nor drawing
- * holds the service's event loop. A caller opens a document, calls for its pages and closes it.
+ * tells a page's render size, renders pages to grey pixels and reads text layers, so neither
+ * parsing, drawing nor reading text holds the service's event loop. A caller opens a document, calls for its pages and closes it.
  */
 import type { PDFDocumentProxy, PDFPageProxy } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import { Invalid } from '../../errors.js';
 import { serveThread } from '../thread-pool.js';
 import { checkPageNo, openPdfDocument, toPdfError, type GreyImage } from './pdf-render.js';
+import { extractPdfTextHere } from './pdf-text.js';
 
 /** Beyond this many pixels a page is rendered at a lower dpi rather than exhausting memory (RGBA needs 4x). */
 const MAX_RENDER_PIXELS = 60_000_000;
@@ -99,6 +100,10 @@ serveThread({
     checkPageNo(pageNo, d.numPages);
     const image = await renderDocPage(d, pageNo, dpi);
     return { value: image, transfer: [image.data.buffer as ArrayBuffer] };
+  },
+  /** The text layer of every page (pdf-text.ts); the document is opened and closed here. */
+  async text({ data }: { data: Uint8Array }) {
+    return { value: await extractPdfTextHere(data, { owned: true }) };
   },
   async close({ doc: id }: { doc: number }) {
     const d = docs.get(id);

@@ -1,10 +1,12 @@
 /**
  * Reads the text layer of a PDF with pdfjs. Pages without real text (scans) are flagged so the
- * pipeline sends only those to OCR.
+ * pipeline sends only those to OCR. The reading runs in a render thread (pdf-render.ts): ~5-15 ms
+ * a page of JavaScript, seconds for a long born-digital PDF that held every request meanwhile.
  */
 import type { TextItem } from 'pdfjs-dist/types/src/display/api.js';
 import type { LayoutWord } from '../../domain/layout.js';
-import { openPdfDocument, toPdfError } from './pdf-render.js';
+import { Invalid } from '../../errors.js';
+import { inRenderThread, openPdfDocument, toPdfError } from './pdf-render.js';
 
 /** `words` are in PDF points with the origin top left, so a label's value can be found beside or below it. */
 export type PdfPageText = { pageNo: number; text: string; hasTextLayer: boolean; width: number; height: number; words: LayoutWord[] };
@@ -17,11 +19,20 @@ export type PdfText = { pageCount: number; pages: PdfPageText[] };
 export const MIN_TEXT_LAYER_CHARS = 20;
 
 /**
- * Extracts the text of every page, joined into lines.
+ * Extracts the text of every page, joined into lines, in a render thread. The caller keeps `pdf`.
+ * Throws `Invalid` 'encrypted_pdf' / 'corrupt_pdf', or 'pdf_too_complex' when pdfjs does not finish.
  * @example const { pages } = await extractPdfText(bytes); const toOcr = pages.filter((p) => !p.hasTextLayer);
  */
 export async function extractPdfText(pdf: Uint8Array): Promise<PdfText> {
-  const doc = await openPdfDocument(pdf);
+  if (pdf.byteLength === 0) throw new Invalid('The PDF is empty', undefined, 'corrupt_pdf');
+  // A private copy, moved to the thread (pdfjs detaches what it is given).
+  const data = new Uint8Array(pdf);
+  return inRenderThread<PdfText>('text', { data }, [data.buffer], 'read');
+}
+
+/** extractPdfText in the calling thread (what the render thread runs); `owned` as openPdfDocument's. */
+export async function extractPdfTextHere(pdf: Uint8Array, opts: { owned?: boolean } = {}): Promise<PdfText> {
+  const doc = await openPdfDocument(pdf, opts);
   try {
     const pages: PdfPageText[] = [];
     for (let pageNo = 1; pageNo <= doc.numPages; pageNo++) {

@@ -1,7 +1,19 @@
 import { PDFDocument } from 'pdf-lib';
 import { Invalid } from '../../errors.js';
+import { ThreadPool } from '../thread-pool.js';
 import type { OcrPage } from '../../services/extraction.js';
 import { addSearchablePage, embedOcrFont } from './searchable-pdf.js';
+
+export type ArchiveInput = { original: Uint8Array; mime: string; pageCount: number; ocrPages: OcrPage[] };
+
+/** Threads building archive copies, as many as the other helpers (helperThreads). */
+const buildThreads = new ThreadPool(new URL('./pdf-build.worker.js', import.meta.url), { background: true });
+
+/**
+ * An archive copy pdf-lib has not finished in this long is stuck (a loop in a damaged original
+ * it copies pages from): its thread is ended and the job fails. A 20-page scan takes ~0.15-0.35 s.
+ */
+export const ARCHIVE_TIMEOUT_MS = 10 * 60_000;
 
 /**
  * The searchable archive copy of a document, kept beside the untouched original:
@@ -9,8 +21,28 @@ import { addSearchablePage, embedOcrFont } from './searchable-pdf.js';
  * - a PDF with scanned pages: its pages in order, the scanned ones replaced by image + text
  *   (a PDF whose every page was scanned is built from the scans alone, like an image);
  * - an image (PNG, JPEG, TIFF): one PDF page per image page.
+ *
+ * Built in a worker thread (pdf-build.worker.ts): pdf-lib writes a document in one block of
+ * JavaScript, 7-18 ms a scanned page, which held every request of the process meanwhile (a
+ * 100-page scan: 1-2 s). The pages' JPEGs and, where born-digital pages are copied, the original
+ * are copied and moved there; the caller keeps its own.
  */
-export async function buildArchivePdf(input: { original: Uint8Array; mime: string; pageCount: number; ocrPages: OcrPage[] }): Promise<Uint8Array | null> {
+export async function buildArchivePdf(input: ArchiveInput): Promise<Uint8Array | null> {
+  if (input.ocrPages.length === 0) return null;
+  const own = (b: Uint8Array) => new Uint8Array(b);
+  const original = copiesBornDigitalPages(input) ? own(input.original) : new Uint8Array(0);
+  const ocrPages = input.ocrPages.map((p) => ({ ...p, jpeg: own(p.jpeg) }));
+  const transfer = [original.buffer, ...ocrPages.map((p) => p.jpeg.buffer)];
+  return buildThreads.run<Uint8Array>('archive', { ...input, original, ocrPages }, { transfer, timeoutMs: ARCHIVE_TIMEOUT_MS });
+}
+
+/** Only a PDF with born-digital pages among its scans needs its original. */
+function copiesBornDigitalPages(input: ArchiveInput): boolean {
+  return input.mime === 'application/pdf' && input.ocrPages.length < input.pageCount;
+}
+
+/** buildArchivePdf in the calling thread: what the build thread runs. */
+export async function buildArchivePdfHere(input: ArchiveInput): Promise<Uint8Array | null> {
   if (input.ocrPages.length === 0) return null;
   const doc = await PDFDocument.create();
   const font = await embedOcrFont(doc);
@@ -24,7 +56,7 @@ export async function buildArchivePdf(input: { original: Uint8Array; mime: strin
   // Only a PDF with born-digital pages among its scans needs the original parsed to copy them;
   // a fully scanned one is built from its OCR'd pages alone, page by page, without holding the
   // original's object tree beside it.
-  if (input.mime === 'application/pdf' && input.ocrPages.length < input.pageCount) {
+  if (copiesBornDigitalPages(input)) {
     const src = await loadSource(input.original);
     for (let n = 1; n <= src.getPageCount(); n++) {
       const scanned = byPage.get(n);
@@ -53,6 +85,8 @@ async function loadSource(bytes: Uint8Array): Promise<PDFDocument> {
   try {
     // ignoreEncryption only to learn whether it is encrypted; such a document is never copied from.
     doc = await PDFDocument.load(bytes, { updateMetadata: false, ignoreEncryption: true });
+    // pdf-lib loads a file without a page tree and fails only when asked for pages, as a TypeError.
+    doc.getPageCount();
   } catch (err) {
     throw new Invalid('The PDF is damaged: its pages cannot be copied into the archive copy', { reason: String((err as Error)?.message ?? err).slice(0, 200) }, 'corrupt_pdf');
   }

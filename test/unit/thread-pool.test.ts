@@ -9,11 +9,13 @@ import { after, describe, it } from 'node:test';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
 import { extractPdfText, extractPdfTextHere } from '../../src/adapters/pdf/pdf-text.js';
 import { buildArchivePdf, buildArchivePdfHere } from '../../src/adapters/pdf/archive-pdf.js';
-import { renderPdfPage, renderPdfPages } from '../../src/adapters/pdf/pdf-render.js';
+import { countPdfPagesInFile, countPdfPagesInFileHere, renderPdfPage, renderPdfPages } from '../../src/adapters/pdf/pdf-render.js';
 import { helperThreads, movableImage, ThreadPool } from '../../src/adapters/thread-pool.js';
 import { BACKGROUND_NICE, setReadingNice } from '../../src/adapters/background-priority.js';
 import { createTesseractOcrEngine } from '../../src/adapters/ocr/tesseract-ocr.engine.js';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { despeckle, rotateGrey } from '../../src/adapters/image/image-pages.js';
@@ -325,6 +327,32 @@ describe('pdfjs rendering in a thread', () => {
     assert.equal(pdf.byteLength > 0, true, 'the caller keeps its bytes');
     await assert.rejects(extractPdfText(new TextEncoder().encode('%PDF-1.4 nothing else')), (e: unknown) => e instanceof Invalid && e.code === 'corrupt_pdf');
     await assert.rejects(extractPdfText(new Uint8Array(0)), (e: unknown) => e instanceof Invalid && e.code === 'corrupt_pdf');
+  });
+
+  it('given an upload whose cross-reference table is broken when its pages are counted then timers keep firing and the count is right', async () => {
+    // 400 small scans: pdfjs finds no table where startxref points and reads every object (~0.4 s here).
+    const jpeg = await toJpeg(renderScan({ dpi: 100, lines: LETTER_LINES, seed: 12 }), 85, 100);
+    const doc = await PDFDocument.create();
+    for (let i = 0; i < 400; i++) doc.addPage([595, 842]).drawImage(await doc.embedJpg(jpeg), { x: 0, y: 0, width: 595, height: 842 });
+    const whole = Buffer.from(await doc.save({ useObjectStreams: false })).toString('latin1');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'dossierlink-count-'));
+    try {
+      const file = path.join(dir, 'upload');
+      writeFileSync(file, Buffer.from(`${whole.slice(0, whole.lastIndexOf('startxref'))}startxref\n12345\n%%EOF\n`, 'latin1'));
+      await countPdfPagesInFile(file); // the thread is up and pdfjs loaded
+      const { value: pages, took, gap } = await watchTimers(() => countPdfPagesInFile(file));
+      // In the main thread the longest wait was most of the count (356 of 406 ms here).
+      assert.ok(gap < took / 4, `longest wait of a timer ${Math.round(gap)} ms while pages were counted in ${Math.round(took)} ms`);
+      assert.equal(pages, 400);
+      assert.equal(await countPdfPagesInFileHere(file), 400);
+      writeFileSync(file, '%PDF-1.4 kapot');
+      await assert.rejects(countPdfPagesInFile(file), (e: unknown) => e instanceof Invalid && e.code === 'corrupt_pdf');
+      writeFileSync(file, '');
+      await assert.rejects(countPdfPagesInFile(file), (e: unknown) => e instanceof Invalid && e.code === 'corrupt_pdf');
+      await assert.rejects(countPdfPagesInFile(path.join(dir, 'gone')), /ENOENT/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('given a process whose only work is a render when it runs then it waits for the page and then exits, the idle thread not holding it', async () => {

@@ -186,7 +186,7 @@ async function decodeScannedPage(doc: RemotePdf, scanPage: Parameters<typeof pag
   }
 }
 
-/** Number of pages, without rendering anything. */
+/** Number of pages, without rendering anything (tests and benches). */
 export async function countPdfPages(pdf: Uint8Array): Promise<number> {
   const doc = await openPdfDocument(pdf);
   try {
@@ -200,14 +200,25 @@ export async function countPdfPages(pdf: Uint8Array): Promise<number> {
 const RANGE_CHUNK = 64 * 1024;
 
 /**
- * Number of pages of a PDF on disk, read through pdfjs's range transport: it asks for the
- * trailer, the cross-reference table and the page tree, chunk by chunk, so a 200 MB scan costs
- * a few chunks of memory rather than the whole file (plus pdfjs's private copy). A PDF whose
- * cross-reference table is broken makes pdfjs scan every chunk; then it holds the file once.
- * Throws `Invalid` 'encrypted_pdf' / 'corrupt_pdf' like `openPdfDocument`.
+ * Number of pages of a PDF on disk, counted in a render thread: the upload's preflight. pdfjs
+ * parses in JavaScript; a 28 MB scan of 200 pages held the event loop for up to ~0.5 s at a time,
+ * one whose cross-reference table is broken (pdfjs then reads every object) as long.
+ * Throws `Invalid` 'encrypted_pdf' / 'corrupt_pdf' like `openPdfDocument`, 'pdf_too_complex'
+ * when pdfjs does not finish.
  * @example const pages = await countPdfPagesInFile('/tmp/upload-123');
  */
-export async function countPdfPagesInFile(filePath: string): Promise<number> {
+export function countPdfPagesInFile(filePath: string): Promise<number> {
+  return inRenderThread<number>('countFile', { filePath }, [], 'read');
+}
+
+/**
+ * countPdfPagesInFile in the calling thread (what the render thread runs), through pdfjs's range
+ * transport: it asks for the trailer, the cross-reference table and the page tree, chunk by
+ * chunk, so a 200 MB scan costs a few chunks of memory rather than the whole file (plus pdfjs's
+ * private copy). A PDF whose cross-reference table is broken makes pdfjs scan every chunk; then
+ * it holds the file once.
+ */
+export async function countPdfPagesInFileHere(filePath: string): Promise<number> {
   const handle = await open(filePath, 'r');
   try {
     const { size } = await handle.stat();

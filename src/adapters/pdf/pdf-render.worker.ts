@@ -1,12 +1,12 @@
 /**
  * The pdfjs side of pdf-render.ts, in a worker thread (src/adapters/thread-pool.ts): opens a PDF,
- * tells a page's render size, renders pages to grey pixels and reads text layers, so neither
- * parsing, drawing nor reading text holds the service's event loop. A caller opens a document, calls for its pages and closes it.
+ * tells a page's render size, renders pages to grey pixels, reads text layers and counts the
+ * pages of uploads, so neither parsing, drawing nor reading text holds the service's event loop. A caller opens a document, calls for its pages and closes it.
  */
 import type { PDFDocumentProxy, PDFPageProxy } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import { Invalid } from '../../errors.js';
 import { serveThread } from '../thread-pool.js';
-import { checkPageNo, openPdfDocument, toPdfError, type GreyImage } from './pdf-render.js';
+import { checkPageNo, countPdfPagesInFileHere, openPdfDocument, toPdfError, type GreyImage } from './pdf-render.js';
 import { extractPdfTextHere } from './pdf-text.js';
 
 /** Beyond this many pixels a page is rendered at a lower dpi rather than exhausting memory (RGBA needs 4x). */
@@ -100,6 +100,10 @@ serveThread({
     checkPageNo(pageNo, d.numPages);
     const image = await renderDocPage(d, pageNo, dpi);
     return { value: image, transfer: [image.data.buffer as ArrayBuffer] };
+  },
+  /** The page count of a PDF on disk (an upload's preflight), read here in chunks. */
+  async countFile({ filePath }: { filePath: string }) {
+    return { value: await countPdfPagesInFileHere(filePath) };
   },
   /** The text layer of every page (pdf-text.ts); the document is opened and closed here. */
   async text({ data }: { data: Uint8Array }) {

@@ -32,6 +32,19 @@ describe(detect.name, () => {
     const d = detect('KL-000123 en KL-000999', KL);
     assert.ok(d.customerNumber!.confidence < 0.6, 'd.customerNumber!.confidence < 0.6');
   });
+  it('given a long document when detected then a word counts at most three times and only the first eight lines are titles', () => {
+    const quoteWords = 'offerte offerte offerte';
+    const invoiceWords = Array(200).fill('factuur').join(' ');
+    // Two hundred "factuur" weigh as three; a title on the ninth non-empty line is no title.
+    const base = detect(`Geachte heer,\n${quoteWords}\n${'factuur '.repeat(3)}`, KL);
+    const long = detect(`Geachte heer,\n${quoteWords}\n${invoiceWords}\n${Array(200).fill('regel tekst').join('\n')}`, KL);
+    assert.deepEqual(long.type, base.type);
+    const late = detect(`${Array.from({ length: 8 }, (_, i) => `regel ${i}`).join('\n\n')}\nFACTUUR\nKlantnummer: KL-000123`, KL);
+    const early = detect(`FACTUUR\n${Array.from({ length: 8 }, (_, i) => `regel ${i}`).join('\n\n')}\nKlantnummer: KL-000123`, KL);
+    assert.ok(!/title/.test(late.type?.evidence ?? ''), late.type?.evidence);
+    assert.match(early.type?.evidence ?? '', /title/);
+    assert.equal(late.customerNumber?.value, 'KL-000123');
+  });
   it('given text with no clues when detected then nothing is claimed', () => {
     const d = detect('lorem ipsum dolor', KL);
     assert.equal(d.type, null);

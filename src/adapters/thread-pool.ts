@@ -166,14 +166,29 @@ export function helperThreads(cores = os.availableParallelism()): number {
 }
 
 /**
- * A copy of exactly an image's pixels, to move to a thread with `transfer`: the caller keeps its
- * image, and a view into a larger buffer does not clone that whole buffer.
+ * Room for `length` pixels in memory every thread of the process reads (a SharedArrayBuffer):
+ * a page made in it goes to the threads that read it (orientation, bands, codes) as it is.
+ * Copying a 300 dpi page for each of them cost 35-70 ms of the event loop apiece here, most of it
+ * the first touch of fresh memory. Threads only ever read such a page; each makes its own output.
+ * @example const grey = sharedPixels(width * height);
+ */
+export function sharedPixels(length: number): Uint8Array {
+  return new Uint8Array(new SharedArrayBuffer(length));
+}
+
+/**
+ * An image's pixels as a thread is given them, with what to `transfer`: pixels in shared memory
+ * (sharedPixels) as they are, nothing moved; any others as a copy of exactly them, moved (the
+ * caller keeps its image, and a view into a larger buffer does not clone that whole buffer).
  * @example const { image, transfer } = movableImage(page); await pool.run('read', { image }, { transfer });
  */
 export function movableImage(img: { width: number; height: number; data: Uint8Array | Uint8ClampedArray }): {
   image: { width: number; height: number; data: Uint8Array };
   transfer: ArrayBuffer[];
 } {
+  if (img.data.buffer instanceof SharedArrayBuffer) {
+    return { image: { width: img.width, height: img.height, data: new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.byteLength) }, transfer: [] };
+  }
   const data = new Uint8Array(img.data);
   return { image: { width: img.width, height: img.height, data }, transfer: [data.buffer] };
 }

@@ -5,6 +5,7 @@
 import sharp from 'sharp';
 import { AppError, Invalid, UnsupportedMediaType } from '../../errors.js';
 import type { GreyImage } from '../pdf/pdf-render.js';
+import { sharedPixels } from '../thread-pool.js';
 
 /** A4 at 600 dpi is ~35 Mpx; anything far beyond that is a mistake or a decompression bomb. */
 export const MAX_IMAGE_PIXELS = 100_000_000;
@@ -107,7 +108,11 @@ async function decodePage(bytes: Uint8Array, pageNo: number, maxPixels: number, 
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
     if (info.channels !== 1) throw new Error(`expected 1 channel, got ${info.channels}`);
-    return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+    // One copy into shared memory (sharedPixels), where the threads reading the page next (its
+    // orientation, its bands, its codes) would each have made their own.
+    const grey = sharedPixels(data.byteLength);
+    grey.set(data);
+    return { width: info.width, height: info.height, data: grey };
   } catch (err) {
     throw toImageError(err);
   }

@@ -5,7 +5,7 @@
  */
 import type { PDFDocumentProxy, PDFPageProxy } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import { Invalid } from '../../errors.js';
-import { serveThread } from '../thread-pool.js';
+import { serveThread, sharedPixels } from '../thread-pool.js';
 import { checkPageNo, countPdfPagesInFileHere, openPdfDocument, toPdfError, type GreyImage } from './pdf-render.js';
 import { extractPdfTextHere } from './pdf-text.js';
 
@@ -67,9 +67,9 @@ async function renderDocPage(d: PDFDocumentProxy, pageNo: number, dpi: number): 
   }
 }
 
-/** ITU-R 601 luma in fixed point; fast enough that it is noise next to rendering. */
+/** ITU-R 601 luma in fixed point, into shared memory (sharedPixels): fast enough that it is noise next to rendering. */
 function rgbaToGrey(rgba: Uint8ClampedArray): Uint8Array {
-  const out = new Uint8Array(rgba.length >>> 2);
+  const out = sharedPixels(rgba.length >>> 2);
   for (let i = 0, j = 0; j < out.length; i += 4, j++) {
     out[j] = (rgba[i]! * 77 + rgba[i + 1]! * 150 + rgba[i + 2]! * 29) >> 8;
   }
@@ -98,8 +98,8 @@ serveThread({
   async render({ doc: id, pageNo, dpi }: { doc: number; pageNo: number; dpi: number }) {
     const d = doc(id);
     checkPageNo(pageNo, d.numPages);
-    const image = await renderDocPage(d, pageNo, dpi);
-    return { value: image, transfer: [image.data.buffer as ArrayBuffer] };
+    // Shared, not moved: the caller hands the page on to the other reading threads without a copy.
+    return { value: await renderDocPage(d, pageNo, dpi) };
   },
   /** The page count of a PDF on disk (an upload's preflight), read here in chunks. */
   async countFile({ filePath }: { filePath: string }) {

@@ -11,6 +11,7 @@
 import { decodePDFRawStream, PDFArray, PDFDict, PDFDocument, PDFName, PDFNumber, PDFRawStream, type PDFPage } from 'pdf-lib';
 import sharp from 'sharp';
 import type { GreyImage } from './pdf-render.js';
+import { sharedPixels } from '../thread-pool.js';
 
 type Matrix = [number, number, number, number, number, number];
 
@@ -108,8 +109,12 @@ export async function decodePageJpeg(found: NonNullable<ReturnType<typeof pageJp
     if (meta.format !== 'jpeg' || meta.width !== found.width || meta.height !== found.height || meta.channels !== found.channels) return null;
     if (width !== found.width || height !== found.height) img = img.resize(width, height, { fit: 'fill', kernel: 'linear' });
     const { data, info } = await img.raw().toBuffer({ resolveWithObject: true });
-    if (info.channels === 1) return { width, height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
-    const grey = new Uint8Array(width * height);
+    // In shared memory (sharedPixels): the threads that read the page next take it without a copy each.
+    const grey = sharedPixels(width * height);
+    if (info.channels === 1) {
+      grey.set(data);
+      return { width, height, data: grey };
+    }
     // ITU-R 601 luma in fixed point, as pdf-render's rgbaToGrey.
     for (let i = 0, j = 0; j < grey.length; i += 3, j++) grey[j] = (data[i]! * 77 + data[i + 1]! * 150 + data[i + 2]! * 29) >> 8;
     return { width, height, data: grey };

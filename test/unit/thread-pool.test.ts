@@ -388,6 +388,30 @@ describe('pdfjs rendering in a thread', () => {
     }
   });
 
+  it('given pages being drawn when an upload is counted then the count does not wait for the page in the drawing', async () => {
+    const heavy = await heavyPdf(3);
+    const one = await PDFDocument.create();
+    one.addPage();
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'dossierlink-count-'));
+    try {
+      const file = path.join(dir, 'upload');
+      writeFileSync(file, await one.save());
+      await countPdfPagesInFile(file); // its thread is up
+      // Pages at 400 dpi, over a second each, drawn one after the other in a render thread, which
+      // answers its calls in order. Once the first is drawn, the second is being drawn.
+      let drawn = 0;
+      const drawing = (async () => {
+        for await (const _ of renderPdfPages(heavy, { dpi: 400 })) drawn++;
+      })();
+      await until(() => drawn >= 1, 60_000);
+      assert.equal(await countPdfPagesInFile(file), 1);
+      assert.equal(drawn, 1, 'the count waited for the page being drawn');
+      await drawing;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('given a process whose only work is a render when it runs then it waits for the page and then exits, the idle thread not holding it', async () => {
     const started = Date.now();
     const { stdout } = await promisify(execFile)(process.execPath, nodeEntry('test/helpers/thread-pool-child.ts'), { timeout: 60_000 });

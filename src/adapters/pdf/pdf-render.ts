@@ -89,8 +89,8 @@ type RemotePdf = {
   close(): Promise<void>;
 };
 
-/** The refusal of a PDF pdfjs did not finish `what` (opened, read, drawn) within RENDER_TIMEOUT_MS. */
-const tooSlow = (what: string) => () => new Invalid(`The PDF could not be ${what} within ${RENDER_TIMEOUT_MS / 1000} s; it is damaged or too complex`, undefined, 'pdf_too_complex');
+/** The refusal of a PDF pdfjs did not finish `what` (opened, read, drawn) in time. */
+const tooSlow = (what: string, ms = RENDER_TIMEOUT_MS) => () => new Invalid(`The PDF could not be ${what} within ${ms / 1000} s; it is damaged or too complex`, undefined, 'pdf_too_complex');
 
 /**
  * One call of pdf-render.worker.ts on the least busy render thread, for work that opens and
@@ -200,16 +200,26 @@ export async function countPdfPages(pdf: Uint8Array): Promise<number> {
 const RANGE_CHUNK = 64 * 1024;
 
 /**
- * Number of pages of a PDF on disk, counted in a render thread: the upload's preflight. pdfjs
- * parses in JavaScript; a 28 MB scan of 200 pages held the event loop for up to ~0.5 s at a time,
- * one whose cross-reference table is broken (pdfjs then reads every object) as long.
+ * Number of pages of a PDF on disk, counted in a thread (countThreads): the upload's preflight.
+ * pdfjs parses in JavaScript; a 28 MB scan of 200 pages held the event loop for up to ~0.5 s at a
+ * time, one whose cross-reference table is broken (pdfjs then reads every object) as long.
  * Throws `Invalid` 'encrypted_pdf' / 'corrupt_pdf' like `openPdfDocument`, 'pdf_too_complex'
- * when pdfjs does not finish.
+ * when pdfjs has not finished within COUNT_TIMEOUT_MS.
  * @example const pages = await countPdfPagesInFile('/tmp/upload-123');
  */
 export function countPdfPagesInFile(filePath: string): Promise<number> {
-  return inRenderThread<number>('countFile', { filePath }, [], 'read');
+  return countThreads.run<number>('countFile', { filePath }, { timeoutMs: COUNT_TIMEOUT_MS, onTimeout: tooSlow('read', COUNT_TIMEOUT_MS) });
 }
+
+/**
+ * Threads of the same kind for an upload's page count, apart from those drawing pages: a count
+ * answers a request, so it must not queue behind pages an ingest job is drawing (a thread answers
+ * its calls in order), and it runs at normal priority.
+ */
+const countThreads = new ThreadPool(new URL('./pdf-render.worker.js', import.meta.url), {});
+
+/** A well-formed PDF is counted in milliseconds, a broken one in a second or two; past this the upload is refused. */
+export const COUNT_TIMEOUT_MS = 30_000;
 
 /**
  * countPdfPagesInFile in the calling thread (what the render thread runs), through pdfjs's range

@@ -46,6 +46,18 @@ describe('web UI dictionary', () => {
     assert.deepEqual(missing, [], 'keys used but not defined');
   });
 
+  it('given the refusals an upload or a search can get when shown in Dutch then each has a sentence of its own, without raw codes', () => {
+    // Each of these reaches the mailroom's upload list or the search box; without a text the
+    // Dutch interface showed "Dat lukte niet (413, too_many_pages)".
+    const codes = ['empty_file', 'unsupported_media_type', 'payload_too_large', 'corrupt_pdf', 'encrypted_pdf', 'pdf_too_complex', 'corrupt_image', 'image_too_large', 'too_many_pages', 'busy', 'not_multipart', 'malformed_multipart', 'duplicate_upload', 'xml_malformed', 'not_an_e_invoice', 'invalid_e_invoice', 'search_timeout', 'rate_limited', 'prefix_too_short', 'too_many_terms', 'too_many_prefixes', 'invalid_query'];
+    for (const code of codes) {
+      const text = t(`error.${code}`, { pages: 31, maxPages: 30, status: 400, code });
+      assert.notEqual(text, `error.${code}`, `no Dutch text for ${code}`);
+      assert.ok(!text.includes(code) && !/[{}]/.test(text), `${code}: ${text}`);
+    }
+    assert.match(t('error.too_many_pages', { pages: 31, maxPages: 30 }), /31 pagina’s.*hoogstens 30/);
+  });
+
   it('given placeholders and plurals when translating then they are filled in', () => {
     assert.equal(t('upload.queued', { n: 1 }), '1 bestand in de wachtrij.');
     assert.equal(t('upload.queued', { n: 3 }), '3 bestanden in de wachtrij.');

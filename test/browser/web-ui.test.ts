@@ -7,6 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { PDFDocument } from 'pdf-lib';
 import type { Browser, Page } from 'playwright-core';
 import { chromiumPath, go, launchBrowser, NO_CHROMIUM, openAs, screenshot, type UiSession } from '../helpers/browser.js';
 import { makeTextPdf, renderScan, toPng } from '../helpers/scan-samples.js';
@@ -91,6 +92,26 @@ describe('web interface', { skip }, () => {
     assert.deepEqual(progress, [1, 1], 'each upload bar reached 100%');
     await page.locator('#upload-summary', { hasText: /2 klaar/ }).waitFor();
     await shot(page, 'mailroom-upload');
+    noErrors(s);
+  });
+
+  it('given a PDF of too many pages and a damaged PDF when the mailroom drops them then each row is refused with a Dutch sentence saying why', async () => {
+    const many = await PDFDocument.create();
+    for (let i = 0; i < 501; i++) many.addPage([200, 200]);
+    await writeFile(path.join(files, 'te-veel-paginas.pdf'), await many.save());
+    await writeFile(path.join(files, 'kapot.pdf'), '%PDF-1.4 kapot');
+    const s = await as('mailroom', '#/upload');
+    const { page } = s;
+    await page.setInputFiles('#upload-files', [path.join(files, 'te-veel-paginas.pdf'), path.join(files, 'kapot.pdf')]);
+    await page.waitForFunction(() => {
+      const rows = Array.from(document.querySelectorAll('.upload-row'));
+      return rows.length === 2 && rows.every((r) => (r as HTMLElement).dataset.state === 'rejected');
+    });
+    const why = await page.locator('.upload-row').allTextContents();
+    const of = (name: string) => why.find((text) => text.includes(name)) ?? '';
+    assert.match(of('te-veel-paginas.pdf'), /501 pagina’s; per bestand mogen het er hoogstens 500 zijn/);
+    assert.match(of('kapot.pdf'), /De PDF is beschadigd/);
+    for (const text of why) assert.doesNotMatch(text, /too_many_pages|corrupt_pdf|Dat lukte niet|\(4\d\d/, text);
     noErrors(s);
   });
 

@@ -1,7 +1,8 @@
 /**
  * The pdfjs side of pdf-render.ts, in a worker thread (src/adapters/thread-pool.ts): opens a PDF,
  * tells a page's render size, renders pages to grey pixels, reads text layers and counts the
- * pages of uploads, so neither parsing, drawing nor reading text holds the service's event loop. A caller opens a document, calls for its pages and closes it.
+ * pages of uploads, so neither parsing, drawing nor reading text holds the service's event loop.
+ * A caller opens a document, calls for its pages and closes it.
  */
 import type { PDFDocumentProxy, PDFPageProxy } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import { Invalid } from '../../errors.js';

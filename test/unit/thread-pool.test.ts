@@ -389,7 +389,7 @@ describe('pdfjs rendering in a thread', () => {
   });
 
   it('given pages being drawn when an upload is counted then the count does not wait for the page in the drawing', async () => {
-    const heavy = await heavyPdf(3);
+    const heavy = await heavyPdf(2);
     const one = await PDFDocument.create();
     one.addPage();
     const dir = mkdtempSync(path.join(os.tmpdir(), 'dossierlink-count-'));
@@ -397,11 +397,11 @@ describe('pdfjs rendering in a thread', () => {
       const file = path.join(dir, 'upload');
       writeFileSync(file, await one.save());
       await countPdfPagesInFile(file); // its thread is up
-      // Pages at 400 dpi, over a second each, drawn one after the other in a render thread, which
-      // answers its calls in order. Once the first is drawn, the second is being drawn.
+      // Pages at 300 dpi, ~0.6 s each, drawn one after the other in a render thread, which answers
+      // its calls in order. Once the first is drawn, the second is being drawn.
       let drawn = 0;
       const drawing = (async () => {
-        for await (const _ of renderPdfPages(heavy, { dpi: 400 })) drawn++;
+        for await (const _ of renderPdfPages(heavy, { dpi: 300 })) drawn++;
       })();
       await until(() => drawn >= 1, 60_000);
       assert.equal(await countPdfPagesInFile(file), 1);

@@ -135,3 +135,19 @@ export class Restricted extends AppError {
     super(403, 'restricted', message);
   }
 }
+
+/**
+ * What a failed document records about why (documents.error, error_code, error_details): the
+ * server's sentence, and the code and parameters the interface says it with in the user's
+ * language. An error without a code of its own (a timeout, a crash of the OCR engine) is
+ * `fallbackCode`.
+ *
+ *     failureRecord(new Invalid('The PDF is damaged', undefined, 'corrupt_pdf'))
+ *     // { error: 'The PDF is damaged', error_code: 'corrupt_pdf', error_details: null }
+ */
+export function failureRecord(err: unknown, fallbackCode = 'processing_failed', prefix = ''): { error: string; error_code: string; error_details: string | null } {
+  const message = err instanceof Error ? err.message : String(err);
+  const app = err instanceof AppError ? err : null;
+  const plain = app?.details && typeof app.details === 'object' && !Array.isArray(app.details) ? JSON.stringify(app.details) : null;
+  return { error: `${prefix}${message}`.slice(0, 500), error_code: app?.code ?? fallbackCode, error_details: plain && plain.length <= 1000 ? plain : null };
+}

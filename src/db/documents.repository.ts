@@ -23,6 +23,9 @@ export type DocumentRow = {
   archive_sha256: string | null;
   page_count: number | null;
   error: string | null;
+  /** Why it failed as a code (error.<code> in the interface) and that error's parameters as JSON (023). */
+  error_code: string | null;
+  error_details: string | null;
   retention_legal_basis: string;
   retention_trigger: string;
   retention_starts_on: string | null;
@@ -40,8 +43,8 @@ export type DocumentRow = {
   on_hold?: number;
 };
 
-export type NewDocument = Omit<DocumentRow, 'on_hold' | 'destroyed_at' | 'text_minhash' | 'near_duplicate_of'>;
-export type DocumentPatch = Partial<NewDocument & Pick<DocumentRow, 'text_minhash' | 'near_duplicate_of' | 'destroyed_at'>>;
+export type NewDocument = Omit<DocumentRow, 'on_hold' | 'destroyed_at' | 'text_minhash' | 'near_duplicate_of' | 'error_code' | 'error_details'>;
+export type DocumentPatch = Partial<NewDocument & Pick<DocumentRow, 'text_minhash' | 'near_duplicate_of' | 'destroyed_at' | 'error_code' | 'error_details'>>;
 
 // Customer, document-set and query holds: see holdCovers (007_retention.sql).
 export const HOLD = `CASE WHEN EXISTS (SELECT 1 FROM legal_holds h WHERE ${holdCovers('h', 'd')}) THEN 1 ELSE 0 END AS on_hold`;
@@ -54,7 +57,7 @@ const COLUMNS: (keyof NewDocument)[] = [
   'created_by', 'created_at', 'updated_at',
 ];
 
-const UPDATABLE = new Set<string>([...COLUMNS, 'text_minhash', 'near_duplicate_of', 'destroyed_at']);
+const UPDATABLE = new Set<string>([...COLUMNS, 'text_minhash', 'near_duplicate_of', 'destroyed_at', 'error_code', 'error_details']);
 
 export type PageText = { pageNo: number; text: string; source: 'text-layer' | 'ocr' | 'manual'; confidence: number | null };
 
@@ -180,7 +183,8 @@ export const documentsRepository = {
   async failWhereIngestFailed(q: Queryable, now: string): Promise<number> {
     const r = await q.run(
       `UPDATE documents SET status = 'failed', updated_at = ?,
-         error = COALESCE((SELECT substr(j.last_error, 1, 500) FROM jobs j WHERE j.idempotency_key = 'ingest:' || documents.id), 'processing failed')
+         error = COALESCE((SELECT substr(j.last_error, 1, 500) FROM jobs j WHERE j.idempotency_key = 'ingest:' || documents.id), 'processing failed'),
+         error_code = 'processing_failed', error_details = NULL
        WHERE status IN ('queued','processing') AND destroyed_at IS NULL
          AND EXISTS (SELECT 1 FROM jobs j WHERE j.idempotency_key = 'ingest:' || documents.id AND j.status = 'failed')`,
       [now],
@@ -201,7 +205,7 @@ export const documentsRepository = {
 
   /** A retried ingest: the failed document goes back to `queued` (no-op for any other status). */
   async requeueFailed(q: Queryable, id: string, now: string): Promise<void> {
-    await q.run(`UPDATE documents SET status = 'queued', error = NULL, updated_at = ? WHERE id = ? AND status = 'failed'`, [now, id]);
+    await q.run(`UPDATE documents SET status = 'queued', error = NULL, error_code = NULL, error_details = NULL, updated_at = ? WHERE id = ? AND status = 'failed'`, [now, id]);
   },
 
   /** How many of a customer's documents are paper (have a barcode); for the merge report. */

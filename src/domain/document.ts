@@ -67,6 +67,9 @@ export type DocumentView = {
   original: { sha256: string; mime: string; name: string | null; size: number } | null;
   hasArchive: boolean;
   error: string | null;
+  /** A failed document's reason as a code (`corrupt_pdf`, `processing_failed`, …) with its parameters, for texts in the user's language. */
+  errorCode: string | null;
+  errorDetails: Record<string, unknown> | null;
   source: string;
   createdAt: string;
   updatedAt: string;

@@ -73,6 +73,8 @@ export const DocumentSchema = z
     original: z.object({ sha256: z.string(), mime: z.string(), name: z.string().nullable(), size: z.number() }).nullable(),
     hasArchive: z.boolean(),
     error: z.string().nullable(),
+    errorCode: z.string().nullable(),
+    errorDetails: z.record(z.string(), z.unknown()).nullable(),
     source: z.string(),
     createdAt: z.string(),
     updatedAt: z.string(),

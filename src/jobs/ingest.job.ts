@@ -26,6 +26,7 @@ import type { ScopesService } from '../services/scopes.service.js';
 import { events } from '../services/events.service.js';
 import { releasePins } from '../services/object-guard.js';
 import { isPermanentFailure, type Job } from './job-queue.js';
+import { failureRecord } from '../errors.js';
 import { roundedStages, timed, type StageTimings } from '../services/stage-timings.js';
 import type { GreyImage } from '../adapters/pdf/pdf-render.js';
 import { needsSplit, type IntakePage } from '../domain/intake-split.js';
@@ -166,7 +167,7 @@ export function createIngestHandler(deps: IngestDeps) {
       if (handedOver) throw err;
       // The last attempt marks the document failed, so it reaches a final status and shows in the operator view.
       if ((job.attempts >= job.maxAttempts || isPermanentFailure(err)) && !ctx.signal.aborted) {
-        await documentsRepository.update(db, row.id, { status: 'failed', error: (err as Error).message.slice(0, 500) }, nowIso(clock));
+        await documentsRepository.update(db, row.id, { status: 'failed', ...failureRecord(err) }, nowIso(clock));
       } else {
         await documentsRepository.update(db, row.id, { status: 'queued' }, nowIso(clock));
       }

@@ -58,7 +58,7 @@ export class DestructionService {
     await documentsRepository.update(
       q,
       row.id,
-      { destroyed_at: now, fields: '{}', title: `[destroyed ${row.type}]`, original_name: null, text_minhash: null, error: null },
+      { destroyed_at: now, fields: '{}', title: `[destroyed ${row.type}]`, original_name: null, text_minhash: null, error: null, error_code: null, error_details: null },
       now,
     );
     // The same bytes may be kept alive by a row of another kind (a coupon batch's file, an import,

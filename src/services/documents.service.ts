@@ -86,6 +86,8 @@ export async function toDocumentView(q: Queryable, row: DocumentRow, places?: Pl
       : null,
     hasArchive: Boolean(row.archive_sha256),
     error: row.error,
+    errorCode: row.status === 'failed' ? row.error_code : null,
+    errorDetails: row.status === 'failed' && row.error_details ? (JSON.parse(row.error_details) as Record<string, unknown>) : null,
     source: row.source,
     createdAt: row.created_at,
     updatedAt: row.updated_at,

@@ -24,7 +24,7 @@ import { restrictionRepository } from '../db/restriction.repository.js';
 import { seesRestricted } from '../domain/restriction.js';
 import type { Principal } from '../domain/roles.js';
 import { coverCode, needsSplit, splitStack, type IntakePage, type IntakePart } from '../domain/intake-split.js';
-import { UnknownReference } from '../errors.js';
+import { failureRecord, UnknownReference } from '../errors.js';
 import type { Job, JobQueuePort } from './job-queue.port.js';
 import type { JobContext } from './job-queue.port.js';
 import type { AuditService } from './audit.service.js';
@@ -82,7 +82,7 @@ export class IntakeSplitService {
       const now = await documentsRepository.get(db, parent.id);
       const madePart = (await intakeSplitsRepository.parts(db, parent.id)).some((p) => (JSON.parse(p.result) as PartResult).documentId === parent.id);
       if (ctx.last && !ctx.signal.aborted && !madePart && now?.original_sha256 === payload.sha256 && now.status === 'queued') {
-        await documentsRepository.update(db, parent.id, { status: 'failed', error: `splitting by barcodes failed: ${(err as Error).message}`.slice(0, 500) }, nowIso(this.deps.clock));
+        await documentsRepository.update(db, parent.id, { status: 'failed', ...failureRecord(err, 'split_failed', 'splitting by barcodes failed: ') }, nowIso(this.deps.clock));
       }
       throw err;
     }

@@ -105,7 +105,7 @@ export class ReviewService {
       ];
       const decision = await decide(q, { documentId: id, registeredOn: row.created_at.slice(0, 10), customerId, type, docDate, fields, extraTrace: trace, confidence: 1, by: 'user' }, await this.scopes.active(q), this.clock);
       const title = d.title ?? (row.type === UNCLASSIFIED ? defaultTitle(type, fields) : row.title);
-      await documentsRepository.update(q, id, { status: 'ready', error: null, type, customer_id: customerId, doc_date: docDate, fields: JSON.stringify(fields), title, ...decision }, now);
+      await documentsRepository.update(q, id, { status: 'ready', error: null, error_code: null, error_details: null, type, customer_id: customerId, doc_date: docDate, fields: JSON.stringify(fields), title, ...decision }, now);
       await searchRepository.index(q, id, title, text);
       await events.emit(q, { type: 'document.ready', subjectType: 'document', subjectId: id, customerId, actorId: actor.id, at: now, data: { reviewed: true, class: decision.class } });
       if (decision.class !== row.class) {

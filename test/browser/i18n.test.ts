@@ -58,10 +58,22 @@ describe('web UI dictionary', () => {
     assert.match(t('error.too_many_pages', { pages: 31, maxPages: 30 }), /31 pagina’s.*hoogstens 30/);
   });
 
+  it('given why a document failed after its upload when shown then Dutch says what to do and English gives the server\'s sentence', () => {
+    for (const code of ['processing_failed', 'split_failed']) {
+      assert.match(t(`error.${code}`, { message: 'OCR timed out' }), /Een beheerder kan het opnieuw proberen bij Verwerking/, code);
+      assert.equal(DICT.en[`error.${code}`] instanceof Function, true, code);
+      const en = DICT.en[`error.${code}`] as (p: Record<string, unknown>) => string;
+      assert.match(en({ message: 'OCR timed out' }), /OCR timed out.*retry it under Processing/, code);
+      assert.doesNotMatch(en({}), /\(\)|: \./, `${code} without a message`);
+    }
+  });
+
   it('given placeholders and plurals when translating then they are filled in', () => {
     assert.equal(t('upload.queued', { n: 1 }), '1 bestand in de wachtrij.');
     assert.equal(t('upload.queued', { n: 3 }), '3 bestanden in de wachtrij.');
     assert.equal(t('signin.welcome', { name: 'Mila' }), 'Welkom, Mila.');
+    assert.equal(t('upload.summary', { total: 1, ready: 0, review: 0, failed: 1, busy: 0 }), '1 bestand: 0 klaar, 0 te controleren, 1 mislukt, 0 bezig.');
+    assert.match(t('upload.summary', { total: 2, ready: 2, review: 0, failed: 0, busy: 0 }), /^2 bestanden: 2 klaar/);
     assert.equal(t('no.such.key'), 'no.such.key', 'an unknown key falls back to itself');
   });
 });

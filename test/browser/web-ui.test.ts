@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { PDFDocument } from 'pdf-lib';
 import type { Browser, Page } from 'playwright-core';
 import { chromiumPath, go, launchBrowser, NO_CHROMIUM, openAs, screenshot, type UiSession } from '../helpers/browser.js';
+import { makeDamagedPagesPdf } from '../helpers/hostile-samples.js';
 import { makeTextPdf, renderScan, toPng } from '../helpers/scan-samples.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
@@ -112,6 +113,23 @@ describe('web interface', { skip }, () => {
     assert.match(of('te-veel-paginas.pdf'), /501 pagina’s; per bestand mogen het er hoogstens 500 zijn/);
     assert.match(of('kapot.pdf'), /De PDF is beschadigd/);
     for (const text of why) assert.doesNotMatch(text, /too_many_pages|corrupt_pdf|Dat lukte niet|\(4\d\d/, text);
+    noErrors(s);
+  });
+
+  it('given a PDF that is accepted but fails while it is read when the mailroom uploads it then its row and its page say why in Dutch', async () => {
+    await writeFile(path.join(files, 'pagina-kwijt.pdf'), await makeDamagedPagesPdf(3));
+    const s = await as('mailroom', '#/upload');
+    const { page } = s;
+    await page.setInputFiles('#upload-files', path.join(files, 'pagina-kwijt.pdf'));
+    const row = page.locator('.upload-row', { hasText: 'pagina-kwijt.pdf' });
+    await row.and(page.locator('[data-state="failed"]')).waitFor({ timeout: 30_000 });
+    const text = (await row.textContent()) ?? '';
+    assert.match(text, /De PDF is beschadigd of geen PDF\./);
+    assert.doesNotMatch(text, /damaged|corrupt_pdf/i, 'not the server\'s English sentence or its code');
+    await row.locator('a').first().click();
+    const notice = page.locator('#doc-failure');
+    await notice.waitFor();
+    assert.match((await notice.textContent()) ?? '', /De PDF is beschadigd of geen PDF\./);
     noErrors(s);
   });
 

@@ -49,8 +49,10 @@ export async function makeManyPagePdf(pages: number): Promise<Uint8Array> {
  * but whose only page's content and resources are references to objects that do not exist:
  * the pages cannot be copied into the archive, and no retry will change that.
  */
-export async function makeDamagedPagesPdf(): Promise<Uint8Array> {
+export async function makeDamagedPagesPdf(variant = 1): Promise<Uint8Array> {
   const doc = await PDFDocument.create();
+  // Another variant, other bytes: an upload of the same bytes is refused as a duplicate.
+  if (variant !== 1) doc.setTitle(`variant ${variant}`);
   doc.addPage([595, 842]);
   const bytes = Buffer.from(await doc.save({ useObjectStreams: false })).toString('latin1');
   // The page tree names one kid; point it at an object number that is not in the file.

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { extractPdfText } from '../../src/adapters/pdf/pdf-text.js';
+import { documentsRepository } from '../../src/db/documents.repository.js';
 import type { DocumentView } from '../../src/domain/document.js';
 import { ServiceUnavailable } from '../../src/errors.js';
 import { Preflight, TooManyPages } from '../../src/services/preflight.js';
@@ -54,6 +55,25 @@ describe('hostile PDFs', () => {
     assert.equal(job!.status, 'failed');
     assert.equal(job!.attempts, 1, 'no retries for a file that cannot get better');
     assert.match(job!.last_error, /damaged/i);
+    // The reason is kept as a code the interface says in the user's language, the sentence beside it.
+    assert.deepEqual({ code: d.errorCode, error: /damaged/i.test(d.error ?? '') }, { code: 'corrupt_pdf', error: true });
+  });
+
+  it('given a failed document when its job is retried then it fails again with its reason, and a requeued document carries none', async () => {
+    const res = await upload(t, await makeDamagedPagesPdf(2), 'beschadigd-2.pdf');
+    const failed = await waitFinal(t, ((await res.json()) as DocumentView).id, 30_000);
+    assert.equal(failed.errorCode, 'corrupt_pdf');
+    const job = await t.dl.db.get<{ id: string }>("SELECT id FROM jobs WHERE kind = 'ingest' AND payload LIKE ?", [`%${failed.id}%`]);
+    const retried = await t.api('POST', `/api/jobs/${job!.id}/retry`, { as: 'mailroom' });
+    assert.equal(retried.status, 200, await retried.clone().text());
+    const again = await waitFinal(t, failed.id, 30_000);
+    assert.deepEqual({ status: again.status, code: again.errorCode }, { status: 'failed', code: 'corrupt_pdf' });
+    // Back in the queue (what a retry does first), the old reason goes with the status.
+    await documentsRepository.requeueFailed(t.dl.db, failed.id, new Date().toISOString());
+    const queued = (await (await t.api('GET', `/api/documents/${failed.id}`, { as: 'crm' })).json()) as DocumentView;
+    assert.deepEqual({ status: queued.status, error: queued.error, code: queued.errorCode, details: queued.errorDetails }, { status: 'queued', error: null, code: null, details: null });
+    const row = await documentsRepository.get(t.dl.db, failed.id);
+    assert.deepEqual({ code: row!.error_code, details: row!.error_details }, { code: null, details: null });
   });
 
   it('given a PDF that needs a password to open when uploaded then 400 encrypted_pdf and nothing is stored', async () => {

@@ -504,6 +504,9 @@ export const DAILY = {
     'error.invalid_credentials': 'Gebruikersnaam of wachtwoord klopt niet.',
     'error.internal': 'Er ging iets mis op de server; het is vastgelegd.',
     'error.conflict': 'Dit botst met de huidige toestand; laad opnieuw.',
+    // Why a document failed after its upload (documents.error_code): what went wrong and who can do what.
+    'error.processing_failed': 'De verwerking is mislukt. Een beheerder kan het opnieuw proberen bij Verwerking; lukt het dan niet, upload het bestand opnieuw.',
+    'error.split_failed': 'De stapel kon niet op barcodes worden gesplitst. Een beheerder kan het opnieuw proberen bij Verwerking.',
   },
   en: {
     'group.admin': 'Administration',
@@ -864,6 +867,8 @@ export const DAILY = {
     'state.unknown': 'unknown',
 
     'error.generic': 'That did not work ({status}, {code}).',
+    'error.processing_failed': (p) => `Processing failed${p.message ? `: ${p.message}` : ''}. An administrator can retry it under Processing; if that fails, upload the file again.`,
+    'error.split_failed': (p) => `The stack could not be split by its barcodes${p.message ? ` (${p.message})` : ''}. An administrator can retry it under Processing.`,
   },
 };
 

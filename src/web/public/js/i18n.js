@@ -147,7 +147,7 @@ export const DICT = {
     'upload.duplicate': 'al eerder ontvangen (dubbel)',
     'upload.noCustomer': 'nog geen klant',
     'upload.toReview': 'controleren',
-    'upload.summary': '{total} bestanden: {ready} klaar, {review} te controleren, {failed} mislukt, {busy} bezig.',
+    'upload.summary': (p) => `${p.total} ${p.total === 1 ? 'bestand' : 'bestanden'}: ${p.ready} klaar, ${p.review} te controleren, ${p.failed} mislukt, ${p.busy} bezig.`,
     'upload.done': '{name}: {status}.',
 
     'review.title': 'Te controleren',
@@ -794,7 +794,7 @@ export const DICT = {
     'upload.duplicate': 'received before (duplicate)',
     'upload.noCustomer': 'no customer yet',
     'upload.toReview': 'review',
-    'upload.summary': '{total} files: {ready} ready, {review} need review, {failed} failed, {busy} in progress.',
+    'upload.summary': (p) => `${p.total} ${p.total === 1 ? 'file' : 'files'}: ${p.ready} ready, ${p.review} need review, ${p.failed} failed, ${p.busy} in progress.`,
     'upload.done': '{name}: {status}.',
 
     'review.title': 'Review queue',

@@ -45,6 +45,16 @@ export function errorText(err) {
   return String(err?.message ?? err);
 }
 
+/** Why a document failed: in the user's language when its code has a text, else as the server said it. */
+export function failureText(d) {
+  if (d.errorCode) {
+    const key = `error.${d.errorCode}`;
+    const text = t(key, { ...(d.errorDetails ?? {}), message: d.error ?? '' });
+    if (text !== key && text) return text;
+  }
+  return d.error || t('error.processing_failed');
+}
+
 /** The box a screen shows when the server does not have its route (yet). */
 export function unavailable(what) {
   return h('div', { class: 'notice unavailable', role: 'note' }, h('strong', {}, t('common.unavailableTitle')), ' ', what ?? t('common.unavailable'));

@@ -5,7 +5,7 @@ import { field, h, replace, select } from '../dom.js';
 import { t } from '../i18n.js';
 import { customerPicker } from '../widgets.js';
 import { loadSplit, splitParts, splitSummary } from '../splits.js';
-import { announce, classBadge, dataText, errorText, fmtDate, fmtPeriod, header, may, meta, statusBadge, traceText, typeName, typeOptions } from '../ui.js';
+import { announce, classBadge, dataText, errorText, failureText, fmtDate, fmtPeriod, header, may, meta, statusBadge, traceText, typeName, typeOptions } from '../ui.js';
 
 export async function render(main, { args, me }) {
   const id = args[0] ?? '';
@@ -28,6 +28,7 @@ export async function render(main, { args, me }) {
     replace(
       facts,
       meta('p', classBadge(doc.class), typeName(doc.type), doc.status !== 'ready' ? statusBadge(doc.status) : null, doc.barcode ? h('code', {}, doc.barcode) : null),
+      doc.status === 'failed' ? h('p', { class: 'notice error', role: 'alert', id: 'doc-failure' }, failureText(doc)) : null,
       h(
         'dl',
         { class: 'kv' },

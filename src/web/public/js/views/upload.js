@@ -3,7 +3,7 @@ import { api, session, upload } from '../api.js';
 import { field, h, replace, select } from '../dom.js';
 import { t } from '../i18n.js';
 import { loadSplit, splitParts } from '../splits.js';
-import { announce, badge, classBadge, errorText, fmtBytes, header, may, statusBadge, typeName, typeOptions } from '../ui.js';
+import { announce, badge, classBadge, errorText, failureText, fmtBytes, header, may, statusBadge, typeName, typeOptions } from '../ui.js';
 
 const ACCEPT = '.pdf,.png,.jpg,.jpeg,.tif,.tiff,application/pdf,image/png,image/jpeg,image/tiff,.xml,application/xml,text/xml';
 const FINAL = new Set(['ready', 'needs_review', 'failed']);
@@ -120,7 +120,7 @@ export function render(main, { navigate }) {
     const title = canDossier && d.customerId ? h('a', { href: `#/dossier/${encodeURIComponent(d.customerId)}?doc=${d.id}` }, name) : h('a', { href: `#/document/${encodeURIComponent(d.id)}` }, name);
     const parts = [title, ' · ', typeName(d.type), ' · ', classBadge(d.class), d.customerId ? ` · ${d.customerId}` : ` · ${t('upload.noCustomer')}`, note ? ` · ${note}` : ''];
     if (d.status === 'needs_review' && may(me, ['mailroom'])) parts.push(' · ', h('a', { href: `#/review?doc=${d.id}` }, t('upload.toReview')));
-    if (d.status === 'failed' && d.error) parts.push(' · ', h('span', { class: 'error' }, d.error));
+    if (d.status === 'failed') parts.push(' · ', h('span', { class: 'error' }, failureText(d)));
     setState(row, d.status, h('span', {}, parts));
     if (may(me, ['mailroom'])) showSplit(row);
   }

@@ -89,6 +89,11 @@ export const postgresSearchIndex: SearchIndex = {
     );
   },
 
+  async indexMany(q, docs) {
+    // Two statements a document, as index(): a vector's configuration runs per document either way.
+    for (const d of docs) await postgresSearchIndex.index(q, d.id, d.title, d.text);
+  },
+
   async remove(q, documentId) {
     await q.run('DELETE FROM document_search WHERE document_id = ?', [documentId]);
   },

@@ -60,6 +60,21 @@ export const sqliteSearchIndex: SearchIndex = {
     await q.run('INSERT INTO document_fts (rowid, title, text) SELECT rowid, ?, ? FROM documents WHERE id = ?', [title, text, documentId]);
   },
 
+  async indexMany(q, docs) {
+    // The rows index() writes, a thousand documents a statement (FTS5 tokenises as fast; the
+    // driver is called 1/1000th as often). A document given twice keeps its last entry, as it would one by one.
+    const last = [...new Map(docs.map((d) => [d.id, d])).values()];
+    for (let from = 0; from < last.length; from += 1000) {
+      const batch = JSON.stringify(last.slice(from, from + 1000).map((d) => [d.id, d.title, d.text]));
+      await q.run('DELETE FROM document_fts WHERE rowid IN (SELECT d.rowid FROM json_each(?) j JOIN documents d ON d.id = j.value ->> 0)', [batch]);
+      await q.run(
+        `INSERT INTO document_fts (rowid, title, text) SELECT d.rowid, j.value ->> 1, j.value ->> 2
+         FROM json_each(?) j JOIN documents d ON d.id = j.value ->> 0 ORDER BY j.key`,
+        [batch],
+      );
+    }
+  },
+
   async remove(q, documentId) {
     await q.run('DELETE FROM document_fts WHERE rowid = (SELECT rowid FROM documents WHERE id = ?)', [documentId]);
   },

@@ -3,7 +3,7 @@ import { postgresSearchIndex } from './search-pg.js';
 import type { SearchIndex } from './search-index.js';
 import { sqliteSearchIndex } from './search-sqlite.js';
 
-export { MARK_CLOSE, MARK_OPEN, TOTAL_CAP, type HoldTextFilters, type SearchFilters, type SearchIndex, type SearchResult, type SearchRow } from './search-index.js';
+export { MARK_CLOSE, MARK_OPEN, TOTAL_CAP, type HoldTextFilters, type IndexEntry, type SearchFilters, type SearchIndex, type SearchResult, type SearchRow } from './search-index.js';
 
 /** The full-text index of the engine behind this connection: FTS5 on SQLite, tsvector + GIN on PostgreSQL. */
 export function searchIndexFor(q: Queryable): SearchIndex {
@@ -19,6 +19,7 @@ export function searchIndexFor(q: Queryable): SearchIndex {
  */
 export const searchRepository: SearchIndex = {
   index: (q, documentId, title, text) => searchIndexFor(q).index(q, documentId, title, text),
+  indexMany: (q, docs) => searchIndexFor(q).indexMany(q, docs),
   remove: (q, documentId) => searchIndexFor(q).remove(q, documentId),
   search: (q, query, f, limit, offset) => searchIndexFor(q).search(q, query, f, limit, offset),
   matchText: (q, query, f, limit) => searchIndexFor(q).matchText(q, query, f, limit),

@@ -67,7 +67,7 @@ export function overviewRoutes(overview: OverviewService, thumbnails: ThumbnailS
       response: { status: 200, contentType: 'image/webp' },
       handler: async ({ params }) => {
         await overview.readable(params.id);
-        const t = await thumbnails.ensure(params.id);
+        const t = await thumbnails.ensure(params.id, { forRequest: true });
         if (!t) throw new NotFound('thumbnail of document', params.id);
         return new Reply(200, await thumbnails.bytes(t), { 'Content-Type': t.mime, 'Cache-Control': 'private, max-age=86400', 'X-Content-Type-Options': 'nosniff' });
       },

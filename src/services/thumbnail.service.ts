@@ -19,8 +19,11 @@ export class ThumbnailService {
     private readonly logger?: Logger,
   ) {}
 
-  /** The thumbnail of a document, made now if it has none; null for paper without a scan. */
-  async ensure(documentId: string): Promise<ThumbnailRow | null> {
+  /**
+   * The thumbnail of a document, made now if it has none; null for paper without a scan.
+   * `forRequest`: a request waits for it (see makeThumbnail).
+   */
+  async ensure(documentId: string, opts: { forRequest?: boolean } = {}): Promise<ThumbnailRow | null> {
     const existing = await overviewRepository.thumbnail(this.db, documentId);
     if (existing) return existing;
     const row = await documentsRepository.get(this.db, documentId);
@@ -28,7 +31,7 @@ export class ThumbnailService {
     // A bare e-invoice (XML) is seen through its rendered archive PDF.
     const [sha, mime] = row.original_mime === 'application/xml' ? [row.archive_sha256, 'application/pdf'] : [row.original_sha256, row.original_mime];
     if (!sha) return null;
-    const t = await makeThumbnail(new Uint8Array(await this.store.getBuffer(sha)), mime);
+    const t = await makeThumbnail(new Uint8Array(await this.store.getBuffer(sha)), mime, opts);
     const stored = await this.store.putBuffer(t.data, { contentType: t.mime });
     const kept = await this.db.tx(async (q) => {
       // A document destroyed meanwhile gets no thumbnail (destruction removes them in its own transaction).

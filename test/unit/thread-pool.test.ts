@@ -9,6 +9,7 @@ import { after, describe, it } from 'node:test';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
 import { extractPdfText, extractPdfTextHere } from '../../src/adapters/pdf/pdf-text.js';
 import { buildArchivePdf, buildArchivePdfHere } from '../../src/adapters/pdf/archive-pdf.js';
+import { makeThumbnail } from '../../src/adapters/image/thumbnail.js';
 import { countPdfPagesInFile, countPdfPagesInFileHere, renderPdfPage, renderPdfPages } from '../../src/adapters/pdf/pdf-render.js';
 import { helperThreads, movableImage, sharedPixels, ThreadPool } from '../../src/adapters/thread-pool.js';
 import { BACKGROUND_NICE, setReadingNice } from '../../src/adapters/background-priority.js';
@@ -410,6 +411,23 @@ describe('pdfjs rendering in a thread', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('given pages being drawn for ingest when a thumbnail is asked for on demand then it does not wait for the page in the drawing', async () => {
+    const heavy = await heavyPdf(2);
+    const one = await PDFDocument.create();
+    one.addPage();
+    const bytes = await one.save();
+    await makeThumbnail(bytes, 'application/pdf', { forRequest: true }); // its thread is up
+    let drawn = 0;
+    const drawing = (async () => {
+      for await (const _ of renderPdfPages(heavy, { dpi: 300 })) drawn++;
+    })();
+    await until(() => drawn >= 1, 60_000);
+    const thumbnail = await makeThumbnail(bytes, 'application/pdf', { forRequest: true });
+    assert.equal(drawn, 1, 'the thumbnail waited for the page being drawn');
+    assert.equal(thumbnail.width, 240);
+    await drawing;
   });
 
   it('given a process whose only work is a render when it runs then it waits for the page and then exits, the idle thread not holding it', async () => {

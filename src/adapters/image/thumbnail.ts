@@ -14,12 +14,16 @@ const PDF_DPI = 30;
 
 export type Thumbnail = { data: Buffer; mime: 'image/webp'; width: number; height: number };
 
-/** @example const t = await makeThumbnail(bytes, 'application/pdf'); // t.width <= 240 */
-export async function makeThumbnail(bytes: Uint8Array, mime: string): Promise<Thumbnail> {
+/**
+ * `forRequest`: a request waits for it (a thumbnail on demand), so the page is drawn on the
+ * threads for requests, not behind the pages ingest jobs asked the render threads for first.
+ * @example const t = await makeThumbnail(bytes, 'application/pdf'); // t.width <= 240
+ */
+export async function makeThumbnail(bytes: Uint8Array, mime: string, opts: { forRequest?: boolean } = {}): Promise<Thumbnail> {
   let img: Sharp;
   if (mime === 'application/pdf') {
     let g: GreyImage | undefined;
-    for await (const page of renderPdfPages(bytes, { dpi: PDF_DPI, pages: [1] })) g = page.image;
+    for await (const page of renderPdfPages(bytes, { dpi: PDF_DPI, pages: [1], forRequest: opts.forRequest })) g = page.image;
     if (!g) throw new Error('the PDF has no first page');
     img = sharp(Buffer.from(g.data.buffer, g.data.byteOffset, g.data.byteLength), { raw: { width: g.width, height: g.height, channels: 1 } });
   } else {

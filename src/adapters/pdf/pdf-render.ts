@@ -101,9 +101,9 @@ export function inRenderThread<T>(op: string, args: unknown, transfer: Transfera
   return renderThreads.run<T>(op, args, { transfer, timeoutMs: RENDER_TIMEOUT_MS, onTimeout: tooSlow(what) });
 }
 
-async function openRemote(pdf: Uint8Array): Promise<RemotePdf> {
+async function openRemote(pdf: Uint8Array, forRequest = false): Promise<RemotePdf> {
   if (pdf.byteLength === 0) throw new Invalid('The PDF is empty', undefined, 'corrupt_pdf');
-  const thread: PinnedThread = renderThreads.pin();
+  const thread: PinnedThread = (forRequest ? requestThreads : renderThreads).pin();
   try {
     // A private copy, moved to the thread (pdfjs detaches what it is given).
     const data = new Uint8Array(pdf);
@@ -154,9 +154,11 @@ export async function* renderPdfPages(
     pages?: number[];
     /** The same PDF already parsed with pdf-lib by the caller, so it is not parsed again to find its scanner pages. */
     parsed?: PDFLibDocument;
+    /** Drawn for a request that waits (a thumbnail on demand): on requestThreads, not behind pages ingest jobs asked for first. */
+    forRequest?: boolean;
   },
 ): AsyncGenerator<{ pageNo: number; image: GreyImage; decoded?: boolean }> {
-  const doc = await openRemote(pdf);
+  const doc = await openRemote(pdf, opts.forRequest);
   try {
     const pages = opts.pages ?? Array.from({ length: doc.numPages }, (_, i) => i + 1);
     for (const pageNo of pages) checkPageNo(pageNo, doc.numPages);
@@ -200,7 +202,7 @@ export async function countPdfPages(pdf: Uint8Array): Promise<number> {
 const RANGE_CHUNK = 64 * 1024;
 
 /**
- * Number of pages of a PDF on disk, counted in a thread (countThreads): the upload's preflight.
+ * Number of pages of a PDF on disk, counted in a thread (requestThreads): the upload's preflight.
  * pdfjs parses in JavaScript; a 28 MB scan of 200 pages held the event loop for up to ~0.5 s at a
  * time, one whose cross-reference table is broken (pdfjs then reads every object) as long.
  * Throws `Invalid` 'encrypted_pdf' / 'corrupt_pdf' like `openPdfDocument`, 'pdf_too_complex'
@@ -208,15 +210,15 @@ const RANGE_CHUNK = 64 * 1024;
  * @example const pages = await countPdfPagesInFile('/tmp/upload-123');
  */
 export function countPdfPagesInFile(filePath: string): Promise<number> {
-  return countThreads.run<number>('countFile', { filePath }, { timeoutMs: COUNT_TIMEOUT_MS, onTimeout: tooSlow('read', COUNT_TIMEOUT_MS) });
+  return requestThreads.run<number>('countFile', { filePath }, { timeoutMs: COUNT_TIMEOUT_MS, onTimeout: tooSlow('read', COUNT_TIMEOUT_MS) });
 }
 
 /**
- * Threads of the same kind for an upload's page count, apart from those drawing pages: a count
- * answers a request, so it must not queue behind pages an ingest job is drawing (a thread answers
- * its calls in order), and it runs at normal priority.
+ * Threads of the same kind for work a request waits for (an upload's page count, a thumbnail drawn
+ * on demand), apart from those drawing pages for ingest: it must not queue behind pages an ingest
+ * job asked for first (a thread answers its calls in order), and it runs at normal priority.
  */
-const countThreads = new ThreadPool(new URL('./pdf-render.worker.js', import.meta.url), {});
+const requestThreads = new ThreadPool(new URL('./pdf-render.worker.js', import.meta.url), {});
 
 /** A well-formed PDF is counted in milliseconds, a broken one in a second or two; past this the upload is refused. */
 export const COUNT_TIMEOUT_MS = 30_000;

@@ -134,12 +134,14 @@ export const postgresSearchIndex: SearchIndex = {
     const total = Math.min(n, TOTAL_CAP);
     if (top.length === 0) return { total, totalCapped: n > TOTAL_CAP, rows: [] };
     // The ids are given for both tables, so each is read by its key (else the planner may hash-join a scan of every document).
+    // OFFSET 0 keeps the headline a subquery of its own: pulled up, its expression was copied into
+    // each of the five places that use it, and ts_headline ran five times per hit (10 -> 2.4 ms for 20 hits).
     const rows = await q.all<Omit<SearchRow, 'score'> & { before: string; pos: number; after: string }>(
       `SELECT d.id, d.customer_id, d.type, d.class, d.title, d.doc_date, h.snippet,
               right(substr(t.body, 1, GREATEST(strpos(t.body, h.plain) - 1, 0)), 64) AS before, strpos(t.body, h.plain) AS pos,
               left(substr(t.body, strpos(t.body, h.plain) + length(h.plain)), 64) AS after
        FROM document_search_text t JOIN documents d ON d.id = t.document_id
-       CROSS JOIN LATERAL (SELECT ts_headline('${CONFIG}', t.body, to_tsquery('${CONFIG}', $q), $options) AS snippet) hl
+       CROSS JOIN LATERAL (SELECT ts_headline('${CONFIG}', t.body, to_tsquery('${CONFIG}', $q), $options) AS snippet OFFSET 0) hl
        CROSS JOIN LATERAL (SELECT hl.snippet, replace(replace(hl.snippet, $open, ''), $close, '') AS plain) h
        WHERE t.document_id = ANY(CAST($ids AS TEXT[])) AND d.id = ANY(CAST($ids AS TEXT[]))`,
       { q: tsq, options: HEADLINE, open: MARK_OPEN, close: MARK_CLOSE, ids: top.map((t) => t.id) },

@@ -47,10 +47,12 @@ function runAs() {
 }
 
 /**
- * Starts a throw-away cluster. `stop()` shuts it down and removes its files.
+ * Starts a throw-away cluster. `stop()` shuts it down and removes its files. `settings` adds or
+ * overrides server settings, e.g. `{ shared_buffers: '1GB' }` (the tests keep the defaults below).
+ * @param {{ settings?: Record<string, string> }} [o]
  * @returns {Promise<{ url: string, port: number, admin: (sql: string, params?: unknown[]) => Promise<unknown[]>, createDatabase: (opts?: { template?: string }) => Promise<string>, stop: () => Promise<void> }>}
  */
-export async function startPostgres() {
+export async function startPostgres(o = {}) {
   const bin = findPostgresBin();
   if (!bin) throw new Error('No PostgreSQL server binaries found: apt-get install postgresql (or set DOSSIER_PG_BIN)');
   const dir = mkdtempSync(path.join(tmpdir(), 'dossierlink-pg-'));
@@ -64,17 +66,18 @@ export async function startPostgres() {
   // C collation: text sorts byte-wise, as in SQLite, so both engines order alike.
   run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync']);
   const port = await freePort();
-  const opts = [
-    `-p ${port}`,
-    '-c listen_addresses=127.0.0.1',
-    `-c unix_socket_directories=${dir}`,
-    '-c fsync=off',
-    '-c synchronous_commit=off',
-    '-c full_page_writes=off',
-    '-c max_connections=400',
-    '-c shared_buffers=128MB',
-    '-c max_pred_locks_per_transaction=256',
-  ].join(' ');
+  const settings = {
+    listen_addresses: '127.0.0.1',
+    unix_socket_directories: dir,
+    fsync: 'off',
+    synchronous_commit: 'off',
+    full_page_writes: 'off',
+    max_connections: '400',
+    shared_buffers: '128MB',
+    max_pred_locks_per_transaction: '256',
+    ...o.settings,
+  };
+  const opts = [`-p ${port}`, ...Object.entries(settings).map(([k, v]) => `-c ${k}=${v}`)].join(' ');
   run('pg_ctl', ['-D', data, '-o', opts, '-l', path.join(dir, 'server.log'), '-w', '-t', '60', 'start']);
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   const adminPool = new pg.Pool({ connectionString: url, max: 2 });

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { SqliteDatabase, type Database } from '../../src/db/database.js';
 import { migrate } from '../../src/db/migrate.js';
 import { PgDatabase } from '../../src/db/pg-database.js';
+import { SNIPPETS, snippetArgs, toTsquery } from '../../src/db/search-pg.js';
 import { MARK_CLOSE, MARK_OPEN, searchIndexFor, searchRepository, type SearchFilters } from '../../src/db/search.repository.js';
 import { parseQuery } from '../../src/domain/search-query.js';
 import { AppError } from '../../src/errors.js';
@@ -80,6 +81,20 @@ describe('PostgreSQL search index', () => {
     assert.equal(await searchRepository.count(pg), DOCS.length);
     const row = await pg.get<{ n: number }>("SELECT COUNT(*) AS n FROM document_search WHERE tsv @@ to_tsquery('dossierlink', 'koelunit')");
     assert.equal(row?.n, 6);
+  });
+
+  it('given a page of hits when its snippets are read then each hit\'s headline is computed once, not once per place that uses it', async () => {
+    // A pulled-up subquery copies its expression into every reference: ts_headline ran five times per hit.
+    const [plan] = await pg.all<{ 'QUERY PLAN': unknown }>(`EXPLAIN (VERBOSE, FORMAT JSON) ${SNIPPETS}`, snippetArgs(toTsquery(parseQuery('koelunit')), ['doc_quote', 'doc_long']));
+    // A node of its own computes the headline and nothing else; the others refer to its result.
+    type Node = { Output?: string[]; Plans?: Node[] };
+    const nodes = (n: Node): Node[] => [n, ...(n.Plans ?? []).flatMap(nodes)];
+    const computing = nodes((plan!['QUERY PLAN'] as { Plan: Node }[])[0]!.Plan).filter((n) => n.Output?.some((o) => o.startsWith('ts_headline(')));
+    assert.deepEqual(computing.map((n) => n.Output!.length), [1], JSON.stringify(plan));
+    const { rows } = await find('koelunit');
+    // Every hit whose text holds the word shows it marked (a title-only hit shows the start of its text).
+    const inText = rows.filter((r) => /koelunit/i.test(DOCS.find((d) => d.id === r.id)!.text));
+    assert.ok(inText.length >= 4 && inText.every((r) => r.snippet.toLowerCase().includes(`${MARK_OPEN}koelunit${MARK_CLOSE}`)), JSON.stringify(rows.map((r) => r.snippet)));
   });
 
   it('given a prefix when searched then every word starting with it matches, across accents', async () => {

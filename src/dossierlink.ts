@@ -343,7 +343,7 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
        * process runs no jobs. Never rejects.
        */
       warmUp(): Promise<WarmUpReport | null> {
-        warming ??= runsJobs(config.role) ? warmUpReading({ ocr, codes: services.intakeSplit, logger }) : Promise.resolve(null);
+        warming ??= runsJobs(config.role) ? warmUpReading({ ocr, codes: services.intakeSplit, buildArchive: opts.buildArchive ?? buildArchivePdf, logger }) : Promise.resolve(null);
         return warming;
       },
       /** Stops taking work, lets running jobs finish within the grace period, then closes everything. */

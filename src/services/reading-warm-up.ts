@@ -7,10 +7,11 @@
  * recompiled) on the same two cores OCR needs.
  */
 import type { Logger } from 'pino';
+import sharp from 'sharp';
 import type { OcrEngine } from '../adapters/ocr/ocr-engine.js';
 import { renderPdfPages, type GreyImage } from '../adapters/pdf/pdf-render.js';
 import { makeTextPdf } from '../adapters/pdf/text-pdf.js';
-import type { IntakeCodesPort } from '../jobs/ingest.job.js';
+import type { ArchiveBuilder, IntakeCodesPort } from '../jobs/ingest.job.js';
 import { OCR_DPI } from './extraction.js';
 
 /** A short letter in both OCR languages: enough lines that every worker runs its recognisers hot. */
@@ -34,16 +35,23 @@ async function warmUpPage(): Promise<GreyImage> {
 
 /**
  * Reads one generated page on every OCR worker at once (which starts them all) and reads it for
- * codes through the single-page intake's own path (`IntakeCodesPort.readPage`). Never throws: a failure is logged and the first real page simply pays
- * the start-up, as it would without warming.
- * @example void warmUpReading({ ocr, codes: services.intakeSplit, logger });
+ * codes through the single-page intake's own path (`IntakeCodesPort.readPage`), then builds its
+ * archive copy (`buildArchive`: the build thread starts and loads pdf-lib, ~350 ms the first page
+ * after a start otherwise paid). Never throws: a failure is logged and the first real page simply
+ * pays the start-up, as it would without warming.
+ * @example void warmUpReading({ ocr, codes: services.intakeSplit, buildArchive, logger });
  */
-export async function warmUpReading(deps: { ocr: OcrEngine; codes: Pick<IntakeCodesPort, 'readPage'>; logger?: Logger }): Promise<WarmUpReport> {
+export async function warmUpReading(deps: { ocr: OcrEngine; codes: Pick<IntakeCodesPort, 'readPage'>; buildArchive?: ArchiveBuilder; logger?: Logger }): Promise<WarmUpReport> {
   const started = performance.now();
   const workers = Math.max(1, deps.ocr.workers);
   try {
     const page = await warmUpPage();
-    await Promise.all([...Array.from({ length: workers }, () => deps.ocr.recognize(page)), deps.codes.readPage(1, page, OCR_DPI)]);
+    const [results] = await Promise.all([Promise.all(Array.from({ length: workers }, () => deps.ocr.recognize(page))), deps.codes.readPage(1, page, OCR_DPI)]);
+    if (deps.buildArchive) {
+      const jpeg = await sharp(Buffer.from(page.data.buffer, page.data.byteOffset, page.data.byteLength), { raw: { width: page.width, height: page.height, channels: 1 } }).jpeg({ quality: 70 }).toBuffer();
+      const ocrPages = [{ pageNo: 1, jpeg, width: page.width, height: page.height, dpi: OCR_DPI, result: results[0]! }];
+      await deps.buildArchive({ original: jpeg, mime: 'image/jpeg', pageCount: 1, ocrPages });
+    }
     const report = { ms: Math.round(performance.now() - started), workers, ok: true };
     deps.logger?.info(report, 'page reading warmed up');
     return report;

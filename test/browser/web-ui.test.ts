@@ -120,17 +120,25 @@ describe('web interface', { skip }, () => {
     await writeFile(path.join(files, 'pagina-kwijt.pdf'), await makeDamagedPagesPdf(3));
     const s = await as('mailroom', '#/upload');
     const { page } = s;
+    await page.fill('#main input[name=customerId]', 'KL-000123');
     await page.setInputFiles('#upload-files', path.join(files, 'pagina-kwijt.pdf'));
     const row = page.locator('.upload-row', { hasText: 'pagina-kwijt.pdf' });
     await row.and(page.locator('[data-state="failed"]')).waitFor({ timeout: 30_000 });
     const text = (await row.textContent()) ?? '';
     assert.match(text, /De PDF is beschadigd of geen PDF\./);
     assert.doesNotMatch(text, /damaged|corrupt_pdf/i, 'not the server\'s English sentence or its code');
+    const id = decodeURIComponent(((await row.locator('a').first().getAttribute('href')) ?? '').replace('#/document/', ''));
     await row.locator('a').first().click();
     const notice = page.locator('#doc-failure');
     await notice.waitFor();
     assert.match((await notice.textContent()) ?? '', /De PDF is beschadigd of geen PDF\./);
     noErrors(s);
+    // The CRM user sees the same reason where the document sits in the customer's dossier.
+    const crm = await as('crm', `#/dossier/KL-000123?doc=${encodeURIComponent(id)}`);
+    const inDossier = crm.page.locator('#doc-failure');
+    await inDossier.waitFor();
+    assert.match((await inDossier.textContent()) ?? '', /De PDF is beschadigd of geen PDF\./);
+    noErrors(crm);
   });
 
   it('given the uploaded PDF when the CRM user searches a word from it then the hit opens with the text marked and the PDF in a blob viewer', async () => {

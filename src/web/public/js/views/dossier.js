@@ -3,7 +3,7 @@
 import { api, ApiError, fetchBlob } from '../api.js';
 import { field, h, highlight, queryTerms, replace, safeSnippet, select } from '../dom.js';
 import { t } from '../i18n.js';
-import { announce, badge, classBadge, dataText, errorText, traceText, fmtDate, fmtDateTime, fmtMoney, fmtPeriod, header, isoDay, may, statusBadge, table, typeName, meta } from '../ui.js';
+import { announce, badge, classBadge, dataText, errorText, failureText, traceText, fmtDate, fmtDateTime, fmtMoney, fmtPeriod, header, isoDay, may, statusBadge, table, typeName, meta } from '../ui.js';
 
 export async function render(main, { args, query, me }) {
   const customerId = args[0] ?? '';
@@ -132,6 +132,7 @@ export async function render(main, { args, query, me }) {
       panel,
       h('h2', { id: 'doc-title' }, d.title || typeName(d.type)),
       meta('p', classBadge(d.class), typeName(d.type), fmtDate(d.docDate), d.barcode ? h('code', {}, d.barcode) : null, d.status !== 'ready' ? statusBadge(d.status) : null),
+      d.status === 'failed' ? h('p', { class: 'notice error', role: 'alert', id: 'doc-failure' }, failureText(d)) : null,
       d.class === 'static' ? paperBox(d) : null,
       tabBar,
       body,

@@ -30,6 +30,24 @@ export const TOTAL_CAP = 10_000;
 export type IndexEntry = { id: string; title: string; text: string };
 
 /**
+ * indexMany's statements: the entries (a document given twice only as its last), in batches of
+ * at most 1,000 documents and about 8 MB of text, so a batch of long documents (a migration's
+ * 100-page scans) is never one statement of hundreds of megabytes.
+ */
+export function indexBatches(docs: readonly IndexEntry[]): IndexEntry[][] {
+  const out: IndexEntry[][] = [];
+  let batch: IndexEntry[] = [];
+  let chars = 0;
+  for (const d of new Map(docs.map((e) => [e.id, e])).values()) {
+    if (batch.length && (batch.length >= 1000 || chars + d.text.length > 8_000_000)) (out.push(batch), (batch = []), (chars = 0));
+    batch.push(d);
+    chars += d.text.length + d.title.length;
+  }
+  if (batch.length) out.push(batch);
+  return out;
+}
+
+/**
  * The full-text index port (issue #13): one per database engine, chosen by the connection's
  * dialect, so services, jobs and the CLI never see FTS5 or tsquery. Everything that reads or
  * writes the index goes through it: indexing, searching (with filters, ranking and snippets),

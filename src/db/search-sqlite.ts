@@ -3,7 +3,7 @@ import type { Queryable } from './database.js';
 import { RESTRICTED_DOCUMENT_ROWIDS } from './restriction.repository.js';
 import { fts5Phrases, requiredPhrases, toFts5Match } from './search-fts5.js';
 import { countAndRank, type Matches } from './search-sqlite-slices.js';
-import { MARK_CLOSE, MARK_OPEN, TOTAL_CAP, type SearchFilters, type SearchIndex, type SearchRow } from './search-index.js';
+import { indexBatches, MARK_CLOSE, MARK_OPEN, TOTAL_CAP, type SearchFilters, type SearchIndex, type SearchRow } from './search-index.js';
 
 /**
  * Documents of restricted customers left out, by rowid (the same set as `notRestricted` on the
@@ -61,11 +61,10 @@ export const sqliteSearchIndex: SearchIndex = {
   },
 
   async indexMany(q, docs) {
-    // The rows index() writes, a thousand documents a statement (FTS5 tokenises as fast; the
-    // driver is called 1/1000th as often). A document given twice keeps its last entry, as it would one by one.
-    const last = [...new Map(docs.map((d) => [d.id, d])).values()];
-    for (let from = 0; from < last.length; from += 1000) {
-      const batch = JSON.stringify(last.slice(from, from + 1000).map((d) => [d.id, d.title, d.text]));
+    // The rows index() writes, up to a thousand documents a statement (FTS5 tokenises as fast;
+    // the driver is called 1/1000th as often). A document given twice keeps its last entry, as it would one by one.
+    for (const entries of indexBatches(docs)) {
+      const batch = JSON.stringify(entries.map((d) => [d.id, d.title, d.text]));
       await q.run('DELETE FROM document_fts WHERE rowid IN (SELECT d.rowid FROM json_each(?) j JOIN documents d ON d.id = j.value ->> 0)', [batch]);
       await q.run(
         `INSERT INTO document_fts (rowid, title, text) SELECT d.rowid, j.value ->> 1, j.value ->> 2

@@ -225,10 +225,9 @@ export class MigrateToPostgresService {
       if (docs.length === 0) break;
       const last = docs[docs.length - 1]!.rowid;
       await db.tx(async (q) => {
-        for (const d of docs) {
-          const pages = await documentsRepository.pages(q, d.id);
-          await searchRepository.index(q, d.id, d.title, pages.map((p) => p.text).join('\n\n'));
-        }
+        const entries = [];
+        for (const d of docs) entries.push({ id: d.id, title: d.title, text: (await documentsRepository.pages(q, d.id)).map((p) => p.text).join('\n\n') });
+        await searchRepository.indexMany(q, entries);
         await target.searchAfter(q, last);
       });
       after = last;

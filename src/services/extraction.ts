@@ -13,7 +13,8 @@ import type { LayoutPage } from '../domain/layout.js';
  */
 export type OcrPage = { pageNo: number; jpeg: Buffer; width: number; height: number; dpi: number; result: OcrResult };
 
-async function uprightJpeg(image: GreyImage, result: OcrResult): Promise<{ jpeg: Buffer; width: number; height: number }> {
+/** The page as read (turned upright when OCR read it turned), as the JPEG its archive copy shows. */
+export async function uprightJpeg(image: GreyImage, result: OcrResult): Promise<{ jpeg: Buffer; width: number; height: number }> {
   const up = result.rotation ? rotateGrey(image, result.rotation) : image;
   const jpeg = await sharp(Buffer.from(up.data.buffer, up.data.byteOffset, up.data.byteLength), {
     raw: { width: up.width, height: up.height, channels: 1 },

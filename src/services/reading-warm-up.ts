@@ -7,12 +7,11 @@
  * recompiled) on the same two cores OCR needs.
  */
 import type { Logger } from 'pino';
-import sharp from 'sharp';
 import type { OcrEngine } from '../adapters/ocr/ocr-engine.js';
 import { renderPdfPages, type GreyImage } from '../adapters/pdf/pdf-render.js';
 import { makeTextPdf } from '../adapters/pdf/text-pdf.js';
 import type { ArchiveBuilder, IntakeCodesPort } from '../jobs/ingest.job.js';
-import { OCR_DPI } from './extraction.js';
+import { OCR_DPI, uprightJpeg } from './extraction.js';
 
 /** A short letter in both OCR languages: enough lines that every worker runs its recognisers hot. */
 const WARM_UP_LINES = [
@@ -48,9 +47,9 @@ export async function warmUpReading(deps: { ocr: OcrEngine; codes: Pick<IntakeCo
     const page = await warmUpPage();
     const [results] = await Promise.all([Promise.all(Array.from({ length: workers }, () => deps.ocr.recognize(page))), deps.codes.readPage(1, page, OCR_DPI)]);
     if (deps.buildArchive) {
-      const jpeg = await sharp(Buffer.from(page.data.buffer, page.data.byteOffset, page.data.byteLength), { raw: { width: page.width, height: page.height, channels: 1 } }).jpeg({ quality: 70 }).toBuffer();
-      const ocrPages = [{ pageNo: 1, jpeg, width: page.width, height: page.height, dpi: OCR_DPI, result: results[0]! }];
-      await deps.buildArchive({ original: jpeg, mime: 'image/jpeg', pageCount: 1, ocrPages });
+      // The page's archive image as ingest makes it (extraction.ts), then its archive copy.
+      const shown = await uprightJpeg(page, results[0]!);
+      await deps.buildArchive({ original: shown.jpeg, mime: 'image/jpeg', pageCount: 1, ocrPages: [{ pageNo: 1, ...shown, dpi: OCR_DPI, result: results[0]! }] });
     }
     const report = { ms: Math.round(performance.now() - started), workers, ok: true };
     deps.logger?.info(report, 'page reading warmed up');

@@ -14,11 +14,20 @@ export type JobRow = {
   locked_by: string | null;
   locked_at: string | null;
   last_error: string | null;
+  /** Migration 024: the failure's code and its parameters (JSON), for the operator's screen. */
+  last_error_code: string | null;
+  last_error_details: string | null;
   progress: string;
   idempotency_key: string | null;
   created_at: string;
   updated_at: string;
 };
+
+/** A failed run as a jobs row keeps it: the English text (with the stack), the code, its parameters as JSON. */
+export type JobFailure = { text: string; code: string; details: string | null };
+
+/** The code of a run stopped by a shutdown or a dead worker rather than failed by its own doing. */
+export const INTERRUPTED = 'job_interrupted';
 
 export type NewJobRow = Pick<JobRow, 'id' | 'kind' | 'payload' | 'max_attempts' | 'run_after' | 'idempotency_key' | 'created_at'>;
 
@@ -83,18 +92,20 @@ export const jobsRepository = {
     return r.changes > 0;
   },
 
-  async scheduleRetry(q: Queryable, id: string, workerId: string, runAfter: string, lastError: string, now: string): Promise<boolean> {
+  async scheduleRetry(q: Queryable, id: string, workerId: string, runAfter: string, failure: JobFailure, now: string): Promise<boolean> {
     const r = await q.run(
-      `UPDATE jobs SET status = 'queued', run_after = ?, last_error = ?, locked_by = NULL, locked_at = NULL, updated_at = ?
+      `UPDATE jobs SET status = 'queued', run_after = ?, last_error = ?, last_error_code = ?, last_error_details = ?, locked_by = NULL, locked_at = NULL, updated_at = ?
        WHERE ${HELD}`,
-      [runAfter, lastError, now, id, workerId],
+      [runAfter, failure.text, failure.code, failure.details, now, id, workerId],
     );
     return r.changes > 0;
   },
 
-  async markFailed(q: Queryable, id: string, workerId: string, lastError: string, now: string): Promise<boolean> {
-    const r = await q.run(`UPDATE jobs SET status = 'failed', last_error = ?, updated_at = ? WHERE ${HELD}`, [
-      lastError,
+  async markFailed(q: Queryable, id: string, workerId: string, failure: JobFailure, now: string): Promise<boolean> {
+    const r = await q.run(`UPDATE jobs SET status = 'failed', last_error = ?, last_error_code = ?, last_error_details = ?, updated_at = ? WHERE ${HELD}`, [
+      failure.text,
+      failure.code,
+      failure.details,
       now,
       id,
       workerId,
@@ -106,7 +117,7 @@ export const jobsRepository = {
   async release(q: Queryable, id: string, workerId: string, note: string, now: string): Promise<boolean> {
     const r = await q.run(
       `UPDATE jobs SET status = 'queued', run_after = ?, attempts = CASE WHEN attempts > 1 THEN attempts - 1 ELSE 0 END, last_error = ?,
-         locked_by = NULL, locked_at = NULL, updated_at = ?
+         last_error_code = '${INTERRUPTED}', last_error_details = NULL, locked_by = NULL, locked_at = NULL, updated_at = ?
        WHERE ${HELD}`,
       [now, note, now, id, workerId],
     );
@@ -135,12 +146,13 @@ export const jobsRepository = {
   async recoverStale(q: Queryable, cutoff: string, now: string): Promise<{ requeued: number; failed: number }> {
     const note = `'interrupted: worker ' || COALESCE(locked_by, '?') || ' stopped during attempt ' || attempts`;
     const failed = await q.run(
-      `UPDATE jobs SET status = 'failed', last_error = ${note}, updated_at = ?
+      `UPDATE jobs SET status = 'failed', last_error = ${note}, last_error_code = '${INTERRUPTED}', last_error_details = NULL, updated_at = ?
        WHERE status = 'running' AND locked_at <= ? AND attempts >= max_attempts`,
       [now, cutoff],
     );
     const requeued = await q.run(
-      `UPDATE jobs SET status = 'queued', run_after = ?, last_error = ${note}, locked_by = NULL, locked_at = NULL, updated_at = ?
+      `UPDATE jobs SET status = 'queued', run_after = ?, last_error = ${note}, last_error_code = '${INTERRUPTED}', last_error_details = NULL,
+         locked_by = NULL, locked_at = NULL, updated_at = ?
        WHERE status = 'running' AND locked_at <= ?`,
       [now, now, cutoff],
     );

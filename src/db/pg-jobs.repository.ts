@@ -1,5 +1,5 @@
 import type { Queryable } from './database.js';
-import type { JobRow } from './jobs.repository.js';
+import { INTERRUPTED, type JobRow } from './jobs.repository.js';
 
 /**
  * The PostgreSQL-only half of the job queue (issue #13): graphile-worker's own functions, called
@@ -41,7 +41,8 @@ export const pgJobsRepository = {
     if (row) return row;
     await q.run(
       `UPDATE jobs SET status = 'failed', updated_at = ?,
-         last_error = 'interrupted: worker ' || COALESCE(locked_by, '?') || ' stopped during attempt ' || attempts
+         last_error = 'interrupted: worker ' || COALESCE(locked_by, '?') || ' stopped during attempt ' || attempts,
+         last_error_code = '${INTERRUPTED}', last_error_details = NULL
        WHERE id = ? AND status IN ('queued', 'running') AND attempts >= max_attempts`,
       [now, id],
     );
@@ -52,7 +53,7 @@ export const pgJobsRepository = {
   release(q: Queryable, id: string, runnerId: string, note: string, now: string) {
     return q.get<{ kind: string }>(
       `UPDATE jobs SET status = 'queued', run_after = ?, attempts = GREATEST(attempts - 1, 0), last_error = ?,
-         locked_by = NULL, locked_at = NULL, updated_at = ?
+         last_error_code = '${INTERRUPTED}', last_error_details = NULL, locked_by = NULL, locked_at = NULL, updated_at = ?
        WHERE id = ? AND status = 'running' AND locked_by = ?
        RETURNING kind`,
       [now, note, now, id, runnerId],
@@ -113,9 +114,10 @@ export const pgJobsRepository = {
   async releaseOrphans(q: Queryable, now: string): Promise<{ requeued: { id: string; kind: string }[]; failed: number }> {
     const orphan = `status = 'running' AND (locked_by IS NULL OR locked_by NOT IN (SELECT runner_id FROM job_runners))`;
     const note = `'interrupted: worker ' || COALESCE(locked_by, '?') || ' stopped during attempt ' || attempts`;
-    const failed = await q.run(`UPDATE jobs SET status = 'failed', last_error = ${note}, updated_at = ? WHERE ${orphan} AND attempts >= max_attempts`, [now]);
+    const interrupted = `last_error = ${note}, last_error_code = '${INTERRUPTED}', last_error_details = NULL`;
+    const failed = await q.run(`UPDATE jobs SET status = 'failed', ${interrupted}, updated_at = ? WHERE ${orphan} AND attempts >= max_attempts`, [now]);
     const requeued = await q.all<{ id: string; kind: string }>(
-      `UPDATE jobs SET status = 'queued', run_after = ?, last_error = ${note}, locked_by = NULL, locked_at = NULL, updated_at = ?
+      `UPDATE jobs SET status = 'queued', run_after = ?, ${interrupted}, locked_by = NULL, locked_at = NULL, updated_at = ?
        WHERE ${orphan} RETURNING id, kind`,
       [now, now],
     );

@@ -43,8 +43,18 @@ const JobView = z.object({
   attempts: z.number(),
   maxAttempts: z.number(),
   runAfter: z.string(),
-  lastError: z.string().nullable(),
-  progress: z.object({ done: z.number(), total: z.number(), note: z.string().optional() }).nullable(),
+  lastError: z.string().nullable().describe('The last failure as the server wrote it: English, with its stack'),
+  lastErrorCode: z.string().nullable().describe('The same failure as a code: an error code of this API (e.g. `corrupt_pdf`), `job_failed` for an unexpected error, `job_interrupted` when a shutdown or a stopped worker cut the run short'),
+  lastErrorDetails: z.record(z.string(), z.unknown()).nullable().describe('The parameters of `lastErrorCode`, when it has any'),
+  progress: z
+    .object({
+      done: z.number(),
+      total: z.number(),
+      note: z.string().optional(),
+      noteCode: z.string().optional().describe('The note as a code for a translated text: `text_layer_read`, `ocr_started`, `page_read`, `page_codes`, `coupon_page`, `batch_read`, `split_into`'),
+      noteParams: z.record(z.string(), z.union([z.string(), z.number()])).optional().describe('The parameters of `noteCode` (e.g. `page`, `confidence`)'),
+    })
+    .nullable(),
   payload: z.unknown(),
   restricted: z.boolean().optional().describe('The job works on a restricted customer\'s document (GDPR art. 18): error text, progress note and payload other than the document or message id are hidden; it can still be retried'),
   createdAt: z.string(),
@@ -56,7 +66,9 @@ const JobView = z.object({
  * and can retry it, but without what could name the customer or the document's content: the
  * error text and progress note are blanked and the payload is cut to the document id.
  */
-async function redactRestrictedJobs<J extends { payload: unknown; lastError: string | null; progress: { note?: string } | null }>(
+async function redactRestrictedJobs<
+  J extends { payload: unknown; lastError: string | null; lastErrorCode: string | null; lastErrorDetails: Record<string, unknown> | null; progress: { note?: string; noteCode?: string; noteParams?: Record<string, string | number> } | null },
+>(
   jobs: J[],
   principal: Principal,
   restriction: RestrictionGuard | undefined,
@@ -75,8 +87,17 @@ async function redactRestrictedJobs<J extends { payload: unknown; lastError: str
     const mail = idOf(j, 'messageId');
     const payload = doc && hiddenDocs.has(doc) ? { documentId: doc } : mail && hiddenMail.has(mail) ? { messageId: mail } : null;
     if (!payload) return j;
-    const progress = j.progress ? { ...j.progress, note: undefined } : null;
-    return { ...j, payload, lastError: j.lastError === null ? null : 'hidden: the customer\'s processing is restricted (GDPR art. 18)', progress, restricted: true };
+    const progress = j.progress ? { ...j.progress, note: undefined, noteCode: undefined, noteParams: undefined } : null;
+    const hidden = j.lastError !== null || j.lastErrorCode !== null;
+    return {
+      ...j,
+      payload,
+      lastError: hidden ? 'hidden: the customer\'s processing is restricted (GDPR art. 18)' : null,
+      lastErrorCode: hidden ? 'restricted_hidden' : null,
+      lastErrorDetails: null,
+      progress,
+      restricted: true,
+    };
   });
 }
 

@@ -22,6 +22,7 @@ import { nowIso } from '../services/clock.js';
 import type { CouponImage, CouponOriginal, CouponsService } from '../services/coupons.service.js';
 import type { JobContext } from './worker-pool.js';
 import type { Job } from './job-queue.js';
+import { progressNotes } from '../services/progress-notes.js';
 
 export type CouponsPayload = { batchId: string };
 
@@ -111,7 +112,7 @@ export function createCouponsHandler(deps: CouponsDeps) {
           }),
         );
         done++;
-        await ctx.progress(done, batch.page_count, `page ${pageNo}: ${r.kind}${r.code ? ` ${r.code}` : ''}`);
+        await ctx.progress(done, batch.page_count, progressNotes.couponPage(pageNo, r.kind, r.code));
       };
 
       // Pass 1: read every page not read yet (a re-run after a crash resumes where it stopped).
@@ -165,7 +166,7 @@ export function createCouponsHandler(deps: CouponsDeps) {
       }
       summary.attachedPages = (await mailingsRepository.pages(db, batch.id)).filter((p) => p.outcome === 'attached').length;
       // Progress first: a batch read as done between the two writes showed its last page's note.
-      await ctx.progress(batch.page_count, batch.page_count, 'done');
+      await ctx.progress(batch.page_count, batch.page_count, progressNotes.batchRead());
       await db.tx((q) => mailingsRepository.setBatchStatus(q, batch.id, 'done', { summary: JSON.stringify(summary), finishedAt: nowIso(deps.clock) }));
       log?.info({ pages: batch.page_count, ...summary }, 'coupon batch done');
     } catch (err) {

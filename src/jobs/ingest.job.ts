@@ -27,6 +27,7 @@ import { events } from '../services/events.service.js';
 import { releasePins } from '../services/object-guard.js';
 import { isPermanentFailure, type Job } from './job-queue.js';
 import { failureRecord } from '../errors.js';
+import type { ProgressNote } from '../services/job-queue.port.js';
 import { roundedStages, timed, type StageTimings } from '../services/stage-timings.js';
 import type { GreyImage } from '../adapters/pdf/pdf-render.js';
 import { needsSplit, type IntakePage } from '../domain/intake-split.js';
@@ -75,7 +76,7 @@ export const AUTO_ACCEPT = { type: 0.7, customer: 0.9, ocrConfidence: 45 };
 
 export type JobCtx = {
   signal: AbortSignal;
-  progress(done: number, total: number, note?: string): Promise<void> | void;
+  progress(done: number, total: number, note?: string | ProgressNote): Promise<void> | void;
   annotate?(fields: Record<string, unknown>): void;
 };
 

@@ -1,7 +1,7 @@
 import type { Database, Queryable } from '../db/database.js';
-import { JOB_STATUSES, jobsRepository, type JobRow, type JobStatus } from '../db/jobs.repository.js';
+import { JOB_STATUSES, jobsRepository, type JobFailure, type JobRow, type JobStatus } from '../db/jobs.repository.js';
 import { newId } from '../domain/ids.js';
-import { Invalid } from '../errors.js';
+import { failureRecord, Invalid } from '../errors.js';
 import type { Clock } from '../services/clock.js';
 import type { Job, JobCounts, JobFilter, JobProgress, JobQueuePort, NewJob } from '../services/job-queue.port.js';
 import { isPermanentFailure } from '../services/job-queue.port.js';
@@ -33,6 +33,29 @@ export function describeError(error: Error): string {
   return text.length > MAX_ERROR_CHARS ? `${text.slice(0, MAX_ERROR_CHARS)}…` : text;
 }
 
+/**
+ * A failed run as the jobs row keeps it: the stack (`describeError`) and, for the operator's
+ * screen, the error's code (an AppError's, e.g. `corrupt_pdf`; `job_failed` for any other) with
+ * its parameters, as documents keep theirs (`failureRecord`).
+ *
+ *     jobFailure(new Invalid('The PDF is damaged', undefined, 'corrupt_pdf')) // { text: 'Error: The PDF…', code: 'corrupt_pdf', details: null }
+ */
+export function jobFailure(error: Error): JobFailure {
+  const { error_code, error_details } = failureRecord(error, 'job_failed');
+  return { text: describeError(error), code: error_code, details: error_details };
+}
+
+/** Parses last_error_details, written by `jobFailure` as a JSON object or NULL. */
+function parseDetails(raw: string | null): Record<string, unknown> | null {
+  if (!raw) return null;
+  try {
+    const v = JSON.parse(raw) as unknown;
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
 /** A jobs row as the port's Job (JSON columns parsed). */
 export function toJob<P>(row: JobRow): Job<P> {
   const progress = JSON.parse(row.progress) as Partial<JobProgress>;
@@ -47,6 +70,8 @@ export function toJob<P>(row: JobRow): Job<P> {
     lockedBy: row.locked_by,
     lockedAt: row.locked_at,
     lastError: row.last_error,
+    lastErrorCode: row.last_error_code ?? null,
+    lastErrorDetails: parseDetails(row.last_error_details ?? null),
     progress: typeof progress.total === 'number' ? (progress as JobProgress) : null,
     idempotencyKey: row.idempotency_key,
     createdAt: row.created_at,
@@ -164,7 +189,7 @@ export class JobQueue implements JobQueuePort {
    *     await queue.fail(job.id, 'worker-1', new Error('OCR engine crashed'))
    */
   fail(id: string, workerId: string, error: Error): Promise<boolean> {
-    const lastError = describeError(error);
+    const lastError = jobFailure(error);
     return this.db.tx(async (q) => {
       const row = await jobsRepository.heldBy(q, id, workerId);
       if (!row) return false;
@@ -201,7 +226,12 @@ export class JobQueue implements JobQueuePort {
    *     await queue.progress(job.id, { done: 3, total: 12, note: 'page 3' })
    */
   progress(id: string, p: JobProgress): Promise<boolean> {
-    const value: JobProgress = { done: p.done, total: p.total, ...(p.note === undefined ? {} : { note: p.note }) };
+    const value: JobProgress = {
+      done: p.done,
+      total: p.total,
+      ...(p.note === undefined ? {} : { note: p.note }),
+      ...(p.noteCode === undefined ? {} : { noteCode: p.noteCode, ...(p.noteParams ? { noteParams: p.noteParams } : {}) }),
+    };
     return jobsRepository.setProgress(this.db, id, JSON.stringify(value), this.now());
   }
 

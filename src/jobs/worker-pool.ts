@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import type { Job, JobHandler, JobRunnerPort, StartOptions } from '../services/job-queue.port.js';
+import { progressNote, type Job, type JobHandler, type JobRunnerPort, type StartOptions } from '../services/job-queue.port.js';
 import type { JobQueue } from './job-queue.js';
 import { asError, errorForLog, logRun, queueWaitMs, settleRun, waitOrAbort, type JobOutcome } from './job-settle.js';
 
@@ -181,7 +181,7 @@ export class JobRunner implements JobRunnerPort {
         signal: controller.signal,
         annotate: (fields) => void Object.assign(annotations, fields),
         progress: (done, total, note) =>
-          this.queue.progress(job.id, { done, total, note }).then(
+          this.queue.progress(job.id, { done, total, ...progressNote(note) }).then(
             () => undefined,
             (err: unknown) => this.logger?.warn({ id: job.id, err: errorForLog(asError(err)) }, 'job progress not recorded'),
           ),

@@ -6,6 +6,8 @@ import { extractPdfText } from '../adapters/pdf/pdf-text.js';
 import type { PageText } from '../db/documents.repository.js';
 import { addStage, timed, type StageTimings } from './stage-timings.js';
 import type { LayoutPage } from '../domain/layout.js';
+import { progressNotes } from './progress-notes.js';
+import type { ProgressNote } from './job-queue.port.js';
 
 /**
  * A page that went through OCR, kept for the archive copy: the upright page as a JPEG (a few
@@ -48,7 +50,7 @@ async function originalJpegIfUsable(bytes: Uint8Array, mime: string): Promise<Bu
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-export type ProgressFn = (done: number, total: number, note?: string) => Promise<void> | void;
+export type ProgressFn = (done: number, total: number, note?: string | ProgressNote) => Promise<void> | void;
 
 /** OCR resolution for rasterised PDF pages: what tesseract reads best on business letters. */
 export const OCR_DPI = 300;
@@ -122,7 +124,7 @@ export async function extractText(
     const scanned = layer.pages.filter((p) => !p.hasTextLayer).map((p) => p.pageNo);
     total = layer.pageCount;
     done = layer.pageCount - scanned.length;
-    await opts.onProgress?.(done, total, 'text layer read');
+    await opts.onProgress?.(done, total, progressNotes.textLayerRead());
     if (scanned.length === 0) return { pageCount, pages, ocrPages, stages, layout };
     stream = (async function* () {
       for await (const p of renderPdfPages(bytes, { dpi: OCR_DPI, pages: scanned })) yield { ...p, dpi: OCR_DPI };
@@ -131,7 +133,7 @@ export async function extractText(
     stream = imagePages(bytes, { ocrDpi: OCR_DPI });
     total = await timed(stages, 'preflight', () => countImagePages(bytes));
     pageCount = total;
-    await opts.onProgress?.(0, total, 'OCR started');
+    await opts.onProgress?.(0, total, progressNotes.ocrStarted());
   }
 
   const original = total === 1 ? await originalJpegIfUsable(bytes, mime) : null;
@@ -155,7 +157,7 @@ export async function extractText(
     ocrPages.push({ pageNo, ...shown, dpi: dpi ?? OCR_DPI, result });
     layout.push({ pageNo, width: shown.width, height: shown.height, words: (result.words ?? []).map((w) => ({ text: w.text, confidence: w.confidence, ...w.bbox })) });
     done++;
-    await opts.onProgress?.(done, Math.max(total, done), `page ${pageNo} OCR'd (${Math.round(result.confidence)}%)`);
+    await opts.onProgress?.(done, Math.max(total, done), progressNotes.pageRead(pageNo, Math.round(result.confidence)));
   });
   pages.sort((a, b) => a.pageNo - b.pageNo);
   ocrPages.sort((a, b) => a.pageNo - b.pageNo);

@@ -16,6 +16,7 @@ import { parseBarcode } from '../domain/barcode.js';
 import { DOCUMENT_TYPES } from '../domain/document.js';
 import { parseCoverCode, type IntakePage } from '../domain/intake-split.js';
 import type { JobContext } from './job-queue.port.js';
+import { progressNotes } from './progress-notes.js';
 
 /** Pages are read at this resolution: separator bars (0.5 mm), labels and coupon codes (~0.4 mm) read well, and it is cheap. */
 export const SPLIT_READ_DPI = 200;
@@ -53,7 +54,7 @@ export class IntakeCodes {
       // several times as much on every such page. Sheets and labels are printed to read in one.
       const hits = await this.reader.read(image, { formats: ['Code128', 'QRCode'], retry: false });
       out.push(await this.resolve(pageNo, hits.map((h) => h.text)));
-      await ctx.progress(out.length, Math.max(total, out.length), `page ${pageNo}: ${out[out.length - 1]!.kind}`);
+      await ctx.progress(out.length, Math.max(total, out.length), progressNotes.pageCodes(pageNo, out[out.length - 1]!.kind));
     }
     return out.sort((a, b) => a.pageNo - b.pageNo);
   }

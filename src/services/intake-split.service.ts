@@ -37,6 +37,7 @@ import { SPLIT_JOB, UNCLASSIFIED, titleFromName } from './intake.service.js';
 
 export { SPLIT_JOB };
 import type { ScopesService } from './scopes.service.js';
+import { progressNotes } from './progress-notes.js';
 
 export type SplitPayload = { documentId: string; sha256: string; mime: string };
 
@@ -164,7 +165,7 @@ export class IntakeSplitService {
     // are), so destroying a part later reaches every copy. Only after the split is recorded: until
     // then a re-run needs the stack.
     await removeIfUnreferenced(db, store, [sha256], { logger: this.deps.logger });
-    await ctx.progress(pages.length, pages.length, `split into ${made.length} part(s)`);
+    await ctx.progress(pages.length, pages.length, progressNotes.splitInto(made.length));
     this.deps.logger?.info({ documentId, pages: pages.length, parts: made.length, sheets }, 'intake stack split');
   }
 

@@ -11,7 +11,22 @@ export type { JobStatus } from '../db/jobs.repository.js';
  * types only, never on a concrete queue.
  */
 
-export type JobProgress = { done: number; total: number; note?: string };
+/**
+ * How far a running job is. `note` is English, for integrations and logs; `noteCode` with
+ * `noteParams` is the same note as a code the interface says in the user's language
+ * (`jobs.note.<code>`), absent for notes that are a plain name (a mail attachment's file name).
+ */
+export type JobProgress = { done: number; total: number; note?: string; noteCode?: string; noteParams?: Record<string, string | number> };
+
+/** A progress note as a code with its parameters and the English `text` the API's `note` carries. */
+export type ProgressNote = { code: string; params?: Record<string, string | number>; text: string };
+
+/** The fields of JobProgress a handler's note fills: a plain string is a note without a code. */
+export function progressNote(note: string | ProgressNote | undefined): Pick<JobProgress, 'note' | 'noteCode' | 'noteParams'> {
+  if (note === undefined) return {};
+  if (typeof note === 'string') return { note };
+  return { note: note.text, noteCode: note.code, ...(note.params ? { noteParams: note.params } : {}) };
+}
 
 /** A job as the queue hands it out; `attempts` counts the current run once claimed. */
 export type Job<P = unknown> = {
@@ -24,7 +39,11 @@ export type Job<P = unknown> = {
   runAfter: string;
   lockedBy: string | null;
   lockedAt: string | null;
+  /** The last failure as the server wrote it: English, with its stack. */
   lastError: string | null;
+  /** The same failure as a code (`error.<code>` in the interface) and its parameters. */
+  lastErrorCode: string | null;
+  lastErrorDetails: Record<string, unknown> | null;
   progress: JobProgress | null;
   idempotencyKey: string | null;
   createdAt: string;
@@ -72,7 +91,7 @@ export type JobContext = {
   /** Aborted when the runner stops and the grace period is over; stop work and throw. */
   signal: AbortSignal;
   /** Records progress on the job row (`queue.get(id).progress`); failures to record are logged, not thrown. */
-  progress(done: number, total: number, note?: string): Promise<void>;
+  progress(done: number, total: number, note?: string | ProgressNote): Promise<void>;
   /** Adds fields (numbers, no document text) to the job's one log line, e.g. time per stage. */
   annotate?(fields: Record<string, unknown>): void;
 };

@@ -119,7 +119,7 @@ describe('returned coupons', () => {
   it('given the batch job when it has run then every page has an outcome and the progress reached the end', async () => {
     batch1 = await waitDone(t, batch1.id);
     assert.equal(batch1.status, 'done', JSON.stringify(batch1));
-    assert.deepEqual(batch1.progress, { done: 6, total: 6, note: 'done' });
+    assert.deepEqual(batch1.progress, { done: 6, total: 6, note: 'done', noteCode: 'batch_read' });
     assert.deepEqual(batch1.pages.map((p) => p.outcome), ['received', 'received', 'received', 'received', 'unreadable', 'duplicate']);
     assert.deepEqual(batch1.pages.map((p) => p.answer).slice(0, 4), ['yes', 'no', 'yes', 'yes']);
     assert.equal(batch1.summary.received, 4);

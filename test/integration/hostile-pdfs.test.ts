@@ -57,6 +57,12 @@ describe('hostile PDFs', () => {
     assert.match(job!.last_error, /damaged/i);
     // The reason is kept as a code the interface says in the user's language, the sentence beside it.
     assert.deepEqual({ code: d.errorCode, error: /damaged/i.test(d.error ?? '') }, { code: 'corrupt_pdf', error: true });
+    // The operator's jobs list gives the job the same code, its English stack beside it.
+    const listed = (await (await t.api('GET', '/api/jobs?kind=ingest&status=failed&limit=500', { as: 'mailroom' })).json()) as {
+      jobs: { payload: { documentId?: string }; lastError: string | null; lastErrorCode: string | null }[];
+    };
+    const view = listed.jobs.find((j) => j.payload.documentId === d.id);
+    assert.deepEqual({ code: view?.lastErrorCode, stack: /damaged[\s\S]*\n\s+at /i.test(view?.lastError ?? '') }, { code: 'corrupt_pdf', stack: true });
   });
 
   it('given a failed document when its job is retried then it fails again with its reason, and a requeued document carries none', async () => {

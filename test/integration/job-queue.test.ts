@@ -11,6 +11,8 @@ import { migrate } from '../../src/db/migrate.js';
 import { JobQueue, retryDelayMs, type Job } from '../../src/jobs/job-queue.js';
 import { JobRunner } from '../../src/jobs/worker-pool.js';
 import { fakeClock } from '../../src/services/clock.js';
+import { progressNotes } from '../../src/services/progress-notes.js';
+import { Invalid } from '../../src/errors.js';
 
 const START = '2025-03-03T09:00:00.000Z';
 const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -153,9 +155,33 @@ describe(JobQueue.name, () => {
     assert.equal(failed.status, 'failed');
     assert.equal(failed.attempts, 2);
     assert.match(failed.lastError ?? '', /corrupt PDF \(attempt 2\)/);
+    // An error without a code of its own is an unexpected one for the operator's screen.
+    assert.equal(failed.lastErrorCode, 'job_failed');
+    assert.equal(failed.lastErrorDetails, null);
     advance(60 * 60_000);
     assert.equal(await queue.claim('w3', ['doomed']), null, 'a failed job is never claimed again');
     assert.equal((await queue.counts()).byKind.doomed?.failed, 1);
+  });
+
+  it('given a run failing with a coded error when the job is read then the code and its parameters are kept beside the stack', async () => {
+    const { id } = await queue.enqueue(db, { kind: 'coded', payload: {}, maxAttempts: 3 });
+    await queue.claim('w1', ['coded']);
+    assert.equal(await queue.fail(id, 'w1', new Invalid('The PDF is damaged: no page tree', { page: 4 }, 'corrupt_pdf')), true);
+    const failed = (await queue.get(id))!;
+    // A 4xx about the input is permanent: failed at once, with its code for the interface.
+    assert.equal(failed.status, 'failed');
+    assert.equal(failed.lastErrorCode, 'corrupt_pdf');
+    assert.deepEqual(failed.lastErrorDetails, { page: 4 });
+    assert.match(failed.lastError ?? '', /^Invalid: The PDF is damaged: no page tree\n\s+at /);
+    // An operator's retry keeps the reason until a run replaces it.
+    assert.equal(await queue.retry(id), true);
+    assert.equal((await queue.get(id))?.lastErrorCode, 'corrupt_pdf');
+    await queue.claim('w2', ['coded']);
+    assert.equal(await queue.fail(id, 'w2', new Error('archive unreachable')), true);
+    const retried = (await queue.get(id))!;
+    assert.equal(retried.status, 'queued');
+    assert.equal(retried.lastErrorCode, 'job_failed');
+    assert.equal(retried.lastErrorDetails, null);
   });
 
   it('given a failed job when an operator retries it then it is queued with attempts reset and runs again', async () => {
@@ -189,8 +215,10 @@ describe(JobQueue.name, () => {
     assert.equal(ja.attempts, 1);
     assert.equal(ja.lockedBy, null);
     assert.match(ja.lastError ?? '', /interrupted: worker dead-worker/);
+    assert.equal(ja.lastErrorCode, 'job_interrupted');
     const jb = (await queue.get(b.id))!;
     assert.equal(jb.status, 'failed');
+    assert.equal(jb.lastErrorCode, 'job_interrupted');
     assert.equal(await queue.complete(a.id, 'dead-worker'), false, 'the dead worker no longer holds the lock');
     assert.equal((await queue.claim('w2', ['orphan']))?.attempts, 2);
     assert.equal(await queue.complete(a.id, 'w2'), true);
@@ -252,9 +280,13 @@ describe(JobQueue.name, () => {
     const runner = new JobRunner({ queue, pollMs: 5 });
     let proceed!: () => void;
     const gate = new Promise<void>((r) => (proceed = r));
+    let finish!: () => void;
+    const last = new Promise<void>((r) => (finish = r));
     runner.register('pages', async (_job, ctx) => {
       await ctx.progress(1, 3, 'page 1 of 3');
       await gate;
+      await ctx.progress(2, 3, progressNotes.pageRead(2, 91));
+      await last;
       await ctx.progress(3, 3);
     });
     runner.start({ concurrency: 1 });
@@ -262,7 +294,12 @@ describe(JobQueue.name, () => {
       const { id } = await queue.enqueue(db, { kind: 'pages', payload: {} });
       await until(async () => (await queue.get(id))?.progress?.done === 1);
       assert.deepEqual((await queue.get(id))?.progress, { done: 1, total: 3, note: 'page 1 of 3' });
+      assert.equal((await queue.get(id))?.progress?.noteCode, undefined, 'a plain note has no code');
       proceed();
+      await until(async () => (await queue.get(id))?.progress?.done === 2);
+      // A coded note: the English text for the API's note, the code and parameters for the interface.
+      assert.deepEqual((await queue.get(id))?.progress, { done: 2, total: 3, note: "page 2 OCR'd (91%)", noteCode: 'page_read', noteParams: { page: 2, confidence: 91 } });
+      finish();
       await until(async () => (await queue.get(id))?.status === 'done');
       assert.deepEqual((await queue.get(id))?.progress, { done: 3, total: 3 });
     } finally {

@@ -206,8 +206,15 @@ describe(RestrictionGuard.name, () => {
     it('given a failed job on a restricted document when the mailroom lists jobs then it is shown without its error text and can still be retried', async () => {
       const job = { id: 'job_restricted_test' };
       await t.dl.db.run(
-        "INSERT INTO jobs (id, kind, payload, status, attempts, max_attempts, run_after, last_error, progress, created_at, updated_at) VALUES (?, 'ingest', ?, 'failed', 5, 5, '2026-01-01T00:00:00Z', ?, ?, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
-        [job.id, JSON.stringify({ documentId: scanned }), `OCR failed on ${RESTRICTED}`, JSON.stringify({ done: 1, total: 2, note: RESTRICTED })],
+        `INSERT INTO jobs (id, kind, payload, status, attempts, max_attempts, run_after, last_error, last_error_code, last_error_details, progress, created_at, updated_at)
+         VALUES (?, 'ingest', ?, 'failed', 5, 5, '2026-01-01T00:00:00Z', ?, 'unknown_customer', ?, ?, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')`,
+        [
+          job.id,
+          JSON.stringify({ documentId: scanned }),
+          `OCR failed on ${RESTRICTED}`,
+          JSON.stringify({ customerId: RESTRICTED }),
+          JSON.stringify({ done: 1, total: 2, note: `page 1: ${RESTRICTED}`, noteCode: 'coupon_page', noteParams: { page: 1, kind: 'letter', code: RESTRICTED } }),
+        ],
       );
       const mail = await call('GET', '/api/jobs?status=failed&limit=500', 'mailroom');
       assert.equal(mail.status, 200);
@@ -215,8 +222,15 @@ describe(RestrictionGuard.name, () => {
       assert.ok(seen, 'the operator still sees the failed job');
       assert.equal(seen.restricted, true);
       assert.ok(!JSON.stringify(seen).includes(RESTRICTED), JSON.stringify(seen));
+      // The interface says it is hidden, in its own words; the reason's code and parameters go too.
+      assert.equal(seen.lastErrorCode, 'restricted_hidden');
+      assert.equal(seen.lastErrorDetails, null);
+      assert.deepEqual(seen.progress, { done: 1, total: 2 });
       const comp = await call('GET', '/api/jobs?status=failed&limit=500', 'compliance');
-      assert.match(comp.body.jobs.find((j: Json) => j.id === job.id).lastError, /KL-000123/);
+      const full = comp.body.jobs.find((j: Json) => j.id === job.id);
+      assert.match(full.lastError, /KL-000123/);
+      assert.equal(full.lastErrorCode, 'unknown_customer');
+      assert.deepEqual(full.lastErrorDetails, { customerId: RESTRICTED });
       const retry = await call('POST', `/api/jobs/${job.id}/retry`, 'mailroom');
       assert.ok(retry.status < 300, `retry: ${retry.status} ${JSON.stringify(retry.body)}`);
     });

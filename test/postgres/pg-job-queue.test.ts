@@ -9,7 +9,8 @@ import { installJobSchema } from '../../src/jobs/pg/graphile-pool.js';
 import { PgJobQueue } from '../../src/jobs/pg/pg-job-queue.js';
 import { PgJobRunner } from '../../src/jobs/pg/pg-job-runner.js';
 import { systemClock } from '../../src/services/clock.js';
-import { PermanentJobError } from '../../src/services/job-queue.port.js';
+import { Invalid } from '../../src/errors.js';
+import { progressNotes } from '../../src/services/progress-notes.js';
 import { CHILD_EFFECTS, CHILD_KIND } from '../helpers/pg-job-child.js';
 import { nodeEntry, REPO_ROOT } from '../helpers/entry.js';
 import { closePgAdmin, freshPgDatabase } from '../helpers/postgres.js';
@@ -114,7 +115,7 @@ describe(PgJobQueue.name, () => {
     const attempts: number[] = [];
     runner.register('flaky', async (job, ctx) => {
       attempts.push(job.attempts);
-      await ctx.progress(1, 2, 'half');
+      await ctx.progress(1, 2, job.attempts === 1 ? 'half' : progressNotes.pageRead(1, 88));
       if (job.attempts === 1) throw new Error('OCR engine not ready');
     });
     await runner.start({ concurrency: 1 });
@@ -123,6 +124,7 @@ describe(PgJobQueue.name, () => {
       await until(async () => (await queue.get(id))?.lastError != null, 10_000, 'first failure');
       const waiting = (await queue.get(id))!;
       assert.equal(waiting.status, 'queued');
+      assert.equal(waiting.lastErrorCode, 'job_failed');
       // random = 0.5: 2^1 s with equal jitter = 1.5 s after the failure, in our record and in graphile's run_at.
       const backoff = Date.parse(waiting.runAfter) - Date.parse(waiting.updatedAt);
       assert.equal(backoff, retryDelayMs(1, () => 0.5));
@@ -132,7 +134,7 @@ describe(PgJobQueue.name, () => {
       const done = (await queue.get(id))!;
       assert.deepEqual(attempts, [1, 2]);
       assert.equal(done.attempts, 2);
-      assert.deepEqual(done.progress, { done: 1, total: 2, note: 'half' });
+      assert.deepEqual(done.progress, { done: 1, total: 2, note: "page 1 OCR'd (88%)", noteCode: 'page_read', noteParams: { page: 1, confidence: 88 } });
       // graphile-worker removes its delivery once the handler has returned, just after our record commits.
       await until(async () => (await graphileJobs(id)) === 0, 5_000, 'graphile has no delivery left');
     } finally {
@@ -140,11 +142,11 @@ describe(PgJobQueue.name, () => {
     }
   });
 
-  it('given a permanent failure when the job fails then it fails at once, and an operator retry runs it again to done', async () => {
+  it('given a permanent failure (a 4xx about the input) when the job fails then it fails at once with its code, and an operator retry runs it again to done', async () => {
     const runner = newRunner();
     let broken = true;
     runner.register('damaged', async () => {
-      if (broken) throw new PermanentJobError('The PDF is damaged: no page tree');
+      if (broken) throw new Invalid('The PDF is damaged: no page tree', { page: 2 }, 'corrupt_pdf');
     });
     await runner.start({ concurrency: 1 });
     try {
@@ -153,6 +155,8 @@ describe(PgJobQueue.name, () => {
       const failed = (await queue.get(id))!;
       assert.equal(failed.attempts, 1, 'no attempt was spent on a retry');
       assert.match(failed.lastError ?? '', /damaged/);
+      assert.equal(failed.lastErrorCode, 'corrupt_pdf');
+      assert.deepEqual(failed.lastErrorDetails, { page: 2 });
       await until(async () => (await graphileJobs(id)) === 0, 5_000, 'no delivery waits for a failed job');
 
       broken = false;
@@ -210,6 +214,7 @@ describe(PgJobQueue.name, () => {
     assert.equal(job.status, 'queued');
     assert.equal(job.attempts, 0);
     assert.match(job.lastError ?? '', /interrupted by shutdown/);
+    assert.equal(job.lastErrorCode, 'job_interrupted');
     assert.equal(await graphileJobs(id), 1, 'a delivery waits for the next runner');
     const next = newRunner();
     next.register('long', async () => undefined);

@@ -9,7 +9,10 @@ import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
 // Runs in the PostgreSQL pass: the operator's screens (GET /api/jobs, POST /api/jobs/:id/retry) over graphile-worker.
 
-type JobsBody = { jobs: { id: string; status: string; attempts: number; lastError: string | null; progress: { done: number; total: number } | null }[]; counts: { byStatus: Record<string, number> } };
+type JobsBody = {
+  jobs: { id: string; status: string; attempts: number; lastError: string | null; lastErrorCode: string | null; lastErrorDetails: unknown; progress: { done: number; total: number } | null }[];
+  counts: { byStatus: Record<string, number> };
+};
 
 describe('jobs over HTTP on PostgreSQL', () => {
   let t: TestApp;
@@ -55,6 +58,9 @@ describe('jobs over HTTP on PostgreSQL', () => {
     assert.equal(failed.id, id);
     assert.equal(failed.attempts, 1);
     assert.match(failed.lastError ?? '', /damaged/);
+    // A PermanentJobError has no code of its own: the screen says it failed unexpectedly, the stack below.
+    assert.equal(failed.lastErrorCode, 'job_failed');
+    assert.equal(failed.lastErrorDetails, null);
     assert.deepEqual(failed.progress, { done: 1, total: 3, note: 'first part' });
 
     broken = false;

@@ -4,7 +4,7 @@ import { pgJobsRepository } from '../../db/pg-jobs.repository.js';
 import type { Clock } from '../../services/clock.js';
 import type { Job, JobCounts, JobFilter, JobProgress, JobQueuePort, NewJob } from '../../services/job-queue.port.js';
 import { isPermanentFailure } from '../../services/job-queue.port.js';
-import { describeError, JobQueue, retryDelayMs, toJob } from '../job-queue.js';
+import { jobFailure, JobQueue, retryDelayMs, toJob } from '../job-queue.js';
 
 /**
  * The job queue on PostgreSQL (issue #13), on graphile-worker rather than pg-boss because
@@ -111,7 +111,7 @@ export class PgJobQueue implements JobQueuePort {
    * scheduled in the same transaction. False unless `runnerId` still holds the job.
    */
   fail(id: string, runnerId: string, error: Error): Promise<boolean> {
-    const lastError = describeError(error);
+    const lastError = jobFailure(error);
     return this.db.tx(async (q) => {
       const row = await jobsRepository.heldBy(q, id, runnerId);
       if (!row) return false;

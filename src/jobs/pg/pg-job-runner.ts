@@ -6,7 +6,7 @@ import { run, type JobHelpers, type Runner, type TaskList, type WorkerEvents } f
 import type { Logger } from 'pino';
 import type { Database } from '../../db/database.js';
 import { pgJobsRepository } from '../../db/pg-jobs.repository.js';
-import type { Job, JobHandler, JobRunnerPort, StartOptions } from '../../services/job-queue.port.js';
+import { progressNote, type Job, type JobHandler, type JobRunnerPort, type StartOptions } from '../../services/job-queue.port.js';
 import { asError, errorForLog, logRun, queueWaitMs, settleRun, waitOrAbort, type JobOutcome } from '../job-settle.js';
 import { graphileLogger, graphilePool, type GraphilePool } from './graphile-pool.js';
 import type { PgJobQueue } from './pg-job-queue.js';
@@ -211,7 +211,7 @@ export class PgJobRunner implements JobRunnerPort {
         signal: controller.signal,
         annotate: (fields) => void Object.assign(annotations, fields),
         progress: (done, total, note) =>
-          this.queue.progress(job.id, { done, total, note }).then(
+          this.queue.progress(job.id, { done, total, ...progressNote(note) }).then(
             () => undefined,
             (err: unknown) => this.logger?.warn({ id: job.id, err: errorForLog(asError(err)) }, 'job progress not recorded'),
           ),

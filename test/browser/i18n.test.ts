@@ -7,6 +7,9 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { before, describe, it } from 'node:test';
+import type { IntakePage } from '../../src/domain/intake-split.js';
+import type { PageKind } from '../../src/domain/mailing.js';
+import { progressNotes } from '../../src/services/progress-notes.js';
 
 const WEB = path.resolve('src/web/public/js');
 type Dict = Record<'nl' | 'en', Record<string, string | ((p: Record<string, unknown>) => string)>>;
@@ -56,6 +59,45 @@ describe('web UI dictionary', () => {
       assert.ok(!text.includes(code) && !/[{}]/.test(text), `${code}: ${text}`);
     }
     assert.match(t('error.too_many_pages', { pages: 31, maxPages: 30 }), /31 pagina’s.*hoogstens 30/);
+  });
+
+  it('given every progress note a job records when the jobs screen shows it then both languages have a text with every parameter filled', () => {
+    const fill = (v: string | ((p: Record<string, unknown>) => string), p: Record<string, unknown>) =>
+      typeof v === 'function' ? v(p) : v.replace(/\{(\w+)\}/g, (_, k: string) => String(p[k] ?? `{${k}}`));
+    // Records: adding a page kind without its words fails to compile here.
+    const intakeKinds: Record<IntakePage['kind'], true> = { plain: true, sheet: true, coupon: true, paper: true };
+    const couponKinds: Record<PageKind, true> = { letter: true, separator: true, other: true, invalid: true, multiple: true, none: true };
+    const notes = [
+      progressNotes.textLayerRead(),
+      progressNotes.ocrStarted(),
+      progressNotes.pageRead(3, 94),
+      ...Object.keys(intakeKinds).map((k) => progressNotes.pageCodes(2, k)),
+      ...Object.keys(couponKinds).map((k) => progressNotes.couponPage(4, k, 'M7Q2')),
+      progressNotes.batchRead(),
+      progressNotes.splitInto(1),
+      progressNotes.splitInto(3),
+    ];
+    for (const lang of ['nl', 'en'] as const) {
+      for (const n of notes) {
+        const params: Record<string, unknown> = { ...n.params };
+        if (params.kind !== undefined) {
+          const kindName = DICT[lang][`jobs.pageKind.${String(params.kind)}`];
+          assert.ok(kindName, `${lang}: jobs.pageKind.${String(params.kind)}`);
+          params.kindName = kindName;
+        }
+        const v = DICT[lang][`jobs.note.${n.code}`];
+        assert.ok(v, `${lang}: jobs.note.${n.code}`);
+        const text = fill(v!, params);
+        assert.doesNotMatch(text, /[{}]|undefined/, `${lang} ${n.code}: ${text}`);
+      }
+    }
+    assert.equal(fill(DICT.nl['jobs.note.page_read']!, { page: 3, confidence: 94 }), 'pagina 3 herkend (94%)');
+    assert.equal(fill(DICT.nl['jobs.note.split_into']!, { n: 1 }), 'gesplitst in 1 deel');
+    assert.equal(fill(DICT.nl['jobs.note.split_into']!, { n: 3 }), 'gesplitst in 3 delen');
+    // Why a job failed: the codes the queue itself gives, beside those of the errors it keeps.
+    for (const code of ['job_failed', 'job_interrupted', 'restricted_hidden']) {
+      for (const lang of ['nl', 'en'] as const) assert.doesNotMatch(fill(DICT[lang][`error.${code}`]!, { message: 'x' }), /[{}]|undefined/, `${lang} ${code}`);
+    }
   });
 
   it('given why a document failed after its upload when shown then Dutch says what to do and English gives the server\'s sentence', () => {

@@ -335,6 +335,18 @@ describe('web interface', { skip }, () => {
     const s = await as('mailroom', '#/jobs');
     const { page } = s;
     await page.locator('#jobs-table td', { hasText: 'verwerking scan' }).first().waitFor();
+    // The damaged PDF's job (uploaded above) says why in Dutch, the server's stack folded away below.
+    const failed = page.locator('#jobs-table tr', { hasText: 'pagina-kwijt.pdf' }).filter({ hasText: 'verwerking scan' });
+    await failed.waitFor();
+    const reason = (await failed.locator('.job-error > .error').textContent()) ?? '';
+    assert.match(reason, /De PDF is beschadigd of geen PDF\./);
+    assert.equal(await failed.locator('.job-error details').evaluate((d) => (d as HTMLDetailsElement).open), false, 'the stack stays folded');
+    assert.match((await failed.locator('.job-error summary').textContent()) ?? '', /Technische details/);
+    assert.match((await failed.locator('.job-stack').textContent()) ?? '', /damaged/i, 'the English stack is there for whoever opens it');
+    // Progress notes in Dutch: no "text layer read", "page 1 OCR'd (94%)", "page 1: plain".
+    const notes = (await page.locator('#jobs-table .job-note').allTextContents()).join(' | ');
+    assert.doesNotMatch(notes, /text layer|OCR'd|OCR started|: plain|split into/, notes);
+    assert.match(notes, /tekstlaag gelezen|pagina \d+ herkend|gewone pagina/, notes);
     await shot(page, 'mailroom-jobs');
     await go(page, '#/coupons');
     await page.locator('#coupon-scan').waitFor();

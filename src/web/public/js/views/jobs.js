@@ -33,10 +33,10 @@ export async function render(main, { me, query, navigate }) {
             { label: t('jobs.kind'), cell: (j) => [t(`jobs.kindName.${j.kind}`) === `jobs.kindName.${j.kind}` ? j.kind : t(`jobs.kindName.${j.kind}`), h('div', { class: 'muted small mono' }, j.id)] },
             { label: t('jobs.status'), cell: (j) => statusBadge(j.status) },
             { label: t('jobs.attempts'), class: 'num', cell: (j) => `${j.attempts}/${j.maxAttempts}` },
-            { label: t('jobs.progress'), cell: (j) => (j.progress ? [h('progress', { max: String(j.progress.total || 1), value: String(j.progress.done), 'aria-label': t('jobs.progress') }), h('div', { class: 'small muted' }, `${j.progress.done}/${j.progress.total}${j.progress.note ? ` · ${j.progress.note}` : ''}`)] : '—') },
+            { label: t('jobs.progress'), cell: (j) => (j.progress ? [h('progress', { max: String(j.progress.total || 1), value: String(j.progress.done), 'aria-label': t('jobs.progress') }), h('div', { class: 'small muted job-note' }, `${j.progress.done}/${j.progress.total}${noteText(j.progress) ? ` · ${noteText(j.progress)}` : ''}`)] : '—') },
             { label: t('jobs.subject'), cell: (j) => subject(j.payload, names) },
             { label: t('jobs.updated'), cell: (j) => fmtDateTime(j.updatedAt) },
-            { label: t('jobs.error'), cell: (j) => (j.lastError ? h('span', { class: 'error small' }, j.lastError) : '') },
+            { label: t('jobs.error'), cell: errorCell },
             {
               label: '',
               cell: (j) =>
@@ -73,6 +73,40 @@ export async function render(main, { me, query, navigate }) {
   main.append(header(t('jobs.title'), t('jobs.intro')), counts, h('div', { class: 'card' }, h('div', { class: 'row filters' }, field(t('jobs.filter'), status)), out));
   await load();
   return poll(load, 4000);
+}
+
+/** A progress note in the user's language (jobs.note.<code>), else the server's own note. */
+function noteText(p) {
+  if (p.noteCode) {
+    const params = { ...(p.noteParams ?? {}) };
+    if (params.kind !== undefined) params.kindName = translated(`jobs.pageKind.${params.kind}`, String(params.kind));
+    const text = translated(`jobs.note.${p.noteCode}`, null, params);
+    if (text) return text.trim();
+  }
+  return p.note ?? '';
+}
+
+/** `t(key)` when the dictionary has the key, else `fallback`. */
+function translated(key, fallback, params = {}) {
+  const text = t(key, params);
+  return text && text !== key ? text : fallback;
+}
+
+/**
+ * Why the job last failed, in the user's language (error.<code>, as documents say it), with the
+ * server's own text and stack folded away below it for whoever has to dig further.
+ */
+function errorCell(j) {
+  if (!j.lastError && !j.lastErrorCode) return '';
+  // The stack's first line is the error's own sentence ("Error: …").
+  const message = (j.lastError ?? '').split('\n')[0].replace(/^[A-Za-z]*Error: /, '');
+  const said = (j.lastErrorCode && translated(`error.${j.lastErrorCode}`, null, { ...(j.lastErrorDetails ?? {}), message })) || message;
+  return h(
+    'div',
+    { class: 'job-error' },
+    h('span', { class: 'error small' }, said),
+    j.lastError && !j.restricted ? h('details', { class: 'small' }, h('summary', {}, t('jobs.technical')), h('pre', { class: 'mono small job-stack' }, j.lastError)) : null,
+  );
 }
 
 function subject(payload, names) {

@@ -16,13 +16,20 @@ export const auditRepository = {
     if (q.dialect === 'postgres') await q.get('SELECT pg_advisory_xact_lock(7253002)');
     return q.get<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1');
   },
-  /** `seq` is given, the one after `last`: an engine's own counter may skip numbers after a rollback, and verify reads a gap as a deleted event. */
-  insert(q: Queryable, r: AuditRow) {
-    return q.run(
-      `INSERT INTO audit_events (seq, at, actor_id, action, subject_type, subject_id, customer_id, details, prev_hash, hash)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [r.seq, r.at, r.actor_id, r.action, r.subject_type, r.subject_id, r.customer_id, r.details, r.prev_hash, r.hash],
-    );
+  /**
+   * Rows in the order given, up to 50 a statement (500 parameters, within any SQLite's limit).
+   * `seq` is given, counting on from `last`: an engine's own counter may skip numbers after a
+   * rollback, and verify reads a gap as a deleted event.
+   */
+  async insertMany(q: Queryable, rows: AuditRow[]): Promise<void> {
+    for (let i = 0; i < rows.length; i += 50) {
+      const part = rows.slice(i, i + 50);
+      await q.run(
+        `INSERT INTO audit_events (seq, at, actor_id, action, subject_type, subject_id, customer_id, details, prev_hash, hash)
+         VALUES ${part.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+        part.flatMap((r) => [r.seq, r.at, r.actor_id, r.action, r.subject_type, r.subject_id, r.customer_id, r.details, r.prev_hash, r.hash]),
+      );
+    }
   },
   keying(q: Queryable) {
     return q.get<{ keyed_from_seq: number; key_id: string; created_at: string }>('SELECT keyed_from_seq, key_id, created_at FROM audit_keying WHERE id = 1');

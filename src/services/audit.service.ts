@@ -93,19 +93,37 @@ export class AuditService {
 
   /** Appends an event. Pass the transaction's handle so the event commits (or not) with the change it records. */
   async record(q: Queryable, e: AuditEvent): Promise<void> {
-    const last = await auditRepository.last(q);
-    const row = {
-      at: nowIso(this.clock),
+    await this.recordAll(q, [e]);
+  }
+
+  /**
+   * Appends events in their order: the chain's newest row read once, every row chained to the one
+   * before in memory and written in one statement per 50, so a group of reads holds the write turn
+   * for three round trips, not three per event (under a burst, with every statement slow, a group
+   * of ten held it for ~200 ms and every other writer waited behind it).
+   */
+  private async recordAll(q: Queryable, events: AuditEvent[]): Promise<void> {
+    const at = nowIso(this.clock);
+    const rows = events.map((e) => ({
+      at,
       actor_id: e.actorId,
       action: e.action,
       subject_type: e.subjectType,
       subject_id: e.subjectId ?? null,
       customer_id: e.customerId ?? null,
       details: JSON.stringify(e.details ?? {}),
-    };
-    const prev_hash = last?.hash ?? GENESIS_HASH;
+    }));
+    const last = await auditRepository.last(q);
     const key = this.keyedFrom !== null ? this.seal?.key : undefined;
-    await auditRepository.insert(q, { ...row, seq: (last?.seq ?? 0) + 1, prev_hash, hash: eventHash(prev_hash, row, key) });
+    let seq = last?.seq ?? 0;
+    let prev_hash = last?.hash ?? GENESIS_HASH;
+    const chained = rows.map((row) => {
+      const hash = eventHash(prev_hash, row, key);
+      const r = { ...row, seq: ++seq, prev_hash, hash };
+      prev_hash = hash;
+      return r;
+    });
+    await auditRepository.insertMany(q, chained);
     this.scheduleCheckpoint();
   }
 
@@ -129,9 +147,7 @@ export class AuditService {
       while (this.queued.length) {
         const group = this.queued.splice(0, GROUP_MAX);
         try {
-          await this.db.tx(async (q) => {
-            for (const g of group) await this.record(q, g.e);
-          });
+          await this.db.tx((q) => this.recordAll(q, group.map((g) => g.e)));
           group.forEach((g) => g.resolve());
         } catch (err) {
           if (group.length === 1) group[0]!.reject(err);

@@ -243,12 +243,22 @@ describe('audited reads at once', () => {
 
   it('given 30 reads recorded at once when they commit then they share a few transactions, keep their order and the chain verifies, and one event that cannot be stored fails alone', async () => {
     const db = t.dl.db;
-    const w = countWriteTurns(db);
     const before = (await db.get<{ n: number }>('SELECT COALESCE(MAX(seq), 0) AS n FROM audit_events'))!.n;
+    // Statements run inside the write turns: a group reads the chain's newest row once and writes
+    // its rows in one statement, where each event used to read and write on its own.
+    let statements = 0;
+    const tx = db.tx;
+    db.tx = ((fn) =>
+      tx.call(db, (q) =>
+        fn({ ...q, run: (...a: Parameters<typeof q.run>) => (statements++, q.run(...a)), get: (...a: Parameters<typeof q.get>) => (statements++, q.get(...a)), all: (...a: Parameters<typeof q.all>) => (statements++, q.all(...a)) } as typeof q),
+      )) as typeof tx;
+    const w = countWriteTurns(db);
     try {
       const reads = Array.from({ length: 30 }, (_, i) => t.dl.services.audit.recordNow({ actorId: 'usr_x', action: 'dossier.view', subjectType: 'customer', subjectId: `KL-${i}` }));
       await Promise.all(reads);
       assert.ok(w.turns <= 3, `30 events in ${w.turns} transactions`);
+      // The chain's head (PostgreSQL: its lock, then the row) and one INSERT per group.
+      assert.ok(statements <= w.turns * 3, `30 events in ${w.turns} transactions took ${statements} statements`);
       const rows = await db.all<{ seq: number; subject_id: string }>('SELECT seq, subject_id FROM audit_events WHERE seq > ? ORDER BY seq', [before]);
       assert.deepEqual(rows.map((r) => r.subject_id), Array.from({ length: 30 }, (_, i) => `KL-${i}`), 'in the order they were recorded');
       // details that cannot be stored (JSON has no BigInt) fail their own read, not the others in its group.
@@ -258,6 +268,7 @@ describe('audited reads at once', () => {
       assert.deepEqual(stored.map((r) => r.subject_id), ['KL-mixed-0', 'KL-mixed-2']);
     } finally {
       w.stop();
+      db.tx = tx;
     }
     assert.equal((await verifyOf(t)).ok, true);
   });

@@ -47,10 +47,11 @@ export type Decision = Pick<
 /**
  * Changed documents a pass over every document (the daily reclassification, a retention
  * recompute) writes per transaction, each read and decided again inside: writes take turns, and
- * 500 held the turn for 1.3-2.6 s on PostgreSQL under load, 50 for 150-450 ms. A disposal's
+ * 500 held the turn for 1.3-2.6 s on PostgreSQL under load, 50 for 150-450 ms, 20 for 60-180 ms
+ * beside a burst of requests (a dossier waited 0.3-0.5 s behind them; with 5, 0.27 s). A disposal's
  * execution destroys as many per transaction.
  */
-export const WRITE_BATCH = 20;
+export const WRITE_BATCH = 5;
 
 /**
  * Class (from the active scopes, with its trace) and retention (from the schedule) for a

@@ -6,6 +6,7 @@ import { upload, waitFinal } from '../helpers/ingest-helpers.js';
 import { makeTextPdf } from '../helpers/scan-samples.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { countWriteTurns, startAppWithStaleLetters } from '../helpers/write-turns.js';
+import { WRITE_BATCH } from '../../src/services/document-records.js';
 
 type Dossier = { documents: DocumentView[] };
 const ADMIN = { id: 'test', name: 'Test', roles: ['admin' as const] };
@@ -205,14 +206,14 @@ describe('a daily pass that changes most documents', () => {
   });
   after(() => t?.close());
 
-  it('given 120 documents to correct when the daily pass runs then it writes them 20 per transaction, so others get a turn in between', async () => {
+  it(`given 120 documents to correct when the daily pass runs then it writes them WRITE_BATCH (${WRITE_BATCH}) per transaction, so others get a turn in between`, async () => {
     const w = countWriteTurns(t.dl.db);
     try {
       const report = await t.dl.services.classification.daily(ADMIN);
-      assert.deepEqual({ checked: report.checked, toStatic: report.toStatic, turns: w.turns }, { checked: 120, toStatic: 120, turns: 6 });
+      assert.deepEqual({ checked: report.checked, toStatic: report.toStatic, turns: w.turns }, { checked: 120, toStatic: 120, turns: 120 / WRITE_BATCH });
       assert.equal((await t.dl.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM documents WHERE class = 'dynamic'"))!.n, 0);
       const again = await t.dl.services.classification.daily(ADMIN);
-      assert.deepEqual({ changed: again.changed, turns: w.turns }, { changed: 0, turns: 6 }, 'a second pass finds nothing to write');
+      assert.deepEqual({ changed: again.changed, turns: w.turns }, { changed: 0, turns: 120 / WRITE_BATCH }, 'a second pass finds nothing to write');
     } finally {
       w.stop();
     }

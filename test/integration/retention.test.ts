@@ -6,6 +6,7 @@ import type { DisposalView } from '../../src/services/disposal.service.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { tamperWithAudit } from '../helpers/audit-tamper.js';
 import { countWriteTurns, startAppWithStaleLetters } from '../helpers/write-turns.js';
+import { WRITE_BATCH } from '../../src/services/document-records.js';
 
 type Err = { error: { code: string } };
 
@@ -193,7 +194,7 @@ describe('a recompute that changes most documents', () => {
   });
   after(() => t?.close());
 
-  it('given 120 documents to correct when the full recompute runs then it writes them 20 per transaction, so others get a turn in between, and audits each', async () => {
+  it(`given 120 documents to correct when the full recompute runs then it writes them WRITE_BATCH (${WRITE_BATCH}) per transaction, so others get a turn in between, and audits each`, async () => {
     const w = countWriteTurns(t.dl.db);
     try {
       await t.dl.services.retention.startFullRecompute({ id: 'test', name: 'Test', roles: ['compliance'] }).done;
@@ -201,9 +202,9 @@ describe('a recompute that changes most documents', () => {
       w.stop();
     }
     const run = t.dl.services.retention.status()!;
-    assert.deepEqual({ checked: run.checked, changed: run.changed, error: run.error, turns: w.turns }, { checked: 120, changed: 120, error: null, turns: 6 });
+    assert.deepEqual({ checked: run.checked, changed: run.changed, error: run.error, turns: w.turns }, { checked: 120, changed: 120, error: null, turns: 120 / WRITE_BATCH });
     const events = await t.dl.services.audit.query({ action: 'retention.recompute' });
-    assert.deepEqual(events.map((e) => (e.details as { count: number }).count).sort(), [20, 20, 20, 20, 20, 20]);
+    assert.deepEqual(events.map((e) => (e.details as { count: number }).count).sort(), Array<number>(120 / WRITE_BATCH).fill(WRITE_BATCH));
     assert.equal((await t.dl.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM documents WHERE retention_legal_basis = 'x'"))!.n, 0);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: speed and memory figures, each printed with a reference measured in the
  * same run on the same machine, so the ratios mean something on a busy or slow box.
- * Options: BENCH_DOCS (search index size, default 100000), BENCH_ONLY=search,mailing,ocr,sync,upload,ingest,dossier,migrate,scale,
+ * Options: BENCH_DOCS (search index size, default 100000), BENCH_ONLY=search,mailing,ocr,sync,upload,ingest,dossier,migrate,scale,concurrency,
  * BENCH_SEARCH_ENGINES (default sqlite,postgres: the search section on both engines, PostgreSQL on a private server).
  */
 import { benchSearch } from './search.bench.js';
@@ -24,6 +24,7 @@ const sections: Section[] = [
   { name: 'dossier', run: async () => (await import('./dossier.bench.js')).benchDossier() },
   { name: 'migrate', run: async () => (await import('./migrate.bench.js')).benchMigrate() },
   { name: 'scale', run: async () => (await import('./scale.bench.js')).benchScale() },
+  { name: 'concurrency', run: async () => (await import('./concurrency.bench.js')).benchConcurrency() },
 ];
 
 const only = process.env.BENCH_ONLY?.split(',');

@@ -266,6 +266,16 @@ describe('web interface', { skip }, () => {
     await page.click('#verify');
     await page.locator('#verify-result .notice.ok').waitFor();
     assert.ok(await page.locator('#audit-table td', { hasText: 'Dossier bekeken' }).count(), 'dossier views are in the log');
+    // Every sign-in is in the log, named in Dutch with how it was made, not as session.create / password.
+    const signIn = page.locator('#audit-table tr', { hasText: 'Aangemeld' }).first();
+    await signIn.waitFor();
+    assert.match((await signIn.textContent()) ?? '', /via\s*wachtwoord/);
+    assert.doesNotMatch((await signIn.locator('td:nth-child(4)').textContent()) ?? '', /usr_/, 'the person signed in by name, not id');
+    // The review above changed the customer: said as the field's Dutch name, not customerId.
+    const review = page.locator('#audit-table tr', { hasText: 'Gecontroleerd' }).first();
+    assert.match((await review.textContent()) ?? '', /veld: klantnummer/);
+    const actions = await page.locator('#audit-table td:nth-child(3)').allTextContents();
+    assert.deepEqual(actions.filter((a) => /^[a-z]+\.[a-z.-]+$/.test(a.trim())), [], 'no action shown as its code');
     await shot(page, 'compliance-audit');
     noErrors(s);
   });

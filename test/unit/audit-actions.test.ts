@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 // @ts-expect-error plain browser ES module without types: a data object of texts
 import { DAILY } from '../../src/web/public/js/i18n-daily.js';
+import type { MovementKind } from '../../src/domain/tracking.js';
 import { REPO_ROOT } from '../helpers/entry.js';
 
 const root = REPO_ROOT;
@@ -26,6 +27,18 @@ async function recordedActions(): Promise<Set<string>> {
   return out;
 }
 
+/** Dotted words on a line that sets `action:` to one of several (`action: x ? 'a.b' : 'a.c'`). */
+async function chosenActions(): Promise<Set<string>> {
+  const out = new Set<string>();
+  for (const f of await readdir(path.join(root, 'src'), { recursive: true })) {
+    if (!f.endsWith('.ts')) continue;
+    for (const line of (await readFile(path.join(root, 'src', f), 'utf8')).split('\n')) {
+      if (/\baction: [^'\s]/.test(line)) for (const m of line.matchAll(/'([a-z]+\.[a-z][a-z.-]*)'/g)) out.add(m[1]!);
+    }
+  }
+  return out;
+}
+
 /** The web audit page's action filter: every destruction and erasure is listed, each with a Dutch and an English label. */
 describe('audit page action filter', () => {
   it('given the destructions and erasures the server audits when the filter list is read then each is in it', async () => {
@@ -33,6 +46,21 @@ describe('audit page action filter', () => {
     const destructive = [...(await recordedActions())].filter((a) => /destroy|erase$|redact$/.test(a)).sort();
     assert.ok(destructive.includes('mail.message-destroy') && destructive.includes('coupon.review-destroy') && destructive.includes('coupon.batch-file-redact'), destructive.join(', '));
     assert.deepEqual(destructive.filter((a) => !listed.has(a)), [], 'destructions missing from the audit filter');
+  });
+
+  it('given every action the server records when the audit log shows it then it has a Dutch and an English name, not its code', async () => {
+    const texts = DAILY as Record<'nl' | 'en', Record<string, string>>;
+    // The literal also matches other fields named action (a coupon review's 'discard', a hold's
+    // 'keep'); audit actions are dotted, or 'search'. Beside them: dotted words chosen on the same
+    // line (`action: x ? 'a.b' : 'a.c'`) and a movement's action, built from its kind.
+    const movements: Record<MovementKind, true> = { file: true, move: true, 'check-out': true, 'check-in': true, transfer: true, correction: true };
+    const actions = [...new Set([...(await recordedActions()), ...(await chosenActions()), ...Object.keys(movements).map((k) => `tracking.${k}`)])]
+      .filter((a) => a.includes('.') || a === 'search')
+      .sort();
+    assert.ok(actions.includes('session.create') && actions.includes('document.view') && actions.length > 60, actions.join(', '));
+    for (const lang of ['nl', 'en'] as const) {
+      assert.deepEqual(actions.filter((a) => typeof texts[lang][`audit.act.${a}`] !== 'string'), [], `${lang}: actions without a name`);
+    }
   });
 
   it('given the filter list when labelled then every action has a Dutch and an English label', async () => {

@@ -9,7 +9,7 @@ import { badge, errorText, fmtDateTime, header, typeName } from '../ui.js';
 /** Reads of one document within this many ms by one person are one "view" (metadata, text, file). */
 const VIEW_WINDOW_MS = 2 * 60_000;
 const READS = new Set(['document.view', 'document.read']);
-const ACTIONS = ['dossier.view', 'document.view', 'document.read', 'documents.list', 'search', 'document.upload', 'document.review', 'document.correct', 'document.register-paper', 'document.destroy', 'mail.message-destroy', 'coupon.review-destroy', 'coupon.page-erase', 'coupon.batch-file-redact', 'hold.place', 'hold.release', 'disposal.propose', 'disposal.approve', 'disposal.execute', 'disposal.shred', 'customer.subject-access', 'customer.erase', 'customer.restrict', 'customer.unrestrict', 'request.create', 'scopes.change', 'user.create'];
+const ACTIONS = ['dossier.view', 'document.view', 'document.read', 'documents.list', 'search', 'document.upload', 'document.review', 'document.correct', 'document.register-paper', 'document.destroy', 'mail.message-destroy', 'coupon.review-destroy', 'coupon.page-erase', 'coupon.batch-file-redact', 'hold.place', 'hold.release', 'disposal.propose', 'disposal.approve', 'disposal.execute', 'disposal.shred', 'customer.subject-access', 'customer.erase', 'customer.restrict', 'customer.unrestrict', 'request.create', 'scopes.change', 'customer.merge', 'user.create', 'user.update', 'token.create', 'token.revoke', 'session.fail', 'session.lockout'];
 
 export function actionName(a) {
   const k = `audit.act.${a}`;
@@ -83,7 +83,9 @@ export async function render(main, { query, navigate }) {
     const ids = (pick) => [...new Set(r.events.map(pick).filter(Boolean))].slice(0, 200).join(',');
     let names = { users: [], customers: [], documents: [] };
     try {
-      names = await api('GET', '/api/names', { query: { users: ids((e) => e.actorId), customers: ids((e) => e.customerId), documents: ids((e) => (e.subjectType === 'document' ? e.subjectId : null)) } });
+      // People as actors and as subjects (a sign-in, a changed account).
+      const people = [...new Set([...r.events.map((e) => e.actorId), ...r.events.map((e) => (e.subjectType === 'user' ? e.subjectId : null))].filter(Boolean))].slice(0, 200).join(',');
+      names = await api('GET', '/api/names', { query: { users: people, customers: ids((e) => e.customerId), documents: ids((e) => (e.subjectType === 'document' ? e.subjectId : null)) } });
     } catch {
       /* ids remain readable enough without names */
     }
@@ -98,6 +100,7 @@ export async function render(main, { query, navigate }) {
         return d ? h('span', {}, h('a', { href: `#/document/${encodeURIComponent(e.subjectId)}` }, d.title), h('div', { class: 'small muted' }, typeName(d.type))) : h('span', { class: 'mono small' }, e.subjectId);
       }
       if (e.subjectType === 'customer' && e.subjectId) return customer.get(e.subjectId) ?? e.subjectId;
+      if (e.subjectType === 'user' && e.subjectId && person.has(e.subjectId)) return h('span', { title: e.subjectId }, person.get(e.subjectId));
       return e.subjectId ? [t(`audit.type.${e.subjectType}`) === `audit.type.${e.subjectType}` ? e.subjectType : t(`audit.type.${e.subjectType}`), ' ', h('span', { class: 'mono small' }, e.subjectId)] : '—';
     };
     const what = (row) => {
@@ -147,13 +150,21 @@ export async function render(main, { query, navigate }) {
 function details(d) {
   const entries = Object.entries(d ?? {}).filter(([, v]) => v !== null && v !== undefined && v !== '');
   if (!entries.length) return '';
-  const val = (v) => {
+  // A value that is itself a word of the server's (how someone signed in, which field changed) is
+  // said in the user's language too: audit.val.<key>.<value>.
+  const val = (v, k) => {
     if (v === null || v === undefined) return '—';
-    if (Array.isArray(v)) return v.length > 5 ? `${v.slice(0, 5).map(val).join(', ')} … (+${v.length - 5})` : v.map(val).join(', ');
-    if (typeof v === 'object') return Object.entries(v).map(([k, x]) => `${label(k)}: ${val(x)}`).join('; ');
-    return String(v);
+    if (Array.isArray(v)) return v.length > 5 ? `${v.slice(0, 5).map((x) => val(x)).join(', ')} … (+${v.length - 5})` : v.map((x) => val(x)).join(', ');
+    if (typeof v === 'object') return Object.entries(v).map(([key, x]) => `${label(key)}: ${val(x, key)}`).join('; ');
+    // A key point's field (fields.number) by the name the document page gives it.
+    const keyPoint = k === 'field' && typeof v === 'string' && v.startsWith('fields.') ? translated(`kp.${v.slice(7)}`)?.toLowerCase() : null;
+    return keyPoint ?? (k && translated(`audit.val.${k}.${v}`)) ?? String(v);
   };
-  return h('dl', { class: 'kv small audit-details' }, entries.slice(0, 6).map(([k, v]) => [h('dt', {}, label(k)), h('dd', {}, val(v))]));
+  return h('dl', { class: 'kv small audit-details' }, entries.slice(0, 6).map(([k, v]) => [h('dt', {}, label(k)), h('dd', {}, val(v, k))]));
+}
+function translated(key) {
+  const s = t(key);
+  return s === key ? null : s;
 }
 function label(k) {
   const s = t(`audit.key.${k}`);

@@ -56,7 +56,7 @@ export async function render(main) {
 
   function editor(u) {
     const box = roleBoxes(`roles-${u.id}`, u.roles);
-    const pw = h('input', { type: 'password', minlength: 10, autocomplete: 'new-password', id: `pw-${u.id}`, 'aria-label': t('users.newPassword', { name: u.name }) });
+    const pw = h('input', { type: 'password', minlength: 10, autocomplete: 'new-password', id: `pw-${u.id}`, 'aria-label': t('users.newPassword', { name: u.name }), placeholder: t('users.newPasswordPlaceholder') });
     return h(
       'div',
       { class: 'user-actions', dataset: { user: u.username ?? u.id } },

@@ -38,7 +38,7 @@ export function describeError(error: Error): string {
  * screen, the error's code (an AppError's, e.g. `corrupt_pdf`; `job_failed` for any other) with
  * its parameters, as documents keep theirs (`failureRecord`).
  *
- *     jobFailure(new Invalid('The PDF is damaged', undefined, 'corrupt_pdf')) // { text: 'Error: The PDF…', code: 'corrupt_pdf', details: null }
+ *     jobFailure(new Invalid('The PDF is damaged', undefined, 'corrupt_pdf')) // { text: 'Invalid: The PDF…', code: 'corrupt_pdf', details: null }
  */
 export function jobFailure(error: Error): JobFailure {
   const { error_code, error_details } = failureRecord(error, 'job_failed');
@@ -189,14 +189,14 @@ export class JobQueue implements JobQueuePort {
    *     await queue.fail(job.id, 'worker-1', new Error('OCR engine crashed'))
    */
   fail(id: string, workerId: string, error: Error): Promise<boolean> {
-    const lastError = jobFailure(error);
+    const failure = jobFailure(error);
     return this.db.tx(async (q) => {
       const row = await jobsRepository.heldBy(q, id, workerId);
       if (!row) return false;
       const now = this.clock.now();
-      if (row.attempts >= row.max_attempts || isPermanentFailure(error)) return jobsRepository.markFailed(q, id, workerId, lastError, now.toISOString());
+      if (row.attempts >= row.max_attempts || isPermanentFailure(error)) return jobsRepository.markFailed(q, id, workerId, failure, now.toISOString());
       const runAfter = new Date(now.getTime() + retryDelayMs(row.attempts, this.random)).toISOString();
-      return jobsRepository.scheduleRetry(q, id, workerId, runAfter, lastError, now.toISOString());
+      return jobsRepository.scheduleRetry(q, id, workerId, runAfter, failure, now.toISOString());
     });
   }
 

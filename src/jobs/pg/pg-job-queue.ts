@@ -111,15 +111,15 @@ export class PgJobQueue implements JobQueuePort {
    * scheduled in the same transaction. False unless `runnerId` still holds the job.
    */
   fail(id: string, runnerId: string, error: Error): Promise<boolean> {
-    const lastError = jobFailure(error);
+    const failure = jobFailure(error);
     return this.db.tx(async (q) => {
       const row = await jobsRepository.heldBy(q, id, runnerId);
       if (!row) return false;
       const now = this.clock.now();
-      if (row.attempts >= row.max_attempts || isPermanentFailure(error)) return jobsRepository.markFailed(q, id, runnerId, lastError, now.toISOString());
+      if (row.attempts >= row.max_attempts || isPermanentFailure(error)) return jobsRepository.markFailed(q, id, runnerId, failure, now.toISOString());
       const delayMs = retryDelayMs(row.attempts, this.random);
       const runAfter = new Date(now.getTime() + delayMs).toISOString();
-      if (!(await jobsRepository.scheduleRetry(q, id, runnerId, runAfter, lastError, now.toISOString()))) return false;
+      if (!(await jobsRepository.scheduleRetry(q, id, runnerId, runAfter, failure, now.toISOString()))) return false;
       await pgJobsRepository.deliver(q, row.kind, id, delayMs);
       return true;
     });

@@ -5,7 +5,7 @@ import { AppError, Invalid, toHttpError } from '../errors.js';
 import type { JobQueuePort } from '../services/job-queue.port.js';
 import type { IntakeService } from '../services/intake.service.js';
 import type { SearchService } from '../services/search.service.js';
-import type { PipelineService } from '../services/pipeline.service.js';
+import { RETRY_ALL_MAX, type PipelineService } from '../services/pipeline.service.js';
 import type { RestrictionGuard } from '../services/restriction.guard.js';
 import type { Principal } from '../domain/roles.js';
 import { Reply, route } from './route.js';
@@ -217,6 +217,16 @@ export function ingestRoutes(deps: {
       response: { status: 200, schema: JobView },
       // The job comes back as in GET /api/jobs: a restricted customer's without its details (GDPR art. 18).
       handler: async ({ params, principal }) => (await redactRestrictedJobs([await deps.pipeline.retry(params.id, principal)], principal, deps.restriction))[0],
+    }),
+    route({
+      method: 'post',
+      path: '/api/jobs/retry-failed',
+      access: ['mailroom'],
+      tag: 'jobs',
+      summary: `Operator, after an outage: every failed job (optionally of one \`kind\`) back in the queue with fresh attempts, each as POST /api/jobs/:id/retry does it (its document queued again, audited); at most ${RETRY_ALL_MAX} a call, \`remaining\` says how many are still failed`,
+      body: z.object({ kind: z.string().min(1).max(40).optional() }).strict(),
+      response: { status: 200, schema: z.object({ retried: z.number(), remaining: z.number() }) },
+      handler: ({ body, principal }) => deps.pipeline.retryAllFailed(principal, body),
     }),
   ];
 }

@@ -1,7 +1,7 @@
 import type { Database } from '../db/database.js';
 import { documentsRepository } from '../db/documents.repository.js';
 import { NotFound, Conflict } from '../errors.js';
-import type { JobQueuePort } from './job-queue.port.js';
+import type { Job, JobQueuePort } from './job-queue.port.js';
 import type { AuditService } from './audit.service.js';
 import { nowIso, type Clock } from './clock.js';
 import type { Principal } from '../domain/roles.js';
@@ -36,13 +36,38 @@ export class PipelineService {
     const job = await this.queue.get<{ documentId?: string }>(jobId);
     if (!job) throw new NotFound('job', jobId);
     if (job.status !== 'failed') throw new Conflict(`Only a failed job can be retried; this one is ${job.status}`, { status: job.status }, 'not_failed');
+    await this.requeue(job, actor);
+    return (await this.queue.get(jobId))!;
+  }
+
+  /**
+   * Operator, after an outage (the object store or the database was away and every job on it
+   * failed): every failed job back in the queue at once, optionally of one kind, each as `retry`
+   * does it (its document queued again, audited). At most RETRY_ALL_MAX a call; a job another
+   * operator retried meanwhile is skipped.
+   *
+   *     await pipeline.retryAllFailed(actor, { kind: 'ingest' }) // { retried: 12, remaining: 0 }
+   */
+  async retryAllFailed(actor: Principal, f: { kind?: string } = {}): Promise<{ retried: number; remaining: number }> {
+    const failed = await this.queue.list({ status: 'failed', kind: f.kind, limit: RETRY_ALL_MAX, offset: 0 });
+    let retried = 0;
+    for (const job of failed as Job<{ documentId?: string }>[]) if (await this.requeue(job, actor)) retried++;
+    const counts = await this.queue.counts();
+    const remaining = f.kind ? (counts.byKind[f.kind]?.failed ?? 0) : counts.byStatus.failed;
+    return { retried, remaining };
+  }
+
+  /** A failed job and its document back in the queue, audited; false if it was no longer failed. */
+  private async requeue(job: Job<{ documentId?: string }>, actor: Principal): Promise<boolean> {
     await this.db.tx(async (q) => {
       if (job.kind === 'ingest' && job.payload.documentId) {
         await documentsRepository.requeueFailed(q, job.payload.documentId, nowIso(this.clock));
       }
-      await this.audit.record(q, { actorId: actor.id, action: 'job.retry', subjectType: 'job', subjectId: jobId, details: { kind: job.kind } });
+      await this.audit.record(q, { actorId: actor.id, action: 'job.retry', subjectType: 'job', subjectId: job.id, details: { kind: job.kind } });
     });
-    await this.queue.retry(jobId);
-    return (await this.queue.get(jobId))!;
+    return this.queue.retry(job.id);
   }
 }
+
+/** Failed jobs one `retryAllFailed` call puts back: the jobs list's own page limit. */
+export const RETRY_ALL_MAX = 500;

@@ -357,7 +357,16 @@ describe('web interface', { skip }, () => {
     const notes = (await page.locator('#jobs-table .job-note').allTextContents()).join(' | ');
     assert.doesNotMatch(notes, /text layer|OCR'd|OCR started|: plain|split into/, notes);
     assert.match(notes, /tekstlaag gelezen|pagina \d+ herkend|gewone pagina/, notes);
+    // Shown one kind, the failed ones of that kind go back in the queue at once.
+    await page.selectOption('#jobs-kind', 'ingest');
+    await page.waitForFunction(() => location.hash.includes('kind=ingest'));
+    const retryAll = page.locator('#jobs-retry-all');
+    await retryAll.waitFor();
+    assert.equal(await retryAll.textContent(), 'De mislukte taak opnieuw proberen', 'the one failed scan');
+    assert.equal(await page.locator('#jobs-table tbody tr', { hasText: 'stapel splitsen' }).count(), 0, 'only scan processing is listed');
     await shot(page, 'mailroom-jobs');
+    await retryAll.click();
+    await page.locator('#status', { hasText: /weer in de wachtrij/ }).waitFor();
     await go(page, '#/coupons');
     await page.locator('#coupon-scan').waitFor();
     await shot(page, 'mailroom-coupons');

@@ -158,6 +158,7 @@ const MATRIX: Record<string, Row> = {
   'GET /api/search': { allowed: ['crm', 'compliance'], sample: () => ({ path: '/api/search?q=offerte' }) },
   'GET /api/jobs': { allowed: ['mailroom', 'compliance'] },
   'POST /api/jobs/:id/retry': { allowed: ['mailroom'], sample: async ({ t, n }) => ({ path: `/api/jobs/${await failedJob(t, n)}/retry` }) },
+  'POST /api/jobs/retry-failed': { allowed: ['mailroom'], sample: () => ({ path: '/api/jobs/retry-failed', json: { kind: 'no-such-kind' } }) },
   'GET /api/scopes': { allowed: 'any' },
   'PUT /api/scopes/active': { allowed: ['admin'], sample: () => ({ path: '/api/scopes/active?dryRun=true', json: { scopes: ['sales', 'care'] } }) },
   'GET /api/review': { allowed: ['mailroom', 'crm'] },

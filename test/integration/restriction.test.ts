@@ -418,6 +418,7 @@ describe(RestrictionGuard.name, () => {
       'post /api/locations': 'a place or box; no documents',
       'patch /api/locations/:barcode': 'a place or box; no documents',
       'post /api/labels/blank': 'codes without any text',
+      'post /api/jobs/retry-failed': 'answers two counts; each job is retried as by post /api/jobs/:id/retry, which a restricted customer\'s job allows',
       'post /api/tracking/scan': 'moving paper is storage (allowed under art. 18); the answer has codes, ids and places, no title or customer',
       'post /api/tracking/audits': 'starts an audit: the place, no report yet',
       'post /api/tracking/audits/:id/scans': 'per code only recorded/rejected and where it was found; no title or customer',

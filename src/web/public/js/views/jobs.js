@@ -6,15 +6,33 @@ import { announce, errorText, fmtDateTime, header, may, poll, statusBadge, table
 
 export async function render(main, { me, query, navigate }) {
   const status = select([['', t('jobs.all')], ...['queued', 'running', 'done', 'failed'].map((s) => [s, t(`status.${s}`)])], { id: 'jobs-status', value: query.status ?? '' });
-  status.addEventListener('change', () => navigate('jobs', { status: status.value }));
+  // The kinds are filled from the counts once loaded; the one asked for is there from the start.
+  const kind = select([['', t('jobs.allKinds')], ...(query.kind ? [[query.kind, kindName(query.kind)]] : [])], { id: 'jobs-kind', value: query.kind ?? '' });
+  const filter = () => navigate('jobs', { status: status.value, kind: kind.value });
+  status.addEventListener('change', filter);
+  kind.addEventListener('change', filter);
   const counts = h('div', { class: 'kpis', id: 'jobs-counts' });
+  // After an outage every job on it failed: all of them (of the kind shown) back in one go.
+  const retryAll = h('button', { type: 'button', id: 'jobs-retry-all', hidden: true }, '');
+  retryAll.addEventListener('click', async () => {
+    retryAll.disabled = true;
+    try {
+      const r = await api('POST', '/api/jobs/retry-failed', { json: kind.value ? { kind: kind.value } : {} });
+      announce(t('jobs.retriedAll', { n: r.retried, remaining: r.remaining }), 'ok');
+    } catch (err) {
+      announce(errorText(err), 'error');
+    } finally {
+      retryAll.disabled = false;
+      load();
+    }
+  });
   const out = h('div', { id: 'jobs-table' });
   const canRetry = may(me, ['mailroom']);
   const names = new Map();
 
   async function load() {
     try {
-      const r = await api('GET', '/api/jobs', { query: { status: status.value, limit: 100 } });
+      const r = await api('GET', '/api/jobs', { query: { status: status.value, kind: kind.value, limit: 100 } });
       // Files by name, not by job or document id.
       const ids = [...new Set(r.jobs.map((j) => j.payload?.documentId).filter((x) => x && !names.has(x)))];
       if (ids.length) {
@@ -24,13 +42,19 @@ export async function render(main, { me, query, navigate }) {
           /* ids stay */
         }
       }
-      const by = r.counts?.byStatus ?? {};
+      const by = (kind.value ? r.counts?.byKind?.[kind.value] : r.counts?.byStatus) ?? {};
       replace(counts, ['queued', 'running', 'done', 'failed'].map((s) => h('div', { class: 'kpi' }, h('div', { class: 'n' }, String(by[s] ?? 0)), h('div', { class: 'l' }, t(`status.${s}`)))));
+      const kinds = Object.keys(r.counts?.byKind ?? {}).sort((a, b) => kindName(a).localeCompare(kindName(b)));
+      const chosen = kind.value;
+      replace(kind, h('option', { value: '' }, t('jobs.allKinds')), [...new Set([...kinds, ...(chosen ? [chosen] : [])])].map((k) => h('option', { value: k }, kindName(k))));
+      kind.value = chosen;
+      retryAll.hidden = !(canRetry && by.failed > 0);
+      retryAll.textContent = t('jobs.retryAll', { n: by.failed ?? 0 });
       replace(
         out,
         table(
           [
-            { label: t('jobs.kind'), cell: (j) => [t(`jobs.kindName.${j.kind}`) === `jobs.kindName.${j.kind}` ? j.kind : t(`jobs.kindName.${j.kind}`), h('div', { class: 'muted small mono' }, j.id)] },
+            { label: t('jobs.kind'), cell: (j) => [kindName(j.kind), h('div', { class: 'muted small mono' }, j.id)] },
             { label: t('jobs.status'), cell: (j) => statusBadge(j.status) },
             { label: t('jobs.attempts'), class: 'num', cell: (j) => `${j.attempts}/${j.maxAttempts}` },
             { label: t('jobs.progress'), cell: (j) => (j.progress ? [h('progress', { max: String(j.progress.total || 1), value: String(j.progress.done), 'aria-label': t('jobs.progress') }), h('div', { class: 'small muted job-note' }, `${j.progress.done}/${j.progress.total}${noteText(j.progress) ? ` · ${noteText(j.progress)}` : ''}`)] : '—') },
@@ -70,9 +94,14 @@ export async function render(main, { me, query, navigate }) {
     }
   }
 
-  main.append(header(t('jobs.title'), t('jobs.intro')), counts, h('div', { class: 'card' }, h('div', { class: 'row filters' }, field(t('jobs.filter'), status)), out));
+  main.append(header(t('jobs.title'), t('jobs.intro')), counts, h('div', { class: 'card' }, h('div', { class: 'row filters' }, field(t('jobs.filter'), status), field(t('jobs.kindFilter'), kind), h('div', { class: 'jobs-actions' }, retryAll)), out));
   await load();
   return poll(load, 4000);
+}
+
+/** A job kind's name in the user's language, else the kind itself. */
+function kindName(k) {
+  return translated(`jobs.kindName.${k}`, k);
 }
 
 /** A progress note in the user's language (jobs.note.<code>), else the server's own note. */

@@ -332,6 +332,8 @@ describe('web interface', { skip }, () => {
     const { page } = s;
     await page.locator('#chart-class svg rect').first().waitFor();
     assert.ok((await page.locator('#chart-class svg rect').count()) >= 8, 'a bar per type and class');
+    // The paper section's note in Dutch, not the server's English sentence about its table.
+    assert.match((await page.locator('#report-paper-note').textContent()) ?? '', /^Gezien = gevonden bij een inventarisatie/);
     await shot(page, 'compliance-report');
     await go(page, '#/subject?customerId=KL-000127');
     await page.fill('#subject-reason', 'verzoek 2026-031');

@@ -63,6 +63,19 @@ describe('audit page action filter', () => {
     }
   });
 
+  it('given every kind of subject the server audits when the log names it then it has a Dutch and an English name', async () => {
+    const texts = DAILY as Record<'nl' | 'en', Record<string, string>>;
+    const types = new Set<string>(['container']); // a movement's item (tracking.service.ts), chosen at run time
+    for (const f of await readdir(path.join(root, 'src'), { recursive: true })) {
+      if (!f.endsWith('.ts')) continue;
+      for (const m of (await readFile(path.join(root, 'src', f), 'utf8')).matchAll(/subjectType: '([a-z][a-z-]*)'/g)) types.add(m[1]!);
+    }
+    assert.ok(types.has('letter') && types.has('document') && types.size > 15, [...types].join(', '));
+    for (const lang of ['nl', 'en'] as const) {
+      assert.deepEqual([...types].filter((ty) => typeof texts[lang][`audit.type.${ty}`] !== 'string').sort(), [], `${lang}: subjects without a name`);
+    }
+  });
+
   it('given the filter list when labelled then every action has a Dutch and an English label', async () => {
     const texts = DAILY as Record<'nl' | 'en', Record<string, string>>;
     for (const a of await filterActions()) {

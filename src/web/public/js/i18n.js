@@ -580,6 +580,7 @@ export const DICT = {
     'report.toDue': 'Naar de verlopen termijnen',
     'report.paper': 'Papier in het archief',
     'report.paperText': '{total} papieren documenten; {never} nooit bij een inventarisatie gezien, {notSeen} niet gezien sinds {since}.',
+    'report.paperNote': 'Gezien = gevonden bij een inventarisatie (een scan op de plank). Een verplaatsing (opbergen, uitlenen) staat er los van: die laat zien dat het papier in handen was, niet dat het geteld is.',
 
     // Accounts (issue #16)
     'signin.introPassword': 'Meld u aan met uw gebruikersnaam en wachtwoord. U ziet daarna alleen wat uw rol mag.',
@@ -1228,6 +1229,7 @@ export const DICT = {
     'report.toDue': 'To the due list',
     'report.paper': 'Paper in the archive',
     'report.paperText': '{total} paper documents; {never} never seen in an inventory audit, {notSeen} not seen since {since}.',
+    'report.paperNote': 'Seen = found by an inventory audit scan. A movement (filing, check-out) is listed apart: it shows the paper was handled, not that it was counted.',
 
     // Accounts (issue #16)
     'signin.introPassword': 'Sign in with your username and password. You will see only what your role may do.',

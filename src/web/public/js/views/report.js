@@ -120,7 +120,7 @@ export async function render(main) {
         { class: 'card' },
         h('h2', {}, t('report.paper')),
         h('p', {}, t('report.paperText', { total: r.paper.total, never: r.paper.neverAudited, since: fmtDate(r.paper.notSeenInAuditSince), notSeen: r.paper.notSeenInAudit })),
-        h('p', { class: 'small muted' }, r.paper.note),
+        h('p', { class: 'small muted', id: 'report-paper-note' }, t('report.paperNote')),
       ),
     ),
   );

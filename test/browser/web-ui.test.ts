@@ -355,6 +355,11 @@ describe('web interface', { skip }, () => {
     assert.equal(await failed.locator('.job-error details').evaluate((d) => (d as HTMLDetailsElement).open), false, 'the stack stays folded');
     assert.match((await failed.locator('.job-error summary').textContent()) ?? '', /Technische details/);
     assert.match((await failed.locator('.job-stack').textContent()) ?? '', /damaged/i, 'the English stack is there for whoever opens it');
+    // Unfolded, it stays unfolded while the list refreshes itself (every 4 s).
+    await failed.locator('.job-error summary').click();
+    await page.waitForTimeout(4500);
+    assert.equal(await failed.locator('.job-error details').evaluate((d) => (d as HTMLDetailsElement).open), true, 'still open after a refresh');
+    await failed.locator('.job-error summary').click();
     // Progress notes in Dutch: no "text layer read", "page 1 OCR'd (94%)", "page 1: plain".
     const notes = (await page.locator('#jobs-table .job-note').allTextContents()).join(' | ');
     assert.doesNotMatch(notes, /text layer|OCR'd|OCR started|: plain|split into/, notes);

@@ -1331,6 +1331,11 @@ export function t(key, params = {}) {
   return v.replace(/\{(\w+)\}/g, (_, k) => String(params[k] ?? ''));
 }
 
+/** The text of `key` when the dictionary has it, else null: for words the server sends (codes, kinds) that may be new to this dictionary. */
+export function tKnown(key, params = {}) {
+  return (DICT[lang][key] ?? DICT.nl[key]) === undefined ? null : t(key, params);
+}
+
 // Texts of the daily-work screens and the document overview live in their own file.
 import { DAILY } from './i18n-daily.js';
 Object.assign(DICT.nl, DAILY.nl);

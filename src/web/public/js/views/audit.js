@@ -2,7 +2,7 @@
 // customer or an action, read names and titles instead of ids, and verify the chain.
 import { api } from '../api.js';
 import { field, h, replace, select } from '../dom.js';
-import { t } from '../i18n.js';
+import { t, tKnown } from '../i18n.js';
 import { customerPicker } from '../widgets.js';
 import { badge, errorText, fmtDateTime, header, typeName } from '../ui.js';
 
@@ -12,9 +12,7 @@ const READS = new Set(['document.view', 'document.read']);
 const ACTIONS = ['dossier.view', 'document.view', 'document.read', 'documents.list', 'search', 'document.upload', 'document.review', 'document.correct', 'document.register-paper', 'document.destroy', 'mail.message-destroy', 'coupon.review-destroy', 'coupon.page-erase', 'coupon.batch-file-redact', 'hold.place', 'hold.release', 'disposal.propose', 'disposal.approve', 'disposal.execute', 'disposal.shred', 'customer.subject-access', 'customer.erase', 'customer.restrict', 'customer.unrestrict', 'request.create', 'scopes.change', 'customer.merge', 'user.create', 'user.update', 'token.create', 'token.revoke', 'session.fail', 'session.lockout'];
 
 export function actionName(a) {
-  const k = `audit.act.${a}`;
-  const s = t(k);
-  return s === k ? a : s;
+  return tKnown(`audit.act.${a}`) ?? a;
 }
 
 /** Groups the reads of one document by one person close in time into one row (newest first in, newest first out). */
@@ -157,16 +155,11 @@ function details(d) {
     if (Array.isArray(v)) return v.length > 5 ? `${v.slice(0, 5).map((x) => val(x)).join(', ')} … (+${v.length - 5})` : v.map((x) => val(x)).join(', ');
     if (typeof v === 'object') return Object.entries(v).map(([key, x]) => `${label(key)}: ${val(x, key)}`).join('; ');
     // A key point's field (fields.number) by the name the document page gives it.
-    const keyPoint = k === 'field' && typeof v === 'string' && v.startsWith('fields.') ? translated(`kp.${v.slice(7)}`)?.toLowerCase() : null;
-    return keyPoint ?? (k && translated(`audit.val.${k}.${v}`)) ?? String(v);
+    const keyPoint = k === 'field' && typeof v === 'string' && v.startsWith('fields.') ? tKnown(`kp.${v.slice(7)}`)?.toLowerCase() : null;
+    return keyPoint ?? (k && tKnown(`audit.val.${k}.${v}`)) ?? String(v);
   };
   return h('dl', { class: 'kv small audit-details' }, entries.slice(0, 6).map(([k, v]) => [h('dt', {}, label(k)), h('dd', {}, val(v, k))]));
 }
-function translated(key) {
-  const s = t(key);
-  return s === key ? null : s;
-}
 function label(k) {
-  const s = t(`audit.key.${k}`);
-  return s === `audit.key.${k}` ? k : s;
+  return tKnown(`audit.key.${k}`) ?? k;
 }

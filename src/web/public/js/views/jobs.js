@@ -1,7 +1,7 @@
 // Operators: the processing queue with status, attempts, progress and last error; retry failed jobs.
 import { api } from '../api.js';
 import { field, h, replace, select } from '../dom.js';
-import { t } from '../i18n.js';
+import { t, tKnown } from '../i18n.js';
 import { announce, errorText, fmtDateTime, header, may, poll, statusBadge, table } from '../ui.js';
 
 export async function render(main, { me, query, navigate }) {
@@ -29,6 +29,8 @@ export async function render(main, { me, query, navigate }) {
   const out = h('div', { id: 'jobs-table' });
   const canRetry = may(me, ['mailroom']);
   const names = new Map();
+  // Stacks unfolded by the operator stay unfolded when the list refreshes (every 4 s).
+  const openStacks = new Set();
 
   async function load() {
     try {
@@ -60,7 +62,7 @@ export async function render(main, { me, query, navigate }) {
             { label: t('jobs.progress'), cell: (j) => (j.progress ? [h('progress', { max: String(j.progress.total || 1), value: String(j.progress.done), 'aria-label': t('jobs.progress') }), h('div', { class: 'small muted job-note' }, `${j.progress.done}/${j.progress.total}${noteText(j.progress) ? ` · ${noteText(j.progress)}` : ''}`)] : '—') },
             { label: t('jobs.subject'), cell: (j) => subject(j.payload, names) },
             { label: t('jobs.updated'), cell: (j) => fmtDateTime(j.updatedAt) },
-            { label: t('jobs.error'), cell: errorCell },
+            { label: t('jobs.error'), cell: (j) => errorCell(j, openStacks) },
             {
               label: '',
               cell: (j) =>
@@ -101,41 +103,33 @@ export async function render(main, { me, query, navigate }) {
 
 /** A job kind's name in the user's language, else the kind itself. */
 function kindName(k) {
-  return translated(`jobs.kindName.${k}`, k);
+  return tKnown(`jobs.kindName.${k}`) ?? k;
 }
 
 /** A progress note in the user's language (jobs.note.<code>), else the server's own note. */
 function noteText(p) {
   if (p.noteCode) {
     const params = { ...(p.noteParams ?? {}) };
-    if (params.kind !== undefined) params.kindName = translated(`jobs.pageKind.${params.kind}`, String(params.kind));
-    const text = translated(`jobs.note.${p.noteCode}`, null, params);
+    if (params.kind !== undefined) params.kindName = tKnown(`jobs.pageKind.${params.kind}`) ?? String(params.kind);
+    const text = tKnown(`jobs.note.${p.noteCode}`, params);
     if (text) return text.trim();
   }
   return p.note ?? '';
 }
 
-/** `t(key)` when the dictionary has the key, else `fallback`. */
-function translated(key, fallback, params = {}) {
-  const text = t(key, params);
-  return text && text !== key ? text : fallback;
-}
-
 /**
  * Why the job last failed, in the user's language (error.<code>, as documents say it), with the
- * server's own text and stack folded away below it for whoever has to dig further.
+ * server's own text and stack folded away below it for whoever has to dig further. `open`: the
+ * jobs whose stack is unfolded, kept across the screen's refreshes.
  */
-function errorCell(j) {
+function errorCell(j, open) {
   if (!j.lastError && !j.lastErrorCode) return '';
-  // The stack's first line is the error's own sentence ("Error: …").
-  const message = (j.lastError ?? '').split('\n')[0].replace(/^[A-Za-z]*Error: /, '');
-  const said = (j.lastErrorCode && translated(`error.${j.lastErrorCode}`, null, { ...(j.lastErrorDetails ?? {}), message })) || message;
-  return h(
-    'div',
-    { class: 'job-error' },
-    h('span', { class: 'error small' }, said),
-    j.lastError && !j.restricted ? h('details', { class: 'small' }, h('summary', {}, t('jobs.technical')), h('pre', { class: 'mono small job-stack' }, j.lastError)) : null,
-  );
+  // The stack's first line is the error's own sentence, after its class ("Invalid: …", "TypeError: …").
+  const message = (j.lastError ?? '').split('\n')[0].replace(/^[A-Z][A-Za-z]*: /, '');
+  const said = (j.lastErrorCode && tKnown(`error.${j.lastErrorCode}`, { ...(j.lastErrorDetails ?? {}), message })) || message;
+  const stack = j.lastError && !j.restricted ? h('details', { class: 'small', open: open.has(j.id) }, h('summary', {}, t('jobs.technical')), h('pre', { class: 'mono small job-stack' }, j.lastError)) : null;
+  stack?.addEventListener('toggle', () => (stack.open ? open.add(j.id) : open.delete(j.id)));
+  return h('div', { class: 'job-error' }, h('span', { class: 'error small' }, said), stack);
 }
 
 function subject(payload, names) {

@@ -274,6 +274,9 @@ describe('web interface', { skip }, () => {
     // The review above changed the customer: said as the field's Dutch name, not customerId.
     const review = page.locator('#audit-table tr', { hasText: 'Gecontroleerd' }).first();
     assert.match((await review.textContent()) ?? '', /veld: klantnummer/);
+    // The demo data was loaded by the service itself: named as such, not by its id.
+    const actors = await page.locator('#audit-table td:nth-child(2)').allTextContents();
+    assert.ok(actors.includes('demogegevens') && !actors.some((a) => a.includes('demo-seed')), actors.join(' | '));
     const actions = await page.locator('#audit-table td:nth-child(3)').allTextContents();
     assert.deepEqual(actions.filter((a) => /^[a-z]+\.[a-z.-]+$/.test(a.trim())), [], 'no action shown as its code');
     await shot(page, 'compliance-audit');

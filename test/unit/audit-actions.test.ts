@@ -76,6 +76,18 @@ describe('audit page action filter', () => {
     }
   });
 
+  it('given the service acting on its own (daily pass, mailbox, scanner inbox, command line) when the log names the actor then both languages say what it is', async () => {
+    const texts = DAILY as Record<'nl' | 'en', Record<string, string>>;
+    // Principals with a fixed id that is no user's: \`const X: Principal = { id: '…'\` and the like.
+    const ids = new Set<string>();
+    for (const f of await readdir(path.join(root, 'src'), { recursive: true })) {
+      if (!f.endsWith('.ts')) continue;
+      for (const m of (await readFile(path.join(root, 'src', f), 'utf8')).matchAll(/\{ id: '([a-z][a-z-]*)', name: '/g)) ids.add(m[1]!);
+    }
+    assert.ok(ids.has('system') && ids.has('email') && ids.has('inbox'), [...ids].join(', '));
+    for (const lang of ['nl', 'en'] as const) assert.deepEqual([...ids].filter((id) => typeof texts[lang][`audit.actor.${id}`] !== 'string').sort(), [], `${lang}: actors without a name`);
+  });
+
   it('given the filter list when labelled then every action has a Dutch and an English label', async () => {
     const texts = DAILY as Record<'nl' | 'en', Record<string, string>>;
     for (const a of await filterActions()) {

@@ -126,7 +126,8 @@ export async function render(main, { query, navigate }) {
                     'tr',
                     { dataset: { seq: String(e.seq), count: String(e.events.length) }, class: 'audit-row' },
                     h('td', {}, fmtDateTime(e.at), h('div', { class: 'small muted' }, `#${e.events.map((x) => x.seq).join(', #')}`)),
-                    h('td', {}, e.actorId ? (person.get(e.actorId) ?? e.actorId) : t('audit.system')),
+                    // The service's own actors (the daily pass, the mailbox, the command line) by what they are.
+                    h('td', {}, e.actorId ? (person.get(e.actorId) ?? tKnown(`audit.actor.${e.actorId}`) ?? e.actorId) : t('audit.system')),
                     h('td', {}, badge(actionName(e.action), tone(e.action))),
                     h('td', {}, subject(e)),
                     h('td', {}, e.customerId ? h('a', { href: `#/audit?customerId=${encodeURIComponent(e.customerId)}`, title: e.customerId }, customer.get(e.customerId) ?? e.customerId) : '—'),

@@ -1,7 +1,7 @@
 /**
  * Every screen of every role, in Dutch, says what it shows in Dutch: no server code (snake_case
- * like `corrupt_pdf`, dotted like `session.create`) and no English sentence leaks through. Found
- * by walking the screens this way: the audit log named 64 actions by their codes, the report
+ * like `corrupt_pdf`, dotted like `session.create`, field names like `answerLabel`) and no
+ * English sentence leaks through. Found by walking the screens this way: the audit log named 64 actions by their codes, the report
  * showed the server's English note, the jobs screen English progress notes.
  */
 import assert from 'node:assert/strict';
@@ -24,6 +24,10 @@ const LEAK = new RegExp(
   [
     String.raw`(?<![\w.-])[a-z]+(?:_[a-z]+)+(?![\w-])`,
     String.raw`(?<![\w.@/-])[a-z]+\.[a-z][a-z-]+(?![\w.@/-])`,
+    // camelCase field names of the API (answerLabel, mailingId); not any camel hump, as a text
+    // run into its button ("documentEtiket") reads the same to innerText; a template's {{customerId}}
+    // placeholder is what its author types
+    String.raw`(?<![\w.@/{-])[a-z]+(?:Id|Ids|Label|Code|At|Name|Count|Details|Params)(?![\w}-])`,
     String.raw`(?<![\w-])(?:the|and|with|failed|not|page|processing|found|this|which|been|should|error|hidden|none|unknown|pending|queued|running|done|received|static|dynamic|invoice|quote)(?![\w-])`,
   ].join('|'),
   'g',
@@ -74,5 +78,23 @@ describe('every screen in Dutch', { skip }, () => {
     }
     assert.ok(screens > 40, `${screens} screens walked`);
     assert.deepEqual(leaks, [], 'codes or English on Dutch screens');
+  });
+
+  it('given a customer who sent a coupon back when the CRM user opens the dossier then the reply reads as words with a link to the coupon, not as the API\'s fields', async () => {
+    const s = await openAs(browser, app, 'crm', { hash: '#/dossier/KL-000125' });
+    try {
+      const reply = s.page.locator('#status-vars tr', { hasText: 'Antwoord ontvangen' });
+      await reply.waitFor();
+      const text = (await reply.textContent()) ?? '';
+      assert.match(text, /yes — Ja, ik wil graag een vrijblijvende offerte ontvangen\./);
+      assert.match(text, /mailing: Voorjaarsactie onderhoudsabonnement 2026 · brief: M\d+ · via: scanner/);
+      assert.match(text, /coupon gescand/);
+      assert.doesNotMatch(text, /answerLabel|mailingId|documentId|coupon-scan/);
+      const coupon = reply.locator('a', { hasText: 'coupon openen' });
+      assert.match((await coupon.getAttribute('href')) ?? '', /^#\/document\/doc_/);
+      assert.match((await s.page.locator('#status-vars tr', { hasText: 'Brief verstuurd' }).textContent()) ?? '', /1 apr 2026/);
+    } finally {
+      await s.context.close();
+    }
   });
 });

@@ -2,7 +2,7 @@
 // their text (search hits marked), see where static paper is and request it; status variables.
 import { api, ApiError, fetchBlob } from '../api.js';
 import { field, h, highlight, queryTerms, replace, safeSnippet, select } from '../dom.js';
-import { t } from '../i18n.js';
+import { t, tKnown } from '../i18n.js';
 import { announce, badge, classBadge, dataText, errorText, failureText, traceText, fmtDate, fmtDateTime, fmtMoney, fmtPeriod, header, isoDay, may, statusBadge, table, typeName, meta } from '../ui.js';
 
 export async function render(main, { args, query, me }) {
@@ -313,8 +313,8 @@ export async function render(main, { args, query, me }) {
                     'tr',
                     {},
                     h('td', {}, t(`statusvar.${s.name}`) === `statusvar.${s.name}` ? s.name : t(`statusvar.${s.name}`)),
-                    h('td', {}, s.value, Object.keys(s.detail ?? {}).length ? h('div', { class: 'small muted' }, Object.entries(s.detail).map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}`).join(' · ')) : null),
-                    h('td', {}, fmtDateTime(s.setAt), s.source ? h('div', { class: 'small muted' }, s.source) : null),
+                    h('td', {}, statusValue(s), statusDetail(s.detail)),
+                    h('td', {}, fmtDateTime(s.setAt), s.source ? h('div', { class: 'small muted' }, sourceText(s.source)) : null),
                     h('td', {}, s.history.length > 1 ? h('details', {}, h('summary', {}, t('dossier.changes', { n: s.history.length })), h('ol', { class: 'small' }, s.history.map((x) => h('li', {}, `${fmtDateTime(x.setAt)}: ${x.value}`)))) : '—'),
                   ),
                 ),
@@ -361,4 +361,32 @@ export async function render(main, { args, query, me }) {
     }
   }
   return () => objectUrl && URL.revokeObjectURL(objectUrl);
+}
+
+/** A status variable's value: a date as a date, a reply with its answer's label where the letter gave one. */
+function statusValue(s) {
+  const value = /^\d{4}-\d{2}-\d{2}$/.test(s.value) ? fmtDate(s.value) : s.value;
+  return s.detail?.answerLabel ? `${value} — ${s.detail.answerLabel}` : value;
+}
+
+/**
+ * A status variable's detail as a CRM user reads it: known fields by their names in the user's
+ * language, dates as dates, the coupon as a link to its document; ids only the service needs
+ * (the mailing's, the answer's code shown beside the value) left out.
+ */
+function statusDetail(detail) {
+  const shown = Object.entries(detail ?? {}).filter(([k, v]) => v !== null && v !== undefined && v !== '' && !['answer', 'answerLabel', 'mailingId', 'documentId'].includes(k));
+  const value = (k, v) => {
+    if (typeof v === 'object') return JSON.stringify(v);
+    if (k === 'date' || k === 'at') return fmtDate(v);
+    return tKnown(`statusvar.${k}.${v}`) ?? String(v);
+  };
+  const parts = shown.map(([k, v]) => `${tKnown(`statusvar.key.${k}`) ?? k}: ${value(k, v)}`).join(' · ');
+  const doc = detail?.documentId ? h('a', { href: `#/document/${encodeURIComponent(detail.documentId)}` }, t('statusvar.openDocument')) : null;
+  return parts || doc ? h('div', { class: 'small muted status-detail' }, parts, parts && doc ? ' · ' : '', doc) : null;
+}
+
+/** Where a status variable was set from ('coupon-batch:cpb_…', 'mailing:mlg_…'), in words. */
+function sourceText(source) {
+  return tKnown(`statusvar.source.${source.split(':')[0]}`) ?? source;
 }

@@ -99,7 +99,7 @@ export async function render(main, { query, navigate }) {
       }
       if (e.subjectType === 'customer' && e.subjectId) return customer.get(e.subjectId) ?? e.subjectId;
       if (e.subjectType === 'user' && e.subjectId && person.has(e.subjectId)) return h('span', { title: e.subjectId }, person.get(e.subjectId));
-      return e.subjectId ? [t(`audit.type.${e.subjectType}`) === `audit.type.${e.subjectType}` ? e.subjectType : t(`audit.type.${e.subjectType}`), ' ', h('span', { class: 'mono small' }, e.subjectId)] : '—';
+      return e.subjectId ? [tKnown(`audit.type.${e.subjectType}`) ?? e.subjectType, ' ', h('span', { class: 'mono small' }, e.subjectId)] : '—';
     };
     const what = (row) => {
       if (row.events.length > 1 || READS.has(row.events[0].action)) {

@@ -312,7 +312,7 @@ export async function render(main, { args, query, me }) {
                   h(
                     'tr',
                     {},
-                    h('td', {}, t(`statusvar.${s.name}`) === `statusvar.${s.name}` ? s.name : t(`statusvar.${s.name}`)),
+                    h('td', {}, tKnown(`statusvar.${s.name}`) ?? s.name),
                     h('td', {}, statusValue(s), statusDetail(s.detail)),
                     h('td', {}, fmtDateTime(s.setAt), s.source ? h('div', { class: 'small muted' }, sourceText(s.source)) : null),
                     h('td', {}, s.history.length > 1 ? h('details', {}, h('summary', {}, t('dossier.changes', { n: s.history.length })), h('ol', { class: 'small' }, s.history.map((x) => h('li', {}, `${fmtDateTime(x.setAt)}: ${x.value}`)))) : '—'),

@@ -283,6 +283,28 @@ describe('web interface', { skip }, () => {
     noErrors(s);
   });
 
+  it('given more jobs than the list shows when the operator asks for more then the next ones load and the count says how many there are', async () => {
+    await app.dl.db.tx(async (q) => {
+      for (let i = 0; i < 130; i++) await app.dl.queue.enqueue(q, { kind: 'lijsttest', payload: {}, idempotencyKey: `lijsttest-${i}` });
+    });
+    await app.dl.db.run("UPDATE jobs SET status = 'done' WHERE kind = 'lijsttest'");
+    try {
+      const s = await as('mailroom', '#/jobs?kind=lijsttest');
+      const { page } = s;
+      const more = page.locator('#jobs-more');
+      await more.locator('button').waitFor();
+      assert.match((await more.textContent()) ?? '', /De nieuwste 100 van 130\. Nog 30 tonen/);
+      assert.equal(await page.locator('#jobs-table tbody tr').count(), 100);
+      await more.locator('button').click();
+      await page.waitForFunction(() => document.querySelectorAll('#jobs-table tbody tr').length === 130);
+      assert.equal(await more.textContent(), '', 'all shown: no count, no button');
+      noErrors(s);
+    } finally {
+      // The other tests read the newest jobs.
+      await app.dl.db.run("DELETE FROM jobs WHERE kind = 'lijsttest'");
+    }
+  });
+
   it('given paper past its retention when one officer proposes its disposal then a second officer approves, executes and shreds it by scanning and the certificate opens', async (t) => {
     const routes = await json<{ paths: Record<string, unknown> }>(await app.api('GET', '/api/openapi.json', { as: 'compliance' }));
     if (!routes.paths['/api/disposals/{id}/approve']) {

@@ -31,10 +31,14 @@ export async function render(main, { me, query, navigate }) {
   const names = new Map();
   // Stacks unfolded by the operator stay unfolded when the list refreshes (every 4 s).
   const openStacks = new Set();
+  // The newest PAGE jobs, a PAGE more on request, up to what the API lists at once.
+  const PAGE = 100;
+  let shown = PAGE;
+  const more = h('div', { id: 'jobs-more' });
 
   async function load() {
     try {
-      const r = await api('GET', '/api/jobs', { query: { status: status.value, kind: kind.value, limit: 100 } });
+      const r = await api('GET', '/api/jobs', { query: { status: status.value, kind: kind.value, limit: shown } });
       // Files by name, not by job or document id.
       const ids = [...new Set(r.jobs.map((j) => j.payload?.documentId).filter((x) => x && !names.has(x)))];
       if (ids.length) {
@@ -91,12 +95,28 @@ export async function render(main, { me, query, navigate }) {
           { empty: t('jobs.none') },
         ),
       );
+      // How many there are of what is shown: one status of the kind chosen, or all of them.
+      const total = status.value ? (by[status.value] ?? 0) : Object.values(by).reduce((a, b) => a + (Number(b) || 0), 0);
+      replace(
+        more,
+        total > r.jobs.length
+          ? h(
+              'p',
+              { class: 'small muted' },
+              t('jobs.showing', { n: r.jobs.length, total }),
+              ' ',
+              shown < 500
+                ? h('button', { type: 'button', class: 'small', onclick: () => ((shown = Math.min(500, shown + PAGE)), load()) }, t('jobs.more', { n: Math.min(PAGE, total - r.jobs.length, 500 - shown) }))
+                : null,
+            )
+          : null,
+      );
     } catch (err) {
       replace(out, h('p', { class: 'error', role: 'alert' }, errorText(err)));
     }
   }
 
-  main.append(header(t('jobs.title'), t('jobs.intro')), counts, h('div', { class: 'card' }, h('div', { class: 'row filters' }, field(t('jobs.filter'), status), field(t('jobs.kindFilter'), kind), h('div', { class: 'jobs-actions' }, retryAll)), out));
+  main.append(header(t('jobs.title'), t('jobs.intro')), counts, h('div', { class: 'card' }, h('div', { class: 'row filters' }, field(t('jobs.filter'), status), field(t('jobs.kindFilter'), kind), h('div', { class: 'jobs-actions' }, retryAll)), out, more));
   await load();
   return poll(load, 4000);
 }

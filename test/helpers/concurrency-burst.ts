@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { fillSearchIndex } from './search-corpus.js';
 import { LETTER_LINES, renderScan, toImagePdf, toJpeg } from './scan-samples.js';
+import { FINAL, waitFinal } from './ingest-helpers.js';
 import type { TestApp } from './test-app.js';
 
 type Json = Record<string, any>;
@@ -129,7 +130,7 @@ export async function prepareBurst(t: TestApp, rounds: number): Promise<{ run: (
     const budget = Math.max(20, Math.floor(solo.heavy / 2));
     t.dl.services.search.limits.timeoutMs = budget;
     const bg = await background(2);
-    assert.ok(!['ready', 'needs_review', 'failed'].includes(await statusOf(bg)), 'OCR is busy when the bursts start');
+    assert.ok(!FINAL.includes(await statusOf(bg)), 'OCR is busy when the bursts start');
 
     // While the bursts run: how many write transactions at most wait for their turn in this process,
     // and the longest wait.
@@ -166,19 +167,10 @@ export async function prepareBurst(t: TestApp, rounds: number): Promise<{ run: (
   return { run };
 }
 
-/** Waits until every document in `ids` has a final status; returns those that failed. */
+/** Waits until every document in `ids` has a final status, all within `timeoutMs`; returns those that failed. */
 export async function waitForFinal(t: TestApp, ids: string[], timeoutMs = 60_000): Promise<string[]> {
-  const statusOf = async (id: string) => ((await (await t.api('GET', `/api/documents/${id}`, { as: 'admin' })).json()) as Json).status as string;
   const end = Date.now() + timeoutMs;
   const failed: string[] = [];
-  for (const id of ids) {
-    let s = await statusOf(id);
-    while (!['ready', 'needs_review', 'failed'].includes(s)) {
-      assert.ok(Date.now() < end, `upload ${id} still ${s}`);
-      await new Promise((r) => setTimeout(r, 200));
-      s = await statusOf(id);
-    }
-    if (s === 'failed') failed.push(id);
-  }
+  for (const id of ids) if ((await waitFinal(t, id, Math.max(0, end - Date.now()))).status === 'failed') failed.push(id);
   return failed;
 }

@@ -2,7 +2,7 @@
 // the document page for the mailroom. Each part links where it can be opened.
 import { api } from './api.js';
 import { h } from './dom.js';
-import { t } from './i18n.js';
+import { t, tKnown } from './i18n.js';
 import { typeName } from './ui.js';
 
 /** The split record of a document, or null when it was not split (or the role may not see it). */
@@ -24,7 +24,7 @@ export function splitParts(split, { currentId } = {}) {
     { class: 'split-parts', dataset: { documentId: split.documentId } },
     split.parts.map((p) => {
       const id = p.documentId ?? p.duplicateOf;
-      const label = t(`split.kind.${p.kind}`) === `split.kind.${p.kind}` ? p.kind : t(`split.kind.${p.kind}`);
+      const label = tKnown(`split.kind.${p.kind}`) ?? p.kind;
       const target =
         id && id !== currentId
           ? h('a', { href: `#/document/${encodeURIComponent(id)}`, class: 'split-part-link' }, t('split.open'))

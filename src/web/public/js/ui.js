@@ -1,7 +1,7 @@
 // Shared pieces of every screen: status messages, error text, role checks, navigation.
 import { ApiError } from './api.js';
 import { $, h } from './dom.js';
-import { getLang, t } from './i18n.js';
+import { getLang, t, tKnown } from './i18n.js';
 import { DATA_NL } from './i18n-daily.js';
 
 export function may(me, roles) {
@@ -48,9 +48,8 @@ export function errorText(err) {
 /** Why a document failed: in the user's language when its code has a text, else as the server said it. */
 export function failureText(d) {
   if (d.errorCode) {
-    const key = `error.${d.errorCode}`;
-    const text = t(key, { ...(d.errorDetails ?? {}), message: d.error ?? '' });
-    if (text !== key && text) return text;
+    const text = tKnown(`error.${d.errorCode}`, { ...(d.errorDetails ?? {}), message: d.error ?? '' });
+    if (text) return text;
   }
   return d.error || t('error.processing_failed');
 }
@@ -237,8 +236,8 @@ export function traceParts(s) {
 /** A trace step as nodes: scope badge, rule, evidence and result. */
 export function traceText(s) {
   const [rule, ev, res] = traceParts(s);
-  const scope = s.scope ? t(`scope.${s.scope}`) : '';
-  return [s.scope ? badge(scope === `scope.${s.scope}` ? s.scope : scope, 'info') : null, s.scope ? ' ' : '', h('strong', {}, rule), ev ? ` — ${ev}` : '', res ? [' → ', h('em', {}, res)] : ''];
+  const scope = s.scope ? (tKnown(`scope.${s.scope}`) ?? s.scope) : '';
+  return [s.scope ? badge(scope, 'info') : null, s.scope ? ' ' : '', h('strong', {}, rule), ev ? ` — ${ev}` : '', res ? [' → ', h('em', {}, res)] : ''];
 }
 
 /** Why a document waits in review, each reason in the user's language. */

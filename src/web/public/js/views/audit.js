@@ -104,7 +104,7 @@ export async function render(main, { query, navigate }) {
     const what = (row) => {
       if (row.events.length > 1 || READS.has(row.events[0].action)) {
         const parts = [...new Set(row.events.map((e) => (e.action === 'document.view' ? 'metadata' : (e.details?.what ?? 'file'))))];
-        return h('span', { class: 'small' }, parts.map((p) => t(`audit.part.${p}`) === `audit.part.${p}` ? p : t(`audit.part.${p}`)).join(', '));
+        return h('span', { class: 'small' }, parts.map((p) => tKnown(`audit.part.${p}`) ?? p).join(', '));
       }
       return details(row.details);
     };

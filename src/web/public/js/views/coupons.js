@@ -2,7 +2,7 @@
 // work through the pages the reader could not settle, with the page image beside the choices.
 import { api, ApiError, fetchBlob, upload } from '../api.js';
 import { field, h, replace, select } from '../dom.js';
-import { t } from '../i18n.js';
+import { t, tKnown } from '../i18n.js';
 import { customerPicker, scanField } from '../widgets.js';
 import { announce, badge, errorText, fmtDateTime, header, poll, statusBadge, table, unavailable, meta } from '../ui.js';
 
@@ -76,7 +76,7 @@ export async function render(main, { me } = {}) {
       // A stack is named by its files and time, not its id.
       h('p', { id: 'coupon-batch-title' }, t('coupons.batchNamed', { names: (b.files ?? []).map((f) => f.name).filter(Boolean).join(', ') || '—', when: fmtDateTime(b.createdAt) }), ' ', statusBadge(b.status), ' ', t('coupons.pages', { n: b.pageCount })),
       b.status === 'processing' || b.status === 'queued' ? h('progress', { max: '100', value: String(pct), 'aria-label': t('coupons.readProgress') }) : null,
-      Object.keys(b.summary ?? {}).length ? h('dl', { class: 'kv' }, Object.entries(b.summary).map(([k, v]) => [h('dt', {}, t(`coupons.sum.${k}`) === `coupons.sum.${k}` ? t('coupons.sum.other') : t(`coupons.sum.${k}`)), h('dd', {}, String(v))])) : null,
+      Object.keys(b.summary ?? {}).length ? h('dl', { class: 'kv' }, Object.entries(b.summary).map(([k, v]) => [h('dt', {}, tKnown(`coupons.sum.${k}`) ?? t('coupons.sum.other')), h('dd', {}, String(v))])) : null,
     );
   }
   function watchBatch(b) {

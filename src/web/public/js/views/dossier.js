@@ -195,7 +195,7 @@ export async function render(main, { args, query, me }) {
     replace(
       body,
       h('h3', {}, t('dossier.keyPoints')),
-      kp.length ? h('dl', { class: 'kv' }, kp.map(([k, v]) => [h('dt', {}, t(`kp.${k}`) === `kp.${k}` ? k : t(`kp.${k}`)), h('dd', {}, k === 'total' && typeof v === 'number' ? fmtMoney(v, d.fields.currency) : String(v))])) : h('p', { class: 'empty' }, t('common.none')),
+      kp.length ? h('dl', { class: 'kv' }, kp.map(([k, v]) => [h('dt', {}, tKnown(`kp.${k}`) ?? k), h('dd', {}, k === 'total' && typeof v === 'number' ? fmtMoney(v, d.fields.currency) : String(v))])) : h('p', { class: 'empty' }, t('common.none')),
       h('h3', {}, t('dossier.trace')),
       h('p', { class: 'small muted' }, t('dossier.traceIntro', { cls: t(`class.${d.class}`), by: t(`dossier.by.${d.classification.by}`), conf: Math.round(d.classification.confidence * 100) })),
       h(
@@ -208,7 +208,7 @@ export async function render(main, { args, query, me }) {
         'dl',
         { class: 'kv', id: 'retention' },
         h('dt', {}, t('retention.legalBasis')), h('dd', {}, dataText(r.legalBasis)),
-        h('dt', {}, t('retention.trigger')), h('dd', {}, `${t(`trigger.${r.trigger}`) === `trigger.${r.trigger}` ? r.trigger : t(`trigger.${r.trigger}`)} (${fmtDate(r.startsOn)})`),
+        h('dt', {}, t('retention.trigger')), h('dd', {}, `${tKnown(`trigger.${r.trigger}`) ?? r.trigger} (${fmtDate(r.startsOn)})`),
         h('dt', {}, t('retention.period')), h('dd', {}, fmtPeriod(r.period)),
         h('dt', {}, t('retention.endsOn')), h('dd', {}, fmtDate(r.endsOn)),
         h('dt', {}, t('retention.disposition')), h('dd', {}, t(`disposition.${r.disposition}`)),

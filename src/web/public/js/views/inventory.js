@@ -3,7 +3,7 @@
 // misplaced or unexpected, and optionally correct the records.
 import { api } from '../api.js';
 import { h, replace } from '../dom.js';
-import { t } from '../i18n.js';
+import { t, tKnown } from '../i18n.js';
 import { scanField } from '../widgets.js';
 import { announce, badge, errorText, fmtDateTime, header, table } from '../ui.js';
 
@@ -68,7 +68,7 @@ export async function render(main, { query, navigate }) {
           count.textContent = String(r.scanned);
           for (const x of r.results) {
             if (x.status === 'place') where.textContent = x.place ?? x.barcode;
-            line(x.status === 'rejected' ? `${x.barcode}: ${t(`error.${x.code}`) === `error.${x.code}` ? x.message : t(`error.${x.code}`)}` : x.status === 'place' ? t('inv.nowIn', { place: x.place ?? x.barcode }) : t('inv.found', { code: x.barcode }), x.status === 'rejected' ? 'bad' : x.status === 'place' ? 'same' : '');
+            line(x.status === 'rejected' ? `${x.barcode}: ${tKnown(`error.${x.code}`) ?? x.message}` : x.status === 'place' ? t('inv.nowIn', { place: x.place ?? x.barcode }) : t('inv.found', { code: x.barcode }), x.status === 'rejected' ? 'bad' : x.status === 'place' ? 'same' : '');
           }
         } catch (err) {
           line(`${code}: ${errorText(err)}`, 'bad');

@@ -63,7 +63,7 @@ export async function render(main, { me, query, navigate }) {
             { label: t('jobs.kind'), cell: (j) => [kindName(j.kind), h('div', { class: 'muted small mono' }, j.id)] },
             { label: t('jobs.status'), cell: (j) => statusBadge(j.status) },
             { label: t('jobs.attempts'), class: 'num', cell: (j) => `${j.attempts}/${j.maxAttempts}` },
-            { label: t('jobs.progress'), cell: (j) => (j.progress ? [h('progress', { max: String(j.progress.total || 1), value: String(j.progress.done), 'aria-label': t('jobs.progress') }), h('div', { class: 'small muted job-note' }, `${j.progress.done}/${j.progress.total}${noteText(j.progress) ? ` · ${noteText(j.progress)}` : ''}`)] : '—') },
+            { label: t('jobs.progress'), cell: (j) => (j.progress ? [h('progress', { max: String(j.progress.total || 1), value: String(j.progress.done), 'aria-label': t('jobs.progress') }), h('div', { class: 'small muted job-note' }, [`${j.progress.done}/${j.progress.total}`, noteText(j.progress)].filter(Boolean).join(' · '))] : '—') },
             { label: t('jobs.subject'), cell: (j) => subject(j.payload, names) },
             { label: t('jobs.updated'), cell: (j) => fmtDateTime(j.updatedAt) },
             { label: t('jobs.error'), cell: (j) => errorCell(j, openStacks) },

@@ -3,7 +3,7 @@
 // replies per mailing.
 import { api } from '../api.js';
 import { field, h, replace, select } from '../dom.js';
-import { t } from '../i18n.js';
+import { t, tKnown } from '../i18n.js';
 import { pdfPreview } from '../widgets.js';
 import { announce, errorText, fmtDateTime, header, table } from '../ui.js';
 
@@ -58,7 +58,7 @@ export async function render(main, { navigate }) {
           announce(t('ml.created', { name: m.name, n: m.letterCount }), 'ok');
           replace(
             result,
-            h('div', { class: 'card' }, h('h2', {}, m.name), h('p', { id: 'ml-count' }, t('ml.letters', { n: m.letterCount })), m.excluded?.length ? h('div', { class: 'notice warn', id: 'ml-excluded' }, h('p', {}, t('ml.excluded', { n: m.excluded.length })), h('ul', { class: 'small' }, m.excluded.map((x) => h('li', {}, `${x.customerId}: ${t(`ml.why.${x.reason}`) === `ml.why.${x.reason}` ? x.reason : t(`ml.why.${x.reason}`)}`)))) : null, preview.el),
+            h('div', { class: 'card' }, h('h2', {}, m.name), h('p', { id: 'ml-count' }, t('ml.letters', { n: m.letterCount })), m.excluded?.length ? h('div', { class: 'notice warn', id: 'ml-excluded' }, h('p', {}, t('ml.excluded', { n: m.excluded.length })), h('ul', { class: 'small' }, m.excluded.map((x) => h('li', {}, `${x.customerId}: ${tKnown(`ml.why.${x.reason}`) ?? x.reason}`)))) : null, preview.el),
           );
           await preview.show('GET', `/api/mailings/${m.id}/letters.pdf`, { title: t('ml.previewTitle', { name: m.name }) });
           await loadList();

@@ -2,7 +2,7 @@
 // to keep (art. 17), and restriction of processing (art. 18).
 import { api, ApiError, fetchBlob } from '../api.js';
 import { downloadBlob, field, h, replace } from '../dom.js';
-import { t } from '../i18n.js';
+import { t, tKnown } from '../i18n.js';
 import { customerPicker } from '../widgets.js';
 import { announce, badge, dataText, errorText, fmtDate, fmtPeriod, header, table, typeName, unavailable } from '../ui.js';
 
@@ -131,7 +131,7 @@ function coded(prefix, code, fallback, params = {}) {
 function erasureWhy(d) {
   const r = d.reason;
   if (!r) return d.why;
-  const params = { ...r, holds: (r.holds ?? []).join(', '), until: fmtDate(r.until), endedOn: fmtDate(r.endedOn), period: fmtPeriod(r.period), trigger: t(`trigger.${r.trigger}`) === `trigger.${r.trigger}` ? r.trigger : t(`trigger.${r.trigger}`) };
+  const params = { ...r, holds: (r.holds ?? []).join(', '), until: fmtDate(r.until), endedOn: fmtDate(r.endedOn), period: fmtPeriod(r.period), trigger: tKnown(`trigger.${r.trigger}`) ?? r.trigger };
   const text = coded('erasure.why', r.code, d.why, params);
   return r.inDisposal ? `${text}; ${t('erasure.inDisposal')}` : text;
 }

@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { constants as perfConstants, monitorEventLoopDelay, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { PDFDocument } from 'pdf-lib';
@@ -177,7 +177,7 @@ async function service(pages: Page[], dense: Page, engine: 'tesseract-js' | 'nat
       // The barcode split job runs before ingest (only one document is in flight here).
       const split = lines.find((l) => l.kind === 'split');
       const denseStages = { ...((job?.stages as Record<string, number>) ?? {}), queueWait: Number(job?.queueWaitMs ?? 0), job: Number(job?.ms ?? 0), splitJob: Number(split?.ms ?? 0), splitQueueWait: Number(split?.queueWaitMs ?? 0) };
-      return { pagesPerMinute: 0, cpuMsPerPage: null, sysMsPerPage: null, denseMs, denseCer, cer: 0, failed: 0, stagesMsPerPage: {}, denseStages, loopDelayMs: null, idleLoopDelayMs };
+      return { pagesPerMinute: 0, cpuMsPerPage: null, sysMsPerPage: null, denseMs, denseCer, cer: 0, failed: 0, stagesMsPerPage: {}, denseStages, loopDelayMs: null, idleLoopDelayMs, mainFullGcs: null };
     }
     const files = await Promise.all(pages.map(prepare));
     lines.length = 0;
@@ -185,6 +185,18 @@ async function service(pages: Page[], dense: Page, engine: 'tesseract-js' | 'nat
     // instance (the UI, /api/health) waits that long on top of its own work.
     const loop = monitorEventLoopDelay({ resolution: 10 });
     loop.enable();
+    // Full collections of the main thread's heap while pages were read: each holds the event loop
+    // (its pause) and marks the whole heap on the other cores, time the pages do not get.
+    const fullGcs = { count: 0, pauseMs: 0 };
+    const countGcs = (entries: PerformanceEntry[]) => {
+      for (const e of entries) {
+        if (((e as PerformanceEntry & { detail?: { kind?: number } }).detail)?.kind !== perfConstants.NODE_PERFORMANCE_GC_MAJOR) continue;
+        fullGcs.count++;
+        fullGcs.pauseMs += e.duration;
+      }
+    };
+    const gcObserver = new PerformanceObserver((list) => countGcs(list.getEntries()));
+    gcObserver.observe({ entryTypes: ['gc'] });
     t = performance.now();
     const ids: string[] = [];
     const cpu0 = cpuSeconds();
@@ -193,6 +205,8 @@ async function service(pages: Page[], dense: Page, engine: 'tesseract-js' | 'nat
     const wallMs = performance.now() - t;
     const cpu = cpuDelta(cpu0, cpuSeconds());
     loop.disable();
+    countGcs(gcObserver.takeRecords());
+    gcObserver.disconnect();
     const loopDelayMs = { p99: r1(loop.percentile(99) / 1e6), max: r1(loop.max / 1e6) };
     // A job's log line is written just after its document turns final: wait for all of them.
     const jobLines = () => lines.filter((l) => l.kind === 'ingest' && ids.includes(String(l.documentId)));
@@ -209,7 +223,7 @@ async function service(pages: Page[], dense: Page, engine: 'tesseract-js' | 'nat
     perPage.queueWait = r1(mean(mine.map((l) => Number(l.queueWaitMs ?? 0))));
     perPage.job = r1(mean(mine.map((l) => Number(l.ms ?? 0))));
     const cpuMsPerPage = cpu ? Math.round(((cpu.self + cpu.children) / pages.length) * 1000) : null;
-    return { pagesPerMinute: (pages.length / wallMs) * 60_000, cpuMsPerPage, sysMsPerPage: cpu ? Math.round((cpu.sys / pages.length) * 1000) : null, denseMs, denseCer, cer, failed, stagesMsPerPage: perPage, denseStages: {} as Record<string, number>, loopDelayMs, idleLoopDelayMs };
+    return { pagesPerMinute: (pages.length / wallMs) * 60_000, cpuMsPerPage, sysMsPerPage: cpu ? Math.round((cpu.sys / pages.length) * 1000) : null, denseMs, denseCer, cer, failed, stagesMsPerPage: perPage, denseStages: {} as Record<string, number>, loopDelayMs, idleLoopDelayMs, mainFullGcs: { count: fullGcs.count, pauseMs: r1(fullGcs.pauseMs) } };
   } finally {
     await dl.close();
     await rm(dir, { recursive: true, force: true });
@@ -236,10 +250,12 @@ export async function benchIngest(n = Number(process.env.BENCH_INGEST_PAGES ?? 8
   const least = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.min(a, b));
   const calmer = (a: Delay | undefined, b: Delay | undefined): Delay | undefined => (a == null ? b : b == null ? a : { p99: Math.min(a.p99, b.p99), max: Math.min(a.max, b.max) });
   const better = <T extends Run>(a: T, b: T): T => ({ ...a, pagesPerMinute: Math.max(a.pagesPerMinute, b.pagesPerMinute), denseMs: Math.min(a.denseMs, b.denseMs), cpuMsPerPage: least(a.cpuMsPerPage, b.cpuMsPerPage), loopDelayMs: calmer(a.loopDelayMs, b.loopDelayMs) });
-  let ours = await service(pages, dense, 'tesseract-js');
+  const firstRun = await service(pages, dense, 'tesseract-js');
+  let ours = firstRun;
   let cli = bin ? await nativeOcrOnly(bin, pages, dense, cores) : undefined;
   let oursNative = bin ? await service(pages, dense, 'native') : undefined;
-  ours = better(ours, await service(pages, dense, 'tesseract-js'));
+  const secondRun = await service(pages, dense, 'tesseract-js');
+  ours = better(ours, secondRun);
   // The same pages as scanner PDFs, decoded natively and (the reference) rendered by pdfjs, interleaved.
   let pdf = await service(pages, dense, 'tesseract-js', false, 'pdf');
   let pdfRendered = await service(pages, dense, 'tesseract-js', false, 'pdf-rendered');
@@ -286,6 +302,8 @@ export async function benchIngest(n = Number(process.env.BENCH_INGEST_PAGES ?? 8
     // the same loop in the quiet spell before.
     eventLoopDelayMsDuringIngest: { jpeg: ours.loopDelayMs, scannerPdf: pdf.loopDelayMs, scannerPdfRenderedByPdfjs: pdfRendered.loopDelayMs, native: oursNative?.loopDelayMs ?? null },
     eventLoopDelayMsQuiet: ours.idleLoopDelayMs,
+    // Full collections of the main thread's heap during each of the two JPEG runs, and their pauses in all.
+    mainThreadFullGcsDuringIngest: [firstRun.mainFullGcs, secondRun.mainFullGcs],
     failed: ours.failed + (oursNative?.failed ?? 0) + pdf.failed + pdfRendered.failed,
     stagesMsPerPageTesseractJs: ours.stagesMsPerPage,
     stagesMsPerPageNative: oursNative?.stagesMsPerPage ?? null,

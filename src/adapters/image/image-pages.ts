@@ -6,6 +6,7 @@ import sharp from 'sharp';
 import { AppError, Invalid, UnsupportedMediaType } from '../../errors.js';
 import type { GreyImage } from '../pdf/pdf-render.js';
 import { sharedPixels } from '../thread-pool.js';
+import { inImageThread, sharedBytes } from './image-threads.js';
 
 /** A4 at 600 dpi is ~35 Mpx; anything far beyond that is a mistake or a decompression bomb. */
 export const MAX_IMAGE_PIXELS = 100_000_000;
@@ -50,9 +51,11 @@ export async function* imagePages(bytes: Uint8Array, opts: ImagePagesOptions = {
     }
   }
   const shrink = opts.ocrDpi && info.dpi && info.pages === 1 ? Math.max(1, Math.floor(info.dpi / opts.ocrDpi)) : 1;
+  // The file goes to the image thread once, however many pages it has.
+  const file = sharedBytes(bytes);
   for (const pageNo of pages) {
     const dpi = info.dpi ? Math.round(info.dpi / shrink) : undefined;
-    yield { pageNo, image: await decodePage(bytes, pageNo, maxPixels, shrink > 1 ? info : undefined, shrink), ...(dpi ? { dpi } : {}) };
+    yield { pageNo, image: await decodePage({ bytes: file, pageNo, maxPixels, ...(shrink > 1 ? { size: info, shrink } : {}) }), ...(dpi ? { dpi } : {}) };
   }
 }
 
@@ -60,7 +63,7 @@ export async function* imagePages(bytes: Uint8Array, opts: ImagePagesOptions = {
 export async function decodeImagePage(bytes: Uint8Array, pageNo = 1, maxPixels = MAX_IMAGE_PIXELS): Promise<GreyImage> {
   const info = await probe(bytes, maxPixels);
   if (pageNo > info.pages) throw new Invalid(`Page ${pageNo} does not exist`, { pageNo }, 'page_out_of_range');
-  return decodePage(bytes, pageNo, maxPixels);
+  return decodePage({ bytes, pageNo, maxPixels });
 }
 
 type Probe = { format: string; pages: number; dpi?: number; width: number; height: number; orientation?: number };
@@ -85,7 +88,18 @@ async function probe(bytes: Uint8Array | string, maxPixels: number): Promise<Pro
   return { format: meta.format, pages, width: meta.width, height: meta.height, orientation: meta.orientation, ...(dpi ? { dpi } : {}) };
 }
 
-async function decodePage(bytes: Uint8Array, pageNo: number, maxPixels: number, size?: Probe, shrink = 1): Promise<GreyImage> {
+type DecodeArgs = { bytes: Uint8Array; pageNo: number; maxPixels: number; size?: Probe; shrink?: number };
+
+/** One page decoded in an image thread (image-threads.ts), its pixels in shared memory. */
+function decodePage(args: DecodeArgs): Promise<GreyImage> {
+  return inImageThread<GreyImage>('decode', args);
+}
+
+/**
+ * One page decoded in the calling thread (what the image threads run): 8-bit grey, upright per
+ * EXIF, transparency flattened on white, shrunk by `shrink` (JPEG shrinks while decoding).
+ */
+export async function decodePageHere({ bytes, pageNo, maxPixels, size, shrink = 1 }: DecodeArgs): Promise<GreyImage> {
   try {
     // limitInputPixels also guards later TIFF pages, whose size the first-page probe does not cover.
     let img = sharp(bytes, {
@@ -203,16 +217,25 @@ export function despeckle(img: GreyImage): GreyImage {
 }
 
 /**
- * Grey pixels scaled to `width` (aspect kept) by libvips, off the main thread: for reading codes
- * beside OCR, where a synchronous scale would hold up the OCR workers' messages.
+ * Grey pixels scaled to `width` (aspect kept) by libvips in an image thread (image-threads.ts),
+ * the result in shared memory: for reading codes beside OCR, where a synchronous scale would hold
+ * up the OCR workers' messages.
  */
-export async function resizeGrey(img: GreyImage, width: number): Promise<GreyImage> {
+export function resizeGrey(image: GreyImage, width: number): Promise<GreyImage> {
+  return inImageThread<GreyImage>('resize', { image: { ...image, data: sharedBytes(image.data) }, width });
+}
+
+/** resizeGrey in the calling thread (what the image threads run). */
+export async function resizeGreyHere({ image: img, width }: { image: GreyImage; width: number }): Promise<GreyImage> {
   const { data, info } = await sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), { raw: { width: img.width, height: img.height, channels: 1 } })
     .resize({ width: Math.max(1, Math.round(width)) })
     .toColourspace('b-w')
     .raw({ depth: 'uchar' })
     .toBuffer({ resolveWithObject: true });
-  return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+  // Into shared memory, as decoded pages are: the caller and the reader thread take it without a copy.
+  const out = sharedPixels(data.byteLength);
+  out.set(data);
+  return { width: info.width, height: info.height, data: out };
 }
 
 /** Box-filter downscale by an integer factor (a cheap, alias-free preview for page analysis). */

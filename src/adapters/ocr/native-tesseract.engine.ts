@@ -15,11 +15,12 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import type { GreyImage } from '../pdf/pdf-render.js';
-import type { OcrEngine, OcrOptions, OcrResult, OcrWord, Rotation } from './ocr-engine.js';
+import type { OcrEngine, OcrOptions, OcrResult, Rotation } from './ocr-engine.js';
 import { readPage } from './page-reading.js';
 import { lowerProcess } from '../background-priority.js';
 import type { OcrLogger } from './tesseract-ocr.engine.js';
 import { preparePage } from './page-pixels.js';
+import { parseTsvWords } from './tsv-words.js';
 
 export type NativeTesseractOptions = {
   langs?: string[];
@@ -160,19 +161,4 @@ export function createNativeTesseractEngine(opts: NativeTesseractOptions = {}): 
       process.removeListener('exit', removeTessdata);
     },
   };
-}
-
-/** Words (TSV level 5) with their boxes; confidence -1 marks non-words. */
-export function parseTsvWords(tsv: string): OcrWord[] {
-  const words: OcrWord[] = [];
-  for (const line of tsv.split('\n').slice(1)) {
-    const c = line.split('\t');
-    if (c.length < 12 || c[0] !== '5') continue;
-    const text = c.slice(11).join('\t').trim();
-    const conf = Number(c[10]);
-    if (!text || !(conf >= 0)) continue;
-    const [x, y, w, h] = [Number(c[6]), Number(c[7]), Number(c[8]), Number(c[9])];
-    words.push({ text, confidence: Math.round(conf), bbox: { x0: x, y0: y, x1: x + w, y1: y + h } });
-  }
-  return words;
 }

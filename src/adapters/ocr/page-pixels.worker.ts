@@ -16,19 +16,14 @@ serveThread({
   page({ image, rotation, denoise }: { image: GreyImage; rotation: Rotation; denoise: boolean }) {
     let page = rotateGrey(image, rotation);
     if (denoise) page = despeckle(page);
-    const pgm = toPgm(page);
-    const whole = pgm.byteOffset === 0 && pgm.byteLength === pgm.buffer.byteLength ? pgm : new Uint8Array(pgm);
-    return { value: whole, transfer: [whole.buffer as ArrayBuffer] };
+    // In shared memory, not moved: see toPgm.
+    return { value: toPgm(page, { shared: true }) };
   },
   bands({ image, rotation, denoise, maxBands }: { image: GreyImage; rotation: Rotation; denoise: boolean; maxBands: number }) {
     let page = rotateGrey(image, rotation);
     if (denoise) page = despeckle(page);
     const plan = planBands(page, maxBands);
-    // Each PGM is a buffer of its own (Buffer.concat of a page-sized band never comes from the small-buffer pool), moved back whole.
-    const pgms = plan.bands.map((b) => {
-      const pgm = toPgm(cropGrey(page, b));
-      return pgm.byteOffset === 0 && pgm.byteLength === pgm.buffer.byteLength ? pgm : new Uint8Array(pgm);
-    });
-    return { value: { plan, pgms }, transfer: pgms.map((p) => p.buffer as ArrayBuffer) };
+    // In shared memory, not moved: see toPgm.
+    return { value: { plan, pgms: plan.bands.map((b) => toPgm(cropGrey(page, b), { shared: true })) } };
   },
 });

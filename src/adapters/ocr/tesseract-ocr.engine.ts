@@ -15,12 +15,13 @@ import { joinBands, type BandPlan } from './page-bands.js';
 import { readPage } from './page-reading.js';
 import { prepareBands } from './page-pixels.js';
 import { toPgm } from './pgm.js';
+import { parseTsvWords } from './tsv-words.js';
 
 export { toPgm };
 
 /** tesseract-worker.cjs: tesseract.js's worker at background priority (a plain .cjs, beside this file compiled or not). */
 const TESSERACT_WORKER = fileURLToPath(new URL('./tesseract-worker.cjs', import.meta.url));
-import type { OcrEngine, OcrOptions, OcrResult, OcrWord, Rotation } from './ocr-engine.js';
+import type { OcrEngine, OcrOptions, OcrResult, Rotation } from './ocr-engine.js';
 
 /** The subset of a pino logger we use; never given document text. */
 export type OcrLogger = { warn(obj: object, msg?: string): void; debug?(obj: object, msg?: string): void };
@@ -230,7 +231,7 @@ export function createTesseractOcrEngine(opts: TesseractOcrOptions = {}): OcrEng
   async function recognizeOn(slot: Slot, pgm: Buffer, denoise: boolean, signal?: AbortSignal): Promise<Omit<OcrResult, 'rotation'>> {
     signal?.throwIfAborted();
     log?.debug?.({ bytes: pgm.length, denoise }, 'ocr pass started');
-    const job = slot.worker.recognize(pgm, denoise ? DENOISE_PARAMS : {}, { text: true, blocks: true });
+    const job = slot.worker.recognize(sharedAsIs(pgm), denoise ? DENOISE_PARAMS : {}, { text: true, tsv: true });
     let timer: NodeJS.Timeout | undefined;
     let onAbort: (() => void) | undefined;
     let stop: ((e: Error) => void) | undefined;
@@ -244,7 +245,7 @@ export function createTesseractOcrEngine(opts: TesseractOcrOptions = {}): OcrEng
           inflight.add((stop = reject));
         }),
       ]);
-      return { text: data.text.trim(), confidence: Math.round(data.confidence), words: collectWords(data) };
+      return { text: data.text.trim(), confidence: Math.round(data.confidence), words: parseTsvWords(data.tsv ?? '') };
     } catch (err) {
       slot.broken = true;
       throw err;
@@ -289,19 +290,15 @@ export function createTesseractOcrEngine(opts: TesseractOcrOptions = {}): OcrEng
 }
 
 
-function collectWords(page: Tesseract.Page): OcrWord[] {
-  const words: OcrWord[] = [];
-  for (const block of page.blocks ?? []) {
-    for (const para of block.paragraphs) {
-      for (const line of para.lines) {
-        for (const w of line.words) {
-          if (!w.text.trim()) continue;
-          words.push({ text: w.text, confidence: Math.round(w.confidence), bbox: { ...w.bbox } });
-        }
-      }
-    }
-  }
-  return words;
+/**
+ * A PGM in shared memory goes to tesseract.js as its SharedArrayBuffer: tesseract.js copies any
+ * Buffer or typed array it is given (`new Uint8Array(image)`, 8.7 MB a 300 dpi page) before
+ * posting it to its thread, and on the main thread every such copy brought a full garbage
+ * collection closer (see toPgm); a view of the shared buffer is posted without a copy.
+ */
+function sharedAsIs(pgm: Buffer): Tesseract.ImageLike {
+  const whole = pgm.buffer instanceof SharedArrayBuffer && pgm.byteOffset === 0 && pgm.byteLength === pgm.buffer.byteLength;
+  return whole ? (pgm.buffer as unknown as Tesseract.ImageLike) : pgm;
 }
 
 /**

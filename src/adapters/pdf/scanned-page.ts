@@ -12,6 +12,7 @@ import { decodePDFRawStream, PDFArray, PDFDict, PDFDocument, PDFName, PDFNumber,
 import sharp from 'sharp';
 import type { GreyImage } from './pdf-render.js';
 import { sharedPixels } from '../thread-pool.js';
+import { inImageThread, sharedBytes } from '../image/image-threads.js';
 
 type Matrix = [number, number, number, number, number, number];
 
@@ -98,11 +99,20 @@ export function pageJpeg(page: PDFPage): { jpeg: Uint8Array; width: number; heig
   return { jpeg: image.contents, width: width.asNumber(), height: height.asNumber(), channels };
 }
 
+type PageJpeg = NonNullable<ReturnType<typeof pageJpeg>>;
+
 /**
  * The page's pixels from its JPEG, `width` x `height` (what pdfjs renders the page at), grey by
  * the same luma as rendering; null when the JPEG is not what the page's dictionary says it is.
+ * Decoded in an image thread (image-threads.ts), the pixels in shared memory.
  */
-export async function decodePageJpeg(found: NonNullable<ReturnType<typeof pageJpeg>>, width: number, height: number): Promise<GreyImage | null> {
+export function decodePageJpeg(found: PageJpeg, width: number, height: number): Promise<GreyImage | null> {
+  // Only the JPEG's bytes go: a view into the PDF would take the whole file with it.
+  return inImageThread<GreyImage | null>('decodeJpeg', { found: { ...found, jpeg: sharedBytes(found.jpeg) }, width, height });
+}
+
+/** decodePageJpeg in the calling thread (what the image threads run). */
+export async function decodePageJpegHere({ found, width, height }: { found: PageJpeg; width: number; height: number }): Promise<GreyImage | null> {
   try {
     let img = sharp(found.jpeg, { failOn: 'error' });
     const meta = await img.metadata();

@@ -19,7 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { decodeImagePage, despeckle, rotateGrey } from '../../src/adapters/image/image-pages.js';
+import { decodeImagePage, decodePageHere, despeckle, imagePages, MAX_IMAGE_PIXELS, resizeGrey, resizeGreyHere, rotateGrey } from '../../src/adapters/image/image-pages.js';
 import { guessTextOrientation } from '../../src/adapters/ocr/ocr-engine.js';
 import { cropGrey, planBands } from '../../src/adapters/ocr/page-bands.js';
 import { guessOrientation, prepareBands, preparePage } from '../../src/adapters/ocr/page-pixels.js';
@@ -439,6 +439,52 @@ describe('pdfjs rendering in a thread', () => {
   });
 });
 
+describe('page images decoded in an image thread', () => {
+  it('given an uploaded image when its pages are decoded then the pixels equal decoding in place and come back in shared memory', async () => {
+    const scan = renderScan({ dpi: 300, lines: LETTER_LINES.slice(0, 4), seed: 21 });
+    const jpeg = await toJpeg(scan, 85, 300);
+    const here = await decodePageHere({ bytes: jpeg, pageNo: 1, maxPixels: MAX_IMAGE_PIXELS });
+    const pages = [];
+    for await (const p of imagePages(jpeg, { ocrDpi: 300 })) pages.push(p);
+    assert.equal(pages.length, 1);
+    assert.ok(pages[0]!.image.data.buffer instanceof SharedArrayBuffer, 'shared, not a native buffer on this heap');
+    assert.deepEqual([pages[0]!.image.width, pages[0]!.image.height], [here.width, here.height]);
+    assert.ok(Buffer.from(pages[0]!.image.data).equals(Buffer.from(here.data)), 'the same pixels');
+  });
+
+  it('given a page scaled for reading codes when scaled then it equals scaling in place, in shared memory', async () => {
+    const page = renderScan({ dpi: 300, lines: LETTER_LINES.slice(0, 3), seed: 22 });
+    const scaled = await resizeGrey(page, 1000);
+    assert.ok(scaled.data.buffer instanceof SharedArrayBuffer);
+    const here = await resizeGreyHere({ image: page, width: 1000 });
+    assert.equal(scaled.width, 1000);
+    assert.ok(Buffer.from(scaled.data).equals(Buffer.from(here.data)));
+  });
+
+  it('given a damaged image when decoded in the thread then the caller gets corrupt_image, as decoding in place says', async () => {
+    const jpeg = await toJpeg(renderScan({ dpi: 100, lines: LETTER_LINES.slice(0, 2), seed: 23 }), 85, 100);
+    const damaged = Buffer.concat([jpeg.subarray(0, 600), Buffer.alloc(4000, 0x55), jpeg.subarray(jpeg.length - 200)]);
+    await assert.rejects(decodeImagePage(damaged), (err: unknown) => err instanceof Invalid && err.code === 'corrupt_image');
+  });
+
+  it('given scans being decoded for ingest when a scanner PDF\'s thumbnail is asked for on demand then it does not wait behind them', async () => {
+    const big = await toJpeg(renderScan({ dpi: 600, heightIn: 11.69, lines: LETTER_LINES, seed: 24 }), 85, 600);
+    const doc = await PDFDocument.create();
+    const small = await toJpeg(renderScan({ dpi: 100, lines: LETTER_LINES.slice(0, 2), seed: 25 }), 85, 100);
+    doc.addPage([595, 842]).drawImage(await doc.embedJpg(small), { x: 0, y: 0, width: 595, height: 842 });
+    const scannerPdf = await doc.save();
+    await makeThumbnail(scannerPdf, 'application/pdf', { forRequest: true }); // its thread is up
+    await decodeImagePage(small); // and the image thread
+    const queued = 6;
+    let decoded = 0;
+    const decoding = Promise.all(Array.from({ length: queued }, () => decodeImagePage(big).then(() => decoded++)));
+    const thumbnail = await makeThumbnail(scannerPdf, 'application/pdf', { forRequest: true });
+    assert.ok(decoded < queued, `the thumbnail waited for all ${queued} pages being decoded`);
+    assert.equal(thumbnail.width, 240);
+    await decoding;
+  });
+});
+
 describe('pixel work around OCR in a thread', () => {
   it('given a page when its orientation is guessed in a thread then the guess is the one made in place', async () => {
     const page = rotateGrey(renderScan({ dpi: 300, lines: LETTER_LINES, seed: 8 }), 90);
@@ -460,6 +506,7 @@ describe('pixel work around OCR in a thread', () => {
     assert.equal(prepared.pgms.length, plan.bands.length);
     prepared.pgms.forEach((pgm, i) => {
       assert.ok(Buffer.isBuffer(pgm));
+      assert.ok(pgm.buffer instanceof SharedArrayBuffer, 'written into shared memory, not moved to this heap');
       assert.ok(pgm.equals(toPgm(cropGrey(turned, plan.bands[i]!))), `band ${i}`);
     });
   });

@@ -165,7 +165,7 @@ export async function* renderPdfPages(
     // A scanner's page (one JPEG over the whole page) is decoded natively instead (scanned-page.ts).
     const scans = opts.parsed ? (opts.parsed.isEncrypted ? null : opts.parsed) : await openForScans(pdf);
     for (const pageNo of pages) {
-      const decoded = scans && scans.getPageCount() === doc.numPages ? await decodeScannedPage(doc, scans.getPage(pageNo - 1), pageNo, opts.dpi) : null;
+      const decoded = scans && scans.getPageCount() === doc.numPages ? await decodeScannedPage(doc, scans.getPage(pageNo - 1), pageNo, opts.dpi, opts.forRequest) : null;
       yield decoded ? { pageNo, image: decoded, decoded: true } : { pageNo, image: await doc.render(pageNo, opts.dpi) };
     }
   } finally {
@@ -177,12 +177,12 @@ export async function* renderPdfPages(
  * The page's JPEG decoded at the size pdfjs would render the page at, or null where it must be
  * rendered (whatever goes wrong here, rendering then says it in its own words).
  */
-async function decodeScannedPage(doc: RemotePdf, scanPage: Parameters<typeof pageJpeg>[0], pageNo: number, dpi: number): Promise<GreyImage | null> {
+async function decodeScannedPage(doc: RemotePdf, scanPage: Parameters<typeof pageJpeg>[0], pageNo: number, dpi: number, forRequest = false): Promise<GreyImage | null> {
   try {
     const found = pageJpeg(scanPage);
     if (!found) return null;
     const { width, height } = await doc.size(pageNo, dpi);
-    return await decodePageJpeg(found, width, height);
+    return await decodePageJpeg(found, width, height, { forRequest });
   } catch {
     return null;
   }

@@ -291,6 +291,11 @@ describe('web interface daily work', { skip }, () => {
     const c2 = await as('compliance2', '#/audit');
     await c2.page.locator('#nav a[data-path=retention] .nav-badge').waitFor();
     const c1 = await as('compliance', '#/audit');
+    // The proposal's documents are named in its details by title, each a link, not by id.
+    const proposal = c1.page.locator('#audit-table tr.audit-row', { hasText: 'Vernietiging voorgesteld' }).filter({ hasText: 'Oud order' }).first();
+    await proposal.waitFor();
+    assert.equal(await proposal.locator('.audit-details a', { hasText: 'Oud order' }).getAttribute('href'), `#/document/${encodeURIComponent(paper.id)}`);
+    assert.doesNotMatch((await proposal.locator('.audit-details').textContent()) ?? '', /doc_/, 'no document id among the details');
     await c1.page.locator('#nav a[data-path=retention]').waitFor();
     await c1.page.waitForTimeout(500);
     assert.equal(await c1.page.locator('#nav a[data-path=retention] .nav-badge').count(), 0, 'the proposer is not asked to approve their own proposal');

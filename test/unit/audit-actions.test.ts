@@ -88,6 +88,28 @@ describe('audit page action filter', () => {
     for (const lang of ['nl', 'en'] as const) assert.deepEqual([...ids].filter((id) => typeof texts[lang][`audit.actor.${id}`] !== 'string').sort(), [], `${lang}: actors without a name`);
   });
 
+  it('given every field the server writes into an event\'s details when the log shows it then both languages name it', async () => {
+    const texts = DAILY as Record<'nl' | 'en', Record<string, string>>;
+    // Keys of every literal \`details: { … }\`, nested objects' keys too (a destruction's retention);
+    // an arrow function's parameters inside one (\`([f, a, b]) =>\`) are no keys.
+    const keys = new Set<string>();
+    for (const f of await readdir(path.join(root, 'src'), { recursive: true })) {
+      if (!f.endsWith('.ts')) continue;
+      for (const m of (await readFile(path.join(root, 'src', f), 'utf8')).matchAll(/details: \{([^{}]*(?:\{[^{}]*\}[^{}]*)*)\}/g)) {
+        const body = m[1]!.replace(/\([^()]*\)\s*=>/g, '').replace(/[{}]/g, ',');
+        for (const k of body.matchAll(/(?:^|,)\s*([a-zA-Z_]\w*)\s*(?=[:,]|$)/g)) keys.add(k[1]!);
+      }
+    }
+    // Spread into details from objects made elsewhere: a disposal proposal's counts by medium and
+    // disposition, a subject-access export's counts, an erasure's removed extras, an inventory's result.
+    const spread = ['digital', 'paper', 'review', 'transfer', 'mailMessages', 'originals', 'statuses', 'accessLog', 'statusVariables', 'statusHistory', 'aliases', 'expected', 'scanned', 'present', 'missing', 'misplaced', 'unexpected', 'unknown', 'corrected'];
+    for (const k of spread) keys.add(k);
+    assert.ok(keys.has('documentIds') && keys.has('keptShared') && keys.has('legalBasis') && keys.size > 120, [...keys].join(', '));
+    for (const lang of ['nl', 'en'] as const) {
+      assert.deepEqual([...keys].filter((k) => typeof texts[lang][`audit.key.${k}`] !== 'string').sort(), [], `${lang}: detail fields shown by their code`);
+    }
+  });
+
   it('given the filter list when labelled then every action has a Dutch and an English label', async () => {
     const texts = DAILY as Record<'nl' | 'en', Record<string, string>>;
     for (const a of await filterActions()) {

@@ -78,12 +78,15 @@ export async function render(main, { query, navigate }) {
   const toParam = to.value ? `${to.value}T23:59:59.999Z` : undefined;
   try {
     const r = await api('GET', '/api/audit', { query: { ...values(), to: toParam, limit: 200, before: query.before } });
-    const ids = (pick) => [...new Set(r.events.map(pick).filter(Boolean))].slice(0, 200).join(',');
+    const ids = (pick) => [...new Set(r.events.flatMap(pick).filter(Boolean))].slice(0, 200).join(',');
     let names = { users: [], customers: [], documents: [] };
     try {
-      // People as actors and as subjects (a sign-in, a changed account).
-      const people = [...new Set([...r.events.map((e) => e.actorId), ...r.events.map((e) => (e.subjectType === 'user' ? e.subjectId : null))].filter(Boolean))].slice(0, 200).join(',');
-      names = await api('GET', '/api/names', { query: { users: people, customers: ids((e) => e.customerId), documents: ids((e) => (e.subjectType === 'document' ? e.subjectId : null)) } });
+      // People as actors and as subjects (a sign-in, a changed account); customers and documents
+      // as subjects and where the details name them (a merge's two customers, a batch's documents).
+      const people = ids((e) => [e.actorId, e.subjectType === 'user' ? e.subjectId : null]);
+      const customers = ids((e) => [e.customerId, ...CUSTOMER_KEYS.flatMap((k) => idsIn(e.details?.[k]))]);
+      const documents = ids((e) => [e.subjectType === 'document' ? e.subjectId : null, ...DOCUMENT_KEYS.flatMap((k) => idsIn(e.details?.[k]))]);
+      names = await api('GET', '/api/names', { query: { users: people, customers, documents } });
     } catch {
       /* ids remain readable enough without names */
     }
@@ -106,7 +109,13 @@ export async function render(main, { query, navigate }) {
         const parts = [...new Set(row.events.map((e) => (e.action === 'document.view' ? 'metadata' : (e.details?.what ?? 'file'))))];
         return h('span', { class: 'small' }, parts.map((p) => tKnown(`audit.part.${p}`) ?? p).join(', '));
       }
-      return details(row.details);
+      return details(row.details, named);
+    };
+    // An id in the details is shown by its name where one is known: a document by its title (a link), a customer by name.
+    const named = (k, v) => {
+      if (DOCUMENT_KEYS.includes(k) && document.has(v)) return h('a', { href: `#/document/${encodeURIComponent(v)}`, title: v }, document.get(v).title);
+      if (CUSTOMER_KEYS.includes(k) && customer.has(v)) return h('span', { title: v }, customer.get(v));
+      return null;
     };
     replace(
       out,
@@ -145,16 +154,28 @@ export async function render(main, { query, navigate }) {
   }
 }
 
-/** Details as a short list of readable fields. */
-function details(d) {
-  const entries = Object.entries(d ?? {}).filter(([, v]) => v !== null && v !== undefined && v !== '');
-  if (!entries.length) return '';
+/** Detail keys whose values are document ids, and customer ids (a merge names two customers). */
+const DOCUMENT_KEYS = ['documentId', 'documentIds'];
+const CUSTOMER_KEYS = ['customerId', 'fromId', 'intoId'];
+/** The ids a detail value holds: one, or a list of them. */
+const idsIn = (v) => (Array.isArray(v) ? v : [v]).filter((x) => typeof x === 'string');
+
+/** Details as a short list of readable fields; `named(key, id)` gives an id's name, or null. */
+function details(d, named = () => null) {
+  const present = Object.entries(d ?? {}).filter(([, v]) => v !== null && v !== undefined && v !== '');
+  if (!present.length) return '';
+  // Which documents and customers come first: of a long list only the first six fields show.
+  const names = (k) => DOCUMENT_KEYS.includes(k) || CUSTOMER_KEYS.includes(k);
+  const entries = [...present.filter(([k]) => names(k)), ...present.filter(([k]) => !names(k))];
+  const join = (parts, sep) => parts.flatMap((p, i) => (i ? [sep, p] : [p]));
   // A value that is itself a word of the server's (how someone signed in, which field changed) is
   // said in the user's language too: audit.val.<key>.<value>.
   const val = (v, k) => {
     if (v === null || v === undefined) return '—';
-    if (Array.isArray(v)) return v.length > 5 ? `${v.slice(0, 5).map((x) => val(x)).join(', ')} … (+${v.length - 5})` : v.map((x) => val(x)).join(', ');
-    if (typeof v === 'object') return Object.entries(v).map(([key, x]) => `${label(key)}: ${val(x, key)}`).join('; ');
+    if (Array.isArray(v)) return v.length > 5 ? [...join(v.slice(0, 5).map((x) => val(x, k)), ', '), ` … (+${v.length - 5})`] : join(v.map((x) => val(x, k)), ', ');
+    if (typeof v === 'object') return join(Object.entries(v).map(([key, x]) => [`${label(key)}: `, val(x, key)]), '; ');
+    const name = k && typeof v === 'string' ? named(k, v) : null;
+    if (name) return name;
     // A key point's field (fields.number) by the name the document page gives it.
     const keyPoint = k === 'field' && typeof v === 'string' && v.startsWith('fields.') ? tKnown(`kp.${v.slice(7)}`)?.toLowerCase() : null;
     return keyPoint ?? (k && tKnown(`audit.val.${k}.${v}`)) ?? String(v);

@@ -162,7 +162,9 @@ const idsIn = (v) => (Array.isArray(v) ? v : [v]).filter((x) => typeof x === 'st
 
 /** Details as a short list of readable fields; `named(key, id)` gives an id's name, or null. */
 function details(d, named = () => null) {
-  const present = Object.entries(d ?? {}).filter(([, v]) => v !== null && v !== undefined && v !== '');
+  // An empty list or object (a list filtered on nothing) says nothing either.
+  const empty = (v) => v === null || v === undefined || v === '' || (typeof v === 'object' && Object.keys(v).length === 0);
+  const present = Object.entries(d ?? {}).filter(([, v]) => !empty(v));
   if (!present.length) return '';
   // Which documents and customers come first: of a long list only the first six fields show.
   const names = (k) => DOCUMENT_KEYS.includes(k) || CUSTOMER_KEYS.includes(k);
@@ -172,13 +174,21 @@ function details(d, named = () => null) {
   // said in the user's language too: audit.val.<key>.<value>.
   const val = (v, k) => {
     if (v === null || v === undefined) return '—';
-    if (Array.isArray(v)) return v.length > 5 ? [...join(v.slice(0, 5).map((x) => val(x, k)), ', '), ` … (+${v.length - 5})`] : join(v.map((x) => val(x, k)), ', ');
+    if (Array.isArray(v)) {
+      const shown = v.slice(0, 5).map((x) => val(x, k));
+      const more = v.length > 5 ? ` … (+${v.length - 5})` : null;
+      // Named documents and customers one under the other: titles run together on one line.
+      if (shown.some((x) => x instanceof Node)) return h('span', { class: 'audit-list' }, shown.map((x) => h('span', {}, x)), more);
+      return [...join(shown, ', '), more];
+    }
     if (typeof v === 'object') return join(Object.entries(v).map(([key, x]) => [`${label(key)}: `, val(x, key)]), '; ');
     const name = k && typeof v === 'string' ? named(k, v) : null;
     if (name) return name;
     // A key point's field (fields.number) by the name the document page gives it.
     const keyPoint = k === 'field' && typeof v === 'string' && v.startsWith('fields.') ? tKnown(`kp.${v.slice(7)}`)?.toLowerCase() : null;
-    return keyPoint ?? (k && tKnown(`audit.val.${k}.${v}`)) ?? String(v);
+    // A document type or class, and how a status was set, in the words the other screens use.
+    const domain = k === 'type' ? typeName(v) : k === 'class' ? tKnown(`class.${v}`) : k === 'via' ? tKnown(`statusvar.via.${v}`) : null;
+    return keyPoint ?? (k && tKnown(`audit.val.${k}.${v}`)) ?? domain ?? String(v);
   };
   return h('dl', { class: 'kv small audit-details' }, entries.slice(0, 6).map(([k, v]) => [h('dt', {}, label(k)), h('dd', {}, val(v, k))]));
 }

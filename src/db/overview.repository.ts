@@ -88,7 +88,7 @@ export const overviewRepository = {
   },
 
   /** Names for ids, for screens that show people and things instead of ids (the audit log). */
-  async names(q: Queryable, ids: { users: string[]; customers: string[]; documents: string[] }, hideRestricted = false) {
+  async names(q: Queryable, ids: { users: string[]; customers: string[]; documents: string[]; mailings?: string[] }, hideRestricted = false) {
     const inList = (n: number) => Array.from({ length: n }, () => '?').join(',');
     const users = ids.users.length ? await q.all<{ id: string; name: string }>(`SELECT id, name FROM users WHERE id IN (${inList(ids.users.length)})`, ids.users) : [];
     const customers = ids.customers.length ? await q.all<{ id: string; name: string }>(`SELECT id, name FROM customers WHERE id IN (${inList(ids.customers.length)})`, ids.customers) : [];
@@ -98,6 +98,9 @@ export const overviewRepository = {
           ids.documents,
         )
       : [];
-    return { users, customers, documents };
+    // A mailing's name is the campaign's, no customer's: shown whatever the reader's restriction.
+    const mailingIds = ids.mailings ?? [];
+    const mailings = mailingIds.length ? await q.all<{ id: string; name: string }>(`SELECT id, name FROM mailings WHERE id IN (${inList(mailingIds.length)})`, mailingIds) : [];
+    return { users, customers, documents, mailings };
   },
 };

@@ -141,14 +141,15 @@ export function overviewRoutes(overview: OverviewService, thumbnails: ThumbnailS
       path: '/api/names',
       access: ['compliance', 'mailroom'],
       tag: 'overview',
-      summary: 'Names for ids, for the audit log and the processing queue: users, customers, document titles and file names (comma-separated ids, at most 200 each)',
-      query: z.object({ users: CsvIds, customers: CsvIds, documents: CsvIds }),
+      summary: 'Names for ids, for the audit log and the processing queue: users, customers, document titles and file names, mailings (comma-separated ids, at most 200 each)',
+      query: z.object({ users: CsvIds, customers: CsvIds, documents: CsvIds, mailings: CsvIds }),
       response: {
         status: 200,
         schema: z.object({
           users: z.array(z.object({ id: z.string(), name: z.string() })),
           customers: z.array(z.object({ id: z.string(), name: z.string() })),
           documents: z.array(z.object({ id: z.string(), title: z.string(), type: z.string(), customer_id: z.string().nullable(), file_name: z.string().nullable() })),
+          mailings: z.array(z.object({ id: z.string(), name: z.string() })),
         }),
       },
       handler: async ({ query, principal }) => overview.names(query, !seesRestricted(principal)),

@@ -139,7 +139,7 @@ export class OverviewService {
   }
 
   /** `hideRestricted`: a restricted customer's document titles and file names are left out (GDPR art. 18). */
-  async names(ids: { users: string[]; customers: string[]; documents: string[] }, hideRestricted = false) {
+  async names(ids: { users: string[]; customers: string[]; documents: string[]; mailings?: string[] }, hideRestricted = false) {
     return overviewRepository.names(this.db, ids, hideRestricted);
   }
 }

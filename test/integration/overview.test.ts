@@ -143,13 +143,15 @@ describe('document overview', () => {
     assert.equal((await t.dl.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM document_thumbnails WHERE document_id = ?', [uploaded.id]))!.n, 0);
   });
 
-  it('given ids when names are asked then users, customers and document titles come back', async () => {
+  it('given ids when names are asked then users, customers, document titles and mailings come back', async () => {
     const users = (await json<{ users: { id: string }[] }>(await t.api('GET', '/api/users/directory', { as: 'compliance' }))).users;
-    const r = await json<{ users: { name: string }[]; customers: { name: string }[]; documents: unknown[] }>(
-      await t.api('GET', `/api/names?users=${users[0]!.id}&customers=KL-000123,KL-000124&documents=${uploaded.id}`, { as: 'compliance' }),
+    const mailing = await json<{ id: string; name: string }>(await t.api('POST', '/api/mailings', { as: 'crm', json: { name: 'Najaarsactie names', customerIds: ['KL-000123'] } }), 201);
+    const r = await json<{ users: { name: string }[]; customers: { name: string }[]; documents: unknown[]; mailings: { id: string; name: string }[] }>(
+      await t.api('GET', `/api/names?users=${users[0]!.id}&customers=KL-000123,KL-000124&documents=${uploaded.id}&mailings=${mailing.id},mlg_unknown`, { as: 'compliance' }),
     );
     assert.equal(r.users.length, 1);
     assert.deepEqual(r.customers.map((c) => c.name).sort().length, 2);
     assert.equal(r.documents.length, 1);
+    assert.deepEqual(r.mailings, [{ id: mailing.id, name: 'Najaarsactie names' }], 'the mailing by its name; an unknown id is left out');
   });
 });

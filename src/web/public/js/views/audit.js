@@ -79,20 +79,22 @@ export async function render(main, { query, navigate }) {
   try {
     const r = await api('GET', '/api/audit', { query: { ...values(), to: toParam, limit: 200, before: query.before } });
     const ids = (pick) => [...new Set(r.events.flatMap(pick).filter(Boolean))].slice(0, 200).join(',');
-    let names = { users: [], customers: [], documents: [] };
+    let names = { users: [], customers: [], documents: [], mailings: [] };
     try {
       // People as actors and as subjects (a sign-in, a changed account); customers and documents
       // as subjects and where the details name them (a merge's two customers, a batch's documents).
       const people = ids((e) => [e.actorId, e.subjectType === 'user' ? e.subjectId : null]);
       const customers = ids((e) => [e.customerId, ...CUSTOMER_KEYS.flatMap((k) => idsIn(e.details?.[k]))]);
       const documents = ids((e) => [e.subjectType === 'document' ? e.subjectId : null, ...DOCUMENT_KEYS.flatMap((k) => idsIn(e.details?.[k]))]);
-      names = await api('GET', '/api/names', { query: { users: people, customers, documents } });
+      const mailings = ids((e) => idsIn(e.details?.mailingId));
+      names = await api('GET', '/api/names', { query: { users: people, customers, documents, mailings } });
     } catch {
       /* ids remain readable enough without names */
     }
     const person = new Map(names.users.map((u) => [u.id, u.name]));
     const customer = new Map(names.customers.map((c) => [c.id, c.name]));
     const document = new Map(names.documents.map((d) => [d.id, d]));
+    const mailing = new Map((names.mailings ?? []).map((m) => [m.id, m.name]));
     const rows = groupReads(r.events);
     const tone = (a) => (a.includes('destroy') || a.includes('erase') ? 'bad' : a.includes('read') || a.includes('view') || a === 'search' ? 'info' : 'neutral');
     const subject = (e) => {
@@ -111,10 +113,11 @@ export async function render(main, { query, navigate }) {
       }
       return details(row.details, named);
     };
-    // An id in the details is shown by its name where one is known: a document by its title (a link), a customer by name.
+    // An id in the details is shown by its name where one is known: a document by its title (a link), a customer or a mailing by name.
     const named = (k, v) => {
       if (DOCUMENT_KEYS.includes(k) && document.has(v)) return h('a', { href: `#/document/${encodeURIComponent(v)}`, title: v }, document.get(v).title);
       if (CUSTOMER_KEYS.includes(k) && customer.has(v)) return h('span', { title: v }, customer.get(v));
+      if (k === 'mailingId' && mailing.has(v)) return h('span', { title: v }, mailing.get(v));
       return null;
     };
     replace(
@@ -167,7 +170,7 @@ function details(d, named = () => null) {
   const present = Object.entries(d ?? {}).filter(([, v]) => !empty(v));
   if (!present.length) return '';
   // Which documents and customers come first: of a long list only the first six fields show.
-  const names = (k) => DOCUMENT_KEYS.includes(k) || CUSTOMER_KEYS.includes(k);
+  const names = (k) => DOCUMENT_KEYS.includes(k) || CUSTOMER_KEYS.includes(k) || k === 'mailingId';
   const entries = [...present.filter(([k]) => names(k)), ...present.filter(([k]) => !names(k))];
   const join = (parts, sep) => parts.flatMap((p, i) => (i ? [sep, p] : [p]));
   // A value that is itself a word of the server's (how someone signed in, which field changed) is

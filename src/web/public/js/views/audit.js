@@ -157,7 +157,7 @@ export async function render(main, { query, navigate }) {
   }
 }
 
-/** Detail keys whose values are document ids, and customer ids (a merge names two customers). */
+/** Detail keys whose values are document ids, and those whose values are customer ids (a merge names two customers). */
 const DOCUMENT_KEYS = ['documentId', 'documentIds'];
 const CUSTOMER_KEYS = ['customerId', 'fromId', 'intoId'];
 /** The ids a detail value holds: one, or a list of them. */
@@ -169,7 +169,7 @@ function details(d, named = () => null) {
   const empty = (v) => v === null || v === undefined || v === '' || (typeof v === 'object' && Object.keys(v).length === 0);
   const present = Object.entries(d ?? {}).filter(([, v]) => !empty(v));
   if (!present.length) return '';
-  // Which documents and customers come first: of a long list only the first six fields show.
+  // Documents, customers and mailings come first: of a long list only the first six fields show.
   const names = (k) => DOCUMENT_KEYS.includes(k) || CUSTOMER_KEYS.includes(k) || k === 'mailingId';
   const entries = [...present.filter(([k]) => names(k)), ...present.filter(([k]) => !names(k))];
   const join = (parts, sep) => parts.flatMap((p, i) => (i ? [sep, p] : [p]));
@@ -180,7 +180,7 @@ function details(d, named = () => null) {
     if (Array.isArray(v)) {
       const shown = v.slice(0, 5).map((x) => val(x, k));
       const more = v.length > 5 ? ` … (+${v.length - 5})` : null;
-      // Named documents and customers one under the other: titles run together on one line.
+      // Named documents and customers one under the other: on one line their titles ran together.
       if (shown.some((x) => x instanceof Node)) return h('span', { class: 'audit-list' }, shown.map((x) => h('span', {}, x)), more);
       return [...join(shown, ', '), more];
     }

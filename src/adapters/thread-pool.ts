@@ -177,6 +177,19 @@ export function sharedPixels(length: number): Uint8Array {
 }
 
 /**
+ * Bytes every thread can read without a copy of its own (as sharedPixels): those already in
+ * shared memory as they are, any others copied there once. A file read page by page in a thread
+ * goes there once, not once a page, and nothing moved into a thread counts against a heap.
+ * @example const file = sharedBytes(upload); for (const n of pages) await pool.run('decode', { bytes: file, pageNo: n });
+ */
+export function sharedBytes(bytes: Uint8Array): Uint8Array {
+  if (bytes.buffer instanceof SharedArrayBuffer) return bytes;
+  const shared = sharedPixels(bytes.byteLength);
+  shared.set(bytes);
+  return shared;
+}
+
+/**
  * An image's pixels as a thread is given them, with what to `transfer`: pixels in shared memory
  * (sharedPixels) as they are, nothing moved; any others as a copy of exactly them, moved (the
  * caller keeps its image, and a view into a larger buffer does not clone that whole buffer).

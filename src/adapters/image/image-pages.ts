@@ -5,8 +5,8 @@
 import sharp from 'sharp';
 import { AppError, Invalid, UnsupportedMediaType } from '../../errors.js';
 import type { GreyImage } from '../pdf/pdf-render.js';
-import { sharedPixels } from '../thread-pool.js';
-import { inImageThread, sharedBytes } from './image-threads.js';
+import { sharedBytes, sharedPixels } from '../thread-pool.js';
+import { inImageThread } from './image-threads.js';
 
 /** A4 at 600 dpi is ~35 Mpx; anything far beyond that is a mistake or a decompression bomb. */
 export const MAX_IMAGE_PIXELS = 100_000_000;

@@ -6,7 +6,7 @@
  * issue 15). In a thread they are copied into shared memory and dropped, and the thread's own
  * small heap takes the collections; the page comes back shared (sharedPixels), nothing copied.
  */
-import { sharedPixels, ThreadPool } from '../thread-pool.js';
+import { ThreadPool } from '../thread-pool.js';
 
 const imageThreads = new ThreadPool(new URL('./image-decode.worker.js', import.meta.url), { background: true });
 
@@ -19,16 +19,4 @@ const DECODE_TIMEOUT_MS = 120_000;
  */
 export function inImageThread<T>(op: string, args: Record<string, unknown>): Promise<T> {
   return imageThreads.run<T>(op, args, { timeoutMs: DECODE_TIMEOUT_MS });
-}
-
-/**
- * Bytes every thread can read without a copy of their own: a file decoded page by page goes to
- * the thread once, not once a page.
- * @example const file = sharedBytes(upload); for (const n of pages) await inImageThread('decode', { bytes: file, pageNo: n });
- */
-export function sharedBytes(bytes: Uint8Array): Uint8Array {
-  if (bytes.buffer instanceof SharedArrayBuffer) return bytes;
-  const shared = sharedPixels(bytes.byteLength);
-  shared.set(bytes);
-  return shared;
 }

@@ -11,8 +11,8 @@
 import { decodePDFRawStream, PDFArray, PDFDict, PDFDocument, PDFName, PDFNumber, PDFRawStream, type PDFPage } from 'pdf-lib';
 import sharp from 'sharp';
 import type { GreyImage } from './pdf-render.js';
-import { sharedPixels } from '../thread-pool.js';
-import { inImageThread, sharedBytes } from '../image/image-threads.js';
+import { sharedBytes, sharedPixels } from '../thread-pool.js';
+import { inImageThread } from '../image/image-threads.js';
 
 type Matrix = [number, number, number, number, number, number];
 

@@ -86,7 +86,7 @@ export async function render(main, { query, navigate }) {
       const people = ids((e) => [e.actorId, e.subjectType === 'user' ? e.subjectId : null]);
       const customers = ids((e) => [e.customerId, ...CUSTOMER_KEYS.flatMap((k) => idsIn(e.details?.[k]))]);
       const documents = ids((e) => [e.subjectType === 'document' ? e.subjectId : null, ...DOCUMENT_KEYS.flatMap((k) => idsIn(e.details?.[k]))]);
-      const mailings = ids((e) => idsIn(e.details?.mailingId));
+      const mailings = ids((e) => MAILING_KEYS.flatMap((k) => idsIn(e.details?.[k])));
       names = await api('GET', '/api/names', { query: { users: people, customers, documents, mailings } });
     } catch {
       /* ids remain readable enough without names */
@@ -117,7 +117,7 @@ export async function render(main, { query, navigate }) {
     const named = (k, v) => {
       if (DOCUMENT_KEYS.includes(k) && document.has(v)) return h('a', { href: `#/document/${encodeURIComponent(v)}`, title: v }, document.get(v).title);
       if (CUSTOMER_KEYS.includes(k) && customer.has(v)) return h('span', { title: v }, customer.get(v));
-      if (k === 'mailingId' && mailing.has(v)) return h('span', { title: v }, mailing.get(v));
+      if (MAILING_KEYS.includes(k) && mailing.has(v)) return h('span', { title: v }, mailing.get(v));
       return null;
     };
     replace(
@@ -157,9 +157,11 @@ export async function render(main, { query, navigate }) {
   }
 }
 
-/** Detail keys whose values are document ids, and those whose values are customer ids (a merge names two customers). */
+/** Detail keys whose values are document ids, customer ids (a merge names two customers) and mailing ids: shown by name. */
 const DOCUMENT_KEYS = ['documentId', 'documentIds'];
 const CUSTOMER_KEYS = ['customerId', 'fromId', 'intoId'];
+const MAILING_KEYS = ['mailingId'];
+const NAMED_KEYS = [...DOCUMENT_KEYS, ...CUSTOMER_KEYS, ...MAILING_KEYS];
 /** The ids a detail value holds: one, or a list of them. */
 const idsIn = (v) => (Array.isArray(v) ? v : [v]).filter((x) => typeof x === 'string');
 
@@ -170,8 +172,7 @@ function details(d, named = () => null) {
   const present = Object.entries(d ?? {}).filter(([, v]) => !empty(v));
   if (!present.length) return '';
   // Documents, customers and mailings come first: of a long list only the first six fields show.
-  const names = (k) => DOCUMENT_KEYS.includes(k) || CUSTOMER_KEYS.includes(k) || k === 'mailingId';
-  const entries = [...present.filter(([k]) => names(k)), ...present.filter(([k]) => !names(k))];
+  const entries = [...present.filter(([k]) => NAMED_KEYS.includes(k)), ...present.filter(([k]) => !NAMED_KEYS.includes(k))];
   const join = (parts, sep) => parts.flatMap((p, i) => (i ? [sep, p] : [p]));
   // A value that is itself a word of the server's (how someone signed in, which field changed) is
   // said in the user's language too: audit.val.<key>.<value>.

@@ -305,6 +305,42 @@ describe('web interface', { skip }, () => {
     }
   });
 
+  it('given more jobs than the API lists at once when the operator pages on then the older ones show, and newer leads back', async () => {
+    await app.dl.db.tx(async (q) => {
+      for (let i = 0; i < 620; i++) await app.dl.queue.enqueue(q, { kind: 'bladertest', payload: {}, idempotencyKey: `bladertest-${i}` });
+    });
+    await app.dl.db.run("UPDATE jobs SET status = 'done' WHERE kind = 'bladertest'");
+    try {
+      const s = await as('mailroom', '#/jobs?kind=bladertest');
+      const { page } = s;
+      const more = page.locator('#jobs-more');
+      const rows = () => page.locator('#jobs-table tbody tr').count();
+      const ids = () => page.locator('#jobs-table tbody tr td:first-child .mono').allTextContents();
+      // Up to the 500 the API lists at once, the list grows by a hundred.
+      for (let n = 200; n <= 500; n += 100) {
+        await page.click('#jobs-show-more');
+        await page.waitForFunction((k) => document.querySelectorAll('#jobs-table tbody tr').length === k, n);
+      }
+      assert.equal(await page.locator('#jobs-show-more').count(), 0, 'no more to add at 500');
+      assert.match((await more.textContent()) ?? '', /De nieuwste 500 van 620\.\s*120 oudere ›/);
+      const newest = await ids();
+      // Past 500 it pages: the 120 oldest, none of them shown before.
+      await page.click('#jobs-older');
+      await page.waitForFunction(() => document.querySelectorAll('#jobs-table tbody tr').length === 120);
+      assert.match((await more.textContent()) ?? '', /Taak 501 tot en met 620 van 620, nieuwste eerst\.\s*‹ 500 nieuwere/);
+      assert.equal(await page.locator('#jobs-older').count(), 0, 'the last page has no older');
+      const oldest = await ids();
+      assert.equal(new Set([...newest, ...oldest]).size, 620, 'every job reached exactly once');
+      await page.click('#jobs-newer');
+      await page.waitForFunction(() => document.querySelectorAll('#jobs-table tbody tr').length === 500);
+      assert.deepEqual(await ids(), newest);
+      assert.equal(await rows(), 500);
+      noErrors(s);
+    } finally {
+      await app.dl.db.run("DELETE FROM jobs WHERE kind = 'bladertest'");
+    }
+  });
+
   it('given paper past its retention when one officer proposes its disposal then a second officer approves, executes and shreds it by scanning and the certificate opens', async (t) => {
     const routes = await json<{ paths: Record<string, unknown> }>(await app.api('GET', '/api/openapi.json', { as: 'compliance' }));
     if (!routes.paths['/api/disposals/{id}/approve']) {

@@ -31,14 +31,22 @@ export async function render(main, { me, query, navigate }) {
   const names = new Map();
   // Stacks unfolded by the operator stay unfolded when the list refreshes (every 4 s).
   const openStacks = new Set();
-  // The newest PAGE jobs, a PAGE more on request, up to what the API lists at once.
+  // The newest PAGE jobs, a PAGE more on request, up to what the API lists at once (MAX); past
+  // that the list pages on by MAX (older, newer), so every job of a long queue can be reached.
   const PAGE = 100;
+  const MAX = 500;
   let shown = PAGE;
+  let offset = 0;
   const more = h('div', { id: 'jobs-more' });
+  const moveTo = (at, scroll = true) => {
+    offset = Math.max(0, at);
+    if (scroll) out.scrollIntoView?.({ block: 'start' });
+    return load();
+  };
 
   async function load() {
     try {
-      const r = await api('GET', '/api/jobs', { query: { status: status.value, kind: kind.value, limit: shown } });
+      const r = await api('GET', '/api/jobs', { query: { status: status.value, kind: kind.value, limit: shown, offset } });
       // Files by name, not by job or document id.
       const ids = [...new Set(r.jobs.map((j) => j.payload?.documentId).filter((x) => x && !names.has(x)))];
       if (ids.length) {
@@ -97,20 +105,18 @@ export async function render(main, { me, query, navigate }) {
       );
       // How many there are of what is shown: one status of the kind chosen, or all of them.
       const total = status.value ? (by[status.value] ?? 0) : Object.values(by).reduce((a, b) => a + (Number(b) || 0), 0);
-      replace(
-        more,
-        total > r.jobs.length
-          ? h(
-              'p',
-              { class: 'small muted' },
-              t('jobs.showing', { n: r.jobs.length, total }),
-              ' ',
-              shown < 500
-                ? h('button', { type: 'button', class: 'small', onclick: () => ((shown = Math.min(500, shown + PAGE)), load()) }, t('jobs.more', { n: Math.min(PAGE, total - r.jobs.length, 500 - shown) }))
-                : null,
-            )
-          : null,
-      );
+      // A page past the end (jobs done and cleared meanwhile): back to the last one there is.
+      if (offset > 0 && r.jobs.length === 0 && total > 0) return moveTo(Math.floor((total - 1) / shown) * shown, false);
+      const older = total - offset - r.jobs.length;
+      const newer = offset > 0 ? h('button', { type: 'button', class: 'small', id: 'jobs-newer', onclick: () => moveTo(offset - shown) }, t('jobs.newer', { n: Math.min(shown, offset) })) : null;
+      const next =
+        older > 0 && shown < MAX
+          ? h('button', { type: 'button', class: 'small', id: 'jobs-show-more', onclick: () => ((shown = Math.min(MAX, shown + PAGE)), load()) }, t('jobs.more', { n: Math.min(PAGE, older, MAX - shown) }))
+          : older > 0
+            ? h('button', { type: 'button', class: 'small', id: 'jobs-older', onclick: () => moveTo(offset + shown) }, t('jobs.older', { n: Math.min(shown, older) }))
+            : null;
+      const said = offset === 0 ? t('jobs.showing', { n: r.jobs.length, total }) : t('jobs.showingRange', { from: offset + 1, to: offset + r.jobs.length, total });
+      replace(more, newer || next ? h('p', { class: 'small muted' }, [said, newer, next].filter(Boolean).flatMap((x, i) => (i ? [' ', x] : [x]))) : null);
     } catch (err) {
       replace(out, h('p', { class: 'error', role: 'alert' }, errorText(err)));
     }

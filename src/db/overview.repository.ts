@@ -88,7 +88,7 @@ export const overviewRepository = {
   },
 
   /** Names for ids, for screens that show people and things instead of ids (the audit log). */
-  async names(q: Queryable, ids: { users: string[]; customers: string[]; documents: string[]; mailings?: string[] }, hideRestricted = false) {
+  async names(q: Queryable, ids: NameIds, hideRestricted = false) {
     const inList = (n: number) => Array.from({ length: n }, () => '?').join(',');
     const users = ids.users.length ? await q.all<{ id: string; name: string }>(`SELECT id, name FROM users WHERE id IN (${inList(ids.users.length)})`, ids.users) : [];
     const customers = ids.customers.length ? await q.all<{ id: string; name: string }>(`SELECT id, name FROM customers WHERE id IN (${inList(ids.customers.length)})`, ids.customers) : [];
@@ -101,6 +101,48 @@ export const overviewRepository = {
     // A mailing's name is the campaign's, no customer's: shown whatever the reader's restriction.
     const mailingIds = ids.mailings ?? [];
     const mailings = mailingIds.length ? await q.all<{ id: string; name: string }>(`SELECT id, name FROM mailings WHERE id IN (${inList(mailingIds.length)})`, mailingIds) : [];
-    return { users, customers, documents, mailings };
+    // Places, coupon batches, disposals and webhooks belong to no customer either.
+    const some = async <T>(list: string[] | undefined, sql: (inIds: string) => string): Promise<T[]> => (list?.length ? q.all<T>(sql(inList(list.length)), list) : []);
+    const locations = await some<{ id: string; name: string; kind: string }>(ids.locations, (l) => `SELECT id, name, kind FROM locations WHERE id IN (${l})`);
+    // A batch is known by the files it was uploaded as (their names, upload order) and when.
+    const batchRows = await some<{ id: string; created_at: string; name: string | null }>(
+      ids.batches,
+      (l) => `SELECT b.id, b.created_at, f.name FROM coupon_batches b LEFT JOIN coupon_batch_files f ON f.batch_id = b.id WHERE b.id IN (${l}) ORDER BY b.id, f.file_no`,
+    );
+    const byBatch = new Map<string, { id: string; createdAt: string; files: string[] }>();
+    for (const r of batchRows) {
+      const b = byBatch.get(r.id) ?? byBatch.set(r.id, { id: r.id, createdAt: r.created_at, files: [] }).get(r.id)!;
+      if (r.name) b.files.push(r.name);
+    }
+    const batches = [...byBatch.values()];
+    const disposals = (
+      await some<{ id: string; kind: string; status: string; proposed_at: string }>(ids.disposals, (l) => `SELECT id, kind, status, proposed_at FROM disposals WHERE id IN (${l})`)
+    ).map((d) => ({ id: d.id, kind: d.kind, status: d.status, proposedAt: d.proposed_at }));
+    // A webhook by its description, else by where it posts to (the origin only: a path or query may hold a key).
+    const webhooks = (await some<{ id: string; description: string | null; url: string }>(ids.webhooks, (l) => `SELECT id, description, url FROM webhooks WHERE id IN (${l})`)).map((w) => ({
+      id: w.id,
+      name: w.description?.trim() || originOf(w.url),
+    }));
+    return { users, customers, documents, mailings, locations, batches, disposals, webhooks };
   },
 };
+
+/** The ids /api/names is asked for, by kind (each at most 200). */
+export type NameIds = {
+  users: string[];
+  customers: string[];
+  documents: string[];
+  mailings?: string[];
+  locations?: string[];
+  batches?: string[];
+  disposals?: string[];
+  webhooks?: string[];
+};
+
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return '—'; // stored URLs were checked when the webhook was made
+  }
+}

@@ -141,8 +141,9 @@ export function overviewRoutes(overview: OverviewService, thumbnails: ThumbnailS
       path: '/api/names',
       access: ['compliance', 'mailroom'],
       tag: 'overview',
-      summary: 'Names for ids, for the audit log and the processing queue: users, customers, document titles and file names, mailings (comma-separated ids, at most 200 each)',
-      query: z.object({ users: CsvIds, customers: CsvIds, documents: CsvIds, mailings: CsvIds }),
+      summary:
+        'Names for ids, for the audit log and the processing queue: users, customers, document titles and file names, mailings, locations, coupon batches (their files and upload time), disposals (kind, status, when proposed) and webhooks (description, else the origin posted to); comma-separated ids, at most 200 of each, unknown ids left out',
+      query: z.object({ users: CsvIds, customers: CsvIds, documents: CsvIds, mailings: CsvIds, locations: CsvIds, batches: CsvIds, disposals: CsvIds, webhooks: CsvIds }),
       response: {
         status: 200,
         schema: z.object({
@@ -150,6 +151,10 @@ export function overviewRoutes(overview: OverviewService, thumbnails: ThumbnailS
           customers: z.array(z.object({ id: z.string(), name: z.string() })),
           documents: z.array(z.object({ id: z.string(), title: z.string(), type: z.string(), customer_id: z.string().nullable(), file_name: z.string().nullable() })),
           mailings: z.array(z.object({ id: z.string(), name: z.string() })),
+          locations: z.array(z.object({ id: z.string(), name: z.string(), kind: z.string() })),
+          batches: z.array(z.object({ id: z.string(), createdAt: z.string(), files: z.array(z.string()) })),
+          disposals: z.array(z.object({ id: z.string(), kind: z.string(), status: z.string(), proposedAt: z.string() })),
+          webhooks: z.array(z.object({ id: z.string(), name: z.string() })),
         }),
       },
       handler: async ({ query, principal }) => overview.names(query, !seesRestricted(principal)),

@@ -1,7 +1,7 @@
 import type { Database } from '../db/database.js';
 import { customersRepository } from '../db/customers.repository.js';
 import { documentsRepository } from '../db/documents.repository.js';
-import { overviewRepository, type OverviewFilter } from '../db/overview.repository.js';
+import { overviewRepository, type NameIds, type OverviewFilter } from '../db/overview.repository.js';
 import { searchRepository } from '../db/search.repository.js';
 import type { Classification, DocumentClass, DocumentView, TraceStep } from '../domain/document.js';
 import { newId } from '../domain/ids.js';
@@ -139,7 +139,7 @@ export class OverviewService {
   }
 
   /** `hideRestricted`: a restricted customer's document titles and file names are left out (GDPR art. 18). */
-  async names(ids: { users: string[]; customers: string[]; documents: string[]; mailings?: string[] }, hideRestricted = false) {
+  async names(ids: NameIds, hideRestricted = false) {
     return overviewRepository.names(this.db, ids, hideRestricted);
   }
 }

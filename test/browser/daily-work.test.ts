@@ -287,7 +287,7 @@ describe('web interface daily work', { skip }, () => {
     assert.equal((await m.page.locator('#status').textContent())!.trim(), '', 'the error is gone after navigating');
 
     const paper = await json<{ id: string }>(await app.api('POST', '/api/documents/paper', { as: 'mailroom', json: { customerId: 'KL-000124', type: 'order', title: 'Oud order', docDate: '2012-01-05' } }));
-    await json(await app.api('POST', '/api/disposals', { as: 'compliance', json: { reason: 'einde termijn', documentIds: [paper.id] } }), );
+    const disposal = await json<{ id: string }>(await app.api('POST', '/api/disposals', { as: 'compliance', json: { reason: 'einde termijn', documentIds: [paper.id] } }));
     const c2 = await as('compliance2', '#/audit');
     await c2.page.locator('#nav a[data-path=retention] .nav-badge').waitFor();
     const c1 = await as('compliance', '#/audit');
@@ -296,6 +296,13 @@ describe('web interface daily work', { skip }, () => {
     await proposal.waitFor();
     assert.equal(await proposal.locator('.audit-details a', { hasText: 'Oud order' }).getAttribute('href'), `#/document/${encodeURIComponent(paper.id)}`);
     assert.doesNotMatch((await proposal.locator('.audit-details').textContent()) ?? '', /doc_/, 'no document id among the details');
+    // The disposal itself by its kind and when it was proposed, a link to it, not by its id.
+    const subject = proposal.locator('td:nth-child(4)');
+    assert.match((await subject.textContent()) ?? '', /^vernietiging einde bewaartermijn, voorgesteld \d+ \w+\.? \d{4}$/);
+    assert.equal(await subject.locator('a').getAttribute('href'), `#/retention?tab=disposals&id=${encodeURIComponent(disposal.id)}`);
+    // A yes or no in the details is said as one, not as `false`.
+    const registered = c1.page.locator('#audit-table tr.audit-row', { hasText: 'Papier geregistreerd' }).filter({ hasText: 'Oud order' }).first();
+    assert.match((await registered.locator('.audit-details').textContent()) ?? '', /voorgedrukt etiket\s*nee/);
     await c1.page.locator('#nav a[data-path=retention]').waitFor();
     await c1.page.waitForTimeout(500);
     assert.equal(await c1.page.locator('#nav a[data-path=retention] .nav-badge').count(), 0, 'the proposer is not asked to approve their own proposal');

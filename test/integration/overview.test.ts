@@ -154,4 +154,32 @@ describe('document overview', () => {
     assert.equal(r.documents.length, 1);
     assert.deepEqual(r.mailings, [{ id: mailing.id, name: 'Najaarsactie names' }], 'the mailing by its name; an unknown id is left out');
   });
+
+  it('given ids of places, coupon batches, disposals and webhooks when names are asked then each comes back by what a person knows it by', async () => {
+    const place = await json<{ id: string }>(await t.api('POST', '/api/locations', { as: 'mailroom', json: { name: 'Archief namen', kind: 'site' } }), 201);
+    const db = t.dl.db;
+    await db.run("INSERT INTO coupon_batches (id, status, page_count, created_at) VALUES ('cbt_names', 'done', 3, '2026-11-02T09:00:00.000Z')");
+    await db.run("INSERT INTO coupon_batch_files (batch_id, file_no, sha256, mime, name, size, page_count) VALUES ('cbt_names', 2, 'b', 'application/pdf', 'stapel-2.pdf', 1, 1), ('cbt_names', 1, 'a', 'application/pdf', 'stapel-1.pdf', 1, 2)");
+    await db.run("INSERT INTO disposals (id, kind, status, reason, proposed_by, proposed_at) VALUES ('dsp_names', 'retention', 'proposed', 'test', 'usr_x', '2026-11-03T10:00:00.000Z')");
+    await db.run(
+      "INSERT INTO webhooks (id, url, secret, description, created_at) VALUES ('whk_named', 'https://crm.example/hook', 's', 'CRM-koppeling', '2026-11-01T00:00:00Z'), ('whk_bare', 'https://user:pw@crm.example:8443/hooks/k3y?token=geheim', 's', NULL, '2026-11-01T00:00:00Z')",
+    );
+    const r = await json<{ locations: unknown[]; batches: unknown[]; disposals: unknown[]; webhooks: { id: string; name: string }[] }>(
+      await t.api('GET', `/api/names?locations=${place.id},loc_unknown&batches=cbt_names&disposals=dsp_names,dsp_unknown&webhooks=whk_named,whk_bare`, { as: 'compliance' }),
+    );
+    assert.deepEqual(r.locations, [{ id: place.id, name: 'Archief namen', kind: 'site' }]);
+    assert.deepEqual(r.batches, [{ id: 'cbt_names', createdAt: '2026-11-02T09:00:00.000Z', files: ['stapel-1.pdf', 'stapel-2.pdf'] }], 'its files in upload order');
+    assert.deepEqual(r.disposals, [{ id: 'dsp_names', kind: 'retention', status: 'proposed', proposedAt: '2026-11-03T10:00:00.000Z' }]);
+    assert.deepEqual(
+      r.webhooks.sort((a, b) => a.id.localeCompare(b.id)),
+      [
+        { id: 'whk_bare', name: 'https://crm.example:8443' },
+        { id: 'whk_named', name: 'CRM-koppeling' },
+      ],
+      'without a description, only where it posts to: no path, query or credentials',
+    );
+    // Asked for nothing of these kinds: empty lists, as before they were added.
+    const none = await json<{ locations: unknown[]; webhooks: unknown[] }>(await t.api('GET', '/api/names?customers=KL-000123', { as: 'compliance' }));
+    assert.deepEqual([none.locations, none.webhooks], [[], []]);
+  });
 });

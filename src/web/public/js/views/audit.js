@@ -4,7 +4,7 @@ import { api } from '../api.js';
 import { field, h, replace, select } from '../dom.js';
 import { t, tKnown } from '../i18n.js';
 import { customerPicker } from '../widgets.js';
-import { badge, errorText, fmtDateTime, header, typeName } from '../ui.js';
+import { badge, errorText, fmtDate, fmtDateTime, header, typeName } from '../ui.js';
 
 /** Reads of one document within this many ms by one person are one "view" (metadata, text, file). */
 const VIEW_WINDOW_MS = 2 * 60_000;
@@ -79,15 +79,17 @@ export async function render(main, { query, navigate }) {
   try {
     const r = await api('GET', '/api/audit', { query: { ...values(), to: toParam, limit: 200, before: query.before } });
     const ids = (pick) => [...new Set(r.events.flatMap(pick).filter(Boolean))].slice(0, 200).join(',');
-    let names = { users: [], customers: [], documents: [], mailings: [] };
+    let names = { users: [], customers: [], documents: [], mailings: [], locations: [], batches: [], disposals: [], webhooks: [] };
     try {
       // People as actors and as subjects (a sign-in, a changed account); customers and documents
       // as subjects and where the details name them (a merge's two customers, a batch's documents).
       const people = ids((e) => [e.actorId, e.subjectType === 'user' ? e.subjectId : null]);
       const customers = ids((e) => [e.customerId, ...CUSTOMER_KEYS.flatMap((k) => idsIn(e.details?.[k]))]);
       const documents = ids((e) => [e.subjectType === 'document' ? e.subjectId : null, ...DOCUMENT_KEYS.flatMap((k) => idsIn(e.details?.[k]))]);
-      const mailings = ids((e) => MAILING_KEYS.flatMap((k) => idsIn(e.details?.[k])));
-      names = await api('GET', '/api/names', { query: { users: people, customers, documents, mailings } });
+      // Mailings, places, coupon stacks, disposals and webhooks as subjects and in the details.
+      const of = (type, keys) => ids((e) => [e.subjectType === type ? e.subjectId : null, ...keys.flatMap((k) => idsIn(e.details?.[k]))]);
+      const things = { mailings: of('mailing', MAILING_KEYS), locations: of('location', LOCATION_KEYS), batches: of('coupon-batch', BATCH_KEYS), disposals: of('disposal', DISPOSAL_KEYS), webhooks: of('webhook', WEBHOOK_KEYS) };
+      names = await api('GET', '/api/names', { query: { users: people, customers, documents, ...things } });
     } catch {
       /* ids remain readable enough without names */
     }
@@ -95,6 +97,22 @@ export async function render(main, { query, navigate }) {
     const customer = new Map(names.customers.map((c) => [c.id, c.name]));
     const document = new Map(names.documents.map((d) => [d.id, d]));
     const mailing = new Map((names.mailings ?? []).map((m) => [m.id, m.name]));
+    const place = new Map((names.locations ?? []).map((l) => [l.id, l]));
+    const batch = new Map((names.batches ?? []).map((b) => [b.id, b]));
+    const disposal = new Map((names.disposals ?? []).map((d) => [d.id, d]));
+    const webhook = new Map((names.webhooks ?? []).map((w) => [w.id, w.name]));
+    // What each kind of thing is called, the id on hover: a place by its name (and kind), a coupon
+    // stack by its files and when it came in, a disposal by its kind and when it was proposed (a
+    // link to it), a mailing or a webhook by its name.
+    const thing = {
+      mailing: (id) => mailing.has(id) && h('span', { title: id }, mailing.get(id)),
+      location: (id) => place.has(id) && h('span', { title: `${tKnown(`loc.${place.get(id).kind}`) ?? place.get(id).kind} · ${id}` }, place.get(id).name),
+      'coupon-batch': (id) => batch.has(id) && h('span', { title: id }, batchName(batch.get(id))),
+      disposal: (id) =>
+        disposal.has(id) &&
+        h('a', { href: `#/retention?tab=disposals&id=${encodeURIComponent(id)}`, title: id }, t('audit.disposalName', { kind: tKnown(`audit.val.kind.${disposal.get(id).kind}`) ?? disposal.get(id).kind, when: fmtDate(disposal.get(id).proposedAt) })),
+      webhook: (id) => webhook.has(id) && h('span', { title: id }, webhook.get(id)),
+    };
     const rows = groupReads(r.events);
     const tone = (a) => (a.includes('destroy') || a.includes('erase') ? 'bad' : a.includes('read') || a.includes('view') || a === 'search' ? 'info' : 'neutral');
     const subject = (e) => {
@@ -104,7 +122,8 @@ export async function render(main, { query, navigate }) {
       }
       if (e.subjectType === 'customer' && e.subjectId) return customer.get(e.subjectId) ?? e.subjectId;
       if (e.subjectType === 'user' && e.subjectId && person.has(e.subjectId)) return h('span', { title: e.subjectId }, person.get(e.subjectId));
-      return e.subjectId ? [tKnown(`audit.type.${e.subjectType}`) ?? e.subjectType, ' ', h('span', { class: 'mono small' }, e.subjectId)] : '—';
+      const known = e.subjectId && thing[e.subjectType]?.(e.subjectId);
+      return e.subjectId ? [tKnown(`audit.type.${e.subjectType}`) ?? e.subjectType, ' ', known || h('span', { class: 'mono small' }, e.subjectId)] : '—';
     };
     const what = (row) => {
       if (row.events.length > 1 || READS.has(row.events[0].action)) {
@@ -117,8 +136,8 @@ export async function render(main, { query, navigate }) {
     const named = (k, v) => {
       if (DOCUMENT_KEYS.includes(k) && document.has(v)) return h('a', { href: `#/document/${encodeURIComponent(v)}`, title: v }, document.get(v).title);
       if (CUSTOMER_KEYS.includes(k) && customer.has(v)) return h('span', { title: v }, customer.get(v));
-      if (MAILING_KEYS.includes(k) && mailing.has(v)) return h('span', { title: v }, mailing.get(v));
-      return null;
+      const kind = Object.keys(THING_KEYS).find((type) => THING_KEYS[type].includes(k));
+      return (kind && thing[kind](v)) || null;
     };
     replace(
       out,
@@ -161,7 +180,15 @@ export async function render(main, { query, navigate }) {
 const DOCUMENT_KEYS = ['documentId', 'documentIds'];
 const CUSTOMER_KEYS = ['customerId', 'fromId', 'intoId'];
 const MAILING_KEYS = ['mailingId'];
-const NAMED_KEYS = [...DOCUMENT_KEYS, ...CUSTOMER_KEYS, ...MAILING_KEYS];
+const LOCATION_KEYS = ['locationId', 'containerId'];
+const BATCH_KEYS = ['batchId'];
+const DISPOSAL_KEYS = ['disposalId'];
+const WEBHOOK_KEYS = ['webhookId'];
+/** The detail keys of each kind of thing named by /api/names beside documents and customers, by the subject type it has as a subject. */
+const THING_KEYS = { mailing: MAILING_KEYS, location: LOCATION_KEYS, 'coupon-batch': BATCH_KEYS, disposal: DISPOSAL_KEYS, webhook: WEBHOOK_KEYS };
+const NAMED_KEYS = [...DOCUMENT_KEYS, ...CUSTOMER_KEYS, ...Object.values(THING_KEYS).flat()];
+/** A coupon stack by the files it came in as and when, as the coupons screen names it. */
+const batchName = (b) => (b.files.length ? t('audit.batchName', { names: b.files.join(', '), when: fmtDateTime(b.createdAt) }) : fmtDateTime(b.createdAt));
 /** The ids a detail value holds: one, or a list of them. */
 const idsIn = (v) => (Array.isArray(v) ? v : [v]).filter((x) => typeof x === 'string');
 
@@ -178,6 +205,7 @@ function details(d, named = () => null) {
   // said in the user's language too: audit.val.<key>.<value>.
   const val = (v, k) => {
     if (v === null || v === undefined) return '—';
+    if (typeof v === 'boolean') return t(v ? 'common.yes' : 'common.no');
     if (Array.isArray(v)) {
       const shown = v.slice(0, 5).map((x) => val(x, k));
       const more = v.length > 5 ? ` … (+${v.length - 5})` : null;

@@ -309,6 +309,29 @@ describe('web interface daily work', { skip }, () => {
     noErrors(m);
   });
 
+  it('given an event with more than six detail fields when compliance reads the audit log then six show and the rest fold open', async () => {
+    await app.dl.services.audit.recordNow({
+      actorId: 'system',
+      action: 'customer.erasure-dry-run',
+      subjectType: 'customer',
+      subjectId: 'KL-000124',
+      customerId: 'KL-000124',
+      details: { reason: 'proef uitklappen', remove: 3, keep: 1, couponReviews: 0, couponPages: 2, mailMessages: 1, objects: 4, keptShared: 1 },
+    });
+    const c = await as('compliance', '#/audit');
+    const row = c.page.locator('#audit-table tr.audit-row', { hasText: 'proef uitklappen' }).first();
+    await row.waitFor();
+    const fields = row.locator('.audit-details > dt');
+    assert.equal(await fields.count(), 6);
+    const more = row.locator('.audit-more');
+    assert.equal((await more.locator('summary').textContent())?.trim(), 'nog 2');
+    assert.equal(await more.locator('dt').first().isVisible(), false, 'folded at first');
+    await more.locator('summary').click();
+    assert.deepEqual(await more.locator('dt').allTextContents(), ['verwijderde bestanden', 'bewaard (gedeeld)']);
+    assert.equal(await more.locator('dt').first().isVisible(), true);
+    noErrors(c);
+  });
+
   it('given a CRM user who opened a document when compliance reads the audit log then it names people and titles, shows one row for that view, and filters by picking', async () => {
     const dossier = await json<{ documents: { id: string; title: string; original: unknown; class: string }[] }>(await app.api('GET', '/api/customers/KL-000125/dossier', { as: 'crm' }));
     const doc = dossier.documents.find((d) => d.original && d.class === 'dynamic')!;

@@ -192,13 +192,16 @@ const batchName = (b) => (b.files.length ? t('audit.batchName', { names: b.files
 /** The ids a detail value holds: one, or a list of them. */
 const idsIn = (v) => (Array.isArray(v) ? v : [v]).filter((x) => typeof x === 'string');
 
+/** How many detail fields an event shows before "more". */
+const SHOWN_DETAILS = 6;
+
 /** Details as a short list of readable fields; `named(key, id)` gives an id's name, or null. */
 function details(d, named = () => null) {
   // An empty list or object (a list filtered on nothing) says nothing either.
   const empty = (v) => v === null || v === undefined || v === '' || (typeof v === 'object' && Object.keys(v).length === 0);
   const present = Object.entries(d ?? {}).filter(([, v]) => !empty(v));
   if (!present.length) return '';
-  // Documents, customers and mailings come first: of a long list only the first six fields show.
+  // What is named (documents, customers, mailings, places…) comes first: of a long list the first six fields show.
   const entries = [...present.filter(([k]) => NAMED_KEYS.includes(k)), ...present.filter(([k]) => !NAMED_KEYS.includes(k))];
   const join = (parts, sep) => parts.flatMap((p, i) => (i ? [sep, p] : [p]));
   // A value that is itself a word of the server's (how someone signed in, which field changed) is
@@ -222,7 +225,15 @@ function details(d, named = () => null) {
     const domain = k === 'type' ? typeName(v) : k === 'class' ? tKnown(`class.${v}`) : k === 'via' ? tKnown(`statusvar.via.${v}`) : null;
     return keyPoint ?? (k && tKnown(`audit.val.${k}.${v}`)) ?? domain ?? String(v);
   };
-  return h('dl', { class: 'kv small audit-details' }, entries.slice(0, 6).map(([k, v]) => [h('dt', {}, label(k)), h('dd', {}, val(v, k))]));
+  const list = (part) => part.map(([k, v]) => [h('dt', {}, label(k)), h('dd', {}, val(v, k))]);
+  // Six fields at a glance; the rest one click away (an erasure's report has a dozen).
+  const rest = entries.slice(SHOWN_DETAILS);
+  return h(
+    'dl',
+    { class: 'kv small audit-details' },
+    list(entries.slice(0, SHOWN_DETAILS)),
+    rest.length ? h('details', { class: 'audit-more' }, h('summary', {}, t('audit.moreDetails', { n: rest.length })), h('dl', { class: 'kv small' }, list(rest))) : null,
+  );
 }
 function label(k) {
   return tKnown(`audit.key.${k}`) ?? k;

@@ -279,6 +279,11 @@ describe('web interface', { skip }, () => {
     assert.ok(actors.includes('demogegevens') && !actors.some((a) => a.includes('demo-seed')), actors.join(' | '));
     const actions = await page.locator('#audit-table td:nth-child(3)').allTextContents();
     assert.deepEqual(actions.filter((a) => /^[a-z]+\.[a-z.-]+$/.test(a.trim())), [], 'no action shown as its code');
+    // A customer status by its Dutch name, the mailing that set it by name; roles by their names.
+    const letterSent = page.locator('#audit-table tr', { hasText: 'Klantstatus gezet' }).filter({ hasText: 'Brief verstuurd' }).first();
+    assert.match((await letterSent.locator('.audit-details').textContent()) ?? '', /bron\s*mailing Voorjaarsactie onderhoudsabonnement 2026/);
+    assert.doesNotMatch((await letterSent.textContent()) ?? '', /mlg_|letter-sent/);
+    assert.match((await page.locator('#audit-table tr', { hasText: 'Gebruiker aangemaakt' }).filter({ hasText: 'Ada' }).first().textContent()) ?? '', /rollen\s*beheerder/);
     await shot(page, 'compliance-audit');
     noErrors(s);
   });
@@ -437,6 +442,11 @@ describe('web interface', { skip }, () => {
     await page.locator('#status', { hasText: /weer in de wachtrij/ }).waitFor();
     await go(page, '#/coupons');
     await page.locator('#coupon-scan').waitFor();
+    // The demo mailing's reply counted by the words on the coupon, not by the answer's code.
+    const answer = page.locator('.answer-count').first();
+    await answer.waitFor();
+    assert.equal(await answer.textContent(), '1 × Ja, ik wil graag een vrijblijvende offerte ontvangen.');
+    assert.equal(await answer.getAttribute('title'), 'yes');
     await shot(page, 'mailroom-coupons');
     await page.selectOption('#lang', 'en');
     await page.locator('#main h1', { hasText: 'Reply coupons' }).waitFor();

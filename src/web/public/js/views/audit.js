@@ -87,8 +87,10 @@ export async function render(main, { query, navigate }) {
       const customers = ids((e) => [e.customerId, ...CUSTOMER_KEYS.flatMap((k) => idsIn(e.details?.[k]))]);
       const documents = ids((e) => [e.subjectType === 'document' ? e.subjectId : null, ...DOCUMENT_KEYS.flatMap((k) => idsIn(e.details?.[k]))]);
       // Mailings, places, coupon stacks, disposals and webhooks as subjects and in the details.
-      const of = (type, keys) => ids((e) => [e.subjectType === type ? e.subjectId : null, ...keys.flatMap((k) => idsIn(e.details?.[k]))]);
-      const things = { mailings: of('mailing', MAILING_KEYS), locations: of('location', LOCATION_KEYS), batches: of('coupon-batch', BATCH_KEYS), disposals: of('disposal', DISPOSAL_KEYS), webhooks: of('webhook', WEBHOOK_KEYS) };
+      const of = (type, keys, also = () => null) => ids((e) => [e.subjectType === type ? e.subjectId : null, ...keys.flatMap((k) => idsIn(e.details?.[k])), also(e)]);
+      // A customer status set by a mailing names it as its source: `mailing:<id>`.
+      const sourceMailing = (e) => (typeof e.details?.source === 'string' && e.details.source.startsWith('mailing:') ? e.details.source.slice(8) : null);
+      const things = { mailings: of('mailing', MAILING_KEYS, sourceMailing), locations: of('location', LOCATION_KEYS), batches: of('coupon-batch', BATCH_KEYS), disposals: of('disposal', DISPOSAL_KEYS), webhooks: of('webhook', WEBHOOK_KEYS) };
       names = await api('GET', '/api/names', { query: { users: people, customers, documents, ...things } });
     } catch {
       /* ids remain readable enough without names */
@@ -130,7 +132,7 @@ export async function render(main, { query, navigate }) {
         const parts = [...new Set(row.events.map((e) => (e.action === 'document.view' ? 'metadata' : (e.details?.what ?? 'file'))))];
         return h('span', { class: 'small' }, parts.map((p) => tKnown(`audit.part.${p}`) ?? p).join(', '));
       }
-      return details(row.details, named);
+      return details(row.details, named, row.action);
     };
     // An id in the details is shown by its name where one is known: a document by its title (a link), a customer or a mailing by name.
     const named = (k, v) => {
@@ -196,7 +198,7 @@ const idsIn = (v) => (Array.isArray(v) ? v : [v]).filter((x) => typeof x === 'st
 const SHOWN_DETAILS = 6;
 
 /** Details as a short list of readable fields; `named(key, id)` gives an id's name, or null. */
-function details(d, named = () => null) {
+function details(d, named = () => null, action = '') {
   // An empty list or object (a list filtered on nothing) says nothing either.
   const empty = (v) => v === null || v === undefined || v === '' || (typeof v === 'object' && Object.keys(v).length === 0);
   const present = Object.entries(d ?? {}).filter(([, v]) => !empty(v));
@@ -219,10 +221,28 @@ function details(d, named = () => null) {
     if (typeof v === 'object') return join(Object.entries(v).map(([key, x]) => [`${label(key)}: `, val(x, key)]), '; ');
     const name = k && typeof v === 'string' ? named(k, v) : null;
     if (name) return name;
+    // Where a customer status came from: `mailing:<id>` is that mailing, by name.
+    if (k === 'source' && typeof v === 'string') {
+      const [from, id] = [v.slice(0, v.indexOf(':')), v.slice(v.indexOf(':') + 1)];
+      const said = tKnown(`statusvar.source.${v.includes(':') ? from : v}`);
+      if (said && v.includes(':')) return [said, ' ', named(`${from}Id`, id) || h('span', { class: 'mono' }, id)];
+      if (said) return said;
+    }
     // A key point's field (fields.number) by the name the document page gives it.
     const keyPoint = k === 'field' && typeof v === 'string' && v.startsWith('fields.') ? tKnown(`kp.${v.slice(7)}`)?.toLowerCase() : null;
     // A document type or class, and how a status was set, in the words the other screens use.
-    const domain = k === 'type' ? typeName(v) : k === 'class' ? tKnown(`class.${v}`) : k === 'via' ? tKnown(`statusvar.via.${v}`) : null;
+    const domain =
+      k === 'type'
+        ? typeName(v)
+        : k === 'class'
+          ? tKnown(`class.${v}`)
+          : k === 'via'
+            ? tKnown(`statusvar.via.${v}`)
+            : k === 'roles'
+              ? tKnown(`role.${v}`)
+              : k === 'name' && action === 'status.set'
+                ? tKnown(`statusvar.${v}`)
+                : null;
     return keyPoint ?? (k && tKnown(`audit.val.${k}.${v}`)) ?? domain ?? String(v);
   };
   const list = (part) => part.map(([k, v]) => [h('dt', {}, label(k)), h('dd', {}, val(v, k))]);

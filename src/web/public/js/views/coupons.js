@@ -216,7 +216,15 @@ export async function render(main, { me } = {}) {
             { label: t('coupons.sent'), cell: (m) => (m.sentAt ? fmtDateTime(m.sentAt) : badge(t('coupons.notSent'), 'neutral')) },
             { label: t('coupons.withheld'), class: 'num', cell: (m) => String(m.withheld ?? 0) },
             { label: t('coupons.replies'), class: 'num', cell: (m) => String(m.replies.total) },
-            { label: t('coupons.byAnswer'), cell: (m) => Object.entries(m.replies.byAnswer).map(([k, v]) => `${k}: ${v}`).join(', ') || '—' },
+            // Each answer by the words on the coupon (its code on hover), one per line.
+            {
+              label: t('coupons.byAnswer'),
+              cell: (m) => {
+                const label = new Map(answers);
+                const rows = Object.entries(m.replies.byAnswer).map(([k, v]) => h('div', { class: 'answer-count', title: k }, `${v} × ${label.get(k) ?? k}`));
+                return rows.length ? rows : '—';
+              },
+            },
           ],
           r.mailings,
           { empty: t('coupons.noMailings') },

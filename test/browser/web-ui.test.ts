@@ -354,6 +354,9 @@ describe('web interface', { skip }, () => {
     }
     const first = await as('compliance', '#/retention');
     await first.page.locator('#due-list tbody tr').first().waitFor();
+    // Whose documents they are, by name, the customer number under it.
+    const customer = await first.page.locator('#due-list tbody tr').first().locator('td:nth-child(3)').textContent();
+    assert.match(customer ?? '', /^\D.*KL-\d{6}$/, `a customer by name: ${customer}`);
     await shot(first.page, 'compliance-retention');
     await first.page.click('#propose');
     await first.page.locator('#four-eyes').waitFor(); // the proposer may not approve

@@ -8,6 +8,23 @@ import { announce, badge, dataText, errorText, fmtDate, fmtDateTime, header, iso
 
 const TABS = ['due', 'holds', 'disposals'];
 
+/** Customers by name, as the officer knows them, filled per list shown (namesOf). */
+const customerNames = new Map();
+/** Looks up the names of customers not known yet; a failure leaves their numbers. */
+async function namesOf(ids) {
+  const missing = [...new Set(ids.filter((id) => id && !customerNames.has(id)))].slice(0, 200);
+  if (!missing.length) return;
+  try {
+    for (const c of (await api('GET', '/api/names', { query: { customers: missing.join(',') } })).customers) customerNames.set(c.id, c.name);
+  } catch {
+    /* the customer number is shown instead */
+  }
+}
+/** A customer as "name (number)", or the number alone when the name is not known. */
+const customerText = (id) => (customerNames.has(id) ? `${customerNames.get(id)} (${id})` : id);
+/** A customer as a table cell: the name, the number under it. */
+const customerCell = (id) => (!id ? '—' : customerNames.has(id) ? [customerNames.get(id), h('div', { class: 'small muted' }, id)] : id);
+
 export async function render(main, { query, navigate, me }) {
   const tab = TABS.includes(query.tab) ? query.tab : 'due';
   const body = h('div', { id: 'retention-body' });
@@ -42,6 +59,7 @@ export async function render(main, { query, navigate, me }) {
     let r;
     try {
       r = await api('GET', '/api/retention/due', { query: { before: before.value } });
+      await namesOf([...(r.documents ?? []), ...(r.held ?? [])].map((d) => d.customerId));
     } catch (err) {
       return fail(out, err);
     }
@@ -56,7 +74,7 @@ export async function render(main, { query, navigate, me }) {
     const cols = (withBox) => [
       ...(withBox ? [{ label: '', cell: box }] : []),
       { label: t('common.document'), cell: (d) => [h('a', { href: `#/dossier/${encodeURIComponent(d.customerId ?? '')}?doc=${d.id}` }, d.title), h('div', { class: 'small muted' }, [typeName(d.type), d.barcode].filter(Boolean).join(' · '))] },
-      { label: t('common.customer'), cell: (d) => d.customerId ?? '—' },
+      { label: t('common.customer'), cell: (d) => customerCell(d.customerId) },
       { label: t('ret.medium'), cell: (d) => (d.class === 'static' && !d.original ? t('ret.paper') : t('ret.digital')) },
       { label: t('retention.legalBasis'), cell: (d) => h('span', { class: 'small' }, dataText(d.retention.legalBasis)) },
       { label: t('ret.endedOn'), cell: (d) => fmtDate(r.details?.[d.id]?.effectiveEnd ?? d.retention.endsOn) },
@@ -119,6 +137,7 @@ export async function render(main, { query, navigate, me }) {
     );
     try {
       const r = await api('GET', '/api/holds');
+      await namesOf(r.holds?.map((x) => x.customerId) ?? []);
       replace(
         out,
         table(
@@ -198,6 +217,7 @@ export async function render(main, { query, navigate, me }) {
     let d;
     try {
       d = await api('GET', `/api/disposals/${id}`);
+      await namesOf([d.customerId, ...(d.items ?? []).map((i) => i.customerId)]);
     } catch (err) {
       return fail(el, err);
     }
@@ -295,7 +315,7 @@ export async function render(main, { query, navigate, me }) {
     replace(
       el,
       h('h2', {}, d.reason),
-      meta('p', statusBadge(d.status), t(`ret.disp.kind.${d.kind}`), d.customerId, d.dueBefore ? t('ret.disp.dueBefore', { date: fmtDate(d.dueBefore) }) : null),
+      meta('p', statusBadge(d.status), t(`ret.disp.kind.${d.kind}`), d.customerId ? customerText(d.customerId) : null, d.dueBefore ? t('ret.disp.dueBefore', { date: fmtDate(d.dueBefore) }) : null),
       h(
         'dl',
         { class: 'kv' },
@@ -338,7 +358,7 @@ export async function render(main, { query, navigate, me }) {
             label: t('common.document'),
             cell: (i) => [
               i.title ? h('a', { href: `#/document/${encodeURIComponent(i.documentId)}` }, i.title) : typeName(i.type),
-              h('div', { class: 'small muted' }, [i.title ? typeName(i.type) : null, i.customerId, i.barcode, fmtDate(i.docDate)].filter(Boolean).join(' · ')),
+              h('div', { class: 'small muted' }, [i.title ? typeName(i.type) : null, i.customerId ? customerText(i.customerId) : null, i.barcode, fmtDate(i.docDate)].filter(Boolean).join(' · ')),
             ],
           },
           { label: t('scan.where'), cell: (i) => whereCell(i) },
@@ -389,12 +409,12 @@ function methodText(m) {
 
 /** What a legal hold covers, in words, from its kind and query (the server's sentence is English). */
 function holdScope(x) {
-  if (x.kind === 'customer') return t('ret.holdScope.customer', { id: x.customerId ?? '' });
+  if (x.kind === 'customer') return t('ret.holdScope.customer', { id: x.customerId ? customerText(x.customerId) : '' });
   if (x.kind === 'document') return t('ret.holdScope.document');
   if (x.kind === 'documents') return t('ret.holdScope.documents');
   const q = x.query ?? {};
   const parts = [q.type ? t('ret.holdScope.typed', { type: typeName(q.type) }) : t('ret.holdScope.all')];
-  if (x.customerId) parts.push(t('ret.holdScope.ofCustomer', { id: x.customerId }));
+  if (x.customerId) parts.push(t('ret.holdScope.ofCustomer', { id: customerText(x.customerId) }));
   if (q.from || q.to) parts.push(t('ret.holdScope.dated', { from: q.from ? fmtDate(q.from) : '…', to: q.to ? fmtDate(q.to) : '…' }));
   if (q.text) parts.push(t('ret.holdScope.matching', { text: q.text }));
   return parts.join(' ');

@@ -34,6 +34,14 @@ export const customersRepository = {
     return q.get<CustomerRow>('SELECT * FROM customers WHERE id = ?', [id]);
   },
 
+  /** The names of these customers (a page of search hits), by id; unknown ids are left out. */
+  async namesOf(q: Queryable, ids: string[]): Promise<Map<string, string>> {
+    const list = [...new Set(ids)];
+    if (!list.length) return new Map();
+    const rows = await q.all<{ id: string; name: string }>(`SELECT id, name FROM customers WHERE id IN (${list.map(() => '?').join(',')})`, list);
+    return new Map(rows.map((r) => [r.id, r.name]));
+  },
+
   /** Inserts or updates by CRM number; returns whether the customer is new. */
   async upsert(q: Queryable, id: string, c: CustomerInput, now: string): Promise<{ created: boolean }> {
     const existing = await q.get<{ id: string }>('SELECT id FROM customers WHERE id = ?', [id]);

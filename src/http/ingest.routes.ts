@@ -28,6 +28,7 @@ const BatchResult = z.object({
 const SearchHit = z.object({
   documentId: z.string(),
   customerId: z.string().nullable(),
+  customerName: z.string().nullable().describe('the customer by name, null for a document without one'),
   type: z.string(),
   class: z.string(),
   title: z.string(),

@@ -1,3 +1,4 @@
+import { customersRepository } from '../db/customers.repository.js';
 import { QueryInterrupted, type Database } from '../db/database.js';
 import { MARK_CLOSE, MARK_OPEN, searchRepository, type SearchFilters } from '../db/search.repository.js';
 import { parseQuery, QueryError, type SearchQuery } from '../domain/search-query.js';
@@ -16,6 +17,7 @@ export function highlight(snippet: string): string {
 export type SearchHit = {
   documentId: string;
   customerId: string | null;
+  customerName: string | null;
   type: string;
   class: string;
   title: string;
@@ -66,9 +68,12 @@ export class SearchService {
       customerId: filters.customerId ?? null,
       details: { query, filters, total },
     });
+    // Whose documents they are, by name: a page's customers in one lookup.
+    const names = await customersRepository.namesOf(this.db, rows.flatMap((r) => (r.customer_id ? [r.customer_id] : [])));
     const hits: SearchHit[] = rows.map((r) => ({
       documentId: r.id,
       customerId: r.customer_id,
+      customerName: (r.customer_id && names.get(r.customer_id)) || null,
       type: r.type,
       class: r.class,
       title: r.title,

@@ -150,6 +150,7 @@ describe('web interface', { skip }, () => {
     await hit.waitFor();
     assert.equal(await page.locator('.hit').count(), 1, 'exactly one hit');
     assert.match((await hit.locator('mark').first().textContent()) ?? '', new RegExp(WORD, 'i'), 'the snippet marks the word');
+    assert.match((await hit.textContent()) ?? '', /Van Dijk Installatietechniek · KL-000124/, 'whose document it is, by name and number');
     await shot(page, 'crm-search');
     await hit.locator('a.title').click();
     await page.locator('#doc-text mark').first().waitFor();

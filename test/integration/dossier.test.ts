@@ -131,9 +131,10 @@ describe('demo data', () => {
 
   it('given the demo data when searched without diacritics then its dynamic documents are found with snippets', async () => {
     const res = await t.api('GET', '/api/search?q=financiele', { as: 'crm' });
-    const body = (await res.json()) as { total: number; hits: { customerId: string; snippet: string }[] };
+    const body = (await res.json()) as { total: number; hits: { customerId: string; customerName: string | null; snippet: string }[] };
     assert.equal(body.total, 1);
     assert.equal(body.hits[0].customerId, 'KL-000123');
+    assert.equal(body.hits[0].customerName, 'Bakkerij De Gouden Korst B.V.', 'whose document it is, by name');
     assert.match(body.hits[0].snippet, /<mark>financiële<\/mark>/);
   });
 

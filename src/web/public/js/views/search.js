@@ -45,7 +45,7 @@ export async function render(main, { query, navigate }) {
                 'li',
                 { class: 'hit' },
                 h('a', { class: 'title', href: link(hit) }, hit.title || hit.documentId),
-                meta('div', hit.customerId ?? t('review.noCustomer'), typeName(hit.type), classBadge(hit.class), fmtDate(hit.docDate)),
+                meta('div', hit.customerId ? (hit.customerName ? h('span', { title: hit.customerId }, `${hit.customerName} · ${hit.customerId}`) : hit.customerId) : t('review.noCustomer'), typeName(hit.type), classBadge(hit.class), fmtDate(hit.docDate)),
                 hit.snippet ? h('p', { class: 'snippet' }, safeSnippet(hit.snippet)) : null,
               ),
             ),

@@ -50,7 +50,10 @@ export function overviewRoutes(overview: OverviewService, thumbnails: ThumbnailS
       tag: 'overview',
       summary: 'The document overview: documents newest first with filters and cursor paging (audited per page)',
       query: Filter.extend({ limit: z.coerce.number().int().min(1).max(200).default(50), cursor: z.string().max(500).optional() }),
-      response: { status: 200, schema: z.object({ documents: z.array(DocumentSchema), nextCursor: z.string().nullable() }) },
+      response: {
+        status: 200,
+        schema: z.object({ documents: z.array(DocumentSchema.extend({ customerName: z.string().nullable().describe('the customer by name') })), nextCursor: z.string().nullable() }),
+      },
       handler: async ({ query, principal }) => {
         const { limit, cursor, ...filter } = query;
         return overview.list(filter, limit, cursor, principal);

@@ -44,11 +44,13 @@ export class OverviewService {
     private readonly clock: Clock,
   ) {}
 
-  async list(f: Omit<OverviewFilter, 'hideRestricted'>, limit: number, cursor: string | undefined, actor: Principal): Promise<{ documents: DocumentView[]; nextCursor: string | null }> {
+  async list(f: Omit<OverviewFilter, 'hideRestricted'>, limit: number, cursor: string | undefined, actor: Principal): Promise<{ documents: (DocumentView & { customerName: string | null })[]; nextCursor: string | null }> {
     const rows = await overviewRepository.list(this.db, { ...f, hideRestricted: !seesRestricted(actor) }, limit + 1, cursor ? decodeCursor(cursor) : undefined);
     const page = rows.slice(0, limit);
-    const documents: DocumentView[] = [];
-    for (const r of page) documents.push(await toDocumentView(this.db, r));
+    // Whose documents they are, by name: the page's customers in one lookup.
+    const names = await customersRepository.namesOf(this.db, page.flatMap((r) => (r.customer_id ? [r.customer_id] : [])));
+    const documents: (DocumentView & { customerName: string | null })[] = [];
+    for (const r of page) documents.push({ ...(await toDocumentView(this.db, r)), customerName: (r.customer_id && names.get(r.customer_id)) || null });
     const last = page[page.length - 1];
     // One event per page listed: who looked at which documents' metadata.
     await this.audit.recordNow({ actorId: actor.id, action: 'documents.list', subjectType: 'document', subjectId: null, customerId: f.customerId ?? null, details: { filter: f, count: page.length, documentIds: page.map((r) => r.id) } });

@@ -236,6 +236,10 @@ describe('web interface daily work', { skip }, () => {
     assert.match(await page.evaluate(() => location.hash), /type=invoice/);
     const types = await page.locator('#ov-list .doc-tile .item-meta span:first-child').allTextContents();
     assert.ok(types.length > 0 && types.every((x) => x === 'Factuur'), `only invoices: ${types.join(', ')}`);
+    // Each tile says whose document it is by name, the number on hover.
+    const owner = page.locator('#ov-list .doc-tile .small.muted').first();
+    assert.match((await owner.textContent()) ?? '', /^[^·]*[a-z][^·]* · \d+ \w+\.? \d{4}$/);
+    assert.match((await owner.getAttribute('title')) ?? '', /^KL-\d{6}$/);
     await page.fill('#ov-view-name', 'Alle facturen');
     await page.click('#ov-views-form button[type=submit]');
     await page.locator('#ov-views option', { hasText: 'Alle facturen' }).waitFor({ state: 'attached' });

@@ -37,6 +37,8 @@ describe('document overview', () => {
   it('given documents when listed with a filter then they come newest first, page by cursor without overlap, and an invalid cursor is refused', async () => {
     const all = await json<{ documents: Doc[]; nextCursor: string | null }>(await t.api('GET', '/api/documents?limit=200', { as: 'crm' }));
     assert.equal(all.documents[0]!.id, uploaded.id, 'the newest upload is first');
+    const named = all.documents[0] as Doc & { customerName?: string | null };
+    assert.deepEqual([named.customerId, named.customerName], ['KL-000125', 'Zorggroep Het Baken'], 'whose document it is, by name');
     const p1 = await json<{ documents: Doc[]; nextCursor: string }>(await t.api('GET', '/api/documents?limit=3', { as: 'crm' }));
     assert.ok(p1.nextCursor);
     const p2 = await json<{ documents: Doc[] }>(await t.api('GET', `/api/documents?limit=3&cursor=${p1.nextCursor}`, { as: 'crm' }));

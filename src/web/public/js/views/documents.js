@@ -174,7 +174,7 @@ export async function render(main, { query, me, navigate }) {
       h('label', { class: 'tile-check' }, check),
       h('a', { href: `#/document/${encodeURIComponent(d.id)}`, class: 'tile-link' }, box, h('span', { class: 'item-title' }, d.title || typeName(d.type))),
       h('div', { class: 'item-meta' }, h('span', {}, typeName(d.type)), classBadge(d.class), d.status !== 'ready' ? statusBadge(d.status) : null, d.retention?.hold ? badge(t('retention.hold'), 'bad') : null),
-      h('div', { class: 'small muted' }, [d.customerId ?? t('upload.noCustomer'), fmtDate(d.docDate ?? d.createdAt)].join(' · ')),
+      h('div', { class: 'small muted', title: d.customerId ?? '' }, [d.customerName ?? d.customerId ?? t('upload.noCustomer'), fmtDate(d.docDate ?? d.createdAt)].join(' · ')),
     );
     thumbs.observe(box);
     return li;

@@ -289,12 +289,21 @@ describe('web interface', { skip }, () => {
     noErrors(s);
   });
 
-  it('given more jobs than the list shows when the operator asks for more then the next ones load and the count says how many there are', async () => {
+  /** `n` finished jobs of a kind of their own while `fn` runs; removed after (the other tests read the newest jobs). */
+  const withDoneJobs = async (kind: string, n: number, fn: () => Promise<void>) => {
     await app.dl.db.tx(async (q) => {
-      for (let i = 0; i < 130; i++) await app.dl.queue.enqueue(q, { kind: 'lijsttest', payload: {}, idempotencyKey: `lijsttest-${i}` });
+      for (let i = 0; i < n; i++) await app.dl.queue.enqueue(q, { kind, payload: {}, idempotencyKey: `${kind}-${i}` });
     });
-    await app.dl.db.run("UPDATE jobs SET status = 'done' WHERE kind = 'lijsttest'");
+    await app.dl.db.run("UPDATE jobs SET status = 'done' WHERE kind = ?", [kind]);
     try {
+      await fn();
+    } finally {
+      await app.dl.db.run('DELETE FROM jobs WHERE kind = ?', [kind]);
+    }
+  };
+
+  it('given more jobs than the list shows when the operator asks for more then the next ones load and the count says how many there are', async () => {
+    await withDoneJobs('lijsttest', 130, async () => {
       const s = await as('mailroom', '#/jobs?kind=lijsttest');
       const { page } = s;
       const more = page.locator('#jobs-more');
@@ -305,18 +314,11 @@ describe('web interface', { skip }, () => {
       await page.waitForFunction(() => document.querySelectorAll('#jobs-table tbody tr').length === 130);
       assert.equal(await more.textContent(), '', 'all shown: no count, no button');
       noErrors(s);
-    } finally {
-      // The other tests read the newest jobs.
-      await app.dl.db.run("DELETE FROM jobs WHERE kind = 'lijsttest'");
-    }
+    });
   });
 
   it('given more jobs than the API lists at once when the operator pages on then the older ones show, and newer leads back', async () => {
-    await app.dl.db.tx(async (q) => {
-      for (let i = 0; i < 620; i++) await app.dl.queue.enqueue(q, { kind: 'bladertest', payload: {}, idempotencyKey: `bladertest-${i}` });
-    });
-    await app.dl.db.run("UPDATE jobs SET status = 'done' WHERE kind = 'bladertest'");
-    try {
+    await withDoneJobs('bladertest', 620, async () => {
       const s = await as('mailroom', '#/jobs?kind=bladertest');
       const { page } = s;
       const more = page.locator('#jobs-more');
@@ -342,9 +344,7 @@ describe('web interface', { skip }, () => {
       assert.deepEqual(await ids(), newest);
       assert.equal(await rows(), 500);
       noErrors(s);
-    } finally {
-      await app.dl.db.run("DELETE FROM jobs WHERE kind = 'bladertest'");
-    }
+    });
   });
 
   it('given paper past its retention when one officer proposes its disposal then a second officer approves, executes and shreds it by scanning and the certificate opens', async (t) => {

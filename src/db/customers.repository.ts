@@ -34,7 +34,7 @@ export const customersRepository = {
     return q.get<CustomerRow>('SELECT * FROM customers WHERE id = ?', [id]);
   },
 
-  /** The names of these customers (a page of search hits), by id; unknown ids are left out. */
+  /** The names of these customers (those of a page of search hits or documents), by id; unknown ids are left out. */
   async namesOf(q: Queryable, ids: string[]): Promise<Map<string, string>> {
     const list = [...new Set(ids)];
     if (!list.length) return new Map();

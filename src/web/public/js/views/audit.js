@@ -134,7 +134,8 @@ export async function render(main, { query, navigate }) {
       }
       return details(row.details, named, row.action);
     };
-    // An id in the details is shown by its name where one is known: a document by its title (a link), a customer or a mailing by name.
+    // An id in the details is shown by its name where one is known: a document by its title (a
+    // link), a customer by name, the other things as `thing` names them.
     const named = (k, v) => {
       if (DOCUMENT_KEYS.includes(k) && document.has(v)) return h('a', { href: `#/document/${encodeURIComponent(v)}`, title: v }, document.get(v).title);
       if (CUSTOMER_KEYS.includes(k) && customer.has(v)) return h('span', { title: v }, customer.get(v));
@@ -223,10 +224,10 @@ function details(d, named = () => null, action = '') {
     if (name) return name;
     // Where a customer status came from: `mailing:<id>` is that mailing, by name.
     if (k === 'source' && typeof v === 'string') {
-      const [from, id] = [v.slice(0, v.indexOf(':')), v.slice(v.indexOf(':') + 1)];
-      const said = tKnown(`statusvar.source.${v.includes(':') ? from : v}`);
-      if (said && v.includes(':')) return [said, ' ', named(`${from}Id`, id) || h('span', { class: 'mono' }, id)];
-      if (said) return said;
+      const colon = v.indexOf(':');
+      const from = colon < 0 ? v : v.slice(0, colon);
+      const said = tKnown(`statusvar.source.${from}`);
+      if (said) return colon < 0 ? said : [said, ' ', named(`${from}Id`, v.slice(colon + 1)) || h('span', { class: 'mono' }, v.slice(colon + 1))];
     }
     // A key point's field (fields.number) by the name the document page gives it.
     const keyPoint = k === 'field' && typeof v === 'string' && v.startsWith('fields.') ? tKnown(`kp.${v.slice(7)}`)?.toLowerCase() : null;

@@ -8,7 +8,7 @@ import { announce, badge, dataText, errorText, fmtDate, fmtDateTime, header, iso
 
 const TABS = ['due', 'holds', 'disposals'];
 
-/** Customers by name, as the officer knows them, filled per list shown (namesOf). */
+/** Customers by name, as the officer knows them, filled per list shown (namesOf); emptied each time the screen opens. */
 const customerNames = new Map();
 /** Looks up the names of customers not known yet; a failure leaves their numbers. */
 async function namesOf(ids) {
@@ -26,6 +26,7 @@ const customerText = (id) => (customerNames.has(id) ? `${customerNames.get(id)} 
 const customerCell = (id) => (!id ? '—' : customerNames.has(id) ? [customerNames.get(id), h('div', { class: 'small muted' }, id)] : id);
 
 export async function render(main, { query, navigate, me }) {
+  customerNames.clear();
   const tab = TABS.includes(query.tab) ? query.tab : 'due';
   const body = h('div', { id: 'retention-body' });
   const disposers = [];

@@ -6,6 +6,17 @@ export const statusRepository = {
   byCustomer(q: Queryable, customerId: string) {
     return q.all<StatusRow>('SELECT * FROM status_variables WHERE customer_id = ? ORDER BY name', [customerId]);
   },
+  /**
+   * The customer's current values, each with the sequence number of the history row that set it
+   * (`lastSeq`): which of two values set in the same millisecond came last.
+   */
+  withOrder(q: Queryable, customerId: string) {
+    return q.all<StatusRow & { lastSeq: number | null }>(
+      `SELECT v.*, (SELECT MAX(h.seq) FROM status_history h WHERE h.customer_id = v.customer_id AND h.name = v.name) AS "lastSeq"
+       FROM status_variables v WHERE v.customer_id = ? ORDER BY v.name`,
+      [customerId],
+    );
+  },
   history(q: Queryable, customerId: string) {
     return q.all<StatusRow & { seq: number }>('SELECT * FROM status_history WHERE customer_id = ? ORDER BY seq DESC', [customerId]);
   },

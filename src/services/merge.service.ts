@@ -67,14 +67,14 @@ export class MergeService {
       const retention = await recomputeRetentionForCustomer(q, intoId, this.clock);
 
       const statusConflicts: MergeReport['statusConflicts'] = [];
-      const theirs = await statusRepository.byCustomer(q, fromId);
-      const ours = new Map((await statusRepository.byCustomer(q, intoId)).map((s) => [s.name, s]));
-      for (const s of theirs) {
+      const theirs = await statusRepository.withOrder(q, fromId);
+      const ours = new Map((await statusRepository.withOrder(q, intoId)).map((s) => [s.name, s]));
+      for (const { lastSeq: theirSeq, ...s } of theirs) {
         const mine = ours.get(s.name);
-        if (mine) statusConflicts.push({ name: s.name, kept: mine.set_at >= s.set_at ? mine.value : s.value, from: mine.set_at >= s.set_at ? 'into' : 'merged' });
-        if (!mine || mine.set_at < s.set_at) {
-          await statusRepository.carry(q, { ...s, customer_id: intoId });
-        }
+        // The later value wins; set in the same millisecond, the one set last (its history row).
+        const keepMine = mine !== undefined && (mine.set_at > s.set_at || (mine.set_at === s.set_at && Number(mine.lastSeq ?? 0) >= Number(theirSeq ?? 0)));
+        if (mine) statusConflicts.push({ name: s.name, kept: keepMine ? mine.value : s.value, from: keepMine ? 'into' : 'merged' });
+        if (!keepMine) await statusRepository.carry(q, { ...s, customer_id: intoId });
       }
       await statusRepository.deleteAllOf(q, fromId);
       const statusHistory = await statusRepository.moveHistory(q, fromId, intoId);

@@ -194,6 +194,8 @@ describe(MergeService.name, () => {
     await setStatus(into, 'merge-test-both', 'older');
     await setStatus(from, 'merge-test-both', 'newer');
     await setStatus(from, 'merge-test-only', 'yes');
+    // Both set in the same millisecond (as a busy machine does): the one set last still wins.
+    await t.dl.db.run("UPDATE status_variables SET set_at = '2026-11-30T10:00:00.000Z' WHERE name = 'merge-test-both'");
     await t.dl.db.run("INSERT INTO legal_holds (id, kind, reason, customer_id, placed_by, placed_at) VALUES ('hold_merge', 'customer', 'dispute', ?, 'test', ?)", [from, new Date().toISOString()]);
 
     const r = await call('POST', `/api/customers/${from}/merge`, 'crm', { into });

@@ -123,7 +123,17 @@ export const overviewRepository = {
       id: w.id,
       name: w.description?.trim() || originOf(w.url),
     }));
-    return { users, customers, documents, mailings, locations, batches, disposals, webhooks };
+    // A legal hold by what it covers (the retention screen's words) and its reason; only for
+    // those who see restricted customers (compliance, admin): a hold's reason can name a dispute.
+    const holds = hideRestricted
+      ? []
+      : (
+          await some<{ id: string; kind: string; reason: string; customer_id: string | null; q_type: string | null; q_from: string | null; q_to: string | null; q_text: string | null }>(
+            ids.holds,
+            (l) => `SELECT id, kind, reason, customer_id, q_type, q_from, q_to, q_text FROM legal_holds WHERE id IN (${l})`,
+          )
+        ).map((x) => ({ id: x.id, kind: x.kind, reason: x.reason, customerId: x.customer_id, query: x.kind === 'query' ? { type: x.q_type, from: x.q_from, to: x.q_to, text: x.q_text } : null }));
+    return { users, customers, documents, mailings, locations, batches, disposals, webhooks, holds };
   },
 };
 
@@ -137,6 +147,7 @@ export type NameIds = {
   batches?: string[];
   disposals?: string[];
   webhooks?: string[];
+  holds?: string[];
 };
 
 function originOf(url: string): string {

@@ -145,8 +145,8 @@ export function overviewRoutes(overview: OverviewService, thumbnails: ThumbnailS
       access: ['compliance', 'mailroom'],
       tag: 'overview',
       summary:
-        'Names for ids, for the audit log and the processing queue: users, customers, document titles and file names, mailings, locations, coupon batches (their files and upload time), disposals (kind, status, when proposed) and webhooks (description, else the origin posted to); comma-separated ids, at most 200 of each, unknown ids left out',
-      query: z.object({ users: CsvIds, customers: CsvIds, documents: CsvIds, mailings: CsvIds, locations: CsvIds, batches: CsvIds, disposals: CsvIds, webhooks: CsvIds }),
+        'Names for ids, for the audit log and the processing queue: users, customers, document titles and file names, mailings, locations, coupon batches (their files and upload time), disposals (kind, status, when proposed), webhooks (description, else the origin posted to) and legal holds (what they cover and why; compliance and admin only); comma-separated ids, at most 200 of each, unknown ids left out',
+      query: z.object({ users: CsvIds, customers: CsvIds, documents: CsvIds, mailings: CsvIds, locations: CsvIds, batches: CsvIds, disposals: CsvIds, webhooks: CsvIds, holds: CsvIds }),
       response: {
         status: 200,
         schema: z.object({
@@ -158,6 +158,15 @@ export function overviewRoutes(overview: OverviewService, thumbnails: ThumbnailS
           batches: z.array(z.object({ id: z.string(), createdAt: z.string(), files: z.array(z.string()) })),
           disposals: z.array(z.object({ id: z.string(), kind: z.string(), status: z.string(), proposedAt: z.string() })),
           webhooks: z.array(z.object({ id: z.string(), name: z.string() })),
+          holds: z.array(
+            z.object({
+              id: z.string(),
+              kind: z.string(),
+              reason: z.string(),
+              customerId: z.string().nullable(),
+              query: z.object({ type: z.string().nullable(), from: z.string().nullable(), to: z.string().nullable(), text: z.string().nullable() }).nullable(),
+            }),
+          ),
         }),
       },
       handler: async ({ query, principal }) => overview.names(query, !seesRestricted(principal)),

@@ -313,6 +313,21 @@ describe('web interface daily work', { skip }, () => {
     noErrors(m);
   });
 
+  it('given a legal hold placed and released when compliance reads the audit log then the hold is said in Dutch by what it covers, a link to the holds', async () => {
+    const hold = await json<{ id: string }>(await app.api('POST', '/api/holds', { as: 'compliance', json: { reason: 'Geschil facturen', query: { customerId: 'KL-000124', type: 'invoice' } } }));
+    await json(await app.api('POST', `/api/holds/${hold.id}/release`, { as: 'compliance', json: { reason: 'Geschil opgelost' } }));
+    const c = await as('compliance', '#/audit');
+    const placed = c.page.locator('#audit-table tr.audit-row', { hasText: 'Bewaarplicht geplaatst' }).filter({ hasText: 'Geschil facturen' }).first();
+    await placed.waitFor();
+    const subject = placed.locator('td:nth-child(4)');
+    assert.equal((await subject.textContent())?.trim(), 'bewaarplicht documenten van het type Factuur van klant Van Dijk Installatietechniek');
+    assert.equal(await subject.locator('a').getAttribute('href'), '#/retention?tab=holds');
+    assert.doesNotMatch((await placed.textContent()) ?? '', /documents of customer|legal_hold|hold_/, 'no English sentence, code or id');
+    // How many documents it held, named as a count (a list of documents is named 'documenten').
+    assert.match((await placed.locator('.audit-details').textContent()) ?? '', /aantal documenten\s*\d+/);
+    noErrors(c);
+  });
+
   it('given an event with more than six detail fields when compliance reads the audit log then six show and the rest fold open', async () => {
     await app.dl.services.audit.recordNow({
       actorId: 'system',

@@ -180,6 +180,14 @@ describe('document overview', () => {
       ],
       'without a description, only where it posts to: no path, query or credentials',
     );
+    // A legal hold by what it covers and why: for compliance, not for the mailroom (its reason can name a dispute).
+    const hold = await json<{ id: string }>(
+      await t.api('POST', '/api/holds', { as: 'compliance', json: { reason: 'Geschil onderhoud', query: { customerId: 'KL-000124', type: 'invoice', from: '2025-01-01' } } }),
+      201,
+    );
+    const holds = await json<{ holds: unknown[] }>(await t.api('GET', `/api/names?holds=${hold.id},hold_unknown`, { as: 'compliance' }));
+    assert.deepEqual(holds.holds, [{ id: hold.id, kind: 'query', reason: 'Geschil onderhoud', customerId: 'KL-000124', query: { type: 'invoice', from: '2025-01-01', to: null, text: null } }]);
+    assert.deepEqual((await json<{ holds: unknown[] }>(await t.api('GET', `/api/names?holds=${hold.id}`, { as: 'mailroom' }))).holds, []);
     // Asked for nothing of these kinds: empty lists, as before they were added.
     const none = await json<{ locations: unknown[]; webhooks: unknown[] }>(await t.api('GET', '/api/names?customers=KL-000123', { as: 'compliance' }));
     assert.deepEqual([none.locations, none.webhooks], [[], []]);

@@ -3,6 +3,7 @@
 import { api } from '../api.js';
 import { field, h, replace, select } from '../dom.js';
 import { t, tKnown } from '../i18n.js';
+import { holdScope } from '../holds.js';
 import { customerPicker } from '../widgets.js';
 import { badge, errorText, fmtDate, fmtDateTime, header, typeName } from '../ui.js';
 
@@ -79,18 +80,18 @@ export async function render(main, { query, navigate }) {
   try {
     const r = await api('GET', '/api/audit', { query: { ...values(), to: toParam, limit: 200, before: query.before } });
     const ids = (pick) => [...new Set(r.events.flatMap(pick).filter(Boolean))].slice(0, 200).join(',');
-    let names = { users: [], customers: [], documents: [], mailings: [], locations: [], batches: [], disposals: [], webhooks: [] };
+    let names = { users: [], customers: [], documents: [], mailings: [], locations: [], batches: [], disposals: [], webhooks: [], holds: [] };
     try {
       // People as actors and as subjects (a sign-in, a changed account); customers and documents
       // as subjects and where the details name them (a merge's two customers, a batch's documents).
       const people = ids((e) => [e.actorId, e.subjectType === 'user' ? e.subjectId : null]);
       const customers = ids((e) => [e.customerId, ...CUSTOMER_KEYS.flatMap((k) => idsIn(e.details?.[k]))]);
       const documents = ids((e) => [e.subjectType === 'document' ? e.subjectId : null, ...DOCUMENT_KEYS.flatMap((k) => idsIn(e.details?.[k]))]);
-      // Mailings, places, coupon stacks, disposals and webhooks as subjects and in the details.
+      // Mailings, places, coupon stacks, disposals, webhooks and legal holds as subjects and in the details.
       const of = (type, keys, also = () => null) => ids((e) => [e.subjectType === type ? e.subjectId : null, ...keys.flatMap((k) => idsIn(e.details?.[k])), also(e)]);
       // A customer status set by a mailing names it as its source: `mailing:<id>`.
       const sourceMailing = (e) => (typeof e.details?.source === 'string' && e.details.source.startsWith('mailing:') ? e.details.source.slice(8) : null);
-      const things = { mailings: of('mailing', MAILING_KEYS, sourceMailing), locations: of('location', LOCATION_KEYS), batches: of('coupon-batch', BATCH_KEYS), disposals: of('disposal', DISPOSAL_KEYS), webhooks: of('webhook', WEBHOOK_KEYS) };
+      const things = { mailings: of('mailing', MAILING_KEYS, sourceMailing), locations: of('location', LOCATION_KEYS), batches: of('coupon-batch', BATCH_KEYS), disposals: of('disposal', DISPOSAL_KEYS), webhooks: of('webhook', WEBHOOK_KEYS), holds: of('legal_hold', []) };
       names = await api('GET', '/api/names', { query: { users: people, customers, documents, ...things } });
     } catch {
       /* ids remain readable enough without names */
@@ -103,6 +104,7 @@ export async function render(main, { query, navigate }) {
     const batch = new Map((names.batches ?? []).map((b) => [b.id, b]));
     const disposal = new Map((names.disposals ?? []).map((d) => [d.id, d]));
     const webhook = new Map((names.webhooks ?? []).map((w) => [w.id, w.name]));
+    const hold = new Map((names.holds ?? []).map((x) => [x.id, x]));
     // What each kind of thing is called, the id on hover: a place by its name (and kind), a coupon
     // stack by its files and when it came in, a disposal by its kind and when it was proposed (a
     // link to it), a mailing or a webhook by its name.
@@ -114,6 +116,8 @@ export async function render(main, { query, navigate }) {
         disposal.has(id) &&
         h('a', { href: `#/retention?tab=disposals&id=${encodeURIComponent(id)}`, title: id }, t('audit.disposalName', { kind: tKnown(`audit.val.kind.${disposal.get(id).kind}`) ?? disposal.get(id).kind, when: fmtDate(disposal.get(id).proposedAt) })),
       webhook: (id) => webhook.has(id) && h('span', { title: id }, webhook.get(id)),
+      // A legal hold by what it covers, a link to the holds.
+      legal_hold: (id) => hold.has(id) && h('a', { href: '#/retention?tab=holds', title: id }, holdScope(hold.get(id), (c) => customer.get(c) ?? c)),
     };
     const rows = groupReads(r.events);
     const tone = (a) => (a.includes('destroy') || a.includes('erase') ? 'bad' : a.includes('read') || a.includes('view') || a === 'search' ? 'info' : 'neutral');
@@ -132,7 +136,9 @@ export async function render(main, { query, navigate }) {
         const parts = [...new Set(row.events.map((e) => (e.action === 'document.view' ? 'metadata' : (e.details?.what ?? 'file'))))];
         return h('span', { class: 'small' }, parts.map((p) => tKnown(`audit.part.${p}`) ?? p).join(', '));
       }
-      return details(row.details, named, row.action);
+      // A hold named as the subject says what it covers: its kind and the server's English sentence go.
+      const shown = row.subjectType === 'legal_hold' && hold.has(row.subjectId) ? Object.fromEntries(Object.entries(row.details ?? {}).filter(([k]) => k !== 'scope' && k !== 'kind')) : row.details;
+      return details(shown, named, row.action);
     };
     // An id in the details is shown by its name where one is known: a document by its title (a
     // link), a customer by name, the other things as `thing` names them.
@@ -219,7 +225,7 @@ function details(d, named = () => null, action = '') {
       if (shown.some((x) => x instanceof Node)) return h('span', { class: 'audit-list' }, shown.map((x) => h('span', {}, x)), more);
       return [...join(shown, ', '), more];
     }
-    if (typeof v === 'object') return join(Object.entries(v).map(([key, x]) => [`${label(key)}: `, val(x, key)]), '; ');
+    if (typeof v === 'object') return join(Object.entries(v).map(([key, x]) => [`${label(key, x)}: `, val(x, key)]), '; ');
     const name = k && typeof v === 'string' ? named(k, v) : null;
     if (name) return name;
     // Where a customer status came from: `mailing:<id>` is that mailing, by name.
@@ -246,7 +252,7 @@ function details(d, named = () => null, action = '') {
                 : null;
     return keyPoint ?? (k && tKnown(`audit.val.${k}.${v}`)) ?? domain ?? String(v);
   };
-  const list = (part) => part.map(([k, v]) => [h('dt', {}, label(k)), h('dd', {}, val(v, k))]);
+  const list = (part) => part.map(([k, v]) => [h('dt', {}, label(k, v)), h('dd', {}, val(v, k))]);
   // Six fields at a glance; the rest one click away (an erasure's report has a dozen).
   const rest = entries.slice(SHOWN_DETAILS);
   return h(
@@ -256,6 +262,7 @@ function details(d, named = () => null, action = '') {
     rest.length ? h('details', { class: 'audit-more' }, h('summary', {}, t('audit.moreDetails', { n: rest.length })), h('dl', { class: 'kv small' }, list(rest))) : null,
   );
 }
-function label(k) {
-  return tKnown(`audit.key.${k}`) ?? k;
+/** A detail's name; a count may have a name of its own (`documents` is a list in some events, a number in others). */
+function label(k, v) {
+  return (typeof v === 'number' && tKnown(`audit.key.${k}.n`)) || (tKnown(`audit.key.${k}`) ?? k);
 }

@@ -3,6 +3,7 @@
 import { api, ApiError } from '../api.js';
 import { field, h, replace, select } from '../dom.js';
 import { t } from '../i18n.js';
+import { holdScope } from '../holds.js';
 import { customerPicker, pdfPreview, scanField } from '../widgets.js';
 import { announce, badge, dataText, errorText, fmtDate, fmtDateTime, header, isoDay, meta, statusBadge, table, typeName, typeOptions, unavailable } from '../ui.js';
 
@@ -143,7 +144,7 @@ export async function render(main, { query, navigate, me }) {
         out,
         table(
           [
-            { label: t('ret.hold.scope'), cell: (x) => [holdScope(x), h('div', { class: 'small muted' }, x.reason ?? '')] },
+            { label: t('ret.hold.scope'), cell: (x) => [holdScope(x, customerText), h('div', { class: 'small muted' }, x.reason ?? '')] },
             { label: t('ret.hold.docs'), class: 'num', cell: (x) => String(x.documents) },
             { label: t('ret.hold.placedBy'), cell: (x) => [x.placedBy.name, h('div', { class: 'small muted' }, fmtDateTime(x.placedAt))] },
             { label: t('requests.state'), cell: (x) => (x.releasedAt ? [statusBadge('released'), h('div', { class: 'small muted' }, `${x.releasedBy?.name ?? ''}: ${x.releaseReason ?? ''}`)] : statusBadge('active')) },
@@ -406,17 +407,4 @@ function methodText(m) {
   if (until) return t('ret.method.keptUntil', { date: fmtDate(until[1]) });
   const k = `ret.method.${m}`;
   return t(k) === k ? m : t(k);
-}
-
-/** What a legal hold covers, in words, from its kind and query (the server's sentence is English). */
-function holdScope(x) {
-  if (x.kind === 'customer') return t('ret.holdScope.customer', { id: x.customerId ? customerText(x.customerId) : '' });
-  if (x.kind === 'document') return t('ret.holdScope.document');
-  if (x.kind === 'documents') return t('ret.holdScope.documents');
-  const q = x.query ?? {};
-  const parts = [q.type ? t('ret.holdScope.typed', { type: typeName(q.type) }) : t('ret.holdScope.all')];
-  if (x.customerId) parts.push(t('ret.holdScope.ofCustomer', { id: customerText(x.customerId) }));
-  if (q.from || q.to) parts.push(t('ret.holdScope.dated', { from: q.from ? fmtDate(q.from) : '…', to: q.to ? fmtDate(q.to) : '…' }));
-  if (q.text) parts.push(t('ret.holdScope.matching', { text: q.text }));
-  return parts.join(' ');
 }

@@ -1,4 +1,4 @@
-import { notRestricted } from './restriction.repository.js';
+import { notRestricted, restrictionRepository } from './restriction.repository.js';
 import type { Queryable } from './database.js';
 import { HOLD, type DocumentRow } from './documents.repository.js';
 
@@ -133,7 +133,18 @@ export const overviewRepository = {
             (l) => `SELECT id, kind, reason, customer_id, q_type, q_from, q_to, q_text FROM legal_holds WHERE id IN (${l})`,
           )
         ).map((x) => ({ id: x.id, kind: x.kind, reason: x.reason, customerId: x.customer_id, query: x.kind === 'query' ? { type: x.q_type, from: x.q_from, to: x.q_to, text: x.q_text } : null }));
-    return { users, customers, documents, mailings, locations, batches, disposals, webhooks, holds };
+    // An e-mail message by its subject and sender (gone from a destroyed one's tombstone); one
+    // about a restricted customer (matched to it, or from its address) only for those who see them.
+    const hiddenMail = hideRestricted ? await restrictionRepository.restrictedMailMessagesAmong(q, ids.messages ?? []) : new Set<string>();
+    const messages = (
+      await some<{ id: string; subject: string | null; sender: string | null; received_at: string | null; created_at: string; destroyed_at: string | null }>(
+        ids.messages,
+        (l) => `SELECT id, subject, sender, received_at, created_at, destroyed_at FROM mail_messages WHERE id IN (${l})`,
+      )
+    )
+      .filter((m) => !hiddenMail.has(m.id))
+      .map((m) => ({ id: m.id, subject: m.subject, sender: m.sender, receivedAt: m.received_at ?? m.created_at, destroyed: m.destroyed_at !== null }));
+    return { users, customers, documents, mailings, locations, batches, disposals, webhooks, holds, messages };
   },
 };
 
@@ -148,6 +159,7 @@ export type NameIds = {
   disposals?: string[];
   webhooks?: string[];
   holds?: string[];
+  messages?: string[];
 };
 
 function originOf(url: string): string {

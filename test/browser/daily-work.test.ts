@@ -328,6 +328,19 @@ describe('web interface daily work', { skip }, () => {
     noErrors(c);
   });
 
+  it('given an e-mail taken in when compliance reads the audit log then the message is named by subject and sender', async () => {
+    await app.dl.db.run(
+      `INSERT INTO mail_messages (id, mailbox, sender, subject, eml_sha256, eml_size, status, received_at, created_at, updated_at)
+       VALUES ('msg_ui', 'INBOX', 'inkoop@vandijk.nl', 'Getekende offerte', 'e', 1, 'done', '2026-11-04T08:00:00.000Z', '2026-11-04T08:01:00.000Z', '2026-11-04T08:01:00.000Z')`,
+    );
+    await app.dl.services.audit.recordNow({ actorId: 'mailbox', action: 'mail.received', subjectType: 'mail-message', subjectId: 'msg_ui', details: { mailbox: 'INBOX', uid: 7, size: 1 } });
+    const c = await as('compliance', '#/audit');
+    const row = c.page.locator('#audit-table tr.audit-row', { hasText: 'Getekende offerte' }).first();
+    await row.waitFor();
+    assert.match((await row.locator('td:nth-child(4)').textContent()) ?? '', /^e-mailbericht “Getekende offerte” van inkoop@vandijk\.nl \(4 nov 2026, 09:00\)$/);
+    noErrors(c);
+  });
+
   it('given an event with more than six detail fields when compliance reads the audit log then six show and the rest fold open', async () => {
     await app.dl.services.audit.recordNow({
       actorId: 'system',

@@ -188,6 +188,20 @@ describe('document overview', () => {
     const holds = await json<{ holds: unknown[] }>(await t.api('GET', `/api/names?holds=${hold.id},hold_unknown`, { as: 'compliance' }));
     assert.deepEqual(holds.holds, [{ id: hold.id, kind: 'query', reason: 'Geschil onderhoud', customerId: 'KL-000124', query: { type: 'invoice', from: '2025-01-01', to: null, text: null } }]);
     assert.deepEqual((await json<{ holds: unknown[] }>(await t.api('GET', `/api/names?holds=${hold.id}`, { as: 'mailroom' }))).holds, []);
+    // An e-mail by subject and sender; a destroyed one (its tombstone keeps neither) says so.
+    await db.run(
+      `INSERT INTO mail_messages (id, mailbox, sender, subject, eml_sha256, eml_size, status, received_at, created_at, updated_at, destroyed_at) VALUES
+       ('msg_names', 'INBOX', 'inkoop@klant.nl', 'Getekende offerte', 'e', 1, 'done', '2026-11-04T08:00:00.000Z', '2026-11-04T08:01:00.000Z', '2026-11-04T08:01:00.000Z', NULL),
+       ('msg_gone', 'INBOX', NULL, NULL, 'f', 1, 'done', NULL, '2026-11-05T08:01:00.000Z', '2026-11-05T08:01:00.000Z', '2026-11-20T00:00:00.000Z')`,
+    );
+    const messages = await json<{ messages: unknown[] }>(await t.api('GET', '/api/names?messages=msg_names,msg_gone', { as: 'compliance' }));
+    assert.deepEqual(
+      (messages.messages as { id: string }[]).sort((a, b) => a.id.localeCompare(b.id)),
+      [
+        { id: 'msg_gone', subject: null, sender: null, receivedAt: '2026-11-05T08:01:00.000Z', destroyed: true },
+        { id: 'msg_names', subject: 'Getekende offerte', sender: 'inkoop@klant.nl', receivedAt: '2026-11-04T08:00:00.000Z', destroyed: false },
+      ],
+    );
     // Asked for nothing of these kinds: empty lists, as before they were added.
     const none = await json<{ locations: unknown[]; webhooks: unknown[] }>(await t.api('GET', '/api/names?customers=KL-000123', { as: 'compliance' }));
     assert.deepEqual([none.locations, none.webhooks], [[], []]);

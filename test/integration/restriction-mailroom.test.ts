@@ -155,6 +155,16 @@ describe(`${RestrictionGuard.name} on the mailroom's routes`, () => {
       assert.equal(byId(admin.body, 'mm_s').sender, RESTRICTED_EMAIL.toUpperCase());
     });
 
+    it('given mail about a restricted customer when the mailroom asks /api/names for it then those messages are left out; compliance gets them', async () => {
+      const q = '/api/names?messages=mm_r,mm_s,mm_o';
+      const mail = await call('GET', q, 'mailroom');
+      assert.equal(mail.status, 200);
+      assert.deepEqual(mail.body.messages.map((m: Json) => m.id), ['mm_o'], 'matched to it or from its address: both left out');
+      namesNothing(mail.body, 'names for the mailroom', ['goudenkorst']);
+      const comp = await call('GET', q, 'compliance');
+      assert.deepEqual(comp.body.messages.map((m: Json) => m.id).sort(), ['mm_o', 'mm_r', 'mm_s']);
+    });
+
     it('given a failed mail job of a restricted customer when the mailroom lists and retries jobs then it sees the job without its error, payload other than the message id', async () => {
       const list = await call('GET', '/api/jobs?kind=mail-message&status=failed', 'mailroom');
       assert.equal(list.status, 200);

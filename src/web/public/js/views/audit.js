@@ -80,18 +80,18 @@ export async function render(main, { query, navigate }) {
   try {
     const r = await api('GET', '/api/audit', { query: { ...values(), to: toParam, limit: 200, before: query.before } });
     const ids = (pick) => [...new Set(r.events.flatMap(pick).filter(Boolean))].slice(0, 200).join(',');
-    let names = { users: [], customers: [], documents: [], mailings: [], locations: [], batches: [], disposals: [], webhooks: [], holds: [] };
+    let names = { users: [], customers: [], documents: [], mailings: [], locations: [], batches: [], disposals: [], webhooks: [], holds: [], messages: [] };
     try {
       // People as actors and as subjects (a sign-in, a changed account); customers and documents
       // as subjects and where the details name them (a merge's two customers, a batch's documents).
       const people = ids((e) => [e.actorId, e.subjectType === 'user' ? e.subjectId : null]);
       const customers = ids((e) => [e.customerId, ...CUSTOMER_KEYS.flatMap((k) => idsIn(e.details?.[k]))]);
       const documents = ids((e) => [e.subjectType === 'document' ? e.subjectId : null, ...DOCUMENT_KEYS.flatMap((k) => idsIn(e.details?.[k]))]);
-      // Mailings, places, coupon stacks, disposals, webhooks and legal holds as subjects and in the details.
+      // Mailings, places, coupon stacks, disposals, webhooks, legal holds and e-mails as subjects and in the details.
       const of = (type, keys, also = () => null) => ids((e) => [e.subjectType === type ? e.subjectId : null, ...keys.flatMap((k) => idsIn(e.details?.[k])), also(e)]);
       // A customer status set by a mailing names it as its source: `mailing:<id>`.
       const sourceMailing = (e) => (typeof e.details?.source === 'string' && e.details.source.startsWith('mailing:') ? e.details.source.slice(8) : null);
-      const things = { mailings: of('mailing', MAILING_KEYS, sourceMailing), locations: of('location', LOCATION_KEYS), batches: of('coupon-batch', BATCH_KEYS), disposals: of('disposal', DISPOSAL_KEYS), webhooks: of('webhook', WEBHOOK_KEYS), holds: of('legal_hold', []) };
+      const things = { mailings: of('mailing', MAILING_KEYS, sourceMailing), locations: of('location', LOCATION_KEYS), batches: of('coupon-batch', BATCH_KEYS), disposals: of('disposal', DISPOSAL_KEYS), webhooks: of('webhook', WEBHOOK_KEYS), holds: of('legal_hold', []), messages: of('mail-message', []) };
       names = await api('GET', '/api/names', { query: { users: people, customers, documents, ...things } });
     } catch {
       /* ids remain readable enough without names */
@@ -105,6 +105,7 @@ export async function render(main, { query, navigate }) {
     const disposal = new Map((names.disposals ?? []).map((d) => [d.id, d]));
     const webhook = new Map((names.webhooks ?? []).map((w) => [w.id, w.name]));
     const hold = new Map((names.holds ?? []).map((x) => [x.id, x]));
+    const message = new Map((names.messages ?? []).map((m) => [m.id, m]));
     // What each kind of thing is called, the id on hover: a place by its name (and kind), a coupon
     // stack by its files and when it came in, a disposal by its kind and when it was proposed (a
     // link to it), a mailing or a webhook by its name.
@@ -118,6 +119,8 @@ export async function render(main, { query, navigate }) {
       webhook: (id) => webhook.has(id) && h('span', { title: id }, webhook.get(id)),
       // A legal hold by what it covers, a link to the holds.
       legal_hold: (id) => hold.has(id) && h('a', { href: '#/retention?tab=holds', title: id }, holdScope(hold.get(id), (c) => customer.get(c) ?? c)),
+      // An e-mail by its subject and sender; a destroyed one by when it came (its tombstone keeps no more).
+      'mail-message': (id) => message.has(id) && h('span', { title: id }, messageName(message.get(id))),
     };
     const rows = groupReads(r.events);
     const tone = (a) => (a.includes('destroy') || a.includes('erase') ? 'bad' : a.includes('read') || a.includes('view') || a === 'search' ? 'info' : 'neutral');
@@ -196,6 +199,11 @@ const WEBHOOK_KEYS = ['webhookId'];
 /** The detail keys of each kind of thing named by /api/names beside documents and customers, by the subject type it has as a subject. */
 const THING_KEYS = { mailing: MAILING_KEYS, location: LOCATION_KEYS, 'coupon-batch': BATCH_KEYS, disposal: DISPOSAL_KEYS, webhook: WEBHOOK_KEYS };
 const NAMED_KEYS = [...DOCUMENT_KEYS, ...CUSTOMER_KEYS, ...Object.values(THING_KEYS).flat()];
+/** An e-mail message as a person knows it: its subject and sender, or that it was destroyed. */
+const messageName = (m) =>
+  m.destroyed
+    ? t('audit.messageGone', { when: fmtDateTime(m.receivedAt) })
+    : t('audit.messageName', { subject: m.subject || t('audit.noSubject'), sender: m.sender || '?', when: fmtDateTime(m.receivedAt) });
 /** A coupon stack by the files it came in as and when, as the coupons screen names it. */
 const batchName = (b) => (b.files.length ? t('audit.batchName', { names: b.files.join(', '), when: fmtDateTime(b.createdAt) }) : fmtDateTime(b.createdAt));
 /** The ids a detail value holds: one, or a list of them. */

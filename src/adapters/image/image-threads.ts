@@ -10,13 +10,20 @@ import { ThreadPool } from '../thread-pool.js';
 
 const imageThreads = new ThreadPool(new URL('./image-decode.worker.js', import.meta.url), { background: true });
 
+/**
+ * Threads of the same kind for a page a request waits for (a thumbnail drawn on demand), as
+ * pdf-render.ts has for rendering: it must not queue behind the pages ingest jobs asked the image
+ * threads for first (a thread answers its calls in order), and it runs at normal priority.
+ */
+const requestThreads = new ThreadPool(new URL('./image-decode.worker.js', import.meta.url), {});
+
 /** A page that has not decoded in this long is stuck: its thread is ended. A 600 dpi A4 page takes ~0.3 s. */
 const DECODE_TIMEOUT_MS = 120_000;
 
 /**
- * One call of image-decode.worker.ts.
+ * One call of image-decode.worker.ts; `forRequest`: on the threads for requests (see requestThreads).
  * @example const page = await inImageThread<GreyImage>('resize', { image, width: 1654 });
  */
-export function inImageThread<T>(op: string, args: Record<string, unknown>): Promise<T> {
-  return imageThreads.run<T>(op, args, { timeoutMs: DECODE_TIMEOUT_MS });
+export function inImageThread<T>(op: string, args: Record<string, unknown>, opts: { forRequest?: boolean } = {}): Promise<T> {
+  return (opts.forRequest ? requestThreads : imageThreads).run<T>(op, args, { timeoutMs: DECODE_TIMEOUT_MS });
 }

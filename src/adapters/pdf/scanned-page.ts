@@ -104,15 +104,12 @@ type PageJpeg = NonNullable<ReturnType<typeof pageJpeg>>;
 /**
  * The page's pixels from its JPEG, `width` x `height` (what pdfjs renders the page at), grey by
  * the same luma as rendering; null when the JPEG is not what the page's dictionary says it is.
- * Decoded in an image thread (image-threads.ts), the pixels in shared memory. `forRequest` (a
- * thumbnail a request waits for, at a few dozen dpi) is decoded here instead: the image threads
- * run at the reading priority, behind the pages of ingest jobs, and so small a page costs the
- * heap nothing worth a thread.
+ * Decoded in an image thread (image-threads.ts), the pixels in shared memory; `forRequest` (a
+ * thumbnail a request waits for) on the image threads for requests, not behind ingest's pages.
  */
 export function decodePageJpeg(found: PageJpeg, width: number, height: number, opts: { forRequest?: boolean } = {}): Promise<GreyImage | null> {
-  if (opts.forRequest) return decodePageJpegHere({ found, width, height });
   // Only the JPEG's bytes go: a view into the PDF would take the whole file with it.
-  return inImageThread<GreyImage | null>('decodeJpeg', { found: { ...found, jpeg: sharedBytes(found.jpeg) }, width, height });
+  return inImageThread<GreyImage | null>('decodeJpeg', { found: { ...found, jpeg: sharedBytes(found.jpeg) }, width, height }, opts);
 }
 
 /** decodePageJpeg in the calling thread (what the image threads run). */

@@ -22,7 +22,7 @@ import { ScopesService } from './services/scopes.service.js';
 import { UsersService } from './services/users.service.js';
 import { VERSION } from './version.js';
 import { createTesseractOcrEngine } from './adapters/ocr/tesseract-ocr.engine.js';
-import { createNativeTesseractEngine, findNativeTesseract } from './adapters/ocr/native-tesseract.engine.js';
+import { createNativeTesseractEngine, nativeTesseractAvailable } from './adapters/ocr/native-tesseract.engine.js';
 import type { OcrEngine } from './adapters/ocr/ocr-engine.js';
 import { createIngestHandler, type ArchiveBuilder } from './jobs/ingest.job.js';
 import { createJobs } from './jobs/create-jobs.js';
@@ -235,14 +235,13 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
     const services = { ...base, ...intakeServices(db, store, queue, clock, base, config, logger) };
     await services.audit.init();
     // The OCR engine starts its workers on first use, so an instance that never OCRs costs nothing.
-    if (!opts.ocr && runsJobs(config.role) && config.ocrEngine === 'native' && !(await findNativeTesseract())) {
-      throw new Error('DOSSIER_OCR_ENGINE=native but no `tesseract` binary was found (apt-get install tesseract-ocr)');
+    if (!opts.ocr && runsJobs(config.role) && config.ocrEngine === 'native' && !(await nativeTesseractAvailable())) {
+      throw new Error('DOSSIER_OCR_ENGINE=native but neither native/build/dossier_tesseract.node nor a `tesseract` binary was found (apt-get install tesseract-ocr libtesseract-dev, then npm install)');
     }
-    const ocr =
-      opts.ocr ??
-      (config.ocrEngine === 'native'
-        ? createNativeTesseractEngine({ langs: config.ocrLangs, workers: config.ocrWorkers, logger })
-        : createTesseractOcrEngine({ langs: config.ocrLangs, workers: config.ocrWorkers, logger }));
+    const native = !opts.ocr && config.ocrEngine === 'native' ? createNativeTesseractEngine({ langs: config.ocrLangs, workers: config.ocrWorkers, logger }) : undefined;
+    // In-process where native/dossier_tesseract.cc was built, else one CLI process a page: the operator sees which.
+    if (native && runsJobs(config.role)) logger.info({ via: native.via }, native.via === 'library' ? 'native OCR runs in-process (libtesseract)' : 'native OCR runs the tesseract CLI (libtesseract-dev was not there when npm install ran)');
+    const ocr = opts.ocr ?? native ?? createTesseractOcrEngine({ langs: config.ocrLangs, workers: config.ocrWorkers, logger });
     // Dates move on, so states do too (an SLA expires): once a day every document's class is rechecked.
     runner.register('reclassify-daily', async () => {
       await services.classification.daily({ id: 'system', name: 'Daily reclassification', roles: ['admin'] });

@@ -1,10 +1,17 @@
 /**
- * OCR with the native `tesseract` CLI (Debian package tesseract-ocr), behind the same port as
- * the tesseract.js engine and with the same page-reading policy and the same LSTM traineddata
- * (`@tesseract.js-data/<lang>` 4.0.0_best_int, gunzipped once into a temp folder). One process
- * per page pass, at most `workers` at a time, each single-threaded (OMP_THREAD_LIMIT=1: with
- * OpenMP on, processes fight over the cores, 4x slower on 2). Optional: chosen with
- * DOSSIER_OCR_ENGINE=native where the binary is installed; the default stays tesseract.js.
+ * OCR with native tesseract (Debian's tesseract-ocr), behind the same port as the tesseract.js
+ * engine and with the same page-reading policy and the same LSTM traineddata
+ * (`@tesseract.js-data/<lang>` 4.0.0_best_int, gunzipped once into a temp folder). Optional:
+ * chosen with DOSSIER_OCR_ENGINE=native where it is installed; the default stays tesseract.js.
+ *
+ * Two ways to run it, the same words either way:
+ * - `library` (where libtesseract-dev let `npm install` build native/dossier_tesseract.cc): one
+ *   engine per OCR thread, loaded once and kept warm. A page pass is one call: measured on the
+ *   bench's pages, 0.30 s of CPU against 0.52 s for a CLI run, which loads its traineddata
+ *   (~0.1 s) and reads a PGM file for every page.
+ * - `cli`: one `tesseract` process per page pass.
+ * At most `workers` passes at a time, each single-threaded (OMP_THREAD_LIMIT=1: with OpenMP on,
+ * passes fight over the cores, 4-10x slower on 2).
  */
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,6 +28,8 @@ import { lowerProcess } from '../background-priority.js';
 import type { OcrLogger } from './tesseract-ocr.engine.js';
 import { preparePage } from './page-pixels.js';
 import { parseTsvWords } from './tsv-words.js';
+import { movableImage, ThreadPool } from '../thread-pool.js';
+import { loadTesseractAddon, type AddonPass } from './tesseract-addon.js';
 
 export type NativeTesseractOptions = {
   langs?: string[];
@@ -29,7 +38,24 @@ export type NativeTesseractOptions = {
   binary?: string;
   logger?: OcrLogger;
   pageTimeoutMs?: number;
+  /** `library` (in-process, where built) or `cli`; default: the library where it loads, else the CLI. */
+  via?: 'library' | 'cli';
 };
+
+/**
+ * Whether native OCR can run here: the in-process library built, or the CLI installed.
+ * @example if (!(await nativeTesseractAvailable())) throw ...
+ */
+export async function nativeTesseractAvailable(): Promise<boolean> {
+  return Boolean(loadTesseractAddon()) || Boolean(await findNativeTesseract());
+}
+
+/** A word list's mean confidence, as both ways of running report a pass. */
+function passResult(text: string, tsv: string, rotation: Rotation): OcrResult {
+  const words = parseTsvWords(tsv);
+  const confidence = words.length ? Math.round(words.reduce((s, w) => s + w.confidence, 0) / words.length) : 0;
+  return { text: text.replace(/\f/g, '').trim(), confidence, rotation, words };
+}
 
 /**
  * Path of the installed `tesseract` binary, or undefined (tests skip, config refuses `native`).
@@ -64,15 +90,24 @@ function prepareTessdata(langs: string[]): string {
  * Creates the engine; the traineddata folder is made on first use and removed by `terminate()`.
  * @example const ocr = createNativeTesseractEngine({ langs: ['nld', 'eng'], workers: 2 });
  */
-export function createNativeTesseractEngine(opts: NativeTesseractOptions = {}): OcrEngine {
+export function createNativeTesseractEngine(opts: NativeTesseractOptions = {}): OcrEngine & { via: 'library' | 'cli' } {
   const langs = opts.langs ?? ['nld', 'eng'];
   const max = Math.max(1, opts.workers ?? os.availableParallelism());
   const binary = opts.binary ?? 'tesseract';
   const pageTimeoutMs = opts.pageTimeoutMs ?? 180_000;
+  const loadError = (err: Error) => opts.logger?.warn?.({ err: err.message }, 'native OCR library did not load; running the tesseract CLI');
+  // Loaded here, on the main thread, before any OCR thread: see OMP_THREAD_LIMIT in tesseract-addon.ts.
+  const library = opts.via === 'cli' ? undefined : loadTesseractAddon(loadError);
+  if (opts.via === 'library' && !library) throw new Error('native/build/dossier_tesseract.node is not built (apt-get install libtesseract-dev, then npm install)');
+  const via = library ? 'library' : 'cli';
+  // One OCR thread per worker, each with its engine; at most `max` passes run (slot), so each has a thread of its own.
+  const threads = library ? new ThreadPool(new URL('./native-tesseract.worker.js', import.meta.url), { size: max, background: true }) : undefined;
+  /** The stop flags of passes running in the library, raised by terminate(). */
+  const running = new Set<Int32Array>();
   const children = new Set<ReturnType<typeof spawn>>();
   let tessdata: string | undefined;
   let terminated = false;
-  let running = 0;
+  let busy = 0;
   const waiting: (() => void)[] = [];
   const removeTessdata = () => {
     if (tessdata) rmSync(tessdata, { recursive: true, force: true });
@@ -80,25 +115,59 @@ export function createNativeTesseractEngine(opts: NativeTesseractOptions = {}): 
   };
 
   async function slot<T>(work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    while (running >= max) await new Promise<void>((r) => waiting.push(r));
-    running++;
+    while (busy >= max) await new Promise<void>((r) => waiting.push(r));
+    busy++;
     try {
       signal?.throwIfAborted();
       if (terminated) throw new Error('OCR engine terminated');
       return await work();
     } finally {
-      running--;
+      busy--;
       waiting.shift()?.();
     }
   }
 
-  /** One CLI run: the page as PGM in, plain text (exactly what the CLI prints) and word TSV out. */
-  async function pass(image: GreyImage, rotation: Rotation, denoise: boolean, signal?: AbortSignal): Promise<OcrResult> {
-    signal?.throwIfAborted();
+  function ensureTessdata(): string {
     if (!tessdata) {
       tessdata = prepareTessdata(langs);
       process.once('exit', removeTessdata);
     }
+    return tessdata;
+  }
+
+  /**
+   * One pass in an OCR thread's warm engine. An abort raises the pass's flag, which tesseract
+   * reads after every word: the thread is free again within a word or two, and stays warm.
+   */
+  async function libraryPass(image: GreyImage, rotation: Rotation, denoise: boolean, signal?: AbortSignal): Promise<OcrResult> {
+    signal?.throwIfAborted();
+    const dir = ensureTessdata();
+    const stop = new Int32Array(new SharedArrayBuffer(4));
+    const onAbort = () => Atomics.store(stop, 0, 1);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    running.add(stop);
+    try {
+      const { image: pixels, transfer } = movableImage(image);
+      const r = await threads!.run<AddonPass>('pass', { image: pixels, rotation, denoise, stop, deadlineMs: pageTimeoutMs, tessdata: dir, langs: langs.join('+') }, {
+        transfer,
+        // Past its own deadline the pass stops itself; this is for a thread that never answers.
+        timeoutMs: pageTimeoutMs + 60_000,
+        onTimeout: () => new Error(`OCR of one page took over ${pageTimeoutMs} ms`),
+      });
+      if (r.stopped) throw signal?.reason ?? new Error('OCR engine terminated');
+      if (r.timedOut) throw new Error(`OCR of one page took over ${pageTimeoutMs} ms`);
+      if (!r.ok) throw new Error('tesseract could not read the page');
+      return passResult(r.text, r.tsv, rotation);
+    } finally {
+      running.delete(stop);
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** One CLI run: the page as PGM in, plain text (exactly what the CLI prints) and word TSV out. */
+  async function cliPass(image: GreyImage, rotation: Rotation, denoise: boolean, signal?: AbortSignal): Promise<OcrResult> {
+    signal?.throwIfAborted();
+    const tessdata = ensureTessdata();
     // Turned, despeckled and written as PGM in a pixel thread: ~0.1-0.3 s a page the event loop does not wait for.
     const pgm = await preparePage(image, rotation, denoise);
     const dir = await mkdtemp(path.join(os.tmpdir(), 'dossierlink-ocr-'));
@@ -112,9 +181,7 @@ export function createNativeTesseractEngine(opts: NativeTesseractOptions = {}): 
       args.push('-c', 'tessedit_create_txt=1', '-c', 'tessedit_create_tsv=1');
       await run(args, signal);
       const [text, tsv] = await Promise.all([readFile(path.join(dir, 'out.txt'), 'utf8'), readFile(path.join(dir, 'out.tsv'), 'utf8')]);
-      const words = parseTsvWords(tsv);
-      const confidence = words.length ? Math.round(words.reduce((s, w) => s + w.confidence, 0) / words.length) : 0;
-      return { text: text.replace(/\f/g, '').trim(), confidence, rotation, words };
+      return passResult(text, tsv, rotation);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -145,18 +212,23 @@ export function createNativeTesseractEngine(opts: NativeTesseractOptions = {}): 
     });
   }
 
+  const pass = library ? libraryPass : cliPass;
   return {
     workers: max,
+    via,
     recognize(image: GreyImage, o: OcrOptions = {}): Promise<OcrResult> {
       // A page holds its slot through its retries, as a tesseract.js worker is leased per page.
-      // Killing a CLI process costs nothing (each pass is a process of its own): `until` stops it as `signal` does.
+      // Stopping a pass costs nothing (a CLI process is killed, a library pass stops at the next
+      // word and its engine stays warm): `until` stops it as `signal` does.
       const stop = o.signal && o.until ? AbortSignal.any([o.signal, o.until]) : (o.signal ?? o.until);
       return slot(() => readPage((img, rotation, denoise) => pass(img, rotation, denoise, stop), image, opts.logger), stop);
     },
     async terminate(): Promise<void> {
       terminated = true;
       for (const c of children) c.kill('SIGKILL');
+      for (const flag of running) Atomics.store(flag, 0, 1);
       for (const w of waiting.splice(0)) w();
+      await threads?.close();
       removeTessdata();
       process.removeListener('exit', removeTessdata);
     },

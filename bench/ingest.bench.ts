@@ -2,7 +2,9 @@
  * End-to-end ingest (issue 15): the same scanned pages through the whole service (intake,
  * queue, rasterise, orientation, OCR, archive, detection, index) against the native
  * `tesseract` CLI doing OCR only on the same pages, cores and traineddata, in the same run.
- * Prints where the service's time goes, stage by stage, from the jobs' own log lines.
+ * Prints where the service's time goes, stage by stage, from the jobs' own log lines. The native
+ * engine runs in-process where native/dossier_tesseract.cc is built (`serviceNativeVia`), and
+ * then also as one CLI process a page, the way it runs without libtesseract-dev.
  * Options: BENCH_INGEST_PAGES (default 8); BENCH_INGEST_DENSE_ONLY=1 times only the one dense
  * page (service and CLI, interleaved, BENCH_INGEST_DENSE_RUNS times each, default 3) and prints
  * that page's own stage breakdown, for work on per-page latency without the batch.
@@ -18,7 +20,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { PDFDocument } from 'pdf-lib';
 import pino from 'pino';
-import { findNativeTesseract } from '../src/adapters/ocr/native-tesseract.engine.js';
+import { createNativeTesseractEngine, findNativeTesseract } from '../src/adapters/ocr/native-tesseract.engine.js';
+import { loadTesseractAddon } from '../src/adapters/ocr/tesseract-addon.js';
 import { toPgm } from '../src/adapters/ocr/tesseract-ocr.engine.js';
 import type { GreyImage } from '../src/adapters/pdf/pdf-render.js';
 import { loadConfig } from '../src/config.js';
@@ -128,11 +131,14 @@ async function nativeOcrOnly(bin: string, pages: Page[], densePage: Page, procs:
 }
 
 /** The whole service: pages uploaded through intake, timed until every document is final. */
-async function service(pages: Page[], dense: Page, engine: 'tesseract-js' | 'native', denseOnly = false, as: UploadAs = 'jpeg') {
+async function service(pages: Page[], dense: Page, engine: 'tesseract-js' | 'native' | 'native-cli', denseOnly = false, as: UploadAs = 'jpeg') {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'dossierlink-bench-ingest-'));
   const lines: Record<string, unknown>[] = [];
   const sink = new Writable({ write(chunk, _enc, cb) { for (const l of String(chunk).split('\n')) if (l.includes('"msg":"job"')) lines.push(JSON.parse(l)); cb(); } });
-  const dl = await openDossierlink(loadConfig({ DOSSIER_DATA_DIR: dir, DOSSIER_LOG_LEVEL: 'info', DOSSIER_INBOX: 'off', DOSSIER_DEMO: 'off', DOSSIER_OCR_ENGINE: engine }), { logger: pino({ level: 'info' }, sink) });
+  const config = loadConfig({ DOSSIER_DATA_DIR: dir, DOSSIER_LOG_LEVEL: 'info', DOSSIER_INBOX: 'off', DOSSIER_DEMO: 'off', DOSSIER_OCR_ENGINE: engine === 'native-cli' ? 'native' : engine });
+  // The native engine one CLI process a page (the way it runs without libtesseract-dev), for comparison.
+  const ocr = engine === 'native-cli' ? createNativeTesseractEngine({ langs: config.ocrLangs, workers: config.ocrWorkers, via: 'cli' }) : undefined;
+  const dl = await openDossierlink(config, { logger: pino({ level: 'info' }, sink), ...(ocr ? { ocr } : {}) });
   const actor = { id: 'system', name: 'bench', roles: ['mailroom' as const] };
   try {
     await dl.startWorkers();
@@ -254,6 +260,9 @@ export async function benchIngest(n = Number(process.env.BENCH_INGEST_PAGES ?? 8
   let ours = firstRun;
   let cli = bin ? await nativeOcrOnly(bin, pages, dense, cores) : undefined;
   let oursNative = bin ? await service(pages, dense, 'native') : undefined;
+  // Where the in-process library is built, the native engine also as one CLI process a page (how it runs without it).
+  const library = Boolean(bin && loadTesseractAddon());
+  let oursNativeCli = library ? await service(pages, dense, 'native-cli') : undefined;
   const secondRun = await service(pages, dense, 'tesseract-js');
   ours = better(ours, secondRun);
   // The same pages as scanner PDFs, decoded natively and (the reference) rendered by pdfjs, interleaved.
@@ -264,6 +273,7 @@ export async function benchIngest(n = Number(process.env.BENCH_INGEST_PAGES ?? 8
   if (bin) {
     cli = better(cli!, await nativeOcrOnly(bin, pages, dense, cores));
     oursNative = better(oursNative!, await service(pages, dense, 'native'));
+    if (library) oursNativeCli = better(oursNativeCli!, await service(pages, dense, 'native-cli'));
   }
   const ratio = (a: number, b: number | undefined) => (b ? Math.round((a / b) * 100) / 100 : null);
   return {
@@ -271,12 +281,17 @@ export async function benchIngest(n = Number(process.env.BENCH_INGEST_PAGES ?? 8
     cores,
     serviceTesseractJsPagesPerMin: Math.round(ours.pagesPerMinute),
     serviceNativePagesPerMin: oursNative ? Math.round(oursNative.pagesPerMinute) : null,
+    // How the native engine ran: in-process (libtesseract) or one CLI process a page.
+    serviceNativeVia: oursNative ? (library ? 'library' : 'cli') : null,
+    serviceNativeOneCliProcessAPagePagesPerMin: oursNativeCli ? Math.round(oursNativeCli.pagesPerMinute) : null,
     cliOcrOnlyPagesPerMin: cli ? Math.round(cli.pagesPerMinute) : null,
     ratioServiceTesseractJsToCli: ratio(ours.pagesPerMinute, cli?.pagesPerMinute),
     ratioServiceNativeToCli: oursNative ? ratio(oursNative.pagesPerMinute, cli?.pagesPerMinute) : null,
+    ratioServiceNativeOneCliProcessAPageToCli: oursNativeCli ? ratio(oursNativeCli.pagesPerMinute, cli?.pagesPerMinute) : null,
     // CPU per page (user + sys, all threads and child processes): what the machine pays, load or not.
     cpuMsPerPageServiceTesseractJs: ours.cpuMsPerPage,
     cpuMsPerPageServiceNative: oursNative?.cpuMsPerPage ?? null,
+    cpuMsPerPageServiceNativeOneCliProcessAPage: oursNativeCli?.cpuMsPerPage ?? null,
     cpuMsPerPageCli: cli?.cpuMsPerPage ?? null,
     sysMsPerPage: { serviceTesseractJs: ours.sysMsPerPage, serviceNative: oursNative?.sysMsPerPage ?? null, cli: cli?.sysMsPerPage ?? null },
     denseA4MsServiceTesseractJs: Math.round(ours.denseMs),
@@ -286,6 +301,7 @@ export async function benchIngest(n = Number(process.env.BENCH_INGEST_PAGES ?? 8
     ratioDenseServiceTesseractJsToCli: cli ? ratio(ours.denseMs, cli.denseMs) : null,
     cerServiceTesseractJs: Number(ours.cer.toFixed(4)),
     cerServiceNative: oursNative ? Number(oursNative.cer.toFixed(4)) : null,
+    cerServiceNativeOneCliProcessAPage: oursNativeCli ? Number(oursNativeCli.cer.toFixed(4)) : null,
     cerCli: cli ? Number(cli.cer.toFixed(4)) : null,
     cerCliUprightPagesOnly: cli ? Number(cli.cerUpright.toFixed(4)) : null,
     scannerPdfPagesPerMin: Math.round(pdf.pagesPerMinute),
@@ -304,9 +320,16 @@ export async function benchIngest(n = Number(process.env.BENCH_INGEST_PAGES ?? 8
     eventLoopDelayMsQuiet: ours.idleLoopDelayMs,
     // Full collections of the main thread's heap during each of the two JPEG runs, and their pauses in all.
     mainThreadFullGcsDuringIngest: [firstRun.mainFullGcs, secondRun.mainFullGcs],
-    failed: ours.failed + (oursNative?.failed ?? 0) + pdf.failed + pdfRendered.failed,
+    failed: ours.failed + (oursNative?.failed ?? 0) + (oursNativeCli?.failed ?? 0) + pdf.failed + pdfRendered.failed,
     stagesMsPerPageTesseractJs: ours.stagesMsPerPage,
     stagesMsPerPageNative: oursNative?.stagesMsPerPage ?? null,
+    // Issue 15's targets against the CLI of this run: throughput ratio >= 1.0 at equal or better CER, dense page <= 1.3x.
+    targetsMet: cli
+      ? {
+          tesseractJs: { throughput: ours.pagesPerMinute >= cli.pagesPerMinute && ours.cer <= cli.cer, densePage: ours.denseMs <= 1.3 * cli.denseMs },
+          native: oursNative ? { throughput: oursNative.pagesPerMinute >= cli.pagesPerMinute && oursNative.cer <= cli.cer, densePage: oursNative.denseMs <= 1.3 * cli.denseMs } : null,
+        }
+      : null,
   };
 }
 

@@ -12,7 +12,7 @@ export const ENV_DOCS: Record<keyof EnvVars, string> = {
   DOSSIER_JSON_LIMIT_KB: 'Largest accepted JSON body, in KiB.',
   DOSSIER_OCR_WORKERS: 'OCR worker count (default: number of cores).',
   DOSSIER_OCR_LANGS: 'OCR languages, `+`-separated (offline traineddata packages).',
-  DOSSIER_OCR_ENGINE: '`tesseract-js` (embedded, offline) or `native` (the installed `tesseract` CLI, same traineddata).',
+  DOSSIER_OCR_ENGINE: '`tesseract-js` (embedded, offline) or `native` (Debian\'s tesseract, same traineddata: in-process where libtesseract-dev was installed before `npm install`, else the `tesseract` CLI).',
   DOSSIER_OCR_WARMUP: 'A job process reads a generated page on every OCR worker when it starts, so the first real scan is not slowed by start-up (`off` to skip).',
   DOSSIER_READING_NICE: 'The nice value (0-19) page reading runs at: OCR, PDF rendering, code reading and their pixel work, so requests of the same process get the cores first. `0` runs reading at normal priority (on a host where other busy services would otherwise take most of the cores from it).',
   DOSSIER_CUSTOMER_PATTERN: 'Regular expression of a CRM customer number.',

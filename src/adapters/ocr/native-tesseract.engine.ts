@@ -141,6 +141,8 @@ export function createNativeTesseractEngine(opts: NativeTesseractOptions = {}): 
    */
   async function libraryPass(image: GreyImage, rotation: Rotation, denoise: boolean, signal?: AbortSignal): Promise<OcrResult> {
     signal?.throwIfAborted();
+    // A page may still be guessing which way up it is when the engine is terminated: no pass after that.
+    if (terminated) throw new Error('OCR engine terminated');
     const dir = ensureTessdata();
     const stop = new Int32Array(new SharedArrayBuffer(4));
     const onAbort = () => Atomics.store(stop, 0, 1);
@@ -167,6 +169,7 @@ export function createNativeTesseractEngine(opts: NativeTesseractOptions = {}): 
   /** One CLI run: the page as PGM in, plain text (exactly what the CLI prints) and word TSV out. */
   async function cliPass(image: GreyImage, rotation: Rotation, denoise: boolean, signal?: AbortSignal): Promise<OcrResult> {
     signal?.throwIfAborted();
+    if (terminated) throw new Error('OCR engine terminated');
     const tessdata = ensureTessdata();
     // Turned, despeckled and written as PGM in a pixel thread: ~0.1-0.3 s a page the event loop does not wait for.
     const pgm = await preparePage(image, rotation, denoise);
@@ -191,6 +194,7 @@ export function createNativeTesseractEngine(opts: NativeTesseractOptions = {}): 
     return new Promise((resolve, reject) => {
       // An abort during the page's preparation (temp dir, PGM file) fired before any listener existed.
       if (signal?.aborted) return reject(signal.reason);
+      if (terminated) return reject(new Error('OCR engine terminated'));
       const child = spawn(binary, args, { env: { ...process.env, OMP_THREAD_LIMIT: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
       // Requests of this process get a core before OCR does (background-priority.ts).
       lowerProcess(child.pid);

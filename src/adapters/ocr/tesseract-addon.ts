@@ -1,13 +1,10 @@
 /**
  * native/dossier_tesseract.cc, built by scripts/build-native.mjs where libtesseract-dev is
- * installed: the native OCR engine in-process. Found beside the sources (tsx) or the compiled
- * output (dist/), as the search's ranking extension is (fts-ranking.ts).
+ * installed: the native OCR engine in-process.
  */
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
+import { nativeBuildFile } from '../../native-build.js';
 
 declare const handle: unique symbol;
 /** One open libtesseract engine (its models loaded), usable only in the thread that opened it. */
@@ -30,12 +27,7 @@ export type TesseractAddon = {
  * @example if (tesseractAddonPath()) ...
  */
 export function tesseractAddonPath(): string | null {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++, dir = path.dirname(dir)) {
-    const file = path.join(dir, 'native', 'build', 'dossier_tesseract.node');
-    if (existsSync(file)) return file;
-  }
-  return null;
+  return nativeBuildFile('dossier_tesseract.node');
 }
 
 /**

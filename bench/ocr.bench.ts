@@ -1,6 +1,7 @@
 /**
  * OCR and text-layer benchmark: our tesseract.js engine against the native `tesseract` CLI (when
- * installed) on the same generated pages and the same traineddata, plus born-digital PDF text
+ * installed) on the same generated pages and the same traineddata, and the native engine
+ * in-process where it is built (native/dossier_tesseract.cc), plus born-digital PDF text
  * extraction speed. Wired into `npm run bench` elsewhere; importing this file runs nothing.
  */
 import { execFile, spawn } from 'node:child_process';
@@ -10,7 +11,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
-import type { OcrResult } from '../src/adapters/ocr/ocr-engine.js';
+import { createNativeTesseractEngine } from '../src/adapters/ocr/native-tesseract.engine.js';
+import type { OcrEngine, OcrResult } from '../src/adapters/ocr/ocr-engine.js';
+import { loadTesseractAddon } from '../src/adapters/ocr/tesseract-addon.js';
 import { createTesseractOcrEngine, toPgm } from '../src/adapters/ocr/tesseract-ocr.engine.js';
 import type { GreyImage } from '../src/adapters/pdf/pdf-render.js';
 import { extractPdfText } from '../src/adapters/pdf/pdf-text.js';
@@ -49,9 +52,9 @@ async function pooled<T, R>(items: T[], limit: number, work: (item: T) => Promis
   return { wallMs: performance.now() - t0, results };
 }
 
-async function benchEngine(pages: { name: string; image: GreyImage }[], workers: number) {
+async function benchEngine(pages: { name: string; image: GreyImage }[], workers: number, make: () => OcrEngine = () => createTesseractOcrEngine({ langs: LANGS, workers })) {
   const rssBefore = process.memoryUsage().rss;
-  const engine = createTesseractOcrEngine({ langs: LANGS, workers });
+  const engine = make();
   try {
     // Warm up every worker (start-up is paid once per process, not per page).
     const t0 = performance.now();
@@ -145,6 +148,8 @@ export async function benchOcr(): Promise<Record<string, unknown>> {
   const ours = await benchEngine(pages, cores);
   const bin = await nativeTesseract();
   const native = bin ? await benchNative(bin, pages, cores) : undefined;
+  // The native engine in-process (libtesseract, where built), with the service's page-reading rules, as tesseract.js here.
+  const inProcess = loadTesseractAddon() ? await benchEngine(pages, cores, () => createNativeTesseractEngine({ langs: LANGS, workers: cores, via: 'library' })) : undefined;
   const textLayer = await benchTextLayer();
 
   const upright = (runs: PageRun[]) => runs.filter((r) => !/rotated|upside/.test(r.name));
@@ -174,6 +179,10 @@ export async function benchOcr(): Promise<Record<string, unknown>> {
     nativeMeanCerUpright: native ? Number(mean(upright(native.sequential).map((r) => r.cer)).toFixed(4)) : null,
     nativePagesPerMinute: native ? Math.round(native.pagesPerMinute) : null,
     throughputRatioOursToNative: native ? Number((ours.pagesPerMinute / native.pagesPerMinute).toFixed(2)) : null,
+    nativeInProcessPagesPerMinute: inProcess ? Math.round(inProcess.pagesPerMinute) : null,
+    nativeInProcessMeanCer: inProcess ? Number(mean(inProcess.sequential.map((r) => r.cer)).toFixed(4)) : null,
+    nativeInProcessMsPerPageUpright: inProcess ? Math.round(mean(upright(inProcess.sequential).map((r) => r.ms))) : null,
+    throughputRatioNativeInProcessToNative: inProcess && native ? Number((inProcess.pagesPerMinute / native.pagesPerMinute).toFixed(2)) : null,
     textLayerPagesPerSecond: Math.round(textLayer.pagesPerSecond),
     textLayerMsFor100Pages: Math.round(textLayer.ms),
     pages: ours.sequential,
@@ -185,6 +194,7 @@ export async function benchOcr(): Promise<Record<string, unknown>> {
   if (native) {
     console.log(`native:  ${summary.nativePagesPerMinute} pages/min with ${cores} processes, mean CER ${f(summary.nativeMeanCer ?? NaN, 3)} (upright only ${f(summary.nativeMeanCerUpright ?? NaN, 3)})`);
     console.log(`ratio:   ours/native throughput = ${summary.throughputRatioOursToNative}`);
+    if (inProcess) console.log(`native in-process: ${summary.nativeInProcessPagesPerMinute} pages/min, mean CER ${f(summary.nativeInProcessMeanCer ?? NaN, 3)}; ratio to the CLI ${summary.throughputRatioNativeInProcessToNative}`);
   } else {
     console.log('native tesseract not installed (apt-get install tesseract-ocr)');
   }

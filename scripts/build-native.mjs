@@ -59,7 +59,7 @@ try {
   } else {
     mkdirSync(path.dirname(ocrOut), { recursive: true });
     const shared = process.platform === 'darwin' ? ['-dynamiclib', '-undefined', 'dynamic_lookup'] : ['-shared'];
-    execFileSync(process.env.CXX || 'c++', ['-O2', '-fPIC', '-std=c++17', ...shared, '-I', nodeHeaders, '-I', tessHeaders, '-o', ocrOut, ocrSource, '-ltesseract'], { stdio: ['ignore', 'inherit', 'inherit'] });
+    execFileSync(process.env.CXX || 'c++', ['-O2', '-fPIC', '-std=c++17', ...shared, '-I', nodeHeaders, '-I', tessHeaders, '-o', ocrOut, ocrSource, '-L', path.join(path.dirname(tessHeaders), 'lib'), '-ltesseract'], { stdio: ['ignore', 'inherit', 'inherit'] });
     console.log(`built ${path.relative(root, ocrOut)} against libtesseract`);
   }
 } catch (err) {

@@ -209,7 +209,7 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
     const applied = await migrate(db);
     if (applied.length) logger.info({ applied }, 'database migrated');
     if (db instanceof SqliteDatabase && db.rankingFallback) {
-      logger.warn({ reason: db.rankingFallback }, 'search ranks with bm25() (same results, slower on queries with many matches); `node scripts/build-native.mjs` builds the faster bm25d()');
+      logger.warn({ reason: db.rankingFallback }, 'search ranks with bm25() (same results, slower on queries with many matches); `npm run build:native` builds the faster bm25d()');
     }
     // Lists and cursors order text byte by byte, as SQLite does, only in a C-collated PostgreSQL database.
     const collation = await instanceRepository.collation(db);

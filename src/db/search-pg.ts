@@ -9,8 +9,14 @@ const CONFIG = 'dossierlink';
 /** Title weighs A, text B: {D, C, B, A} = {0, 0, 1/3, 1}, a title hit 3x a text hit, as bm25(3, 1) in SQLite. */
 const WEIGHTS = '{0, 0, 0.3333, 1}';
 
-/** Lower is better, as bm25: the rank (normalised by the document's length, 1) negated. */
-const RANK = `-ts_rank('${WEIGHTS}', s.tsv, to_tsquery('${CONFIG}', $q), 1)`;
+/**
+ * Lower is better, as bm25: the rank normalised by the document's length, negated. Exactly
+ * `-ts_rank(weights, tsv, q, 1)`, bit for bit: ts_rank's unnormalised float divided in double
+ * precision by log2(1 + length) and rounded back to a float, as tsrank.c does, with the length
+ * read from its stored count (migrations-pg/012) instead of counted over the whole vector for
+ * every match. An empty vector (length 0) is left as it is, as ts_rank leaves it.
+ */
+const RANK = `-CAST(CAST(ts_rank('${WEIGHTS}', s.tsv, to_tsquery('${CONFIG}', $q), 0) AS float8) / (ln(CAST(GREATEST(s.words, 1) + 1 AS float8)) / ln(CAST(2 AS float8))) AS real)`;
 
 /**
  * ts_headline options giving SQLite's snippet(…, 16) shape: one fragment of at most 16 words

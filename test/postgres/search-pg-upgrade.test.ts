@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Queryable } from '../../src/db/database.js';
 import { migrate, PG_MIGRATIONS_DIR } from '../../src/db/migrate.js';
 import { PgDatabase } from '../../src/db/pg-database.js';
-import { normaliseForIndex } from '../../src/db/search-pg.js';
+import { normaliseForIndex, toTsquery } from '../../src/db/search-pg.js';
 import { searchRepository, type SearchFilters } from '../../src/db/search.repository.js';
 import { parseQuery } from '../../src/domain/search-query.js';
 import { closePgAdmin, freshPgDatabase } from '../helpers/postgres.js';
@@ -96,7 +96,7 @@ describe('PostgreSQL search index upgraded by migration 004', () => {
   it('given a database with entries written before 004 when migrated then every entry moves to the narrow vector table and the text table, and the old table is gone', async () => {
     assert.ok(applied.some((f) => f.startsWith('004_')), applied.join(', '));
     const cols = async (t: string) => (await upgraded.all<{ c: string }>('SELECT column_name AS c FROM information_schema.columns WHERE table_name = ? ORDER BY column_name', [t])).map((r) => r.c);
-    assert.deepEqual(await cols('document_search'), ['document_id', 'tsv']);
+    assert.deepEqual(await cols('document_search'), ['document_id', 'tsv', 'words']);
     assert.deepEqual(await cols('document_search_text'), ['body', 'document_id', 'title']);
     assert.deepEqual(await cols('document_search_002'), []);
     assert.equal(await searchRepository.count(upgraded), docs.length);
@@ -123,6 +123,26 @@ describe('PostgreSQL search index upgraded by migration 004', () => {
       }
     });
   }
+
+  it('given entries written before 012 and after it when ranked then every score is exactly ts_rank(…, 1): the stored length is the one ts_rank counts', async () => {
+    assert.ok(applied.some((f) => f.startsWith('012_')), applied.join(', '));
+    for (const db of [upgraded, fresh]) {
+      for (const text of ['factuur', 'ka*', 'offerte totaal', '"factuur totaal"', 'storing OR kameel', 'woord5999 OR kameel', 'klant -btw']) {
+        const tsq = toTsquery(parseQuery(text));
+        const expected = await db.all<{ id: string; score: number }>(
+          `SELECT document_id AS id, -ts_rank('{0, 0, 0.3333, 1}', tsv, to_tsquery('dossierlink', ?), 1) AS score
+           FROM document_search WHERE tsv @@ to_tsquery('dossierlink', ?) ORDER BY score, document_id`,
+          [tsq, tsq],
+        );
+        const got = await searchRepository.search(db, parseQuery(text), {}, 1000, 0);
+        assert.ok(expected.length > 0, text);
+        // Every match, the long vector (6,000 positions, capped per word) among them where it matches.
+        assert.deepEqual(got.rows.map((r) => [r.id, r.score]), expected.map((r) => [r.id, Number(r.score)]), text);
+      }
+    }
+    const long = await upgraded.get<{ words: number; lexemes: number }>("SELECT words, length(tsv) AS lexemes FROM document_search WHERE document_id = 'doc_u_long'");
+    assert.ok(long!.words > long!.lexemes, JSON.stringify(long));
+  });
 
   it('given the upgraded database when searched then the answers are not vacuous and writes after the upgrade work', async () => {
     const all = await searchRepository.search(upgraded, parseQuery('factuur'), {}, 20, 0);

@@ -4,7 +4,7 @@
 -- The count is stored beside the vector instead, computed from it by PostgreSQL itself whenever
 -- the vector is written (a generated column, so every writer keeps it right), and search divides
 -- ts_rank(…, 0) by it exactly as ts_rank does (search-pg.ts: RANK). Scores, order and totals stay
--- bit for bit what they were (test/postgres/search-postgres.test.ts checks every match).
+-- bit for bit what they were (test/postgres/search-pg-upgrade.test.ts checks every match).
 --
 -- cnt_length() in PostgreSQL's tsrank.c: each lexeme counts its positions, one without positions counts 1.
 CREATE FUNCTION document_search_words(v tsvector) RETURNS integer

@@ -38,6 +38,15 @@ bool Fail(napi_env env, const char *msg) {
     }                                                      \
   } while (0)
 
+// The call's first N arguments into argv; throws `usage` when fewer were given.
+template <size_t N>
+bool Args(napi_env env, napi_callback_info info, napi_value (&argv)[N], const char *usage) {
+  size_t argc = N;
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok) return Fail(env, "dossier_tesseract: Node-API call failed");
+  if (argc < N) return Fail(env, usage);
+  return true;
+}
+
 std::string StringArg(napi_env env, napi_value v, bool *ok) {
   size_t len = 0;
   *ok = napi_get_value_string_utf8(env, v, nullptr, 0, &len) == napi_ok;
@@ -70,10 +79,8 @@ Engine *EngineArg(napi_env env, napi_value v) {
 // open(tessdataDir: string, langs: string): engine. LSTM only, automatic page segmentation: as
 // `tesseract --oem 1 --psm 3`.
 napi_value Open(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  if (argc < 2) return Fail(env, "open(tessdataDir, langs)"), nullptr;
+  if (!Args(env, info, argv, "open(tessdataDir, langs)")) return nullptr;
   bool ok1 = false, ok2 = false;
   std::string dir = StringArg(env, argv[0], &ok1), langs = StringArg(env, argv[1], &ok2);
   if (!ok1 || !ok2) return Fail(env, "open(tessdataDir, langs): strings expected"), nullptr;
@@ -107,10 +114,8 @@ napi_value Str(napi_env env, const char *s) {
 // recognize(engine, pixels: Uint8Array, width, height, heavyNoise: boolean, stop: Int32Array,
 // deadlineMs: number): { text, tsv, stopped, timedOut }
 napi_value Recognize(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
   napi_value argv[7];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  if (argc < 7) return Fail(env, "recognize(engine, pixels, width, height, heavyNoise, stop, deadlineMs)"), nullptr;
+  if (!Args(env, info, argv, "recognize(engine, pixels, width, height, heavyNoise, stop, deadlineMs)")) return nullptr;
   Engine *e = EngineArg(env, argv[0]);
   if (!e) return nullptr;
   napi_typedarray_type type;
@@ -168,11 +173,10 @@ napi_value Recognize(napi_env env, napi_callback_info info) {
 
 // close(engine): frees the models now rather than at the next garbage collection.
 napi_value Close(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  if (!Args(env, info, argv, "close(engine)")) return nullptr;
   void *data = nullptr;
-  if (argc >= 1 && napi_get_value_external(env, argv[0], &data) == napi_ok && data) {
+  if (napi_get_value_external(env, argv[0], &data) == napi_ok && data) {
     auto *e = static_cast<Engine *>(data);
     if (e->open) e->api.End();
     e->open = false;

@@ -76,6 +76,16 @@ describe('native OCR in-process against the CLI', { skip: ways[0]!.skip, concurr
     }
   });
 
+  it('given wrong arguments or missing language data when the library is called then it throws a clear error, no crash', () => {
+    const addon = loadTesseractAddon()!;
+    assert.match(addon.version(), /^5\./);
+    assert.throws(() => addon.open('/nonexistent-tessdata', 'nld'), /could not be loaded for nld/);
+    const stop = new Int32Array(new SharedArrayBuffer(4));
+    const notAnEngine = {} as Parameters<typeof addon.recognize>[0];
+    assert.throws(() => addon.recognize(notAnEngine, new Uint8Array(4), 2, 2, false, stop, 0), /not an engine/);
+    assert.throws(() => (addon.recognize as (...a: unknown[]) => unknown)(notAnEngine), /recognize\(engine, pixels/);
+  });
+
   it('given a page past its time limit when read in-process then it fails with the limit and the next page reads', async () => {
     const ocr = createNativeTesseractEngine({ langs: ['nld', 'eng'], workers: 1, via: 'library', pageTimeoutMs: 30 });
     try {

@@ -15,7 +15,6 @@
 #include <tesseract/ocrclass.h>
 
 #include <cstdint>
-#include <cstring>
 #include <string>
 
 namespace {
@@ -94,7 +93,6 @@ napi_value Open(napi_env env, napi_callback_info info) {
     return Fail(env, msg.c_str()), nullptr;
   }
   e->open = true;
-  e->api.SetVariable("debug_file", "/dev/null");
   e->api.SetPageSegMode(tesseract::PSM_AUTO);
   napi_value out;
   CHECK(env, napi_create_external(env, e, Finalize, nullptr, &out));

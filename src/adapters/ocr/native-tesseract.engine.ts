@@ -29,7 +29,7 @@ import type { OcrLogger } from './tesseract-ocr.engine.js';
 import { preparePage } from './page-pixels.js';
 import { parseTsvWords } from './tsv-words.js';
 import { movableImage, ThreadPool } from '../thread-pool.js';
-import { loadTesseractAddon, type AddonPass } from './tesseract-addon.js';
+import { loadTesseractAddon, tesseractAddonPath, type AddonPass } from './tesseract-addon.js';
 
 export type NativeTesseractOptions = {
   langs?: string[];
@@ -95,13 +95,22 @@ export function createNativeTesseractEngine(opts: NativeTesseractOptions = {}): 
   const max = Math.max(1, opts.workers ?? os.availableParallelism());
   const binary = opts.binary ?? 'tesseract';
   const pageTimeoutMs = opts.pageTimeoutMs ?? 180_000;
-  const loadError = (err: Error) => opts.logger?.warn?.({ err: err.message }, 'native OCR library did not load; running the tesseract CLI');
-  // Loaded here, on the main thread, before any OCR thread: see OMP_THREAD_LIMIT in tesseract-addon.ts.
-  const library = opts.via === 'cli' ? undefined : loadTesseractAddon(loadError);
-  if (opts.via === 'library' && !library) throw new Error('native/build/dossier_tesseract.node is not built (apt-get install libtesseract-dev, then npm install)');
-  const via = library ? 'library' : 'cli';
-  // One OCR thread per worker, each with its engine; at most `max` passes run (slot), so each has a thread of its own.
-  const threads = library ? new ThreadPool(new URL('./native-tesseract.worker.js', import.meta.url), { size: max, background: true }) : undefined;
+  const built = opts.via !== 'cli' && tesseractAddonPath() !== null;
+  if (opts.via === 'library' && !built) throw new Error('native/build/dossier_tesseract.node is not built (apt-get install libtesseract-dev, then npm install)');
+  // The library is loaded when first needed (a page, or asking `via`), on the main thread before
+  // any OCR thread (see OMP_THREAD_LIMIT in tesseract-addon.ts): a process that never reads a
+  // page, an `api`, never maps it. If it does not load, the CLI reads instead (unless asked for the library).
+  let library: 'unloaded' | 'loaded' | 'absent' = built ? 'unloaded' : 'absent';
+  const useLibrary = (): boolean => {
+    if (library === 'unloaded') {
+      const loadError = (err: Error) => opts.logger?.warn?.({ err: err.message }, 'native OCR library did not load; running the tesseract CLI');
+      library = loadTesseractAddon(loadError) ? 'loaded' : 'absent';
+    }
+    return library === 'loaded';
+  };
+  // One OCR thread per worker, each with its engine; at most `max` passes run (slot), so each has a
+  // thread of its own. Threads start with the first page.
+  const threads = built ? new ThreadPool(new URL('./native-tesseract.worker.js', import.meta.url), { size: max, background: true }) : undefined;
   /** The stop flags of passes running in the library, raised by terminate(). */
   const running = new Set<Int32Array>();
   const children = new Set<ReturnType<typeof spawn>>();
@@ -216,10 +225,17 @@ export function createNativeTesseractEngine(opts: NativeTesseractOptions = {}): 
     });
   }
 
-  const pass = library ? libraryPass : cliPass;
+  const pass = (image: GreyImage, rotation: Rotation, denoise: boolean, signal?: AbortSignal): Promise<OcrResult> => {
+    if (useLibrary()) return libraryPass(image, rotation, denoise, signal);
+    if (opts.via === 'library') return Promise.reject(new Error('native/build/dossier_tesseract.node did not load'));
+    return cliPass(image, rotation, denoise, signal);
+  };
   return {
     workers: max,
-    via,
+    /** How pages are read: in-process, or one CLI process a pass. */
+    get via(): 'library' | 'cli' {
+      return useLibrary() ? 'library' : 'cli';
+    },
     recognize(image: GreyImage, o: OcrOptions = {}): Promise<OcrResult> {
       // A page holds its slot through its retries, as a tesseract.js worker is leased per page.
       // Stopping a pass costs nothing (a CLI process is killed, a library pass stops at the next

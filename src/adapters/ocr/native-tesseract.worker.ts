@@ -29,9 +29,4 @@ serveThread({
     const r = addon.recognize(open.engine, page.data, page.width, page.height, denoise, stop, deadlineMs);
     return { value: r };
   },
-  close() {
-    if (open && addon) addon.close(open.engine);
-    open = undefined;
-    return { value: null };
-  },
 });

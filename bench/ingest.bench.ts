@@ -64,18 +64,42 @@ export async function makePages(n: number): Promise<Page[]> {
   return pages;
 }
 
+/** utime, stime, cutime and cstime of a /proc/<pid>/stat, in seconds. */
+function procTimes(pid: number | 'self'): [number, number, number, number] {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const hz = 100; // USER_HZ on Linux
+  // Fields 14-17 (utime, stime, cutime, cstime), counted from after the command name.
+  return [f[11], f[12], f[13], f[14]].map((x) => Number(x) / hz) as [number, number, number, number];
+}
+
+/** This process's children running now (the native engine's OCR process), by their /proc entries. */
+function liveChildren(): number[] {
+  try {
+    return readFileSync(`/proc/self/task/${process.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
 /**
  * CPU seconds used so far by this process (worker threads included) and, separately, by its
- * waited-for children (the CLI, the native engine): Linux's /proc/self/stat, null elsewhere.
+ * children: those waited for (the CLI) and those still running (the native engine's OCR
+ * process, which lives as long as the service). Linux's /proc, null elsewhere.
  */
 function cpuSeconds(): { self: number; children: number; sys: number } | null {
   try {
-    const stat = readFileSync('/proc/self/stat', 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const hz = 100; // USER_HZ on Linux
-    // Fields 14-17 (utime, stime, cutime, cstime), counted from after the command name.
-    const [ut, st, cut, cst] = [f[11], f[12], f[13], f[14]].map((x) => Number(x) / hz) as [number, number, number, number];
-    return { self: ut + st, children: cut + cst, sys: st + cst };
+    const [ut, st, cut, cst] = procTimes('self');
+    let [lut, lst] = [0, 0];
+    for (const pid of liveChildren()) {
+      try {
+        const [u, s] = procTimes(pid);
+        (lut += u), (lst += s);
+      } catch {
+        // ended between the listing and the read: counted in cutime from now on
+      }
+    }
+    return { self: ut + st, children: cut + cst + lut + lst, sys: st + cst + lst };
   } catch {
     return null;
   }
@@ -131,11 +155,13 @@ async function nativeOcrOnly(bin: string, pages: Page[], densePage: Page, procs:
 }
 
 /** The whole service: pages uploaded through intake, timed until every document is final. */
-async function service(pages: Page[], dense: Page, engine: 'tesseract-js' | 'native' | 'native-cli', denseOnly = false, as: UploadAs = 'jpeg') {
+async function service(pages: Page[], dense: Page, engine: 'tesseract-js' | 'native' | 'native-cli' | 'native-thread', denseOnly = false, as: UploadAs = 'jpeg') {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'dossierlink-bench-ingest-'));
   const lines: Record<string, unknown>[] = [];
   const sink = new Writable({ write(chunk, _enc, cb) { for (const l of String(chunk).split('\n')) if (l.includes('"msg":"job"')) lines.push(JSON.parse(l)); cb(); } });
-  const config = loadConfig({ DOSSIER_DATA_DIR: dir, DOSSIER_LOG_LEVEL: 'info', DOSSIER_INBOX: 'off', DOSSIER_DEMO: 'off', DOSSIER_OCR_ENGINE: engine === 'native-cli' ? 'native' : engine });
+  const config = loadConfig({ DOSSIER_DATA_DIR: dir, DOSSIER_LOG_LEVEL: 'info', DOSSIER_INBOX: 'off', DOSSIER_DEMO: 'off', DOSSIER_OCR_ENGINE: engine === 'tesseract-js' ? engine : 'native',
+    // The library in threads of the service's own process, beside the default (an OCR process of its own).
+    DOSSIER_OCR_ISOLATION: engine === 'native-thread' ? 'thread' : 'process' });
   // The native engine one CLI process a page (the way it runs without libtesseract-dev), for comparison.
   const ocr = engine === 'native-cli' ? createNativeTesseractEngine({ langs: config.ocrLangs, workers: config.ocrWorkers, via: 'cli' }) : undefined;
   const dl = await openDossierlink(config, { logger: pino({ level: 'info' }, sink), ...(ocr ? { ocr } : {}) });
@@ -263,6 +289,7 @@ export async function benchIngest(n = Number(process.env.BENCH_INGEST_PAGES ?? 8
   // Where the in-process library is built, the native engine also as one CLI process a page (how it runs without it).
   const library = Boolean(bin && loadTesseractAddon());
   let oursNativeCli = library ? await service(pages, dense, 'native-cli') : undefined;
+  let oursNativeThread = library ? await service(pages, dense, 'native-thread') : undefined;
   const secondRun = await service(pages, dense, 'tesseract-js');
   ours = better(ours, secondRun);
   // The same pages as scanner PDFs, decoded natively and (the reference) rendered by pdfjs, interleaved.
@@ -274,6 +301,7 @@ export async function benchIngest(n = Number(process.env.BENCH_INGEST_PAGES ?? 8
     cli = better(cli!, await nativeOcrOnly(bin, pages, dense, cores));
     oursNative = better(oursNative!, await service(pages, dense, 'native'));
     if (library) oursNativeCli = better(oursNativeCli!, await service(pages, dense, 'native-cli'));
+    if (library) oursNativeThread = better(oursNativeThread!, await service(pages, dense, 'native-thread'));
   }
   const ratio = (a: number, b: number | undefined) => (b ? Math.round((a / b) * 100) / 100 : null);
   return {
@@ -281,27 +309,33 @@ export async function benchIngest(n = Number(process.env.BENCH_INGEST_PAGES ?? 8
     cores,
     serviceTesseractJsPagesPerMin: Math.round(ours.pagesPerMinute),
     serviceNativePagesPerMin: oursNative ? Math.round(oursNative.pagesPerMinute) : null,
-    // How the native engine ran: in-process (libtesseract) or one CLI process a page.
+    // How the native engine ran: libtesseract (in an OCR process of its own, the default) or one CLI process a page.
     serviceNativeVia: oursNative ? (library ? 'library' : 'cli') : null,
+    // libtesseract in threads of the service's own process (DOSSIER_OCR_ISOLATION=thread): no page crosses to another process.
+    serviceNativeThreadPagesPerMin: oursNativeThread ? Math.round(oursNativeThread.pagesPerMinute) : null,
     serviceNativeOneCliProcessAPagePagesPerMin: oursNativeCli ? Math.round(oursNativeCli.pagesPerMinute) : null,
     cliOcrOnlyPagesPerMin: cli ? Math.round(cli.pagesPerMinute) : null,
     ratioServiceTesseractJsToCli: ratio(ours.pagesPerMinute, cli?.pagesPerMinute),
     ratioServiceNativeToCli: oursNative ? ratio(oursNative.pagesPerMinute, cli?.pagesPerMinute) : null,
     ratioServiceNativeOneCliProcessAPageToCli: oursNativeCli ? ratio(oursNativeCli.pagesPerMinute, cli?.pagesPerMinute) : null,
+    ratioServiceNativeThreadToCli: oursNativeThread ? ratio(oursNativeThread.pagesPerMinute, cli?.pagesPerMinute) : null,
     // CPU per page (user + sys, all threads and child processes): what the machine pays, load or not.
     cpuMsPerPageServiceTesseractJs: ours.cpuMsPerPage,
     cpuMsPerPageServiceNative: oursNative?.cpuMsPerPage ?? null,
     cpuMsPerPageServiceNativeOneCliProcessAPage: oursNativeCli?.cpuMsPerPage ?? null,
+    cpuMsPerPageServiceNativeThread: oursNativeThread?.cpuMsPerPage ?? null,
     cpuMsPerPageCli: cli?.cpuMsPerPage ?? null,
     sysMsPerPage: { serviceTesseractJs: ours.sysMsPerPage, serviceNative: oursNative?.sysMsPerPage ?? null, cli: cli?.sysMsPerPage ?? null },
     denseA4MsServiceTesseractJs: Math.round(ours.denseMs),
     denseA4MsServiceNative: oursNative ? Math.round(oursNative.denseMs) : null,
     denseA4MsCli: cli ? Math.round(cli.denseMs) : null,
     ratioDenseServiceNativeToCli: oursNative && cli ? ratio(oursNative.denseMs, cli.denseMs) : null,
+    ratioDenseServiceNativeThreadToCli: oursNativeThread && cli ? ratio(oursNativeThread.denseMs, cli.denseMs) : null,
     ratioDenseServiceTesseractJsToCli: cli ? ratio(ours.denseMs, cli.denseMs) : null,
     cerServiceTesseractJs: Number(ours.cer.toFixed(4)),
     cerServiceNative: oursNative ? Number(oursNative.cer.toFixed(4)) : null,
     cerServiceNativeOneCliProcessAPage: oursNativeCli ? Number(oursNativeCli.cer.toFixed(4)) : null,
+    cerServiceNativeThread: oursNativeThread ? Number(oursNativeThread.cer.toFixed(4)) : null,
     cerCli: cli ? Number(cli.cer.toFixed(4)) : null,
     cerCliUprightPagesOnly: cli ? Number(cli.cerUpright.toFixed(4)) : null,
     scannerPdfPagesPerMin: Math.round(pdf.pagesPerMinute),
@@ -320,7 +354,7 @@ export async function benchIngest(n = Number(process.env.BENCH_INGEST_PAGES ?? 8
     eventLoopDelayMsQuiet: ours.idleLoopDelayMs,
     // Full collections of the main thread's heap during each of the two JPEG runs, and their pauses in all.
     mainThreadFullGcsDuringIngest: [firstRun.mainFullGcs, secondRun.mainFullGcs],
-    failed: ours.failed + (oursNative?.failed ?? 0) + (oursNativeCli?.failed ?? 0) + pdf.failed + pdfRendered.failed,
+    failed: ours.failed + (oursNative?.failed ?? 0) + (oursNativeCli?.failed ?? 0) + (oursNativeThread?.failed ?? 0) + pdf.failed + pdfRendered.failed,
     stagesMsPerPageTesseractJs: ours.stagesMsPerPage,
     stagesMsPerPageNative: oursNative?.stagesMsPerPage ?? null,
     // Issue 15's targets against the CLI of this run: throughput ratio >= 1.0 at equal or better CER, dense page <= 1.3x.
@@ -328,6 +362,9 @@ export async function benchIngest(n = Number(process.env.BENCH_INGEST_PAGES ?? 8
       ? {
           tesseractJs: { throughput: ours.pagesPerMinute >= cli.pagesPerMinute && ours.cer <= cli.cer, densePage: ours.denseMs <= 1.3 * cli.denseMs },
           native: oursNative ? { throughput: oursNative.pagesPerMinute >= cli.pagesPerMinute && oursNative.cer <= cli.cer, densePage: oursNative.denseMs <= 1.3 * cli.denseMs } : null,
+          nativeThread: oursNativeThread
+            ? { throughput: oursNativeThread.pagesPerMinute >= cli.pagesPerMinute && oursNativeThread.cer <= cli.cer, densePage: oursNativeThread.denseMs <= 1.3 * cli.denseMs }
+            : null,
         }
       : null,
   };

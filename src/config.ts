@@ -22,6 +22,7 @@ const EnvSchema = z.object({
   DOSSIER_OCR_WORKERS: z.coerce.number().int().min(0).max(64).optional(),
   DOSSIER_OCR_LANGS: z.string().regex(/^[a-z_]+(\+[a-z_]+)*$/).default('nld+eng'),
   DOSSIER_OCR_ENGINE: z.enum(['tesseract-js', 'native']).default('tesseract-js'),
+  DOSSIER_OCR_ISOLATION: z.enum(['process', 'thread']).default('process'),
   DOSSIER_OCR_WARMUP: flag(true),
   DOSSIER_READING_NICE: z.coerce.number().int().min(0).max(19).default(10),
   DOSSIER_CUSTOMER_PATTERN: z.string().default('KL-\\d{6}'),
@@ -120,6 +121,8 @@ export type Config = {
   ocrWorkers?: number;
   ocrLangs: string[];
   ocrEngine: 'tesseract-js' | 'native';
+  /** Where the native engine's library reads: an OCR process of its own, or threads of the service's process. */
+  ocrIsolation: 'process' | 'thread';
   /** Warm page reading up when a job process starts (main.ts). */
   ocrWarmUp: boolean;
   /** The nice value page reading runs at (src/adapters/background-priority.ts); 0: the requests' own. */
@@ -244,6 +247,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ocrWorkers: e.DOSSIER_OCR_WORKERS,
     ocrLangs: e.DOSSIER_OCR_LANGS.split('+'),
     ocrEngine: e.DOSSIER_OCR_ENGINE,
+    ocrIsolation: e.DOSSIER_OCR_ISOLATION,
     ocrWarmUp: e.DOSSIER_OCR_WARMUP,
     readingNice: e.DOSSIER_READING_NICE,
     customerPattern: e.DOSSIER_CUSTOMER_PATTERN,

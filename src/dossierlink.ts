@@ -238,9 +238,13 @@ export async function openDossierlink(config: Config, opts: OpenOptions = {}) {
     if (!opts.ocr && runsJobs(config.role) && config.ocrEngine === 'native' && !(await nativeTesseractAvailable())) {
       throw new Error('DOSSIER_OCR_ENGINE=native but neither native/build/dossier_tesseract.node nor a `tesseract` binary was found (apt-get install tesseract-ocr libtesseract-dev, then npm install)');
     }
-    const native = !opts.ocr && config.ocrEngine === 'native' ? createNativeTesseractEngine({ langs: config.ocrLangs, workers: config.ocrWorkers, logger }) : undefined;
-    // In-process where native/dossier_tesseract.cc was built, else one CLI process a page: the operator sees which.
-    if (native && runsJobs(config.role)) logger.info({ via: native.via }, native.via === 'library' ? 'native OCR runs in-process (libtesseract)' : 'native OCR runs the tesseract CLI (libtesseract-dev was not there when npm install ran)');
+    const native =
+      !opts.ocr && config.ocrEngine === 'native' ? createNativeTesseractEngine({ langs: config.ocrLangs, workers: config.ocrWorkers, logger, isolation: config.ocrIsolation }) : undefined;
+    // libtesseract where native/dossier_tesseract.cc was built (in an OCR process or in threads), else one CLI process a page: the operator sees which.
+    if (native && runsJobs(config.role)) {
+      const where = native.isolation === 'process' ? 'in an OCR process of its own' : 'in threads of this process (DOSSIER_OCR_ISOLATION=thread)';
+      logger.info({ via: native.via, isolation: native.isolation }, native.via === 'library' ? `native OCR runs libtesseract ${where}` : 'native OCR runs the tesseract CLI (libtesseract-dev was not there when npm install ran)');
+    }
     const ocr = opts.ocr ?? native ?? createTesseractOcrEngine({ langs: config.ocrLangs, workers: config.ocrWorkers, logger });
     // Dates move on, so states do too (an SLA expires): once a day every document's class is rechecked.
     runner.register('reclassify-daily', async () => {

@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { accessSync, constants, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createNativeTesseractEngine, findNativeTesseract } from '../../src/adapters/ocr/native-tesseract.engine.js';
 import { loadTesseractAddon } from '../../src/adapters/ocr/tesseract-addon.js';
@@ -14,14 +18,16 @@ const installed = Boolean(await findNativeTesseract());
 
 // The in-process library is built where libtesseract-dev is installed (.ci/run installs it).
 const built = Boolean(loadTesseractAddon());
+const notBuilt = !built ? 'native/dossier_tesseract.cc is not built (apt-get install libtesseract-dev, then npm install)' : !installed ? 'tesseract is not installed' : false;
 const ways = [
-  { via: 'library' as const, skip: !built ? 'native/dossier_tesseract.cc is not built (apt-get install libtesseract-dev, then npm install)' : !installed ? 'tesseract is not installed' : false },
-  { via: 'cli' as const, skip: installed ? false : 'tesseract is not installed (apt-get install tesseract-ocr)' },
+  { via: 'library' as const, isolation: 'process' as const, skip: notBuilt },
+  { via: 'library' as const, isolation: 'thread' as const, skip: notBuilt },
+  { via: 'cli' as const, isolation: undefined, skip: installed ? false : 'tesseract is not installed (apt-get install tesseract-ocr)' },
 ];
 
-for (const { via, skip } of ways) {
-  describe(`${createNativeTesseractEngine.name} via ${via}`, { skip, concurrency: 2 }, () => {
-    const ocr = createNativeTesseractEngine({ langs: ['nld', 'eng'], workers: 2, via });
+for (const { via, isolation, skip } of ways) {
+  describe(`${createNativeTesseractEngine.name} via ${via}${isolation ? ` in a ${isolation}` : ''}`, { skip, concurrency: 2 }, () => {
+    const ocr = createNativeTesseractEngine({ langs: ['nld', 'eng'], workers: 2, via, isolation });
     after(() => ocr.terminate());
 
     it('given a clean 300 dpi letter when read natively then text, confidence, word boxes and stage costs are right', async () => {
@@ -54,9 +60,9 @@ for (const { via, skip } of ways) {
   });
 }
 
-describe('native OCR in-process against the CLI', { skip: ways[0]!.skip, concurrency: 1 }, () => {
-  it('given the same pages when read in-process and by the CLI then both give exactly the same words', async () => {
-    const library = createNativeTesseractEngine({ langs: ['nld', 'eng'], workers: 1, via: 'library' });
+for (const isolation of ['process', 'thread'] as const) describe(`native OCR library in a ${isolation} against the CLI`, { skip: notBuilt, concurrency: 1 }, () => {
+  it('given the same pages when read by the library and by the CLI then both give exactly the same words', async () => {
+    const library = createNativeTesseractEngine({ langs: ['nld', 'eng'], workers: 1, via: 'library', isolation });
     const cli = createNativeTesseractEngine({ langs: ['nld', 'eng'], workers: 1, via: 'cli' });
     try {
       // A clean page, a noisy one (read again despeckled, with tesseract's heavy noise removal) and one upside down (turned before reading).
@@ -86,14 +92,14 @@ describe('native OCR in-process against the CLI', { skip: ways[0]!.skip, concurr
     assert.throws(() => (addon.recognize as (...a: unknown[]) => unknown)(notAnEngine), /recognize\(engine, pixels/);
   });
 
-  it('given a page past its time limit when read in-process then it fails with the limit and the next page reads', async () => {
-    const ocr = createNativeTesseractEngine({ langs: ['nld', 'eng'], workers: 1, via: 'library', pageTimeoutMs: 30 });
+  it('given a page past its time limit when read by the library then it fails with the limit and the next page reads', async () => {
+    const ocr = createNativeTesseractEngine({ langs: ['nld', 'eng'], workers: 1, via: 'library', isolation, pageTimeoutMs: 30 });
     try {
       await assert.rejects(ocr.recognize(renderScan({ dpi: 300, heightIn: 11.69 })), /took over 30 ms/);
     } finally {
       await ocr.terminate();
     }
-    const next = createNativeTesseractEngine({ langs: ['nld', 'eng'], workers: 1, via: 'library' });
+    const next = createNativeTesseractEngine({ langs: ['nld', 'eng'], workers: 1, via: 'library', isolation });
     try {
       assert.match((await next.recognize(renderScan({ dpi: 150, lines: ['Klantnummer: KL-000123'] }))).text, /KL-000123/);
     } finally {
@@ -102,7 +108,7 @@ describe('native OCR in-process against the CLI', { skip: ways[0]!.skip, concurr
   });
 
   it('given passes running when the engine is terminated then they end at once and reject', async () => {
-    const ocr = createNativeTesseractEngine({ langs: ['nld', 'eng'], workers: 2, via: 'library' });
+    const ocr = createNativeTesseractEngine({ langs: ['nld', 'eng'], workers: 2, via: 'library', isolation });
     // Warm first: the engine opens its models on a thread's first page.
     await ocr.recognize(renderScan({ dpi: 150, lines: ['Klantnummer: KL-000123'] }));
     const pending = [ocr.recognize(renderScan({ dpi: 300, heightIn: 11.69 })), ocr.recognize(renderScan({ dpi: 300, heightIn: 11.69, seed: 3 }))];
@@ -114,6 +120,125 @@ describe('native OCR in-process against the CLI', { skip: ways[0]!.skip, concurr
     assert.ok(performance.now() - t < 2000, `terminated in ${Math.round(performance.now() - t)} ms`);
   });
 });
+
+/** The OCR process the engine started (this process's one child running native-tesseract.host). */
+function ocrProcessPid(): number | undefined {
+  const out = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)], { encoding: 'utf8' });
+  const line = out.split('\n').find((l) => l.includes('native-tesseract.host'));
+  return line ? Number(line.trim().split(/\s+/)[0]) : undefined;
+}
+
+describe('native OCR in a process of its own', { skip: notBuilt, concurrency: 1 }, () => {
+  it('given the library crashing mid-page when reading then that page fails clearly, the service lives on and the next page reads', async () => {
+    const warnings: { why?: string; pages?: number }[] = [];
+    const logger = { warn: (o: object) => warnings.push(o as { why?: string; pages?: number }) };
+    const ocr = createNativeTesseractEngine({ langs: ['nld', 'eng'], workers: 2, via: 'library', logger: logger as never });
+    try {
+      await ocr.recognize(renderScan({ dpi: 150, lines: ['Klantnummer: KL-000123'] }));
+      const first = ocrProcessPid();
+      assert.ok(first, 'the library reads in a child process');
+      const pending = [ocr.recognize(renderScan({ dpi: 300, heightIn: 11.69 })), ocr.recognize(renderScan({ dpi: 300, heightIn: 11.69, seed: 3 }))];
+      await new Promise((r) => setTimeout(r, 150));
+      // What a fault inside libtesseract does to the process it runs in.
+      process.kill(first, 'SIGSEGV');
+      const results = await Promise.allSettled(pending);
+      for (const r of results) {
+        assert.equal(r.status, 'rejected');
+        assert.match(String((r as PromiseRejectedResult).reason), /native OCR process ended \(SIGSEGV\) while reading this page/);
+      }
+      assert.deepEqual(warnings.map((w) => [w.why, w.pages]), [['SIGSEGV', 2]]);
+      // A new process reads the next pages, the same words as before.
+      const again = await ocr.recognize(renderScan({ dpi: 300 }));
+      assert.ok(computeCer(LETTER_TEXT, again.text) <= 0.02);
+      const second = ocrProcessPid();
+      assert.ok(second && second !== first, `a new OCR process (${first} -> ${second})`);
+    } finally {
+      await ocr.terminate();
+    }
+    await waitFor(() => ocrProcessPid() === undefined, 'terminate() ends the OCR process');
+  });
+});
+
+describe('native OCR page files', { skip: notBuilt }, () => {
+  it('given a page folder left by a killed service when the OCR process reads a page then that folder is removed, a live one kept and no page file stays', async () => {
+    // Where the engine puts them: memory where /dev/shm can be written, else the temp folder.
+    const base = ((): string => {
+      try {
+        accessSync('/dev/shm', constants.W_OK);
+        return '/dev/shm';
+      } catch {
+        return os.tmpdir();
+      }
+    })();
+    // A process that is gone, and one that lives (this one's parent).
+    const gone = spawnSync('true').pid!;
+    const stale = mkdtempSync(path.join(base, `dossierlink-ocr-${gone}-`));
+    writeFileSync(path.join(stale, 'page-1.grey'), new Uint8Array(1024));
+    const live = mkdtempSync(path.join(base, `dossierlink-ocr-${process.ppid}-`));
+    const ocr = createNativeTesseractEngine({ langs: ['nld', 'eng'], workers: 1, via: 'library' });
+    try {
+      await ocr.recognize(renderScan({ dpi: 150, lines: ['Klantnummer: KL-000123'] }));
+      assert.equal(existsSync(stale), false, 'the folder of the killed service is removed');
+      assert.equal(existsSync(live), true, 'the folder of a running process is kept');
+      const mine = readdirSync(base).filter((n) => n.startsWith(`dossierlink-ocr-${process.pid}-`));
+      assert.equal(mine.length, 1, 'one folder of this process');
+      assert.deepEqual(readdirSync(path.join(base, mine[0]!)), [], 'the page file is removed once read');
+      assert.equal(statSync(path.join(base, mine[0]!)).mode & 0o777, 0o700, 'private to the service user');
+      await ocr.terminate();
+      assert.equal(existsSync(path.join(base, mine[0]!)), false, 'terminate() removes the folder');
+    } finally {
+      await ocr.terminate();
+      rmSync(live, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('ingest when the native OCR process crashes', { skip: notBuilt }, () => {
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp({ env: { DOSSIER_OCR_ENGINE: 'native', DOSSIER_OCR_WORKERS: '1' } });
+    await t.dl.startWorkers();
+  });
+  after(() => t?.close());
+
+  it('given the OCR process crashing while it reads a scan when ingesting then the job reads it again and the document is complete', async () => {
+    const res = await upload(t, await toJpeg(renderScan({ dpi: 300 })), 'scan.jpg');
+    assert.equal(res.status, 202);
+    const id = ((await res.json()) as DocumentView).id;
+    // The moment it is reading: its CPU time grows (a process waiting for a page uses none).
+    let crashed: number | undefined;
+    for (let i = 0, seen: { pid: number; cpu: number } | undefined; i < 3000 && !crashed; i++) {
+      const pid = ocrProcessPid();
+      if (pid && seen?.pid === pid && cpuTicks(pid) - seen.cpu >= 5) (process.kill(pid, 'SIGSEGV'), (crashed = pid));
+      else if (pid && seen?.pid !== pid) seen = { pid, cpu: cpuTicks(pid) };
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.ok(crashed, 'the OCR process was caught reading');
+    const doc = await waitFinal(t, id);
+    assert.equal(doc.status, 'ready');
+    assert.ok(computeCer(LETTER_TEXT, await textOf(t, id)) <= 0.02);
+    const job = await t.dl.db.get<{ attempts: number; status: string }>("SELECT attempts, status FROM jobs WHERE kind = 'ingest' AND payload LIKE ?", [`%${id}%`]);
+    assert.equal(job?.status, 'done');
+    assert.ok(job!.attempts >= 2, `read again after the crash (attempts ${job!.attempts})`);
+    assert.notEqual(ocrProcessPid(), crashed, 'a new OCR process read it');
+  });
+});
+
+/** utime + stime of a process, in clock ticks. */
+function cpuTicks(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(f[11]) + Number(f[12]);
+  } catch {
+    return 0;
+  }
+}
+
+async function waitFor(ok: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 100 && !ok(); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(ok(), what);
+}
 
 describe('ingest with DOSSIER_OCR_ENGINE=native', { skip: installed ? false : 'tesseract is not installed' }, () => {
   let t: TestApp;

@@ -20,6 +20,12 @@ describe(loadConfig.name, () => {
     }
   });
 
+  it('given DOSSIER_OCR_ISOLATION when loaded then the native library reads in a process of its own by default, in threads when asked, and anything else is refused by name', () => {
+    assert.equal(loadConfig({}).ocrIsolation, 'process');
+    assert.equal(loadConfig({ DOSSIER_OCR_ISOLATION: 'thread' }).ocrIsolation, 'thread');
+    assert.throws(() => loadConfig({ DOSSIER_OCR_ISOLATION: 'fork' }), (e: unknown) => e instanceof ConfigError && /DOSSIER_OCR_ISOLATION/.test(e.message));
+  });
+
   it('given DOSSIER_DEMO=off when loaded then demo is off', () => {
     assert.equal(loadConfig({ DOSSIER_DEMO: 'off' }).demo, false);
   });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -184,6 +184,27 @@ describe('native OCR page files', { skip: notBuilt }, () => {
     } finally {
       await ocr.terminate();
       rmSync(live, { recursive: true, force: true });
+    }
+  });
+
+  it('given memory that takes no page (full, or not a folder) when a page is read then it goes to the next place and is read', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'dossierlink-test-pages-'));
+    const notAFolder = path.join(dir, 'shm');
+    writeFileSync(notAFolder, 'a file where a folder was expected');
+    const disk = path.join(dir, 'tmp');
+    mkdirSync(disk);
+    const ocr = createNativeTesseractEngine({ langs: ['nld', 'eng'], workers: 1, via: 'library', pageFolderBases: [notAFolder, disk] });
+    const nowhere = createNativeTesseractEngine({ langs: ['nld', 'eng'], workers: 1, via: 'library', pageFolderBases: [notAFolder] });
+    try {
+      assert.match((await ocr.recognize(renderScan({ dpi: 150, lines: ['Klantnummer: KL-000123'] }))).text, /KL-000123/);
+      const folders = readdirSync(disk);
+      assert.equal(folders.length, 1, 'the page went to the second place');
+      assert.deepEqual(readdirSync(path.join(disk, folders[0]!)), [], 'and was removed once read');
+      // With nowhere to put it, the page fails with what went wrong (and its job tries again later).
+      await assert.rejects(nowhere.recognize(renderScan({ dpi: 150, lines: ['Klantnummer: KL-000123'] })), /a page for the native OCR process could not be written \(ENOTDIR\)/);
+    } finally {
+      await Promise.all([ocr.terminate(), nowhere.terminate()]);
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -50,6 +50,8 @@ export type NativeTesseractOptions = {
    * but a crash inside the library ends this process.
    */
   isolation?: 'process' | 'thread';
+  /** Where the OCR process's page files go, tried in order (ocr-process.ts; for tests). */
+  pageFolderBases?: string[];
 };
 
 /**
@@ -124,7 +126,7 @@ export function createNativeTesseractEngine(opts: NativeTesseractOptions = {}): 
   const isolation = opts.isolation ?? 'process';
   const host =
     built && isolation === 'process'
-      ? new OcrProcess({ threads: max, onCrash: (why, pages) => opts.logger?.warn?.({ why, pages }, 'the native OCR process ended while reading; its pages fail and their jobs read them again') })
+      ? new OcrProcess({ threads: max, pageFolderBases: opts.pageFolderBases, onCrash: (why, pages) => opts.logger?.warn?.({ why, pages }, 'the native OCR process ended while reading; its pages fail and their jobs read them again') })
       : undefined;
   const threads = built && isolation === 'thread' ? new ThreadPool(new URL('./native-tesseract.worker.js', import.meta.url), { size: max, background: true }) : undefined;
   /** The stop flags of passes running in this process's threads, raised by terminate(). */

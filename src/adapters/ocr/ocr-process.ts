@@ -6,13 +6,14 @@
  * retry (a page that keeps crashing it fails its job once its attempts are spent); the next page
  * starts a new one. The service, its requests and its other work carry on.
  *
- * A page's pixels go in a file in a private folder in memory (/dev/shm where there is one, else the
- * temp folder), written from where they are and read by the OCR thread that reads the page, then
- * removed; the IPC channel carries only small messages. Sent over the channel instead, the
- * serializer's copies of an A4 page at 300 dpi (8.7 MB) made the service collect its heap far
- * more often: ~55 ms more CPU a page than reading in threads here, against ~20 ms this way
- * (measured end to end, `npm run bench`). A folder left by a service that was killed is removed
- * by the next one that makes its own.
+ * A page's pixels go in a file in a private folder in memory (/dev/shm where there is one), written
+ * from where they are and read by the OCR thread that reads the page, then removed; the IPC
+ * channel carries only small messages. Sent over the channel instead, the serializer's copies of
+ * an A4 page at 300 dpi (8.7 MB) made the service collect its heap far more often: ~55 ms more
+ * CPU a page than reading in threads here, against ~20 ms this way (measured end to end, `npm
+ * run bench`). Where memory is short (a container's /dev/shm is 64 MB by default, a 600 dpi A3
+ * page 70 MB) a page goes to the temp folder instead. A folder left by a service that was killed
+ * is removed by the next one that makes its own there.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -31,26 +32,28 @@ export type OcrProcessOptions = {
   threads: number;
   /** Hears why the process ended under pages it was reading (a signal such as SIGSEGV, or an exit code). */
   onCrash?: (why: string, pages: number) => void;
+  /** Where page files go, tried in order (default: /dev/shm where writable, then the temp folder). */
+  pageFolderBases?: string[];
 };
 
-/** Where page files go: memory (/dev/shm, tmpfs) where it can be written, else the temp folder. */
-function pageFolderBase(): string {
+/** Where page files go, in order: memory (/dev/shm, tmpfs) where it can be written, then the temp folder. */
+function pageFolderBases(): string[] {
   try {
     accessSync('/dev/shm', constants.W_OK);
-    return '/dev/shm';
+    return ['/dev/shm', os.tmpdir()];
   } catch {
-    return os.tmpdir();
+    return [os.tmpdir()];
   }
 }
 
 const FOLDER_PREFIX = 'dossierlink-ocr-';
 
 /**
- * Makes this process's page folder (`dossierlink-ocr-<pid>-XXXXXX`, 0700) and removes those of
- * processes that are gone (killed before they could remove theirs): a page file is 8.7 MB of memory.
+ * Makes this process's page folder in `base` (`dossierlink-ocr-<pid>-XXXXXX`, 0700) and removes
+ * those of processes that are gone (killed before they could remove theirs): a page file is
+ * 8.7 MB of memory.
  */
-function makePageFolder(): string {
-  const base = pageFolderBase();
+function makePageFolder(base: string): string {
   try {
     for (const name of readdirSync(base)) {
       const pid = Number(/^dossierlink-ocr-(\d+)-/.exec(name)?.[1]);
@@ -85,11 +88,13 @@ export class OcrProcess {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private closed = false;
-  /** The private folder (0700) of page files, made with the first page. */
-  private folder?: string;
-  private readonly removeFolder = () => {
-    if (this.folder) rmSync(this.folder, { recursive: true, force: true });
-    this.folder = undefined;
+  /** The private folders (0700) of page files by where they are, each made with its first page. */
+  private readonly folders = new Map<string, string>();
+  /** Whether the folders are removed at exit (a listener added with the first page). */
+  private removedAtExit = false;
+  private readonly removeFolders = () => {
+    for (const f of this.folders.values()) rmSync(f, { recursive: true, force: true });
+    this.folders.clear();
   };
 
   constructor(private readonly opts: OcrProcessOptions) {}
@@ -101,24 +106,36 @@ export class OcrProcess {
    */
   async pass(args: Omit<HostPassArgs, 'image'> & { image: GreyImage }, o: { timeoutMs: number; onTimeout: () => Error; stop?: AbortSignal }): Promise<AddonPass> {
     if (this.closed) throw new Error('OCR engine terminated');
-    if (!this.folder) {
-      this.folder = makePageFolder();
-      process.once('exit', this.removeFolder);
-    }
     const id = this.nextId++;
-    const file = path.join(this.folder, `page-${id}.grey`);
     const { width, height, data } = args.image;
-    try {
-      await writeFile(file, data, { mode: 0o600 });
-    } catch (err) {
-      // close() removed the folder meanwhile.
-      throw this.closed ? new Error('OCR engine terminated') : err;
-    }
+    const file = await this.writePage(id, data);
     try {
       return await this.send(id, { ...args, image: { width, height, file } }, o);
     } finally {
       await rm(file, { force: true });
     }
+  }
+
+  /** Writes a page's pixels to the first place that takes them (memory, else disk); returns the file. */
+  private async writePage(id: number, data: Uint8Array): Promise<string> {
+    const bases = this.opts.pageFolderBases ?? pageFolderBases();
+    for (const [i, base] of bases.entries()) {
+      let file: string | undefined;
+      try {
+        if (!this.removedAtExit) (process.once('exit', this.removeFolders), (this.removedAtExit = true));
+        const folder = this.folders.get(base) ?? this.folders.set(base, makePageFolder(base)).get(base)!;
+        file = path.join(folder, `page-${id}.grey`);
+        await writeFile(file, data, { mode: 0o600 });
+        return file;
+      } catch (err) {
+        // close() removed the folders meanwhile.
+        if (this.closed) throw new Error('OCR engine terminated');
+        // Full (ENOSPC) or not writable here: what was written goes, the next place is tried.
+        if (file) await rm(file, { force: true });
+        if (i === bases.length - 1) throw new Error(`a page for the native OCR process could not be written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      }
+    }
+    throw new Error('no folder for native OCR pages');
   }
 
   private send(id: number, args: HostPassArgs, o: { timeoutMs: number; onTimeout: () => Error; stop?: AbortSignal }): Promise<AddonPass> {
@@ -149,8 +166,8 @@ export class OcrProcess {
   close(): void {
     this.closed = true;
     this.child?.kill('SIGKILL');
-    this.removeFolder();
-    process.removeListener('exit', this.removeFolder);
+    this.removeFolders();
+    if (this.removedAtExit) process.removeListener('exit', this.removeFolders);
   }
 
   /** Takes a pass off the books (once), with its timer and listener; undefined if already settled. */

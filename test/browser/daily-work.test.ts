@@ -341,6 +341,18 @@ describe('web interface daily work', { skip }, () => {
     noErrors(c);
   });
 
+  it('given an API token revoked when compliance reads the audit log then the token is named once, its id on hover', async () => {
+    await app.dl.services.audit.recordNow({ actorId: 'admin', action: 'token.revoke', subjectType: 'token', subjectId: 'tok_ui', details: { name: 'Boekhouding-koppeling' } });
+    const c = await as('compliance', '#/audit');
+    const row = c.page.locator('#audit-table tr.audit-row', { hasText: 'Boekhouding-koppeling' }).first();
+    await row.waitFor();
+    const subject = row.locator('td:nth-child(4)');
+    assert.equal((await subject.textContent())?.trim(), 'API-sleutel “Boekhouding-koppeling”');
+    assert.equal(await subject.locator('span[title="tok_ui"]').count(), 1);
+    assert.equal(await row.locator('.audit-details > dt').count(), 0, 'its name is not said again in the details');
+    noErrors(c);
+  });
+
   it('given an event with more than six detail fields when compliance reads the audit log then six show and the rest fold open', async () => {
     await app.dl.services.audit.recordNow({
       actorId: 'system',

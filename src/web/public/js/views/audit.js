@@ -106,6 +106,8 @@ export async function render(main, { query, navigate }) {
     const webhook = new Map((names.webhooks ?? []).map((w) => [w.id, w.name]));
     const hold = new Map((names.holds ?? []).map((x) => [x.id, x]));
     const message = new Map((names.messages ?? []).map((m) => [m.id, m]));
+    // An API token by the name it was made with: every event about one carries it in its details.
+    const token = new Map(r.events.filter((e) => e.subjectType === 'token' && typeof e.details?.name === 'string').map((e) => [e.subjectId, e.details.name]));
     // What each kind of thing is called, the id on hover: a place by its name (and kind), a coupon
     // stack by its files and when it came in, a disposal by its kind and when it was proposed (a
     // link to it), a mailing or a webhook by its name.
@@ -121,6 +123,7 @@ export async function render(main, { query, navigate }) {
       legal_hold: (id) => hold.has(id) && h('a', { href: '#/retention?tab=holds', title: id }, holdScope(hold.get(id), (c) => customer.get(c) ?? c)),
       // An e-mail by its subject and sender; a destroyed one by when it came (its tombstone keeps no more).
       'mail-message': (id) => message.has(id) && h('span', { title: id }, messageName(message.get(id))),
+      token: (id) => token.has(id) && h('span', { title: id }, `“${token.get(id)}”`),
     };
     const rows = groupReads(r.events);
     const tone = (a) => (a.includes('destroy') || a.includes('erase') ? 'bad' : a.includes('read') || a.includes('view') || a === 'search' ? 'info' : 'neutral');
@@ -139,8 +142,11 @@ export async function render(main, { query, navigate }) {
         const parts = [...new Set(row.events.map((e) => (e.action === 'document.view' ? 'metadata' : (e.details?.what ?? 'file'))))];
         return h('span', { class: 'small' }, parts.map((p) => tKnown(`audit.part.${p}`) ?? p).join(', '));
       }
-      // A hold named as the subject says what it covers: its kind and the server's English sentence go.
-      const shown = row.subjectType === 'legal_hold' && hold.has(row.subjectId) ? Object.fromEntries(Object.entries(row.details ?? {}).filter(([k]) => k !== 'scope' && k !== 'kind')) : row.details;
+      // A hold named as the subject says what it covers: its kind and the server's English sentence
+      // go. An API token named as the subject: its name is not said twice.
+      const without = (keys) => Object.fromEntries(Object.entries(row.details ?? {}).filter(([k]) => !keys.includes(k)));
+      const shown =
+        row.subjectType === 'legal_hold' && hold.has(row.subjectId) ? without(['scope', 'kind']) : row.subjectType === 'token' && token.has(row.subjectId) ? without(['name']) : row.details;
       return details(shown, named, row.action);
     };
     // An id in the details is shown by its name where one is known: a document by its title (a

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createNativeTesseractEngine, findNativeTesseract } from '../../src/adapters/ocr/native-tesseract.engine.js';
+import { pageFolderBases } from '../../src/adapters/ocr/ocr-process.js';
 import { loadTesseractAddon } from '../../src/adapters/ocr/tesseract-addon.js';
 import { extractPdfText } from '../../src/adapters/pdf/pdf-text.js';
 import type { DocumentView } from '../../src/domain/document.js';
@@ -156,15 +157,8 @@ describe('native OCR in a process of its own', { skip: notBuilt, concurrency: 1 
 
 describe('native OCR page files', { skip: notBuilt }, () => {
   it('given a page folder left by a killed service when the OCR process reads a page then that folder is removed, a live one kept and no page file stays', async () => {
-    // Where the engine puts them: memory where /dev/shm can be written, else the temp folder.
-    const base = ((): string => {
-      try {
-        accessSync('/dev/shm', constants.W_OK);
-        return '/dev/shm';
-      } catch {
-        return os.tmpdir();
-      }
-    })();
+    // Where the engine puts them first: memory where /dev/shm can be written, else the temp folder.
+    const base = pageFolderBases()[0]!;
     // A process that is gone, and one that lives (this one's parent).
     const gone = spawnSync('true').pid!;
     const stale = mkdtempSync(path.join(base, `dossierlink-ocr-${gone}-`));

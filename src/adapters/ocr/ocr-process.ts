@@ -37,7 +37,7 @@ export type OcrProcessOptions = {
 };
 
 /** Where page files go, in order: memory (/dev/shm, tmpfs) where it can be written, then the temp folder. */
-function pageFolderBases(): string[] {
+export function pageFolderBases(): string[] {
   try {
     accessSync('/dev/shm', constants.W_OK);
     return ['/dev/shm', os.tmpdir()];

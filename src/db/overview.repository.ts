@@ -1,6 +1,7 @@
 import { notRestricted, restrictionRepository } from './restriction.repository.js';
 import type { Queryable } from './database.js';
 import { HOLD, type DocumentRow } from './documents.repository.js';
+import { REVIEW_CUSTOMER } from './mailings.repository.js';
 
 /** The overview's filters, already validated. */
 export type OverviewFilter = {
@@ -104,9 +105,18 @@ export const overviewRepository = {
     // Places, coupon batches, disposals and webhooks belong to no customer either.
     const some = async <T>(list: string[] | undefined, sql: (inIds: string) => string): Promise<T[]> => (list?.length ? q.all<T>(sql(inList(list.length)), list) : []);
     const locations = await some<{ id: string; name: string; kind: string }>(ids.locations, (l) => `SELECT id, name, kind FROM locations WHERE id IN (${l})`);
+    // A coupon review item by its pages in its stack (a held single scan by its code); one about a
+    // restricted customer only for those who see them. Its stack is named with the batches asked for.
+    const reviews = (
+      await some<{ id: string; batch_id: string | null; pages: string; code: string | null; created_at: string }>(
+        ids.reviews,
+        (l) => `SELECT id, batch_id, pages, code, created_at FROM coupon_reviews WHERE id IN (${l})${hideRestricted ? ` AND ${notRestricted(REVIEW_CUSTOMER)}` : ''}`,
+      )
+    ).map((r) => ({ id: r.id, batchId: r.batch_id, pages: JSON.parse(r.pages) as number[], code: r.code, createdAt: r.created_at }));
     // A batch is known by the files it was uploaded as (their names, upload order) and when.
+    const batchIds = [...new Set([...(ids.batches ?? []), ...reviews.flatMap((r) => (r.batchId ? [r.batchId] : []))])];
     const batchRows = await some<{ id: string; created_at: string; name: string | null }>(
-      ids.batches,
+      batchIds,
       (l) => `SELECT b.id, b.created_at, f.name FROM coupon_batches b LEFT JOIN coupon_batch_files f ON f.batch_id = b.id WHERE b.id IN (${l}) ORDER BY b.id, f.file_no`,
     );
     const byBatch = new Map<string, { id: string; createdAt: string; files: string[] }>();
@@ -144,7 +154,7 @@ export const overviewRepository = {
     )
       .filter((m) => !hiddenMail.has(m.id))
       .map((m) => ({ id: m.id, subject: m.subject, sender: m.sender, receivedAt: m.received_at ?? m.created_at, destroyed: m.destroyed_at !== null }));
-    return { users, customers, documents, mailings, locations, batches, disposals, webhooks, holds, messages };
+    return { users, customers, documents, mailings, locations, batches, disposals, webhooks, holds, messages, reviews };
   },
 };
 
@@ -160,6 +170,7 @@ export type NameIds = {
   webhooks?: string[];
   holds?: string[];
   messages?: string[];
+  reviews?: string[];
 };
 
 function originOf(url: string): string {

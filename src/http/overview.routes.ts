@@ -145,8 +145,8 @@ export function overviewRoutes(overview: OverviewService, thumbnails: ThumbnailS
       access: ['compliance', 'mailroom'],
       tag: 'overview',
       summary:
-        'Names for ids, for the audit log and the processing queue: users, customers, document titles and file names, mailings, locations, coupon batches (their files and upload time), disposals (kind, status, when proposed), webhooks (description, else the origin posted to), legal holds (what they cover and why; compliance and admin only) and e-mail messages (subject, sender, when received; a destroyed one says so); comma-separated ids, at most 200 of each, unknown ids left out',
-      query: z.object({ users: CsvIds, customers: CsvIds, documents: CsvIds, mailings: CsvIds, locations: CsvIds, batches: CsvIds, disposals: CsvIds, webhooks: CsvIds, holds: CsvIds, messages: CsvIds }),
+        'Names for ids, for the audit log and the processing queue: users, customers, document titles and file names, mailings, locations, coupon batches (their files and upload time), disposals (kind, status, when proposed), webhooks (description, else the origin posted to), legal holds (what they cover and why; compliance and admin only) e-mail messages (subject, sender, when received; a destroyed one says so) and coupon review items (their stack and pages, or the code of a held single scan; their stacks come with `batches`; one about a restricted customer only for compliance and admin); comma-separated ids, at most 200 of each, unknown ids left out',
+      query: z.object({ users: CsvIds, customers: CsvIds, documents: CsvIds, mailings: CsvIds, locations: CsvIds, batches: CsvIds, disposals: CsvIds, webhooks: CsvIds, holds: CsvIds, messages: CsvIds, reviews: CsvIds }),
       response: {
         status: 200,
         schema: z.object({
@@ -168,6 +168,7 @@ export function overviewRoutes(overview: OverviewService, thumbnails: ThumbnailS
             }),
           ),
           messages: z.array(z.object({ id: z.string(), subject: z.string().nullable(), sender: z.string().nullable(), receivedAt: z.string(), destroyed: z.boolean() })),
+          reviews: z.array(z.object({ id: z.string(), batchId: z.string().nullable(), pages: z.array(z.number()), code: z.string().nullable(), createdAt: z.string() })),
         }),
       },
       handler: async ({ query, principal }) => overview.names(query, !seesRestricted(principal)),

@@ -353,6 +353,24 @@ describe('web interface daily work', { skip }, () => {
     noErrors(c);
   });
 
+  it('given coupon review items viewed and destroyed when compliance reads the audit log then each is named by its pages in its stack, the id on hover', async () => {
+    await app.dl.db.run("INSERT INTO coupon_batches (id, status, page_count, created_at) VALUES ('cbt_ui', 'done', 4, '2026-11-02T09:00:00.000Z')");
+    await app.dl.db.run("INSERT INTO coupon_batch_files (batch_id, file_no, sha256, mime, name, size, page_count) VALUES ('cbt_ui', 1, 'a', 'application/pdf', 'retour-week-45.pdf', 1, 4)");
+    await app.dl.db.run("INSERT INTO coupon_reviews (id, batch_id, unit, pages, reason, status, created_at) VALUES ('crv_ui', 'cbt_ui', 3, '[3,4]', 'unreadable', 'discarded', '2026-11-02T09:05:00.000Z')");
+    await app.dl.services.audit.recordNow({ actorId: 'mailroom', action: 'coupon.review-view', subjectType: 'coupon-review', subjectId: 'crv_ui' });
+    // A destroyed item is gone from the server: named from what its event says.
+    await app.dl.services.audit.recordNow({ actorId: 'compliance', action: 'coupon.review-destroy', subjectType: 'coupon-review', subjectId: 'crv_gone', details: { reason: 'erasure', batchId: 'cbt_ui', code: null } });
+    const c = await as('compliance', '#/audit');
+    const viewed = c.page.locator('#audit-table tr.audit-row', { has: c.page.locator('span[title="crv_ui"]') }).first();
+    await viewed.waitFor();
+    assert.equal((await viewed.locator('td:nth-child(4)').textContent())?.trim(), 'coupon ter beoordeling pagina 3, 4 uit retour-week-45.pdf (2 nov 2026, 10:00)');
+    const gone = c.page.locator('#audit-table tr.audit-row', { has: c.page.locator('span[title="crv_gone"]') }).first();
+    assert.equal((await gone.locator('td:nth-child(4)').textContent())?.trim(), 'coupon ter beoordeling uit retour-week-45.pdf (2 nov 2026, 10:00)');
+    assert.doesNotMatch((await gone.locator('.audit-details').textContent()) ?? '', /retour-week-45/, 'its stack is not said again in the details');
+    assert.match((await gone.locator('.audit-details').textContent()) ?? '', /erasure/, 'what else it says is');
+    noErrors(c);
+  });
+
   it('given an event with more than six detail fields when compliance reads the audit log then six show and the rest fold open', async () => {
     await app.dl.services.audit.recordNow({
       actorId: 'system',

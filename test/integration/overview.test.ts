@@ -202,8 +202,24 @@ describe('document overview', () => {
         { id: 'msg_names', subject: 'Getekende offerte', sender: 'inkoop@klant.nl', receivedAt: '2026-11-04T08:00:00.000Z', destroyed: false },
       ],
     );
+    // A coupon review item by its pages in its stack (the stack named with the batches, unasked),
+    // a held single scan by its code.
+    await db.run(
+      `INSERT INTO coupon_reviews (id, batch_id, unit, pages, reason, code, status, created_at) VALUES
+       ('crv_names', 'cbt_names', 2, '[2,3]', 'unreadable', NULL, 'open', '2026-11-02T09:05:00.000Z'),
+       ('crv_scan', NULL, 0, '[]', 'restricted', 'L-0042', 'open', '2026-11-06T09:00:00.000Z')`,
+    );
+    const reviews = await json<{ reviews: { id: string }[]; batches: unknown[] }>(await t.api('GET', '/api/names?reviews=crv_names,crv_scan,crv_unknown', { as: 'compliance' }));
+    assert.deepEqual(
+      reviews.reviews.sort((a, b) => a.id.localeCompare(b.id)),
+      [
+        { id: 'crv_names', batchId: 'cbt_names', pages: [2, 3], code: null, createdAt: '2026-11-02T09:05:00.000Z' },
+        { id: 'crv_scan', batchId: null, pages: [], code: 'L-0042', createdAt: '2026-11-06T09:00:00.000Z' },
+      ],
+    );
+    assert.deepEqual(reviews.batches, [{ id: 'cbt_names', createdAt: '2026-11-02T09:00:00.000Z', files: ['stapel-1.pdf', 'stapel-2.pdf'] }], 'its stack named too');
     // Asked for nothing of these kinds: empty lists, as before they were added.
-    const none = await json<{ locations: unknown[]; webhooks: unknown[] }>(await t.api('GET', '/api/names?customers=KL-000123', { as: 'compliance' }));
-    assert.deepEqual([none.locations, none.webhooks], [[], []]);
+    const none = await json<{ locations: unknown[]; webhooks: unknown[]; reviews: unknown[] }>(await t.api('GET', '/api/names?customers=KL-000123', { as: 'compliance' }));
+    assert.deepEqual([none.locations, none.webhooks, none.reviews], [[], [], []]);
   });
 });

@@ -203,7 +203,7 @@ describe(`${RestrictionGuard.name} on the mailroom's routes`, () => {
       assert.equal(admin.body.parts[0].customerId, RESTRICTED);
     });
 
-    it('given a coupon review item about a restricted customer when the mailroom resolves it by its id then 403 restricted, audited; other items and admin resolve', async () => {
+    it('given a coupon review item about a restricted customer when the mailroom names or resolves it by its id then it is left out, or 403 restricted, audited; other items and admin resolve', async () => {
       await t.dl.db.run("INSERT INTO coupon_batches (id, status, page_count, created_at) VALUES ('cb_m', 'done', 2, '2026-01-01T00:00:00Z')");
       for (const [id, unit, cust] of [['cm_r', 1, RESTRICTED], ['cm_o', 2, OTHER]] as const) {
         await t.dl.db.run(
@@ -211,6 +211,9 @@ describe(`${RestrictionGuard.name} on the mailroom's routes`, () => {
           [id, unit, cust, scanned.sha256, scanned.sha256],
         );
       }
+      // Named for the mailroom only where it is not about the restricted customer; compliance gets both.
+      assert.deepEqual((await call('GET', '/api/names?reviews=cm_r,cm_o', 'mailroom')).body.reviews.map((x: Json) => x.id), ['cm_o']);
+      assert.deepEqual((await call('GET', '/api/names?reviews=cm_r,cm_o', 'compliance')).body.reviews.map((x: Json) => x.id).sort(), ['cm_o', 'cm_r']);
       const discard = { action: 'discard', note: 'unreadable' };
       refused(await call('POST', '/api/coupons/review/cm_r', 'mailroom', discard), 'resolve a restricted coupon');
       const audit = await t.dl.services.audit.query({ customerId: RESTRICTED, action: 'restricted.refused' }, 50);

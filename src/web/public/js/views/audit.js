@@ -80,7 +80,7 @@ export async function render(main, { query, navigate }) {
   try {
     const r = await api('GET', '/api/audit', { query: { ...values(), to: toParam, limit: 200, before: query.before } });
     const ids = (pick) => [...new Set(r.events.flatMap(pick).filter(Boolean))].slice(0, 200).join(',');
-    let names = { users: [], customers: [], documents: [], mailings: [], locations: [], batches: [], disposals: [], webhooks: [], holds: [], messages: [] };
+    let names = { users: [], customers: [], documents: [], mailings: [], locations: [], batches: [], disposals: [], webhooks: [], holds: [], messages: [], reviews: [] };
     try {
       // People as actors and as subjects (a sign-in, a changed account); customers and documents
       // as subjects and where the details name them (a merge's two customers, a batch's documents).
@@ -91,7 +91,7 @@ export async function render(main, { query, navigate }) {
       const of = (type, keys, also = () => null) => ids((e) => [e.subjectType === type ? e.subjectId : null, ...keys.flatMap((k) => idsIn(e.details?.[k])), also(e)]);
       // A customer status set by a mailing names it as its source: `mailing:<id>`.
       const sourceMailing = (e) => (typeof e.details?.source === 'string' && e.details.source.startsWith('mailing:') ? e.details.source.slice(8) : null);
-      const things = { mailings: of('mailing', MAILING_KEYS, sourceMailing), locations: of('location', LOCATION_KEYS), batches: of('coupon-batch', BATCH_KEYS), disposals: of('disposal', DISPOSAL_KEYS), webhooks: of('webhook', WEBHOOK_KEYS), holds: of('legal_hold', []), messages: of('mail-message', []) };
+      const things = { mailings: of('mailing', MAILING_KEYS, sourceMailing), locations: of('location', LOCATION_KEYS), batches: of('coupon-batch', BATCH_KEYS), disposals: of('disposal', DISPOSAL_KEYS), webhooks: of('webhook', WEBHOOK_KEYS), holds: of('legal_hold', []), messages: of('mail-message', []), reviews: of('coupon-review', []) };
       names = await api('GET', '/api/names', { query: { users: people, customers, documents, ...things } });
     } catch {
       /* ids remain readable enough without names */
@@ -108,6 +108,15 @@ export async function render(main, { query, navigate }) {
     const message = new Map((names.messages ?? []).map((m) => [m.id, m]));
     // An API token by the name it was made with: every event about one carries it in its details.
     const token = new Map(r.events.filter((e) => e.subjectType === 'token' && typeof e.details?.name === 'string').map((e) => [e.subjectId, e.details.name]));
+    // A coupon review item by its pages in its stack. A destroyed one is gone from the server: its
+    // stack (and its pages, where the event says them) from the events about it on this page.
+    const review = new Map();
+    for (const e of r.events) {
+      if (e.subjectType !== 'coupon-review' || typeof e.details?.batchId !== 'string') continue;
+      const seen = review.get(e.subjectId);
+      review.set(e.subjectId, { batchId: e.details.batchId, pages: Array.isArray(e.details.pages) ? e.details.pages : (seen?.pages ?? []), code: e.details.code ?? null });
+    }
+    for (const x of names.reviews ?? []) review.set(x.id, x);
     // What each kind of thing is called, the id on hover: a place by its name (and kind), a coupon
     // stack by its files and when it came in, a disposal by its kind and when it was proposed (a
     // link to it), a mailing or a webhook by its name.
@@ -124,6 +133,8 @@ export async function render(main, { query, navigate }) {
       // An e-mail by its subject and sender; a destroyed one by when it came (its tombstone keeps no more).
       'mail-message': (id) => message.has(id) && h('span', { title: id }, messageName(message.get(id))),
       token: (id) => token.has(id) && h('span', { title: id }, `“${token.get(id)}”`),
+      // A coupon review item by its pages in its stack, a held single scan by its code.
+      'coupon-review': (id) => review.has(id) && h('span', { title: id }, reviewName(review.get(id), (b) => (batch.has(b) ? batchName(batch.get(b)) : null))),
     };
     const rows = groupReads(r.events);
     const tone = (a) => (a.includes('destroy') || a.includes('erase') ? 'bad' : a.includes('read') || a.includes('view') || a === 'search' ? 'info' : 'neutral');
@@ -143,10 +154,11 @@ export async function render(main, { query, navigate }) {
         return h('span', { class: 'small' }, parts.map((p) => tKnown(`audit.part.${p}`) ?? p).join(', '));
       }
       // A hold named as the subject says what it covers: its kind and the server's English sentence
-      // go. An API token named as the subject: its name is not said twice.
+      // go. An API token or a coupon review item named as the subject: its name (a review's stack
+      // and pages) is not said twice.
       const without = (keys) => Object.fromEntries(Object.entries(row.details ?? {}).filter(([k]) => !keys.includes(k)));
-      const shown =
-        row.subjectType === 'legal_hold' && hold.has(row.subjectId) ? without(['scope', 'kind']) : row.subjectType === 'token' && token.has(row.subjectId) ? without(['name']) : row.details;
+      const nameKeys = { legal_hold: [hold, ['scope', 'kind']], token: [token, ['name']], 'coupon-review': [review, ['batchId', 'pages']] }[row.subjectType];
+      const shown = nameKeys && nameKeys[0].has(row.subjectId) ? without(nameKeys[1]) : row.details;
       return details(shown, named, row.action);
     };
     // An id in the details is shown by its name where one is known: a document by its title (a
@@ -210,6 +222,13 @@ const messageName = (m) =>
   m.destroyed
     ? t('audit.messageGone', { when: fmtDateTime(m.receivedAt) })
     : t('audit.messageName', { subject: m.subject || t('audit.noSubject'), sender: m.sender || '?', when: fmtDateTime(m.receivedAt) });
+/** A coupon review item: its pages of its stack (`stackName(id)`, else "a stack"), or the code of a held single scan. */
+function reviewName(x, stackName) {
+  if (!x.batchId) return t('audit.reviewScan', { code: x.code ?? '?' });
+  const stack = stackName(x.batchId) ?? t('audit.reviewStack');
+  // Its pages as the coupons screen lists them.
+  return x.pages?.length ? t('audit.reviewPages', { pages: x.pages.join(', '), stack }) : t('audit.reviewOf', { stack });
+}
 /** A coupon stack by the files it came in as and when, as the coupons screen names it. */
 const batchName = (b) => (b.files.length ? t('audit.batchName', { names: b.files.join(', '), when: fmtDateTime(b.createdAt) }) : fmtDateTime(b.createdAt));
 /** The ids a detail value holds: one, or a list of them. */

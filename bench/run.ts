@@ -2,7 +2,8 @@
  * `npm run bench`: speed and memory figures, each printed with a reference measured in the
  * same run on the same machine, so the ratios mean something on a busy or slow box.
  * Options: BENCH_DOCS (search index size, default 100000), BENCH_ONLY=search,mailing,ocr,sync,upload,ingest,dossier,migrate,scale,concurrency,
- * BENCH_SEARCH_ENGINES (default sqlite,postgres: the search section on both engines, PostgreSQL on a private server).
+ * BENCH_SEARCH_ENGINES (default sqlite,postgres: the search section on both engines, PostgreSQL on a private server),
+ * BENCH_SEARCH_FILE / BENCH_PG_URL (keep the filled corpus in that SQLite file / PostgreSQL database and reuse it).
  */
 import { benchSearch } from './search.bench.js';
 

@@ -173,31 +173,39 @@ async function measure(db: Database, bare: { count: string; top20: string; compi
 
 type PgServer = { createDatabase(): Promise<string>; stop(): Promise<void> };
 
-/** The same corpus and queries on PostgreSQL (a private server started for the run, as the tests do). */
+/**
+ * The same corpus and queries on PostgreSQL: a private server started for the run, as the tests
+ * do, or the database at BENCH_PG_URL, filled on the first run and reused when it holds exactly
+ * `n` bench documents (a 1M fill takes ~15 min; its server's settings are then its own).
+ */
 async function benchSearchPostgres(n: number): Promise<Record<string, unknown>> {
   // A variable path: the server script is plain JS, outside the typed sources.
   const script = '../scripts/postgres-server.mjs';
   const { startPostgres } = (await import(script)) as { startPostgres(o?: { settings?: Record<string, string> }): Promise<PgServer> };
   // Sized as the README advises for search (document_search cached: ~335 MB at 100k documents),
   // not PostgreSQL's default of 128 MB, which the tests keep. BENCH_PG_SHARED_BUFFERS to compare.
-  const server = await startPostgres({ settings: { shared_buffers: process.env.BENCH_PG_SHARED_BUFFERS ?? '1GB' } });
+  const keep = process.env.BENCH_PG_URL;
+  const server = keep ? null : await startPostgres({ settings: { shared_buffers: process.env.BENCH_PG_SHARED_BUFFERS ?? '1GB' } });
   let db: PgDatabase | null = null;
   try {
-    db = await PgDatabase.open(await server.createDatabase(), { poolSize: 4, searchConnections: 2 });
+    db = await PgDatabase.open(keep ?? (await server!.createDatabase()), { poolSize: 4, searchConnections: 2 });
     await migrate(db);
-    const indexSeconds = await fillCorpus(db, n, 5000);
+    const have = (await db.get<{ n: number }>("SELECT COUNT(*) AS n FROM documents WHERE source = 'bench'"))!.n;
+    if (have !== 0 && have !== n) throw new Error(`BENCH_PG_URL holds ${have} bench documents, not ${n}: use an empty database or BENCH_DOCS=${have}`);
+    const indexSeconds = have === n ? 'reused' : await fillCorpus(db, n, 5000);
     // What autovacuum does on a live server after a bulk load: statistics and the GIN pending list.
-    await db.exec('VACUUM ANALYZE');
+    if (have !== n) await db.exec('VACUUM ANALYZE');
+    const settings = await db.get<{ shared_buffers: string }>('SELECT current_setting(\'shared_buffers\') AS shared_buffers');
     const figures = await measure(db, {
       count: "SELECT COUNT(*) FROM document_search WHERE tsv @@ to_tsquery('dossierlink', ?)",
       top20: `SELECT document_id, ts_rank('{0, 0, 0.3333, 1}', tsv, x.q, 1) AS r FROM document_search, (SELECT to_tsquery('dossierlink', ?) AS q) x
               WHERE tsv @@ x.q ORDER BY r DESC LIMIT 20`,
       compile: (q) => toTsquery(parseQuery(q)),
     });
-    return { indexSeconds, ...figures };
+    return { indexSeconds, sharedBuffers: settings?.shared_buffers, ...figures };
   } finally {
     await db?.close();
-    await server.stop();
+    await server?.stop();
   }
 }
 

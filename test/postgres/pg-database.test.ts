@@ -113,4 +113,12 @@ describe(PgDatabase.name, () => {
   it('given an interruptible connection, when a write is attempted, then it is refused', async () => {
     await assert.rejects(db.interruptible((q) => q.run('DELETE FROM items'), { timeoutMs: 1000 }), /read-only/);
   });
+
+  it('given the server compiles costly statements (jit on), when any connection of the service asks, then it does not: reads, transactions and searches run without JIT', async () => {
+    const server = await db.get<{ jit: string }>("SELECT boot_val AS jit FROM pg_settings WHERE name = 'jit'");
+    assert.equal(server?.jit, 'on', 'the server\'s own default is on');
+    assert.deepEqual(await db.get('SHOW jit'), { jit: 'off' });
+    assert.deepEqual(await db.tx((q) => q.get('SHOW jit')), { jit: 'off' });
+    assert.deepEqual(await db.interruptible((q) => q.get('SHOW jit'), { timeoutMs: 2000 }), { jit: 'off' });
+  });
 });

@@ -34,7 +34,11 @@ export function intakeRoutes(deps: { split: IntakeSplitService; mail: MailIntake
             .nullable()
             .describe('which process reads the mailbox on schedule (host/pid/id; with several workers one at a time), null before the first scheduled read'),
           counts: z.record(z.string(), z.number()),
-          messages: z.array(z.unknown()).describe('a message about a restricted customer (GDPR art. 18) has `restricted: true` and, for roles other than compliance and admin, no sender, subject, Message-ID, customer, attachment names or error text'),
+          messages: z
+            .array(z.unknown())
+            .describe(
+              'a message about a restricted customer (GDPR art. 18) has `restricted: true` and, for roles other than compliance and admin, no sender, subject, Message-ID, customer, attachment names, error text or error details; a failed one\'s `job` gives its attempts and `lastErrorCode`/`lastErrorDetails` as GET /api/jobs does',
+            ),
         }),
       },
       // GDPR art. 18: a restricted customer's message stays listed without what names it (see MailIntakeService.status).

@@ -50,7 +50,8 @@ export async function mailIntakeView(
       documents,
       skipped: skipped as unknown[],
       error: m.error,
-      job: job ? { id: job.id, status: job.status, attempts: job.attempts, maxAttempts: job.maxAttempts, runAfter: job.runAfter } : null,
+      // Why its job failed as a code the screen says in the user's language (error.<code>), beside the server's text in `error`.
+      job: job ? { id: job.id, status: job.status, attempts: job.attempts, maxAttempts: job.maxAttempts, runAfter: job.runAfter, lastErrorCode: job.lastErrorCode, lastErrorDetails: job.lastErrorDetails } : null,
       eml: { sha256: m.eml_sha256 as string | null, size: m.eml_size },
       markedAt: m.marked_at,
       createdAt: m.created_at,
@@ -66,6 +67,7 @@ export async function mailIntakeView(
             documents: documents.map((d) => ({ ...d, name: null })),
             skipped: skipped.map((x) => ({ name: null, code: x.code, reason: HIDDEN })),
             error: m.error === null ? null : HIDDEN,
+            job: shown.job && { ...shown.job, lastErrorDetails: null },
             eml: { sha256: null, size: m.eml_size },
             restricted: true,
           }

@@ -259,6 +259,11 @@ describe('web interface e-mail intake with a mailbox', { skip: skip || (dovecotP
     const failed = page.locator('tr.mail-message[data-status=failed]');
     assert.equal(await failed.locator('a.mail-retry').getAttribute('href'), '#/jobs?status=failed');
     assert.match((await failed.textContent()) ?? '', /1 van 1 pogingen/);
+    // Why, in Dutch as the processing screen says it; the server's English text folded under "Technische details".
+    assert.match((await failed.locator('.mail-error').textContent()) ?? '', /^Iets wat deze taak nodig heeft, is er niet meer: een opgeslagen bestand/);
+    const technical = failed.locator('details', { hasText: 'Technische details' });
+    assert.equal(await technical.evaluate((d) => (d as HTMLDetailsElement).open), false);
+    assert.match((await technical.locator('pre').textContent()) ?? '', /not found/);
     assert.equal(await page.locator('#mail-counts .kpi[data-status=failed] .n').textContent(), '1');
     await screenshot(page, 'mailroom-mail-intake-messages');
     await failed.locator('a.mail-retry').click();

@@ -24,7 +24,7 @@ type Message = {
   documents: { documentId: string; name: string | null; duplicate: boolean }[];
   skipped: { name: string | null; code?: string }[];
   error: string | null;
-  job: { id: string; status: string; attempts: number } | null;
+  job: { id: string; status: string; attempts: number; lastErrorCode: string | null } | null;
   eml: { sha256: string; size: number };
   markedAt: string | null;
 };
@@ -189,6 +189,7 @@ describe(MailIntakeService.name, { skip }, () => {
     assert.ok(failed.error, 'the reason is shown');
     assert.equal(failed.job?.status, 'failed');
     assert.equal(failed.job?.attempts, 2, 'retried before it was reported');
+    assert.equal(failed.job?.lastErrorCode, 'not_found', 'why, as a code a screen can say in its own language');
     // This pass, or the scheduled one that started with the workers if the jobs were done before it read them.
     assert.equal((await poll()).ok, true);
     assert.equal(await unprocessed(server, 'facturen'), 1, 'both deliveries of the invoice and the order are marked; the failed message stays in the mailbox, unmarked');

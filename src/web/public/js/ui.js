@@ -45,10 +45,20 @@ export function errorText(err) {
   return String(err?.message ?? err);
 }
 
-/** Why a document failed: in the user's language when its code has a text, else as the server said it. */
-export function failureText(d) {
+/** An error's own sentence from a server's text or stack: its first line, after its class ("Invalid: …", "TypeError: …"). */
+export function errorSentence(text) {
+  return (text ?? '').split('\n')[0].replace(/^[A-Z][A-Za-z]*: /, '');
+}
+
+/**
+ * Why a document failed: in the user's language when its code has a text, else as the server
+ * said it. A job's failure (`job`: errorCode its lastErrorCode) may have words of its own
+ * (error.job.<code>): "not found" says little about a job whose stored file is gone.
+ */
+export function failureText(d, { job = false } = {}) {
   if (d.errorCode) {
-    const text = tKnown(`error.${d.errorCode}`, { ...(d.errorDetails ?? {}), message: d.error ?? '' });
+    const params = { ...(d.errorDetails ?? {}), message: d.error ?? '' };
+    const text = (job && tKnown(`error.job.${d.errorCode}`, params)) || tKnown(`error.${d.errorCode}`, params);
     if (text) return text;
   }
   return d.error || t('error.processing_failed');

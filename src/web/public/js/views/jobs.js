@@ -2,7 +2,7 @@
 import { api } from '../api.js';
 import { field, h, replace, select } from '../dom.js';
 import { t, tKnown } from '../i18n.js';
-import { announce, errorText, fmtDateTime, header, may, poll, statusBadge, table } from '../ui.js';
+import { announce, errorSentence, errorText, failureText, fmtDateTime, header, may, poll, statusBadge, table } from '../ui.js';
 
 export async function render(main, { me, query, navigate }) {
   const status = select([['', t('jobs.all')], ...['queued', 'running', 'done', 'failed'].map((s) => [s, t(`status.${s}`)])], { id: 'jobs-status', value: query.status ?? '' });
@@ -150,9 +150,7 @@ function noteText(p) {
  */
 function errorCell(j, open) {
   if (!j.lastError && !j.lastErrorCode) return '';
-  // The stack's first line is the error's own sentence, after its class ("Invalid: …", "TypeError: …").
-  const message = (j.lastError ?? '').split('\n')[0].replace(/^[A-Z][A-Za-z]*: /, '');
-  const said = (j.lastErrorCode && tKnown(`error.${j.lastErrorCode}`, { ...(j.lastErrorDetails ?? {}), message })) || message;
+  const said = failureText({ errorCode: j.lastErrorCode, errorDetails: j.lastErrorDetails, error: errorSentence(j.lastError) }, { job: true });
   const stack = j.lastError && !j.restricted ? h('details', { class: 'small', open: open.has(j.id) }, h('summary', {}, t('jobs.technical')), h('pre', { class: 'mono small job-stack' }, j.lastError)) : null;
   stack?.addEventListener('toggle', () => (stack.open ? open.add(j.id) : open.delete(j.id)));
   return h('div', { class: 'job-error' }, h('span', { class: 'error small' }, said), stack);

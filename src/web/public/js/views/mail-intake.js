@@ -3,7 +3,7 @@
 import { api } from '../api.js';
 import { h, replace, select, field } from '../dom.js';
 import { t } from '../i18n.js';
-import { announce, badge, errorText, fmtDateTime, header, poll, table } from '../ui.js';
+import { announce, badge, errorSentence, errorText, failureText, fmtDateTime, header, poll, table } from '../ui.js';
 
 const TONE = { queued: 'info', done: 'ok', failed: 'bad' };
 
@@ -83,7 +83,13 @@ export async function render(main, { query, navigate }) {
     // A restricted customer's message (GDPR art. 18) comes without its server-side texts: say so in the user's language.
     const reason = (s) => (s.code && t(`error.${s.code}`) !== `error.${s.code}` ? t(`error.${s.code}`) : m.restricted ? t('mail.hidden') : s.reason);
     if (m.skipped?.length) out.push(h('ul', { class: 'plain small skipped' }, m.skipped.map((s) => h('li', {}, t('mail.skipped', { name: s.name ?? t('mail.noName'), reason: reason(s) })))));
-    if (m.error) out.push(h('div', { class: 'error small' }, m.restricted ? t('mail.hidden') : m.error));
+    // Why it failed as the processing screen says it (error.<code> of its job), the server's own text folded below.
+    if (m.error && m.restricted) out.push(h('div', { class: 'error small' }, t('mail.hidden')));
+    else if (m.error) {
+      const said = failureText({ errorCode: m.job?.lastErrorCode, errorDetails: m.job?.lastErrorDetails, error: errorSentence(m.error) }, { job: true });
+      out.push(h('div', { class: 'error small mail-error' }, said));
+      if (said !== m.error) out.push(h('details', { class: 'small' }, h('summary', {}, t('jobs.technical')), h('pre', { class: 'mono small job-stack' }, m.error)));
+    }
     if (m.status === 'failed') {
       const job = m.job ? t('mail.attempts', { n: m.job.attempts, max: m.job.maxAttempts }) : '';
       out.push(h('div', { class: 'small' }, job, job ? ' · ' : '', h('a', { href: '#/jobs?status=failed', class: 'mail-retry' }, t('mail.toJobs'))));

@@ -145,7 +145,7 @@ export function overviewRoutes(overview: OverviewService, thumbnails: ThumbnailS
       access: ['compliance', 'mailroom'],
       tag: 'overview',
       summary:
-        'Names for ids, for the audit log and the processing queue: users, customers, document titles and file names, mailings, locations, coupon batches (their files and upload time), disposals (kind, status, when proposed), webhooks (description, else the origin posted to), legal holds (what they cover and why; compliance and admin only) e-mail messages (subject, sender, when received; a destroyed one says so) and coupon review items (their stack and pages, or the code of a held single scan; their stacks come with `batches`; one about a restricted customer only for compliance and admin); comma-separated ids, at most 200 of each, unknown ids left out',
+        'Names for ids, for the audit log and the processing queue: users, customers, document titles and file names, mailings, locations, coupon batches (their files and upload time), disposals (kind, status, when proposed), webhooks (description, else the origin posted to), legal holds (what they cover and why; compliance and admin only), e-mail messages (subject, sender, when received; a destroyed one says so) and coupon review items (their stack and pages, or the code of a held single scan; their stacks come with `batches`; one about a restricted customer only for compliance and admin); comma-separated ids, at most 200 of each, unknown ids left out',
       query: z.object({ users: CsvIds, customers: CsvIds, documents: CsvIds, mailings: CsvIds, locations: CsvIds, batches: CsvIds, disposals: CsvIds, webhooks: CsvIds, holds: CsvIds, messages: CsvIds, reviews: CsvIds }),
       response: {
         status: 200,
